@@ -1,0 +1,250 @@
+using System.Runtime.InteropServices;
+using DetectionEval.Matching;
+
+namespace DetectionEval.Eval.Data;
+
+/// <summary>
+/// Collects images, categories, ground truth and detections as loaders stream them in, and groups them
+/// into a <see cref="Dataset"/>. Detections keep the order in which they were added; ties between equal
+/// scores are broken by it.
+/// </summary>
+public sealed class DatasetBuilder
+{
+    private readonly List<ImageInfo> _images = [];
+    private readonly Dictionary<long, int> _imageIndex = [];
+    private readonly List<Category> _categories = [];
+    private readonly Dictionary<long, int> _categoryIndex = [];
+
+    private readonly List<Box> _gtBoxes = [];
+    private readonly List<double> _gtAreas = [];
+    private readonly List<GroundTruthFlags> _gtFlags = [];
+    private readonly List<long> _gtIds = [];
+    private readonly List<int> _gtImages = [];
+    private readonly List<int> _gtCategories = [];
+
+    private readonly List<Box> _dtBoxes = [];
+    private readonly List<double> _dtScores = [];
+    private readonly List<int> _dtImages = [];
+    private readonly List<int> _dtCategories = [];
+
+    /// <summary>Number of images added so far.</summary>
+    public int ImageCount => _images.Count;
+
+    /// <summary>Number of categories added so far.</summary>
+    public int CategoryCount => _categories.Count;
+
+    /// <summary>Number of ground-truth boxes added so far.</summary>
+    public int GroundTruthCount => _gtBoxes.Count;
+
+    /// <summary>Number of detections added so far.</summary>
+    public int DetectionCount => _dtBoxes.Count;
+
+    /// <summary>Detections a loader read but dropped because their category is not in the ground truth.</summary>
+    public int DetectionsOfUnknownCategories { get; private set; }
+
+    /// <summary>Adds an image unless its id is already present.</summary>
+    /// <returns>False when an image with this id exists.</returns>
+    public bool TryAddImage(ImageInfo image, out int index)
+    {
+        if (_imageIndex.TryGetValue(image.Id, out index)) return false;
+        index = _images.Count;
+        _images.Add(image);
+        _imageIndex.Add(image.Id, index);
+        return true;
+    }
+
+    /// <summary>Finds an image by id.</summary>
+    public bool TryGetImage(long id, out int index) => _imageIndex.TryGetValue(id, out index);
+
+    /// <summary>The image at <paramref name="index"/>.</summary>
+    public ImageInfo GetImage(int index) => _images[index];
+
+    /// <summary>Adds a category unless its id is already present.</summary>
+    /// <returns>False when a category with this id exists.</returns>
+    public bool TryAddCategory(Category category, out int index)
+    {
+        if (_categoryIndex.TryGetValue(category.Id, out index)) return false;
+        index = _categories.Count;
+        _categories.Add(category);
+        _categoryIndex.Add(category.Id, index);
+        return true;
+    }
+
+    /// <summary>Finds a category by id.</summary>
+    public bool TryGetCategory(long id, out int index) => _categoryIndex.TryGetValue(id, out index);
+
+    /// <summary>The categories added so far, in the order they were added.</summary>
+    public IReadOnlyList<Category> Categories => _categories;
+
+    /// <summary>Adds a ground-truth box.</summary>
+    /// <param name="image">Index returned by <see cref="TryAddImage"/>.</param>
+    /// <param name="category">Index returned by <see cref="TryAddCategory"/>.</param>
+    /// <param name="box">The box.</param>
+    /// <param name="area">The annotation's area field (COCO's size ranges read it).</param>
+    /// <param name="flags">Crowd, difficult, ignore.</param>
+    /// <param name="annotationId">The annotation id.</param>
+    public void AddGroundTruth(int image, int category, Box box, double area, GroundTruthFlags flags, long annotationId)
+    {
+        CheckIndices(image, category);
+        _gtBoxes.Add(box);
+        _gtAreas.Add(area);
+        _gtFlags.Add(flags);
+        _gtIds.Add(annotationId);
+        _gtImages.Add(image);
+        _gtCategories.Add(category);
+    }
+
+    /// <summary>Adds a detection; its input position is the number of detections added before it.</summary>
+    public void AddDetection(int image, int category, Box box, double score)
+    {
+        CheckIndices(image, category);
+        _dtBoxes.Add(box);
+        _dtScores.Add(score);
+        _dtImages.Add(image);
+        _dtCategories.Add(category);
+    }
+
+    /// <summary>Counts a detection that was read but dropped because its category is unknown.</summary>
+    public void CountDetectionOfUnknownCategory() => DetectionsOfUnknownCategories++;
+
+    private void CheckIndices(int image, int category)
+    {
+        if ((uint)image >= (uint)_images.Count) throw new ArgumentOutOfRangeException(nameof(image));
+        if ((uint)category >= (uint)_categories.Count) throw new ArgumentOutOfRangeException(nameof(category));
+    }
+
+    /// <summary>Groups everything added so far into a dataset. The builder can be used again afterwards.</summary>
+    public Dataset Build()
+    {
+        int[] categoryRemap = SortCategoriesById(out Category[] categories);
+        int imageCount = _images.Count;
+        int categoryCount = categories.Length;
+
+        int[] gtCategories = Remap(_gtCategories, categoryRemap);
+        int[] dtCategories = Remap(_dtCategories, categoryRemap);
+        int[] gtOrder = GroupByImageThenCategory(CollectionsMarshal.AsSpan(_gtImages), gtCategories, imageCount, categoryCount);
+        int[] dtOrder = GroupByImageThenCategory(CollectionsMarshal.AsSpan(_dtImages), dtCategories, imageCount, categoryCount);
+
+        var groundTruth = new GroundTruthTable(
+            Gather(_gtBoxes, gtOrder),
+            Gather(_gtAreas, gtOrder),
+            Gather(_gtFlags, gtOrder),
+            Gather(_gtIds, gtOrder),
+            Gather(_gtImages, gtOrder),
+            Gather(gtCategories, gtOrder));
+        var detections = new DetectionTable(
+            Gather(_dtBoxes, dtOrder),
+            Gather(_dtScores, dtOrder),
+            dtOrder,
+            Gather(_dtImages, dtOrder),
+            Gather(dtCategories, dtOrder));
+
+        EvaluationUnit[] units = FindUnits(groundTruth, detections, categoryCount);
+        return new Dataset(
+            [.. _images],
+            categories,
+            groundTruth,
+            detections,
+            units,
+            RankImagesById(),
+            IndexUnitsByCategory(units, categoryCount),
+            DetectionsOfUnknownCategories);
+    }
+
+    private int[] SortCategoriesById(out Category[] sorted)
+    {
+        int[] byId = new int[_categories.Count];
+        for (int i = 0; i < byId.Length; i++) byId[i] = i;
+        Array.Sort(byId, (a, b) => _categories[a].Id.CompareTo(_categories[b].Id));
+        sorted = new Category[byId.Length];
+        int[] remap = new int[byId.Length];
+        for (int rank = 0; rank < byId.Length; rank++)
+        {
+            sorted[rank] = _categories[byId[rank]];
+            remap[byId[rank]] = rank;
+        }
+        return remap;
+    }
+
+    private int[] RankImagesById()
+    {
+        int[] byId = new int[_images.Count];
+        for (int i = 0; i < byId.Length; i++) byId[i] = i;
+        Array.Sort(byId, (a, b) => _images[a].Id.CompareTo(_images[b].Id));
+        int[] ranks = new int[byId.Length];
+        for (int rank = 0; rank < byId.Length; rank++) ranks[byId[rank]] = rank;
+        return ranks;
+    }
+
+    private static int[] Remap(List<int> values, int[] remap)
+    {
+        int[] result = new int[values.Count];
+        for (int i = 0; i < result.Length; i++) result[i] = remap[values[i]];
+        return result;
+    }
+
+    /// <summary>
+    /// Row order sorted by (image, category) that keeps input order within a unit: two stable counting
+    /// sorts, by category and then by image (least significant key first).
+    /// </summary>
+    private static int[] GroupByImageThenCategory(ReadOnlySpan<int> images, ReadOnlySpan<int> categories, int imageCount, int categoryCount)
+    {
+        int n = images.Length;
+        int[] identity = new int[n];
+        for (int i = 0; i < n; i++) identity[i] = i;
+        int[] byCategory = StableCountingSort(identity, categories, categoryCount);
+        return StableCountingSort(byCategory, images, imageCount);
+    }
+
+    private static int[] StableCountingSort(int[] rows, ReadOnlySpan<int> keyOfRow, int keyCount)
+    {
+        int[] starts = new int[keyCount + 1];
+        foreach (int row in rows) starts[keyOfRow[row] + 1]++;
+        for (int k = 0; k < keyCount; k++) starts[k + 1] += starts[k];
+        int[] sorted = new int[rows.Length];
+        foreach (int row in rows) sorted[starts[keyOfRow[row]]++] = row;
+        return sorted;
+    }
+
+    private static T[] Gather<T>(List<T> source, int[] order) => Gather(CollectionsMarshal.AsSpan(source), order);
+
+    private static T[] Gather<T>(ReadOnlySpan<T> source, int[] order)
+    {
+        var result = new T[order.Length];
+        for (int i = 0; i < order.Length; i++) result[i] = source[order[i]];
+        return result;
+    }
+
+    /// <summary>Walks both grouped tables together and emits one unit per (image, category) key present in either.</summary>
+    private static EvaluationUnit[] FindUnits(GroundTruthTable gt, DetectionTable dt, int categoryCount)
+    {
+        var units = new List<EvaluationUnit>();
+        int g = 0, d = 0;
+        while (g < gt.Count || d < dt.Count)
+        {
+            long gtKey = g < gt.Count ? (long)gt.Images[g] * categoryCount + gt.Categories[g] : long.MaxValue;
+            long dtKey = d < dt.Count ? (long)dt.Images[d] * categoryCount + dt.Categories[d] : long.MaxValue;
+            long key = Math.Min(gtKey, dtKey);
+            int gStart = g, dStart = d;
+            while (g < gt.Count && (long)gt.Images[g] * categoryCount + gt.Categories[g] == key) g++;
+            while (d < dt.Count && (long)dt.Images[d] * categoryCount + dt.Categories[d] == key) d++;
+            units.Add(new EvaluationUnit((int)(key / categoryCount), (int)(key % categoryCount), gStart, g - gStart, dStart, d - dStart));
+        }
+        return [.. units];
+    }
+
+    private static int[][] IndexUnitsByCategory(EvaluationUnit[] units, int categoryCount)
+    {
+        int[] counts = new int[categoryCount];
+        foreach (EvaluationUnit unit in units) counts[unit.Category]++;
+        int[][] byCategory = new int[categoryCount][];
+        for (int k = 0; k < categoryCount; k++) byCategory[k] = new int[counts[k]];
+        Array.Clear(counts);
+        for (int u = 0; u < units.Length; u++)
+        {
+            int k = units[u].Category;
+            byCategory[k][counts[k]++] = u;
+        }
+        return byCategory;
+    }
+}

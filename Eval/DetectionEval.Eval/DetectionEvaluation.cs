@@ -1,0 +1,18 @@
+using DetectionEval.Eval.Data;
+using DetectionEval.Eval.Metrics;
+
+namespace DetectionEval.Eval;
+
+/// <summary>Evaluates a whole dataset at once.</summary>
+public static class DetectionEvaluation
+{
+    /// <summary>Computes the metric families <paramref name="options"/> asks for.</summary>
+    public static EvaluationResult Evaluate(Dataset dataset, EvaluationOptions? options = null)
+    {
+        options ??= new EvaluationOptions();
+        options.Validate();
+        CocoResult? coco = options.Metrics.HasFlag(MetricSet.Coco) ? CocoEvaluation.Evaluate(dataset, options) : null;
+        VocResult? voc = options.Metrics.HasFlag(MetricSet.Voc) ? VocEvaluation.Evaluate(dataset, options) : null;
+        return new EvaluationResult(DatasetSummary.Of(dataset), dataset.Categories, coco, voc);
+    }
+}

@@ -1,0 +1,289 @@
+using DetectionEval.Eval.Data;
+using DetectionEval.Matching;
+using DetectionEval.Matching.Coco;
+
+namespace DetectionEval.Eval.Metrics;
+
+// COCO bbox evaluation of a whole dataset, as pycocotools COCOeval evaluate() + accumulate() +
+// summarize() computes it.
+//
+// Flow: every (image, category) unit is matched on its own (CocoMatcher) into match records; the records
+// of each class are then ordered by (score descending, image rank ascending, input position ascending),
+// which is exactly the order of pycocotools' stable sort over images concatenated in ascending id order;
+// cumulative TP/FP give precision and recall at each IoU threshold, area range and maxDets; the summary
+// means numpy's way over the entries that are not -1.
+// Reference: cocodataset/cocoapi PythonAPI/pycocotools/cocoeval.py.
+// Sentinels: -1 in the tables where a (class, area, maxDets) has no ground truth that counts.
+
+/// <summary>COCO bbox evaluation of a dataset.</summary>
+public static class CocoEvaluation
+{
+    /// <summary>pycocotools' <c>np.spacing(1)</c>, added to the precision denominator.</summary>
+    public const double Epsilon = 2.220446049250313e-16;
+
+    /// <summary>One kept detection after matching.</summary>
+    internal readonly record struct MatchRecord(double Score, int ImageRank, int InputPosition, int RankInUnit, CocoOutcome Outcome);
+
+    /// <summary>Matches and accumulates the dataset.</summary>
+    public static CocoResult Evaluate(Dataset dataset, EvaluationOptions options)
+    {
+        options.Validate();
+        var matcher = new CocoMatcher(options.MaxDetections[^1]);
+        Matches matches = MatchAllUnits(dataset, matcher, options.Parallelism);
+        CocoTables tables = Accumulate(dataset, matches, options.MaxDetections, options.Parallelism);
+        return new CocoResult(options.MaxDetections, Summarize(tables), PerClass(dataset, tables), tables);
+    }
+
+    /// <summary>Records of every unit; unit u's records are [RecordStart[u], RecordStart[u + 1]).</summary>
+    internal sealed record Matches(MatchRecord[] Records, int[] RecordStart, int[] CountableGroundTruth, int AreaRanges);
+
+    internal static Matches MatchAllUnits(Dataset dataset, CocoMatcher matcher, ParallelOptions parallel)
+    {
+        ReadOnlySpan<EvaluationUnit> units = dataset.Units;
+        int[] recordStart = new int[units.Length + 1];
+        for (int u = 0; u < units.Length; u++) recordStart[u + 1] = recordStart[u] + matcher.KeptDetections(units[u].DetectionCount);
+        var records = new MatchRecord[recordStart[^1]];
+        int areaRanges = matcher.AreaRangeCount;
+        int[] countable = new int[units.Length * areaRanges];
+
+        EvaluationUnit[] unitArray = units.ToArray();
+        Parallel.For(
+            0,
+            unitArray.Length,
+            parallel,
+            () => new UnitScratch(),
+            (u, _, scratch) =>
+            {
+                MatchUnit(dataset, unitArray[u], matcher, scratch, records.AsSpan(recordStart[u]), countable.AsSpan(u * areaRanges, areaRanges));
+                return scratch;
+            },
+            _ => { });
+        return new Matches(records, recordStart, countable, areaRanges);
+    }
+
+    private sealed class UnitScratch
+    {
+        public readonly CocoMatchScratch Matcher = new();
+        public CocoDetectionOutcome[] Outcomes = new CocoDetectionOutcome[128];
+    }
+
+    private static void MatchUnit(
+        Dataset dataset, EvaluationUnit unit, CocoMatcher matcher, UnitScratch scratch, Span<MatchRecord> records, Span<int> countable)
+    {
+        GroundTruthTable gt = dataset.GroundTruth;
+        DetectionTable dt = dataset.Detections;
+        var input = new CocoUnit(
+            gt.Boxes.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
+            gt.Areas.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
+            gt.Flags.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
+            dt.Boxes.Slice(unit.DetectionStart, unit.DetectionCount),
+            dt.Scores.Slice(unit.DetectionStart, unit.DetectionCount));
+        if (scratch.Outcomes.Length < unit.DetectionCount) scratch.Outcomes = new CocoDetectionOutcome[unit.DetectionCount * 2];
+        int kept = matcher.Match(input, scratch.Outcomes, countable, scratch.Matcher);
+        int imageRank = dataset.ImageRank(unit.Image);
+        for (int i = 0; i < kept; i++)
+        {
+            CocoDetectionOutcome outcome = scratch.Outcomes[i];
+            int row = unit.DetectionStart + outcome.Detection;
+            records[i] = new MatchRecord(dt.Scores[row], imageRank, dt.InputPositions[row], i, outcome.Outcome);
+        }
+    }
+
+    // ---- accumulation ----
+
+    internal static CocoTables Accumulate(Dataset dataset, Matches matches, IReadOnlyList<int> maxDetections, ParallelOptions parallel)
+    {
+        int classes = dataset.Categories.Count;
+        var tables = new CocoTables(CocoParameters.IouThresholds.Count, classes, matches.AreaRanges, maxDetections.Count);
+        Parallel.For(0, classes, parallel, k => AccumulateClass(dataset, matches, maxDetections, k, tables));
+        return tables;
+    }
+
+    private static void AccumulateClass(Dataset dataset, Matches matches, IReadOnlyList<int> maxDetections, int k, CocoTables tables)
+    {
+        ReadOnlySpan<int> units = dataset.UnitsOfCategory(k);
+        MatchRecord[] records = GatherInAccumulationOrder(matches, units);
+        int[] countable = new int[matches.AreaRanges];
+        foreach (int u in units)
+        {
+            for (int a = 0; a < countable.Length; a++) countable[a] += matches.CountableGroundTruth[u * matches.AreaRanges + a];
+        }
+
+        var curve = new double[records.Length * 2];
+        for (int m = 0; m < maxDetections.Count; m++)
+        {
+            MatchRecord[] capped = KeepFirstPerUnit(records, maxDetections[m]);
+            for (int a = 0; a < countable.Length; a++)
+            {
+                // Rule: without ground truth that counts, the class stays -1 in this setting.
+                if (countable[a] == 0) continue;
+                for (int t = 0; t < tables.Thresholds; t++)
+                {
+                    FillPrecisionAndRecall(capped, a, t, countable[a], curve, tables, k, m);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rule: pycocotools concatenates each image's kept detections in ascending image id and stable-sorts
+    /// them by score; ties therefore go by image id, then by input order within the image.
+    /// </summary>
+    private static MatchRecord[] GatherInAccumulationOrder(Matches matches, ReadOnlySpan<int> units)
+    {
+        int total = 0;
+        foreach (int u in units) total += matches.RecordStart[u + 1] - matches.RecordStart[u];
+        var records = new MatchRecord[total];
+        int next = 0;
+        foreach (int u in units)
+        {
+            ReadOnlySpan<MatchRecord> unitRecords = matches.Records.AsSpan(matches.RecordStart[u], matches.RecordStart[u + 1] - matches.RecordStart[u]);
+            unitRecords.CopyTo(records.AsSpan(next));
+            next += unitRecords.Length;
+        }
+        Array.Sort(records, static (x, y) =>
+        {
+            int c = y.Score.CompareTo(x.Score);
+            if (c != 0) return c;
+            c = x.ImageRank.CompareTo(y.ImageRank);
+            return c != 0 ? c : x.InputPosition.CompareTo(y.InputPosition);
+        });
+        return records;
+    }
+
+    /// <summary>Rule: for maxDets m, only the first m detections (by score) of each (image, category) count.</summary>
+    private static MatchRecord[] KeepFirstPerUnit(MatchRecord[] records, int maxDetections)
+    {
+        int count = 0;
+        foreach (MatchRecord r in records)
+        {
+            if (r.RankInUnit < maxDetections) count++;
+        }
+        if (count == records.Length) return records;
+        var kept = new MatchRecord[count];
+        int next = 0;
+        foreach (MatchRecord r in records)
+        {
+            if (r.RankInUnit < maxDetections) kept[next++] = r;
+        }
+        return kept;
+    }
+
+    /// <summary>
+    /// Cumulative TP/FP in order; <c>rc = tp / G</c>, <c>pr = tp / ((fp + tp) + eps)</c>; precision made
+    /// non-increasing from the right; then, per recall point, the precision at the first index whose
+    /// recall reaches it (<c>np.searchsorted(rc, recThrs, side='left')</c>), or 0 past the end.
+    /// </summary>
+    private static void FillPrecisionAndRecall(
+        ReadOnlySpan<MatchRecord> records, int a, int t, int groundTruth, double[] curve, CocoTables tables, int k, int m)
+    {
+        int n = records.Length;
+        Span<double> rc = curve.AsSpan(0, n);
+        Span<double> pr = curve.AsSpan(n, n);
+        double tp = 0, fp = 0;
+        for (int i = 0; i < n; i++)
+        {
+            CocoOutcome outcome = records[i].Outcome;
+            if (outcome.IsTruePositive(a, t)) tp++;
+            else if (!outcome.IsIgnored(a, t)) fp++;
+            // Ignored detections keep an entry; their counts simply repeat.
+            rc[i] = tp / groundTruth;
+            pr[i] = tp / ((fp + tp) + Epsilon);
+        }
+        tables.RecallValues[tables.RecallIndex(t, k, a, m)] = n > 0 ? rc[n - 1] : 0.0;
+
+        for (int i = n - 1; i > 0; i--)
+        {
+            if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
+        }
+
+        IReadOnlyList<double> points = CocoTables.RecallThresholds;
+        int j = 0;
+        for (int r = 0; r < points.Count; r++)
+        {
+            while (j < n && rc[j] < points[r]) j++;
+            tables.PrecisionValues[tables.PrecisionIndex(t, r, k, a, m)] = j < n ? pr[j] : 0.0;
+        }
+    }
+
+    // ---- summary ----
+
+    /// <summary>The twelve stats of <c>COCOeval.summarizeDets</c>.</summary>
+    internal static CocoSummary Summarize(CocoTables tables)
+    {
+        int last = tables.MaxDetectionSettings - 1;
+        const int All = CocoParameters.AllAreas;
+        return new CocoSummary(
+            MeanPrecision(tables, null, All, last),
+            MeanPrecision(tables, CocoParameters.Iou50, All, last),
+            MeanPrecision(tables, CocoParameters.Iou75, All, last),
+            MeanPrecision(tables, null, 1, last),
+            MeanPrecision(tables, null, 2, last),
+            MeanPrecision(tables, null, 3, last),
+            MeanRecall(tables, All, 0),
+            MeanRecall(tables, All, 1),
+            MeanRecall(tables, All, last),
+            MeanRecall(tables, 1, last),
+            MeanRecall(tables, 2, last),
+            MeanRecall(tables, 3, last));
+    }
+
+    internal static IReadOnlyList<CocoClassResult> PerClass(Dataset dataset, CocoTables tables)
+    {
+        int last = tables.MaxDetectionSettings - 1;
+        const int All = CocoParameters.AllAreas;
+        var results = new CocoClassResult[tables.Classes];
+        for (int k = 0; k < tables.Classes; k++)
+        {
+            results[k] = new CocoClassResult(
+                dataset.Categories[k],
+                MeanPrecision(tables, null, All, last, k),
+                MeanPrecision(tables, CocoParameters.Iou50, All, last, k),
+                MeanPrecision(tables, CocoParameters.Iou75, All, last, k),
+                MeanPrecision(tables, null, 1, last, k),
+                MeanPrecision(tables, null, 2, last, k),
+                MeanPrecision(tables, null, 3, last, k),
+                MeanRecall(tables, All, last, k));
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// Mean of the precision entries &gt; -1 over thresholds (one or all), recall points and classes (one
+    /// or all), in pycocotools' row-major (t, r, k) order and numpy's summation order; null when none.
+    /// </summary>
+    private static double? MeanPrecision(CocoTables tables, int? threshold, int a, int m, int? onlyClass = null)
+    {
+        var selected = new List<double>();
+        for (int t = threshold ?? 0; t <= (threshold ?? tables.Thresholds - 1); t++)
+        {
+            for (int r = 0; r < CocoTables.RecallPoints; r++)
+            {
+                for (int k = onlyClass ?? 0; k <= (onlyClass ?? tables.Classes - 1); k++)
+                {
+                    double p = tables.Precision(t, r, k, a, m);
+                    if (p > -1) selected.Add(p);
+                }
+            }
+        }
+        return MeanOrNull(selected);
+    }
+
+    /// <summary>Mean of the recall entries &gt; -1 over all thresholds and classes (or one class), in (t, k) order.</summary>
+    private static double? MeanRecall(CocoTables tables, int a, int m, int? onlyClass = null)
+    {
+        var selected = new List<double>();
+        for (int t = 0; t < tables.Thresholds; t++)
+        {
+            for (int k = onlyClass ?? 0; k <= (onlyClass ?? tables.Classes - 1); k++)
+            {
+                double r = tables.Recall(t, k, a, m);
+                if (r > -1) selected.Add(r);
+            }
+        }
+        return MeanOrNull(selected);
+    }
+
+    private static double? MeanOrNull(List<double> values) =>
+        values.Count == 0 ? null : NumpySum.Mean(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(values));
+}

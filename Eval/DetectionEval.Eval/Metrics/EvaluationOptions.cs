@@ -1,0 +1,50 @@
+using DetectionEval.Matching.Coco;
+using DetectionEval.Matching.Voc;
+
+namespace DetectionEval.Eval.Metrics;
+
+/// <summary>Which metric families to compute.</summary>
+[Flags]
+public enum MetricSet
+{
+    /// <summary>COCO 101-point AP over IoU .50:.95, sizes and maxDets.</summary>
+    Coco = 1,
+
+    /// <summary>Pascal VOC 11-point and all-point AP at one IoU threshold.</summary>
+    Voc = 2,
+
+    /// <summary>Both.</summary>
+    All = Coco | Voc,
+}
+
+/// <summary>How an evaluation runs.</summary>
+public sealed record EvaluationOptions
+{
+    /// <summary>Metric families to compute; both by default.</summary>
+    public MetricSet Metrics { get; init; } = MetricSet.All;
+
+    /// <summary>COCO's three maxDets values, ascending; [1, 10, 100] by default.</summary>
+    public IReadOnlyList<int> MaxDetections { get; init; } = CocoParameters.DefaultMaxDetections;
+
+    /// <summary>The VOC profile; IoU &gt;= 0.5 in continuous coordinates by default.</summary>
+    public VocMatchSettings Voc { get; init; } = new();
+
+    /// <summary>Threads used for matching and accumulation; null uses every core. Results do not depend on it.</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>Checks the options, throwing <see cref="ArgumentException"/> for values no evaluation accepts.</summary>
+    public void Validate()
+    {
+        if (MaxDetections.Count != 3) throw new ArgumentException("COCO needs exactly three maxDets values.", nameof(MaxDetections));
+        for (int i = 0; i < MaxDetections.Count; i++)
+        {
+            if (MaxDetections[i] < 1) throw new ArgumentException("maxDets values must be at least 1.", nameof(MaxDetections));
+            if (i > 0 && MaxDetections[i] <= MaxDetections[i - 1]) throw new ArgumentException("maxDets values must be ascending.", nameof(MaxDetections));
+        }
+        if (!(Voc.IouThreshold >= 0 && Voc.IouThreshold <= 1)) throw new ArgumentException("The VOC IoU threshold must lie in [0, 1].", nameof(Voc));
+        if (Threads is < 1) throw new ArgumentException("Threads must be at least 1.", nameof(Threads));
+        if ((Metrics & MetricSet.All) == 0) throw new ArgumentException("Ask for at least one metric family.", nameof(Metrics));
+    }
+
+    internal ParallelOptions Parallelism => new() { MaxDegreeOfParallelism = Threads ?? -1 };
+}

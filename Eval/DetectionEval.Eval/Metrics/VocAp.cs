@@ -1,0 +1,67 @@
+namespace DetectionEval.Eval.Metrics;
+
+/// <summary>The two VOC AP calculators (<c>voc_ap</c> with <c>use_07_metric</c> true and false).</summary>
+public static class VocAp
+{
+    /// <summary>
+    /// The 11 recall thresholds as the doubles <c>np.arange(0, 1.1, 0.1)</c> gives; three are not the
+    /// decimal literal (0.30000000000000004, 0.6000000000000001, 0.7000000000000001), so a recall of
+    /// exactly 3/10 does not reach the fourth threshold.
+    /// </summary>
+    public static IReadOnlyList<double> ElevenPointThresholds { get; } =
+        [0.0, 0.1, 0.2, 0.30000000000000004, 0.4, 0.5, 0.6000000000000001, 0.7000000000000001, 0.8, 0.9, 1.0];
+
+    /// <summary>
+    /// VOC2007 11-point AP: for each threshold in order, the largest precision at a recall at or above it
+    /// (0 if none), divided by 11 and then added: <c>ap = ap + p / 11.0</c>.
+    /// </summary>
+    /// <param name="recall">Recall after each detection (non-decreasing).</param>
+    /// <param name="precision">Precision after each detection.</param>
+    public static double ElevenPoint(ReadOnlySpan<double> recall, ReadOnlySpan<double> precision)
+    {
+        // Recall never decreases, so "precision at recall >= threshold" is a suffix: keep suffix maxima.
+        double[] suffixMax = new double[precision.Length];
+        double running = double.NegativeInfinity;
+        for (int i = precision.Length - 1; i >= 0; i--)
+        {
+            running = Math.Max(running, precision[i]);
+            suffixMax[i] = running;
+        }
+        double ap = 0.0;
+        int first = 0;
+        foreach (double threshold in ElevenPointThresholds)
+        {
+            while (first < recall.Length && !(recall[first] >= threshold)) first++;
+            double p = first < recall.Length ? suffixMax[first] : 0.0;
+            ap += p / 11.0;
+        }
+        return ap;
+    }
+
+    /// <summary>
+    /// VOC2010+ all-point AP: the area under the precision envelope,
+    /// <c>sum((mrec[i+1] - mrec[i]) * mpre[i+1])</c> over the points where recall changes, summed the
+    /// way numpy sums.
+    /// </summary>
+    /// <param name="recall">Recall after each detection (non-decreasing).</param>
+    /// <param name="precision">Precision after each detection.</param>
+    public static double AllPoint(ReadOnlySpan<double> recall, ReadOnlySpan<double> precision)
+    {
+        int n = recall.Length + 2;
+        double[] mrec = new double[n], mpre = new double[n];
+        mrec[0] = 0.0;
+        mpre[0] = 0.0;
+        recall.CopyTo(mrec.AsSpan(1));
+        precision.CopyTo(mpre.AsSpan(1));
+        mrec[n - 1] = 1.0;
+        mpre[n - 1] = 0.0;
+        for (int i = n - 1; i > 0; i--) mpre[i - 1] = Math.Max(mpre[i - 1], mpre[i]);
+
+        var terms = new List<double>(n);
+        for (int i = 0; i < n - 1; i++)
+        {
+            if (mrec[i + 1] != mrec[i]) terms.Add((mrec[i + 1] - mrec[i]) * mpre[i + 1]);
+        }
+        return NumpySum.Sum(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(terms));
+    }
+}

@@ -1,0 +1,256 @@
+namespace DetectionEval.Matching.Coco;
+
+// COCO bbox matching of one (image, category) unit, as pycocotools COCOeval.evaluateImg does it.
+//
+// Inputs: the unit's ground truth (boxes, the annotation's `area` field, flags) and detections (boxes,
+// scores), each in input order. Output: for each kept detection, in score order, a CocoOutcome with two
+// bits per (area range, IoU threshold); and per area range the number of ground truths that count.
+// Layout of the IoU matrix: row-major [kept detection in score order][ground truth in input order].
+// Reference: cocodataset/cocoapi PythonAPI/pycocotools/cocoeval.py (computeIoU, evaluateImg).
+// Sentinels: a detection with no acceptable ground truth is unmatched (pycocotools' m = -1).
+// Every rule below is named where it is applied. No state survives a call except the scratch buffers.
+
+/// <summary>The spans that describe one (image, category) unit for COCO matching.</summary>
+/// <param name="GroundTruth">Ground-truth boxes, in input order.</param>
+/// <param name="GroundTruthAreas">The annotations' <c>area</c> field (not necessarily w·h), in input order.</param>
+/// <param name="GroundTruthFlags">Crowd/difficult/ignore flags; COCO reads only <c>Crowd</c>.</param>
+/// <param name="Detections">Detection boxes, in input order.</param>
+/// <param name="Scores">Detection scores, in input order.</param>
+public readonly ref struct CocoUnit(
+    ReadOnlySpan<Box> GroundTruth,
+    ReadOnlySpan<double> GroundTruthAreas,
+    ReadOnlySpan<GroundTruthFlags> GroundTruthFlags,
+    ReadOnlySpan<Box> Detections,
+    ReadOnlySpan<double> Scores)
+{
+    /// <summary>Ground-truth boxes, in input order.</summary>
+    public ReadOnlySpan<Box> GroundTruth { get; } = GroundTruth;
+
+    /// <summary>The annotations' <c>area</c> field, in input order.</summary>
+    public ReadOnlySpan<double> GroundTruthAreas { get; } = GroundTruthAreas;
+
+    /// <summary>Ground-truth flags, in input order.</summary>
+    public ReadOnlySpan<GroundTruthFlags> GroundTruthFlags { get; } = GroundTruthFlags;
+
+    /// <summary>Detection boxes, in input order.</summary>
+    public ReadOnlySpan<Box> Detections { get; } = Detections;
+
+    /// <summary>Detection scores, in input order.</summary>
+    public ReadOnlySpan<double> Scores { get; } = Scores;
+}
+
+/// <summary>Reusable buffers for <see cref="CocoMatcher"/>; one per thread, never shared.</summary>
+public sealed class CocoMatchScratch
+{
+    internal int[] DetectionOrder = [];
+    internal double[] Overlaps = [];
+    internal int[] GroundTruthOrder = [];
+    internal bool[] GroundTruthIgnored = [];
+    internal bool[] GroundTruthIsCrowd = [];
+    internal bool[] GroundTruthMatched = [];
+
+    internal void Reserve(int detections, int keptDetections, int groundTruth)
+    {
+        Grow(ref DetectionOrder, detections);
+        Grow(ref Overlaps, keptDetections * groundTruth);
+        ReserveGroundTruth(groundTruth);
+    }
+
+    internal void ReserveGroundTruth(int groundTruth)
+    {
+        Grow(ref GroundTruthOrder, groundTruth);
+        Grow(ref GroundTruthIgnored, groundTruth);
+        Grow(ref GroundTruthIsCrowd, groundTruth);
+        Grow(ref GroundTruthMatched, groundTruth);
+    }
+
+    private static void Grow<T>(ref T[] buffer, int length)
+    {
+        if (buffer.Length < length) buffer = new T[Math.Max(length, buffer.Length * 2)];
+    }
+}
+
+/// <summary>The COCO greedy matcher (pycocotools <c>evaluateImg</c>) for one unit at a time.</summary>
+public sealed class CocoMatcher
+{
+    private readonly double[] _iouThresholds;
+    private readonly AreaRange[] _areaRanges;
+
+    /// <summary>Creates a matcher with the standard thresholds and area ranges.</summary>
+    /// <param name="maxDetections">The largest maxDets value: detections kept per (image, category).</param>
+    public CocoMatcher(int maxDetections)
+        : this(maxDetections, CocoParameters.IouThresholds, CocoParameters.AreaRanges)
+    {
+    }
+
+    /// <summary>Creates a matcher with explicit thresholds and area ranges.</summary>
+    public CocoMatcher(int maxDetections, IReadOnlyList<double> iouThresholds, IReadOnlyList<AreaRange> areaRanges)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxDetections, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(iouThresholds.Count, CocoOutcome.MaxThresholds);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(areaRanges.Count, CocoOutcome.MaxAreaRanges);
+        MaxDetections = maxDetections;
+        _iouThresholds = [.. iouThresholds];
+        _areaRanges = [.. areaRanges];
+    }
+
+    /// <summary>Detections kept per (image, category): the largest maxDets.</summary>
+    public int MaxDetections { get; }
+
+    /// <summary>Number of area ranges; the length <see cref="Match"/> expects for its counts.</summary>
+    public int AreaRangeCount => _areaRanges.Length;
+
+    /// <summary>How many of <paramref name="detections"/> a unit keeps.</summary>
+    public int KeptDetections(int detections) => Math.Min(detections, MaxDetections);
+
+    /// <summary>Matches one unit.</summary>
+    /// <param name="unit">The unit's boxes.</param>
+    /// <param name="outcomes">Receives one entry per kept detection, in score order; length at least
+    /// <see cref="KeptDetections"/>.</param>
+    /// <param name="countableGroundTruth">Receives, per area range, the ground truths that are not ignored.</param>
+    /// <param name="scratch">This thread's buffers.</param>
+    /// <returns>The number of kept detections written to <paramref name="outcomes"/>.</returns>
+    public int Match(CocoUnit unit, Span<CocoDetectionOutcome> outcomes, Span<int> countableGroundTruth, CocoMatchScratch scratch)
+    {
+        int kept = KeptDetections(unit.Detections.Length);
+        int groundTruthCount = unit.GroundTruth.Length;
+        scratch.Reserve(unit.Detections.Length, kept, groundTruthCount);
+
+        Span<int> order = scratch.DetectionOrder.AsSpan(0, unit.Detections.Length);
+        ScoreOrder.SortByScoreDescending(unit.Scores, order);
+        // Rule: keep the first maxDets[-1] detections of the (image, category) in score order.
+        Span<int> keptOrder = order[..kept];
+
+        Span<double> overlaps = scratch.Overlaps.AsSpan(0, kept * groundTruthCount);
+        ComputeOverlaps(unit, keptOrder, overlaps);
+        Assign(unit, keptOrder, overlaps, outcomes, countableGroundTruth, scratch);
+        return kept;
+    }
+
+    /// <summary>The dense IoU matrix [kept detection][ground truth] with the COCO IoU rule.</summary>
+    public static void ComputeOverlaps(CocoUnit unit, ReadOnlySpan<int> keptOrder, Span<double> overlaps)
+    {
+        int groundTruthCount = unit.GroundTruth.Length;
+        for (int d = 0; d < keptOrder.Length; d++)
+        {
+            Box detection = unit.Detections[keptOrder[d]];
+            Span<double> row = overlaps.Slice(d * groundTruthCount, groundTruthCount);
+            for (int g = 0; g < groundTruthCount; g++)
+            {
+                // Rule: crowd IoU = intersection / detection area.
+                bool crowd = (unit.GroundTruthFlags[g] & GroundTruthFlags.Crowd) != 0;
+                row[g] = IouRules.Coco(detection, unit.GroundTruth[g], crowd);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The greedy assignment at every area range and threshold, given the IoU matrix. Only pairs with IoU
+    /// at or above the lowest threshold can ever match, so an engine may leave the others at 0.
+    /// </summary>
+    public void Assign(
+        CocoUnit unit,
+        ReadOnlySpan<int> keptOrder,
+        ReadOnlySpan<double> overlaps,
+        Span<CocoDetectionOutcome> outcomes,
+        Span<int> countableGroundTruth,
+        CocoMatchScratch scratch)
+    {
+        int kept = keptOrder.Length;
+        int groundTruthCount = unit.GroundTruth.Length;
+        scratch.ReserveGroundTruth(groundTruthCount);
+        Span<bool> isCrowd = scratch.GroundTruthIsCrowd.AsSpan(0, groundTruthCount);
+        for (int g = 0; g < groundTruthCount; g++) isCrowd[g] = (unit.GroundTruthFlags[g] & GroundTruthFlags.Crowd) != 0;
+
+        for (int d = 0; d < kept; d++) outcomes[d] = new CocoDetectionOutcome(keptOrder[d], default);
+
+        for (int a = 0; a < _areaRanges.Length; a++)
+        {
+            AreaRange range = _areaRanges[a];
+            Span<bool> ignored = scratch.GroundTruthIgnored.AsSpan(0, groundTruthCount);
+            Span<int> groundTruthOrder = scratch.GroundTruthOrder.AsSpan(0, groundTruthCount);
+            countableGroundTruth[a] = OrderGroundTruthIgnoredLast(unit.GroundTruthAreas, isCrowd, range, ignored, groundTruthOrder);
+
+            for (int t = 0; t < _iouThresholds.Length; t++)
+            {
+                Span<bool> matched = scratch.GroundTruthMatched.AsSpan(0, groundTruthCount);
+                matched.Clear();
+                ulong bit = CocoOutcome.Bit(a, t);
+                // Rule: the threshold is min(t, 1 - 1e-10).
+                double threshold = Math.Min(_iouThresholds[t], CocoParameters.LargestUsableThreshold);
+                for (int d = 0; d < kept; d++)
+                {
+                    ReadOnlySpan<double> row = overlaps.Slice(d * groundTruthCount, groundTruthCount);
+                    int best = FindBestGroundTruth(row, groundTruthOrder, ignored, isCrowd, matched, threshold);
+                    CocoOutcome outcome = outcomes[d].Outcome;
+                    if (best >= 0)
+                    {
+                        matched[best] = true;
+                        // Rule: a detection matched to an ignored ground truth (crowd or out of range) is ignored.
+                        outcome = ignored[best]
+                            ? outcome with { Ignored = outcome.Ignored | bit }
+                            : outcome with { TruePositives = outcome.TruePositives | bit };
+                    }
+                    else if (range.Excludes(unit.Detections[keptOrder[d]].Area))
+                    {
+                        // Rule: an unmatched detection whose own area w*h is outside the range is ignored.
+                        outcome = outcome with { Ignored = outcome.Ignored | bit };
+                    }
+                    outcomes[d] = outcomes[d] with { Outcome = outcome };
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rule: a ground truth is ignored in a range when it is a crowd or its <c>area</c> field lies outside
+    /// the range (bounds inclusive); the matcher visits the others first, then the ignored ones, each
+    /// group in input order (pycocotools' stable <c>argsort</c> of the ignore flags).
+    /// </summary>
+    /// <returns>The number of ground truths that are not ignored.</returns>
+    private static int OrderGroundTruthIgnoredLast(
+        ReadOnlySpan<double> areas, ReadOnlySpan<bool> isCrowd, AreaRange range, Span<bool> ignored, Span<int> order)
+    {
+        int countable = 0;
+        for (int g = 0; g < areas.Length; g++)
+        {
+            ignored[g] = isCrowd[g] || range.Excludes(areas[g]);
+            if (!ignored[g]) order[countable++] = g;
+        }
+        int next = countable;
+        for (int g = 0; g < areas.Length; g++)
+        {
+            if (ignored[g]) order[next++] = g;
+        }
+        return countable;
+    }
+
+    /// <summary>
+    /// The walk of pycocotools' inner loop for one detection at one threshold.
+    /// </summary>
+    /// <returns>The chosen ground truth's input index, or -1 when none is acceptable.</returns>
+    private static int FindBestGroundTruth(
+        ReadOnlySpan<double> row,
+        ReadOnlySpan<int> groundTruthOrder,
+        ReadOnlySpan<bool> ignored,
+        ReadOnlySpan<bool> isCrowd,
+        ReadOnlySpan<bool> matched,
+        double threshold)
+    {
+        int best = -1;
+        double limit = threshold;
+        foreach (int g in groundTruthOrder)
+        {
+            // Rule: a ground truth already matched at this threshold is taken, unless it is a crowd,
+            // which absorbs any number of detections.
+            if (matched[g] && !isCrowd[g]) continue;
+            // Rule: once a regular ground truth is matched, stop at the first ignored one.
+            if (best >= 0 && !ignored[best] && ignored[g]) break;
+            // Rule: IoU >= limit accepts; an equal IoU later in the order replaces the earlier one.
+            if (row[g] < limit) continue;
+            limit = row[g];
+            best = g;
+        }
+        return best;
+    }
+}
