@@ -86,7 +86,7 @@ public sealed class DetectionEvaluator
         foreach (DetectedBox d in sample.Detections)
         {
             if (_builder.TryGetCategory(d.CategoryId, out int category)) _builder.AddDetection(image, category, d.Box, d.Score);
-            else _builder.CountDetectionOfUnknownCategory();
+            else _builder.CountDetectionOfUnknownCategory(d.CategoryId);
         }
     }
 

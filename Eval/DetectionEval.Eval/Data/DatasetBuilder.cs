@@ -104,8 +104,17 @@ public sealed class DatasetBuilder
         _dtCategories.Add(category);
     }
 
+    private readonly SortedSet<long> _unknownCategoryIds = [];
+
+    /// <summary>The distinct unknown category ids seen, in ascending order.</summary>
+    public IReadOnlyCollection<long> UnknownCategoryIds => _unknownCategoryIds;
+
     /// <summary>Counts a detection that was read but dropped because its category is unknown.</summary>
-    public void CountDetectionOfUnknownCategory() => DetectionsOfUnknownCategories++;
+    public void CountDetectionOfUnknownCategory(long categoryId)
+    {
+        DetectionsOfUnknownCategories++;
+        _unknownCategoryIds.Add(categoryId);
+    }
 
     private void CheckIndices(int image, int category)
     {

@@ -269,7 +269,7 @@ public static class CocoJson
         if (box is not Box b) throw MissingProperty(json, "a detection", "bbox");
         if (score is not double s) throw MissingProperty(json, "a detection", "score");
         if (builder.TryGetCategory(category, out int categoryIndex)) builder.AddDetection(imageIndex, categoryIndex, b, s);
-        else builder.CountDetectionOfUnknownCategory();
+        else builder.CountDetectionOfUnknownCategory(category);
     }
 
     // ---- shared pieces ----

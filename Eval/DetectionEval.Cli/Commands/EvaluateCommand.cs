@@ -1,0 +1,228 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Text;
+using DetectionEval.Eval;
+using DetectionEval.Eval.Data;
+using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Reports;
+using DetectionEval.Matching.Coco;
+using DetectionEval.Matching.Voc;
+
+namespace DetectionEval.Cli.Commands;
+
+/// <summary>What <c>deval evaluate</c> was asked to do, parsed and checked.</summary>
+/// <param name="GroundTruth">Ground-truth file.</param>
+/// <param name="Predictions">Predictions file.</param>
+/// <param name="Metrics">Metric families.</param>
+/// <param name="Voc">The VOC profile.</param>
+/// <param name="MaxDetections">COCO's three maxDets values.</param>
+/// <param name="JsonPath">Where to write the JSON report; "-" for stdout; null for none.</param>
+/// <param name="Threads">Worker threads; null for all cores.</param>
+public sealed record EvaluateSettings(
+    string GroundTruth,
+    string Predictions,
+    MetricSet Metrics,
+    VocMatchSettings Voc,
+    IReadOnlyList<int> MaxDetections,
+    string? JsonPath,
+    int? Threads)
+{
+    /// <summary>The engine options these settings ask for.</summary>
+    public EvaluationOptions ToOptions() => new()
+    {
+        Metrics = Metrics,
+        Voc = Voc,
+        MaxDetections = MaxDetections,
+        Threads = Threads,
+    };
+}
+
+/// <summary><c>deval evaluate</c>: scores predictions against ground truth and prints or writes the results.</summary>
+public static class EvaluateCommand
+{
+    private static readonly Option<string> GroundTruthOption = new("--gt")
+    {
+        Description = "Ground truth: a COCO json file (images, annotations, categories).",
+        Required = true,
+        HelpName = "FILE",
+    };
+
+    private static readonly Option<string> PredictionsOption = new("--pred")
+    {
+        Description = "Predictions: a COCO results json file, a list of {image_id, category_id, bbox, score}.",
+        Required = true,
+        HelpName = "FILE",
+    };
+
+    private static readonly Option<string> MetricOption = CreateMetricOption();
+
+    private static readonly Option<double> IouOption = new("--iou")
+    {
+        Description = "VOC IoU threshold. COCO always uses .50:.05:.95.",
+        DefaultValueFactory = _ => 0.5,
+        CustomParser = ParseIouThreshold,
+        HelpName = "T",
+    };
+
+    private static readonly Option<string> IouRuleOption = CreateIouRuleOption();
+
+    private static readonly Option<bool> PlusOneOption = new("--voc-plus-one")
+    {
+        Description = "VOC inclusive-pixel convention: a box [x1, x2] spans x2 - x1 + 1 pixels (VOC devkit, py-faster-rcnn).",
+    };
+
+    private static readonly Option<int[]> MaxDetsOption = new("--max-dets")
+    {
+        Description = "COCO's three detection caps per image and class, ascending.",
+        DefaultValueFactory = _ => [.. CocoParameters.DefaultMaxDetections],
+        CustomParser = ParseMaxDetections,
+        HelpName = "A,B,C",
+    };
+
+    private static readonly Option<string?> JsonOption = new("--json")
+    {
+        Description = "Write the JSON report to FILE, or to stdout with '-' (then nothing else goes to stdout).",
+        HelpName = "FILE",
+    };
+
+    private static readonly Option<int?> ThreadsOption = new("--threads")
+    {
+        Description = "Worker threads (default: all cores). Results never depend on it.",
+        CustomParser = ParseThreads,
+        HelpName = "N",
+    };
+
+    /// <summary>Builds the verb; its action writes through <paramref name="output"/> and <paramref name="error"/>.</summary>
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var command = new Command("evaluate", "Score predictions against ground truth with COCO and/or VOC metrics.")
+        {
+            GroundTruthOption, PredictionsOption, MetricOption, IouOption, IouRuleOption, PlusOneOption, MaxDetsOption, JsonOption, ThreadsOption,
+        };
+        command.SetAction(parse => DevalApp.Guard(error, () => Execute(ReadSettings(parse), output, error)));
+        return command;
+    }
+
+    /// <summary>Turns a parse into settings.</summary>
+    public static EvaluateSettings ReadSettings(ParseResult parse) => new(
+        parse.GetValue(GroundTruthOption)!,
+        parse.GetValue(PredictionsOption)!,
+        parse.GetValue(MetricOption) switch
+        {
+            "coco" => MetricSet.Coco,
+            "voc" => MetricSet.Voc,
+            _ => MetricSet.All,
+        },
+        new VocMatchSettings(
+            parse.GetValue(IouOption),
+            parse.GetValue(IouRuleOption) == "gt" ? VocIouRule.Greater : VocIouRule.GreaterOrEqual,
+            parse.GetValue(PlusOneOption)),
+        parse.GetValue(MaxDetsOption) ?? [.. CocoParameters.DefaultMaxDetections],
+        parse.GetValue(JsonOption),
+        parse.GetValue(ThreadsOption));
+
+    /// <summary>Loads, evaluates and reports.</summary>
+    public static int Execute(EvaluateSettings settings, TextWriter output, TextWriter error)
+    {
+        OutputFiles.RefuseToOverwriteInputs(settings.JsonPath, "--json", settings.GroundTruth, settings.Predictions);
+
+        var builder = new DatasetBuilder();
+        CocoJson.ReadGroundTruth(settings.GroundTruth, builder);
+        CocoJson.ReadDetections(settings.Predictions, builder);
+        WarnAboutUnknownCategories(builder, settings.Predictions, error);
+        Dataset dataset = builder.Build();
+
+        EvaluationResult result = DetectionEvaluation.Evaluate(dataset, settings.ToOptions());
+        var header = new ReportHeader(DevalApp.ToolName, DevalApp.Version, settings.GroundTruth, settings.Predictions);
+
+        if (settings.JsonPath == "-")
+        {
+            using var buffer = new MemoryStream();
+            JsonReport.Write(buffer, header, result);
+            output.Write(Encoding.UTF8.GetString(buffer.ToArray()));
+            return ExitCodes.Success;
+        }
+        if (settings.JsonPath is { } jsonPath) OutputFiles.Write(jsonPath, "--json", stream => JsonReport.Write(stream, header, result));
+        TextReport.Write(output, result);
+        return ExitCodes.Success;
+    }
+
+    private static void WarnAboutUnknownCategories(DatasetBuilder builder, string predictions, TextWriter error)
+    {
+        if (builder.DetectionsOfUnknownCategories == 0) return;
+        string ids = string.Join(", ", builder.UnknownCategoryIds.Take(10).Select(id => id.ToString(CultureInfo.InvariantCulture)));
+        if (builder.UnknownCategoryIds.Count > 10) ids += ", ...";
+        error.WriteLine($"{DevalApp.ToolName}: warning: {predictions}: {builder.DetectionsOfUnknownCategories} detections of category ids not in the ground truth were ignored ({ids}).");
+    }
+
+    private static Option<string> CreateMetricOption()
+    {
+        var option = new Option<string>("--metric")
+        {
+            Description = "Metric families to compute.",
+            DefaultValueFactory = _ => "all",
+        };
+        option.AcceptOnlyFromAmong("coco", "voc", "all");
+        return option;
+    }
+
+    private static Option<string> CreateIouRuleOption()
+    {
+        var option = new Option<string>("--voc-iou-rule")
+        {
+            Description = "VOC overlap test: ge (IoU >= t, VOC devkit) or gt (IoU > t, py-faster-rcnn/detectron2).",
+            DefaultValueFactory = _ => "ge",
+        };
+        option.AcceptOnlyFromAmong("ge", "gt");
+        return option;
+    }
+
+    private static double ParseIouThreshold(ArgumentResult result)
+    {
+        if (result.Tokens.Count == 0) return 0.5;
+        string text = result.Tokens[0].Value;
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value >= 0 && value <= 1))
+        {
+            result.AddError($"--iou expects a number between 0 and 1, but got '{text}'.");
+            return 0.5;
+        }
+        return value;
+    }
+
+    private static int[] ParseMaxDetections(ArgumentResult result)
+    {
+        int[] fallback = [.. CocoParameters.DefaultMaxDetections];
+        if (result.Tokens.Count == 0) return fallback;
+        string text = string.Join(",", result.Tokens.Select(t => t.Value));
+        string[] parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var values = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out values[i]) || values[i] < 1)
+            {
+                result.AddError($"--max-dets expects three ascending whole numbers like 1,10,100, but got '{text}'.");
+                return fallback;
+            }
+        }
+        if (values.Length != 3 || values[0] >= values[1] || values[1] >= values[2])
+        {
+            result.AddError($"--max-dets expects three ascending whole numbers like 1,10,100, but got '{text}'.");
+            return fallback;
+        }
+        return values;
+    }
+
+    private static int? ParseThreads(ArgumentResult result)
+    {
+        if (result.Tokens.Count == 0) return null;
+        string text = result.Tokens[0].Value;
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int threads) || threads < 1)
+        {
+            result.AddError($"--threads expects a whole number of 1 or more, but got '{text}'.");
+            return null;
+        }
+        return threads;
+    }
+}

@@ -1,0 +1,77 @@
+using System.CommandLine;
+using System.Reflection;
+using DetectionEval.Cli.Commands;
+using DetectionEval.Eval.Loaders;
+
+namespace DetectionEval.Cli;
+
+/// <summary>The <c>deval</c> command line: builds the verbs, parses, runs, and maps failures to exit codes.</summary>
+public static class DevalApp
+{
+    /// <summary>The tool's name in reports and messages.</summary>
+    public const string ToolName = "deval";
+
+    /// <summary>The tool's version (the informational version without build metadata).</summary>
+    public static string Version { get; } = ReadVersion();
+
+    /// <summary>Runs one command line; everything the user sees goes through <paramref name="output"/> and <paramref name="error"/>.</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = new RootCommand("deval: scores object detectors with COCO and Pascal VOC metrics.")
+        {
+            EvaluateCommand.Create(output, error),
+        };
+        ParseResult parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var parseError in parse.Errors) error.WriteLine($"{ToolName}: error: {OneLine(parseError.Message)}");
+            error.WriteLine($"Run '{ToolName} --help' for usage.");
+            return ExitCodes.UsageOrInputError;
+        }
+        return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+    }
+
+    /// <summary>
+    /// Runs a verb's work and turns failures into one stderr line and an exit code: input and usage
+    /// errors exit 2, anything else is a defect and exits 3. Set DEVAL_DEBUG=1 to see a stack trace.
+    /// </summary>
+    public static int Guard(TextWriter error, Func<int> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (AnnotationFormatException e)
+        {
+            error.WriteLine($"{ToolName}: error: {e.Message}");
+            return ExitCodes.UsageOrInputError;
+        }
+        catch (UsageException e)
+        {
+            error.WriteLine($"{ToolName}: error: {e.Message}");
+            return ExitCodes.UsageOrInputError;
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine($"{ToolName}: interrupted");
+            return ExitCodes.Interrupted;
+        }
+        catch (Exception e)
+        {
+            error.WriteLine($"{ToolName}: internal error: {e.GetType().Name}: {e.Message} (please report this; set DEVAL_DEBUG=1 for details)");
+            if (Environment.GetEnvironmentVariable("DEVAL_DEBUG") == "1") error.WriteLine(e);
+            return ExitCodes.InternalError;
+        }
+    }
+
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    private static string ReadVersion()
+    {
+        string? version = typeof(DevalApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        if (string.IsNullOrEmpty(version)) return "0.0.0";
+        int plus = version.IndexOf('+', StringComparison.Ordinal);
+        return plus < 0 ? version : version[..plus];
+    }
+}

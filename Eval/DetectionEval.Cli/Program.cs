@@ -1,0 +1,3 @@
+using DetectionEval.Cli;
+
+return DevalApp.Run(args, Console.Out, Console.Error);

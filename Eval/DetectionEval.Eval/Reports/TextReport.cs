@@ -1,0 +1,108 @@
+using System.Globalization;
+using DetectionEval.Eval.Metrics;
+using DetectionEval.Matching.Coco;
+using DetectionEval.Matching.Voc;
+
+namespace DetectionEval.Eval.Reports;
+
+/// <summary>The human-readable summary: COCO's familiar 12 lines, the VOC means and a per-class table.</summary>
+public static class TextReport
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    /// <summary>Writes the summary.</summary>
+    public static void Write(TextWriter output, EvaluationResult result)
+    {
+        DatasetSummary inputs = result.Inputs;
+        output.WriteLine(string.Create(Invariant,
+            $"{inputs.Images} images, {inputs.Classes} classes, {inputs.GroundTruthBoxes} ground-truth boxes, {inputs.Detections} detections"));
+        if (result.Coco is { } coco)
+        {
+            output.WriteLine();
+            output.WriteLine("COCO bbox:");
+            WriteCocoSummary(output, coco);
+        }
+        if (result.Voc is { } voc)
+        {
+            output.WriteLine();
+            output.WriteLine($"VOC ({DescribeProfile(voc.Settings)}), over {voc.ClassesInMean} classes with positives:");
+            output.WriteLine($" mAP (11-point)  = {Fixed(voc.MeanAp07, 4)}");
+            output.WriteLine($" mAP (all-point) = {Fixed(voc.MeanApAll, 4)}");
+        }
+        output.WriteLine();
+        WritePerClassTable(output, result);
+    }
+
+    /// <summary>The twelve lines exactly as pycocotools' <c>summarize()</c> prints them.</summary>
+    public static void WriteCocoSummary(TextWriter output, CocoResult coco)
+    {
+        IReadOnlyList<double> thresholds = CocoParameters.IouThresholds;
+        string allThresholds = string.Create(Invariant, $"{thresholds[0]:0.00}:{thresholds[^1]:0.00}");
+        IReadOnlyList<int> m = coco.MaxDetections;
+        CocoSummary s = coco.Summary;
+        (bool Ap, string Iou, string Area, int MaxDets, double? Value)[] lines =
+        [
+            (true, allThresholds, "all", m[2], s.Ap),
+            (true, "0.50", "all", m[2], s.Ap50),
+            (true, "0.75", "all", m[2], s.Ap75),
+            (true, allThresholds, "small", m[2], s.ApSmall),
+            (true, allThresholds, "medium", m[2], s.ApMedium),
+            (true, allThresholds, "large", m[2], s.ApLarge),
+            (false, allThresholds, "all", m[0], s.Ar1),
+            (false, allThresholds, "all", m[1], s.Ar10),
+            (false, allThresholds, "all", m[2], s.Ar100),
+            (false, allThresholds, "small", m[2], s.ArSmall),
+            (false, allThresholds, "medium", m[2], s.ArMedium),
+            (false, allThresholds, "large", m[2], s.ArLarge),
+        ];
+        foreach (var line in lines)
+        {
+            // ' {:<18} {} @[ IoU={:<9} | area={:>6s} | maxDets={:>3d} ] = {:0.3f}'
+            string title = line.Ap ? "Average Precision" : "Average Recall";
+            string type = line.Ap ? "(AP)" : "(AR)";
+            string value = (line.Value ?? -1.0).ToString("0.000", Invariant);
+            output.WriteLine(string.Create(Invariant,
+                $" {title,-18} {type} @[ IoU={line.Iou,-9} | area={line.Area,6} | maxDets={line.MaxDets,3} ] = {value}"));
+        }
+    }
+
+    private static void WritePerClassTable(TextWriter output, EvaluationResult result)
+    {
+        int nameWidth = Math.Clamp(result.Categories.Max(c => (int?)c.Name.Length) ?? 4, 4, 30);
+        var header = new List<string> { "id".PadLeft(6), "class".PadRight(nameWidth) };
+        if (result.Coco is not null) header.AddRange(new[] { "AP", "AP50", "AP75", "APs", "APm", "APl", "AR100" }.Select(h => h.PadLeft(6)));
+        if (result.Voc is not null) header.AddRange(new[] { "npos", "tp", "fp" }.Select(h => h.PadLeft(6)).Concat(new[] { "AP07", "APall" }.Select(h => h.PadLeft(7))));
+        output.WriteLine("Per class:");
+        output.WriteLine(string.Join("  ", header));
+        for (int k = 0; k < result.Categories.Count; k++)
+        {
+            var row = new List<string>
+            {
+                result.Categories[k].Id.ToString(Invariant).PadLeft(6),
+                Shorten(result.Categories[k].Name, nameWidth).PadRight(nameWidth),
+            };
+            if (result.Coco is { } coco)
+            {
+                CocoClassResult c = coco.PerClass[k];
+                row.AddRange(new[] { c.Ap, c.Ap50, c.Ap75, c.ApSmall, c.ApMedium, c.ApLarge, c.Ar100 }.Select(v => Fixed(v, 3).PadLeft(6)));
+            }
+            if (result.Voc is { } voc)
+            {
+                VocClassResult v = voc.PerClass[k];
+                row.AddRange(new[] { v.Positives, v.TruePositives, v.FalsePositives }.Select(n => n.ToString(Invariant).PadLeft(6)));
+                row.Add(Fixed(v.Ap07, 4).PadLeft(7));
+                row.Add(Fixed(v.ApAll, 4).PadLeft(7));
+            }
+            output.WriteLine(string.Join("  ", row));
+        }
+    }
+
+    /// <summary>A profile in words, e.g. "IoU >= 0.50, continuous coordinates".</summary>
+    public static string DescribeProfile(VocMatchSettings settings) => string.Create(Invariant,
+        $"IoU {(settings.Rule == VocIouRule.Greater ? ">" : ">=")} {settings.IouThreshold:0.00###}, {(settings.PlusOnePixel ? "+1 pixel convention" : "continuous coordinates")}");
+
+    private static string Fixed(double? value, int decimals) =>
+        value is double v ? v.ToString("F" + decimals.ToString(Invariant), Invariant) : "-";
+
+    private static string Shorten(string text, int width) => text.Length <= width ? text : text[..(width - 1)] + "~";
+}
