@@ -40,25 +40,25 @@ public sealed record EvaluateSettings(
 }
 
 /// <summary><c>deval evaluate</c>: scores predictions against ground truth and prints or writes the results.</summary>
-public static class EvaluateCommand
+public sealed class EvaluateCommand
 {
-    private static readonly Option<string> GroundTruthOption = new("--gt")
+    private readonly Option<string> _groundTruth = new("--gt")
     {
         Description = "Ground truth: a COCO json file (images, annotations, categories).",
         Required = true,
         HelpName = "FILE",
     };
 
-    private static readonly Option<string> PredictionsOption = new("--pred")
+    private readonly Option<string> _predictions = new("--pred")
     {
         Description = "Predictions: a COCO results json file, a list of {image_id, category_id, bbox, score}.",
         Required = true,
         HelpName = "FILE",
     };
 
-    private static readonly Option<string> MetricOption = CreateMetricOption();
+    private readonly Option<string> _metric = CreateMetricOption();
 
-    private static readonly Option<double> IouOption = new("--iou")
+    private readonly Option<double> _iou = new("--iou")
     {
         Description = "VOC IoU threshold. COCO always uses .50:.05:.95.",
         DefaultValueFactory = _ => 0.5,
@@ -66,14 +66,14 @@ public static class EvaluateCommand
         HelpName = "T",
     };
 
-    private static readonly Option<string> IouRuleOption = CreateIouRuleOption();
+    private readonly Option<string> _iouRule = CreateIouRuleOption();
 
-    private static readonly Option<bool> PlusOneOption = new("--voc-plus-one")
+    private readonly Option<bool> _plusOne = new("--voc-plus-one")
     {
         Description = "VOC inclusive-pixel convention: a box [x1, x2] spans x2 - x1 + 1 pixels (VOC devkit, py-faster-rcnn).",
     };
 
-    private static readonly Option<int[]> MaxDetsOption = new("--max-dets")
+    private readonly Option<int[]> _maxDets = new("--max-dets")
     {
         Description = "COCO's three detection caps per image and class, ascending.",
         DefaultValueFactory = _ => [.. CocoParameters.DefaultMaxDetections],
@@ -81,13 +81,13 @@ public static class EvaluateCommand
         HelpName = "A,B,C",
     };
 
-    private static readonly Option<string?> JsonOption = new("--json")
+    private readonly Option<string?> _json = new("--json")
     {
         Description = "Write the JSON report to FILE, or to stdout with '-' (then nothing else goes to stdout).",
         HelpName = "FILE",
     };
 
-    private static readonly Option<int?> ThreadsOption = new("--threads")
+    private readonly Option<int?> _threads = new("--threads")
     {
         Description = "Worker threads (default: all cores). Results never depend on it.",
         CustomParser = ParseThreads,
@@ -95,33 +95,35 @@ public static class EvaluateCommand
     };
 
     /// <summary>Builds the verb; its action writes through <paramref name="output"/> and <paramref name="error"/>.</summary>
-    public static Command Create(TextWriter output, TextWriter error)
+    public static Command Create(TextWriter output, TextWriter error) => new EvaluateCommand().Build(output, error);
+
+    private Command Build(TextWriter output, TextWriter error)
     {
         var command = new Command("evaluate", "Score predictions against ground truth with COCO and/or VOC metrics.")
         {
-            GroundTruthOption, PredictionsOption, MetricOption, IouOption, IouRuleOption, PlusOneOption, MaxDetsOption, JsonOption, ThreadsOption,
+            _groundTruth, _predictions, _metric, _iou, _iouRule, _plusOne, _maxDets, _json, _threads,
         };
         command.SetAction(parse => DevalApp.Guard(error, () => Execute(ReadSettings(parse), output, error)));
         return command;
     }
 
     /// <summary>Turns a parse into settings.</summary>
-    public static EvaluateSettings ReadSettings(ParseResult parse) => new(
-        parse.GetValue(GroundTruthOption)!,
-        parse.GetValue(PredictionsOption)!,
-        parse.GetValue(MetricOption) switch
+    private EvaluateSettings ReadSettings(ParseResult parse) => new(
+        parse.GetValue(_groundTruth)!,
+        parse.GetValue(_predictions)!,
+        parse.GetValue(_metric) switch
         {
             "coco" => MetricSet.Coco,
             "voc" => MetricSet.Voc,
             _ => MetricSet.All,
         },
         new VocMatchSettings(
-            parse.GetValue(IouOption),
-            parse.GetValue(IouRuleOption) == "gt" ? VocIouRule.Greater : VocIouRule.GreaterOrEqual,
-            parse.GetValue(PlusOneOption)),
-        parse.GetValue(MaxDetsOption) ?? [.. CocoParameters.DefaultMaxDetections],
-        parse.GetValue(JsonOption),
-        parse.GetValue(ThreadsOption));
+            parse.GetValue(_iou),
+            parse.GetValue(_iouRule) == "gt" ? VocIouRule.Greater : VocIouRule.GreaterOrEqual,
+            parse.GetValue(_plusOne)),
+        parse.GetValue(_maxDets) ?? [.. CocoParameters.DefaultMaxDetections],
+        parse.GetValue(_json),
+        parse.GetValue(_threads));
 
     /// <summary>Loads, evaluates and reports.</summary>
     public static int Execute(EvaluateSettings settings, TextWriter output, TextWriter error)

@@ -280,13 +280,34 @@ internal sealed class JsonStreamReader : IDisposable
         int? column = e.BytePositionInLine is long c ? (int)c + 1 : null;
         string reason = e.Message;
         int cut = reason.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        if (cut > 0) reason = reason[..cut].TrimEnd();
-        string found = _finalBlock && reason.Contains("end of data", StringComparison.OrdinalIgnoreCase)
-            ? $"the end of the file ({reason})"
-            : $"invalid JSON ({reason})";
+        if (cut > 0) reason = reason[..cut].TrimEnd().TrimEnd('.');
+        string snippet = UnreadSnippet();
+        string found;
+        if (_finalBlock && snippet.Length == 0)
+        {
+            found = "the end of the file inside an unfinished object or array (is the file cut short?)";
+        }
+        else if (snippet.StartsWith("NaN", StringComparison.Ordinal) || snippet.StartsWith("Infinity", StringComparison.Ordinal) || snippet.StartsWith("-Infinity", StringComparison.Ordinal))
+        {
+            found = $"'{snippet}', which is not a JSON number (JSON has no NaN or Infinity)";
+        }
+        else
+        {
+            found = snippet.Length == 0 ? $"invalid JSON ({reason})" : $"'{snippet}' ({reason})";
+        }
         return new AnnotationFormatException(
             new SourceLocation(_displayName, line, column, CurrentPathForSyntaxError()),
             "valid JSON", found, inner: e);
+    }
+
+    /// <summary>The start of the text the reader could not take, past separators, for error messages.</summary>
+    private string UnreadSnippet()
+    {
+        int i = _start;
+        while (i < _end && _buffer[i] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n' or (byte)':' or (byte)',') i++;
+        int end = i;
+        while (end < _end && end - i < 20 && _buffer[end] is not ((byte)'\n' or (byte)'\r' or (byte)',' or (byte)'}' or (byte)']')) end++;
+        return Encoding.UTF8.GetString(_buffer, i, end - i).Trim();
     }
 
     private string CurrentPathForSyntaxError() => _depth == 0 && _current.Type == JsonTokenType.None ? "$" : CurrentPath;

@@ -1,8 +1,9 @@
-namespace DetectionEval.Eval.Tests;
+namespace DetectionEval.Tests.Shared;
 
 /// <summary>
-/// Finds the shared reference cases: <c>../shared/reference</c> next to the repository, or the folder
-/// named by <c>DEVAL_REFERENCE_DIR</c>. Tests that need them fail, never skip, when they are missing.
+/// Finds the shared reference cases: the folder named by <c>DEVAL_REFERENCE_DIR</c>, else
+/// <c>shared/reference</c> in the nearest folder above the repository (normally <c>../shared/reference</c>).
+/// Tests that need them fail, never skip, when they are missing.
 /// </summary>
 public static class ReferenceData
 {
@@ -42,6 +43,11 @@ public static class ReferenceData
     {
         string? fromEnvironment = Environment.GetEnvironmentVariable("DEVAL_REFERENCE_DIR");
         if (!string.IsNullOrEmpty(fromEnvironment)) return Path.GetFullPath(fromEnvironment);
+        for (var dir = System.IO.Directory.GetParent(RepositoryRoot); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "shared", "reference");
+            if (System.IO.Directory.Exists(candidate)) return candidate;
+        }
         return Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "reference"));
     }
 }

@@ -1,0 +1,135 @@
+namespace DetectionEval.Cli.Tests;
+
+/// <summary>Bad input: exit code 2 and one stderr line naming the file, where, what was expected and what was found.</summary>
+public sealed class BadInputTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("deval-bad-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static string Malformed(string name) => Deval.TestData("malformed", "coco", name);
+
+    /// <summary>Runs evaluate with one malformed file and checks everything a bad input must give.</summary>
+    private CommandRun RunWithBadInput(string groundTruth, string predictions, string badFile)
+    {
+        string json = Path.Combine(_folder, "out.json");
+        CommandRun run = Deval.Run("evaluate", "--gt", groundTruth, "--pred", predictions, "--json", json);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("", run.Output);
+        string line = Assert.Single(run.ErrorLines);
+        Assert.StartsWith("deval: error: " + badFile, line);
+        Assert.Contains("Expected ", line);
+        Assert.Contains(", but got ", line);
+        Assert.DoesNotContain("   at ", run.Error);
+        Assert.DoesNotContain("Exception", run.Error);
+        Assert.False(File.Exists(json), "no output file may be created");
+        Assert.Empty(Directory.GetFiles(_folder));
+        return run;
+    }
+
+    [Theory]
+    [InlineData("truncated_gt.json", ":4:", "Expected valid JSON, but got the end of the file inside an unfinished object or array")]
+    [InlineData("missing_annotations_gt.json", ": $:", "a top-level \"annotations\" array")]
+    [InlineData("bbox_three_numbers_gt.json", ":3:", "$.annotations[0].bbox: Expected 4 numbers [x, y, width, height], but got 3 numbers")]
+    [InlineData("negative_width_gt.json", ":3:", "$.annotations[0].bbox[2]: Expected a width of 0 or more, but got the number -50")]
+    [InlineData("duplicate_annotation_id_gt.json", ":4:", "$.annotations[1].id: Expected a unique annotation id, but got 7 again")]
+    [InlineData("unknown_category_gt.json", ":4:", "$.annotations[1].category_id: Expected a category id listed in \"categories\", but got 3")]
+    public void Malformed_ground_truth_is_reported_in_one_line(string file, string line, string message)
+    {
+        string path = Malformed(file);
+        CommandRun run = RunWithBadInput(path, Malformed("dt.json"), path);
+        Assert.Contains(path + line, run.Error);
+        Assert.Contains(message, run.Error);
+    }
+
+    [Theory]
+    [InlineData("nan_score_dt.json", ":2:", "$[1].score: Expected valid JSON, but got 'NaN', which is not a JSON number")]
+    [InlineData("string_score_dt.json", ":2:", "$[1].score: Expected the score, a finite number, but got the string \"0.8\"")]
+    [InlineData("unknown_image_dt.json", ":2:", "$[1].image_id: Expected an image id listed in the ground truth's \"images\", but got 3")]
+    public void Malformed_predictions_are_reported_in_one_line(string file, string line, string message)
+    {
+        string path = Malformed(file);
+        CommandRun run = RunWithBadInput(Malformed("gt.json"), path, path);
+        Assert.Contains(path + line, run.Error);
+        Assert.Contains(message, run.Error);
+    }
+
+    [Fact]
+    public void A_file_that_does_not_exist_is_reported_in_one_line()
+    {
+        string missing = Path.Combine(_folder, "nope", "dt.json");
+        CommandRun run = RunWithBadInput(Malformed("gt.json"), missing, missing);
+        Assert.Contains("Expected an existing, readable file, but got no such file", run.Error);
+    }
+
+    [Fact]
+    public void A_results_list_given_as_ground_truth_is_reported_with_a_hint()
+    {
+        string path = Malformed("dt.json");
+        CommandRun run = RunWithBadInput(path, path, path);
+        Assert.Contains("Expected a JSON object with \"images\", \"annotations\" and \"categories\", but got an array", run.Error);
+    }
+
+    [Fact]
+    public void The_valid_pair_next_to_the_malformed_files_evaluates()
+    {
+        CommandRun run = Deval.Run("evaluate", "--gt", Malformed("gt.json"), "--pred", Malformed("dt.json"));
+        Assert.Equal(0, run.ExitCode);
+    }
+
+    [Fact]
+    public void An_unwritable_json_path_is_a_usage_error()
+    {
+        string json = Path.Combine(_folder, "missing-folder", "out.json");
+        CommandRun run = Deval.Run("evaluate", "--gt", Malformed("gt.json"), "--pred", Malformed("dt.json"), "--json", json);
+        Assert.Equal(2, run.ExitCode);
+        string line = Assert.Single(run.ErrorLines);
+        Assert.Contains("Expected a writable file for --json, but got a path whose folder does not exist", line);
+    }
+
+    [Fact]
+    public void A_json_path_equal_to_an_input_is_refused_before_anything_is_written()
+    {
+        string gt = Path.Combine(_folder, "gt.json");
+        File.Copy(Malformed("gt.json"), gt);
+        CommandRun run = Deval.Run("evaluate", "--gt", gt, "--pred", Malformed("dt.json"), "--json", gt);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal(File.ReadAllText(Malformed("gt.json")), File.ReadAllText(gt));
+    }
+
+    [Theory]
+    [InlineData("--metric", "map")]
+    [InlineData("--iou", "1.5")]
+    [InlineData("--iou", "abc")]
+    [InlineData("--voc-iou-rule", "gte")]
+    [InlineData("--max-dets", "100,10,1")]
+    [InlineData("--max-dets", "1,10")]
+    [InlineData("--threads", "0")]
+    public void A_bad_option_value_is_a_usage_error_naming_the_option(string option, string value)
+    {
+        CommandRun run = Deval.Run("evaluate", "--gt", Malformed("gt.json"), "--pred", Malformed("dt.json"), option, value);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("", run.Output);
+        Assert.StartsWith("deval: error: ", run.ErrorLines[0]);
+        Assert.DoesNotContain("   at ", run.Error);
+    }
+
+    [Fact]
+    public void A_missing_required_option_is_a_usage_error()
+    {
+        CommandRun run = Deval.Run("evaluate", "--gt", Malformed("gt.json"));
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("deval: error: Option '--pred' is required.", run.ErrorLines[0]);
+    }
+
+    [Fact]
+    public void Help_exits_zero_and_lists_every_option()
+    {
+        CommandRun run = Deval.Run("evaluate", "--help");
+        Assert.Equal(0, run.ExitCode);
+        foreach (string option in new[] { "--gt", "--pred", "--metric", "--iou", "--voc-iou-rule", "--voc-plus-one", "--max-dets", "--json", "--threads" })
+        {
+            Assert.Contains(option, run.Output);
+        }
+    }
+}
