@@ -15,34 +15,71 @@ namespace DetectionEval.Eval.Metrics;
 // Reference: cocodataset/cocoapi PythonAPI/pycocotools/cocoeval.py.
 // Sentinels: -1 in the tables where a (class, area, maxDets) has no ground truth that counts.
 
+/// <summary>One kept detection after COCO matching.</summary>
+/// <param name="Score">Its score.</param>
+/// <param name="Image">Its image index in the dataset.</param>
+/// <param name="ImageRank">Its image's rank in ascending image-id order.</param>
+/// <param name="Row">Its row in <see cref="Dataset.Detections"/>.</param>
+/// <param name="InputPosition">Its position in the input, which breaks ties.</param>
+/// <param name="RankInUnit">Its place in its (image, category) by score: 0 for the best.</param>
+/// <param name="Outcome">TP / FP / ignored at every area range and IoU threshold.</param>
+public readonly record struct CocoMatchRecord(
+    double Score, int Image, int ImageRank, int Row, int InputPosition, int RankInUnit, CocoOutcome Outcome);
+
+/// <summary>
+/// The COCO match stage of a dataset: each unit's kept detections (in score order) and its number of
+/// ground truths that count per area range. Accumulation reads only this, so resampling images (the
+/// gate's bootstrap) or merging shards never matches again.
+/// </summary>
+public sealed class CocoMatches
+{
+    private readonly CocoMatchRecord[] _records;
+    private readonly int[] _recordStart;
+    private readonly int[] _countable;
+
+    internal CocoMatches(Dataset dataset, CocoMatchRecord[] records, int[] recordStart, int[] countable, int areaRanges)
+    {
+        Dataset = dataset;
+        _records = records;
+        _recordStart = recordStart;
+        _countable = countable;
+        AreaRanges = areaRanges;
+    }
+
+    /// <summary>The matched dataset.</summary>
+    public Dataset Dataset { get; }
+
+    /// <summary>Number of area ranges.</summary>
+    public int AreaRanges { get; }
+
+    /// <summary>All records, grouped by unit in <see cref="Dataset.Units"/> order.</summary>
+    public ReadOnlySpan<CocoMatchRecord> Records => _records;
+
+    /// <summary>The records of unit <paramref name="unit"/>, in score order.</summary>
+    public ReadOnlySpan<CocoMatchRecord> RecordsOfUnit(int unit) => _records.AsSpan(_recordStart[unit], _recordStart[unit + 1] - _recordStart[unit]);
+
+    /// <summary>Ground truths of unit <paramref name="unit"/> that are not ignored in area range <paramref name="areaRange"/>.</summary>
+    public int CountableGroundTruth(int unit, int areaRange) => _countable[unit * AreaRanges + areaRange];
+}
+
 /// <summary>COCO bbox evaluation of a dataset.</summary>
 public static class CocoEvaluation
 {
     /// <summary>pycocotools' <c>np.spacing(1)</c>, added to the precision denominator.</summary>
     public const double Epsilon = 2.220446049250313e-16;
 
-    /// <summary>One kept detection after matching.</summary>
-    internal readonly record struct MatchRecord(double Score, int ImageRank, int InputPosition, int RankInUnit, CocoOutcome Outcome);
-
     /// <summary>Matches and accumulates the dataset.</summary>
-    public static CocoResult Evaluate(Dataset dataset, EvaluationOptions options)
+    public static CocoResult Evaluate(Dataset dataset, EvaluationOptions options) => Accumulate(Match(dataset, options), options);
+
+    /// <summary>The match stage: every unit matched on its own, in parallel, with identical results for any thread count.</summary>
+    public static CocoMatches Match(Dataset dataset, EvaluationOptions options)
     {
         options.Validate();
         var matcher = new CocoMatcher(options.MaxDetections[^1]);
-        Matches matches = MatchAllUnits(dataset, matcher, options.Parallelism);
-        CocoTables tables = Accumulate(dataset, matches, options.MaxDetections, options.Parallelism);
-        return new CocoResult(options.MaxDetections, Summarize(tables), PerClass(dataset, tables), tables);
-    }
-
-    /// <summary>Records of every unit; unit u's records are [RecordStart[u], RecordStart[u + 1]).</summary>
-    internal sealed record Matches(MatchRecord[] Records, int[] RecordStart, int[] CountableGroundTruth, int AreaRanges);
-
-    internal static Matches MatchAllUnits(Dataset dataset, CocoMatcher matcher, ParallelOptions parallel)
-    {
         ReadOnlySpan<EvaluationUnit> units = dataset.Units;
         int[] recordStart = new int[units.Length + 1];
         for (int u = 0; u < units.Length; u++) recordStart[u + 1] = recordStart[u] + matcher.KeptDetections(units[u].DetectionCount);
-        var records = new MatchRecord[recordStart[^1]];
+        var records = new CocoMatchRecord[recordStart[^1]];
         int areaRanges = matcher.AreaRangeCount;
         int[] countable = new int[units.Length * areaRanges];
 
@@ -50,7 +87,7 @@ public static class CocoEvaluation
         Parallel.For(
             0,
             unitArray.Length,
-            parallel,
+            options.Parallelism,
             () => new UnitScratch(),
             (u, _, scratch) =>
             {
@@ -58,7 +95,7 @@ public static class CocoEvaluation
                 return scratch;
             },
             _ => { });
-        return new Matches(records, recordStart, countable, areaRanges);
+        return new CocoMatches(dataset, records, recordStart, countable, areaRanges);
     }
 
     private sealed class UnitScratch
@@ -68,7 +105,7 @@ public static class CocoEvaluation
     }
 
     private static void MatchUnit(
-        Dataset dataset, EvaluationUnit unit, CocoMatcher matcher, UnitScratch scratch, Span<MatchRecord> records, Span<int> countable)
+        Dataset dataset, EvaluationUnit unit, CocoMatcher matcher, UnitScratch scratch, Span<CocoMatchRecord> records, Span<int> countable)
     {
         GroundTruthTable gt = dataset.GroundTruth;
         DetectionTable dt = dataset.Detections;
@@ -85,41 +122,58 @@ public static class CocoEvaluation
         {
             CocoDetectionOutcome outcome = scratch.Outcomes[i];
             int row = unit.DetectionStart + outcome.Detection;
-            records[i] = new MatchRecord(dt.Scores[row], imageRank, dt.InputPositions[row], i, outcome.Outcome);
+            records[i] = new CocoMatchRecord(dt.Scores[row], unit.Image, imageRank, row, dt.InputPositions[row], i, outcome.Outcome);
         }
     }
 
     // ---- accumulation ----
 
-    internal static CocoTables Accumulate(Dataset dataset, Matches matches, IReadOnlyList<int> maxDetections, ParallelOptions parallel)
+    /// <summary>
+    /// The accumulation stage: precision and recall tables, the summary and per-class values.
+    /// </summary>
+    /// <param name="matches">The match stage's output.</param>
+    /// <param name="options">maxDets and threads.</param>
+    /// <param name="imageWeights">How many times each image counts (indexed like <see cref="Dataset.Images"/>);
+    /// empty for once each. An image drawn twice by a bootstrap counts twice; weight 0 leaves it out.</param>
+    public static CocoResult Accumulate(CocoMatches matches, EvaluationOptions options, ReadOnlySpan<int> imageWeights = default)
     {
+        options.Validate();
+        Dataset dataset = matches.Dataset;
+        if (!imageWeights.IsEmpty && imageWeights.Length != dataset.Images.Count)
+        {
+            throw new ArgumentException("One weight per image is needed.", nameof(imageWeights));
+        }
+        int[]? weights = imageWeights.IsEmpty ? null : imageWeights.ToArray();
+        IReadOnlyList<int> maxDetections = options.MaxDetections;
         int classes = dataset.Categories.Count;
         var tables = new CocoTables(CocoParameters.IouThresholds.Count, classes, matches.AreaRanges, maxDetections.Count);
-        Parallel.For(0, classes, parallel, k => AccumulateClass(dataset, matches, maxDetections, k, tables));
-        return tables;
+        Parallel.For(0, classes, options.Parallelism, k => AccumulateClass(matches, maxDetections, weights, k, tables));
+        return new CocoResult(maxDetections, Summarize(tables), PerClass(dataset, tables), tables);
     }
 
-    private static void AccumulateClass(Dataset dataset, Matches matches, IReadOnlyList<int> maxDetections, int k, CocoTables tables)
+    private static void AccumulateClass(CocoMatches matches, IReadOnlyList<int> maxDetections, int[]? weights, int k, CocoTables tables)
     {
-        ReadOnlySpan<int> units = dataset.UnitsOfCategory(k);
-        MatchRecord[] records = GatherInAccumulationOrder(matches, units);
+        ReadOnlySpan<int> units = matches.Dataset.UnitsOfCategory(k);
+        ReadOnlySpan<EvaluationUnit> unitTable = matches.Dataset.Units;
+        CocoMatchRecord[] records = GatherInAccumulationOrder(matches, units, weights);
         int[] countable = new int[matches.AreaRanges];
         foreach (int u in units)
         {
-            for (int a = 0; a < countable.Length; a++) countable[a] += matches.CountableGroundTruth[u * matches.AreaRanges + a];
+            int weight = weights?[unitTable[u].Image] ?? 1;
+            for (int a = 0; a < countable.Length; a++) countable[a] += weight * matches.CountableGroundTruth(u, a);
         }
 
         var curve = new double[records.Length * 2];
         for (int m = 0; m < maxDetections.Count; m++)
         {
-            MatchRecord[] capped = KeepFirstPerUnit(records, maxDetections[m]);
+            CocoMatchRecord[] capped = KeepFirstPerUnit(records, maxDetections[m]);
             for (int a = 0; a < countable.Length; a++)
             {
                 // Rule: without ground truth that counts, the class stays -1 in this setting.
                 if (countable[a] == 0) continue;
                 for (int t = 0; t < tables.Thresholds; t++)
                 {
-                    FillPrecisionAndRecall(capped, a, t, countable[a], curve, tables, k, m);
+                    FillPrecisionAndRecall(capped, weights, a, t, countable[a], curve, tables, k, m);
                 }
             }
         }
@@ -129,15 +183,20 @@ public static class CocoEvaluation
     /// Rule: pycocotools concatenates each image's kept detections in ascending image id and stable-sorts
     /// them by score; ties therefore go by image id, then by input order within the image.
     /// </summary>
-    private static MatchRecord[] GatherInAccumulationOrder(Matches matches, ReadOnlySpan<int> units)
+    private static CocoMatchRecord[] GatherInAccumulationOrder(CocoMatches matches, ReadOnlySpan<int> units, int[]? weights)
     {
+        ReadOnlySpan<EvaluationUnit> unitTable = matches.Dataset.Units;
         int total = 0;
-        foreach (int u in units) total += matches.RecordStart[u + 1] - matches.RecordStart[u];
-        var records = new MatchRecord[total];
+        foreach (int u in units)
+        {
+            if (weights is null || weights[unitTable[u].Image] > 0) total += matches.RecordsOfUnit(u).Length;
+        }
+        var records = new CocoMatchRecord[total];
         int next = 0;
         foreach (int u in units)
         {
-            ReadOnlySpan<MatchRecord> unitRecords = matches.Records.AsSpan(matches.RecordStart[u], matches.RecordStart[u + 1] - matches.RecordStart[u]);
+            if (weights is not null && weights[unitTable[u].Image] == 0) continue;
+            ReadOnlySpan<CocoMatchRecord> unitRecords = matches.RecordsOfUnit(u);
             unitRecords.CopyTo(records.AsSpan(next));
             next += unitRecords.Length;
         }
@@ -152,17 +211,17 @@ public static class CocoEvaluation
     }
 
     /// <summary>Rule: for maxDets m, only the first m detections (by score) of each (image, category) count.</summary>
-    private static MatchRecord[] KeepFirstPerUnit(MatchRecord[] records, int maxDetections)
+    private static CocoMatchRecord[] KeepFirstPerUnit(CocoMatchRecord[] records, int maxDetections)
     {
         int count = 0;
-        foreach (MatchRecord r in records)
+        foreach (CocoMatchRecord r in records)
         {
             if (r.RankInUnit < maxDetections) count++;
         }
         if (count == records.Length) return records;
-        var kept = new MatchRecord[count];
+        var kept = new CocoMatchRecord[count];
         int next = 0;
-        foreach (MatchRecord r in records)
+        foreach (CocoMatchRecord r in records)
         {
             if (r.RankInUnit < maxDetections) kept[next++] = r;
         }
@@ -175,7 +234,7 @@ public static class CocoEvaluation
     /// recall reaches it (<c>np.searchsorted(rc, recThrs, side='left')</c>), or 0 past the end.
     /// </summary>
     private static void FillPrecisionAndRecall(
-        ReadOnlySpan<MatchRecord> records, int a, int t, int groundTruth, double[] curve, CocoTables tables, int k, int m)
+        ReadOnlySpan<CocoMatchRecord> records, int[]? weights, int a, int t, int groundTruth, double[] curve, CocoTables tables, int k, int m)
     {
         int n = records.Length;
         Span<double> rc = curve.AsSpan(0, n);
@@ -184,8 +243,9 @@ public static class CocoEvaluation
         for (int i = 0; i < n; i++)
         {
             CocoOutcome outcome = records[i].Outcome;
-            if (outcome.IsTruePositive(a, t)) tp++;
-            else if (!outcome.IsIgnored(a, t)) fp++;
+            int weight = weights?[records[i].Image] ?? 1;
+            if (outcome.IsTruePositive(a, t)) tp += weight;
+            else if (!outcome.IsIgnored(a, t)) fp += weight;
             // Ignored detections keep an entry; their counts simply repeat.
             rc[i] = tp / groundTruth;
             pr[i] = tp / ((fp + tp) + Epsilon);

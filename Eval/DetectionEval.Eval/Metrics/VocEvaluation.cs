@@ -12,36 +12,72 @@ namespace DetectionEval.Eval.Metrics;
 // Reference: detectron2/evaluation/pascal_voc_evaluation.py (voc_eval, voc_ap) with a stable sort.
 // Sentinels: a class with npos = 0 has null AP and is left out of the means.
 
+/// <summary>One detection after VOC matching.</summary>
+/// <param name="Score">Its score.</param>
+/// <param name="Image">Its image index in the dataset.</param>
+/// <param name="Row">Its row in <see cref="Dataset.Detections"/>.</param>
+/// <param name="InputPosition">Its position in the input, which breaks ties.</param>
+/// <param name="Outcome">TP, FP or ignored.</param>
+public readonly record struct VocMatchRecord(double Score, int Image, int Row, int InputPosition, VocOutcome Outcome);
+
+/// <summary>
+/// The VOC match stage of a dataset under one profile: each unit's detections (in score order) and its
+/// number of positives. Accumulation reads only this.
+/// </summary>
+public sealed class VocMatches
+{
+    private readonly VocMatchRecord[] _records;
+    private readonly int[] _positives;
+
+    internal VocMatches(Dataset dataset, VocMatchSettings settings, VocMatchRecord[] records, int[] positives)
+    {
+        Dataset = dataset;
+        Settings = settings;
+        _records = records;
+        _positives = positives;
+    }
+
+    /// <summary>The matched dataset.</summary>
+    public Dataset Dataset { get; }
+
+    /// <summary>The profile the detections were matched under.</summary>
+    public VocMatchSettings Settings { get; }
+
+    /// <summary>All records, grouped by unit like the dataset's detection rows.</summary>
+    public ReadOnlySpan<VocMatchRecord> Records => _records;
+
+    /// <summary>The records of unit <paramref name="unit"/>, in score order.</summary>
+    public ReadOnlySpan<VocMatchRecord> RecordsOfUnit(int unit)
+    {
+        EvaluationUnit u = Dataset.Units[unit];
+        return _records.AsSpan(u.DetectionStart, u.DetectionCount);
+    }
+
+    /// <summary>Non-difficult ground truths of unit <paramref name="unit"/>.</summary>
+    public int Positives(int unit) => _positives[unit];
+}
+
 /// <summary>VOC evaluation of a dataset under one profile.</summary>
 public static class VocEvaluation
 {
     /// <summary><c>np.finfo(np.float64).eps</c>, the floor of the precision denominator.</summary>
     public const double Epsilon = 2.220446049250313e-16;
 
-    /// <summary>One detection after matching.</summary>
-    internal readonly record struct MatchRecord(double Score, int InputPosition, VocOutcome Outcome);
-
     /// <summary>Matches and accumulates the dataset.</summary>
-    public static VocResult Evaluate(Dataset dataset, EvaluationOptions options)
+    public static VocResult Evaluate(Dataset dataset, EvaluationOptions options) => Accumulate(Match(dataset, options), options);
+
+    /// <summary>The match stage: every unit matched on its own, in parallel, with identical results for any thread count.</summary>
+    public static VocMatches Match(Dataset dataset, EvaluationOptions options)
     {
         options.Validate();
         var matcher = new VocMatcher(options.Voc);
-        (MatchRecord[] records, int[] positives) = MatchAllUnits(dataset, matcher, options.Parallelism);
-        var perClass = new VocClassResult[dataset.Categories.Count];
-        Parallel.For(0, perClass.Length, options.Parallelism, k => perClass[k] = EvaluateClass(dataset, records, positives, k));
-        return Summarize(options.Voc, perClass);
-    }
-
-    /// <summary>Matches every unit; record i belongs to detection row i's unit, in score order within it.</summary>
-    internal static (MatchRecord[] Records, int[] Positives) MatchAllUnits(Dataset dataset, VocMatcher matcher, ParallelOptions parallel)
-    {
         EvaluationUnit[] units = dataset.Units.ToArray();
-        var records = new MatchRecord[dataset.Detections.Count];
+        var records = new VocMatchRecord[dataset.Detections.Count];
         int[] positives = new int[units.Length];
         Parallel.For(
             0,
             units.Length,
-            parallel,
+            options.Parallelism,
             () => new UnitScratch(),
             (u, _, scratch) =>
             {
@@ -49,7 +85,7 @@ public static class VocEvaluation
                 return scratch;
             },
             _ => { });
-        return (records, positives);
+        return new VocMatches(dataset, options.Voc, records, positives);
     }
 
     private sealed class UnitScratch
@@ -58,7 +94,7 @@ public static class VocEvaluation
         public VocDetectionOutcome[] Outcomes = new VocDetectionOutcome[128];
     }
 
-    private static int MatchUnit(Dataset dataset, EvaluationUnit unit, VocMatcher matcher, UnitScratch scratch, Span<MatchRecord> records)
+    private static int MatchUnit(Dataset dataset, EvaluationUnit unit, VocMatcher matcher, UnitScratch scratch, Span<VocMatchRecord> records)
     {
         GroundTruthTable gt = dataset.GroundTruth;
         DetectionTable dt = dataset.Detections;
@@ -73,26 +109,47 @@ public static class VocEvaluation
         {
             VocDetectionOutcome outcome = scratch.Outcomes[i];
             int row = unit.DetectionStart + outcome.Detection;
-            records[i] = new MatchRecord(dt.Scores[row], dt.InputPositions[row], outcome.Outcome);
+            records[i] = new VocMatchRecord(dt.Scores[row], unit.Image, row, dt.InputPositions[row], outcome.Outcome);
         }
         return positives;
     }
 
-    private static VocClassResult EvaluateClass(Dataset dataset, MatchRecord[] allRecords, int[] positivesPerUnit, int k)
+    /// <summary>The accumulation stage: per-class curves and APs, and the means.</summary>
+    /// <param name="matches">The match stage's output.</param>
+    /// <param name="options">Threads (the profile is the one the matches were made with).</param>
+    /// <param name="imageWeights">How many times each image counts (indexed like <see cref="Dataset.Images"/>);
+    /// empty for once each; weight 0 leaves an image out.</param>
+    public static VocResult Accumulate(VocMatches matches, EvaluationOptions options, ReadOnlySpan<int> imageWeights = default)
     {
+        Dataset dataset = matches.Dataset;
+        if (!imageWeights.IsEmpty && imageWeights.Length != dataset.Images.Count)
+        {
+            throw new ArgumentException("One weight per image is needed.", nameof(imageWeights));
+        }
+        int[]? weights = imageWeights.IsEmpty ? null : imageWeights.ToArray();
+        var perClass = new VocClassResult[dataset.Categories.Count];
+        Parallel.For(0, perClass.Length, options.Parallelism, k => perClass[k] = EvaluateClass(matches, weights, k));
+        return Summarize(matches.Settings, perClass);
+    }
+
+    private static VocClassResult EvaluateClass(VocMatches matches, int[]? weights, int k)
+    {
+        Dataset dataset = matches.Dataset;
         ReadOnlySpan<int> units = dataset.UnitsOfCategory(k);
         ReadOnlySpan<EvaluationUnit> unitTable = dataset.Units;
         int positives = 0, count = 0;
         foreach (int u in units)
         {
-            positives += positivesPerUnit[u];
-            count += unitTable[u].DetectionCount;
+            int weight = weights?[unitTable[u].Image] ?? 1;
+            positives += weight * matches.Positives(u);
+            if (weight > 0) count += unitTable[u].DetectionCount;
         }
-        var records = new MatchRecord[count];
+        var records = new VocMatchRecord[count];
         int next = 0;
         foreach (int u in units)
         {
-            allRecords.AsSpan(unitTable[u].DetectionStart, unitTable[u].DetectionCount).CopyTo(records.AsSpan(next));
+            if (weights is not null && weights[unitTable[u].Image] == 0) continue;
+            matches.RecordsOfUnit(u).CopyTo(records.AsSpan(next));
             next += unitTable[u].DetectionCount;
         }
         // Rule: the class's detections in score order, equal scores in input order across images too.
@@ -101,10 +158,10 @@ public static class VocEvaluation
             int c = y.Score.CompareTo(x.Score);
             return c != 0 ? c : x.InputPosition.CompareTo(y.InputPosition);
         });
-        return Score(dataset.Categories[k], records, positives);
+        return Score(dataset.Categories[k], records, positives, weights);
     }
 
-    private static VocClassResult Score(Category category, MatchRecord[] records, int positives)
+    private static VocClassResult Score(Category category, VocMatchRecord[] records, int positives, int[]? weights)
     {
         int n = records.Length;
         double[] recall = new double[n], precision = new double[n], scores = new double[n];
@@ -112,11 +169,12 @@ public static class VocEvaluation
         double tp = 0, fp = 0;
         for (int i = 0; i < n; i++)
         {
+            int weight = weights?[records[i].Image] ?? 1;
             switch (records[i].Outcome)
             {
-                case VocOutcome.TruePositive: tp++; tpCount++; break;
-                case VocOutcome.FalsePositive: fp++; fpCount++; break;
-                default: ignored++; break;
+                case VocOutcome.TruePositive: tp += weight; tpCount += weight; break;
+                case VocOutcome.FalsePositive: fp += weight; fpCount += weight; break;
+                default: ignored += weight; break;
             }
             // rec = tp / float(npos); prec = tp / np.maximum(tp + fp, eps)
             recall[i] = tp / positives;
@@ -126,10 +184,10 @@ public static class VocEvaluation
         var curve = new PrecisionRecallCurve(recall, precision, scores);
         if (positives == 0)
         {
-            return new VocClassResult(category, 0, n, tpCount, fpCount, ignored, null, null, null, null, curve);
+            return new VocClassResult(category, 0, tpCount + fpCount + ignored, tpCount, fpCount, ignored, null, null, null, null, curve);
         }
         return new VocClassResult(
-            category, positives, n, tpCount, fpCount, ignored,
+            category, positives, tpCount + fpCount + ignored, tpCount, fpCount, ignored,
             VocAp.ElevenPoint(recall, precision),
             VocAp.AllPoint(recall, precision),
             n > 0 ? recall[^1] : 0.0,
