@@ -13,6 +13,9 @@ public static class DetectionEvaluation
         options.Validate();
         CocoResult? coco = options.Metrics.HasFlag(MetricSet.Coco) ? CocoEvaluation.Evaluate(dataset, options) : null;
         VocResult? voc = options.Metrics.HasFlag(MetricSet.Voc) ? VocEvaluation.Evaluate(dataset, options) : null;
-        return new EvaluationResult(DatasetSummary.Of(dataset), dataset.Categories, coco, voc);
+        return new EvaluationResult(DatasetSummary.Of(dataset), dataset.Categories, coco, voc)
+        {
+            OperatingPoints = voc is null ? null : OperatingPointAnalysis.Compute(voc, options.ScoreThreshold),
+        };
     }
 }

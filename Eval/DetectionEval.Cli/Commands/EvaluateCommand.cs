@@ -7,6 +7,7 @@ using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Loaders;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Reports;
+using DetectionEval.Cli.Visuals;
 using DetectionEval.Matching.Coco;
 using DetectionEval.Matching.Voc;
 
@@ -29,6 +30,9 @@ public sealed record EvaluateSettings(
     string? JsonPath,
     int? Threads)
 {
+    /// <summary>Charts, reports and overlays to write besides the table and JSON.</summary>
+    public ReportSettings Reports { get; init; } = ReportSettings.None;
+
     /// <summary>The engine options these settings ask for.</summary>
     public EvaluationOptions ToOptions() => new()
     {
@@ -36,6 +40,7 @@ public sealed record EvaluateSettings(
         Voc = Voc,
         MaxDetections = MaxDetections,
         Threads = Threads,
+        ScoreThreshold = Reports.ScoreThreshold,
     };
 }
 
@@ -94,6 +99,8 @@ public sealed class EvaluateCommand
         HelpName = "N",
     };
 
+    private readonly ReportOptions _reports = new();
+
     /// <summary>Builds the verb; its action writes through <paramref name="output"/> and <paramref name="error"/>.</summary>
     public static Command Create(TextWriter output, TextWriter error) => new EvaluateCommand().Build(output, error);
 
@@ -103,6 +110,7 @@ public sealed class EvaluateCommand
         {
             _groundTruth, _predictions, _metric, _iou, _iouRule, _plusOne, _maxDets, _json, _threads,
         };
+        foreach (Option option in _reports.All) command.Options.Add(option);
         command.SetAction(parse => DevalApp.Guard(error, () => Execute(ReadSettings(parse), output, error)));
         return command;
     }
@@ -123,12 +131,16 @@ public sealed class EvaluateCommand
             parse.GetValue(_plusOne)),
         parse.GetValue(_maxDets) ?? [.. CocoParameters.DefaultMaxDetections],
         parse.GetValue(_json),
-        parse.GetValue(_threads));
+        parse.GetValue(_threads))
+    {
+        Reports = _reports.Read(parse),
+    };
 
     /// <summary>Loads, evaluates and reports.</summary>
     public static int Execute(EvaluateSettings settings, TextWriter output, TextWriter error)
     {
         OutputFiles.RefuseToOverwriteInputs(settings.JsonPath, "--json", settings.GroundTruth, settings.Predictions);
+        ReportPipeline.CheckOutputs(settings);
 
         var builder = new DatasetBuilder();
         CocoJson.ReadGroundTruth(settings.GroundTruth, builder);
@@ -138,15 +150,19 @@ public sealed class EvaluateCommand
 
         EvaluationResult result = DetectionEvaluation.Evaluate(dataset, settings.ToOptions());
         var header = new ReportHeader(DevalApp.ToolName, DevalApp.Version, settings.GroundTruth, settings.Predictions);
+        // Everything is drawn and formatted before the first file is written, so a failure leaves none.
+        PreparedOutputs prepared = ReportPipeline.Prepare(settings, dataset, result, header, error);
 
         if (settings.JsonPath == "-")
         {
             using var buffer = new MemoryStream();
             JsonReport.Write(buffer, header, result);
+            prepared.WriteAll();
             output.Write(Encoding.UTF8.GetString(buffer.ToArray()));
             return ExitCodes.Success;
         }
         if (settings.JsonPath is { } jsonPath) OutputFiles.Write(jsonPath, "--json", stream => JsonReport.Write(stream, header, result));
+        prepared.WriteAll();
         TextReport.Write(output, result);
         return ExitCodes.Success;
     }

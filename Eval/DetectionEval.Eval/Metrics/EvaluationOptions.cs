@@ -32,6 +32,12 @@ public sealed record EvaluationOptions
     /// <summary>Threads used for matching and accumulation; null uses every core. Results do not depend on it.</summary>
     public int? Threads { get; init; }
 
+    /// <summary>
+    /// The confidence at which precision, recall and F1 are also reported (detections with a score at or
+    /// above it are kept); null for the best-F1 point alone. Does not change any AP.
+    /// </summary>
+    public double? ScoreThreshold { get; init; }
+
     /// <summary>Checks the options, throwing <see cref="ArgumentException"/> for values no evaluation accepts.</summary>
     public void Validate()
     {
@@ -42,6 +48,7 @@ public sealed record EvaluationOptions
             if (i > 0 && MaxDetections[i] <= MaxDetections[i - 1]) throw new ArgumentException("maxDets values must be ascending.", nameof(MaxDetections));
         }
         if (!(Voc.IouThreshold >= 0 && Voc.IouThreshold <= 1)) throw new ArgumentException("The VOC IoU threshold must lie in [0, 1].", nameof(Voc));
+        if (ScoreThreshold is double t && !double.IsFinite(t)) throw new ArgumentException("The score threshold must be a finite number.", nameof(ScoreThreshold));
         if (Threads is < 1) throw new ArgumentException("Threads must be at least 1.", nameof(Threads));
         if ((Metrics & MetricSet.All) == 0) throw new ArgumentException("Ask for at least one metric family.", nameof(Metrics));
     }

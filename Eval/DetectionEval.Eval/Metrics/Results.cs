@@ -32,7 +32,14 @@ public sealed record CocoResult(
 /// <param name="Recall">Recall after each detection.</param>
 /// <param name="Precision">Precision after each detection (not yet made monotone).</param>
 /// <param name="Scores">The score of each detection.</param>
-public sealed record PrecisionRecallCurve(IReadOnlyList<double> Recall, IReadOnlyList<double> Precision, IReadOnlyList<double> Scores);
+public sealed record PrecisionRecallCurve(IReadOnlyList<double> Recall, IReadOnlyList<double> Precision, IReadOnlyList<double> Scores)
+{
+    /// <summary>Cumulative true positives after each detection (weighted like the curve); empty when not recorded.</summary>
+    public IReadOnlyList<double> TruePositives { get; init; } = [];
+
+    /// <summary>Cumulative false positives after each detection (weighted like the curve); empty when not recorded.</summary>
+    public IReadOnlyList<double> FalsePositives { get; init; } = [];
+}
 
 /// <summary>VOC values of one class.</summary>
 /// <param name="Category">The class.</param>
@@ -81,4 +88,8 @@ public sealed record DatasetSummary(int Images, int Classes, int GroundTruthBoxe
 /// <param name="Categories">The categories, in ascending id order.</param>
 /// <param name="Coco">COCO results, when asked for.</param>
 /// <param name="Voc">VOC results, when asked for.</param>
-public sealed record EvaluationResult(DatasetSummary Inputs, IReadOnlyList<Category> Categories, CocoResult? Coco, VocResult? Voc);
+public sealed record EvaluationResult(DatasetSummary Inputs, IReadOnlyList<Category> Categories, CocoResult? Coco, VocResult? Voc)
+{
+    /// <summary>Precision, recall and F1 at the best-F1 confidence and at the asked score threshold, from the VOC matches; null without VOC.</summary>
+    public OperatingPoints? OperatingPoints { get; init; }
+}

@@ -164,7 +164,7 @@ public static class VocEvaluation
     private static VocClassResult Score(Category category, VocMatchRecord[] records, int positives, int[]? weights)
     {
         int n = records.Length;
-        double[] recall = new double[n], precision = new double[n], scores = new double[n];
+        double[] recall = new double[n], precision = new double[n], scores = new double[n], tpCurve = new double[n], fpCurve = new double[n];
         int tpCount = 0, fpCount = 0, ignored = 0;
         double tp = 0, fp = 0;
         for (int i = 0; i < n; i++)
@@ -180,8 +180,10 @@ public static class VocEvaluation
             recall[i] = tp / positives;
             precision[i] = tp / Math.Max(tp + fp, Epsilon);
             scores[i] = records[i].Score;
+            tpCurve[i] = tp;
+            fpCurve[i] = fp;
         }
-        var curve = new PrecisionRecallCurve(recall, precision, scores);
+        var curve = new PrecisionRecallCurve(recall, precision, scores) { TruePositives = tpCurve, FalsePositives = fpCurve };
         if (positives == 0)
         {
             return new VocClassResult(category, 0, tpCount + fpCount + ignored, tpCount, fpCount, ignored, null, null, null, null, curve);

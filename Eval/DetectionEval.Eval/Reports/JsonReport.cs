@@ -43,6 +43,8 @@ public static class JsonReport
         else json.WriteNull("coco");
         if (result.Voc is { } voc) WriteVoc(json, voc);
         else json.WriteNull("voc");
+        if (result.OperatingPoints is { } points) WriteOperatingPoints(json, points);
+        else json.WriteNull("operatingPoint");
 
         json.WriteEndObject();
         json.Flush();
@@ -103,6 +105,45 @@ public static class JsonReport
             json.WriteEndObject();
         }
         json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static void WriteOperatingPoints(Utf8JsonWriter json, OperatingPoints points)
+    {
+        json.WriteStartObject("operatingPoint");
+        json.WriteString("pooling", "all classes pooled");
+        WriteNullable(json, "scoreThreshold", points.ScoreThreshold);
+        WritePoint(json, "bestF1", points.BestF1);
+        WritePoint(json, "atThreshold", points.AtThreshold);
+        json.WriteStartArray("perClass");
+        foreach (ClassOperatingPoints c in points.PerClass)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("id", c.Category.Id);
+            json.WriteString("name", c.Category.Name);
+            WritePoint(json, "bestF1", c.BestF1);
+            WritePoint(json, "atThreshold", c.AtThreshold);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static void WritePoint(Utf8JsonWriter json, string name, OperatingPoint? point)
+    {
+        if (point is null)
+        {
+            json.WriteNull(name);
+            return;
+        }
+        json.WriteStartObject(name);
+        json.WriteNumber("confidence", point.Confidence);
+        json.WriteNumber("precision", point.Precision);
+        json.WriteNumber("recall", point.Recall);
+        json.WriteNumber("f1", point.F1);
+        json.WriteNumber("tp", point.TruePositives);
+        json.WriteNumber("fp", point.FalsePositives);
+        json.WriteNumber("fn", point.FalseNegatives);
         json.WriteEndObject();
     }
 

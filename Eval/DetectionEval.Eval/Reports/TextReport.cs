@@ -29,6 +29,12 @@ public static class TextReport
             output.WriteLine($" mAP (11-point)  = {Fixed(voc.MeanAp07, 4)}");
             output.WriteLine($" mAP (all-point) = {Fixed(voc.MeanApAll, 4)}");
         }
+        if (result.OperatingPoints is { } points)
+        {
+            output.WriteLine();
+            output.WriteLine("Operating point (VOC matches, all classes pooled):");
+            WriteOperatingPoints(output, points);
+        }
         output.WriteLine();
         WritePerClassTable(output, result);
     }
@@ -66,12 +72,35 @@ public static class TextReport
         }
     }
 
+    /// <summary>The pooled best-F1 point and, when asked, the point at the score threshold.</summary>
+    public static void WriteOperatingPoints(TextWriter output, OperatingPoints points)
+    {
+        output.WriteLine(points.BestF1 is { } best
+            ? $" best F1 = {Fixed(best.F1, 4)} at confidence >= {Confidence(best.Confidence)}: {Counts(best)}"
+            : " best F1 = - (no detections)");
+        if (points.ScoreThreshold is double threshold)
+        {
+            output.WriteLine(points.AtThreshold is { } at
+                ? $" F1      = {Fixed(at.F1, 4)} at --score-threshold {Confidence(threshold)}: {Counts(at)}"
+                : $" F1      = - at --score-threshold {Confidence(threshold)} (no positives)");
+        }
+    }
+
+    /// <summary>A confidence as the reports print it: up to 6 decimals, shortest form.</summary>
+    public static string Confidence(double value) => value.ToString("0.######", Invariant);
+
+    private static string Counts(OperatingPoint p) => string.Create(Invariant,
+        $"precision {Fixed(p.Precision, 4)}, recall {Fixed(p.Recall, 4)} (tp {p.TruePositives}, fp {p.FalsePositives}, fn {p.FalseNegatives})");
+
     private static void WritePerClassTable(TextWriter output, EvaluationResult result)
     {
         int nameWidth = Math.Clamp(result.Categories.Max(c => (int?)c.Name.Length) ?? 4, 4, 30);
         var header = new List<string> { "id".PadLeft(6), "class".PadRight(nameWidth) };
         if (result.Coco is not null) header.AddRange(new[] { "AP", "AP50", "AP75", "APs", "APm", "APl", "AR100" }.Select(h => h.PadLeft(6)));
         if (result.Voc is not null) header.AddRange(new[] { "npos", "tp", "fp" }.Select(h => h.PadLeft(6)).Concat(new[] { "AP07", "APall" }.Select(h => h.PadLeft(7))));
+        OperatingPoints? points = result.OperatingPoints;
+        if (points is not null) header.AddRange(new[] { "bestF1", "@conf" }.Select(h => h.PadLeft(7)));
+        if (points?.ScoreThreshold is not null) header.AddRange(new[] { "P@thr", "R@thr", "F1@thr" }.Select(h => h.PadLeft(7)));
         output.WriteLine("Per class:");
         output.WriteLine(string.Join("  ", header));
         for (int k = 0; k < result.Categories.Count; k++)
@@ -92,6 +121,18 @@ public static class TextReport
                 row.AddRange(new[] { v.Positives, v.TruePositives, v.FalsePositives }.Select(n => n.ToString(Invariant).PadLeft(6)));
                 row.Add(Fixed(v.Ap07, 4).PadLeft(7));
                 row.Add(Fixed(v.ApAll, 4).PadLeft(7));
+            }
+            if (points is not null)
+            {
+                ClassOperatingPoints p = points.PerClass[k];
+                row.Add(Fixed(p.BestF1?.F1, 4).PadLeft(7));
+                row.Add((p.BestF1 is { } best ? best.Confidence.ToString("0.0000", Invariant) : "-").PadLeft(7));
+                if (points.ScoreThreshold is not null)
+                {
+                    row.Add(Fixed(p.AtThreshold?.Precision, 4).PadLeft(7));
+                    row.Add(Fixed(p.AtThreshold?.Recall, 4).PadLeft(7));
+                    row.Add(Fixed(p.AtThreshold?.F1, 4).PadLeft(7));
+                }
             }
             output.WriteLine(string.Join("  ", row));
         }

@@ -1,0 +1,139 @@
+using System.Globalization;
+using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Reports;
+using DetectionEval.Plots;
+
+namespace DetectionEval.Cli.Visuals;
+
+/// <summary>A chart with the file name (without extension) it is saved under.</summary>
+/// <param name="FileStem">File name without extension, e.g. "pr_1_person".</param>
+/// <param name="Model">What to draw.</param>
+/// <param name="ClassName">The class it belongs to, or null for a chart of the whole evaluation.</param>
+public sealed record NamedChart(string FileStem, ChartModel Model, string? ClassName);
+
+/// <summary>
+/// Turns Eval's typed results into Plots' plain chart data: labels, recall[], precision[], confidence[].
+/// Every number comes from the results; this layer only picks and labels them.
+/// </summary>
+public static class PlotMapping
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    /// <summary>Every chart of an evaluation: whole-evaluation charts first, then per class.</summary>
+    public static IReadOnlyList<NamedChart> ChartsOf(EvaluationResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var charts = new List<NamedChart>();
+        if (ApPerClass(result) is { } bars) charts.Add(bars);
+        if (result.Voc is { } voc) charts.Add(new NamedChart("pr_all_classes", AllClasses(voc), null));
+        if (result.Coco is { } coco && CocoPrecisionRecall(coco) is { } cocoChart) charts.Add(new NamedChart("pr_coco", cocoChart, null));
+        if (result.OperatingPoints is { } points && points.Curve.Confidence.Count > 0)
+        {
+            charts.Add(new NamedChart("confidence_all_classes", Confidence("All classes pooled: F1, precision, recall vs confidence", points.Curve, points.BestF1), null));
+        }
+        if (result.Voc is { } v)
+        {
+            for (int k = 0; k < v.PerClass.Count; k++)
+            {
+                VocClassResult c = v.PerClass[k];
+                // A class without positives has no recall, so no PR curve and no operating point.
+                if (c.Positives == 0) continue;
+                string stem = $"{c.Category.Id.ToString(Invariant)}_{SafeName(c.Category.Name)}";
+                charts.Add(new NamedChart($"pr_{stem}", ClassPrecisionRecall(c, v), c.Category.Name));
+                if (result.OperatingPoints?.PerClass[k] is { Curve.Confidence.Count: > 0 } p)
+                {
+                    charts.Add(new NamedChart($"confidence_{stem}", Confidence($"{c.Category.Name}: F1, precision, recall vs confidence", p.Curve, p.BestF1), c.Category.Name));
+                }
+            }
+        }
+        return charts;
+    }
+
+    /// <summary>One class: its raw VOC curve and the envelope whose area is its all-point AP.</summary>
+    public static ChartModel ClassPrecisionRecall(VocClassResult c, VocResult voc)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        ArgumentNullException.ThrowIfNull(voc);
+        CurvePoints envelope = PrecisionEnvelope.Of(c.Curve.Recall, c.Curve.Precision);
+        return Charts.ClassPrecisionRecall(
+            $"{c.Category.Name}: precision / recall (VOC, {TextReport.DescribeProfile(voc.Settings)})",
+            new PrSeries(string.Create(Invariant, $"raw ({c.Detections} detections, {c.Positives} positives)"), c.Curve.Recall, c.Curve.Precision, c.Curve.Scores),
+            new PrSeries($"interpolated envelope, AP {F(c.ApAll)}", envelope.Recall, envelope.Precision, []));
+    }
+
+    /// <summary>All classes' envelopes on one chart, highest AP first.</summary>
+    public static ChartModel AllClasses(VocResult voc)
+    {
+        ArgumentNullException.ThrowIfNull(voc);
+        var curves = voc.PerClass
+            .Where(c => c.ApAll is not null)
+            .OrderByDescending(c => c.ApAll!.Value)
+            .ThenBy(c => c.Category.Id)
+            .Select(c =>
+            {
+                CurvePoints envelope = PrecisionEnvelope.Of(c.Curve.Recall, c.Curve.Precision);
+                return new PrSeries($"{c.Category.Name} ({F(c.ApAll)})", envelope.Recall, envelope.Precision, []);
+            })
+            .ToList();
+        return Charts.ManyPrecisionRecall($"All classes: interpolated PR (VOC mAP {F(voc.MeanApAll)})", curves);
+    }
+
+    /// <summary>COCO's mean PR curves at IoU 0.50, 0.75 and over 0.50:0.95, labelled with AP50, AP75 and AP.</summary>
+    public static ChartModel? CocoPrecisionRecall(CocoResult coco)
+    {
+        ArgumentNullException.ThrowIfNull(coco);
+        var curves = new List<PrSeries>();
+        void Add(int? threshold, string label, double? ap)
+        {
+            if (CocoCurves.MeanPrecision(coco, threshold) is { } points) curves.Add(new PrSeries($"{label} ({F(ap)})", points.Recall, points.Precision, []));
+        }
+        Add(CocoCurves.Iou50, "IoU 0.50, AP50", coco.Summary.Ap50);
+        Add(CocoCurves.Iou75, "IoU 0.75, AP75", coco.Summary.Ap75);
+        Add(null, "IoU 0.50:0.95, AP", coco.Summary.Ap);
+        return curves.Count == 0 ? null : Charts.ManyPrecisionRecall("COCO: mean precision over classes (area all, maxDets " + coco.MaxDetections[^1].ToString(Invariant) + ")", curves);
+    }
+
+    /// <summary>F1, precision and recall against confidence, with the best-F1 point marked.</summary>
+    public static ChartModel Confidence(string title, ConfidenceCurve curve, OperatingPoint? best)
+    {
+        ArgumentNullException.ThrowIfNull(curve);
+        return Charts.Confidence(title, new ConfidenceSeries(
+            curve.Confidence, curve.Precision, curve.Recall, curve.F1,
+            best is null ? null : (best.Confidence, best.F1),
+            best is null ? "" : $"best F1 {F(best.F1)} at {TextReport.Confidence(best.Confidence)}"));
+    }
+
+    /// <summary>AP per class as bars, highest first: VOC all-point AP when VOC ran, else COCO AP.</summary>
+    public static NamedChart? ApPerClass(EvaluationResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        List<BarItem> bars;
+        string title;
+        if (result.Voc is { } voc)
+        {
+            bars = [.. voc.PerClass.Where(c => c.ApAll is not null).OrderByDescending(c => c.ApAll!.Value).ThenBy(c => c.Category.Id).Select(c => new BarItem(c.Category.Name, c.ApAll!.Value))];
+            title = $"AP per class (VOC all-point, {TextReport.DescribeProfile(voc.Settings)}; mAP {F(voc.MeanApAll)})";
+        }
+        else if (result.Coco is { } coco)
+        {
+            bars = [.. coco.PerClass.Where(c => c.Ap is not null).OrderByDescending(c => c.Ap!.Value).ThenBy(c => c.Category.Id).Select(c => new BarItem(c.Category.Name, c.Ap!.Value))];
+            title = $"AP per class (COCO, IoU 0.50:0.95; AP {F(coco.Summary.Ap)})";
+        }
+        else
+        {
+            return null;
+        }
+        return bars.Count == 0 ? null : new NamedChart("ap_per_class", Charts.Bars(title, "AP", bars), null);
+    }
+
+    /// <summary>A class or image name made safe as part of a file name: letters, digits, '-' and '_' only.</summary>
+    public static string SafeName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var text = new string([.. name.Select(c => char.IsAsciiLetterOrDigit(c) || c == '-' ? c : '_')]);
+        if (text.Length > 60) text = text[..60];
+        return text.Length == 0 ? "_" : text;
+    }
+
+    private static string F(double? value) => value is double v ? v.ToString("0.000", Invariant) : "-";
+}

@@ -1,0 +1,232 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using DetectionEval.Cli.Commands;
+using DetectionEval.Eval.Data;
+using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Reports;
+using DetectionEval.Plots;
+
+namespace DetectionEval.Cli.Visuals;
+
+/// <summary>One file to write: its path, the option that asked for it, and its bytes.</summary>
+/// <param name="Path">Where it goes.</param>
+/// <param name="Option">The option that asked for it, for error messages.</param>
+/// <param name="Content">Its bytes.</param>
+public sealed record PreparedFile(string Path, string Option, byte[] Content);
+
+/// <summary>Charts, reports and overlays, drawn and formatted in memory, ready to be written.</summary>
+/// <param name="Directories">Folders to create first, with the option that asked for each.</param>
+/// <param name="Files">Files to write, each atomically.</param>
+public sealed record PreparedOutputs(IReadOnlyList<(string Path, string Option)> Directories, IReadOnlyList<PreparedFile> Files)
+{
+    /// <summary>Nothing to write.</summary>
+    public static PreparedOutputs None { get; } = new([], []);
+
+    /// <summary>Creates the folders and writes every file (temporary file and rename, one by one).</summary>
+    public void WriteAll()
+    {
+        foreach ((string path, string option) in Directories)
+        {
+            try
+            {
+                Directory.CreateDirectory(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"{path}: Expected a folder that can be created for {option}, but got an error ({e.Message}).");
+            }
+        }
+        foreach (PreparedFile file in Files) OutputFiles.Write(file.Path, file.Option, stream => stream.Write(file.Content));
+    }
+}
+
+/// <summary>
+/// Makes the charts (--plots), the HTML report (--report), the Markdown summary (--markdown), the CSV table
+/// (--csv) and the overlays (--overlays) of an evaluation. Everything is prepared before anything is
+/// written, so an error leaves no partial output.
+/// </summary>
+public static class ReportPipeline
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    /// <summary>Fails fast, before the evaluation, on output options that cannot work.</summary>
+    /// <exception cref="UsageException">An option combination or output path that cannot work.</exception>
+    public static void CheckOutputs(EvaluateSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ReportSettings r = settings.Reports;
+        string[] inputs = [settings.GroundTruth, settings.Predictions];
+        foreach ((string? path, string option) in new[] { (r.HtmlPath, "--report"), (r.MarkdownPath, "--markdown"), (r.CsvPath, "--csv") })
+        {
+            if (path is null) continue;
+            OutputFiles.RefuseToOverwriteInputs(path, option, inputs);
+            string folder = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
+            if (!Directory.Exists(folder)) throw new UsageException($"{path}: Expected a writable file for {option}, but got a path whose folder does not exist.");
+            if (Directory.Exists(path)) throw new UsageException($"{path}: Expected a file for {option}, but got a folder.");
+        }
+        foreach ((string? path, string option) in new[] { (r.PlotsDirectory, "--plots"), (r.OverlaysDirectory, "--overlays") })
+        {
+            if (path is null) continue;
+            if (File.Exists(path)) throw new UsageException($"{path}: Expected a folder for {option}, but got a file.");
+            string parent = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
+            if (!Directory.Exists(path) && !Directory.Exists(parent)) throw new UsageException($"{path}: Expected a folder for {option} whose parent exists, but got a path whose parent folder does not exist.");
+        }
+        if (r.OverlaysDirectory is not null)
+        {
+            if (r.ImagesDirectory is null) throw new UsageException("--overlays: Expected --images DIR naming the folder of the images, but got none.");
+            if (!settings.Metrics.HasFlag(MetricSet.Voc)) throw new UsageException("--overlays: Expected the VOC matches (--metric voc or all), but got --metric coco.");
+        }
+        if (r.ImagesDirectory is { } images && !Directory.Exists(images)) throw new UsageException($"{images}: Expected a folder of images for --images, but got {(File.Exists(images) ? "a file" : "no such folder")}.");
+    }
+
+    /// <summary>Draws and formats everything the settings ask for.</summary>
+    public static PreparedOutputs Prepare(EvaluateSettings settings, Dataset dataset, EvaluationResult result, ReportHeader header, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(result);
+        ReportSettings r = settings.Reports;
+        if (!r.AnyOutput) return PreparedOutputs.None;
+
+        var directories = new List<(string, string)>();
+        var files = new List<PreparedFile>();
+        if (r.CsvPath is { } csv) files.Add(new PreparedFile(csv, "--csv", Bytes(stream => CsvReport.Write(stream, result))));
+        if (r.MarkdownPath is { } markdown) files.Add(new PreparedFile(markdown, "--markdown", Text(writer => MarkdownReport.Write(writer, result, header))));
+
+        IReadOnlyList<NamedChart> charts = r.PlotsDirectory is not null || r.HtmlPath is not null ? PlotMapping.ChartsOf(result) : [];
+        RenderedChart[] rendered = Render(charts, png: r.PlotsDirectory is not null, settings.Threads);
+        if (r.PlotsDirectory is { } plots)
+        {
+            directories.Add((plots, "--plots"));
+            foreach (RenderedChart chart in rendered)
+            {
+                files.Add(new PreparedFile(Path.Combine(plots, chart.Chart.FileStem + ".png"), "--plots", chart.Png!));
+                files.Add(new PreparedFile(Path.Combine(plots, chart.Chart.FileStem + ".svg"), "--plots", Encoding.UTF8.GetBytes(chart.Svg)));
+            }
+        }
+
+        IReadOnlyList<DrawnOverlay> overlays = [];
+        double? overlayConfidence = null;
+        if (r.OverlaysDirectory is { } overlayDirectory)
+        {
+            overlayConfidence = r.ScoreThreshold ?? result.OperatingPoints?.BestF1?.Confidence ?? double.NegativeInfinity;
+            overlays = DrawOverlays(settings, dataset, overlayConfidence.Value, error);
+            directories.Add((overlayDirectory, "--overlays"));
+            files.AddRange(overlays.Select(o => new PreparedFile(o.Path, "--overlays", o.Jpeg)));
+        }
+
+        if (r.HtmlPath is { } html)
+        {
+            string reportFolder = Path.GetDirectoryName(Path.GetFullPath(html)) ?? ".";
+            var content = new ReportContent(
+                header,
+                r.CommandLine,
+                [Describe("ground truth", settings.GroundTruth), Describe("predictions", settings.Predictions)],
+                [.. rendered.Select(c => new ReportFigure(c.Chart.Model.Title, c.Svg, c.Chart.ClassName))],
+                [.. overlays.Select(o => new ReportOverlay(o.ImageName, Link(reportFolder, o.Path), o.Jpeg, o.Counts))],
+                double.IsFinite(overlayConfidence ?? double.NaN) ? overlayConfidence : null);
+            files.Add(new PreparedFile(html, "--report", Text(writer => HtmlReport.Write(writer, result, content))));
+        }
+        return new PreparedOutputs(directories, files);
+    }
+
+    private sealed record RenderedChart(NamedChart Chart, byte[]? Png, string Svg);
+
+    /// <summary>Draws every chart as SVG (and PNG when asked), in parallel; each chart is independent.</summary>
+    private static RenderedChart[] Render(IReadOnlyList<NamedChart> charts, bool png, int? threads)
+    {
+        var rendered = new RenderedChart[charts.Count];
+        Parallel.For(0, charts.Count, new ParallelOptions { MaxDegreeOfParallelism = threads ?? -1 }, i =>
+        {
+            ChartModel model = charts[i].Model;
+            rendered[i] = new RenderedChart(charts[i], png ? ChartRenderer.RenderPng(model) : null, ChartRenderer.RenderSvg(model));
+        });
+        return rendered;
+    }
+
+    private sealed record DrawnOverlay(string Path, string ImageName, byte[] Jpeg, ImageErrorCounts Counts);
+
+    /// <summary>The worst images at <paramref name="confidence"/>, drawn; images that cannot be found or read are skipped with a warning.</summary>
+    private static IReadOnlyList<DrawnOverlay> DrawOverlays(EvaluateSettings settings, Dataset dataset, double confidence, TextWriter error)
+    {
+        ReportSettings r = settings.Reports;
+        var images = new ImageFiles(r.ImagesDirectory!);
+        IReadOnlyList<ImageReview> worst = ImageErrors.Worst(dataset, settings.Voc, confidence, r.Worst, settings.Threads);
+        var drawn = new List<DrawnOverlay>();
+        foreach (ImageReview review in worst)
+        {
+            int index = review.Counts.Image;
+            ImageInfo info = dataset.Images[index];
+            if (info.FileName is not { } fileName)
+            {
+                error.WriteLine($"{DevalApp.ToolName}: warning: {settings.GroundTruth}: image {info.Id.ToString(Invariant)} has no file_name; no overlay drawn.");
+                continue;
+            }
+            var location = new SourceLocation(settings.GroundTruth, Path: $"$.images[{index.ToString(Invariant)}].file_name");
+            string? path = images.Find(fileName, location);
+            if (path is null)
+            {
+                error.WriteLine($"{DevalApp.ToolName}: warning: {r.ImagesDirectory}: no image file '{fileName}' (from {location}); no overlay drawn.");
+                continue;
+            }
+            byte[] jpeg;
+            try
+            {
+                jpeg = OverlayRenderer.Draw(File.ReadAllBytes(path), [.. review.Boxes.Select(b => ToOverlay(b, dataset))], Title(fileName, review.Counts));
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
+            {
+                error.WriteLine($"{DevalApp.ToolName}: warning: {path}: Expected an image file, but got one that cannot be read ({e.Message}); no overlay drawn.");
+                continue;
+            }
+            string name = $"{(drawn.Count + 1).ToString("00", Invariant)}_{PlotMapping.SafeName(Path.GetFileNameWithoutExtension(fileName))}.jpg";
+            drawn.Add(new DrawnOverlay(Path.Combine(r.OverlaysDirectory!, name), fileName, jpeg, review.Counts));
+        }
+        return drawn;
+    }
+
+    private static OverlayBox ToOverlay(ReviewedBox box, Dataset dataset)
+    {
+        string name = dataset.Categories[box.Category].Name;
+        string caption = box.Score is double s ? $"{name} {s.ToString("0.00", Invariant)}" : name;
+        OverlayKind kind = box.Verdict switch
+        {
+            BoxVerdict.TruePositive => OverlayKind.TruePositive,
+            BoxVerdict.FalsePositive => OverlayKind.FalsePositive,
+            BoxVerdict.FalseNegative => OverlayKind.FalseNegative,
+            _ => OverlayKind.Ignored,
+        };
+        return new OverlayBox(box.Box.X, box.Box.Y, box.Box.Width, box.Box.Height, kind, caption);
+    }
+
+    private static string Title(string fileName, ImageErrorCounts n) => string.Create(Invariant,
+        $"{fileName}: FP {n.FalsePositives}, FN {n.FalseNegatives}, TP {n.TruePositives}");
+
+    /// <summary>The overlay's path relative to the report, as a URL path.</summary>
+    private static string Link(string reportFolder, string file)
+    {
+        string relative = Path.GetRelativePath(reportFolder, Path.GetFullPath(file));
+        return string.Join('/', relative.Split(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar).Select(Uri.EscapeDataString));
+    }
+
+    private static ReportInput Describe(string role, string path)
+    {
+        using FileStream stream = File.OpenRead(path);
+        return new ReportInput(role, path, stream.Length, Convert.ToHexStringLower(SHA256.HashData(stream)));
+    }
+
+    private static byte[] Bytes(Action<Stream> write)
+    {
+        using var buffer = new MemoryStream();
+        write(buffer);
+        return buffer.ToArray();
+    }
+
+    private static byte[] Text(Action<TextWriter> write) => Bytes(stream =>
+    {
+        using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
+        write(writer);
+    });
+}

@@ -1,0 +1,71 @@
+namespace DetectionEval.Plots;
+
+/// <summary>How a series is drawn.</summary>
+public enum SeriesStyle
+{
+    /// <summary>A line through the points.</summary>
+    Line,
+
+    /// <summary>Points only.</summary>
+    Markers,
+
+    /// <summary>A thin line with a marker at every point.</summary>
+    LineAndMarkers,
+}
+
+/// <summary>One line of a chart, as plain data.</summary>
+/// <param name="Label">Legend text; null keeps it out of the legend.</param>
+/// <param name="X">X of each point.</param>
+/// <param name="Y">Y of each point.</param>
+/// <param name="Style">How it is drawn.</param>
+/// <param name="Color">Colour as "#RRGGBB".</param>
+/// <param name="Width">Line width in pixels.</param>
+public sealed record LineSeries(string? Label, IReadOnlyList<double> X, IReadOnlyList<double> Y, SeriesStyle Style, string Color, float Width = 1.5f);
+
+/// <summary>A highlighted point with a legend entry (e.g. the best-F1 point).</summary>
+/// <param name="Label">Legend text.</param>
+/// <param name="X">Its x.</param>
+/// <param name="Y">Its y.</param>
+/// <param name="Color">Colour as "#RRGGBB".</param>
+public sealed record PointMarker(string Label, double X, double Y, string Color);
+
+/// <summary>One bar of a bar chart.</summary>
+/// <param name="Label">The category axis text.</param>
+/// <param name="Value">Its length.</param>
+public sealed record BarItem(string Label, double Value);
+
+/// <summary>Axis ranges.</summary>
+/// <param name="XMin">Left.</param>
+/// <param name="XMax">Right.</param>
+/// <param name="YMin">Bottom.</param>
+/// <param name="YMax">Top.</param>
+public sealed record AxisRange(double XMin, double XMax, double YMin, double YMax);
+
+/// <summary>
+/// Everything a chart shows, as plain data: what tests check and what <see cref="ChartRenderer"/> draws.
+/// A chart has either series (and markers) or bars.
+/// </summary>
+/// <param name="Title">The title.</param>
+/// <param name="XLabel">The bottom axis label.</param>
+/// <param name="YLabel">The left axis label.</param>
+/// <param name="Series">Lines, drawn in order.</param>
+/// <param name="Markers">Highlighted points, drawn over the lines.</param>
+/// <param name="Bars">Horizontal bars, top to bottom.</param>
+/// <param name="Range">Axis ranges.</param>
+/// <param name="Width">Width in pixels.</param>
+/// <param name="Height">Height in pixels.</param>
+public sealed record ChartModel(
+    string Title,
+    string XLabel,
+    string YLabel,
+    IReadOnlyList<LineSeries> Series,
+    IReadOnlyList<PointMarker> Markers,
+    IReadOnlyList<BarItem> Bars,
+    AxisRange Range,
+    int Width,
+    int Height)
+{
+    /// <summary>The legend's entries, in order: labelled series, then markers.</summary>
+    public IReadOnlyList<string> LegendEntries =>
+        [.. Series.Where(s => s.Label is not null).Select(s => s.Label!), .. Markers.Select(m => m.Label)];
+}

@@ -1,0 +1,115 @@
+using ScottPlot;
+
+namespace DetectionEval.Plots;
+
+/// <summary>Draws a <see cref="ChartModel"/> with ScottPlot as PNG bytes or SVG text, using the bundled fonts.</summary>
+public static class ChartRenderer
+{
+    /// <summary>Above this many points a line is thinned to what the picture can show.</summary>
+    public const int ThinAbove = 2000;
+
+    /// <summary>The ScottPlot plot of a model (what tests inspect and the writers draw).</summary>
+    public static Plot ToPlot(ChartModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        PlotFonts.Register();
+        var plot = new Plot();
+        plot.Font.Set(PlotFonts.Family);
+        plot.Title(model.Title, size: 16);
+        plot.XLabel(model.XLabel, size: 14);
+        plot.YLabel(model.YLabel, size: 14);
+        plot.Axes.Title.Label.Bold = true;
+        plot.Axes.Bottom.Label.Bold = true;
+        plot.Axes.Left.Label.Bold = true;
+
+        foreach (LineSeries s in model.Series) AddSeries(plot, s);
+        foreach (PointMarker m in model.Markers)
+        {
+            var marker = plot.Add.Marker(m.X, m.Y, MarkerShape.FilledCircle, 11, Color.FromHex(m.Color));
+            marker.LegendText = m.Label;
+        }
+        if (model.Bars.Count > 0) AddBars(plot, model.Bars);
+
+        plot.Axes.SetLimits(model.Range.XMin, model.Range.XMax, model.Range.YMin, model.Range.YMax);
+        if (model.LegendEntries.Count > 0)
+        {
+            plot.Legend.FontName = PlotFonts.Family;
+            plot.Legend.FontSize = 12;
+            // Many entries go beside the chart; a few fit in the corner PR curves leave empty.
+            if (model.LegendEntries.Count > 6) plot.ShowLegend(Edge.Right);
+            else plot.ShowLegend(Alignment.LowerLeft);
+        }
+        return plot;
+    }
+
+    /// <summary>The chart as PNG bytes, at the model's size. The same model gives the same bytes on any machine.</summary>
+    public static byte[] RenderPng(ChartModel model) => ToPlot(model).GetImageBytes(model.Width, model.Height, ImageFormat.Png);
+
+    /// <summary>The chart as an SVG document, at the model's size.</summary>
+    public static string RenderSvg(ChartModel model) => ToPlot(model).GetSvgXml(model.Width, model.Height);
+
+    private static void AddSeries(Plot plot, LineSeries s)
+    {
+        if (s.X.Count != s.Y.Count) throw new ArgumentException($"Series '{s.Label}' has {s.X.Count} x values and {s.Y.Count} y values.", nameof(s));
+        // An empty series (a class without detections) draws nothing.
+        if (s.X.Count == 0) return;
+        (double[] xs, double[] ys) = Thin(s.X, s.Y, s.Style == SeriesStyle.Markers ? 0.002 : 0.0005);
+        var scatter = plot.Add.Scatter(xs, ys, Color.FromHex(s.Color));
+        scatter.LineWidth = s.Style == SeriesStyle.Markers ? 0 : s.Width;
+        scatter.MarkerSize = s.Style switch
+        {
+            SeriesStyle.Line => 0,
+            SeriesStyle.Markers => 5,
+            _ => xs.Length > 300 ? 2 : 4,
+        };
+        if (s.Label is not null) scatter.LegendText = s.Label;
+    }
+
+    private static void AddBars(Plot plot, IReadOnlyList<BarItem> items)
+    {
+        var bars = new List<Bar>();
+        var ticks = new Tick[items.Count];
+        for (int i = 0; i < items.Count; i++)
+        {
+            double position = items.Count - 1 - i;
+            bars.Add(new Bar
+            {
+                Position = position,
+                Value = items[i].Value,
+                FillColor = Color.FromHex(Charts.Palette[0]),
+                Label = items[i].Value.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture),
+                Orientation = Orientation.Horizontal,
+            });
+            ticks[i] = new Tick(position, items[i].Label);
+        }
+        var plottable = plot.Add.Bars(bars);
+        plottable.Horizontal = true;
+        plottable.ValueLabelStyle.FontName = PlotFonts.Family;
+        plottable.ValueLabelStyle.FontSize = 11;
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks);
+        plot.Axes.Left.TickLabelStyle.FontSize = 11;
+        plot.Grid.YAxisStyle.MajorLineStyle.Width = 0;
+    }
+
+    /// <summary>
+    /// Drops points closer than <paramref name="tolerance"/> (in axis units, the axes span about 1) to the
+    /// last kept one in both directions: sub-pixel detail that only makes files large. Curves with few
+    /// points are kept as they are; the first and last points always stay.
+    /// </summary>
+    internal static (double[] X, double[] Y) Thin(IReadOnlyList<double> x, IReadOnlyList<double> y, double tolerance)
+    {
+        int n = x.Count;
+        if (n <= ThinAbove) return ([.. x], [.. y]);
+        var xs = new List<double>(ThinAbove);
+        var ys = new List<double>(ThinAbove);
+        for (int i = 0; i < n; i++)
+        {
+            bool keep = i == 0 || i == n - 1
+                || Math.Abs(x[i] - xs[^1]) >= tolerance || Math.Abs(y[i] - ys[^1]) >= tolerance;
+            if (!keep) continue;
+            xs.Add(x[i]);
+            ys.Add(y[i]);
+        }
+        return ([.. xs], [.. ys]);
+    }
+}

@@ -1,0 +1,118 @@
+using OpenCvSharp;
+
+namespace DetectionEval.Plots;
+
+/// <summary>What a box on an overlay is, which sets its colour.</summary>
+public enum OverlayKind
+{
+    /// <summary>A detection that found an object: green.</summary>
+    TruePositive,
+
+    /// <summary>A detection that found nothing (or a duplicate): red.</summary>
+    FalsePositive,
+
+    /// <summary>An object no detection found: blue.</summary>
+    FalseNegative,
+
+    /// <summary>An ignored (difficult) object, or a detection on one: grey.</summary>
+    Ignored,
+}
+
+/// <summary>One box to draw, in image pixels.</summary>
+/// <param name="X">Left edge.</param>
+/// <param name="Y">Top edge.</param>
+/// <param name="Width">Width.</param>
+/// <param name="Height">Height.</param>
+/// <param name="Kind">What it is.</param>
+/// <param name="Caption">Text drawn at the box, e.g. "person 0.87".</param>
+public sealed record OverlayBox(double X, double Y, double Width, double Height, OverlayKind Kind, string Caption);
+
+/// <summary>
+/// Draws boxes on a photo with OpenCV: TP green, FP red, FN blue, ignored grey, each with its caption,
+/// and a strip below the photo with the legend and a caller-given title. Input and output are encoded
+/// image bytes, so the caller decides where files come from and go.
+/// </summary>
+public static class OverlayRenderer
+{
+    /// <summary>BGR colours by kind.</summary>
+    private static Scalar ColorOf(OverlayKind kind) => kind switch
+    {
+        OverlayKind.TruePositive => new Scalar(40, 170, 40),
+        OverlayKind.FalsePositive => new Scalar(40, 40, 220),
+        OverlayKind.FalseNegative => new Scalar(220, 110, 20),
+        _ => new Scalar(150, 150, 150),
+    };
+
+    /// <summary>Draws <paramref name="boxes"/> on the encoded image and returns a JPEG.</summary>
+    /// <param name="image">The photo, as file bytes (JPEG, PNG, BMP ...).</param>
+    /// <param name="boxes">Boxes to draw; ground truth first looks best, detections on top.</param>
+    /// <param name="title">Text for the strip below the photo (image name, counts).</param>
+    /// <exception cref="ArgumentException">The bytes are not an image OpenCV can decode.</exception>
+    public static byte[] Draw(byte[] image, IReadOnlyList<OverlayBox> boxes, string title)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(boxes);
+        using Mat photo = Cv2.ImDecode(image, ImreadModes.Color);
+        if (photo.Empty()) throw new ArgumentException("The bytes are not an image OpenCV can decode.", nameof(image));
+
+        // Lines and text grow with the image so they stay readable on large photos.
+        double scale = Math.Max(1.0, Math.Min(photo.Width, photo.Height) / 500.0);
+        int thickness = (int)Math.Round(2 * scale);
+        double fontScale = 0.45 * scale;
+        int strip = (int)Math.Round(26 * scale);
+
+        using var canvas = new Mat(photo.Rows + strip, photo.Cols, MatType.CV_8UC3, Scalar.White);
+        using (Mat top = canvas[new Rect(0, 0, photo.Cols, photo.Rows)]) photo.CopyTo(top);
+
+        foreach (OverlayBox box in boxes.OrderBy(b => DrawOrder(b.Kind))) DrawBox(canvas, photo.Size(), box, thickness, fontScale);
+        DrawLegend(canvas, photo.Rows, strip, fontScale, title);
+
+        Cv2.ImEncode(".jpg", canvas, out byte[] jpeg, new ImageEncodingParam(ImwriteFlags.JpegQuality, 90));
+        return jpeg;
+    }
+
+    /// <summary>Ignored first, then misses, then detections: what matters most is drawn last, on top.</summary>
+    private static int DrawOrder(OverlayKind kind) => kind switch
+    {
+        OverlayKind.Ignored => 0,
+        OverlayKind.FalseNegative => 1,
+        OverlayKind.TruePositive => 2,
+        _ => 3,
+    };
+
+    private static void DrawBox(Mat canvas, Size photo, OverlayBox box, int thickness, double fontScale)
+    {
+        Scalar color = ColorOf(box.Kind);
+        int x1 = Clamp(box.X, photo.Width - 1), y1 = Clamp(box.Y, photo.Height - 1);
+        int x2 = Clamp(box.X + box.Width, photo.Width - 1), y2 = Clamp(box.Y + box.Height, photo.Height - 1);
+        LineTypes line = box.Kind == OverlayKind.Ignored ? LineTypes.Link4 : LineTypes.AntiAlias;
+        Cv2.Rectangle(canvas, new Point(x1, y1), new Point(x2, y2), color, thickness, line);
+        if (box.Caption.Length == 0) return;
+
+        Size text = Cv2.GetTextSize(box.Caption, HersheyFonts.HersheySimplex, fontScale, 1, out int baseline);
+        int pad = Math.Max(2, thickness);
+        int labelHeight = text.Height + baseline + pad;
+        // Above the box when there is room, else just inside its top edge.
+        int top = y1 - labelHeight >= 0 ? y1 - labelHeight : y1;
+        int left = Math.Min(x1, Math.Max(0, photo.Width - text.Width - 2 * pad));
+        Cv2.Rectangle(canvas, new Rect(left, top, text.Width + 2 * pad, labelHeight), color, -1);
+        Cv2.PutText(canvas, box.Caption, new Point(left + pad, top + text.Height + pad / 2), HersheyFonts.HersheySimplex, fontScale, Scalar.White, 1, LineTypes.AntiAlias);
+    }
+
+    private static void DrawLegend(Mat canvas, int y, int strip, double fontScale, string title)
+    {
+        int x = 6;
+        int baselineY = y + (int)(strip * 0.7);
+        foreach ((string name, OverlayKind kind) in new[] { ("TP", OverlayKind.TruePositive), ("FP", OverlayKind.FalsePositive), ("FN", OverlayKind.FalseNegative), ("ignored", OverlayKind.Ignored) })
+        {
+            int swatch = (int)(strip * 0.5);
+            Cv2.Rectangle(canvas, new Rect(x, y + (strip - swatch) / 2, swatch, swatch), ColorOf(kind), -1);
+            x += swatch + 4;
+            Cv2.PutText(canvas, name, new Point(x, baselineY), HersheyFonts.HersheySimplex, fontScale, Scalar.Black, 1, LineTypes.AntiAlias);
+            x += Cv2.GetTextSize(name, HersheyFonts.HersheySimplex, fontScale, 1, out _).Width + 12;
+        }
+        Cv2.PutText(canvas, title, new Point(x + 8, baselineY), HersheyFonts.HersheySimplex, fontScale, Scalar.Black, 1, LineTypes.AntiAlias);
+    }
+
+    private static int Clamp(double value, int max) => (int)Math.Round(Math.Clamp(value, 0, max));
+}
