@@ -58,16 +58,26 @@ public static class OverlayRenderer
         // Lines and text grow with the image so they stay readable on large photos.
         double scale = Math.Max(1.0, Math.Min(photo.Width, photo.Height) / 500.0);
         int thickness = (int)Math.Round(2 * scale);
-        double fontScale = 0.45 * scale;
-        int strip = (int)Math.Round(26 * scale);
+        double fontScale = 0.5 * scale;
+        int textThickness = Math.Max(1, (int)Math.Round(scale));
+        int line = (int)Math.Round(26 * scale);
+        // The legend and the title share one line below the photo when they fit, else the title gets its own.
+        int legendWidth = LegendWidth(line, fontScale, textThickness);
+        int titleWidth = Cv2.GetTextSize(title, HersheyFonts.HersheySimplex, fontScale, textThickness, out _).Width;
+        bool oneLine = legendWidth + 8 + titleWidth <= photo.Cols - 6;
+        int strip = oneLine ? line : 2 * line;
 
         using var canvas = new Mat(photo.Rows + strip, photo.Cols, MatType.CV_8UC3, Scalar.White);
         using (Mat top = canvas[new Rect(0, 0, photo.Cols, photo.Rows)]) photo.CopyTo(top);
 
-        foreach (OverlayBox box in boxes.OrderBy(b => DrawOrder(b.Kind))) DrawBox(canvas, photo.Size(), box, thickness, fontScale);
-        DrawLegend(canvas, photo.Rows, strip, fontScale, title);
+        foreach (OverlayBox box in boxes.OrderBy(b => DrawOrder(b.Kind))) DrawBox(canvas, photo.Size(), box, thickness, fontScale, textThickness);
+        DrawLegend(canvas, photo.Rows, line, fontScale, textThickness);
+        Point titleAt = oneLine
+            ? new Point(legendWidth + 8, photo.Rows + (int)(line * 0.7))
+            : new Point(6, photo.Rows + line + (int)(line * 0.7));
+        Cv2.PutText(canvas, title, titleAt, HersheyFonts.HersheySimplex, fontScale, Scalar.Black, textThickness, LineTypes.AntiAlias);
 
-        Cv2.ImEncode(".jpg", canvas, out byte[] jpeg, new ImageEncodingParam(ImwriteFlags.JpegQuality, 90));
+        Cv2.ImEncode(".jpg", canvas, out byte[] jpeg, new ImageEncodingParam(ImwriteFlags.JpegQuality, 92));
         return jpeg;
     }
 
@@ -80,7 +90,7 @@ public static class OverlayRenderer
         _ => 3,
     };
 
-    private static void DrawBox(Mat canvas, Size photo, OverlayBox box, int thickness, double fontScale)
+    private static void DrawBox(Mat canvas, Size photo, OverlayBox box, int thickness, double fontScale, int textThickness)
     {
         Scalar color = ColorOf(box.Kind);
         int x1 = Clamp(box.X, photo.Width - 1), y1 = Clamp(box.Y, photo.Height - 1);
@@ -89,29 +99,52 @@ public static class OverlayRenderer
         Cv2.Rectangle(canvas, new Point(x1, y1), new Point(x2, y2), color, thickness, line);
         if (box.Caption.Length == 0) return;
 
-        Size text = Cv2.GetTextSize(box.Caption, HersheyFonts.HersheySimplex, fontScale, 1, out int baseline);
+        Size text = Cv2.GetTextSize(box.Caption, HersheyFonts.HersheySimplex, fontScale, textThickness, out int baseline);
         int pad = Math.Max(2, thickness);
         int labelHeight = text.Height + baseline + pad;
-        // Above the box when there is room, else just inside its top edge.
-        int top = y1 - labelHeight >= 0 ? y1 - labelHeight : y1;
+        int top;
+        if (box.Kind is OverlayKind.FalseNegative or OverlayKind.Ignored)
+        {
+            // Ground truth is labelled inside its bottom edge, so a detection's label on the same object
+            // (above its top edge) does not cover it.
+            top = Math.Max(y1, y2 - labelHeight);
+        }
+        else
+        {
+            // Detections are labelled above the box when there is room, else just inside its top edge.
+            top = y1 - labelHeight >= 0 ? y1 - labelHeight : y1;
+        }
         int left = Math.Min(x1, Math.Max(0, photo.Width - text.Width - 2 * pad));
         Cv2.Rectangle(canvas, new Rect(left, top, text.Width + 2 * pad, labelHeight), color, -1);
-        Cv2.PutText(canvas, box.Caption, new Point(left + pad, top + text.Height + pad / 2), HersheyFonts.HersheySimplex, fontScale, Scalar.White, 1, LineTypes.AntiAlias);
+        Cv2.PutText(canvas, box.Caption, new Point(left + pad, top + text.Height + pad / 2), HersheyFonts.HersheySimplex, fontScale, Scalar.White, textThickness, LineTypes.Link8);
     }
 
-    private static void DrawLegend(Mat canvas, int y, int strip, double fontScale, string title)
+    private static readonly (string Name, OverlayKind Kind)[] LegendEntries =
+        [("TP", OverlayKind.TruePositive), ("FP", OverlayKind.FalsePositive), ("FN", OverlayKind.FalseNegative), ("ignored", OverlayKind.Ignored)];
+
+    /// <summary>Draws the colour legend at the left of the strip; returns where it ends.</summary>
+    private static int DrawLegend(Mat canvas, int y, int line, double fontScale, int textThickness)
     {
         int x = 6;
-        int baselineY = y + (int)(strip * 0.7);
-        foreach ((string name, OverlayKind kind) in new[] { ("TP", OverlayKind.TruePositive), ("FP", OverlayKind.FalsePositive), ("FN", OverlayKind.FalseNegative), ("ignored", OverlayKind.Ignored) })
+        int swatch = (int)(line * 0.5);
+        foreach ((string name, OverlayKind kind) in LegendEntries)
         {
-            int swatch = (int)(strip * 0.5);
-            Cv2.Rectangle(canvas, new Rect(x, y + (strip - swatch) / 2, swatch, swatch), ColorOf(kind), -1);
+            Cv2.Rectangle(canvas, new Rect(x, y + (line - swatch) / 2, swatch, swatch), ColorOf(kind), -1);
             x += swatch + 4;
-            Cv2.PutText(canvas, name, new Point(x, baselineY), HersheyFonts.HersheySimplex, fontScale, Scalar.Black, 1, LineTypes.AntiAlias);
-            x += Cv2.GetTextSize(name, HersheyFonts.HersheySimplex, fontScale, 1, out _).Width + 12;
+            Cv2.PutText(canvas, name, new Point(x, y + (int)(line * 0.7)), HersheyFonts.HersheySimplex, fontScale, Scalar.Black, textThickness, LineTypes.AntiAlias);
+            x += Cv2.GetTextSize(name, HersheyFonts.HersheySimplex, fontScale, textThickness, out _).Width + 12;
         }
-        Cv2.PutText(canvas, title, new Point(x + 8, baselineY), HersheyFonts.HersheySimplex, fontScale, Scalar.Black, 1, LineTypes.AntiAlias);
+        return x;
+    }
+
+    private static int LegendWidth(int line, double fontScale, int textThickness)
+    {
+        int x = 6;
+        foreach ((string name, _) in LegendEntries)
+        {
+            x += (int)(line * 0.5) + 4 + Cv2.GetTextSize(name, HersheyFonts.HersheySimplex, fontScale, textThickness, out _).Width + 12;
+        }
+        return x;
     }
 
     private static int Clamp(double value, int max) => (int)Math.Round(Math.Clamp(value, 0, max));

@@ -94,8 +94,9 @@ public static partial class HtmlReport
         output.WriteLine("</div></section>");
     }
 
+    // The chart draws its own title; the figure's accessible name repeats it for screen readers.
     private static void WriteFigure(TextWriter output, ReportFigure figure, string idPrefix) =>
-        output.WriteLine($"<figure>{InlineSvg(figure.Svg, idPrefix)}<figcaption>{E(figure.Title)}</figcaption></figure>");
+        output.WriteLine($"<figure role=\"img\" aria-label=\"{E(figure.Title)}\">{InlineSvg(figure.Svg, idPrefix)}</figure>");
 
     private static void WritePerClassFigures(TextWriter output, IReadOnlyList<ReportFigure> figures)
     {

@@ -1,0 +1,66 @@
+using System.Xml.Linq;
+using DetectionEval.Plots;
+using SkiaSharp;
+
+namespace DetectionEval.Plots.Tests;
+
+public class RenderingTests
+{
+    private static ChartModel Model() => Charts.ClassPrecisionRecall(
+        "person: precision / recall",
+        new PrSeries("raw (4 detections, 3 positives)", [1 / 3.0, 1 / 3.0, 2 / 3.0, 1.0], [1.0, 0.5, 2 / 3.0, 0.75], [0.9, 0.8, 0.7, 0.6]),
+        new PrSeries("interpolated envelope, AP 0.833", [0.0, 1 / 3.0, 1 / 3.0, 1.0], [1.0, 1.0, 0.75, 0.75], []));
+
+    [Fact]
+    public void A_png_is_a_decodable_image_of_the_models_size()
+    {
+        byte[] png = ChartRenderer.RenderPng(Model());
+
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, png[..8]);
+        using SKBitmap bitmap = SKBitmap.Decode(png);
+        Assert.NotNull(bitmap);
+        Assert.Equal(800, bitmap.Width);
+        Assert.Equal(600, bitmap.Height);
+    }
+
+    [Fact]
+    public void The_same_chart_drawn_twice_gives_the_same_png_bytes()
+    {
+        byte[] first = ChartRenderer.RenderPng(Model());
+        byte[] second = ChartRenderer.RenderPng(Model());
+
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public void Titles_are_drawn_with_the_bundled_fonts()
+    {
+        // Without a usable font Skia draws lines but no text: the title band would stay white.
+        using SKBitmap bitmap = SKBitmap.Decode(ChartRenderer.RenderPng(Model()));
+        int dark = 0;
+        for (int y = 0; y < 30; y++)
+        {
+            for (int x = 200; x < 600; x++)
+            {
+                if (bitmap.GetPixel(x, y).Red < 100) dark++;
+            }
+        }
+        Assert.True(dark > 200, $"the title band has only {dark} dark pixels");
+    }
+
+    [Fact]
+    public void An_svg_is_well_formed_xml_with_the_titles_and_labels_as_text()
+    {
+        string svg = ChartRenderer.RenderSvg(Model());
+
+        XDocument document = XDocument.Parse(svg);
+        XNamespace ns = "http://www.w3.org/2000/svg";
+        Assert.Equal(ns + "svg", document.Root!.Name);
+        Assert.Equal("800", document.Root.Attribute("width")!.Value);
+        Assert.Equal("600", document.Root.Attribute("height")!.Value);
+        string[] texts = [.. document.Descendants(ns + "text").Select(t => t.Value.Trim())];
+        Assert.Contains("person: precision / recall", texts);
+        Assert.Contains("Recall", texts);
+        Assert.Contains("interpolated envelope, AP 0.833", texts);
+    }
+}
