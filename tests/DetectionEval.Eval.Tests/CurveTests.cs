@@ -1,0 +1,49 @@
+using DetectionEval.Eval.Data;
+using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Metrics;
+
+namespace DetectionEval.Eval.Tests;
+
+public sealed class CurveTests
+{
+    private static EvaluationResult Sample()
+    {
+        string folder = Path.Combine(ReferenceData.RepositoryRoot, "samples", "coco-val2014-100");
+        var builder = new DatasetBuilder();
+        CocoJson.ReadGroundTruth(Path.Combine(folder, "instances_val2014_100.json"), builder);
+        CocoJson.ReadDetections(Path.Combine(folder, "fakebbox100_results.json"), builder);
+        return DetectionEvaluation.Evaluate(builder.Build());
+    }
+
+    [Fact]
+    public void The_area_under_the_drawn_envelope_is_the_all_point_ap_of_every_class()
+    {
+        foreach (VocClassResult c in Sample().Voc!.PerClass.Where(c => c.ApAll is not null))
+        {
+            CurvePoints envelope = PrecisionEnvelope.Of(c.Curve.Recall, c.Curve.Precision);
+            double area = 0;
+            for (int i = 0; i + 1 < envelope.Recall.Count; i += 2) area += (envelope.Recall[i + 1] - envelope.Recall[i]) * envelope.Precision[i + 1];
+            Assert.Equal(c.ApAll!.Value, area, 1e-12);
+        }
+    }
+
+    [Fact]
+    public void An_empty_curve_has_a_flat_zero_envelope()
+    {
+        CurvePoints envelope = PrecisionEnvelope.Of([], []);
+
+        Assert.Equal([0.0, 1.0], envelope.Recall);
+        Assert.Equal([0.0, 0.0], envelope.Precision);
+    }
+
+    [Fact]
+    public void The_mean_coco_curves_average_to_ap50_ap75_and_ap()
+    {
+        CocoResult coco = Sample().Coco!;
+
+        Assert.Equal(coco.Summary.Ap50!.Value, CocoCurves.MeanPrecision(coco, CocoCurves.Iou50)!.Precision.Average(), 1e-12);
+        Assert.Equal(coco.Summary.Ap75!.Value, CocoCurves.MeanPrecision(coco, CocoCurves.Iou75)!.Precision.Average(), 1e-12);
+        Assert.Equal(coco.Summary.Ap!.Value, CocoCurves.MeanPrecision(coco, null)!.Precision.Average(), 1e-12);
+        Assert.Equal(CocoTables.RecallThresholds, CocoCurves.MeanPrecision(coco, null)!.Recall);
+    }
+}
