@@ -154,13 +154,25 @@ public sealed class ReportOptionsTests : IDisposable
     }
 
     [Fact]
-    public void A_report_path_in_a_missing_folder_fails_before_the_evaluation()
+    public void Missing_output_folders_are_created()
     {
-        CommandRun run = Deval.Run("evaluate", "--gt", CartuchoGroundTruth, "--pred", CartuchoPredictions, "--report", Out(Path.Combine("missing", "report.html")));
+        CommandRun run = Deval.Run("evaluate", "--gt", CartuchoGroundTruth, "--pred", CartuchoPredictions, "--metric", "voc", "--report", Out(Path.Combine("a", "b", "report.html")), "--csv", Out(Path.Combine("c", "classes.csv")));
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.True(File.Exists(Out(Path.Combine("a", "b", "report.html"))));
+        Assert.True(File.Exists(Out(Path.Combine("c", "classes.csv"))));
+    }
+
+    [Fact]
+    public void A_file_standing_where_an_output_folder_should_be_fails_before_the_evaluation()
+    {
+        File.WriteAllText(Out("plain"), "");
+
+        CommandRun run = Deval.Run("evaluate", "--gt", CartuchoGroundTruth, "--pred", CartuchoPredictions, "--report", Out(Path.Combine("plain", "report.html")));
 
         Assert.Equal(2, run.ExitCode);
         Assert.Equal("", run.Output);
-        Assert.Contains("Expected a writable file for --report, but got a path whose folder does not exist.", run.Error);
+        Assert.Equal([$"deval: error: {Out(Path.Combine("plain", "report.html"))}: Expected a path whose folders can be created for --report, but got a file in the way ({Out("plain")})."], run.ErrorLines);
     }
 
     [Fact]

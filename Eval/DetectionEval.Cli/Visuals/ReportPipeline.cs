@@ -38,7 +38,19 @@ public sealed record PreparedOutputs(IReadOnlyList<(string Path, string Option)>
                 throw new UsageException($"{path}: Expected a folder that can be created for {option}, but got an error ({e.Message}).");
             }
         }
-        foreach (PreparedFile file in Files) OutputFiles.Write(file.Path, file.Option, stream => stream.Write(file.Content));
+        foreach (PreparedFile file in Files)
+        {
+            string folder = Path.GetDirectoryName(Path.GetFullPath(file.Path)) ?? ".";
+            try
+            {
+                Directory.CreateDirectory(folder);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"{file.Path}: Expected a folder that can be created for {file.Option}, but got an error ({e.Message}).");
+            }
+            OutputFiles.Write(file.Path, file.Option, stream => stream.Write(file.Content));
+        }
     }
 }
 
@@ -62,16 +74,14 @@ public static class ReportPipeline
         {
             if (path is null) continue;
             OutputFiles.RefuseToOverwriteInputs(path, option, inputs);
-            string folder = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
-            if (!Directory.Exists(folder)) throw new UsageException($"{path}: Expected a writable file for {option}, but got a path whose folder does not exist.");
             if (Directory.Exists(path)) throw new UsageException($"{path}: Expected a file for {option}, but got a folder.");
+            RequireCreatableFolder(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", path, option);
         }
         foreach ((string? path, string option) in new[] { (r.PlotsDirectory, "--plots"), (r.OverlaysDirectory, "--overlays") })
         {
             if (path is null) continue;
             if (File.Exists(path)) throw new UsageException($"{path}: Expected a folder for {option}, but got a file.");
-            string parent = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
-            if (!Directory.Exists(path) && !Directory.Exists(parent)) throw new UsageException($"{path}: Expected a folder for {option} whose parent exists, but got a path whose parent folder does not exist.");
+            RequireCreatableFolder(Path.GetFullPath(path), path, option);
         }
         if (r.OverlaysDirectory is not null)
         {
@@ -79,6 +89,16 @@ public static class ReportPipeline
             if (!settings.Metrics.HasFlag(MetricSet.Voc)) throw new UsageException("--overlays: Expected the VOC matches (--metric voc or all), but got --metric coco.");
         }
         if (r.ImagesDirectory is { } images && !Directory.Exists(images)) throw new UsageException($"{images}: Expected a folder of images for --images, but got {(File.Exists(images) ? "a file" : "no such folder")}.");
+    }
+
+    /// <summary>A missing folder is created when the files are written; only a file standing in its way is an error.</summary>
+    private static void RequireCreatableFolder(string folder, string path, string option)
+    {
+        for (string? at = folder; !string.IsNullOrEmpty(at); at = Path.GetDirectoryName(at))
+        {
+            if (Directory.Exists(at)) return;
+            if (File.Exists(at)) throw new UsageException($"{path}: Expected a path whose folders can be created for {option}, but got a file in the way ({at}).");
+        }
     }
 
     /// <summary>Draws and formats everything the settings ask for.</summary>
