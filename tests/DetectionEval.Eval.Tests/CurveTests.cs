@@ -6,7 +6,12 @@ namespace DetectionEval.Eval.Tests;
 
 public sealed class CurveTests
 {
-    private static EvaluationResult Sample()
+    // Evaluated once for the whole class: the tests only read it.
+    private static readonly Lazy<EvaluationResult> Evaluated = new(Evaluate);
+
+    private static EvaluationResult Sample() => Evaluated.Value;
+
+    private static EvaluationResult Evaluate()
     {
         string folder = Path.Combine(ReferenceData.RepositoryRoot, "samples", "coco-val2014-100");
         var builder = new DatasetBuilder();

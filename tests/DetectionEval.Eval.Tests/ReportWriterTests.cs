@@ -20,7 +20,12 @@ public sealed class ReportWriterTests
 
     private static readonly ReportHeader Header = new("deval", "0.1.0", "gt.json", "dt.json");
 
-    private static EvaluationResult Sample(double? threshold = 0.5)
+    // Evaluated once for the whole class: the tests only read it.
+    private static readonly Lazy<EvaluationResult> Evaluated = new(() => Evaluate(0.5));
+
+    private static EvaluationResult Sample() => Evaluated.Value;
+
+    private static EvaluationResult Evaluate(double? threshold)
     {
         string folder = Path.Combine(ReferenceData.RepositoryRoot, "samples", "coco-val2014-100");
         var builder = new DatasetBuilder();

@@ -111,7 +111,6 @@ public static class JsonReport
     private static void WriteOperatingPoints(Utf8JsonWriter json, OperatingPoints points)
     {
         json.WriteStartObject("operatingPoint");
-        json.WriteString("pooling", "all classes pooled");
         WriteNullable(json, "scoreThreshold", points.ScoreThreshold);
         WritePoint(json, "bestF1", points.BestF1);
         WritePoint(json, "atThreshold", points.AtThreshold);
