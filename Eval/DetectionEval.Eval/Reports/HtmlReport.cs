@@ -259,6 +259,7 @@ public static partial class HtmlReport
         .figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 14px; }
         figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 6px; background: #fff; }
         figure svg, figure img { width: 100%; height: auto; display: block; }
+        figure svg text { font-family: "DejaVu Sans", Verdana, "Segoe UI", Arial, sans-serif; }
         figcaption { color: var(--muted); font-size: 12px; padding: 4px 2px 0; }
         .scroll { overflow-x: auto; }
         table { border-collapse: collapse; font-size: 13px; }
