@@ -116,6 +116,18 @@ public sealed class DatasetBuilder
         _unknownCategoryIds.Add(categoryId);
     }
 
+    private readonly SortedDictionary<string, int> _unknownClassNames = new(StringComparer.Ordinal);
+
+    /// <summary>The distinct unknown class names seen (formats that name classes), with their counts.</summary>
+    public IReadOnlyDictionary<string, int> UnknownClassNames => _unknownClassNames;
+
+    /// <summary>Counts a detection that was read but dropped because no category has its class name.</summary>
+    public void CountDetectionOfUnknownClass(string name)
+    {
+        DetectionsOfUnknownCategories++;
+        _unknownClassNames[name] = _unknownClassNames.GetValueOrDefault(name) + 1;
+    }
+
     private void CheckIndices(int image, int category)
     {
         if ((uint)image >= (uint)_images.Count) throw new ArgumentOutOfRangeException(nameof(image));

@@ -1,0 +1,92 @@
+using DetectionEval.Eval.Data;
+
+namespace DetectionEval.Eval.Loaders;
+
+/// <summary>An input: a path and its format, or null to detect it.</summary>
+/// <param name="Path">A file or folder.</param>
+/// <param name="Format">The format, or null for auto-detection.</param>
+public sealed record AnnotationInput(string Path, AnnotationFormat? Format = null);
+
+/// <summary>How an input was read.</summary>
+/// <param name="Path">The file or folder.</param>
+/// <param name="Format">Its format.</param>
+/// <param name="Detected">How the format was detected; null when it was given.</param>
+public sealed record InputFormat(string Path, AnnotationFormat Format, DetectedFormat? Detected);
+
+/// <summary>Ground truth and predictions read into one builder.</summary>
+/// <param name="Builder">The dataset, ready to build.</param>
+/// <param name="GroundTruth">How the ground truth was read.</param>
+/// <param name="Predictions">How the predictions were read; null when none were asked for.</param>
+/// <param name="Notices">Notes for the user (where class names came from, shapes that were skipped).</param>
+public sealed record LoadedAnnotations(DatasetBuilder Builder, InputFormat GroundTruth, InputFormat? Predictions, IReadOnlyList<string> Notices);
+
+/// <summary>
+/// Reads ground truth and predictions in any registered format into one <see cref="DatasetBuilder"/>:
+/// detects formats that were not given, finds the class list, reads the ground truth, then resolves the
+/// predictions' image and class names against it.
+/// </summary>
+public static class AnnotationLoader
+{
+    /// <summary>Reads <paramref name="groundTruth"/> and, when given, <paramref name="predictions"/>.</summary>
+    /// <exception cref="AnnotationFormatException">An input is missing, malformed, or in a format that cannot hold its role.</exception>
+    public static LoadedAnnotations Load(AnnotationInput groundTruth, AnnotationInput? predictions, LoadOptions options)
+    {
+        var notices = new List<string>();
+        InputFormat gtFormat = Resolve(groundTruth, AnnotationRole.GroundTruth, options);
+        IAnnotationFormat gtReader = AnnotationFormats.Get(gtFormat.Format);
+
+        var builder = new DatasetBuilder();
+        var gtSink = new GroundTruthSink(builder, options, notices);
+        ClassList? folderClasses = null;
+        if (options.Names is null && gtFormat.Format != AnnotationFormat.Coco && AnnotationFiles.ClassListNextTo(ClassFolder(groundTruth.Path, gtFormat.Format)) is { } classFile)
+        {
+            folderClasses = ClassList.Read(classFile);
+            gtSink.DeclareClasses(classFile, folderClasses.Classes, announce: true);
+        }
+        gtReader.ReadGroundTruth(groundTruth.Path, gtSink);
+        gtSink.Complete();
+
+        if (predictions is null) return new LoadedAnnotations(builder, gtFormat, null, notices);
+
+        InputFormat dtFormat = Resolve(predictions, AnnotationRole.Predictions, options);
+        ClassList? indexNames = options.Names ?? folderClasses;
+        if (indexNames is null && dtFormat.Format == AnnotationFormat.Yolo && AnnotationFiles.ClassListNextTo(predictions.Path) is { } predictionClasses)
+        {
+            indexNames = ClassList.Read(predictionClasses);
+            notices.Add($"class names from {predictionClasses}");
+        }
+        var dtSink = new PredictionSink(builder, options, gtSink.KeysByBuilderIndex, indexNames, notices);
+        AnnotationFormats.Get(dtFormat.Format).ReadPredictions(predictions.Path, dtSink);
+        return new LoadedAnnotations(builder, gtFormat, dtFormat, notices);
+    }
+
+    private static string ClassFolder(string path, AnnotationFormat format) =>
+        format == AnnotationFormat.VocXml && Directory.Exists(Path.Combine(path, "Annotations")) ? Path.Combine(path, "Annotations") : path;
+
+    private static InputFormat Resolve(AnnotationInput input, AnnotationRole role, LoadOptions options)
+    {
+        DetectedFormat? detected = input.Format is null ? AnnotationFormats.Detect(input.Path, role, options) : null;
+        AnnotationFormat format = input.Format ?? detected!.Format;
+        if (!AnnotationFormats.Get(format).Supports(role))
+        {
+            string other = role == AnnotationRole.GroundTruth ? "predictions" : "ground truth";
+            throw new AnnotationFormatException(new SourceLocation(input.Path),
+                role == AnnotationRole.GroundTruth ? "ground truth" : "predictions",
+                $"{AnnotationFormats.Name(format)}, which holds {other} only");
+        }
+        return new InputFormat(input.Path, format, detected);
+    }
+
+    /// <summary>Writes the ground truth or the detections of a dataset in a format.</summary>
+    /// <exception cref="AnnotationFormatException">The format cannot hold that role or that data.</exception>
+    /// <exception cref="IOException">The output cannot be written.</exception>
+    public static void Write(Dataset dataset, AnnotationRole role, AnnotationFormat format, string path, WriteOptions options)
+    {
+        IAnnotationFormat writer = AnnotationFormats.Get(format);
+        if (!writer.Supports(role))
+        {
+            throw new AnnotationFormatException(new SourceLocation(path), $"a format that holds {(role == AnnotationRole.GroundTruth ? "ground truth" : "predictions")}", AnnotationFormats.Name(format));
+        }
+        writer.Write(dataset, role, path, options);
+    }
+}

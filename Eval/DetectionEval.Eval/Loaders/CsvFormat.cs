@@ -1,0 +1,282 @@
+using System.Globalization;
+using CsvHelper;
+using DetectionEval.Eval.Data;
+using DetectionEval.Eval.Reports;
+using DetectionEval.Matching;
+
+namespace DetectionEval.Eval.Loaders;
+
+/*
+ * A CSV file with one row per box, read with CsvHelper (separator detected: comma, semicolon, tab or
+ * bar). Columns are found by header name, ignoring case: image, class, the box (x1,y1,x2,y2 or
+ * xmin,...; x,y,w,h; cx,cy,w,h; the layout follows --box-format or the header), score (predictions),
+ * difficult and iscrowd (ground truth, optional), width and height (image size, optional, used for
+ * --coords rel). --csv-columns role=header picks other names. Rows keep file order.
+ */
+
+/// <summary>CSV with one row per box.</summary>
+internal sealed class CsvFormat : IAnnotationFormat
+{
+    public AnnotationFormat Format => AnnotationFormat.Csv;
+
+    public bool IsFolder => false;
+
+    public bool Supports(AnnotationRole role) => true;
+
+    /// <summary>The columns of one file, by role; -1 where absent.</summary>
+    private sealed record Columns(int Image, int Class, BoxFormat Layout, int[] Box, int Score, int Difficult, int Crowd, int Width, int Height, string[] Headers);
+
+    internal static CsvReader Open(string path)
+    {
+        InputFiles.RequireFile(path);
+        try
+        {
+            return CsvReader.FromFile(path, CsvReaderOptions.Default with { TrackLineNumbers = true, PoolStrings = true, SkipEmptyLines = true });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw InputFiles.CannotOpen(path, e);
+        }
+    }
+
+    private static Columns FindColumns(CsvReader csv, string path, LoadOptions options, AnnotationRole role)
+    {
+        string[] headers = ReadHeaders(csv, path);
+        CsvColumnNames names = options.CsvColumns;
+        int Find(string role) => Index(csv, names.Candidates(role));
+        int image = Find("image"), cls = Find("class");
+        string found = $"a header with {string.Join(",", headers)}";
+        if (image < 0) throw HeaderError(path, $"an image column ({string.Join(", ", names.Candidates("image"))})", found);
+        if (cls < 0) throw HeaderError(path, $"a class column ({string.Join(", ", names.Candidates("class"))})", found);
+
+        int width = Find("width"), height = Find("height");
+        BoxFormat[] layouts = options.BoxFormat is BoxFormat chosen ? [chosen] : [BoxFormat.Xyxy, BoxFormat.Xywh, BoxFormat.Cxcywh];
+        foreach (BoxFormat layout in layouts)
+        {
+            int[] box = [.. BoxLayout.FieldNames(layout).Select(Find)];
+            if (layout != BoxFormat.Xyxy && box[2] < 0 && box[3] < 0 && width >= 0 && height >= 0)
+            {
+                // "x,y,width,height": without a w column, width and height are the box's size.
+                box[2] = width;
+                box[3] = height;
+                width = height = -1;
+            }
+            if (box.All(i => i >= 0))
+            {
+                int score = Find("score");
+                if (role == AnnotationRole.Predictions && score < 0) throw HeaderError(path, $"a score column ({string.Join(", ", names.Candidates("score"))})", found);
+                return new Columns(image, cls, layout, box, score, Find("difficult"), Find("iscrowd"), width, height, headers);
+            }
+        }
+        string wanted = options.BoxFormat is BoxFormat only
+            ? $"the {BoxLayout.Name(only)} box columns {string.Join(",", BoxLayout.FieldNames(only))}"
+            : "box columns x1,y1,x2,y2 (or xmin,ymin,xmax,ymax), x,y,w,h or cx,cy,w,h";
+        throw HeaderError(path, wanted, found);
+    }
+
+    private static string[] ReadHeaders(CsvReader csv, string path)
+    {
+        try
+        {
+            string[] headers = [.. csv.Headers];
+            if (headers.Length == 0) throw HeaderError(path, "a header row naming the columns", "an empty file");
+            return headers;
+        }
+        catch (CsvFormatException e)
+        {
+            throw FromCsv(path, e);
+        }
+    }
+
+    private static int Index(CsvReader csv, IReadOnlyList<string> candidates)
+    {
+        foreach (string name in candidates)
+        {
+            if (csv.TryGetFieldIndex(name, out int index)) return index;
+        }
+        return -1;
+    }
+
+    private static AnnotationFormatException HeaderError(string path, string expected, string found) =>
+        new(new SourceLocation(path, 1), expected, found);
+
+    internal static AnnotationFormatException FromCsv(string path, CsvFormatException e) =>
+        new(new SourceLocation(path, e.LineNumber > 0 ? (int)e.LineNumber : null), "well-formed CSV", e.Message, inner: e);
+
+    public void ReadGroundTruth(string path, GroundTruthSink sink)
+    {
+        using CsvReader csv = Open(path);
+        Columns columns = FindColumns(csv, path, sink.Options, AnnotationRole.GroundTruth);
+        var rows = new Rows(csv, path, columns);
+        bool relative = sink.Options.Coordinates == CoordinateSpace.Relative;
+        Span<double> values = stackalloc double[4];
+        while (rows.Next())
+        {
+            int image = sink.Image(rows.Text(columns.Image, "image"), null, rows.Size());
+            int cls = sink.Class(rows.Text(columns.Class, "class"), rows.At(columns.Class));
+            ImageSize? size = relative ? sink.SizeOf(image, rows.At(columns.Image)) : null;
+            Box box = rows.Box(values, size);
+            GroundTruthFlags flags = rows.Flag(columns.Difficult, GroundTruthFlags.Difficult) | rows.Flag(columns.Crowd, GroundTruthFlags.Crowd);
+            sink.Add(image, cls, box, flags);
+        }
+    }
+
+    public void ReadPredictions(string path, PredictionSink sink)
+    {
+        using CsvReader csv = Open(path);
+        Columns columns = FindColumns(csv, path, sink.Options, AnnotationRole.Predictions);
+        var rows = new Rows(csv, path, columns);
+        bool relative = sink.Options.Coordinates == CoordinateSpace.Relative;
+        Span<double> values = stackalloc double[4];
+        while (rows.Next())
+        {
+            int image = sink.Image(rows.Text(columns.Image, "image"), rows.At(columns.Image));
+            int? category = sink.Class(rows.Text(columns.Class, "class"), rows.At(columns.Class));
+            double score = rows.Number(columns.Score);
+            ImageSize? size = relative ? rows.Size() ?? sink.SizeOf(image, rows.At(columns.Image)) : null;
+            Box box = rows.Box(values, size);
+            if (category is int k) sink.Add(image, k, box, score);
+        }
+    }
+
+    /// <summary>Reading the rows of one file, with errors that name the line and the column.</summary>
+    private sealed class Rows(CsvReader csv, string path, Columns columns)
+    {
+        private readonly IReadOnlyList<string> _fieldNames = BoxLayout.FieldNames(columns.Layout);
+
+        public bool Next()
+        {
+            try
+            {
+                if (!csv.Read()) return false;
+            }
+            catch (CsvFormatException e)
+            {
+                throw FromCsv(path, e);
+            }
+            if (csv.FieldCount != columns.Headers.Length)
+            {
+                throw new AnnotationFormatException(new SourceLocation(path, (int)csv.LineNumber), $"{Fields.Count(columns.Headers.Length)} as in the header", Fields.Count(csv.FieldCount));
+            }
+            return true;
+        }
+
+        public SourceLocation At(int column) => new(path, (int)csv.LineNumber, Path: $"column '{columns.Headers[column]}'");
+
+        public string Text(int column, string what)
+        {
+            string text = csv.GetString(column);
+            if (text.Length == 0) throw new AnnotationFormatException(At(column), $"the {what}", "an empty field");
+            return text;
+        }
+
+        public double Number(int column)
+        {
+            ReadOnlySpan<byte> text = csv.GetSpan(column);
+            if (Fields.TryParseDouble(text, out double value)) return value;
+            throw new AnnotationFormatException(At(column), "a number", text.Length == 0 ? "an empty field" : Fields.Quote(text));
+        }
+
+        public Box Box(Span<double> values, ImageSize? size)
+        {
+            for (int i = 0; i < 4; i++) values[i] = Number(columns.Box[i]);
+            if (BoxLayout.TryToBox(columns.Layout, values, size, out Box box, out BoxLayout.Problem problem)) return box;
+            throw new AnnotationFormatException(At(columns.Box[problem.Field]), problem.Expected, problem.Found);
+        }
+
+        /// <summary>The image size columns of the row, when the file has them.</summary>
+        public ImageSize? Size()
+        {
+            if (columns.Width < 0 || columns.Height < 0 || csv.IsEmpty(columns.Width)) return null;
+            double w = Number(columns.Width), h = Number(columns.Height);
+            if (w >= 1 && h >= 1 && w == Math.Floor(w) && h == Math.Floor(h) && w <= int.MaxValue && h <= int.MaxValue) return new ImageSize((int)w, (int)h);
+            throw new AnnotationFormatException(At(columns.Width), "an image size in whole pixels", $"{BoxLayout.Number(w)} x {BoxLayout.Number(h)}");
+        }
+
+        public GroundTruthFlags Flag(int column, GroundTruthFlags flag)
+        {
+            if (column < 0) return GroundTruthFlags.None;
+            string text = csv.GetString(column).Trim();
+            return text.ToLowerInvariant() switch
+            {
+                "" or "0" or "false" or "no" => GroundTruthFlags.None,
+                "1" or "true" or "yes" => flag,
+                _ => throw new AnnotationFormatException(At(column), "0 or 1 (or true/false)", $"'{text}'"),
+            };
+        }
+
+        public IReadOnlyList<string> FieldNames => _fieldNames;
+    }
+
+    public void Write(Dataset dataset, AnnotationRole role, string path, WriteOptions options)
+    {
+        var view = new DatasetView(dataset);
+        BoxFormat layout = options.BoxFormat ?? BoxFormat.Xyxy;
+        bool relative = options.Coordinates == CoordinateSpace.Relative;
+        AtomicFile.Write(path, stream =>
+        {
+            using CsvWriter csv = CsvWriter.Create(stream, CsvWriterOptions.Default with { NewLine = "\n" }, leaveOpen: true);
+            csv.WriteField("image");
+            csv.WriteField("class");
+            foreach (string name in BoxLayout.FieldNames(layout)) csv.WriteField(name);
+            if (role == AnnotationRole.Predictions) csv.WriteField("score");
+            else
+            {
+                csv.WriteField("difficult");
+                csv.WriteField("iscrowd");
+            }
+            if (relative)
+            {
+                csv.WriteField("width");
+                csv.WriteField("height");
+            }
+            csv.EndRecord();
+            Span<double> values = stackalloc double[4];
+            if (role == AnnotationRole.GroundTruth)
+            {
+                GroundTruthTable gt = dataset.GroundTruth;
+                for (int image = 0; image < dataset.Images.Count; image++)
+                {
+                    foreach (int row in view.GroundTruthOfImage[image])
+                    {
+                        ImageSize? size = relative ? view.RequireSize(image, options.ImageSizes, path) : null;
+                        WriteStart(csv, view, image, gt.Categories[row], layout, gt.Boxes[row], size, values, path);
+                        GroundTruthFlags flags = gt.Flags[row];
+                        csv.WriteField((flags & (GroundTruthFlags.Difficult | GroundTruthFlags.Ignore)) != 0 ? "1" : "0");
+                        csv.WriteField(flags.HasFlag(GroundTruthFlags.Crowd) ? "1" : "0");
+                        WriteSize(csv, size);
+                        csv.EndRecord();
+                    }
+                }
+            }
+            else
+            {
+                DetectionTable dt = dataset.Detections;
+                foreach (int row in view.DetectionOrder)
+                {
+                    int image = dt.Images[row];
+                    ImageSize? size = relative ? view.RequireSize(image, options.ImageSizes, path) : null;
+                    WriteStart(csv, view, image, dt.Categories[row], layout, dt.Boxes[row], size, values, path);
+                    csv.WriteField(BoxLayout.Number(dt.Scores[row]));
+                    WriteSize(csv, size);
+                    csv.EndRecord();
+                }
+            }
+        });
+    }
+
+    private static void WriteStart(CsvWriter csv, DatasetView view, int image, int category, BoxFormat layout, Box box, ImageSize? size, Span<double> values, string path)
+    {
+        csv.WriteField(view.ImageName(image));
+        csv.WriteField(view.ClassName(category));
+        DatasetView.Numbers(layout, box, size, values, path, $"image '{view.ImageName(image)}'");
+        for (int i = 0; i < 4; i++) csv.WriteField(BoxLayout.Number(values[i]));
+    }
+
+    private static void WriteSize(CsvWriter csv, ImageSize? size)
+    {
+        if (size is not ImageSize s) return;
+        csv.WriteField(s.Width.ToString(CultureInfo.InvariantCulture));
+        csv.WriteField(s.Height.ToString(CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,141 @@
+using System.Globalization;
+using DetectionEval.Eval.Data;
+using DetectionEval.Matching;
+
+namespace DetectionEval.Eval.Loaders;
+
+/*
+ * Predictions name images and classes; this resolves them against the ground truth already in the
+ * builder. Images: by the ground truth's key (a file stem or CSV image name), its file name, the stem of
+ * either, and last by a whole-number image id (COCO results written with image ids). Classes: by name
+ * after --class-map, and, for names that are whole numbers, by category id (a CSV with COCO category
+ * ids). YOLO indices are turned into names through the class list first. A name that matches nothing is
+ * an input error unless --ignore-unknown-classes asks to count and drop it.
+ */
+
+/// <summary>Receives predictions from a loader and resolves their image and class names against the ground truth.</summary>
+public sealed class PredictionSink
+{
+    private const int Ambiguous = -2;
+    private readonly Dictionary<string, int> _imagesByName = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _imagesByStem = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _classesByName = new(StringComparer.Ordinal);
+    private readonly IReadOnlyList<NamedClass>? _indexNames;
+    private readonly string? _indexNamesSource;
+    private readonly List<string> _notices;
+
+    internal PredictionSink(DatasetBuilder builder, LoadOptions options, IReadOnlyList<string?> keysByImage, ClassList? indexNames, List<string> notices)
+    {
+        Builder = builder;
+        Options = options;
+        _notices = notices;
+        _indexNames = indexNames?.Classes;
+        _indexNamesSource = indexNames?.Source;
+        for (int i = 0; i < builder.ImageCount; i++)
+        {
+            ImageInfo image = builder.GetImage(i);
+            string? key = i < keysByImage.Count ? keysByImage[i] : null;
+            foreach (string? name in new[] { key, image.FileName })
+            {
+                if (name is null) continue;
+                AddName(_imagesByName, name, i);
+                AddName(_imagesByStem, ImageNames.Stem(name), i);
+            }
+        }
+        for (int k = 0; k < builder.CategoryCount; k++) AddName(_classesByName, builder.Categories[k].Name, k);
+    }
+
+    private static void AddName(Dictionary<string, int> index, string name, int value)
+    {
+        if (!index.TryAdd(name, value) && index[name] != value) index[name] = Ambiguous;
+    }
+
+    /// <summary>The dataset being built (for formats with their own ids: COCO json).</summary>
+    public DatasetBuilder Builder { get; }
+
+    /// <summary>The reading options.</summary>
+    public LoadOptions Options { get; }
+
+    /// <summary>Adds a note for the user (printed on stderr by the command line).</summary>
+    public void Notice(string message) => _notices.Add(message);
+
+    /// <summary>Finds the ground-truth image a prediction names.</summary>
+    /// <exception cref="AnnotationFormatException">No ground-truth image has that name, or several do.</exception>
+    public int Image(string name, SourceLocation at)
+    {
+        if (TryImage(name, out int index)) return index;
+        if (index == Ambiguous) throw new AnnotationFormatException(at, "an image name that identifies one ground-truth image", $"'{name}', which several images share");
+        throw new AnnotationFormatException(at, "an image of the ground truth", $"'{name}', which it does not have");
+    }
+
+    /// <summary>Finds the ground-truth image a prediction names; false (index -2 when ambiguous) if none.</summary>
+    public bool TryImage(string name, out int index)
+    {
+        if (_imagesByName.TryGetValue(name, out index) || _imagesByStem.TryGetValue(ImageNames.Stem(name), out index))
+        {
+            return index >= 0;
+        }
+        if (long.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out long id) && Builder.TryGetImage(id, out index)) return true;
+        index = -1;
+        return false;
+    }
+
+    /// <summary>Finds the category of a class name; null when it is unknown and <see cref="UnknownClassHandling.Ignore"/> is set (then it is counted).</summary>
+    /// <exception cref="AnnotationFormatException">The ground truth has no such class and unknown classes are errors.</exception>
+    public int? Class(string name, SourceLocation at)
+    {
+        string renamed = Options.ClassMap?.Apply(name) ?? name;
+        if (_classesByName.TryGetValue(renamed, out int index))
+        {
+            if (index == Ambiguous) throw new AnnotationFormatException(at, "a class name that identifies one category", $"'{renamed}', which several categories share");
+            return index;
+        }
+        if (long.TryParse(renamed, NumberStyles.None, CultureInfo.InvariantCulture, out long id) && Builder.TryGetCategory(id, out index)) return index;
+        return Unknown(renamed, at, null);
+    }
+
+    /// <summary>The category of a YOLO class index: through the class list, or the index as name when there is none.</summary>
+    /// <exception cref="AnnotationFormatException">The index is not in the class list, or its class is unknown and unknown classes are errors.</exception>
+    public int? ClassOfIndex(long classIndex, SourceLocation at)
+    {
+        string indexText = classIndex.ToString(CultureInfo.InvariantCulture);
+        if (_indexNames is null)
+        {
+            if (_classesByName.TryGetValue(indexText, out int byIndex) && byIndex >= 0) return byIndex;
+            return Unknown(indexText, at, "YOLO names classes by index: give the class names with --names (names.txt or data.yaml).");
+        }
+        foreach (NamedClass c in _indexNames)
+        {
+            if (c.Id != classIndex) continue;
+            string renamed = Options.ClassMap?.Apply(c.Name) ?? c.Name;
+            if (_classesByName.TryGetValue(renamed, out int index) && index >= 0) return index;
+            return Unknown(renamed, at, null);
+        }
+        throw new AnnotationFormatException(at, $"a class index listed in {_indexNamesSource}", indexText);
+    }
+
+    private int? Unknown(string name, SourceLocation at, string? hint)
+    {
+        if (Options.UnknownClasses == UnknownClassHandling.Ignore)
+        {
+            Builder.CountDetectionOfUnknownClass(name);
+            return null;
+        }
+        var names = new List<string>(Builder.Categories.Count);
+        foreach (Category c in Builder.Categories) names.Add(c.Name);
+        throw new AnnotationFormatException(at, $"a class of the ground truth ({GroundTruthSink.ClassSummary(names)})", $"'{name}'",
+            hint ?? "Rename it with --class-map, or drop such predictions with --ignore-unknown-classes.");
+    }
+
+    /// <summary>Adds a detection; its input position is the number of detections added before it.</summary>
+    public void Add(int image, int category, Box box, double score) => Builder.AddDetection(image, category, box, score);
+
+    /// <summary>The size of a ground-truth image, from the ground truth or from <see cref="LoadOptions.ImageSizes"/>.</summary>
+    /// <exception cref="AnnotationFormatException">No size is known for the image.</exception>
+    public ImageSize SizeOf(int image, SourceLocation at)
+    {
+        ImageInfo info = Builder.GetImage(image);
+        if (info.Width is int w && info.Height is int h && w > 0 && h > 0) return new ImageSize(w, h);
+        return GroundTruthSink.LookUpSize(Options.ImageSizes, info.FileName ?? info.Id.ToString(CultureInfo.InvariantCulture), null, at);
+    }
+}

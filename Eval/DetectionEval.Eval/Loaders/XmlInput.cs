@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Xml;
+using System.Xml.Linq;
+
+namespace DetectionEval.Eval.Loaders;
+
+/// <summary>
+/// Safe XML reading for the XML formats: no DTD (a DOCTYPE is refused, so no entity expansion) and no
+/// external resources, and errors that name the file, the line and the element path.
+/// </summary>
+internal static class XmlInput
+{
+    /// <summary>Reader settings that refuse DTDs and external entities.</summary>
+    public static XmlReaderSettings SafeSettings { get; } = new()
+    {
+        DtdProcessing = DtdProcessing.Prohibit,
+        XmlResolver = null,
+        IgnoreComments = true,
+        IgnoreProcessingInstructions = true,
+        IgnoreWhitespace = true,
+        CloseInput = true,
+    };
+
+    /// <summary>Opens a file as an XML reader with <see cref="SafeSettings"/>.</summary>
+    public static XmlReader Open(string path, string displayName)
+    {
+        try
+        {
+            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+            return XmlReader.Create(stream, SafeSettings);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw InputFiles.CannotOpen(displayName, e);
+        }
+    }
+
+    /// <summary>Loads a small XML file (one VOC annotation) with line numbers.</summary>
+    /// <exception cref="AnnotationFormatException">The file is not well-formed XML or has a DTD.</exception>
+    public static XDocument Load(string path, string displayName)
+    {
+        using XmlReader reader = Open(path, displayName);
+        try
+        {
+            return XDocument.Load(reader, System.Xml.Linq.LoadOptions.SetLineInfo);
+        }
+        catch (XmlException e)
+        {
+            throw Malformed(displayName, e);
+        }
+    }
+
+    /// <summary>The error for XML that cannot be read: a DTD, or not well-formed.</summary>
+    public static AnnotationFormatException Malformed(string displayName, XmlException e)
+    {
+        var where = new SourceLocation(displayName, e.LineNumber > 0 ? e.LineNumber : null, e.LinePosition > 0 ? e.LinePosition : null);
+        if (e.Message.Contains("DTD", StringComparison.Ordinal))
+        {
+            return new AnnotationFormatException(where, "XML without a DTD (<!DOCTYPE> is refused: no entities are expanded and nothing external is read)", "a DOCTYPE", inner: e);
+        }
+        string reason = e.Message;
+        int cut = reason.IndexOf(" Line ", StringComparison.Ordinal);
+        if (cut > 0) reason = reason[..cut].TrimEnd('.', ' ');
+        return new AnnotationFormatException(where, "well-formed XML", reason, inner: e);
+    }
+
+    /// <summary>The element's path from the root, <c>/annotation/object[2]/bndbox</c>, with positions among same-named siblings.</summary>
+    public static string PathOf(XElement element)
+    {
+        var parts = new Stack<string>();
+        for (XElement? e = element; e is not null; e = e.Parent)
+        {
+            string name = e.Name.LocalName;
+            if (e.Parent is { } parent && parent.Elements(e.Name).Skip(1).Any())
+            {
+                int position = e.ElementsBeforeSelf(e.Name).Count() + 1;
+                name += $"[{position.ToString(CultureInfo.InvariantCulture)}]";
+            }
+            parts.Push(name);
+        }
+        return "/" + string.Join('/', parts);
+    }
+
+    /// <summary>Where an element is: file, line, column and path.</summary>
+    public static SourceLocation At(string displayName, XElement element)
+    {
+        var info = (IXmlLineInfo)element;
+        return new SourceLocation(displayName, info.HasLineInfo() ? info.LineNumber : null, info.HasLineInfo() ? info.LinePosition : null, PathOf(element));
+    }
+}
