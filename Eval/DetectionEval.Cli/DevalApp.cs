@@ -20,6 +20,7 @@ public static class DevalApp
         var root = new RootCommand("deval: scores object detectors with COCO and Pascal VOC metrics.")
         {
             EvaluateCommand.Create(output, error),
+            ConvertCommand.Create(output, error),
         };
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)

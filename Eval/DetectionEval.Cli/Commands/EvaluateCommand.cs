@@ -21,6 +21,9 @@ namespace DetectionEval.Cli.Commands;
 /// <param name="MaxDetections">COCO's three maxDets values.</param>
 /// <param name="JsonPath">Where to write the JSON report; "-" for stdout; null for none.</param>
 /// <param name="Threads">Worker threads; null for all cores.</param>
+/// <param name="GroundTruthFormat">The ground truth's format; null to detect it.</param>
+/// <param name="PredictionFormat">The predictions' format; null to detect it.</param>
+/// <param name="Inputs">How annotation files are read (box layout, class names, image sizes); null for the defaults.</param>
 public sealed record EvaluateSettings(
     string GroundTruth,
     string Predictions,
@@ -28,7 +31,10 @@ public sealed record EvaluateSettings(
     VocMatchSettings Voc,
     IReadOnlyList<int> MaxDetections,
     string? JsonPath,
-    int? Threads)
+    int? Threads,
+    AnnotationFormat? GroundTruthFormat = null,
+    AnnotationFormat? PredictionFormat = null,
+    InputSettings? Inputs = null)
 {
     /// <summary>Charts, reports and overlays to write besides the table and JSON.</summary>
     public ReportSettings Reports { get; init; } = ReportSettings.None;
@@ -49,17 +55,23 @@ public sealed class EvaluateCommand
 {
     private readonly Option<string> _groundTruth = new("--gt")
     {
-        Description = "Ground truth: a COCO json file (images, annotations, categories).",
+        Description = "Ground truth: a file or folder in any format of --gt-format (COCO json: images, annotations, categories).",
         Required = true,
-        HelpName = "FILE",
+        HelpName = "PATH",
     };
 
     private readonly Option<string> _predictions = new("--pred")
     {
-        Description = "Predictions: a COCO results json file, a list of {image_id, category_id, bbox, score}.",
+        Description = "Predictions: a file or folder in any format of --pred-format (COCO json: a list of {image_id, category_id, bbox, score}).",
         Required = true,
-        HelpName = "FILE",
+        HelpName = "PATH",
     };
+
+    private readonly Option<string> _groundTruthFormat = InputOptions.FormatOption("--gt-format", "Format of --gt; auto detects it from the file or folder.");
+
+    private readonly Option<string> _predictionFormat = InputOptions.FormatOption("--pred-format", "Format of --pred; auto detects it from the file or folder.");
+
+    private readonly InputOptions _inputs = new(includeImages: false);
 
     private readonly Option<string> _metric = CreateMetricOption();
 
@@ -111,6 +123,9 @@ public sealed class EvaluateCommand
             _groundTruth, _predictions, _metric, _iou, _iouRule, _plusOne, _maxDets, _json, _threads,
         };
         foreach (Option option in _reports.All) command.Options.Add(option);
+        command.Options.Add(_groundTruthFormat);
+        command.Options.Add(_predictionFormat);
+        foreach (Option option in _inputs.All) command.Options.Add(option);
         command.SetAction(parse => DevalApp.Guard(error, () => Execute(ReadSettings(parse), output, error)));
         return command;
     }
@@ -131,7 +146,11 @@ public sealed class EvaluateCommand
             parse.GetValue(_plusOne)),
         parse.GetValue(_maxDets) ?? [.. CocoParameters.DefaultMaxDetections],
         parse.GetValue(_json),
-        parse.GetValue(_threads))
+        parse.GetValue(_threads),
+        InputOptions.FormatOf(parse, _groundTruthFormat),
+        InputOptions.FormatOf(parse, _predictionFormat),
+        // One --images folder: the overlays draw its images and relative coordinates take their sizes.
+        _inputs.Read(parse) with { ImagesFolder = _reports.Read(parse).ImagesDirectory })
     {
         Reports = _reports.Read(parse),
     };
@@ -142,9 +161,12 @@ public sealed class EvaluateCommand
         OutputFiles.RefuseToOverwriteInputs(settings.JsonPath, "--json", settings.GroundTruth, settings.Predictions);
         ReportPipeline.CheckOutputs(settings);
 
-        var builder = new DatasetBuilder();
-        CocoJson.ReadGroundTruth(settings.GroundTruth, builder);
-        CocoJson.ReadDetections(settings.Predictions, builder);
+        LoadedAnnotations loaded = AnnotationLoader.Load(
+            new AnnotationInput(settings.GroundTruth, settings.GroundTruthFormat),
+            new AnnotationInput(settings.Predictions, settings.PredictionFormat),
+            (settings.Inputs ?? InputSettings.Default).ToLoadOptions());
+        InputOptions.Report(loaded, error);
+        DatasetBuilder builder = loaded.Builder;
         WarnAboutUnknownCategories(builder, settings.Predictions, error);
         Dataset dataset = builder.Build();
 
@@ -169,10 +191,18 @@ public sealed class EvaluateCommand
 
     private static void WarnAboutUnknownCategories(DatasetBuilder builder, string predictions, TextWriter error)
     {
-        if (builder.DetectionsOfUnknownCategories == 0) return;
+        if (builder.UnknownClassNames.Count > 0)
+        {
+            int count = builder.UnknownClassNames.Values.Sum();
+            string names = string.Join(", ", builder.UnknownClassNames.Take(10).Select(p => $"{p.Key} {p.Value.ToString(CultureInfo.InvariantCulture)}"));
+            if (builder.UnknownClassNames.Count > 10) names += ", ...";
+            error.WriteLine($"{DevalApp.ToolName}: warning: {predictions}: {count} predictions of classes not in the ground truth were ignored ({names}).");
+        }
+        if (builder.UnknownCategoryIds.Count == 0) return;
         string ids = string.Join(", ", builder.UnknownCategoryIds.Take(10).Select(id => id.ToString(CultureInfo.InvariantCulture)));
         if (builder.UnknownCategoryIds.Count > 10) ids += ", ...";
-        error.WriteLine($"{DevalApp.ToolName}: warning: {predictions}: {builder.DetectionsOfUnknownCategories} detections of category ids not in the ground truth were ignored ({ids}).");
+        int byId = builder.DetectionsOfUnknownCategories - builder.UnknownClassNames.Values.Sum();
+        error.WriteLine($"{DevalApp.ToolName}: warning: {predictions}: {byId} detections of category ids not in the ground truth were ignored ({ids}).");
     }
 
     private static Option<string> CreateMetricOption()

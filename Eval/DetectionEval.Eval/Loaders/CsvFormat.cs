@@ -11,7 +11,9 @@ namespace DetectionEval.Eval.Loaders;
  * bar). Columns are found by header name, ignoring case: image, class, the box (x1,y1,x2,y2 or
  * xmin,...; x,y,w,h; cx,cy,w,h; the layout follows --box-format or the header), score (predictions),
  * difficult and iscrowd (ground truth, optional), width and height (image size, optional, used for
- * --coords rel). --csv-columns role=header picks other names. Rows keep file order.
+ * --coords rel). --csv-columns role=header picks other names. Rows keep file order. A ground-truth row
+ * with an image and no class or box names an image without boxes (deval writes one for each such image);
+ * so do the images of --images or --image-sizes.
  */
 
 /// <summary>CSV with one row per box.</summary>
@@ -113,12 +115,14 @@ internal sealed class CsvFormat : IAnnotationFormat
         while (rows.Next())
         {
             int image = sink.Image(rows.Text(columns.Image, "image"), null, rows.Size());
+            if (rows.IsImageOnly()) continue;
             int cls = sink.Class(rows.Text(columns.Class, "class"), rows.At(columns.Class));
             ImageSize? size = relative ? sink.SizeOf(image, rows.At(columns.Image)) : null;
             Box box = rows.Box(values, size);
             GroundTruthFlags flags = rows.Flag(columns.Difficult, GroundTruthFlags.Difficult) | rows.Flag(columns.Crowd, GroundTruthFlags.Crowd);
             sink.Add(image, cls, box, flags);
         }
+        if (sink.Options.ImageSizes is { } sizes) sink.AddImagesOf(sizes);
     }
 
     public void ReadPredictions(string path, PredictionSink sink)
@@ -160,6 +164,9 @@ internal sealed class CsvFormat : IAnnotationFormat
             }
             return true;
         }
+
+        /// <summary>A row with an image and nothing else: an image without boxes.</summary>
+        public bool IsImageOnly() => csv.IsEmpty(columns.Class) && columns.Box.All(csv.IsEmpty);
 
         public SourceLocation At(int column) => new(path, (int)csv.LineNumber, Path: $"column '{columns.Headers[column]}'");
 
@@ -237,6 +244,13 @@ internal sealed class CsvFormat : IAnnotationFormat
                 GroundTruthTable gt = dataset.GroundTruth;
                 for (int image = 0; image < dataset.Images.Count; image++)
                 {
+                    if (view.GroundTruthOfImage[image].Count == 0)
+                    {
+                        // An image without boxes: a row with its name and nothing else.
+                        csv.WriteField(view.ImageName(image));
+                        for (int i = 1; i < 8 + (relative ? 2 : 0); i++) csv.WriteField("");
+                        csv.EndRecord();
+                    }
                     foreach (int row in view.GroundTruthOfImage[image])
                     {
                         ImageSize? size = relative ? view.RequireSize(image, options.ImageSizes, path) : null;

@@ -164,10 +164,17 @@ public sealed class GroundTruthSink
     /// <summary>Adds the images of a size source that no annotation named (images without objects).</summary>
     internal void AddImagesOf(IImageSizeSource source)
     {
+        var known = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < _imageKeys.Count; i++)
+        {
+            known.TryAdd(_imageKeys[i], i);
+            known.TryAdd(ImageNames.Stem(_imageKeys[i]), i);
+        }
         foreach (string name in source.ImageNames)
         {
-            string key = ImageNames.Stem(name);
-            if (!_imageIndex.ContainsKey(name)) Image(key, name);
+            // An image the annotations already named (by name or stem) gets its file name; the others are new.
+            if (known.TryGetValue(name, out int index) || known.TryGetValue(ImageNames.Stem(name), out index)) _imageFiles[index] ??= name;
+            else Image(ImageNames.Stem(name), name);
         }
     }
 

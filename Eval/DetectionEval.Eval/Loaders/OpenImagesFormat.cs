@@ -10,7 +10,8 @@ namespace DetectionEval.Eval.Loaders;
  * YMin, YMax, IsOccluded, IsTruncated, IsGroupOf, IsDepiction, IsInside); predictions: the challenge's
  * ImageID, LabelName, Score, XMin, XMax, YMin, YMax. Coordinates are fractions of the image size in
  * [0, 1]; the box is Box.FromCorners(XMin*W, YMin*H, XMax*W, YMax*H), so the image sizes must be known
- * (--images or --image-sizes). IsGroupOf = 1 is a crowd. LabelName is the class, usually a machine id
+ * (--images or --image-sizes); the images listed there without a row are images without boxes.
+ * IsGroupOf = 1 is a crowd. LabelName is the class, usually a machine id
  * (/m/01g317); --class-map with the class-descriptions CSV renames them. Rows keep file order.
  */
 
@@ -59,6 +60,8 @@ internal sealed class OpenImagesFormat : IAnnotationFormat
             Box box = ToBox(row.XMin, row.XMax, row.YMin, row.YMax, size, at, values);
             sink.Add(image, cls, box, row.IsGroupOf == 1 ? GroundTruthFlags.Crowd : GroundTruthFlags.None);
         }
+        // The boxes file lists no image without boxes; the image sizes name every image.
+        if (sink.Options.ImageSizes is { } sizes) sink.AddImagesOf(sizes);
     }
 
     public void ReadPredictions(string path, PredictionSink sink)

@@ -122,7 +122,7 @@ public sealed class PredictionSink
             return null;
         }
         var names = new List<string>(Builder.Categories.Count);
-        foreach (Category c in Builder.Categories) names.Add(c.Name);
+        foreach (Category c in Builder.Categories.OrderBy(c => c.Id)) names.Add(c.Name);
         throw new AnnotationFormatException(at, $"a class of the ground truth ({GroundTruthSink.ClassSummary(names)})", $"'{name}'",
             hint ?? "Rename it with --class-map, or drop such predictions with --ignore-unknown-classes.");
     }

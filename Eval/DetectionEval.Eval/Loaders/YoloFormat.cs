@@ -13,8 +13,8 @@ namespace DetectionEval.Eval.Loaders;
  * x = cx*W - w*W/2, width w*W (the c02 rendering rule, see BoxLayout). Class indices become names
  * through the class list (--names, or the classes.txt in the folder); without one the index is the
  * class. The image size comes from --image-sizes or --images; a box on an image without a known size
- * is an input error, never a guess. With --images, images without a label file are images without
- * objects. YOLO has no difficult or crowd flag.
+ * is an input error, never a guess. The images listed there without a label file are images without
+ * objects (ultralytics' background images). YOLO has no difficult or crowd flag.
  */
 
 /// <summary>YOLO txt labels and predictions.</summary>
@@ -52,7 +52,7 @@ internal sealed class YoloFormat : IAnnotationFormat
                 sink.Add(image, cls, box);
             }
         }
-        if (sink.Options.ImageSizes is ImageFolder folder) sink.AddImagesOf(folder);
+        if (sink.Options.ImageSizes is { } sizes) sink.AddImagesOf(sizes);
         if (sink.ImageCount == 0) AnnotationFiles.RequireSome(files, path, "YOLO .txt label files");
     }
 

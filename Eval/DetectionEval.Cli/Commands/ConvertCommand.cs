@@ -1,0 +1,159 @@
+using System.CommandLine;
+using System.Globalization;
+using DetectionEval.Eval.Data;
+using DetectionEval.Eval.Loaders;
+
+namespace DetectionEval.Cli.Commands;
+
+/// <summary>What <c>deval convert</c> was asked to do, parsed and checked.</summary>
+/// <param name="Input">The file or folder to convert.</param>
+/// <param name="Output">Where to write it: a file, or a new folder for the folder formats.</param>
+/// <param name="From">The input's format; null to detect it.</param>
+/// <param name="To">The output's format.</param>
+/// <param name="GroundTruth">The ground truth the input's predictions refer to; null when the input is ground truth.</param>
+/// <param name="GroundTruthFormat">The ground truth's format; null to detect it.</param>
+/// <param name="Inputs">How the inputs are read.</param>
+/// <param name="Write">How the output is written.</param>
+public sealed record ConvertSettings(
+    string Input,
+    string Output,
+    AnnotationFormat? From,
+    AnnotationFormat To,
+    string? GroundTruth,
+    AnnotationFormat? GroundTruthFormat,
+    InputSettings Inputs,
+    WriteOptions Write);
+
+/// <summary><c>deval convert</c>: rewrites ground truth or predictions in another annotation format.</summary>
+public sealed class ConvertCommand
+{
+    private readonly Argument<string> _input = new("IN") { Description = "The ground truth (or, with --gt, the predictions) to convert: a file or folder." };
+
+    private readonly Argument<string> _output = new("OUT") { Description = "The converted file, or a new folder for the folder formats (voc-xml, voc-results, yolo, txt, labelme)." };
+
+    private readonly Option<string> _from = InputOptions.FormatOption("--from", "Format of IN; auto detects it.");
+
+    private readonly Option<string> _to = CreateToOption();
+
+    private readonly Option<string?> _groundTruth = new("--gt")
+    {
+        Description = "IN holds predictions of this ground truth (their images and classes are resolved against it).",
+        HelpName = "PATH",
+    };
+
+    private readonly Option<string> _groundTruthFormat = InputOptions.FormatOption("--gt-format", "Format of --gt; auto detects it.");
+
+    private readonly Option<string> _toBoxFormat = CreateChoice("--to-box-format", "Box layout written by the txt and CSV formats.", "xyxy", "xywh", "cxcywh");
+
+    private readonly Option<string> _toCoords = CreateChoice("--to-coords", "Coordinates written by the txt and CSV formats: abs or rel (needs image sizes).", "abs", "rel");
+
+    private readonly InputOptions _inputs = new();
+
+    /// <summary>Builds the verb; its action writes through <paramref name="output"/> and <paramref name="error"/>.</summary>
+    public static Command Create(TextWriter output, TextWriter error) => new ConvertCommand().Build(output, error);
+
+    private Command Build(TextWriter output, TextWriter error)
+    {
+        var command = new Command("convert", "Rewrite ground truth or predictions in another annotation format.")
+        {
+            _input, _output, _from, _to, _groundTruth, _groundTruthFormat, _toBoxFormat, _toCoords,
+        };
+        foreach (Option option in _inputs.All) command.Options.Add(option);
+        command.SetAction(parse => DevalApp.Guard(error, () => Execute(ReadSettings(parse, error), output, error)));
+        return command;
+    }
+
+    private ConvertSettings ReadSettings(ParseResult parse, TextWriter error)
+    {
+        InputSettings inputs = _inputs.Read(parse);
+        return new ConvertSettings(
+            parse.GetValue(_input)!,
+            parse.GetValue(_output)!,
+            InputOptions.FormatOf(parse, _from),
+            InputOptions.FormatOf(parse, _to) ?? AnnotationFormat.Coco,
+            parse.GetValue(_groundTruth),
+            InputOptions.FormatOf(parse, _groundTruthFormat),
+            inputs,
+            new WriteOptions
+            {
+                BoxFormat = InputOptions.BoxFormatOf(parse.GetValue(_toBoxFormat)),
+                Coordinates = parse.GetValue(_toCoords) == "rel" ? CoordinateSpace.Relative : CoordinateSpace.Absolute,
+                Notice = message => error.WriteLine($"{DevalApp.ToolName}: {message}"),
+            });
+    }
+
+    /// <summary>Reads, converts and writes; prints one line saying what was written.</summary>
+    public static int Execute(ConvertSettings settings, TextWriter output, TextWriter error)
+    {
+        IAnnotationFormat writer = AnnotationFormats.Get(settings.To);
+        AnnotationRole role = settings.GroundTruth is null ? AnnotationRole.GroundTruth : AnnotationRole.Predictions;
+        RefuseUnusableOutput(settings, writer);
+
+        LoadOptions loadOptions = settings.Inputs.ToLoadOptions();
+        LoadedAnnotations loaded = settings.GroundTruth is { } groundTruth
+            ? AnnotationLoader.Load(new AnnotationInput(groundTruth, settings.GroundTruthFormat), new AnnotationInput(settings.Input, settings.From), loadOptions)
+            : AnnotationLoader.Load(new AnnotationInput(settings.Input, settings.From), null, loadOptions);
+        InputOptions.Report(loaded, error);
+        if (loaded.Builder.UnknownClassNames.Count > 0)
+        {
+            error.WriteLine($"{DevalApp.ToolName}: warning: {settings.Input}: {loaded.Builder.DetectionsOfUnknownCategories} predictions of classes not in the ground truth were left out.");
+        }
+        Dataset dataset = loaded.Builder.Build();
+
+        WriteOptions write = settings.Write with { ImageSizes = settings.Write.ImageSizes ?? loadOptions.ImageSizes };
+        try
+        {
+            AnnotationLoader.Write(dataset, role, settings.To, settings.Output, write);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"{settings.Output}: Expected a writable {(writer.IsFolder ? "new folder" : "file")} for OUT, but got {e.Message}.");
+        }
+
+        InputFormat read = role == AnnotationRole.GroundTruth ? loaded.GroundTruth : loaded.Predictions!;
+        int boxes = role == AnnotationRole.GroundTruth ? dataset.GroundTruth.Count : dataset.Detections.Count;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{settings.Input} ({AnnotationFormats.Name(read.Format)}) -> {settings.Output} ({AnnotationFormats.Name(settings.To)}): {dataset.Images.Count} images, {dataset.Categories.Count} classes, {boxes} {(role == AnnotationRole.GroundTruth ? "ground-truth boxes" : "detections")}"));
+        return ExitCodes.Success;
+    }
+
+    private static void RefuseUnusableOutput(ConvertSettings settings, IAnnotationFormat writer)
+    {
+        AnnotationRole role = settings.GroundTruth is null ? AnnotationRole.GroundTruth : AnnotationRole.Predictions;
+        if (!writer.Supports(role))
+        {
+            string what = role == AnnotationRole.GroundTruth ? "ground truth" : "predictions";
+            throw new UsageException($"--to {AnnotationFormats.Name(settings.To)}: Expected a format that holds {what}, but got one that holds {(role == AnnotationRole.GroundTruth ? "predictions" : "ground truth")} only.");
+        }
+        string full = Path.GetFullPath(settings.Output);
+        foreach (string? input in new[] { settings.Input, settings.GroundTruth })
+        {
+            if (input is not null && string.Equals(full.TrimEnd('/'), Path.GetFullPath(input).TrimEnd('/'), StringComparison.Ordinal))
+            {
+                throw new UsageException($"{settings.Output}: Expected an output for OUT, but got one of the inputs.");
+            }
+        }
+        if (writer.IsFolder && Directory.Exists(settings.Output) && Directory.EnumerateFileSystemEntries(settings.Output).Any())
+        {
+            throw new UsageException($"{settings.Output}: Expected a new or empty folder for OUT ({AnnotationFormats.Name(settings.To)} writes one file per image or class), but got a folder that is not empty.");
+        }
+        if (writer.IsFolder && File.Exists(settings.Output))
+        {
+            throw new UsageException($"{settings.Output}: Expected a folder for OUT ({AnnotationFormats.Name(settings.To)} writes one file per image or class), but got a file.");
+        }
+    }
+
+    private static Option<string> CreateToOption()
+    {
+        Option<string> option = InputOptions.FormatOption("--to", "Format to write.", allowAuto: false);
+        option.Required = true;
+        return option;
+    }
+
+    private static Option<string> CreateChoice(string name, string description, params string[] values)
+    {
+        var option = new Option<string>(name) { Description = description };
+        option.AcceptOnlyFromAmong(values);
+        return option;
+    }
+}

@@ -1,0 +1,172 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using DetectionEval.Eval.Loaders;
+
+namespace DetectionEval.Cli.Commands;
+
+/// <summary>How the inputs are read, as parsed from the command line (paths, not yet opened).</summary>
+/// <param name="BoxFormat">--box-format: the txt and CSV box layout; null for the format's default.</param>
+/// <param name="Coordinates">--coords: pixels or fractions of the image size.</param>
+/// <param name="NamesFile">--names: a class list (names.txt or data.yaml).</param>
+/// <param name="ImagesFolder">--images: a folder of images whose sizes OpenCV reads.</param>
+/// <param name="ImageSizesFile">--image-sizes: a list of image sizes.</param>
+/// <param name="ClassMapFile">--class-map: class renames.</param>
+/// <param name="UnknownClasses">--ignore-unknown-classes: drop predictions of classes the ground truth lacks.</param>
+/// <param name="CsvColumns">--csv-columns: CSV header names by role.</param>
+public sealed record InputSettings(
+    BoxFormat? BoxFormat = null,
+    CoordinateSpace Coordinates = CoordinateSpace.Absolute,
+    string? NamesFile = null,
+    string? ImagesFolder = null,
+    string? ImageSizesFile = null,
+    string? ClassMapFile = null,
+    UnknownClassHandling UnknownClasses = UnknownClassHandling.Error,
+    CsvColumnNames? CsvColumns = null)
+{
+    /// <summary>Reading COCO json the way deval always did.</summary>
+    public static InputSettings Default { get; } = new();
+
+    /// <summary>Opens the files the settings name and returns the loaders' options.</summary>
+    /// <exception cref="AnnotationFormatException">A names, class-map or image-sizes file is missing or malformed.</exception>
+    public LoadOptions ToLoadOptions() => new()
+    {
+        BoxFormat = BoxFormat,
+        Coordinates = Coordinates,
+        Names = NamesFile is null ? null : ClassList.Read(NamesFile),
+        ClassMap = ClassMapFile is null ? null : ClassMap.Read(ClassMapFile),
+        UnknownClasses = UnknownClasses,
+        ImageSizes = ImageSizes(),
+        CsvColumns = CsvColumns ?? CsvColumnNames.Default,
+    };
+
+    /// <summary>The image-size source: --image-sizes, or --images read with OpenCV, or none.</summary>
+    public IImageSizeSource? ImageSizes()
+    {
+        if (ImagesFolder is not null && ImageSizesFile is not null) throw new UsageException("--images and --image-sizes: Expected one source of image sizes, but got both.");
+        if (ImageSizesFile is not null) return ImageSizeTable.Read(ImageSizesFile);
+        if (ImagesFolder is not null) return ImageSizeReader.Folder(ImagesFolder);
+        return null;
+    }
+}
+
+/// <summary>The options that say how annotation files are read, shared by the verbs that read them.</summary>
+/// <param name="includeImages">Whether the verb gets --images from here (evaluate has it among its report options).</param>
+internal sealed class InputOptions(bool includeImages = true)
+{
+    public Option<string> BoxFormat { get; } = Choice("--box-format", "Box layout of the txt and CSV formats (default: txt xyxy, CSV from its header).", "xyxy", "xywh", "cxcywh");
+
+    public Option<string> Coordinates { get; } = Choice("--coords", "txt and CSV coordinates: abs (pixels) or rel (fractions of the image size; needs --images or --image-sizes).", "abs", "rel");
+
+    public Option<string?> Names { get; } = new("--names")
+    {
+        Description = "Class names: names.txt (line i is class i) or a YOLO data.yaml. Maps YOLO indices to names; fixes the classes and their order.",
+        HelpName = "FILE",
+    };
+
+    public Option<string?> Images { get; } = new("--images")
+    {
+        Description = "A folder of the images; their sizes (read with OpenCV) turn relative coordinates into pixels.",
+        HelpName = "DIR",
+    };
+
+    public Option<string?> ImageSizes { get; } = new("--image-sizes")
+    {
+        Description = "Image sizes for relative coordinates: lines '<image> <width> <height>', space or comma separated.",
+        HelpName = "FILE",
+    };
+
+    public Option<string?> ClassMap { get; } = new("--class-map")
+    {
+        Description = "Class renames: lines 'name in file,name to use' (e.g. Open Images' class-descriptions CSV).",
+        HelpName = "FILE",
+    };
+
+    public Option<bool> IgnoreUnknownClasses { get; } = new("--ignore-unknown-classes")
+    {
+        Description = "Drop predictions of classes the ground truth does not have (a warning counts them) instead of stopping.",
+    };
+
+    public Option<CsvColumnNames?> CsvColumns { get; } = new("--csv-columns")
+    {
+        Description = "CSV header names by role, e.g. image=filename,class=label,score=conf,x1=left.",
+        HelpName = "ROLE=NAME,...",
+        CustomParser = ParseCsvColumns,
+    };
+
+    public IEnumerable<Option> All => includeImages
+        ? [BoxFormat, Coordinates, Names, Images, ImageSizes, ClassMap, IgnoreUnknownClasses, CsvColumns]
+        : [BoxFormat, Coordinates, Names, ImageSizes, ClassMap, IgnoreUnknownClasses, CsvColumns];
+
+    /// <summary>A --gt-format / --pred-format style option: a format name or auto.</summary>
+    public static Option<string> FormatOption(string name, string description, bool allowAuto = true)
+    {
+        var option = new Option<string>(name) { Description = description, HelpName = "FORMAT" };
+        if (allowAuto) option.DefaultValueFactory = _ => "auto";
+        option.AcceptOnlyFromAmong([.. allowAuto ? ["auto"] : Array.Empty<string>(), .. AnnotationFormats.Names]);
+        return option;
+    }
+
+    /// <summary>The format an option names; null for auto.</summary>
+    public static AnnotationFormat? FormatOf(ParseResult parse, Option<string> option)
+    {
+        string? name = parse.GetValue(option);
+        return name is null or "auto" ? null : AnnotationFormats.TryParse(name, out AnnotationFormat format) ? format : null;
+    }
+
+    public static BoxFormat? BoxFormatOf(string? name) => name switch
+    {
+        "xyxy" => Eval.Loaders.BoxFormat.Xyxy,
+        "xywh" => Eval.Loaders.BoxFormat.Xywh,
+        "cxcywh" => Eval.Loaders.BoxFormat.Cxcywh,
+        _ => null,
+    };
+
+    public InputSettings Read(ParseResult parse)
+    {
+        string? images = includeImages ? parse.GetValue(Images) : null, sizes = parse.GetValue(ImageSizes);
+        return new InputSettings(
+            BoxFormatOf(parse.GetValue(BoxFormat)),
+            parse.GetValue(Coordinates) == "rel" ? CoordinateSpace.Relative : CoordinateSpace.Absolute,
+            parse.GetValue(Names),
+            images,
+            sizes,
+            parse.GetValue(ClassMap),
+            parse.GetValue(IgnoreUnknownClasses) ? UnknownClassHandling.Ignore : UnknownClassHandling.Error,
+            parse.GetValue(CsvColumns));
+    }
+
+    private static Option<string> Choice(string name, string description, params string[] values)
+    {
+        var option = new Option<string>(name) { Description = description };
+        option.AcceptOnlyFromAmong(values);
+        return option;
+    }
+
+    private static CsvColumnNames? ParseCsvColumns(ArgumentResult result)
+    {
+        if (result.Tokens.Count == 0) return null;
+        try
+        {
+            return CsvColumnNames.Parse(result.Tokens[0].Value);
+        }
+        catch (FormatException e)
+        {
+            result.AddError($"--csv-columns: {e.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>Tells the user on stderr how each input was read and what the loaders noticed.</summary>
+    public static void Report(LoadedAnnotations loaded, TextWriter error)
+    {
+        foreach (InputFormat? input in new[] { loaded.GroundTruth, loaded.Predictions })
+        {
+            // COCO json is the default input and is read silently, as it always was.
+            if (input?.Detected is { } detected && detected.Format != AnnotationFormat.Coco)
+            {
+                error.WriteLine($"{DevalApp.ToolName}: {input.Path}: read as {AnnotationFormats.Name(detected.Format)} ({detected.Because})");
+            }
+        }
+        foreach (string notice in loaded.Notices) error.WriteLine($"{DevalApp.ToolName}: {notice}");
+    }
+}

@@ -1,0 +1,31 @@
+using DetectionEval.Eval.Loaders;
+using DetectionEval.Plots;
+
+namespace DetectionEval.Cli;
+
+/// <summary>Wires Plots' OpenCV image reading into the loaders' image folders (Eval knows no OpenCV).</summary>
+public static class ImageSizeReader
+{
+    /// <summary>The images of <paramref name="directory"/>, whose sizes OpenCV reads when a loader asks.</summary>
+    public static ImageFolder Folder(string directory) => new(directory, Read);
+
+    /// <summary>Reads one image's size with OpenCV.</summary>
+    /// <exception cref="AnnotationFormatException">The file is not an image OpenCV can decode.</exception>
+    /// <exception cref="UsageException">OpenCV's native library cannot be loaded on this machine.</exception>
+    public static ImageSize Read(string path)
+    {
+        try
+        {
+            (int width, int height) = ImageDimensions.Read(path);
+            return new ImageSize(width, height);
+        }
+        catch (InvalidDataException)
+        {
+            throw new AnnotationFormatException(new SourceLocation(path), "an image OpenCV can decode (JPEG, PNG, BMP, TIFF, WebP)", "a file it cannot decode");
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or BadImageFormatException)
+        {
+            throw new UsageException($"--images: Expected OpenCV's native library to load (on Debian/Ubuntu it needs libgtk-3-0), but got {e.GetType().Name}: {e.Message}");
+        }
+    }
+}
