@@ -101,7 +101,7 @@ internal sealed class CvatFormat : IAnnotationFormat
         }
         catch (XmlException e)
         {
-            throw XmlInput.Malformed(path, e);
+            throw XmlInput.Malformed(path, e, lines, path);
         }
         return skipped;
     }

@@ -313,12 +313,15 @@ internal sealed class JsonStreamReader : IDisposable
     private string CurrentPathForSyntaxError() => _depth == 0 && _current.Type == JsonTokenType.None ? "$" : CurrentPath;
 
     /// <summary>Counts lines up to <paramref name="offset"/> by reading the file again; only on errors.</summary>
-    private (int? Line, int? Column) LineAndColumn(long offset)
+    private (int? Line, int? Column) LineAndColumn(long offset) => LineAndColumnIn(_filePath, offset);
+
+    /// <summary>The 1-based line and column of a byte offset in a file, counted by reading it again; only for errors.</summary>
+    public static (int? Line, int? Column) LineAndColumnIn(string? filePath, long offset)
     {
-        if (_filePath is null) return (null, null);
+        if (filePath is null) return (null, null);
         try
         {
-            using var file = new FileStream(_filePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            using var file = new FileStream(filePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
             byte[] chunk = new byte[1 << 16];
             long position = 0, lineStart = 0;
             int line = 1;

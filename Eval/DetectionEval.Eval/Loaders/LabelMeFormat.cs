@@ -24,7 +24,28 @@ internal sealed class LabelMeFormat : IAnnotationFormat
 
     public bool Supports(AnnotationRole role) => true;
 
-    private sealed record Shape(string Label, Box Box, GroundTruthFlags Flags, double? Score, SourceLocation At);
+    private sealed record Shape(string Label, Box Box, GroundTruthFlags Flags, double? Score, SourceLocation At, string FilePath, long Offset)
+    {
+        /// <summary>The shape's location with its line, which costs a second pass over the file: only for errors.</summary>
+        public SourceLocation Located()
+        {
+            (int? line, int? column) = JsonStreamReader.LineAndColumnIn(FilePath, Offset);
+            return At with { Line = line, Column = column };
+        }
+
+        /// <summary>Runs <paramref name="resolve"/>, giving its input errors the shape's line.</summary>
+        public T WithLine<T>(Func<T> resolve)
+        {
+            try
+            {
+                return resolve();
+            }
+            catch (AnnotationFormatException e) when (e.Location.Line is null)
+            {
+                throw new AnnotationFormatException(Located(), e.Expected, e.Found, e.Hint, e);
+            }
+        }
+    }
 
     private sealed record ImageFile(string? ImagePath, int? Width, int? Height, List<Shape> Shapes, int Skipped);
 
@@ -39,7 +60,7 @@ internal sealed class LabelMeFormat : IAnnotationFormat
             skipped += read.Skipped;
             ImageSize? size = read.Width is int w && read.Height is int h && w > 0 && h > 0 ? new ImageSize(w, h) : null;
             int image = sink.Image(file.Stem, read.ImagePath, size);
-            foreach (Shape shape in read.Shapes) sink.Add(image, sink.Class(shape.Label, shape.At), shape.Box, shape.Flags);
+            foreach (Shape shape in read.Shapes) sink.Add(image, shape.WithLine(() => sink.Class(shape.Label, shape.At)), shape.Box, shape.Flags);
         }
         if (skipped > 0) sink.Notice($"{path}: {skipped} LabelMe shapes that are not rectangles were skipped");
     }
@@ -52,11 +73,11 @@ internal sealed class LabelMeFormat : IAnnotationFormat
             ImageFile read = ReadFile(file);
             skipped += read.Skipped;
             if (read.Shapes.Count == 0) continue;
-            int image = sink.Image(file.Stem, read.Shapes[0].At);
+            int image = read.Shapes[0].WithLine(() => sink.Image(file.Stem, read.Shapes[0].At));
             foreach (Shape shape in read.Shapes)
             {
-                if (shape.Score is not double score) throw new AnnotationFormatException(shape.At, "a shape with a \"score\" (predictions need one)", "a shape without \"score\"");
-                if (sink.Class(shape.Label, shape.At) is int k) sink.Add(image, k, shape.Box, score);
+                if (shape.Score is not double score) throw new AnnotationFormatException(shape.Located(), "a shape with a \"score\" (predictions need one)", "a shape without \"score\"");
+                if (shape.WithLine(() => sink.Class(shape.Label, shape.At)) is int k) sink.Add(image, k, shape.Box, score);
             }
         }
         if (skipped > 0) sink.Notice($"{path}: {skipped} LabelMe shapes that are not rectangles were skipped");
@@ -87,7 +108,7 @@ internal sealed class LabelMeFormat : IAnnotationFormat
                     json.ReadExpecting("a shape object");
                     if (json.TokenType == JsonTokenType.EndArray) break;
                     if (json.TokenType != JsonTokenType.StartObject) throw json.Error("a shape object");
-                    if (ReadShape(json) is Shape shape) shapes.Add(shape);
+                    if (ReadShape(json, file.Path) is Shape shape) shapes.Add(shape);
                     else skipped++;
                 }
             }
@@ -98,7 +119,7 @@ internal sealed class LabelMeFormat : IAnnotationFormat
     }
 
     /// <summary>Reads one shape object (the reader is on its start); null for a shape that is not a rectangle.</summary>
-    private static Shape? ReadShape(JsonStreamReader json)
+    private static Shape? ReadShape(JsonStreamReader json, string filePath)
     {
         long start = json.CurrentOffset;
         string path = json.CurrentPath;
@@ -124,12 +145,11 @@ internal sealed class LabelMeFormat : IAnnotationFormat
         // LabelMe's default shape type is a polygon.
         if (type != "rectangle") return null;
         if (string.IsNullOrWhiteSpace(label)) throw json.ErrorAt(start, path, "a rectangle with a \"label\"", "none");
-        if (points.Count != 2) throw json.ErrorAt(start, path + ".points", "a rectangle with 2 points [[x1, y1], [x2, y2]]", $"{points.Count} points");
-        // Line numbers cost a second pass over the file, so only errors found here carry one.
+        if (points.Count != 2) throw json.ErrorAt(start, path + ".points", "a rectangle with 2 points [[x1, y1], [x2, y2]]", points.Count == 1 ? "1 point" : $"{points.Count} points");
         var at = new SourceLocation(json.DisplayName, Path: path);
         double x1 = Math.Min(points[0].X, points[1].X), x2 = Math.Max(points[0].X, points[1].X);
         double y1 = Math.Min(points[0].Y, points[1].Y), y2 = Math.Max(points[0].Y, points[1].Y);
-        return new Shape(label, Box.FromCorners(x1, y1, x2, y2), flags, score, at);
+        return new Shape(label, Box.FromCorners(x1, y1, x2, y2), flags, score, at, filePath, start);
     }
 
     private static void ReadPoints(JsonStreamReader json, List<(double X, double Y)> points)

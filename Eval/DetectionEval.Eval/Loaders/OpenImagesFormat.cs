@@ -87,9 +87,13 @@ internal sealed class OpenImagesFormat : IAnnotationFormat
         {
             headerFields = csv.Headers.Count;
             if (headerFields == 0) throw new AnnotationFormatException(new SourceLocation(path, 1), "an Open Images header row (ImageID,...,XMin,XMax,YMin,YMax)", "an empty file");
-            if (!csv.TryValidateHeader<T>(out IReadOnlyList<string> missing))
+            string[] required = typeof(T) == typeof(OpenImagesPrediction)
+                ? ["ImageID", "LabelName", "Score", "XMin", "XMax", "YMin", "YMax"]
+                : ["ImageID", "LabelName", "XMin", "XMax", "YMin", "YMax"];
+            string[] missing = [.. required.Where(name => !csv.TryGetFieldIndex(name, out _) && !(name == "Score" && csv.TryGetFieldIndex("Confidence", out _)))];
+            if (missing.Length > 0 || !csv.TryValidateHeader<T>(out _))
             {
-                throw new AnnotationFormatException(new SourceLocation(path, 1), $"an Open Images header with {string.Join(", ", missing)}", $"a header with {string.Join(",", csv.Headers)}");
+                throw new AnnotationFormatException(new SourceLocation(path, 1), $"an Open Images header with {string.Join(", ", required)}", $"one without {string.Join(", ", missing)}");
             }
         }
         catch (CsvFormatException e)
@@ -125,8 +129,9 @@ internal sealed class OpenImagesFormat : IAnnotationFormat
         values[2] = xMax;
         values[3] = yMax;
         if (BoxLayout.TryToBox(BoxFormat.Xyxy, values, size, out Box box, out BoxLayout.Problem problem)) return box;
-        string expected = problem.Expected.Replace("relative x1", "XMin").Replace("relative y1", "YMin").Replace("relative x2", "XMax").Replace("relative y2", "YMax")
-            .Replace("x2 >= x1", "XMax >= XMin").Replace("y2 >= y1", "YMax >= YMin");
+        string expected = problem.Expected.StartsWith("a relative", StringComparison.Ordinal)
+            ? $"{Corners[problem.Field]} between 0 and 1"
+            : problem.Expected.Replace("x2 >= x1", "XMax >= XMin").Replace("y2 >= y1", "YMax >= YMin");
         throw new AnnotationFormatException(at with { Path = $"column '{Corners[problem.Field]}'" }, expected, problem.Found);
     }
 

@@ -111,7 +111,7 @@ public sealed class PredictionSink
             if (_classesByName.TryGetValue(renamed, out int index) && index >= 0) return index;
             return Unknown(renamed, at, null);
         }
-        throw new AnnotationFormatException(at, $"a class index listed in {_indexNamesSource}", indexText);
+        throw new AnnotationFormatException(at, $"a class index listed in {_indexNamesSource} ({_indexNames.Min(c => c.Id)}..{_indexNames.Max(c => c.Id)})", indexText);
     }
 
     private int? Unknown(string name, SourceLocation at, string? hint)

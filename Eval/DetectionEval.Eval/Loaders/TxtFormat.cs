@@ -51,7 +51,9 @@ internal sealed class TxtFormat : IAnnotationFormat
                 bool difficult = line[fields[count - 1]].SequenceEqual("difficult"u8);
                 int numbers = difficult ? count - 1 : count;
                 if (numbers < 5) throw reader.Error(shape, Fields.Count(count));
+                // A class name may have spaces, but a number before the box is a column too many.
                 Range classField = new(fields[0].Start, fields[numbers - 5].End);
+                if (numbers > 5 && Fields.TryParseDouble(line[fields[numbers - 5]], out _)) throw reader.Error(shape, Fields.Count(count));
                 int cls = sink.Class(Fields.Text(line, classField), new SourceLocation(file.DisplayName, reader.LineNumber, 1));
                 ImageSize? size = relative ? sink.SizeOf(image, new SourceLocation(file.DisplayName, reader.LineNumber)) : null;
                 Box box = ReadBox(reader, line, fields[(numbers - 4)..numbers], format, size, values);
@@ -79,6 +81,8 @@ internal sealed class TxtFormat : IAnnotationFormat
                 // Resolved at the first box, so that an empty file needs no ground-truth image.
                 if (image < 0) image = sink.Image(file.Stem, new SourceLocation(file.DisplayName, reader.LineNumber));
                 Range classField = new(fields[0].Start, fields[count - 6].End);
+                // A class name may have spaces, but a number before the score is a column too many.
+                if (count > 6 && Fields.TryParseDouble(line[fields[count - 6]], out _)) throw reader.Error(shape, Fields.Count(count));
                 int? category = sink.Class(Fields.Text(line, classField), new SourceLocation(file.DisplayName, reader.LineNumber, 1));
                 double score = Fields.Number(reader, line, fields[count - 5], "the score");
                 ImageSize? size = relative ? sink.SizeOf(image, new SourceLocation(file.DisplayName, reader.LineNumber)) : null;

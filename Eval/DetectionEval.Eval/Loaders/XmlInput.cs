@@ -46,14 +46,25 @@ internal static class XmlInput
         }
         catch (XmlException e)
         {
-            throw Malformed(displayName, e);
+            throw Malformed(displayName, e, reader as IXmlLineInfo, path);
         }
     }
 
     /// <summary>The error for XML that cannot be read: a DTD, or not well-formed.</summary>
-    public static AnnotationFormatException Malformed(string displayName, XmlException e)
+    /// <param name="displayName">The file in messages.</param>
+    /// <param name="e">The reader's exception.</param>
+    /// <param name="position">The reader, whose position names the line when the exception does not.</param>
+    /// <param name="path">The file, searched for the DOCTYPE when a refused DTD comes without a line.</param>
+    public static AnnotationFormatException Malformed(string displayName, XmlException e, IXmlLineInfo? position, string path)
     {
-        var where = new SourceLocation(displayName, e.LineNumber > 0 ? e.LineNumber : null, e.LinePosition > 0 ? e.LinePosition : null);
+        int line = e.LineNumber, column = e.LinePosition;
+        if (line <= 0 && position is not null && position.HasLineInfo())
+        {
+            line = position.LineNumber;
+            column = position.LinePosition;
+        }
+        if (line <= 0 && e.Message.Contains("DTD", StringComparison.Ordinal)) (line, column) = FindDoctype(path);
+        var where = new SourceLocation(displayName, line > 0 ? line : null, column > 0 ? column : null);
         if (e.Message.Contains("DTD", StringComparison.Ordinal))
         {
             return new AnnotationFormatException(where, "XML without a DTD (<!DOCTYPE> is refused: no entities are expanded and nothing external is read)", "a DOCTYPE", inner: e);
@@ -62,6 +73,26 @@ internal static class XmlInput
         int cut = reason.IndexOf(" Line ", StringComparison.Ordinal);
         if (cut > 0) reason = reason[..cut].TrimEnd('.', ' ');
         return new AnnotationFormatException(where, "well-formed XML", reason, inner: e);
+    }
+
+    /// <summary>The line and column of the DOCTYPE (only read after the reader refused it).</summary>
+    private static (int Line, int Column) FindDoctype(string path)
+    {
+        try
+        {
+            using var reader = new StreamReader(path);
+            int number = 0;
+            while (reader.ReadLine() is { } text)
+            {
+                number++;
+                int at = text.IndexOf("<!DOCTYPE", StringComparison.Ordinal);
+                if (at >= 0) return (number, at + 1);
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return (0, 0);
     }
 
     /// <summary>The element's path from the root, <c>/annotation/object[2]/bndbox</c>, with positions among same-named siblings.</summary>
