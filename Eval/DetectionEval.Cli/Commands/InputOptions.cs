@@ -100,7 +100,7 @@ internal sealed class InputOptions(bool includeImages = true)
     /// <summary>A --gt-format / --pred-format style option: a format name or auto.</summary>
     public static Option<string> FormatOption(string name, string description, bool allowAuto = true)
     {
-        var option = new Option<string>(name) { Description = description, HelpName = "FORMAT" };
+        var option = new Option<string>(name) { Description = description };
         if (allowAuto) option.DefaultValueFactory = _ => "auto";
         option.AcceptOnlyFromAmong([.. allowAuto ? ["auto"] : Array.Empty<string>(), .. AnnotationFormats.Names]);
         return option;
