@@ -33,6 +33,30 @@ public sealed class FormatLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Numbers_read_as_exactly_the_double_a_full_parser_gives()
+    {
+        var random = new Random(7);
+        var texts = new List<string> { ".88", "-0", "+5", "5.", "0.48166000000000003", "9007199254740993", "1e-3", "123456789012345678901234" };
+        for (int i = 0; i < 20000; i++)
+        {
+            double any = BitConverter.Int64BitsToDouble(random.NextInt64(0, 0x7FEFFFFFFFFFFFFF));
+            texts.Add(any.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+            texts.Add((random.NextDouble() * 1000).ToString("F" + random.Next(0, 17), System.Globalization.CultureInfo.InvariantCulture));
+            texts.Add("0." + random.NextInt64(0, 10_000_000_000_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        foreach (string text in texts)
+        {
+            double expected = double.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(Fields.TryParseDouble(System.Text.Encoding.UTF8.GetBytes(text), out double actual), text);
+            Assert.True(BitConverter.DoubleToInt64Bits(expected) == BitConverter.DoubleToInt64Bits(actual), $"{text}: {expected:R} vs {actual:R}");
+        }
+        foreach (string bad in new[] { "", ".", "-", "0,5", "NaN", "Infinity", "1e999", "ten", "1.2.3" })
+        {
+            Assert.False(Fields.TryParseDouble(System.Text.Encoding.UTF8.GetBytes(bad), out _), bad);
+        }
+    }
+
+    [Fact]
     public void Relative_yolo_numbers_follow_the_c02_rule()
     {
         // x = cx*W - w*W/2 with the width w*W, as the reference README's YOLO rendering says.

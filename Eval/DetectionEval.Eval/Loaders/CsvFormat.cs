@@ -112,11 +112,18 @@ internal sealed class CsvFormat : IAnnotationFormat
         var rows = new Rows(csv, path, columns);
         bool relative = sink.Options.Coordinates == CoordinateSpace.Relative;
         Span<double> values = stackalloc double[4];
+        // Class names repeat on every row; the sink (and the location it needs for errors) only sees new ones.
+        var classes = new Dictionary<string, int>(StringComparer.Ordinal);
         while (rows.Next())
         {
             int image = sink.Image(rows.Text(columns.Image, "image"), null, rows.Size());
             if (rows.IsImageOnly()) continue;
-            int cls = sink.Class(rows.Text(columns.Class, "class"), rows.At(columns.Class));
+            string className = rows.Text(columns.Class, "class");
+            if (!classes.TryGetValue(className, out int cls))
+            {
+                cls = sink.Class(className, rows.At(columns.Class));
+                classes.Add(className, cls);
+            }
             ImageSize? size = relative ? sink.SizeOf(image, rows.At(columns.Image)) : null;
             Box box = rows.Box(values, size);
             GroundTruthFlags flags = rows.Flag(columns.Difficult, GroundTruthFlags.Difficult) | rows.Flag(columns.Crowd, GroundTruthFlags.Crowd);
@@ -132,10 +139,20 @@ internal sealed class CsvFormat : IAnnotationFormat
         var rows = new Rows(csv, path, columns);
         bool relative = sink.Options.Coordinates == CoordinateSpace.Relative;
         Span<double> values = stackalloc double[4];
+        var images = new Dictionary<string, int>(StringComparer.Ordinal);
+        var categories = new Dictionary<string, int>(StringComparer.Ordinal);
         while (rows.Next())
         {
-            int image = sink.Image(rows.Text(columns.Image, "image"), rows.At(columns.Image));
-            int? category = sink.Class(rows.Text(columns.Class, "class"), rows.At(columns.Class));
+            string imageName = rows.Text(columns.Image, "image");
+            if (!images.TryGetValue(imageName, out int image))
+            {
+                image = sink.Image(imageName, rows.At(columns.Image));
+                images.Add(imageName, image);
+            }
+            string className = rows.Text(columns.Class, "class");
+            // Known classes are cached; an unknown one goes to the sink every time, which counts it.
+            int? category = categories.TryGetValue(className, out int known) ? known : sink.Class(className, rows.At(columns.Class));
+            if (category is int found) categories.TryAdd(className, found);
             double score = rows.Number(columns.Score);
             ImageSize? size = relative ? rows.Size() ?? sink.SizeOf(image, rows.At(columns.Image)) : null;
             Box box = rows.Box(values, size);
@@ -146,8 +163,6 @@ internal sealed class CsvFormat : IAnnotationFormat
     /// <summary>Reading the rows of one file, with errors that name the line and the column.</summary>
     private sealed class Rows(CsvReader csv, string path, Columns columns)
     {
-        private readonly IReadOnlyList<string> _fieldNames = BoxLayout.FieldNames(columns.Layout);
-
         public bool Next()
         {
             try
@@ -166,7 +181,15 @@ internal sealed class CsvFormat : IAnnotationFormat
         }
 
         /// <summary>A row with an image and nothing else: an image without boxes.</summary>
-        public bool IsImageOnly() => csv.IsEmpty(columns.Class) && columns.Box.All(csv.IsEmpty);
+        public bool IsImageOnly()
+        {
+            if (!csv.IsEmpty(columns.Class)) return false;
+            foreach (int column in columns.Box)
+            {
+                if (!csv.IsEmpty(column)) return false;
+            }
+            return true;
+        }
 
         public SourceLocation At(int column) => new(path, (int)csv.LineNumber, Path: $"column '{columns.Headers[column]}'");
 
@@ -211,8 +234,6 @@ internal sealed class CsvFormat : IAnnotationFormat
                 _ => throw new AnnotationFormatException(At(column), "0 or 1 (or true/false)", $"'{text}'"),
             };
         }
-
-        public IReadOnlyList<string> FieldNames => _fieldNames;
     }
 
     public void Write(Dataset dataset, AnnotationRole role, string path, WriteOptions options)

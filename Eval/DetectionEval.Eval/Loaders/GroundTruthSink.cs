@@ -29,6 +29,7 @@ public sealed class GroundTruthSink
     private bool _fixedClasses;
     private string? _classSource;
     private bool _indexIds;
+    private Dictionary<long, int>? _classById;
 
     private readonly List<(int Image, int Class, Box Box, GroundTruthFlags Flags)> _boxes = [];
     private readonly List<string> _notices;
@@ -93,6 +94,7 @@ public sealed class GroundTruthSink
     private void UseClassList(string source, IReadOnlyList<NamedClass> classes)
     {
         _fixedClasses = true;
+        _classById = null;
         _classSource = source;
         _classes.Clear();
         _classIndex.Clear();
@@ -128,8 +130,12 @@ public sealed class GroundTruthSink
     {
         if (_fixedClasses)
         {
-            int position = _classes.FindIndex(c => c.Id == classIndex);
-            if (position < 0) throw new AnnotationFormatException(at, $"a class index listed in {_classSource} ({IndexRange(_classes)})", classIndex.ToString(CultureInfo.InvariantCulture));
+            if (_classById is null)
+            {
+                _classById = [];
+                for (int k = 0; k < _classes.Count; k++) _classById.TryAdd(_classes[k].Id, k);
+            }
+            if (!_classById.TryGetValue(classIndex, out int position)) throw new AnnotationFormatException(at, $"a class index listed in {_classSource} ({IndexRange(_classes)})", classIndex.ToString(CultureInfo.InvariantCulture));
             return position;
         }
         string name = classIndex.ToString(CultureInfo.InvariantCulture);

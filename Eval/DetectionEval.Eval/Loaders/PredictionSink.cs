@@ -21,6 +21,7 @@ public sealed class PredictionSink
     private readonly Dictionary<string, int> _imagesByStem = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _classesByName = new(StringComparer.Ordinal);
     private readonly IReadOnlyList<NamedClass>? _indexNames;
+    private readonly Dictionary<long, string> _indexNameById = [];
     private readonly string? _indexNamesSource;
     private readonly List<string> _notices;
 
@@ -31,6 +32,7 @@ public sealed class PredictionSink
         _notices = notices;
         _indexNames = indexNames?.Classes;
         _indexNamesSource = indexNames?.Source;
+        foreach (NamedClass c in _indexNames ?? []) _indexNameById.TryAdd(c.Id, options.ClassMap?.Apply(c.Name) ?? c.Name);
         for (int i = 0; i < builder.ImageCount; i++)
         {
             ImageInfo image = builder.GetImage(i);
@@ -104,12 +106,10 @@ public sealed class PredictionSink
             if (_classesByName.TryGetValue(indexText, out int byIndex) && byIndex >= 0) return byIndex;
             return Unknown(indexText, at, "YOLO names classes by index: give the class names with --names (names.txt or data.yaml).");
         }
-        foreach (NamedClass c in _indexNames)
+        if (_indexNameById.TryGetValue(classIndex, out string? name))
         {
-            if (c.Id != classIndex) continue;
-            string renamed = Options.ClassMap?.Apply(c.Name) ?? c.Name;
-            if (_classesByName.TryGetValue(renamed, out int index) && index >= 0) return index;
-            return Unknown(renamed, at, null);
+            if (_classesByName.TryGetValue(name, out int index) && index >= 0) return index;
+            return Unknown(name, at, null);
         }
         throw new AnnotationFormatException(at, $"a class index listed in {_indexNamesSource} ({_indexNames.Min(c => c.Id)}..{_indexNames.Max(c => c.Id)})", indexText);
     }

@@ -35,6 +35,8 @@ internal sealed class YoloFormat : IAnnotationFormat
         List<AnnotationFiles.Entry> files = AnnotationFiles.List(path, ".txt");
         Span<Range> fields = stackalloc Range[7];
         Span<double> values = stackalloc double[4];
+        // Class lookups repeat on every line; the sink (and the location it needs for errors) only sees new indices.
+        var classes = new Dictionary<long, int>();
         foreach (AnnotationFiles.Entry file in files)
         {
             int image = sink.Image(file.Stem);
@@ -46,7 +48,11 @@ internal sealed class YoloFormat : IAnnotationFormat
                 if (count == 0) continue;
                 if (count != 5) throw reader.Error(GroundTruthShape, Fields.Count(count), hint: count > 6 ? "Polygon (segmentation) labels are not boxes." : null);
                 long classIndex = ClassIndex(reader, line, fields[0]);
-                int cls = sink.ClassOfIndex(classIndex, Where(reader, line, fields[0]));
+                if (!classes.TryGetValue(classIndex, out int cls))
+                {
+                    cls = sink.ClassOfIndex(classIndex, Where(reader, line, fields[0]));
+                    classes.Add(classIndex, cls);
+                }
                 size ??= sink.SizeOf(image, Where(reader, line, fields[0]));
                 Box box = ReadBox(reader, line, fields, values, size.Value);
                 sink.Add(image, cls, box);
@@ -60,6 +66,7 @@ internal sealed class YoloFormat : IAnnotationFormat
     {
         Span<Range> fields = stackalloc Range[7];
         Span<double> values = stackalloc double[4];
+        var categories = new Dictionary<long, int>();
         foreach (AnnotationFiles.Entry file in AnnotationFiles.List(path, ".txt"))
         {
             int image = -1;
@@ -77,7 +84,9 @@ internal sealed class YoloFormat : IAnnotationFormat
                     size = sink.SizeOf(image, new SourceLocation(file.DisplayName, reader.LineNumber));
                 }
                 long classIndex = ClassIndex(reader, line, fields[0]);
-                int? category = sink.ClassOfIndex(classIndex, Where(reader, line, fields[0]));
+                // Known classes are cached; an unknown one goes to the sink every time, which counts it.
+                int? category = categories.TryGetValue(classIndex, out int known) ? known : sink.ClassOfIndex(classIndex, Where(reader, line, fields[0]));
+                if (category is int found) categories.TryAdd(classIndex, found);
                 Box box = ReadBox(reader, line, fields, values, size);
                 double score = Fields.Number(reader, line, fields[5], "the confidence");
                 if (category is int k) sink.Add(image, k, box, score);
