@@ -58,7 +58,7 @@ public sealed class ConvertCommandTests : IDisposable
         {
             using JsonDocument before = Report(groundTruth, predictions, profile);
             using JsonDocument after = Report(backGt, backDt, profile);
-            AssertSameNumbers(before.RootElement, after.RootElement, $"{gtFormat} {string.Join(' ', profile)}");
+            Reports.AssertSameNumbers(before.RootElement, after.RootElement, $"{gtFormat} {string.Join(' ', profile)}");
         }
     }
 
@@ -144,35 +144,4 @@ public sealed class ConvertCommandTests : IDisposable
 
     private static JsonDocument Report(string groundTruth, string predictions, string[] profile) =>
         JsonDocument.Parse(Succeed(["evaluate", "--gt", groundTruth, "--pred", predictions, "--json", "-", .. profile]).Output);
-
-    /// <summary>Every number of the two reports is the same double; classes are matched by name (formats renumber them).</summary>
-    private static void AssertSameNumbers(JsonElement before, JsonElement after, string where)
-    {
-        foreach (string key in new[] { "images", "classes", "groundTruthBoxes", "detections" })
-        {
-            Assert.Equal(before.GetProperty("inputs").GetProperty(key).GetInt32(), after.GetProperty("inputs").GetProperty(key).GetInt32());
-        }
-        foreach (string family in new[] { "coco", "voc" })
-        {
-            JsonElement a = before.GetProperty(family), b = after.GetProperty(family);
-            int compared = 0;
-            foreach (JsonProperty value in a.EnumerateObject())
-            {
-                if (value.Name == "perClass") continue;
-                Assert.True(value.Value.GetRawText() == b.GetProperty(value.Name).GetRawText(), $"{where} {family}.{value.Name}: {value.Value.GetRawText()} before, {b.GetProperty(value.Name).GetRawText()} after");
-                compared++;
-            }
-            Assert.True(compared >= 5);
-            var afterByName = b.GetProperty("perClass").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!);
-            foreach (JsonElement cls in a.GetProperty("perClass").EnumerateArray())
-            {
-                JsonElement other = afterByName[cls.GetProperty("name").GetString()!];
-                foreach (JsonProperty value in cls.EnumerateObject())
-                {
-                    if (value.Name == "id") continue;
-                    Assert.True(value.Value.GetRawText() == other.GetProperty(value.Name).GetRawText(), $"{where} {family} {cls.GetProperty("name")} {value.Name}");
-                }
-            }
-        }
-    }
 }
