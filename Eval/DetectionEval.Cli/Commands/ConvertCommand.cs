@@ -91,9 +91,8 @@ public sealed class ConvertCommand
 
         LoadOptions loadOptions = settings.Inputs.ToLoadOptions();
         LoadedAnnotations loaded = settings.GroundTruth is { } groundTruth
-            ? AnnotationLoader.Load(new AnnotationInput(groundTruth, settings.GroundTruthFormat), new AnnotationInput(settings.Input, settings.From), loadOptions)
-            : AnnotationLoader.Load(new AnnotationInput(settings.Input, settings.From), null, loadOptions);
-        InputOptions.Report(loaded, error);
+            ? InputOptions.Load(new AnnotationInput(groundTruth, settings.GroundTruthFormat), new AnnotationInput(settings.Input, settings.From), loadOptions, error)
+            : InputOptions.Load(new AnnotationInput(settings.Input, settings.From), null, loadOptions, error);
         if (loaded.Builder.UnknownClassNames.Count > 0)
         {
             error.WriteLine($"{DevalApp.ToolName}: warning: {settings.Input}: {loaded.Builder.DetectionsOfUnknownCategories} predictions of classes not in the ground truth were left out.");

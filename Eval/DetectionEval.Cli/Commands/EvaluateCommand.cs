@@ -161,11 +161,11 @@ public sealed class EvaluateCommand
         OutputFiles.RefuseToOverwriteInputs(settings.JsonPath, "--json", settings.GroundTruth, settings.Predictions);
         ReportPipeline.CheckOutputs(settings);
 
-        LoadedAnnotations loaded = AnnotationLoader.Load(
+        LoadedAnnotations loaded = InputOptions.Load(
             new AnnotationInput(settings.GroundTruth, settings.GroundTruthFormat),
             new AnnotationInput(settings.Predictions, settings.PredictionFormat),
-            (settings.Inputs ?? InputSettings.Default).ToLoadOptions());
-        InputOptions.Report(loaded, error);
+            (settings.Inputs ?? InputSettings.Default).ToLoadOptions(),
+            error);
         DatasetBuilder builder = loaded.Builder;
         WarnAboutUnknownCategories(builder, settings.Predictions, error);
         Dataset dataset = builder.Build();

@@ -156,17 +156,18 @@ internal sealed class InputOptions(bool includeImages = true)
         }
     }
 
-    /// <summary>Tells the user on stderr how each input was read and what the loaders noticed.</summary>
-    public static void Report(LoadedAnnotations loaded, TextWriter error)
+    /// <summary>Reads the inputs, saying on stderr which format was detected (before reading it) and what the loaders noticed.</summary>
+    public static LoadedAnnotations Load(AnnotationInput groundTruth, AnnotationInput? predictions, LoadOptions options, TextWriter error)
     {
-        foreach (InputFormat? input in new[] { loaded.GroundTruth, loaded.Predictions })
+        LoadedAnnotations loaded = AnnotationLoader.Load(groundTruth, predictions, options, input =>
         {
             // COCO json is the default input and is read silently, as it always was.
-            if (input?.Detected is { } detected && detected.Format != AnnotationFormat.Coco)
+            if (input.Detected is { } detected && detected.Format != AnnotationFormat.Coco)
             {
                 error.WriteLine($"{DevalApp.ToolName}: {input.Path}: read as {AnnotationFormats.Name(detected.Format)} ({detected.Because})");
             }
-        }
+        });
         foreach (string notice in loaded.Notices) error.WriteLine($"{DevalApp.ToolName}: {notice}");
+        return loaded;
     }
 }

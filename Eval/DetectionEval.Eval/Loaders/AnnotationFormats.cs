@@ -143,28 +143,38 @@ internal static class FormatDetection
     {
         if (options.BoxFormat is not null) return new(AnnotationFormat.Txt, ".txt files and --box-format");
         int expected = role == AnnotationRole.GroundTruth ? 5 : 6;
-        int yoloLines = 0, otherLines = 0;
+        int lines = 0, shaped = 0, inRange = 0;
         foreach (string file in files.Take(20))
         {
             foreach (string line in Head(file).Split('\n').Take(20))
             {
                 string[] fields = line.Split([' ', '\t', '\r'], StringSplitOptions.RemoveEmptyEntries);
                 if (fields.Length == 0) continue;
-                if (IsYoloLine(fields, expected)) yoloLines++;
-                else otherLines++;
+                lines++;
+                if (!IsYoloShaped(fields, expected, out bool fractions)) continue;
+                shaped++;
+                if (fractions) inRange++;
             }
         }
-        if (yoloLines > 0 && otherLines == 0) return new(AnnotationFormat.Yolo, role == AnnotationRole.GroundTruth ? ".txt files of 'class cx cy w h' in [0, 1]" : ".txt files of 'class cx cy w h conf' in [0, 1]");
-        if (otherLines > 0) return new(AnnotationFormat.Txt, ".txt files of 'class " + (role == AnnotationRole.Predictions ? "score " : "") + "a b c d' boxes");
+        // Every line a class index and numbers, most of them fractions: YOLO. One bad line (a coordinate
+        // above 1) still reads as YOLO and is reported as such; pixel coordinates are txt.
+        if (lines > 0 && shaped == lines && 2 * inRange >= lines)
+        {
+            return new(AnnotationFormat.Yolo, role == AnnotationRole.GroundTruth ? ".txt files of 'class cx cy w h' in [0, 1]" : ".txt files of 'class cx cy w h conf' in [0, 1]");
+        }
+        if (lines > 0) return new(AnnotationFormat.Txt, ".txt files of 'class " + (role == AnnotationRole.Predictions ? "score " : "") + "a b c d' boxes");
         return classList is not null ? new(AnnotationFormat.Yolo, "empty .txt files next to classes.txt") : new(AnnotationFormat.Txt, "empty .txt files");
     }
 
-    private static bool IsYoloLine(string[] fields, int expected)
+    private static bool IsYoloShaped(string[] fields, int expected, out bool fractions)
     {
+        fractions = false;
         if (fields.Length != expected || !long.TryParse(fields[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)) return false;
+        fractions = true;
         for (int i = 1; i < fields.Length; i++)
         {
-            if (!double.TryParse(fields[i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) || v < 0 || v > 1) return false;
+            if (!double.TryParse(fields[i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v)) return false;
+            if (v < 0 || v > 1) fractions = false;
         }
         return true;
     }

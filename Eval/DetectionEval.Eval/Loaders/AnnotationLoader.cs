@@ -28,11 +28,16 @@ public sealed record LoadedAnnotations(DatasetBuilder Builder, InputFormat Groun
 public static class AnnotationLoader
 {
     /// <summary>Reads <paramref name="groundTruth"/> and, when given, <paramref name="predictions"/>.</summary>
+    /// <param name="groundTruth">The ground truth.</param>
+    /// <param name="predictions">The predictions, or null to read ground truth only.</param>
+    /// <param name="options">How to read them.</param>
+    /// <param name="resolved">Told each input's format before it is read, so that a reading error can be understood.</param>
     /// <exception cref="AnnotationFormatException">An input is missing, malformed, or in a format that cannot hold its role.</exception>
-    public static LoadedAnnotations Load(AnnotationInput groundTruth, AnnotationInput? predictions, LoadOptions options)
+    public static LoadedAnnotations Load(AnnotationInput groundTruth, AnnotationInput? predictions, LoadOptions options, Action<InputFormat>? resolved = null)
     {
         var notices = new List<string>();
         InputFormat gtFormat = Resolve(groundTruth, AnnotationRole.GroundTruth, options);
+        resolved?.Invoke(gtFormat);
         IAnnotationFormat gtReader = AnnotationFormats.Get(gtFormat.Format);
 
         var builder = new DatasetBuilder();
@@ -49,6 +54,7 @@ public static class AnnotationLoader
         if (predictions is null) return new LoadedAnnotations(builder, gtFormat, null, notices);
 
         InputFormat dtFormat = Resolve(predictions, AnnotationRole.Predictions, options);
+        resolved?.Invoke(dtFormat);
         ClassList? indexNames = options.Names ?? folderClasses;
         if (indexNames is null && dtFormat.Format == AnnotationFormat.Yolo && AnnotationFiles.ClassListNextTo(predictions.Path) is { } predictionClasses)
         {
