@@ -90,8 +90,21 @@ public sealed class ConvertCommandTests : IDisposable
         CommandRun run = Deval.Run("convert", "--to", "txt", C02("gt.json"), output);
         Assert.Equal(2, run.ExitCode);
         Assert.Equal("", run.Output);
-        Assert.Equal($"deval: error: {output}: Expected a new or empty folder for OUT (txt writes one file per image or class), but got a folder that is not empty.", Assert.Single(run.ErrorLines));
+        Assert.Equal($"deval: error: {output}: Expected a new or empty folder for OUT (txt writes one file per image or class), but got a folder that is not empty. Add --overwrite to replace it.", Assert.Single(run.ErrorLines));
         Assert.Equal(["keep.txt"], Directory.GetFileSystemEntries(output).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void Overwrite_replaces_a_folder_output_as_a_whole()
+    {
+        string output = Temp("out");
+        Directory.CreateDirectory(output);
+        File.WriteAllText(Path.Combine(output, "old.txt"), "from an earlier run");
+        Succeed("convert", "--to", "txt", "--overwrite", C02("gt.json"), output);
+        Assert.False(File.Exists(Path.Combine(output, "old.txt")));
+        Assert.Equal(51, Directory.GetFiles(output).Length);
+        // Neither the temporary folder nor the replaced one is left next to it.
+        Assert.Equal(["out"], Directory.GetFileSystemEntries(_folder).Select(Path.GetFileName));
     }
 
     [Fact]

@@ -47,6 +47,11 @@ public sealed class ConvertCommand
 
     private readonly Option<string> _toCoords = CreateChoice("--to-coords", "Coordinates written by the txt and CSV formats: abs or rel (needs image sizes).", "abs", "rel");
 
+    private readonly Option<bool> _overwrite = new("--overwrite")
+    {
+        Description = "Replace OUT when it is a folder that is not empty (as a whole, once the new one is complete). A file OUT is always replaced.",
+    };
+
     private readonly InputOptions _inputs = new();
 
     /// <summary>Builds the verb; its action writes through <paramref name="output"/> and <paramref name="error"/>.</summary>
@@ -56,7 +61,7 @@ public sealed class ConvertCommand
     {
         var command = new Command("convert", "Rewrite ground truth or predictions in another annotation format.")
         {
-            _input, _output, _from, _to, _groundTruth, _groundTruthFormat, _toBoxFormat, _toCoords,
+            _input, _output, _from, _to, _groundTruth, _groundTruthFormat, _toBoxFormat, _toCoords, _overwrite,
         };
         foreach (Option option in _inputs.All) command.Options.Add(option);
         command.SetAction(parse => DevalApp.Guard(error, () => Execute(ReadSettings(parse, error), output, error)));
@@ -78,6 +83,7 @@ public sealed class ConvertCommand
             {
                 BoxFormat = InputOptions.BoxFormatOf(parse.GetValue(_toBoxFormat)),
                 Coordinates = parse.GetValue(_toCoords) == "rel" ? CoordinateSpace.Relative : CoordinateSpace.Absolute,
+                Replace = parse.GetValue(_overwrite),
                 Notice = message => error.WriteLine($"{DevalApp.ToolName}: {message}"),
             });
     }
@@ -132,9 +138,9 @@ public sealed class ConvertCommand
                 throw new UsageException($"{settings.Output}: Expected an output for OUT, but got one of the inputs.");
             }
         }
-        if (writer.IsFolder && Directory.Exists(settings.Output) && Directory.EnumerateFileSystemEntries(settings.Output).Any())
+        if (writer.IsFolder && !settings.Write.Replace && Directory.Exists(settings.Output) && Directory.EnumerateFileSystemEntries(settings.Output).Any())
         {
-            throw new UsageException($"{settings.Output}: Expected a new or empty folder for OUT ({AnnotationFormats.Name(settings.To)} writes one file per image or class), but got a folder that is not empty.");
+            throw new UsageException($"{settings.Output}: Expected a new or empty folder for OUT ({AnnotationFormats.Name(settings.To)} writes one file per image or class), but got a folder that is not empty. Add --overwrite to replace it.");
         }
         if (writer.IsFolder && File.Exists(settings.Output))
         {

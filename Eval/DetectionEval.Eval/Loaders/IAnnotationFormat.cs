@@ -43,6 +43,9 @@ public sealed record WriteOptions
     /// <summary>Image sizes for relative coordinates when the dataset does not carry them.</summary>
     public IImageSizeSource? ImageSizes { get; init; }
 
+    /// <summary>Whether a folder output that exists and is not empty is replaced as a whole; a file output is always replaced.</summary>
+    public bool Replace { get; init; }
+
     /// <summary>Receives notes for the user, such as flags the format cannot carry.</summary>
     public Action<string>? Notice { get; init; }
 }

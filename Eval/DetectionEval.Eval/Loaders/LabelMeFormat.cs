@@ -245,7 +245,7 @@ internal sealed class LabelMeFormat : IAnnotationFormat
                 AtomicFile.Write(Path.Combine(folder, stems[image] + ".json"), stream => WriteImage(stream, view, image, role, options));
             }
             if (role == AnnotationRole.GroundTruth) VocXmlFormat.WriteClassList(folder, dataset);
-        });
+        }, options.Replace);
     }
 
     private static void WriteImage(Stream stream, DatasetView view, int image, AnnotationRole role, WriteOptions options)

@@ -147,7 +147,7 @@ internal sealed class TxtFormat : IAnnotationFormat
         {
             for (int image = 0; image < stems.Length; image++) File.WriteAllText(Path.Combine(folder, stems[image] + ".txt"), texts[image], new UTF8Encoding(false));
             if (role == AnnotationRole.GroundTruth) VocXmlFormat.WriteClassList(folder, dataset);
-        });
+        }, options.Replace);
     }
 
     private static void AppendBox(StringBuilder text, BoxFormat format, Box box, ImageSize? size, Span<double> values, string path, string image)

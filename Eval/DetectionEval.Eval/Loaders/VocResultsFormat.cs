@@ -94,6 +94,6 @@ internal sealed class VocResultsFormat : IAnnotationFormat
             {
                 File.WriteAllText(Path.Combine(folder, $"comp4_det_test_{view.ClassName(k)}.txt"), files[k].ToString(), new UTF8Encoding(false));
             }
-        });
+        }, options.Replace);
     }
 }

@@ -122,7 +122,7 @@ internal sealed class VocXmlFormat : IAnnotationFormat
                 File.WriteAllText(Path.Combine(folder, stems[image] + ".xml"), Annotation(view, image, options), new UTF8Encoding(false));
             }
             WriteClassList(folder, dataset);
-        });
+        }, options.Replace);
     }
 
     private static string Annotation(DatasetView view, int image, WriteOptions options)

@@ -146,7 +146,7 @@ internal sealed class YoloFormat : IAnnotationFormat
         {
             for (int image = 0; image < stems.Length; image++) File.WriteAllText(Path.Combine(folder, stems[image] + ".txt"), texts[image], new UTF8Encoding(false));
             VocXmlFormat.WriteClassList(folder, dataset);
-        });
+        }, options.Replace);
     }
 
     private static void AppendLine(StringBuilder text, int category, Box box, double? score, DatasetView view, int image, WriteOptions options, string path, Span<double> values)

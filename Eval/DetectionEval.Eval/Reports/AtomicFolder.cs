@@ -7,13 +7,16 @@ namespace DetectionEval.Eval.Reports;
 public static class AtomicFolder
 {
     /// <summary>Creates <paramref name="path"/> with the files <paramref name="write"/> puts into the folder it is given.</summary>
-    /// <exception cref="IOException">The target exists and is not an empty folder, or cannot be written.</exception>
+    /// <param name="path">The folder to create.</param>
+    /// <param name="write">Writes the files into the (temporary) folder it is given.</param>
+    /// <param name="replace">Whether a folder that exists and is not empty is replaced as a whole (once the new one is complete).</param>
+    /// <exception cref="IOException">The target exists and is not an empty folder (without <paramref name="replace"/>), or cannot be written.</exception>
     /// <exception cref="UnauthorizedAccessException">The target cannot be written.</exception>
-    public static void Write(string path, Action<string> write)
+    public static void Write(string path, Action<string> write, bool replace = false)
     {
         string full = Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar);
         if (File.Exists(full)) throw new IOException($"{path} is a file, not a folder");
-        if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any()) throw new IOException($"{path} is a folder that is not empty");
+        if (!replace && Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any()) throw new IOException($"{path} is a folder that is not empty");
         string parent = Path.GetDirectoryName(full) ?? ".";
         if (!Directory.Exists(parent)) throw new DirectoryNotFoundException($"the folder of {path} does not exist");
         string temporary = Path.Combine(parent, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
@@ -21,8 +24,18 @@ public static class AtomicFolder
         try
         {
             write(temporary);
-            if (Directory.Exists(full)) Directory.Delete(full);
-            Directory.Move(temporary, full);
+            if (Directory.Exists(full))
+            {
+                // The old folder moves aside first, so the target is never half old and half new.
+                string old = Path.Combine(parent, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.old");
+                Directory.Move(full, old);
+                Directory.Move(temporary, full);
+                Directory.Delete(old, recursive: true);
+            }
+            else
+            {
+                Directory.Move(temporary, full);
+            }
         }
         catch
         {
