@@ -181,6 +181,18 @@ public sealed class FormatLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Ids_given_in_name_order_do_not_match_numbers_in_predictions()
+    {
+        string gt = Write("names.csv", "image,class,x,y,w,h\ncat.jpg,cat,1,2,3,4\ndog.jpg,dog,1,2,3,4\n");
+        string byClassId = Write("class-id.csv", "image,class,x,y,w,h,score\ncat.jpg,1,1,2,3,4,0.5\n");
+        var error = Assert.Throws<AnnotationFormatException>(() => AnnotationLoader.Load(new AnnotationInput(gt), new AnnotationInput(byClassId), new LoadOptions()));
+        Assert.Contains(": column 'class': Expected a class of the ground truth (cat, dog), but got '1'.", error.Message);
+        string byImageId = Write("image-id.csv", "image,class,x,y,w,h,score\n2,dog,1,2,3,4,0.5\n");
+        error = Assert.Throws<AnnotationFormatException>(() => AnnotationLoader.Load(new AnnotationInput(gt), new AnnotationInput(byImageId), new LoadOptions()));
+        Assert.Contains("Expected an image of the ground truth, but got '2', which it does not have.", error.Message);
+    }
+
+    [Fact]
     public void Predictions_match_coco_images_by_file_name_stem_and_classes_by_name()
     {
         string gt = Write("gt.json", """{"images": [{"id": 9, "file_name": "dir/x.jpg"}], "annotations": [], "categories": [{"id": 3, "name": "cat"}]}""");

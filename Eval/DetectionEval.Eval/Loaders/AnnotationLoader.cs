@@ -61,7 +61,7 @@ public static class AnnotationLoader
             indexNames = ClassList.Read(predictionClasses);
             notices.Add($"class names from {predictionClasses}");
         }
-        var dtSink = new PredictionSink(builder, options, gtSink.KeysByBuilderIndex, indexNames, notices);
+        var dtSink = new PredictionSink(builder, options, gtSink.KeysByBuilderIndex, indexNames, notices, gtSink.ImageIdsAreMeaningful, gtSink.ClassIdsAreMeaningful);
         AnnotationFormats.Get(dtFormat.Format).ReadPredictions(predictions.Path, dtSink);
         return new LoadedAnnotations(builder, gtFormat, dtFormat, notices);
     }

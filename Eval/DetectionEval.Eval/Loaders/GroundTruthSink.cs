@@ -51,6 +51,12 @@ public sealed class GroundTruthSink
     /// <summary>The image keys by builder image index, once complete (null for COCO json images).</summary>
     internal List<string?> KeysByBuilderIndex { get; } = [];
 
+    /// <summary>Whether image ids mean something to the user (COCO ids, or whole-number names) rather than a count in name order.</summary>
+    internal bool ImageIdsAreMeaningful { get; private set; } = true;
+
+    /// <summary>Whether category ids mean something to the user (COCO ids, a class list's indices) rather than a count in name order.</summary>
+    internal bool ClassIdsAreMeaningful { get; private set; } = true;
+
     /// <summary>Adds a note for the user (printed on stderr by the command line).</summary>
     public void Notice(string message) => _notices.Add(message);
 
@@ -227,6 +233,7 @@ public sealed class GroundTruthSink
             numeric = long.TryParse(ImageNames.Stem(_imageKeys[i]), NumberStyles.None, CultureInfo.InvariantCulture, out ids[i]) && distinct.Add(ids[i]);
         }
         int[] order = [.. Enumerable.Range(0, n)];
+        ImageIdsAreMeaningful = numeric || n == 0;
         if (numeric)
         {
             long[] byId = ids;
@@ -241,6 +248,7 @@ public sealed class GroundTruthSink
     private long[] NumberClasses()
     {
         var ids = new long[_classes.Count];
+        ClassIdsAreMeaningful = _fixedClasses || _indexIds || _classes.Count == 0;
         if (_fixedClasses || _indexIds)
         {
             for (int k = 0; k < ids.Length; k++) ids[k] = _classes[k].Id;

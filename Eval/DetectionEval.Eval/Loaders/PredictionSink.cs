@@ -9,7 +9,8 @@ namespace DetectionEval.Eval.Loaders;
  * builder. Images: by the ground truth's key (a file stem or CSV image name), its file name, the stem of
  * either, and last by a whole-number image id (COCO results written with image ids). Classes: by name
  * after --class-map, and, for names that are whole numbers, by category id (a CSV with COCO category
- * ids). YOLO indices are turned into names through the class list first. A name that matches nothing is
+ * ids). Ids count only when they mean something: those of COCO json, whole-number image names and a
+ * class list's indices, not the 1..N deval gives in name order. YOLO indices are turned into names through the class list first. A name that matches nothing is
  * an input error unless --ignore-unknown-classes asks to count and drop it.
  */
 
@@ -25,8 +26,15 @@ public sealed class PredictionSink
     private readonly string? _indexNamesSource;
     private readonly List<string> _notices;
 
-    internal PredictionSink(DatasetBuilder builder, LoadOptions options, IReadOnlyList<string?> keysByImage, ClassList? indexNames, List<string> notices)
+    private readonly bool _matchImageIds;
+    private readonly bool _matchClassIds;
+
+    internal PredictionSink(DatasetBuilder builder, LoadOptions options, IReadOnlyList<string?> keysByImage, ClassList? indexNames, List<string> notices,
+        bool matchImageIds = true, bool matchClassIds = true)
     {
+        // Ids given in name order are no names: "3" must not find the third image or class.
+        _matchImageIds = matchImageIds;
+        _matchClassIds = matchClassIds;
         Builder = builder;
         Options = options;
         _notices = notices;
@@ -77,7 +85,7 @@ public sealed class PredictionSink
         {
             return index >= 0;
         }
-        if (long.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out long id) && Builder.TryGetImage(id, out index)) return true;
+        if (_matchImageIds && long.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out long id) && Builder.TryGetImage(id, out index)) return true;
         index = -1;
         return false;
     }
@@ -92,7 +100,7 @@ public sealed class PredictionSink
             if (index == Ambiguous) throw new AnnotationFormatException(at, "a class name that identifies one category", $"'{renamed}', which several categories share");
             return index;
         }
-        if (long.TryParse(renamed, NumberStyles.None, CultureInfo.InvariantCulture, out long id) && Builder.TryGetCategory(id, out index)) return index;
+        if (_matchClassIds && long.TryParse(renamed, NumberStyles.None, CultureInfo.InvariantCulture, out long id) && Builder.TryGetCategory(id, out index)) return index;
         return Unknown(renamed, at, null);
     }
 
