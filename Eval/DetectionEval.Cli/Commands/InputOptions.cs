@@ -12,7 +12,7 @@ namespace DetectionEval.Cli.Commands;
 /// <param name="ImageSizesFile">--image-sizes: a list of image sizes.</param>
 /// <param name="ClassMapFile">--class-map: class renames.</param>
 /// <param name="UnknownClasses">--ignore-unknown-classes: drop predictions of classes the ground truth lacks.</param>
-/// <param name="CsvColumns">--csv-columns: CSV header names by role.</param>
+/// <param name="CsvColumns">--csv-columns: CSV header names by column.</param>
 public sealed record InputSettings(
     BoxFormat? BoxFormat = null,
     CoordinateSpace Coordinates = CoordinateSpace.Absolute,
@@ -88,8 +88,8 @@ internal sealed class InputOptions(bool includeImages = true)
 
     public Option<CsvColumnNames?> CsvColumns { get; } = new("--csv-columns")
     {
-        Description = "CSV header names by role, e.g. image=filename,class=label,score=conf,x1=left.",
-        HelpName = "ROLE=NAME,...",
+        Description = "CSV header names by column, e.g. image=filename,class=label,score=conf,x1=left.",
+        HelpName = "COLUMN=NAME,...",
         CustomParser = ParseCsvColumns,
     };
 

@@ -63,6 +63,16 @@ public static class AnnotationFormats
 /// <param name="Because">Why, in a few words (".txt files of 'class cx cy w h' in [0, 1]").</param>
 public sealed record DetectedFormat(AnnotationFormat Format, string Because);
 
+/*
+ * Auto-detection. Input: a path and whether it holds ground truth or predictions. A file goes by its
+ * extension and first 64 KiB: .json with "shapes" is LabelMe, other json COCO; .xml by its root element
+ * (<annotations> CVAT, <annotation> VOC); .csv with ImageID and XMin columns Open Images, else CSV; a
+ * *_det_* .txt VOC results. A folder goes by its files: a VOC root (Annotations/), mostly .xml (VOC),
+ * .json (LabelMe) or .txt; .txt files are VOC results when named *_det_*, YOLO when every line of the
+ * first 20 files is a class index and 4 (5 with a confidence) numbers, most of them in [0, 1], and txt
+ * otherwise (class names, pixels). --box-format means txt. The evidence is returned for the user.
+ */
+
 /// <summary>Auto-detection of a path's format.</summary>
 internal static class FormatDetection
 {

@@ -45,17 +45,17 @@ internal sealed class CsvFormat : IAnnotationFormat
     {
         string[] headers = ReadHeaders(csv, path);
         CsvColumnNames names = options.CsvColumns;
-        int Find(string role) => Index(csv, names.Candidates(role));
-        int image = Find("image"), cls = Find("class");
+        int Find(CsvColumn column) => Index(csv, names.Candidates(column));
+        int image = Find(CsvColumn.Image), cls = Find(CsvColumn.Class);
         string found = $"a header with {string.Join(",", headers)}";
-        if (image < 0) throw HeaderError(path, $"an image column ({string.Join(", ", names.Candidates("image"))})", found);
-        if (cls < 0) throw HeaderError(path, $"a class column ({string.Join(", ", names.Candidates("class"))})", found);
+        if (image < 0) throw HeaderError(path, $"an image column ({string.Join(", ", names.Candidates(CsvColumn.Image))})", found);
+        if (cls < 0) throw HeaderError(path, $"a class column ({string.Join(", ", names.Candidates(CsvColumn.Class))})", found);
 
-        int width = Find("width"), height = Find("height");
+        int width = Find(CsvColumn.Width), height = Find(CsvColumn.Height);
         BoxFormat[] layouts = options.BoxFormat is BoxFormat chosen ? [chosen] : [BoxFormat.Xyxy, BoxFormat.Xywh, BoxFormat.Cxcywh];
         foreach (BoxFormat layout in layouts)
         {
-            int[] box = [.. BoxLayout.FieldNames(layout).Select(Find)];
+            int[] box = [.. CsvColumnNames.BoxColumns(layout).Select(Find)];
             if (layout != BoxFormat.Xyxy && box[2] < 0 && box[3] < 0 && width >= 0 && height >= 0)
             {
                 // "x,y,width,height": without a w column, width and height are the box's size.
@@ -65,9 +65,9 @@ internal sealed class CsvFormat : IAnnotationFormat
             }
             if (box.All(i => i >= 0))
             {
-                int score = Find("score");
-                if (role == AnnotationRole.Predictions && score < 0) throw HeaderError(path, $"a score column ({string.Join(", ", names.Candidates("score"))})", found);
-                return new Columns(image, cls, layout, box, score, Find("difficult"), Find("iscrowd"), width, height, headers);
+                int score = Find(CsvColumn.Score);
+                if (role == AnnotationRole.Predictions && score < 0) throw HeaderError(path, $"a score column ({string.Join(", ", names.Candidates(CsvColumn.Score))})", found);
+                return new Columns(image, cls, layout, box, score, Find(CsvColumn.Difficult), Find(CsvColumn.IsCrowd), width, height, headers);
             }
         }
         string wanted = options.BoxFormat is BoxFormat only

@@ -21,65 +21,129 @@ public sealed record LoadOptions
     /// <summary>Image sizes for relative coordinates (<c>--image-sizes</c> or <c>--images</c>).</summary>
     public IImageSizeSource? ImageSizes { get; init; }
 
-    /// <summary>CSV header names chosen by the user, by role (<c>--csv-columns image=file,class=label</c>).</summary>
+    /// <summary>CSV header names chosen by the user, by column (<c>--csv-columns image=file,class=label</c>).</summary>
     public CsvColumnNames CsvColumns { get; init; } = CsvColumnNames.Default;
 }
 
+/// <summary>What a column of the CSV format holds.</summary>
+public enum CsvColumn
+{
+    /// <summary>The image name.</summary>
+    Image,
+
+    /// <summary>The class name.</summary>
+    Class,
+
+    /// <summary>Left edge (xyxy).</summary>
+    X1,
+
+    /// <summary>Top edge (xyxy).</summary>
+    Y1,
+
+    /// <summary>Right edge (xyxy).</summary>
+    X2,
+
+    /// <summary>Bottom edge (xyxy).</summary>
+    Y2,
+
+    /// <summary>Left edge (xywh).</summary>
+    X,
+
+    /// <summary>Top edge (xywh).</summary>
+    Y,
+
+    /// <summary>Centre x (cxcywh).</summary>
+    Cx,
+
+    /// <summary>Centre y (cxcywh).</summary>
+    Cy,
+
+    /// <summary>Box width (xywh, cxcywh).</summary>
+    W,
+
+    /// <summary>Box height (xywh, cxcywh).</summary>
+    H,
+
+    /// <summary>A prediction's confidence.</summary>
+    Score,
+
+    /// <summary>The difficult flag.</summary>
+    Difficult,
+
+    /// <summary>The crowd flag.</summary>
+    IsCrowd,
+
+    /// <summary>The image width in pixels.</summary>
+    Width,
+
+    /// <summary>The image height in pixels.</summary>
+    Height,
+}
+
 /// <summary>
-/// Header names of the CSV format's columns. Each role has a chosen name (from <c>--csv-columns</c>), or
-/// else is found by its usual names, ignoring case.
+/// Header names of the CSV format's columns. Each column has a chosen name (from <c>--csv-columns</c>),
+/// or else is found by its usual names, ignoring case.
 /// </summary>
 public sealed record CsvColumnNames
 {
     /// <summary>No names chosen: every column is found by its usual names.</summary>
     public static CsvColumnNames Default { get; } = new();
 
-    /// <summary>The roles a column can have, in the order a written file has them.</summary>
-    public static IReadOnlyList<string> Roles { get; } = ["image", "class", "x1", "y1", "x2", "y2", "x", "y", "cx", "cy", "w", "h", "score", "difficult", "iscrowd", "width", "height"];
-
-    /// <summary>The usual header names of each role, tried in order when none is chosen.</summary>
-    public static IReadOnlyDictionary<string, string[]> UsualNames { get; } = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    /// <summary>The usual header names of each column, tried in order when none is chosen; the first is the option's name for it.</summary>
+    public static IReadOnlyDictionary<CsvColumn, string[]> UsualNames { get; } = new Dictionary<CsvColumn, string[]>
     {
-        ["image"] = ["image", "image_id", "imageid", "filename", "file_name", "file", "image_name", "img", "path"],
-        ["class"] = ["class", "label", "class_name", "category", "category_name", "name", "category_id", "class_id", "labelname"],
-        ["x1"] = ["x1", "xmin", "left", "x_min"],
-        ["y1"] = ["y1", "ymin", "top", "y_min"],
-        ["x2"] = ["x2", "xmax", "right", "x_max"],
-        ["y2"] = ["y2", "ymax", "bottom", "y_max"],
-        ["x"] = ["x", "bbox_x"],
-        ["y"] = ["y", "bbox_y"],
-        ["cx"] = ["cx", "x_center", "xc", "center_x"],
-        ["cy"] = ["cy", "y_center", "yc", "center_y"],
-        ["w"] = ["w", "bbox_width", "box_width", "bbox_w"],
-        ["h"] = ["h", "bbox_height", "box_height", "bbox_h"],
-        ["score"] = ["score", "confidence", "conf", "probability", "prob"],
-        ["difficult"] = ["difficult", "is_difficult"],
-        ["iscrowd"] = ["iscrowd", "is_crowd", "crowd", "isgroupof"],
-        ["width"] = ["width", "image_width", "img_width"],
-        ["height"] = ["height", "image_height", "img_height"],
+        [CsvColumn.Image] = ["image", "image_id", "imageid", "filename", "file_name", "file", "image_name", "img", "path"],
+        [CsvColumn.Class] = ["class", "label", "class_name", "category", "category_name", "name", "category_id", "class_id", "labelname"],
+        [CsvColumn.X1] = ["x1", "xmin", "left", "x_min"],
+        [CsvColumn.Y1] = ["y1", "ymin", "top", "y_min"],
+        [CsvColumn.X2] = ["x2", "xmax", "right", "x_max"],
+        [CsvColumn.Y2] = ["y2", "ymax", "bottom", "y_max"],
+        [CsvColumn.X] = ["x", "bbox_x"],
+        [CsvColumn.Y] = ["y", "bbox_y"],
+        [CsvColumn.Cx] = ["cx", "x_center", "xc", "center_x"],
+        [CsvColumn.Cy] = ["cy", "y_center", "yc", "center_y"],
+        [CsvColumn.W] = ["w", "bbox_width", "box_width", "bbox_w"],
+        [CsvColumn.H] = ["h", "bbox_height", "box_height", "bbox_h"],
+        [CsvColumn.Score] = ["score", "confidence", "conf", "probability", "prob"],
+        [CsvColumn.Difficult] = ["difficult", "is_difficult"],
+        [CsvColumn.IsCrowd] = ["iscrowd", "is_crowd", "crowd", "isgroupof"],
+        [CsvColumn.Width] = ["width", "image_width", "img_width"],
+        [CsvColumn.Height] = ["height", "image_height", "img_height"],
     };
 
-    /// <summary>Chosen header names by role.</summary>
-    public IReadOnlyDictionary<string, string> Chosen { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+    /// <summary>The name of a column in <c>--csv-columns</c> and in the files deval writes: its first usual name.</summary>
+    public static string OptionName(CsvColumn column) => UsualNames[column][0];
 
-    /// <summary>The header names to look for, for a role: the chosen one alone, or the usual ones.</summary>
-    public IReadOnlyList<string> Candidates(string role) => Chosen.TryGetValue(role, out string? name) ? [name] : UsualNames[role];
+    /// <summary>The four box columns of a layout, in the order of <see cref="BoxFormat"/>'s numbers.</summary>
+    public static IReadOnlyList<CsvColumn> BoxColumns(BoxFormat format) => format switch
+    {
+        BoxFormat.Xyxy => [CsvColumn.X1, CsvColumn.Y1, CsvColumn.X2, CsvColumn.Y2],
+        BoxFormat.Xywh => [CsvColumn.X, CsvColumn.Y, CsvColumn.W, CsvColumn.H],
+        _ => [CsvColumn.Cx, CsvColumn.Cy, CsvColumn.W, CsvColumn.H],
+    };
 
-    /// <summary>Parses <c>role=header,role=header</c>.</summary>
-    /// <exception cref="FormatException">An entry is not role=header or names an unknown role.</exception>
+    /// <summary>Chosen header names by column.</summary>
+    public IReadOnlyDictionary<CsvColumn, string> Chosen { get; init; } = new Dictionary<CsvColumn, string>();
+
+    /// <summary>The header names to look for: the chosen one alone, or the usual ones.</summary>
+    public IReadOnlyList<string> Candidates(CsvColumn column) => Chosen.TryGetValue(column, out string? name) ? [name] : UsualNames[column];
+
+    /// <summary>Parses <c>column=header,column=header</c>, columns named as in <see cref="OptionName"/>.</summary>
+    /// <exception cref="FormatException">An entry is not column=header or names an unknown column.</exception>
     public static CsvColumnNames Parse(string text)
     {
-        var chosen = new Dictionary<string, string>(StringComparer.Ordinal);
+        var chosen = new Dictionary<CsvColumn, string>();
         foreach (string entry in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             int eq = entry.IndexOf('=');
-            string role = eq > 0 ? entry[..eq].Trim().ToLowerInvariant() : "";
+            string name = eq > 0 ? entry[..eq].Trim().ToLowerInvariant() : "";
             string header = eq > 0 ? entry[(eq + 1)..].Trim() : "";
-            if (header.Length == 0 || !UsualNames.ContainsKey(role))
+            CsvColumn? column = Enum.GetValues<CsvColumn>().Cast<CsvColumn?>().FirstOrDefault(c => OptionName(c!.Value) == name);
+            if (header.Length == 0 || column is null)
             {
-                throw new FormatException($"Expected role=header with a role among {string.Join(", ", Roles)}, but got '{entry}'.");
+                throw new FormatException($"Expected column=header with a column among {string.Join(", ", Enum.GetValues<CsvColumn>().Select(OptionName))}, but got '{entry}'.");
             }
-            chosen[role] = header;
+            chosen[column.Value] = header;
         }
         return new CsvColumnNames { Chosen = chosen };
     }
