@@ -96,6 +96,30 @@ public sealed class FormatLoaderTests : IDisposable
     }
 
     [Fact]
+    public void An_image_folder_reads_every_size_once_and_fails_only_for_an_image_that_is_needed()
+    {
+        Write("images/a.jpg", "");
+        Write("images/b.png", "");
+        Write("images/broken.jpg", "");
+        Write("images/notes.txt", "");
+        int reads = 0;
+        var folder = new ImageFolder(Path.Combine(_folder, "images"), path =>
+        {
+            Interlocked.Increment(ref reads);
+            if (path.EndsWith("broken.jpg", StringComparison.Ordinal)) throw new AnnotationFormatException(new SourceLocation(path), "an image", "a broken file");
+            return path.EndsWith(".png", StringComparison.Ordinal) ? new ImageSize(20, 10) : new ImageSize(640, 480);
+        });
+        Assert.Equal(["a.jpg", "b.png", "broken.jpg"], folder.ImageNames);
+        Assert.True(folder.TryGetSize("b", out ImageSize size));
+        Assert.Equal(new ImageSize(20, 10), size);
+        Assert.True(folder.TryGetSize("a.jpg", out size));
+        Assert.Equal(new ImageSize(640, 480), size);
+        Assert.Equal(3, reads);
+        Assert.False(folder.TryGetSize("notes", out _));
+        Assert.Throws<AnnotationFormatException>(() => folder.TryGetSize("broken", out _));
+    }
+
+    [Fact]
     public void Images_named_by_whole_numbers_keep_them_as_ids_and_others_are_numbered_in_name_order()
     {
         Write("numeric/000000000042.txt", "cat 0 0 1 1\n");

@@ -112,8 +112,9 @@ public sealed class ImageSizeTable : IImageSizeSource
 }
 
 /// <summary>
-/// The images of a folder, whose sizes are read from the image files when first asked for. Reading an
-/// image's header is left to <see cref="SizeReader"/> (the command line reads them with OpenCV).
+/// The images of a folder, whose sizes are read from the image files when first asked for (all of them at
+/// once, in parallel). Reading an image is left to <see cref="SizeReader"/>, which must be thread-safe
+/// (the command line reads them with OpenCV).
 /// </summary>
 public sealed class ImageFolder : IImageSizeSource
 {
@@ -171,11 +172,42 @@ public sealed class ImageFolder : IImageSizeSource
             size = default;
             return false;
         }
+        ReadAllOnce();
         if (!_sizes.TryGetValue(file, out size))
         {
+            // Its reading failed during the first pass: read it again to raise its error here, for this image.
             size = _read(file);
             _sizes.Add(file, size);
         }
         return true;
     }
+
+    /// <summary>
+    /// Decoding an image is the slow part (milliseconds each), so the first request reads every image of
+    /// the folder, on all cores. A file that cannot be read fails only when an annotation needs its size.
+    /// </summary>
+    private void ReadAllOnce()
+    {
+        if (_readAll) return;
+        _readAll = true;
+        string[] files = [.. _byName.Values];
+        var sizes = new ImageSize?[files.Length];
+        Parallel.For(0, files.Length, i =>
+        {
+            try
+            {
+                sizes[i] = _read(files[i]);
+            }
+            catch (Exception e) when (e is AnnotationFormatException or IOException)
+            {
+                sizes[i] = null;
+            }
+        });
+        for (int i = 0; i < files.Length; i++)
+        {
+            if (sizes[i] is ImageSize size) _sizes.TryAdd(files[i], size);
+        }
+    }
+
+    private bool _readAll;
 }
