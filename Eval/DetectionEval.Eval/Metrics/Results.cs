@@ -74,13 +74,22 @@ public sealed record VocResult(
 /// <param name="DetectionsOfUnknownCategories">Detections dropped because their category is not in the ground truth.</param>
 public sealed record DatasetSummary(int Images, int Classes, int GroundTruthBoxes, int Detections, int DetectionsOfUnknownCategories)
 {
-    /// <summary>Counts of a dataset.</summary>
+    /// <summary>
+    /// The content fingerprint of the ground truth (<see cref="Data.GroundTruthFingerprint"/>): reports with
+    /// equal fingerprints were scored against the same ground truth. Null when it was not computed.
+    /// </summary>
+    public string? GroundTruthFingerprint { get; init; }
+
+    /// <summary>Counts and ground-truth fingerprint of a dataset.</summary>
     public static DatasetSummary Of(Dataset dataset) => new(
         dataset.Images.Count,
         dataset.Categories.Count,
         dataset.GroundTruth.Count,
         dataset.Detections.Count + dataset.DetectionsOfUnknownCategories,
-        dataset.DetectionsOfUnknownCategories);
+        dataset.DetectionsOfUnknownCategories)
+    {
+        GroundTruthFingerprint = Data.GroundTruthFingerprint.Of(dataset),
+    };
 }
 
 /// <summary>Everything one evaluation produces.</summary>

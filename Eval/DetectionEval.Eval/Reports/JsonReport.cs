@@ -37,6 +37,8 @@ public static class JsonReport
         json.WriteNumber("groundTruthBoxes", result.Inputs.GroundTruthBoxes);
         json.WriteNumber("detections", result.Inputs.Detections);
         json.WriteNumber("detectionsOfUnknownCategories", result.Inputs.DetectionsOfUnknownCategories);
+        if (result.Inputs.GroundTruthFingerprint is { } fingerprint) json.WriteString("groundTruthFingerprint", fingerprint);
+        else json.WriteNull("groundTruthFingerprint");
         json.WriteEndObject();
 
         if (result.Coco is { } coco) WriteCoco(json, coco);
