@@ -17,10 +17,13 @@ public static class VocAp
     /// </summary>
     /// <param name="recall">Recall after each detection (non-decreasing).</param>
     /// <param name="precision">Precision after each detection.</param>
-    public static double ElevenPoint(ReadOnlySpan<double> recall, ReadOnlySpan<double> precision)
+    public static double ElevenPoint(ReadOnlySpan<double> recall, ReadOnlySpan<double> precision) =>
+        ElevenPoint(recall, precision, new double[precision.Length]);
+
+    /// <summary><see cref="ElevenPoint(ReadOnlySpan{double}, ReadOnlySpan{double})"/> with caller-owned scratch of at least <c>precision.Length</c> entries.</summary>
+    internal static double ElevenPoint(ReadOnlySpan<double> recall, ReadOnlySpan<double> precision, Span<double> suffixMax)
     {
         // Recall never decreases, so "precision at recall >= threshold" is a suffix: keep suffix maxima.
-        double[] suffixMax = new double[precision.Length];
         double running = double.NegativeInfinity;
         for (int i = precision.Length - 1; i >= 0; i--)
         {
@@ -45,23 +48,29 @@ public static class VocAp
     /// </summary>
     /// <param name="recall">Recall after each detection (non-decreasing).</param>
     /// <param name="precision">Precision after each detection.</param>
-    public static double AllPoint(ReadOnlySpan<double> recall, ReadOnlySpan<double> precision)
+    public static double AllPoint(ReadOnlySpan<double> recall, ReadOnlySpan<double> precision) =>
+        AllPoint(recall, precision, new double[recall.Length + 2], new double[recall.Length + 2], new double[recall.Length + 1]);
+
+    /// <summary>
+    /// <see cref="AllPoint(ReadOnlySpan{double}, ReadOnlySpan{double})"/> with caller-owned scratch: <paramref name="mrec"/>
+    /// and <paramref name="mpre"/> of at least <c>recall.Length + 2</c> entries, <paramref name="terms"/> of at least <c>recall.Length + 1</c>.
+    /// </summary>
+    internal static double AllPoint(ReadOnlySpan<double> recall, ReadOnlySpan<double> precision, Span<double> mrec, Span<double> mpre, Span<double> terms)
     {
         int n = recall.Length + 2;
-        double[] mrec = new double[n], mpre = new double[n];
         mrec[0] = 0.0;
         mpre[0] = 0.0;
-        recall.CopyTo(mrec.AsSpan(1));
-        precision.CopyTo(mpre.AsSpan(1));
+        recall.CopyTo(mrec[1..]);
+        precision.CopyTo(mpre[1..]);
         mrec[n - 1] = 1.0;
         mpre[n - 1] = 0.0;
         for (int i = n - 1; i > 0; i--) mpre[i - 1] = Math.Max(mpre[i - 1], mpre[i]);
 
-        var terms = new List<double>(n);
+        int count = 0;
         for (int i = 0; i < n - 1; i++)
         {
-            if (mrec[i + 1] != mrec[i]) terms.Add((mrec[i + 1] - mrec[i]) * mpre[i + 1]);
+            if (mrec[i + 1] != mrec[i]) terms[count++] = (mrec[i + 1] - mrec[i]) * mpre[i + 1];
         }
-        return NumpySum.Sum(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(terms));
+        return NumpySum.Sum(terms[..count]);
     }
 }

@@ -1,0 +1,134 @@
+using System.Globalization;
+using DetectionEval.Eval.Data;
+using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Reports;
+
+namespace DetectionEval.Eval.Gate;
+
+/// <summary>
+/// Decides whether two reports can be compared: same metric families, same evaluation settings (COCO's
+/// maxDets, the VOC profile), same classes, same images and the same ground truth (by content
+/// fingerprint). A mismatch is an input error that names the baseline file, the JSON path, what the
+/// current run has and what the baseline has.
+/// </summary>
+public static class ReportCompatibility
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    /// <summary>
+    /// The families to gate: <paramref name="requested"/>, or when null the families the baseline holds.
+    /// </summary>
+    public static MetricSet FamiliesToGate(MetricSet? requested, EvaluationReport baseline) =>
+        requested ?? baseline.Families ?? MetricSet.All;
+
+    /// <summary>Throws unless <paramref name="baseline"/> and <paramref name="current"/> can be compared on <paramref name="families"/>.</summary>
+    /// <exception cref="AnnotationFormatException">They cannot; the message names the baseline (or the report that lacks a family).</exception>
+    public static void Require(EvaluationReport baseline, EvaluationReport current, MetricSet families)
+    {
+        RequireFamilies(baseline, current, families);
+        RequireSameSettings(baseline, current, families);
+        RequireSameClasses(baseline, current, families);
+        if (baseline.Inputs.Images != current.Inputs.Images)
+        {
+            throw Mismatch(baseline, "$.inputs.images", $"{current.Inputs.Images} images as in {current.Source}", $"{baseline.Inputs.Images}");
+        }
+        if (baseline.Inputs.GroundTruthFingerprint != current.Inputs.GroundTruthFingerprint)
+        {
+            throw Mismatch(baseline, "$.inputs.groundTruthFingerprint",
+                $"the ground truth of {current.Source} ({Short(current.Inputs.GroundTruthFingerprint)})",
+                $"other ground truth ({Short(baseline.Inputs.GroundTruthFingerprint)}, from \"{baseline.Inputs.GroundTruth}\")");
+        }
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="reproduced"/> (an evaluation of the baseline's predictions made now)
+    /// has exactly the values of <paramref name="baseline"/> in <paramref name="families"/>: the check that
+    /// the baseline predictions given for a bootstrap are the ones the baseline report was made from.
+    /// </summary>
+    /// <exception cref="AnnotationFormatException">A value differs; the message names the baseline file and path.</exception>
+    public static void RequireSameValues(EvaluationReport baseline, EvaluationReport reproduced, MetricSet families)
+    {
+        Require(baseline, reproduced, families);
+        foreach (GateMetric metric in GateMetrics.All.Where(m => families.HasFlag(m.Family())))
+        {
+            string family = metric.Family() == MetricSet.Coco ? "coco" : "voc";
+            RequireSameValue(baseline, reproduced, $"$.{family}.{metric.SummaryName()}",
+                GateMetrics.SummaryValue(baseline, metric), GateMetrics.SummaryValue(reproduced, metric));
+            if (!metric.HasPerClassValue()) continue;
+            for (int k = 0; k < baseline.Categories.Count; k++)
+            {
+                RequireSameValue(baseline, reproduced, string.Create(Invariant, $"$.{family}.perClass[{k}].{metric.ClassName()}"),
+                    GateMetrics.ClassValue(baseline, metric, k), GateMetrics.ClassValue(reproduced, metric, k));
+            }
+        }
+    }
+
+    private static void RequireSameValue(EvaluationReport baseline, EvaluationReport reproduced, string path, double? expected, double? found)
+    {
+        if (Nullable.Equals(expected, found)) return;
+        throw Mismatch(baseline, path, $"{Text(found)}, the value of {reproduced.Source}", Text(expected),
+            "The baseline predictions must be the ones the baseline report was written from.");
+    }
+
+    private static void RequireFamilies(EvaluationReport baseline, EvaluationReport current, MetricSet families)
+    {
+        RequireFamilies(baseline, families);
+        RequireFamilies(current, families);
+    }
+
+    /// <summary>Throws unless <paramref name="report"/> holds every family of <paramref name="families"/>.</summary>
+    /// <exception cref="AnnotationFormatException">A family is missing; the message names the report and the family.</exception>
+    public static void RequireFamilies(EvaluationReport report, MetricSet families)
+    {
+        foreach (MetricSet family in GateMetrics.FamiliesOf(families))
+        {
+            string name = family == MetricSet.Coco ? "coco" : "voc";
+            bool present = family == MetricSet.Coco ? report.Coco is not null : report.Voc is not null;
+            if (!present)
+            {
+                throw Mismatch(report, "$." + name,
+                    $"{name.ToUpperInvariant()} results (the metric set compared is {GateMetrics.Describe(families)})", "null",
+                    $"Evaluate with --metric {(families == MetricSet.All ? "all" : name)}, or choose another --metric-set.");
+            }
+        }
+    }
+
+    private static void RequireSameSettings(EvaluationReport baseline, EvaluationReport current, MetricSet families)
+    {
+        if (families.HasFlag(MetricSet.Coco) && !baseline.Coco!.MaxDetections.SequenceEqual(current.Coco!.MaxDetections))
+        {
+            throw Mismatch(baseline, "$.coco.maxDets", $"{List(current.Coco.MaxDetections)} as in {current.Source}", List(baseline.Coco.MaxDetections));
+        }
+        if (families.HasFlag(MetricSet.Voc) && baseline.Voc!.Settings != current.Voc!.Settings)
+        {
+            throw Mismatch(baseline, "$.voc",
+                $"the VOC profile of {current.Source} ({TextReport.DescribeProfile(current.Voc.Settings)})",
+                $"another profile ({TextReport.DescribeProfile(baseline.Voc.Settings)})");
+        }
+    }
+
+    private static void RequireSameClasses(EvaluationReport baseline, EvaluationReport current, MetricSet families)
+    {
+        string family = families.HasFlag(MetricSet.Coco) ? "coco" : "voc";
+        IReadOnlyList<Category> expected = current.Categories, found = baseline.Categories;
+        for (int k = 0; k < Math.Max(expected.Count, found.Count); k++)
+        {
+            if (k < expected.Count && k < found.Count && expected[k] == found[k]) continue;
+            string path = string.Create(Invariant, $"$.{family}.perClass[{k}]");
+            string want = k < expected.Count ? $"class {JsonReportReader.Describe(expected[k])} as in {current.Source}" : $"{expected.Count} classes as in {current.Source}";
+            string got = k < found.Count ? $"class {JsonReportReader.Describe(found[k])}" : $"{found.Count} classes";
+            throw Mismatch(baseline, path, want, got);
+        }
+    }
+
+    private static AnnotationFormatException Mismatch(EvaluationReport report, string path, string expected, string found, string? hint = null) =>
+        new(new SourceLocation(report.Source, Path: path), expected, found, hint);
+
+    private static string Short(string fingerprint) =>
+        fingerprint.Length > GroundTruthFingerprint.Prefix.Length + 12 ? fingerprint[..(GroundTruthFingerprint.Prefix.Length + 12)] + "..." : fingerprint;
+
+    private static string List(IReadOnlyList<int> values) => "[" + string.Join(", ", values.Select(v => v.ToString(Invariant))) + "]";
+
+    private static string Text(double? value) => value is double v ? v.ToString("R", Invariant) : "null";
+}
