@@ -21,6 +21,8 @@ public static class DevalApp
         {
             EvaluateCommand.Create(output, error),
             ConvertCommand.Create(output, error),
+            GateCommand.Create(output, error),
+            CompareCommand.Create(output, error),
         };
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)

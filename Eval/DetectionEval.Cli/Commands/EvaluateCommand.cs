@@ -189,7 +189,7 @@ public sealed class EvaluateCommand
         return ExitCodes.Success;
     }
 
-    private static void WarnAboutUnknownCategories(DatasetBuilder builder, string predictions, TextWriter error)
+    internal static void WarnAboutUnknownCategories(DatasetBuilder builder, string predictions, TextWriter error)
     {
         if (builder.UnknownClassNames.Count > 0)
         {
@@ -239,7 +239,7 @@ public sealed class EvaluateCommand
         return value;
     }
 
-    private static int[] ParseMaxDetections(ArgumentResult result)
+    internal static int[] ParseMaxDetections(ArgumentResult result)
     {
         int[] fallback = [.. CocoParameters.DefaultMaxDetections];
         if (result.Tokens.Count == 0) return fallback;
@@ -262,7 +262,7 @@ public sealed class EvaluateCommand
         return values;
     }
 
-    private static int? ParseThreads(ArgumentResult result)
+    internal static int? ParseThreads(ArgumentResult result)
     {
         if (result.Tokens.Count == 0) return null;
         string text = result.Tokens[0].Value;

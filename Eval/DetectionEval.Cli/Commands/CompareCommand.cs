@@ -1,0 +1,149 @@
+using System.CommandLine;
+using DetectionEval.Eval.Gate;
+using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Reports;
+
+namespace DetectionEval.Cli.Commands;
+
+/// <summary>What <c>deval compare</c> was asked to do, parsed and checked.</summary>
+/// <param name="A">The first report (the reference).</param>
+/// <param name="B">The second report.</param>
+/// <param name="Families">--metric-set; null for the families both reports hold.</param>
+/// <param name="GroundTruth">--gt, for the bootstrap.</param>
+/// <param name="PredictionsA">--pred-a: the predictions behind A.</param>
+/// <param name="PredictionsB">--pred-b: the predictions behind B.</param>
+/// <param name="Bootstrap">--bootstrap, --seed, --confidence; null for none.</param>
+/// <param name="MarkdownPath">--markdown.</param>
+/// <param name="Threads">--threads.</param>
+public sealed record CompareSettings(
+    string A, string B, MetricSet? Families, string? GroundTruth, string? PredictionsA, string? PredictionsB,
+    BootstrapSettings? Bootstrap, string? MarkdownPath, int? Threads);
+
+/// <summary><c>deval compare</c>: two reports side by side, per-class changes sorted, with bootstrap intervals when asked.</summary>
+public sealed class CompareCommand
+{
+    private readonly Argument<string> _a = new("A.json") { Description = "The first report (deval evaluate --json), the reference." };
+
+    private readonly Argument<string> _b = new("B.json") { Description = "The second report; changes are B - A." };
+
+    private readonly Option<string?> _metricSet = PairedRunOptions.MetricSetOption(
+        "Metric families to compare (default: those both reports hold).");
+
+    private readonly Option<string?> _groundTruth = new("--gt")
+    {
+        Description = "With --bootstrap: the ground truth both reports were evaluated against.",
+        HelpName = "FILE",
+    };
+
+    private readonly Option<string?> _predictionsA = new("--pred-a")
+    {
+        Description = "With --bootstrap: the predictions A.json was written from.",
+        HelpName = "FILE",
+    };
+
+    private readonly Option<string?> _predictionsB = new("--pred-b")
+    {
+        Description = "With --bootstrap: the predictions B.json was written from.",
+        HelpName = "FILE",
+    };
+
+    private readonly Option<int?> _bootstrap = PairedRunOptions.BootstrapOption(
+        "Resample images N times (paired) for intervals of every change. Needs --gt, --pred-a and --pred-b.");
+
+    private readonly Option<ulong?> _seed = PairedRunOptions.SeedOption();
+
+    private readonly Option<double?> _confidence = PairedRunOptions.ConfidenceOption();
+
+    private readonly Option<string?> _markdown = new("--markdown")
+    {
+        Description = "Also write the comparison as Markdown.",
+        HelpName = "FILE",
+    };
+
+    private readonly Option<int?> _threads = PairedRunOptions.ThreadsOption();
+
+    /// <summary>Builds the verb; its action writes through <paramref name="output"/> and <paramref name="error"/>.</summary>
+    public static Command Create(TextWriter output, TextWriter error) => new CompareCommand().Build(output, error);
+
+    private Command Build(TextWriter output, TextWriter error)
+    {
+        var command = new Command("compare", "Show two reports side by side with per-class changes, largest drop first.")
+        {
+            _a, _b, _metricSet, _groundTruth, _predictionsA, _predictionsB, _bootstrap, _seed, _confidence, _markdown, _threads,
+        };
+        command.SetAction(parse => DevalApp.Guard(error, () => Execute(ReadSettings(parse), output, error)));
+        return command;
+    }
+
+    private CompareSettings ReadSettings(ParseResult parse)
+    {
+        var settings = new CompareSettings(
+            parse.GetValue(_a)!,
+            parse.GetValue(_b)!,
+            PairedRunOptions.ReadMetricSet(parse.GetValue(_metricSet)),
+            parse.GetValue(_groundTruth),
+            parse.GetValue(_predictionsA),
+            parse.GetValue(_predictionsB),
+            PairedRunOptions.ReadBootstrap(parse.GetValue(_bootstrap), parse.GetValue(_seed), parse.GetValue(_confidence)),
+            parse.GetValue(_markdown),
+            parse.GetValue(_threads));
+        bool anyInput = settings.GroundTruth is not null || settings.PredictionsA is not null || settings.PredictionsB is not null;
+        bool allInputs = settings.GroundTruth is not null && settings.PredictionsA is not null && settings.PredictionsB is not null;
+        if (settings.Bootstrap is not null && !allInputs)
+        {
+            throw new UsageException("--bootstrap: Expected --gt, --pred-a and --pred-b with it (resampling needs both runs' predictions), but got only some of them.");
+        }
+        if (settings.Bootstrap is null && anyInput)
+        {
+            throw new UsageException("Expected --gt, --pred-a and --pred-b only with --bootstrap N, but got no --bootstrap.");
+        }
+        if (settings.MarkdownPath == "-") throw new UsageException("--markdown: Expected a file, but got '-' (stdout carries the comparison).");
+        string?[] inputs = [settings.A, settings.B, settings.GroundTruth, settings.PredictionsA, settings.PredictionsB];
+        OutputFiles.RefuseToOverwriteInputs(settings.MarkdownPath, "--markdown", [.. inputs.OfType<string>()]);
+        return settings;
+    }
+
+    /// <summary>Reads both reports, bootstraps when asked, and writes the comparison.</summary>
+    public static int Execute(CompareSettings settings, TextWriter output, TextWriter error)
+    {
+        EvaluationReport a = JsonReportReader.Read(settings.A);
+        EvaluationReport b = JsonReportReader.Read(settings.B);
+        MetricSet common = (a.Families ?? 0) & (b.Families ?? 0);
+        if (settings.Families is null && common == 0)
+        {
+            throw new UsageException($"Expected reports with a metric family in common, but got {Describe(a)} ({settings.A}) and {Describe(b)} ({settings.B}).");
+        }
+        MetricSet families = settings.Families ?? common;
+        ReportCompatibility.Require(a, b, families);
+
+        BootstrapResult? bootstrap = null;
+        if (settings.Bootstrap is { } bootstrapSettings)
+        {
+            var options = new EvaluationOptions
+            {
+                Metrics = families,
+                MaxDetections = a.Coco?.MaxDetections ?? new EvaluationOptions().MaxDetections,
+                Voc = a.Voc?.Settings ?? new EvaluationOptions().Voc,
+                Threads = settings.Threads,
+            };
+            (MatchedRun runA, MatchedRun runB) = PairedRunOptions.EvaluatePair(settings.GroundTruth!, settings.PredictionsA!, settings.PredictionsB!, options, error);
+            ReportCompatibility.RequireSameValues(a, PairedRunOptions.ReportOf(runA, settings.GroundTruth!, settings.PredictionsA!), families);
+            ReportCompatibility.RequireSameValues(b, PairedRunOptions.ReportOf(runB, settings.GroundTruth!, settings.PredictionsB!), families);
+            bootstrap = MatchedRun.Bootstrap(runA, runB, Comparison.Keys(families, b.Categories.Count), bootstrapSettings, settings.Threads);
+        }
+
+        Comparison comparison = Comparison.Of(a, b, families, bootstrap);
+        if (settings.MarkdownPath is { } markdown)
+        {
+            OutputFiles.Write(markdown, "--markdown", stream =>
+            {
+                using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
+                ComparisonWriter.WriteMarkdown(writer, comparison);
+            });
+        }
+        ComparisonWriter.WriteText(output, comparison);
+        return ExitCodes.Success;
+    }
+
+    private static string Describe(EvaluationReport report) => report.Families is { } f ? GateMetrics.Describe(f) : "no results";
+}

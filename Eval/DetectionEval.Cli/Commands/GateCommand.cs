@@ -1,0 +1,417 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using DetectionEval.Eval.Gate;
+using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Reports;
+using DetectionEval.Matching.Coco;
+using DetectionEval.Matching.Voc;
+
+namespace DetectionEval.Cli.Commands;
+
+/// <summary>Evaluation settings given to the gate; each, when given, must agree with the baseline's.</summary>
+/// <param name="Iou">--iou.</param>
+/// <param name="Rule">--voc-iou-rule.</param>
+/// <param name="PlusOne">--voc-plus-one (true when given).</param>
+/// <param name="MaxDetections">--max-dets.</param>
+public sealed record GateEvaluationSettings(double? Iou, VocIouRule? Rule, bool PlusOne, IReadOnlyList<int>? MaxDetections)
+{
+    /// <summary>True when any was given.</summary>
+    public bool Any => Iou is not null || Rule is not null || PlusOne || MaxDetections is not null;
+}
+
+/// <summary>What <c>deval gate</c> was asked to do, parsed and checked.</summary>
+/// <param name="Baseline">The baseline report.</param>
+/// <param name="Current">The current report; null when the gate evaluates <paramref name="Predictions"/>.</param>
+/// <param name="GroundTruth">Ground truth to evaluate against (with <paramref name="Predictions"/>).</param>
+/// <param name="Predictions">The current predictions.</param>
+/// <param name="BaselinePredictions">The baseline's predictions, for the bootstrap.</param>
+/// <param name="Evaluation">Evaluation settings stated on the command line.</param>
+/// <param name="Families">--metric-set; null for the baseline's families.</param>
+/// <param name="Rules">What to check.</param>
+/// <param name="Bootstrap">--bootstrap, --seed, --confidence; null for none.</param>
+/// <param name="JUnitPath">--junit.</param>
+/// <param name="MarkdownPath">--markdown.</param>
+/// <param name="JsonPath">--json: the current run's report.</param>
+/// <param name="Threads">--threads.</param>
+public sealed record GateSettings(
+    string Baseline, string? Current, string? GroundTruth, string? Predictions, string? BaselinePredictions,
+    GateEvaluationSettings Evaluation, MetricSet? Families, GateRules Rules, BootstrapSettings? Bootstrap,
+    string? JUnitPath, string? MarkdownPath, string? JsonPath, int? Threads);
+
+/// <summary><c>deval gate</c>: fails (exit 1) when the current run regressed against the baseline beyond the rules.</summary>
+public sealed class GateCommand
+{
+    private readonly Option<string> _baseline = new("--baseline")
+    {
+        Description = "The baseline: a report written by deval evaluate --json.",
+        Required = true,
+        HelpName = "BASE.json",
+    };
+
+    private readonly Option<string?> _current = new("--current")
+    {
+        Description = "The current run: a report written by deval evaluate --json. Or give --gt and --pred.",
+        HelpName = "CUR.json",
+    };
+
+    private readonly Option<string?> _groundTruth = new("--gt")
+    {
+        Description = "Ground truth to evaluate --pred against (instead of --current); it must be the baseline's.",
+        HelpName = "FILE",
+    };
+
+    private readonly Option<string?> _predictions = new("--pred")
+    {
+        Description = "The current predictions (COCO results json), evaluated with the baseline's settings.",
+        HelpName = "FILE",
+    };
+
+    private readonly Option<string?> _baselinePredictions = new("--baseline-pred")
+    {
+        Description = "The baseline's predictions, which --bootstrap needs; they must reproduce BASE.json exactly.",
+        HelpName = "FILE",
+    };
+
+    private readonly Option<double?> _iou = new("--iou")
+    {
+        Description = "VOC IoU threshold; must match the baseline's (default: the baseline's).",
+        CustomParser = ParseIou,
+        HelpName = "T",
+    };
+
+    private readonly Option<string?> _iouRule = CreateIouRuleOption();
+
+    private readonly Option<bool> _plusOne = new("--voc-plus-one")
+    {
+        Description = "VOC inclusive-pixel convention; must match the baseline's (default: the baseline's).",
+    };
+
+    private readonly Option<int[]?> _maxDets = new("--max-dets")
+    {
+        Description = "COCO's three maxDets values; must match the baseline's (default: the baseline's).",
+        CustomParser = EvaluateCommand.ParseMaxDetections,
+        HelpName = "A,B,C",
+    };
+
+    private readonly Option<string?> _metricSet = PairedRunOptions.MetricSetOption(
+        "Metric families to gate (default: those of the baseline); both runs must hold them.");
+
+    private readonly Option<string[]> _min = new("--min")
+    {
+        Description = "Floors of summary metrics, e.g. AP=0.30,AP50=0.5: the current value must reach each.",
+        HelpName = "M=V,...",
+    };
+
+    private readonly Option<string[]> _maxDrop = new("--max-drop")
+    {
+        Description = "Allowed drops of summary metrics from the baseline, e.g. AP=0.005,mAPAll=0.01.",
+        HelpName = "M=V,...",
+    };
+
+    private readonly Option<bool> _relative = new("--relative")
+    {
+        Description = "Drops are fractions of the baseline value (0.02 = 2%) instead of metric points.",
+    };
+
+    private readonly Option<string[]> _perClassMaxDrop = new("--per-class-max-drop")
+    {
+        Description = "Allowed drop of every class: a number for COCO AP and VOC apAll, or per metric, e.g. AP50=0.05.",
+        HelpName = "V|M=V,...",
+    };
+
+    private readonly Option<int?> _bootstrap = PairedRunOptions.BootstrapOption(
+        "Resample images N times (paired) and fail a drop only when its whole interval lies beyond the allowance. Needs --gt, --pred and --baseline-pred.");
+
+    private readonly Option<ulong?> _seed = PairedRunOptions.SeedOption();
+
+    private readonly Option<double?> _confidence = PairedRunOptions.ConfidenceOption();
+
+    private readonly Option<string?> _junit = new("--junit")
+    {
+        Description = "Write the verdict as JUnit XML (one test case per checked metric and class).",
+        HelpName = "FILE",
+    };
+
+    private readonly Option<string?> _markdown = new("--markdown")
+    {
+        Description = "Write the verdict as Markdown (for a CI step summary or a merge-request comment).",
+        HelpName = "FILE",
+    };
+
+    private readonly Option<string?> _json = new("--json")
+    {
+        Description = "With --gt and --pred: also write the current run's JSON report (a future baseline).",
+        HelpName = "FILE",
+    };
+
+    private readonly Option<int?> _threads = PairedRunOptions.ThreadsOption();
+
+    /// <summary>Builds the verb; its action writes through <paramref name="output"/> and <paramref name="error"/>.</summary>
+    public static Command Create(TextWriter output, TextWriter error) => new GateCommand().Build(output, error);
+
+    private Command Build(TextWriter output, TextWriter error)
+    {
+        var command = new Command("gate", "Fail (exit 1) when the current run regressed against a baseline report beyond the given rules.")
+        {
+            _baseline, _current, _groundTruth, _predictions, _baselinePredictions, _iou, _iouRule, _plusOne, _maxDets,
+            _metricSet, _min, _maxDrop, _relative, _perClassMaxDrop, _bootstrap, _seed, _confidence, _junit, _markdown, _json, _threads,
+        };
+        command.SetAction(parse => DevalApp.Guard(error, () => Execute(ReadSettings(parse), output, error)));
+        return command;
+    }
+
+    private GateSettings ReadSettings(ParseResult parse)
+    {
+        var evaluation = new GateEvaluationSettings(
+            parse.GetValue(_iou),
+            parse.GetValue(_iouRule) switch { "gt" => VocIouRule.Greater, "ge" => VocIouRule.GreaterOrEqual, _ => null },
+            parse.GetValue(_plusOne),
+            // The shared max-dets parser answers the default when the option is absent; absent means "the baseline's".
+            parse.GetResult(_maxDets) is null ? null : parse.GetValue(_maxDets));
+        var rules = new GateRules(
+            [.. (parse.GetValue(_min) ?? []).SelectMany(text => ParseFloors(text))],
+            [.. (parse.GetValue(_maxDrop) ?? []).SelectMany(text => ParseDrops("--max-drop", text, perClass: false))],
+            [.. (parse.GetValue(_perClassMaxDrop) ?? []).SelectMany(text => ParseDrops("--per-class-max-drop", text, perClass: true))],
+            parse.GetValue(_relative) ? DropMode.Relative : DropMode.Absolute);
+        var settings = new GateSettings(
+            parse.GetValue(_baseline)!,
+            parse.GetValue(_current),
+            parse.GetValue(_groundTruth),
+            parse.GetValue(_predictions),
+            parse.GetValue(_baselinePredictions),
+            evaluation,
+            PairedRunOptions.ReadMetricSet(parse.GetValue(_metricSet)),
+            rules,
+            PairedRunOptions.ReadBootstrap(parse.GetValue(_bootstrap), parse.GetValue(_seed), parse.GetValue(_confidence)),
+            parse.GetValue(_junit),
+            parse.GetValue(_markdown),
+            parse.GetValue(_json),
+            parse.GetValue(_threads));
+        RequireConsistent(settings);
+        return settings;
+    }
+
+    /// <summary>Usage rules between options, each broken one reported in one line.</summary>
+    private static void RequireConsistent(GateSettings s)
+    {
+        bool evaluates = s.GroundTruth is not null || s.Predictions is not null;
+        if (s.Current is not null && evaluates)
+        {
+            throw new UsageException("--current: Expected either --current or --gt with --pred, but got both.");
+        }
+        if (s.Current is null && (s.GroundTruth is null || s.Predictions is null))
+        {
+            throw new UsageException(s.GroundTruth is null && s.Predictions is null
+                ? "Expected the current run as --current CUR.json or as --gt FILE --pred FILE, but got neither."
+                : $"Expected --gt and --pred together, but got only {(s.GroundTruth is null ? "--pred" : "--gt")}.");
+        }
+        if (s.Current is not null && s.Evaluation.Any)
+        {
+            throw new UsageException("Expected --iou, --voc-iou-rule, --voc-plus-one and --max-dets only with --gt and --pred (a report's settings are fixed), but got them with --current.");
+        }
+        if (s.Current is not null && s.BaselinePredictions is not null)
+        {
+            throw new UsageException("--baseline-pred: Expected --gt and --pred with it (the gate evaluates both), but got --current.");
+        }
+        if (s.Current is not null && s.JsonPath is not null)
+        {
+            throw new UsageException("--json: Expected --gt and --pred with it (it writes the report of the run the gate evaluates), but got --current.");
+        }
+        if (s.Rules.IsEmpty)
+        {
+            throw new UsageException("Expected at least one rule (--min, --max-drop or --per-class-max-drop), but got none.");
+        }
+        if (s.Bootstrap is not null && s.BaselinePredictions is null)
+        {
+            throw new UsageException("--bootstrap: Expected --gt, --pred and --baseline-pred with it (resampling needs both runs' predictions), but got no --baseline-pred.");
+        }
+        if (s.Bootstrap is not null && s.Rules.Drops.Count == 0 && s.Rules.ClassDrops.Count == 0)
+        {
+            throw new UsageException("--bootstrap: Expected a drop rule to judge (--max-drop or --per-class-max-drop), but got only floors.");
+        }
+        foreach ((string? path, string option) in new[] { (s.JUnitPath, "--junit"), (s.MarkdownPath, "--markdown"), (s.JsonPath, "--json") })
+        {
+            if (path == "-") throw new UsageException($"{option}: Expected a file, but got '-' (stdout carries the verdict).");
+            string?[] inputs = [s.Baseline, s.Current, s.GroundTruth, s.Predictions, s.BaselinePredictions];
+            OutputFiles.RefuseToOverwriteInputs(path, option, [.. inputs.OfType<string>()]);
+        }
+    }
+
+    /// <summary>Reads the inputs, checks the rules and writes the verdict; exit 0 pass, 1 regression.</summary>
+    public static int Execute(GateSettings settings, TextWriter output, TextWriter error)
+    {
+        EvaluationReport baseline = JsonReportReader.Read(settings.Baseline);
+        MetricSet families = ReportCompatibility.FamiliesToGate(settings.Families, baseline);
+        RequireRulesWithin(settings.Rules, families);
+        ReportCompatibility.RequireFamilies(baseline, families);
+
+        EvaluationReport current;
+        BootstrapResult? bootstrap = null;
+        if (settings.Current is { } currentPath)
+        {
+            current = JsonReportReader.Read(currentPath);
+            ReportCompatibility.Require(baseline, current, families);
+        }
+        else
+        {
+            EvaluationOptions options = OptionsFor(baseline, families, settings);
+            string groundTruth = settings.GroundTruth!, predictions = settings.Predictions!;
+            MatchedRun currentRun;
+            if (settings.BaselinePredictions is { } baselinePredictions)
+            {
+                (currentRun, MatchedRun baselineRun) = PairedRunOptions.EvaluatePair(groundTruth, predictions, baselinePredictions, options, error);
+                current = PairedRunOptions.ReportOf(currentRun, groundTruth, predictions);
+                ReportCompatibility.Require(baseline, current, families);
+                ReportCompatibility.RequireSameValues(baseline, PairedRunOptions.ReportOf(baselineRun, groundTruth, baselinePredictions), families);
+                if (settings.Bootstrap is { } b)
+                {
+                    IReadOnlyList<MetricKey> keys = settings.Rules.DropKeys(families, current.Categories.Count);
+                    bootstrap = MatchedRun.Bootstrap(baselineRun, currentRun, keys, b, settings.Threads);
+                }
+            }
+            else
+            {
+                (var dataset, string? warning) = PairedRunOptions.Load(groundTruth, predictions);
+                if (warning is not null) error.WriteLine(warning);
+                currentRun = MatchedRun.Evaluate(dataset, options);
+                current = PairedRunOptions.ReportOf(currentRun, groundTruth, predictions);
+                ReportCompatibility.Require(baseline, current, families);
+            }
+            if (settings.JsonPath is { } jsonPath)
+            {
+                ReportHeader header = PairedRunOptions.Header(groundTruth, predictions);
+                OutputFiles.Write(jsonPath, "--json", stream => JsonReport.Write(stream, header, currentRun.Result));
+            }
+        }
+
+        GateVerdict verdict = RegressionGate.Check(baseline, current, settings.Rules, families, bootstrap);
+        if (settings.JUnitPath is { } junit) OutputFiles.Write(junit, "--junit", stream => JUnitReport.Write(stream, verdict));
+        if (settings.MarkdownPath is { } markdown)
+        {
+            OutputFiles.Write(markdown, "--markdown", stream => WriteText(stream, writer => GateVerdictWriter.WriteMarkdown(writer, verdict, baseline, current)));
+        }
+        GateVerdictWriter.WriteText(output, verdict, baseline, current);
+        error.WriteLine($"{DevalApp.ToolName}: {verdict.Summary()}");
+        return verdict.Passed ? ExitCodes.Success : ExitCodes.GateFailed;
+    }
+
+    /// <summary>
+    /// The baseline's evaluation settings for the families gated; a setting given on the command line
+    /// must be the baseline's, or the two runs would not be comparable.
+    /// </summary>
+    private static EvaluationOptions OptionsFor(EvaluationReport baseline, MetricSet families, GateSettings settings)
+    {
+        GateEvaluationSettings given = settings.Evaluation;
+        IReadOnlyList<int> maxDets = baseline.Coco?.MaxDetections ?? given.MaxDetections ?? CocoParameters.DefaultMaxDetections;
+        VocMatchSettings voc = baseline.Voc?.Settings ?? new VocMatchSettings(given.Iou ?? 0.5, given.Rule ?? VocIouRule.GreaterOrEqual, given.PlusOne);
+        if (families.HasFlag(MetricSet.Coco) && given.MaxDetections is { } m && !m.SequenceEqual(maxDets))
+        {
+            throw Disagrees(baseline, "$.coco.maxDets", $"[{string.Join(", ", m)}] (--max-dets)", $"[{string.Join(", ", maxDets)}]");
+        }
+        if (families.HasFlag(MetricSet.Voc))
+        {
+            if (given.Iou is double iou && iou != voc.IouThreshold)
+            {
+                throw Disagrees(baseline, "$.voc.iou", string.Create(CultureInfo.InvariantCulture, $"{iou:R} (--iou)"), voc.IouThreshold.ToString("R", CultureInfo.InvariantCulture));
+            }
+            if (given.Rule is VocIouRule rule && rule != voc.Rule)
+            {
+                throw Disagrees(baseline, "$.voc.iouRule", $"\"{JsonReport.IouRuleName(rule)}\" (--voc-iou-rule)", $"\"{JsonReport.IouRuleName(voc.Rule)}\"");
+            }
+            if (given.PlusOne && !voc.PlusOnePixel) throw Disagrees(baseline, "$.voc.plusOne", "true (--voc-plus-one)", "false");
+        }
+        return new EvaluationOptions { Metrics = families, MaxDetections = maxDets, Voc = voc, Threads = settings.Threads };
+    }
+
+    private static AnnotationFormatException Disagrees(EvaluationReport baseline, string path, string expected, string found) =>
+        new(new SourceLocation(baseline.Source, Path: path), expected, found, "The current run must be evaluated like the baseline.");
+
+    private static void RequireRulesWithin(GateRules rules, MetricSet families)
+    {
+        foreach (GateMetric metric in rules.Floors.Select(f => f.Metric).Concat(rules.Drops.Concat(rules.ClassDrops).Where(d => d.Metric is not null).Select(d => d.Metric!.Value)))
+        {
+            if (!families.HasFlag(metric.Family()))
+            {
+                string family = metric.Family() == MetricSet.Coco ? "coco" : "voc";
+                throw new UsageException(
+                    $"Expected rules on {GateMetrics.Describe(families)} metrics (the metric set gated), but got {metric.SummaryName()}, a {family} metric; use --metric-set {(families == MetricSet.All ? family : "all")}.");
+            }
+        }
+    }
+
+    // ---- rule syntax ----
+
+    /// <summary>Parses <c>AP=0.30,AP50=0.5</c>.</summary>
+    internal static IEnumerable<MetricFloor> ParseFloors(string text) =>
+        Pairs("--min", text, requireName: true).Select(p => new MetricFloor(RequireSummaryMetric("--min", p.Name!), p.Value));
+
+    /// <summary>Parses <c>AP=0.005</c>; for per-class limits a bare number applies to COCO AP and VOC apAll.</summary>
+    internal static IEnumerable<DropLimit> ParseDrops(string option, string text, bool perClass) =>
+        Pairs(option, text, requireName: !perClass).Select(p => new DropLimit(
+            p.Name is null ? null : perClass ? RequireClassMetric(option, p.Name) : RequireSummaryMetric(option, p.Name), p.Value));
+
+    private static List<(string? Name, double Value)> Pairs(string option, string text, bool requireName)
+    {
+        string example = requireName ? "NAME=VALUE pairs like AP=0.3,AP50=0.5" : "a number like 0.02, or NAME=VALUE pairs like AP=0.02,AP50=0.05";
+        var pairs = new List<(string?, double)>();
+        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            int equals = part.IndexOf('=', StringComparison.Ordinal);
+            string? name = equals < 0 ? null : part[..equals].Trim();
+            string number = equals < 0 ? part : part[(equals + 1)..].Trim();
+            if ((requireName && name is null) || name is "" || !double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+            {
+                throw new UsageException($"{option}: Expected {example}, but got '{text}'.");
+            }
+            if (!(value >= 0 && value <= 1))
+            {
+                throw new UsageException($"{option}: Expected values from 0 to 1, but got '{number}' in '{text}'.");
+            }
+            pairs.Add((name, value));
+        }
+        return pairs;
+    }
+
+    private static GateMetric RequireSummaryMetric(string option, string name)
+    {
+        if (GateMetrics.TryParse(name, out GateMetric metric)) return metric;
+        throw new UsageException($"{option}: Expected a metric ({string.Join(", ", GateMetrics.All.Select(m => m.SummaryName()))}), but got '{name}'.");
+    }
+
+    private static GateMetric RequireClassMetric(string option, string name)
+    {
+        if (GateMetrics.TryParse(name, out GateMetric metric) && metric.HasPerClassValue()) return metric;
+        string names = string.Join(", ", GateMetrics.All.Where(m => m.HasPerClassValue()).Select(m => m.ClassName()));
+        throw new UsageException($"{option}: Expected a per-class metric ({names}), but got '{name}'.");
+    }
+
+    private static double? ParseIou(ArgumentResult result)
+    {
+        if (result.Tokens.Count == 0) return null;
+        string text = result.Tokens[0].Value;
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value >= 0 && value <= 1))
+        {
+            result.AddError($"--iou expects a number between 0 and 1, but got '{text}'.");
+            return null;
+        }
+        return value;
+    }
+
+    private static Option<string?> CreateIouRuleOption()
+    {
+        var option = new Option<string?>("--voc-iou-rule")
+        {
+            Description = "VOC overlap test, ge or gt; must match the baseline's (default: the baseline's).",
+        };
+        option.AcceptOnlyFromAmong("ge", "gt");
+        return option;
+    }
+
+    private static void WriteText(Stream stream, Action<TextWriter> write)
+    {
+        using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
+        write(writer);
+    }
+}

@@ -1,0 +1,270 @@
+using System.Text.Json.Nodes;
+
+namespace DetectionEval.Cli.Tests;
+
+/// <summary><c>deval gate</c> end to end: exit codes, the verdict line, and the files it writes.</summary>
+public sealed class GateCommandTests : IDisposable
+{
+    private static readonly string SampleGroundTruth = Deval.Sample("coco-val2014-100", "instances_val2014_100.json");
+    private static readonly string SamplePredictions = Deval.Sample("coco-val2014-100", "fakebbox100_results.json");
+    private readonly string _folder = Directory.CreateTempSubdirectory("deval-gate-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private string Path_(string name) => Path.Combine(_folder, name);
+
+    /// <summary>Writes the sample's predictions filtered by <paramref name="keep"/> (index, prediction) and returns the path.</summary>
+    private string Predictions(string name, Func<int, JsonNode, bool> keep)
+    {
+        JsonArray all = JsonNode.Parse(File.ReadAllText(SamplePredictions))!.AsArray();
+        var kept = new JsonArray([.. all.Select((p, i) => (p, i)).Where(x => keep(x.i, x.p!)).Select(x => x.p!.DeepClone())]);
+        string path = Path_(name);
+        File.WriteAllText(path, kept.ToJsonString());
+        return path;
+    }
+
+    /// <summary>Evaluates into a report and returns its path.</summary>
+    private string Report(string name, string predictions, params string[] options)
+    {
+        string path = Path_(name);
+        CommandRun run = Deval.Run(["evaluate", "--gt", SampleGroundTruth, "--pred", predictions, "--json", path, .. options]);
+        Assert.Equal(0, run.ExitCode);
+        return path;
+    }
+
+    private string Baseline() => Report("base.json", SamplePredictions);
+
+    private string WithoutDogs() => Predictions("nodog.json", (_, p) => (int)p["category_id"]! != 18);
+
+    private static void AssertOneErrorLine(CommandRun run, string file, string path, string message)
+    {
+        Assert.Equal(2, run.ExitCode);
+        string line = Assert.Single(run.ErrorLines);
+        Assert.StartsWith("deval: error: " + file, line);
+        Assert.Contains(path, line);
+        Assert.Contains(message, line);
+        Assert.DoesNotContain("Exception", run.Error);
+    }
+
+    // ---- acceptance: pass, fail, tolerance ----
+
+    [Fact]
+    public void Identical_runs_pass()
+    {
+        string baseline = Baseline();
+        CommandRun run = Deval.Run("gate", "--baseline", baseline, "--current", baseline, "--max-drop", "AP=0,mAPAll=0", "--per-class-max-drop", "0");
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("deval: gate passed: 142 of 142 checks within limits, 20 not applicable", Assert.Single(run.ErrorLines));
+        Assert.EndsWith("PASS\n", run.Output);
+    }
+
+    [Fact]
+    public void Dropping_one_class_fails_with_exit_1_and_a_message_naming_the_class_and_metric()
+    {
+        string baseline = Baseline(), current = Report("cur.json", WithoutDogs());
+        CommandRun run = Deval.Run("gate", "--baseline", baseline, "--current", current, "--per-class-max-drop", "0.02");
+        Assert.Equal(1, run.ExitCode);
+        string line = Assert.Single(run.ErrorLines);
+        Assert.Equal(
+            "deval: gate FAILED: 2 of 140 checks failed: AP of class 18 \"dog\": baseline 0.6337, current 0.0000, drop 0.6337 > allowed 0.0200; " +
+            "apAll of class 18 \"dog\": baseline 1.0000, current 0.0000, drop 1.0000 > allowed 0.0200", line);
+        Assert.Contains("FAIL  AP of class 18 \"dog\"", run.Output);
+        Assert.EndsWith("FAIL\n", run.Output);
+    }
+
+    [Fact]
+    public void A_change_within_tolerance_passes()
+    {
+        // The ten lowest-scoring detections gone: AP moves, but by far less than 0.005.
+        JsonArray all = JsonNode.Parse(File.ReadAllText(SamplePredictions))!.AsArray();
+        double cut = all.Select(p => (double)p!["score"]!).Order().ElementAt(10);
+        string current = Report("cur.json", Predictions("fewer.json", (_, p) => (double)p["score"]! >= cut));
+        string baseline = Baseline();
+
+        CommandRun tolerant = Deval.Run("gate", "--baseline", baseline, "--current", current, "--max-drop", "AP=0.005,AP50=0.005");
+        Assert.Equal(0, tolerant.ExitCode);
+        CommandRun strict = Deval.Run("gate", "--baseline", baseline, "--current", current, "--max-drop", "AP=0");
+        Assert.Equal(1, strict.ExitCode);
+    }
+
+    [Fact]
+    public void Floors_fail_below_their_minimum()
+    {
+        string baseline = Baseline();
+        CommandRun run = Deval.Run("gate", "--baseline", baseline, "--current", baseline, "--min", "AP=0.30,AP50=0.75");
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal("deval: gate FAILED: 1 of 2 checks failed: AP50: current 0.6970 < minimum 0.7500", Assert.Single(run.ErrorLines));
+    }
+
+    [Fact]
+    public void Evaluating_predictions_gives_the_verdict_of_their_report()
+    {
+        string baseline = Baseline(), predictions = WithoutDogs(), current = Report("cur.json", predictions);
+        string[] rules = ["--max-drop", "AP=0.005", "--per-class-max-drop", "0.02", "--min", "AP=0.3"];
+        CommandRun fromReport = Deval.Run(["gate", "--baseline", baseline, "--current", current, .. rules]);
+        CommandRun fromPredictions = Deval.Run(["gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", predictions, "--json", Path_("next.json"), .. rules]);
+        Assert.Equal(1, fromPredictions.ExitCode);
+        Assert.Equal(fromReport.Error.Replace(current, predictions, StringComparison.Ordinal), fromPredictions.Error);
+        Assert.Equal(fromReport.Output.Replace(current, predictions, StringComparison.Ordinal), fromPredictions.Output);
+        // The run's own report, the next baseline, is what evaluate writes.
+        Assert.Equal(File.ReadAllText(current), File.ReadAllText(Path_("next.json")));
+    }
+
+    // ---- acceptance: bad and mismatched baselines exit 2 ----
+
+    [Fact]
+    public void A_malformed_baseline_exits_2_with_file_and_json_path()
+    {
+        string baseline = Baseline();
+        string broken = Path_("broken.json");
+        File.WriteAllText(broken, File.ReadAllText(baseline).Replace("\"AP50\": 0.6969727247299577", "\"AP50\": \"high\"", StringComparison.Ordinal));
+        CommandRun run = Deval.Run("gate", "--baseline", broken, "--current", baseline, "--max-drop", "AP=0", "--junit", Path_("gate.xml"));
+        AssertOneErrorLine(run, broken, "$.coco.AP50", "Expected a number from 0 to 1, or null, but got the string \"high\"");
+        Assert.False(File.Exists(Path_("gate.xml")));
+
+        string truncated = Path_("truncated.json");
+        File.WriteAllText(truncated, File.ReadAllText(baseline)[..500]);
+        AssertOneErrorLine(Deval.Run("gate", "--baseline", truncated, "--current", baseline, "--max-drop", "AP=0"), truncated, ": $", "Expected valid JSON");
+    }
+
+    [Fact]
+    public void A_baseline_of_other_ground_truth_exits_2()
+    {
+        JsonNode gt = JsonNode.Parse(File.ReadAllText(SampleGroundTruth))!;
+        gt["annotations"]![0]!["bbox"]![0] = (double)gt["annotations"]![0]!["bbox"]![0]! + 1;
+        string otherGroundTruth = Path_("other_gt.json");
+        File.WriteAllText(otherGroundTruth, gt.ToJsonString());
+        string baseline = Path_("base.json");
+        Assert.Equal(0, Deval.Run("evaluate", "--gt", otherGroundTruth, "--pred", SamplePredictions, "--json", baseline).ExitCode);
+        string current = Report("cur.json", SamplePredictions);
+
+        CommandRun run = Deval.Run("gate", "--baseline", baseline, "--current", current, "--max-drop", "AP=0.005");
+        AssertOneErrorLine(run, baseline, "$.inputs.groundTruthFingerprint", $"Expected the ground truth of {current} (sha256:");
+        Assert.Contains("but got other ground truth", run.Error);
+        CommandRun evaluating = Deval.Run("gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", SamplePredictions, "--max-drop", "AP=0.005");
+        AssertOneErrorLine(evaluating, baseline, "$.inputs.groundTruthFingerprint", "but got other ground truth");
+    }
+
+    [Fact]
+    public void A_baseline_of_other_classes_exits_2()
+    {
+        JsonNode gt = JsonNode.Parse(File.ReadAllText(SampleGroundTruth))!;
+        gt["categories"]![3]!["name"] = "motorbike";
+        string otherGroundTruth = Path_("other_gt.json");
+        File.WriteAllText(otherGroundTruth, gt.ToJsonString());
+        string baseline = Path_("base.json");
+        Assert.Equal(0, Deval.Run("evaluate", "--gt", otherGroundTruth, "--pred", SamplePredictions, "--json", baseline).ExitCode);
+        string current = Report("cur.json", SamplePredictions);
+
+        AssertOneErrorLine(Deval.Run("gate", "--baseline", baseline, "--current", current, "--max-drop", "AP=0"),
+            baseline, "$.coco.perClass[3]", $"Expected class 4 \"motorcycle\" as in {current}, but got class 4 \"motorbike\"");
+    }
+
+    [Fact]
+    public void A_baseline_of_another_metric_set_exits_2()
+    {
+        string vocOnly = Report("voc.json", SamplePredictions, "--metric", "voc");
+        string cocoOnly = Report("coco.json", SamplePredictions, "--metric", "coco");
+        AssertOneErrorLine(Deval.Run("gate", "--baseline", vocOnly, "--current", cocoOnly, "--max-drop", "mAPAll=0"),
+            cocoOnly, "$.voc", "Expected VOC results (the metric set compared is voc), but got null");
+        AssertOneErrorLine(Deval.Run("gate", "--baseline", cocoOnly, "--current", Baseline(), "--metric-set", "all", "--max-drop", "AP=0"),
+            cocoOnly, "$.voc", "Expected VOC results (the metric set compared is coco+voc), but got null");
+        // A COCO-only baseline gates COCO, whatever else the current run holds.
+        Assert.Equal(0, Deval.Run("gate", "--baseline", cocoOnly, "--current", Baseline(), "--max-drop", "AP=0").ExitCode);
+    }
+
+    [Fact]
+    public void A_baseline_of_another_evaluation_profile_exits_2()
+    {
+        string strict = Report("strict.json", SamplePredictions, "--iou", "0.75");
+        string current = Report("cur.json", SamplePredictions);
+        AssertOneErrorLine(Deval.Run("gate", "--baseline", strict, "--current", current, "--max-drop", "mAPAll=0"),
+            strict, "$.voc", "Expected the VOC profile of " + current + " (IoU >= 0.50, continuous coordinates), but got another profile (IoU >= 0.75, continuous coordinates)");
+        AssertOneErrorLine(Deval.Run("gate", "--baseline", strict, "--gt", SampleGroundTruth, "--pred", SamplePredictions, "--iou", "0.5", "--max-drop", "mAPAll=0"),
+            strict, "$.voc.iou", "Expected 0.5 (--iou), but got 0.75");
+        // Without --iou the gate evaluates like the baseline, and the same predictions pass.
+        Assert.Equal(0, Deval.Run("gate", "--baseline", strict, "--gt", SampleGroundTruth, "--pred", SamplePredictions, "--max-drop", "mAPAll=0").ExitCode);
+        string capped = Report("capped.json", SamplePredictions, "--max-dets", "1,5,20");
+        AssertOneErrorLine(Deval.Run("gate", "--baseline", capped, "--current", current, "--max-drop", "AP=0"),
+            capped, "$.coco.maxDets", "Expected [1, 10, 100] as in " + current + ", but got [1, 5, 20]");
+    }
+
+    // ---- bootstrap ----
+
+    [Fact]
+    public void The_bootstrap_is_deterministic_for_a_seed_and_reports_intervals()
+    {
+        string baseline = Baseline(), predictions = WithoutDogs();
+        string[] args = ["gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", predictions, "--baseline-pred", SamplePredictions,
+            "--max-drop", "AP=0.005", "--per-class-max-drop", "0.02", "--bootstrap", "200", "--seed", "3"];
+        CommandRun first = Deval.Run(args), second = Deval.Run([.. args, "--threads", "1"]);
+        Assert.Equal(1, first.ExitCode);
+        Assert.Equal(first.Output, second.Output);
+        Assert.Equal(first.Error, second.Error);
+        Assert.Contains("paired bootstrap: 200 replicates, seed 3; a drop fails only when its 95% interval lies above the allowance", first.Output);
+        // Removing dogs lowers AP by 0.0091, but only in resamples that draw a dog: the interval reaches 0.
+        Assert.Matches(@"pass  AP: baseline 0\.5046, current 0\.4955, drop 0\.0091 \(95% interval 0\.0000 to 0\.0\d{3}\), allowed 0\.0050", first.Output);
+        Assert.Contains("FAIL  AP of class 18 \"dog\"", first.Output);
+        Assert.NotEqual(first.Output, Deval.Run([.. args[..^1], "4"]).Output);
+    }
+
+    [Fact]
+    public void The_bootstrap_needs_the_baseline_predictions_and_they_must_reproduce_the_baseline()
+    {
+        string baseline = Baseline(), predictions = WithoutDogs();
+        CommandRun missing = Deval.Run("gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", predictions, "--max-drop", "AP=0.005", "--bootstrap", "100");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Equal("deval: error: --bootstrap: Expected --gt, --pred and --baseline-pred with it (resampling needs both runs' predictions), but got no --baseline-pred.", Assert.Single(missing.ErrorLines));
+
+        CommandRun wrong = Deval.Run("gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", predictions, "--baseline-pred", predictions,
+            "--max-drop", "AP=0.005", "--bootstrap", "100");
+        AssertOneErrorLine(wrong, baseline, "$.coco.AP:", $"Expected 0.4955");
+        Assert.Contains($"the value of {predictions}, but got 0.5045806987249628. The baseline predictions must be the ones the baseline report was written from.", wrong.Error);
+    }
+
+    // ---- outputs ----
+
+    [Fact]
+    public void Junit_and_markdown_files_are_written()
+    {
+        string baseline = Baseline(), current = Report("cur.json", WithoutDogs());
+        CommandRun run = Deval.Run("gate", "--baseline", baseline, "--current", current, "--per-class-max-drop", "0.02",
+            "--junit", Path_("gate.xml"), "--markdown", Path_("gate.md"));
+        Assert.Equal(1, run.ExitCode);
+        string xml = File.ReadAllText(Path_("gate.xml"));
+        Assert.StartsWith("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<testsuites name=\"deval gate\" tests=\"160\" failures=\"2\"", xml);
+        string markdown = File.ReadAllText(Path_("gate.md"));
+        Assert.StartsWith("## deval gate: FAILED (2 of 140 checks)\n", markdown);
+        Assert.Contains("| **FAIL** | AP of class 18 \"dog\" | 0.6337 | 0.0000 | 0.6337 | 0.0200 |", markdown);
+        Assert.Contains("<details><summary>AP per class: 80 classes</summary>", markdown);
+    }
+
+    // ---- usage ----
+
+    [Theory]
+    [InlineData("--min", "AP", "--min: Expected NAME=VALUE pairs like AP=0.3,AP50=0.5, but got 'AP'.")]
+    [InlineData("--min", "AQ=0.3", "--min: Expected a metric (AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl, mAP07, mAPAll), but got 'AQ'.")]
+    [InlineData("--max-drop", "AP=2", "--max-drop: Expected values from 0 to 1, but got '2' in 'AP=2'.")]
+    [InlineData("--per-class-max-drop", "AR1=0.1", "--per-class-max-drop: Expected a per-class metric (AP, AP50, AP75, APs, APm, APl, AR100, ap07, apAll), but got 'AR1'.")]
+    public void A_malformed_rule_is_one_error_line(string option, string value, string message)
+    {
+        string baseline = Baseline();
+        CommandRun run = Deval.Run("gate", "--baseline", baseline, "--current", baseline, option, value);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("deval: error: " + message, Assert.Single(run.ErrorLines));
+    }
+
+    [Fact]
+    public void A_gate_needs_a_rule_and_one_current_run()
+    {
+        string baseline = Baseline();
+        Assert.Equal("deval: error: Expected at least one rule (--min, --max-drop or --per-class-max-drop), but got none.",
+            Assert.Single(Deval.Run("gate", "--baseline", baseline, "--current", baseline).ErrorLines));
+        Assert.Equal("deval: error: --current: Expected either --current or --gt with --pred, but got both.",
+            Assert.Single(Deval.Run("gate", "--baseline", baseline, "--current", baseline, "--gt", SampleGroundTruth, "--pred", SamplePredictions, "--max-drop", "AP=0").ErrorLines));
+        Assert.Equal("deval: error: Expected --gt and --pred together, but got only --gt.",
+            Assert.Single(Deval.Run("gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--max-drop", "AP=0").ErrorLines));
+        Assert.Equal("deval: error: Expected rules on coco metrics (the metric set gated), but got mAPAll, a voc metric; use --metric-set all.",
+            Assert.Single(Deval.Run("gate", "--baseline", baseline, "--current", baseline, "--metric-set", "coco", "--max-drop", "mAPAll=0").ErrorLines));
+    }
+}
