@@ -239,6 +239,30 @@ public sealed class GateCommandTests : IDisposable
         Assert.Contains("<details><summary>AP per class: 80 classes</summary>", markdown);
     }
 
+    // ---- the README's sample files ----
+
+    [Fact]
+    public void The_gate_samples_are_the_sample_without_dogs_and_what_evaluate_writes()
+    {
+        JsonArray all = JsonNode.Parse(File.ReadAllText(SamplePredictions))!.AsArray();
+        JsonArray regressed = JsonNode.Parse(File.ReadAllText(Deval.Sample("coco-val2014-100", "gate", "regressed_results.json")))!.AsArray();
+        Assert.Equal(all.Where(p => (int)p!["category_id"]! != 18).Select(p => p!.ToJsonString()), regressed.Select(p => p!.ToJsonString()));
+        Assert.Equal(4, all.Count - regressed.Count);
+
+        foreach ((string report, string predictions) in new[]
+        {
+            ("baseline.json", SamplePredictions),
+            ("regressed.json", Deval.Sample("coco-val2014-100", "gate", "regressed_results.json")),
+        })
+        {
+            string written = Report("written.json", predictions);
+            string relative = File.ReadAllText(written)
+                .Replace(Deval.Sample(), "samples", StringComparison.Ordinal)
+                .Replace(Path.DirectorySeparatorChar, '/');
+            Assert.Equal(File.ReadAllText(Deval.Sample("coco-val2014-100", "gate", report)), relative);
+        }
+    }
+
     // ---- usage ----
 
     [Theory]
