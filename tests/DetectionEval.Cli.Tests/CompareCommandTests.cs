@@ -45,10 +45,10 @@ public sealed class CompareCommandTests : IDisposable
     public void With_a_bootstrap_every_change_has_an_interval()
     {
         (string a, string b, string predictionsB) = Reports();
-        string[] args = ["compare", a, b, "--gt", SampleGroundTruth, "--pred-a", SamplePredictions, "--pred-b", predictionsB, "--bootstrap", "100", "--seed", "1"];
+        string[] args = ["compare", a, b, "--gt", SampleGroundTruth, "--pred-a", SamplePredictions, "--pred-b", predictionsB, "--bootstrap", "30", "--seed", "1"];
         CommandRun run = Deval.Run(args);
         Assert.Equal(0, run.ExitCode);
-        Assert.Contains("paired bootstrap: 100 replicates, seed 1, 95% intervals of B - A", run.Output);
+        Assert.Contains("paired bootstrap: 30 replicates, seed 1, 95% intervals of B - A", run.Output);
         Assert.Matches(@"\n    18  dog\s+0\.6337\s+0\.0000\s+-0\.6337\s+-0\.\d{4} to -0\.\d{4}\n", run.Output);
         Assert.Equal(run.Output, Deval.Run(args).Output);
     }

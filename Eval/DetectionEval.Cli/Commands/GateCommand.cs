@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using DetectionEval.Eval;
 using DetectionEval.Eval.Gate;
 using DetectionEval.Eval.Loaders;
 using DetectionEval.Eval.Metrics;
@@ -258,10 +259,11 @@ public sealed class GateCommand
         {
             EvaluationOptions options = OptionsFor(baseline, families, settings);
             string groundTruth = settings.GroundTruth!, predictions = settings.Predictions!;
-            MatchedRun currentRun;
+            EvaluationResult currentResult;
             if (settings.BaselinePredictions is { } baselinePredictions)
             {
-                (currentRun, MatchedRun baselineRun) = PairedRunOptions.EvaluatePair(groundTruth, predictions, baselinePredictions, options, error);
+                (MatchedRun currentRun, MatchedRun baselineRun) = PairedRunOptions.EvaluatePair(groundTruth, predictions, baselinePredictions, options, error);
+                currentResult = currentRun.Result;
                 current = PairedRunOptions.ReportOf(currentRun, groundTruth, predictions);
                 ReportCompatibility.Require(baseline, current, families);
                 ReportCompatibility.RequireSameValues(baseline, PairedRunOptions.ReportOf(baselineRun, groundTruth, baselinePredictions), families);
@@ -275,14 +277,14 @@ public sealed class GateCommand
             {
                 (var dataset, string? warning) = PairedRunOptions.Load(groundTruth, predictions);
                 if (warning is not null) error.WriteLine(warning);
-                currentRun = MatchedRun.Evaluate(dataset, options);
-                current = PairedRunOptions.ReportOf(currentRun, groundTruth, predictions);
+                currentResult = DetectionEvaluation.Evaluate(dataset, options);
+                current = EvaluationReport.From(predictions, PairedRunOptions.Header(groundTruth, predictions), currentResult);
                 ReportCompatibility.Require(baseline, current, families);
             }
             if (settings.JsonPath is { } jsonPath)
             {
                 ReportHeader header = PairedRunOptions.Header(groundTruth, predictions);
-                OutputFiles.Write(jsonPath, "--json", stream => JsonReport.Write(stream, header, currentRun.Result));
+                OutputFiles.Write(jsonPath, "--json", stream => JsonReport.Write(stream, header, currentResult));
             }
         }
 

@@ -114,6 +114,14 @@ internal sealed class CocoReplicates
         bool[] valid = ws.Valid[s];
         int points = isPrecision ? RecallPoints : 1;
         int firstK = key.ClassIndex ?? 0, lastK = key.ClassIndex ?? _classes - 1;
+        if (key.ClassIndex is null && Array.TrueForAll(valid, v => v))
+        {
+            // Every class counts: the entries in (threshold, recall point, class) order are one block of the table.
+            int rows = points * _classes;
+            return threshold is int only
+                ? NumpySum.Mean(table.AsSpan(only * rows, rows))
+                : NumpySum.Mean(table.AsSpan(0, _thresholds * rows));
+        }
         int n = 0;
         for (int t = threshold ?? 0; t <= (threshold ?? _thresholds - 1); t++)
         {

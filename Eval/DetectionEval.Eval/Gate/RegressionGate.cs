@@ -174,6 +174,7 @@ public static class RegressionGate
     public static GateVerdict Check(
         EvaluationReport baseline, EvaluationReport current, GateRules rules, MetricSet families, BootstrapResult? bootstrap = null)
     {
+        if (rules.Drops.Any(d => d.Metric is null)) throw new ArgumentException("A drop of a summary value needs its metric.", nameof(rules));
         if ((rules.NamedFamilies & ~families) != 0)
         {
             throw new ArgumentException($"The rules name {GateMetrics.Describe(rules.NamedFamilies & ~families)} metrics, which are not gated.", nameof(rules));
