@@ -109,6 +109,7 @@ public static class GateVerdictWriter
             int failed = Checks.Count(c => c.Outcome == GateOutcome.Fail);
             int notApplicable = Checks.Count(c => c.Outcome == GateOutcome.NotApplicable);
             int passed = Checks.Count - failed - notApplicable;
+            if (passed + failed == 0) return string.Create(Invariant, $"{Metric.ClassName()}: no class has ground truth ({notApplicable} classes not checked)");
             string who = failed == 0 ? $"all {passed} classes" : $"{passed} other classes";
             string text = string.Create(Invariant, $"{Metric.ClassName()} of {who}: every drop within {Checks[0].Amount(Checks[0].Limit)}");
             return notApplicable == 0 ? text : string.Create(Invariant, $"{text} ({notApplicable} classes without ground truth not checked)");
