@@ -197,7 +197,7 @@ public sealed class GateCommandTests : IDisposable
         string baseline = Baseline(), predictions = WithoutDogs();
         string[] args = ["gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", predictions, "--baseline-pred", SamplePredictions,
             "--max-drop", "AP=0.005", "--per-class-max-drop", "0.02", "--bootstrap", "100", "--seed", "3"];
-        CommandRun first = Deval.Run(args), second = Deval.Run([.. args, "--threads", "1"]);
+        CommandRun first = Deval.Run([.. args, "--json", Path_("next.json")]), second = Deval.Run([.. args, "--threads", "1"]);
         Assert.Equal(1, first.ExitCode);
         Assert.Equal(first.Output, second.Output);
         Assert.Equal(first.Error, second.Error);
@@ -206,6 +206,8 @@ public sealed class GateCommandTests : IDisposable
         Assert.Matches(@"pass  AP: baseline 0\.5046, current 0\.4955, drop 0\.0091 \(95% interval 0\.00[0-4]\d to 0\.0\d{3}\), allowed 0\.0050", first.Output);
         Assert.Contains("FAIL  AP of class 18 \"dog\"", first.Output);
         Assert.NotEqual(first.Output, Deval.Run([.. args[..^1], "4"]).Output);
+        // The run's own report is what evaluate writes, bootstrap or not.
+        Assert.Equal(File.ReadAllText(Report("cur.json", predictions)), File.ReadAllText(Path_("next.json")));
     }
 
     [Fact]

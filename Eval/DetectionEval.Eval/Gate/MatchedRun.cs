@@ -21,11 +21,16 @@ public sealed record MatchedRun(Dataset Dataset, EvaluationOptions Options, Eval
         options.Validate();
         CocoMatches? coco = options.Metrics.HasFlag(MetricSet.Coco) ? CocoEvaluation.Match(dataset, options) : null;
         VocMatches? voc = options.Metrics.HasFlag(MetricSet.Voc) ? VocEvaluation.Match(dataset, options) : null;
+        VocResult? vocResult = voc is null ? null : VocEvaluation.Accumulate(voc, options);
+        // The same result DetectionEvaluation.Evaluate gives, operating points included.
         var result = new EvaluationResult(
             DatasetSummary.Of(dataset),
             dataset.Categories,
             coco is null ? null : CocoEvaluation.Accumulate(coco, options),
-            voc is null ? null : VocEvaluation.Accumulate(voc, options));
+            vocResult)
+        {
+            OperatingPoints = vocResult is null ? null : OperatingPointAnalysis.Compute(vocResult, options.ScoreThreshold),
+        };
         return new MatchedRun(dataset, options, result, coco, voc);
     }
 
