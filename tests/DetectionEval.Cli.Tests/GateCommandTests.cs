@@ -141,8 +141,10 @@ public sealed class GateCommandTests : IDisposable
         CommandRun run = Deval.Run("gate", "--baseline", baseline, "--current", current, "--max-drop", "AP=0.005");
         AssertOneErrorLine(run, baseline, "$.inputs.groundTruthFingerprint", $"Expected the ground truth of {current} (sha256:");
         Assert.Contains("but got other ground truth", run.Error);
-        CommandRun evaluating = Deval.Run("gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", SamplePredictions, "--max-drop", "AP=0.005");
+        CommandRun evaluating = Deval.Run("gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", SamplePredictions, "--max-drop", "AP=0.005",
+            "--json", Path_("next.json"), "--junit", Path_("gate.xml"));
         AssertOneErrorLine(evaluating, baseline, "$.inputs.groundTruthFingerprint", "but got other ground truth");
+        Assert.False(File.Exists(Path_("next.json")) || File.Exists(Path_("gate.xml")), "a gate that stops on bad input writes no file");
     }
 
     [Fact]

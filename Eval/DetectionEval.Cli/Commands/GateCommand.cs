@@ -248,45 +248,11 @@ public sealed class GateCommand
         RequireRulesWithin(settings.Rules, families);
         ReportCompatibility.RequireFamilies(baseline, families);
 
-        EvaluationReport current;
-        BootstrapResult? bootstrap = null;
-        if (settings.Current is { } currentPath)
-        {
-            current = JsonReportReader.Read(currentPath);
-            ReportCompatibility.Require(baseline, current, families);
-        }
-        else
-        {
-            EvaluationOptions options = OptionsFor(baseline, families, settings);
-            string groundTruth = settings.GroundTruth!, predictions = settings.Predictions!;
-            EvaluationResult currentResult;
-            if (settings.BaselinePredictions is { } baselinePredictions)
-            {
-                (MatchedRun currentRun, MatchedRun baselineRun) = PairedRunOptions.EvaluatePair(groundTruth, predictions, baselinePredictions, options, error);
-                currentResult = currentRun.Result;
-                current = PairedRunOptions.ReportOf(currentRun, groundTruth, predictions);
-                ReportCompatibility.Require(baseline, current, families);
-                ReportCompatibility.RequireSameValues(baseline, PairedRunOptions.ReportOf(baselineRun, groundTruth, baselinePredictions), families);
-                if (settings.Bootstrap is { } b)
-                {
-                    IReadOnlyList<MetricKey> keys = settings.Rules.DropKeys(families, current.Categories.Count);
-                    bootstrap = MatchedRun.Bootstrap(baselineRun, currentRun, keys, b, settings.Threads);
-                }
-            }
-            else
-            {
-                (var dataset, string? warning) = PairedRunOptions.Load(groundTruth, predictions);
-                if (warning is not null) error.WriteLine(warning);
-                currentResult = DetectionEvaluation.Evaluate(dataset, options);
-                current = EvaluationReport.From(predictions, PairedRunOptions.Header(groundTruth, predictions), currentResult);
-                ReportCompatibility.Require(baseline, current, families);
-            }
-            if (settings.JsonPath is { } jsonPath)
-            {
-                ReportHeader header = PairedRunOptions.Header(groundTruth, predictions);
-                OutputFiles.Write(jsonPath, "--json", stream => JsonReport.Write(stream, header, currentResult));
-            }
-        }
+        (EvaluationReport current, BootstrapResult? bootstrap) = settings.Current is { } currentPath
+            ? (JsonReportReader.Read(currentPath), null)
+            : EvaluateCurrentRun(baseline, families, settings, error);
+        // The evaluated run was checked before its report was written; a given report is checked here.
+        if (settings.Current is not null) ReportCompatibility.Require(baseline, current, families);
 
         GateVerdict verdict = RegressionGate.Check(baseline, current, settings.Rules, families, bootstrap);
         if (settings.JUnitPath is { } junit) OutputFiles.Write(junit, "--junit", stream => JUnitReport.Write(stream, verdict));
@@ -297,6 +263,42 @@ public sealed class GateCommand
         GateVerdictWriter.WriteText(output, verdict, baseline, current);
         error.WriteLine($"{DevalApp.ToolName}: {verdict.Summary()}");
         return verdict.Passed ? ExitCodes.Success : ExitCodes.GateFailed;
+    }
+
+    /// <summary>
+    /// Evaluates --pred with the baseline's settings (and --baseline-pred, which must reproduce the
+    /// baseline, for the bootstrap); writes --json; returns the current report and the bootstrap, if any.
+    /// </summary>
+    private static (EvaluationReport Current, BootstrapResult? Bootstrap) EvaluateCurrentRun(
+        EvaluationReport baseline, MetricSet families, GateSettings settings, TextWriter error)
+    {
+        EvaluationOptions options = OptionsFor(baseline, families, settings);
+        string groundTruth = settings.GroundTruth!, predictions = settings.Predictions!;
+        EvaluationResult result;
+        BootstrapResult? bootstrap = null;
+        if (settings.BaselinePredictions is { } baselinePredictions)
+        {
+            (MatchedRun currentRun, MatchedRun baselineRun) = PairedRunOptions.EvaluatePair(groundTruth, predictions, baselinePredictions, options, error);
+            result = currentRun.Result;
+            ReportCompatibility.Require(baseline, EvaluationReport.From(predictions, PairedRunOptions.Header(groundTruth, predictions), result), families);
+            ReportCompatibility.RequireSameValues(baseline, PairedRunOptions.ReportOf(baselineRun, groundTruth, baselinePredictions), families);
+            if (settings.Bootstrap is { } b)
+            {
+                IReadOnlyList<MetricKey> keys = settings.Rules.DropKeys(families, baselineRun.Dataset.Categories.Count);
+                bootstrap = MatchedRun.Bootstrap(baselineRun, currentRun, keys, b, settings.Threads);
+            }
+        }
+        else
+        {
+            (var dataset, string? warning) = PairedRunOptions.Load(groundTruth, predictions);
+            if (warning is not null) error.WriteLine(warning);
+            result = DetectionEvaluation.Evaluate(dataset, options);
+        }
+        ReportHeader header = PairedRunOptions.Header(groundTruth, predictions);
+        EvaluationReport current = EvaluationReport.From(predictions, header, result);
+        ReportCompatibility.Require(baseline, current, families);
+        if (settings.JsonPath is { } jsonPath) OutputFiles.Write(jsonPath, "--json", stream => JsonReport.Write(stream, header, result));
+        return (current, bootstrap);
     }
 
     /// <summary>

@@ -34,7 +34,7 @@ public sealed class ResampledMetricsTests
             var values = new double[keys.Length];
 
             var random = new Xoshiro256StarStar(17);
-            for (int trial = 0; trial < 6; trial++)
+            for (int trial = 0; trial < 4; trial++)
             {
                 // Ones, then draws with zeros and repeats, like a bootstrap's.
                 int[] weights = [.. Enumerable.Range(0, dataset.Images.Count).Select(_ => trial == 0 ? 1 : (int)random.NextBelow(4))];
