@@ -243,6 +243,22 @@ public sealed class GateCommandTests : IDisposable
         Assert.Contains("<details><summary>AP per class: 80 classes</summary>", markdown);
     }
 
+    [Fact]
+    public void The_gate_reads_the_annotation_formats_evaluate_reads()
+    {
+        string annotations = Deval.Sample("formats", "voc", "Annotations"), results = Deval.Sample("formats", "voc", "results");
+        string baseline = Path_("voc.json");
+        Assert.Equal(0, Deval.Run("evaluate", "--gt", annotations, "--pred", results, "--json", baseline).ExitCode);
+        CommandRun run = Deval.Run("gate", "--baseline", baseline, "--gt", annotations, "--pred", results, "--baseline-pred", results,
+            "--gt-format", "voc-xml", "--bootstrap", "20", "--max-drop", "AP=0,mAPAll=0");
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(
+            [$"deval: {results}: read as voc-results (a folder of *_det_* results files)",
+             $"deval: class names from {Path.Combine(annotations, "classes.txt")}",
+             "deval: gate passed: 2 of 2 checks within limits"],
+            run.ErrorLines);
+    }
+
     // ---- the README's sample files ----
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DetectionEval.Eval.Gate;
+using DetectionEval.Eval.Loaders;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Reports;
 
@@ -15,9 +16,13 @@ namespace DetectionEval.Cli.Commands;
 /// <param name="Bootstrap">--bootstrap, --seed, --confidence; null for none.</param>
 /// <param name="MarkdownPath">--markdown.</param>
 /// <param name="Threads">--threads.</param>
+/// <param name="GroundTruthFormat">--gt-format; null to detect it.</param>
+/// <param name="PredictionFormat">--pred-format (of --pred-a and --pred-b); null to detect it.</param>
+/// <param name="Inputs">How annotation files are read; null for COCO json as always.</param>
 public sealed record CompareSettings(
     string A, string B, MetricSet? Families, string? GroundTruth, string? PredictionsA, string? PredictionsB,
-    BootstrapSettings? Bootstrap, string? MarkdownPath, int? Threads);
+    BootstrapSettings? Bootstrap, string? MarkdownPath, int? Threads,
+    AnnotationFormat? GroundTruthFormat = null, AnnotationFormat? PredictionFormat = null, InputSettings? Inputs = null);
 
 /// <summary><c>deval compare</c>: two reports side by side, per-class changes sorted, with bootstrap intervals when asked.</summary>
 public sealed class CompareCommand
@@ -62,6 +67,12 @@ public sealed class CompareCommand
 
     private readonly Option<int?> _threads = PairedRunOptions.ThreadsOption();
 
+    private readonly Option<string> _groundTruthFormat = PairedRunOptions.GroundTruthFormatOption();
+
+    private readonly Option<string> _predictionFormat = PairedRunOptions.PredictionFormatOption("--pred-a and --pred-b");
+
+    private readonly InputOptions _inputs = new();
+
     /// <summary>Builds the verb; its action writes through <paramref name="output"/> and <paramref name="error"/>.</summary>
     public static Command Create(TextWriter output, TextWriter error) => new CompareCommand().Build(output, error);
 
@@ -70,7 +81,9 @@ public sealed class CompareCommand
         var command = new Command("compare", "Show two reports side by side with per-class changes, largest drop first.")
         {
             _a, _b, _metricSet, _groundTruth, _predictionsA, _predictionsB, _bootstrap, _seed, _confidence, _markdown, _threads,
+            _groundTruthFormat, _predictionFormat,
         };
+        foreach (Option option in _inputs.All) command.Options.Add(option);
         command.SetAction(parse => DevalApp.Guard(error, () => Execute(ReadSettings(parse), output, error)));
         return command;
     }
@@ -86,7 +99,10 @@ public sealed class CompareCommand
             parse.GetValue(_predictionsB),
             PairedRunOptions.ReadBootstrap(parse.GetValue(_bootstrap), parse.GetValue(_seed), parse.GetValue(_confidence)),
             parse.GetValue(_markdown),
-            parse.GetValue(_threads));
+            parse.GetValue(_threads),
+            InputOptions.FormatOf(parse, _groundTruthFormat),
+            InputOptions.FormatOf(parse, _predictionFormat),
+            _inputs.Read(parse));
         bool anyInput = settings.GroundTruth is not null || settings.PredictionsA is not null || settings.PredictionsB is not null;
         bool allInputs = settings.GroundTruth is not null && settings.PredictionsA is not null && settings.PredictionsB is not null;
         if (settings.Bootstrap is not null && !allInputs)
@@ -126,7 +142,11 @@ public sealed class CompareCommand
                 Voc = a.Voc?.Settings ?? new EvaluationOptions().Voc,
                 Threads = settings.Threads,
             };
-            (MatchedRun runA, MatchedRun runB) = PairedRunOptions.EvaluatePair(settings.GroundTruth!, settings.PredictionsA!, settings.PredictionsB!, options, error);
+            (MatchedRun runA, MatchedRun runB) = PairedRunOptions.EvaluatePair(
+                new AnnotationInput(settings.GroundTruth!, settings.GroundTruthFormat),
+                new AnnotationInput(settings.PredictionsA!, settings.PredictionFormat),
+                new AnnotationInput(settings.PredictionsB!, settings.PredictionFormat),
+                settings.Inputs ?? InputSettings.Default, options, error);
             ReportCompatibility.RequireSameValues(a, PairedRunOptions.ReportOf(runA, settings.GroundTruth!, settings.PredictionsA!), families);
             ReportCompatibility.RequireSameValues(b, PairedRunOptions.ReportOf(runB, settings.GroundTruth!, settings.PredictionsB!), families);
             bootstrap = MatchedRun.Bootstrap(runA, runB, Comparison.Keys(families, b.Categories.Count), bootstrapSettings, settings.Threads);

@@ -36,10 +36,14 @@ public sealed record GateEvaluationSettings(double? Iou, VocIouRule? Rule, bool 
 /// <param name="MarkdownPath">--markdown.</param>
 /// <param name="JsonPath">--json: the current run's report.</param>
 /// <param name="Threads">--threads.</param>
+/// <param name="GroundTruthFormat">--gt-format; null to detect it.</param>
+/// <param name="PredictionFormat">--pred-format (of --pred and --baseline-pred); null to detect it.</param>
+/// <param name="Inputs">How annotation files are read (--box-format, --names, ...); null for COCO json as always.</param>
 public sealed record GateSettings(
     string Baseline, string? Current, string? GroundTruth, string? Predictions, string? BaselinePredictions,
     GateEvaluationSettings Evaluation, MetricSet? Families, GateRules Rules, BootstrapSettings? Bootstrap,
-    string? JUnitPath, string? MarkdownPath, string? JsonPath, int? Threads);
+    string? JUnitPath, string? MarkdownPath, string? JsonPath, int? Threads,
+    AnnotationFormat? GroundTruthFormat = null, AnnotationFormat? PredictionFormat = null, InputSettings? Inputs = null);
 
 /// <summary><c>deval gate</c>: fails (exit 1) when the current run regressed against the baseline beyond the rules.</summary>
 public sealed class GateCommand
@@ -149,6 +153,12 @@ public sealed class GateCommand
 
     private readonly Option<int?> _threads = PairedRunOptions.ThreadsOption();
 
+    private readonly Option<string> _groundTruthFormat = PairedRunOptions.GroundTruthFormatOption();
+
+    private readonly Option<string> _predictionFormat = PairedRunOptions.PredictionFormatOption("--pred and --baseline-pred");
+
+    private readonly InputOptions _inputs = new();
+
     /// <summary>Builds the verb; its action writes through <paramref name="output"/> and <paramref name="error"/>.</summary>
     public static Command Create(TextWriter output, TextWriter error) => new GateCommand().Build(output, error);
 
@@ -158,7 +168,9 @@ public sealed class GateCommand
         {
             _baseline, _current, _groundTruth, _predictions, _baselinePredictions, _iou, _iouRule, _plusOne, _maxDets,
             _metricSet, _min, _maxDrop, _relative, _perClassMaxDrop, _bootstrap, _seed, _confidence, _junit, _markdown, _json, _threads,
+            _groundTruthFormat, _predictionFormat,
         };
+        foreach (Option option in _inputs.All) command.Options.Add(option);
         command.SetAction(parse => DevalApp.Guard(error, () => Execute(ReadSettings(parse), output, error)));
         return command;
     }
@@ -189,7 +201,10 @@ public sealed class GateCommand
             parse.GetValue(_junit),
             parse.GetValue(_markdown),
             parse.GetValue(_json),
-            parse.GetValue(_threads));
+            parse.GetValue(_threads),
+            InputOptions.FormatOf(parse, _groundTruthFormat),
+            InputOptions.FormatOf(parse, _predictionFormat),
+            _inputs.Read(parse));
         RequireConsistent(settings);
         return settings;
     }
@@ -274,11 +289,15 @@ public sealed class GateCommand
     {
         EvaluationOptions options = OptionsFor(baseline, families, settings);
         string groundTruth = settings.GroundTruth!, predictions = settings.Predictions!;
+        var groundTruthInput = new AnnotationInput(groundTruth, settings.GroundTruthFormat);
+        InputSettings inputs = settings.Inputs ?? InputSettings.Default;
         EvaluationResult result;
         BootstrapResult? bootstrap = null;
         if (settings.BaselinePredictions is { } baselinePredictions)
         {
-            (MatchedRun currentRun, MatchedRun baselineRun) = PairedRunOptions.EvaluatePair(groundTruth, predictions, baselinePredictions, options, error);
+            (MatchedRun currentRun, MatchedRun baselineRun) = PairedRunOptions.EvaluatePair(
+                groundTruthInput, new AnnotationInput(predictions, settings.PredictionFormat), new AnnotationInput(baselinePredictions, settings.PredictionFormat),
+                inputs, options, error);
             result = currentRun.Result;
             ReportCompatibility.Require(baseline, EvaluationReport.From(predictions, PairedRunOptions.Header(groundTruth, predictions), result), families);
             ReportCompatibility.RequireSameValues(baseline, PairedRunOptions.ReportOf(baselineRun, groundTruth, baselinePredictions), families);
@@ -290,8 +309,8 @@ public sealed class GateCommand
         }
         else
         {
-            (var dataset, string? warning) = PairedRunOptions.Load(groundTruth, predictions);
-            if (warning is not null) error.WriteLine(warning);
+            (var dataset, string messages) = PairedRunOptions.Load(groundTruthInput, new AnnotationInput(predictions, settings.PredictionFormat), inputs);
+            error.Write(messages);
             result = DetectionEvaluation.Evaluate(dataset, options);
         }
         ReportHeader header = PairedRunOptions.Header(groundTruth, predictions);

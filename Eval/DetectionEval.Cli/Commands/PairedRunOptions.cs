@@ -73,32 +73,44 @@ internal static class PairedRunOptions
         return null;
     }
 
-    /// <summary>Reads ground truth and predictions into a dataset; the warning about unknown categories, if any, comes back as text.</summary>
-    public static (Dataset Dataset, string? Warning) Load(string groundTruth, string predictions)
+    /// <summary>
+    /// Reads ground truth and predictions, in any format the loaders know, into a dataset; what the
+    /// loaders say (a detected format, unknown classes) comes back as text, for the caller to print in order.
+    /// </summary>
+    public static (Dataset Dataset, string Messages) Load(AnnotationInput groundTruth, AnnotationInput predictions, InputSettings inputs)
     {
-        var builder = new DatasetBuilder();
-        CocoJson.ReadGroundTruth(groundTruth, builder);
-        CocoJson.ReadDetections(predictions, builder);
-        using var warning = new StringWriter();
-        EvaluateCommand.WarnAboutUnknownCategories(builder, predictions, warning);
-        string text = warning.ToString().TrimEnd();
-        return (builder.Build(), text.Length == 0 ? null : text);
+        using var messages = new StringWriter { NewLine = "\n" };
+        // Options per load: two loads may run at once, and the options hold readers and caches.
+        LoadedAnnotations loaded = InputOptions.Load(groundTruth, predictions, inputs.ToLoadOptions(), messages);
+        EvaluateCommand.WarnAboutUnknownCategories(loaded.Builder, predictions.Path, messages);
+        return (loaded.Builder.Build(), messages.ToString());
     }
 
     /// <summary>
     /// Evaluates two prediction files against one ground truth, loading them in parallel, and keeps the
-    /// matches for a bootstrap. Warnings go to <paramref name="error"/> in argument order.
+    /// matches for a bootstrap. Messages go to <paramref name="error"/> in argument order.
     /// </summary>
     public static (MatchedRun First, MatchedRun Second) EvaluatePair(
-        string groundTruth, string first, string second, EvaluationOptions options, TextWriter error)
+        AnnotationInput groundTruth, AnnotationInput first, AnnotationInput second, InputSettings inputs, EvaluationOptions options, TextWriter error)
     {
-        Task<(Dataset, string?)> loadSecond = Task.Run(() => Load(groundTruth, second));
-        (Dataset firstData, string? firstWarning) = Load(groundTruth, first);
-        (Dataset secondData, string? secondWarning) = loadSecond.GetAwaiter().GetResult();
-        if (firstWarning is not null) error.WriteLine(firstWarning);
-        if (secondWarning is not null) error.WriteLine(secondWarning);
+        Task<(Dataset, string)> loadSecond = Task.Run(() => Load(groundTruth, second, inputs));
+        (Dataset firstData, string firstMessages) = Load(groundTruth, first, inputs);
+        (Dataset secondData, string secondMessages) = loadSecond.GetAwaiter().GetResult();
+        // The ground truth is read twice: say what was said about it once.
+        foreach (string line in (firstMessages + secondMessages).Split('\n', StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal))
+        {
+            error.WriteLine(line);
+        }
         return (MatchedRun.Evaluate(firstData, options), MatchedRun.Evaluate(secondData, options));
     }
+
+    /// <summary>--gt-format.</summary>
+    public static Option<string> GroundTruthFormatOption() =>
+        InputOptions.FormatOption("--gt-format", "Format of --gt; auto detects it from the file or folder.");
+
+    /// <summary>--pred-format, for every predictions file of the verb.</summary>
+    public static Option<string> PredictionFormatOption(string files) =>
+        InputOptions.FormatOption("--pred-format", $"Format of {files}; auto detects it from the file or folder.");
 
     /// <summary>The report of an evaluation made in this process; messages name it by its predictions file.</summary>
     public static EvaluationReport ReportOf(MatchedRun run, string groundTruth, string predictions) =>
