@@ -23,6 +23,7 @@ public static class DevalApp
             ConvertCommand.Create(output, error),
             GateCommand.Create(output, error),
             CompareCommand.Create(output, error),
+            SynthCommand.Create(output, error),
         };
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -1,0 +1,166 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using DetectionEval.Eval.Synthetic;
+
+namespace DetectionEval.Cli.Commands;
+
+/// <summary>What <c>deval synth</c> was asked to do.</summary>
+/// <param name="Dataset">What to generate.</param>
+/// <param name="OutputFolder">The folder that receives <c>gt.json</c> and <c>dt.json</c>; created when missing.</param>
+public sealed record SynthCommandSettings(SynthSettings Dataset, string OutputFolder)
+{
+    /// <summary>The ground-truth file's path.</summary>
+    public string GroundTruthPath => Path.Combine(OutputFolder, SynthCommand.GroundTruthFile);
+
+    /// <summary>The results file's path.</summary>
+    public string DetectionsPath => Path.Combine(OutputFolder, SynthCommand.DetectionsFile);
+}
+
+/// <summary><c>deval synth</c>: writes a deterministic synthetic COCO ground-truth and results pair.</summary>
+public sealed class SynthCommand
+{
+    /// <summary>Name of the ground-truth file in the output folder.</summary>
+    public const string GroundTruthFile = "gt.json";
+
+    /// <summary>Name of the results file in the output folder.</summary>
+    public const string DetectionsFile = "dt.json";
+
+    private readonly Option<int> _images = new("--images")
+    {
+        Description = "Number of images.",
+        Required = true,
+        CustomParser = r => ParsePositive(r, "--images"),
+        HelpName = "N",
+    };
+
+    private readonly Option<int> _classes = new("--classes")
+    {
+        Description = "Number of categories.",
+        DefaultValueFactory = _ => 80,
+        CustomParser = r => ParsePositive(r, "--classes"),
+        HelpName = "K",
+    };
+
+    private readonly Option<ulong> _seed = new("--seed")
+    {
+        Description = "Seed; the same seed gives byte-identical files.",
+        DefaultValueFactory = _ => 1,
+        CustomParser = ParseSeed,
+        HelpName = "S",
+    };
+
+    private readonly Option<string> _out = new("--out")
+    {
+        Description = "Folder for gt.json and dt.json (created when missing).",
+        Required = true,
+        HelpName = "DIR",
+    };
+
+    private readonly Option<bool> _dense = new("--dense")
+    {
+        Description = "Dense scenes: about 300 objects and 3,000 detections per image.",
+    };
+
+    private readonly Option<double?> _objects = new("--objects-per-image")
+    {
+        Description = "Mean ground-truth objects per image (default 7.3, or 300 with --dense).",
+        CustomParser = r => ParseMean(r, "--objects-per-image"),
+        HelpName = "M",
+    };
+
+    private readonly Option<double?> _detections = new("--detections-per-image")
+    {
+        Description = "Mean detections per image (default 100, or 3000 with --dense).",
+        CustomParser = r => ParseMean(r, "--detections-per-image"),
+        HelpName = "D",
+    };
+
+    /// <summary>Builds the verb.</summary>
+    public static Command Create(TextWriter output, TextWriter error) => new SynthCommand().Build(output, error);
+
+    private Command Build(TextWriter output, TextWriter error)
+    {
+        var command = new Command("synth", "Write a deterministic synthetic COCO pair (gt.json, dt.json) for benchmarks and stress tests.")
+        {
+            _images, _classes, _seed, _out, _dense, _objects, _detections,
+        };
+        command.SetAction(parse => DevalApp.Guard(error, () => Execute(ReadSettings(parse), output, error)));
+        return command;
+    }
+
+    private SynthCommandSettings ReadSettings(ParseResult parse) => new(
+        new SynthSettings(
+            parse.GetValue(_images),
+            parse.GetValue(_classes),
+            parse.GetValue(_seed),
+            parse.GetValue(_dense),
+            parse.GetValue(_objects),
+            parse.GetValue(_detections)),
+        parse.GetValue(_out)!);
+
+    /// <summary>Generates the pair and writes both files atomically.</summary>
+    public static int Execute(SynthCommandSettings settings, TextWriter output, TextWriter error)
+    {
+        CreateFolder(settings.OutputFolder);
+        using var progress = Progress.Start(error, "synth", settings.Dataset.Images, "images");
+        SynthSummary summary = null!;
+        OutputFiles.Write(settings.GroundTruthPath, "--out", gt =>
+            OutputFiles.Write(settings.DetectionsPath, "--out", dt =>
+                summary = SyntheticCoco.Write(settings.Dataset, gt, dt, progress.Report)));
+        progress.Done();
+        output.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"{settings.GroundTruthPath}: {summary.Images:N0} images, {summary.Classes:N0} classes, {summary.GroundTruth:N0} ground-truth boxes ({summary.Crowd:N0} crowd)"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{settings.DetectionsPath}: {summary.Detections:N0} detections"));
+        return ExitCodes.Success;
+    }
+
+    private static void CreateFolder(string folder)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"{folder}: Expected a folder that can be created for --out, but got {e.Message.TrimEnd('.')}.");
+        }
+    }
+
+    private static int ParsePositive(ArgumentResult result, string name)
+    {
+        if (result.Tokens.Count == 0) return 1;
+        string text = result.Tokens[0].Value;
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value < 1)
+        {
+            result.AddError($"{name} expects a whole number of 1 or more, but got '{text}'.");
+            return 1;
+        }
+        return value;
+    }
+
+    private static ulong ParseSeed(ArgumentResult result)
+    {
+        if (result.Tokens.Count == 0) return 1;
+        string text = result.Tokens[0].Value;
+        if (!ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong value))
+        {
+            result.AddError($"--seed expects a whole number of 0 or more, but got '{text}'.");
+            return 1;
+        }
+        return value;
+    }
+
+    private static double? ParseMean(ArgumentResult result, string name)
+    {
+        if (result.Tokens.Count == 0) return null;
+        string text = result.Tokens[0].Value;
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value >= 0 && value <= 1_000_000))
+        {
+            result.AddError($"{name} expects a number between 0 and 1000000, but got '{text}'.");
+            return null;
+        }
+        return value;
+    }
+}
