@@ -13,9 +13,16 @@ public static class DetectionEvaluation
         options.Validate();
         CocoResult? coco = options.Metrics.HasFlag(MetricSet.Coco) ? CocoEvaluation.Evaluate(dataset, options) : null;
         VocResult? voc = options.Metrics.HasFlag(MetricSet.Voc) ? VocEvaluation.Evaluate(dataset, options) : null;
-        return new EvaluationResult(DatasetSummary.Of(dataset), dataset.Categories, coco, voc)
+        return Combine(dataset, options, coco, voc);
+    }
+
+    /// <summary>
+    /// The result of families evaluated one stage at a time (<see cref="CocoEvaluation.Match"/> and
+    /// <see cref="CocoEvaluation.Accumulate"/>, the same for VOC), as <see cref="Evaluate"/> returns it.
+    /// </summary>
+    public static EvaluationResult Combine(Dataset dataset, EvaluationOptions options, CocoResult? coco, VocResult? voc) =>
+        new(DatasetSummary.Of(dataset), dataset.Categories, coco, voc)
         {
             OperatingPoints = voc is null ? null : OperatingPointAnalysis.Compute(voc, options.ScoreThreshold),
         };
-    }
 }

@@ -8,6 +8,7 @@ using DetectionEval.Eval.Loaders;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Cli.Visuals;
+using DetectionEval.Matching;
 using DetectionEval.Matching.Coco;
 using DetectionEval.Matching.Voc;
 
@@ -38,6 +39,14 @@ public sealed record EvaluateSettings(
 {
     /// <summary>Charts, reports and overlays to write besides the table and JSON.</summary>
     public ReportSettings Reports { get; init; } = ReportSettings.None;
+    /// <summary>Print the time of each stage (load, match, accumulate, write) on stderr.</summary>
+    public bool Timings { get; init; }
+
+    /// <summary>Where the IoU candidate search runs.</summary>
+    public ComputeDevice Device { get; init; } = ComputeDevice.Auto;
+
+    /// <summary>An engine to use instead of the one <see cref="Device"/> picks (tests run the ILGPU CPU accelerator this way); the caller disposes it.</summary>
+    internal IOverlapEngine? EngineOverride { get; init; }
 
     /// <summary>The engine options these settings ask for.</summary>
     public EvaluationOptions ToOptions() => new()
@@ -112,6 +121,12 @@ public sealed class EvaluateCommand
     };
 
     private readonly ReportOptions _reports = new();
+    private readonly Option<bool> _timings = new("--timings")
+    {
+        Description = "Print the time of each stage (load, match, accumulate, write) on stderr.",
+    };
+
+    private readonly Option<string> _device = CreateDeviceOption();
 
     /// <summary>Builds the verb; its action writes through <paramref name="output"/> and <paramref name="error"/>.</summary>
     public static Command Create(TextWriter output, TextWriter error) => new EvaluateCommand().Build(output, error);
@@ -121,6 +136,7 @@ public sealed class EvaluateCommand
         var command = new Command("evaluate", "Score predictions against ground truth with COCO and/or VOC metrics.")
         {
             _groundTruth, _predictions, _metric, _iou, _iouRule, _plusOne, _maxDets, _json, _threads,
+            _timings, _device,
         };
         foreach (Option option in _reports.All) command.Options.Add(option);
         command.Options.Add(_groundTruthFormat);
@@ -153,6 +169,13 @@ public sealed class EvaluateCommand
         _inputs.Read(parse) with { ImagesFolder = _reports.Read(parse).ImagesDirectory })
     {
         Reports = _reports.Read(parse),
+        Timings = parse.GetValue(_timings),
+        Device = parse.GetValue(_device) switch
+        {
+            "cpu" => ComputeDevice.Cpu,
+            "gpu" => ComputeDevice.Gpu,
+            _ => ComputeDevice.Auto,
+        },
     };
 
     /// <summary>Loads, evaluates and reports.</summary>
@@ -160,33 +183,59 @@ public sealed class EvaluateCommand
     {
         OutputFiles.RefuseToOverwriteInputs(settings.JsonPath, "--json", settings.GroundTruth, settings.Predictions);
         ReportPipeline.CheckOutputs(settings);
+        var timings = new StageTimings();
+        using var progress = Progress.Start(error, "loading");
+        // --device gpu opens the device before loading, so a machine without one fails at once.
+        using IOverlapEngine? requested = settings.EngineOverride is null && settings.Device == ComputeDevice.Gpu
+            ? timings.Time("open device", () => DeviceChoice.OpenRequested(settings.Device))
+            : null;
 
-        LoadedAnnotations loaded = InputOptions.Load(
+        LoadedAnnotations loaded = timings.Time("load", () => InputOptions.Load(
             new AnnotationInput(settings.GroundTruth, settings.GroundTruthFormat),
             new AnnotationInput(settings.Predictions, settings.PredictionFormat),
             (settings.Inputs ?? InputSettings.Default).ToLoadOptions(),
-            error);
+            error));
         DatasetBuilder builder = loaded.Builder;
         WarnAboutUnknownCategories(builder, settings.Predictions, error);
-        Dataset dataset = builder.Build();
+        Dataset dataset = timings.Time("group", builder.Build);
 
-        EvaluationResult result = DetectionEvaluation.Evaluate(dataset, settings.ToOptions());
+        using IOverlapEngine? chosen = settings.EngineOverride is null && settings.Device == ComputeDevice.Auto
+            ? DeviceChoice.OpenForWork(settings.Device, dataset, settings.ToOptions())
+            : null;
+        EvaluationOptions options = settings.ToOptions() with { Engine = settings.EngineOverride ?? requested ?? chosen };
+        progress.Stage("matching");
+        CocoMatches? cocoMatches = settings.Metrics.HasFlag(MetricSet.Coco) ? timings.Time("match COCO", () => CocoEvaluation.Match(dataset, options)) : null;
+        VocMatches? vocMatches = settings.Metrics.HasFlag(MetricSet.Voc) ? timings.Time("match VOC", () => VocEvaluation.Match(dataset, options)) : null;
+        progress.Stage("accumulating");
+        CocoResult? coco = cocoMatches is null ? null : timings.Time("accumulate COCO", () => CocoEvaluation.Accumulate(cocoMatches, options));
+        VocResult? voc = vocMatches is null ? null : timings.Time("accumulate VOC", () => VocEvaluation.Accumulate(vocMatches, options));
+        EvaluationResult result = DetectionEvaluation.Combine(dataset, options, coco, voc);
         var header = new ReportHeader(DevalApp.ToolName, DevalApp.Version, settings.GroundTruth, settings.Predictions);
-        // Everything is drawn and formatted before the first file is written, so a failure leaves none.
-        PreparedOutputs prepared = ReportPipeline.Prepare(settings, dataset, result, header, error);
+        progress.Done();
 
+        timings.Time("write", () =>
+        {
+            // Everything is drawn and formatted before the first file is written, so a failure leaves none.
+            PreparedOutputs prepared = ReportPipeline.Prepare(settings, dataset, result, header, error);
+            WriteReports(settings, header, result, prepared, output);
+        });
+        if (settings.Timings) timings.Print(error, options.Engine?.Name ?? "cpu");
+        return ExitCodes.Success;
+    }
+
+    private static void WriteReports(EvaluateSettings settings, ReportHeader header, EvaluationResult result, PreparedOutputs prepared, TextWriter output)
+    {
         if (settings.JsonPath == "-")
         {
             using var buffer = new MemoryStream();
             JsonReport.Write(buffer, header, result);
             prepared.WriteAll();
             output.Write(Encoding.UTF8.GetString(buffer.ToArray()));
-            return ExitCodes.Success;
+            return;
         }
         if (settings.JsonPath is { } jsonPath) OutputFiles.Write(jsonPath, "--json", stream => JsonReport.Write(stream, header, result));
         prepared.WriteAll();
         TextReport.Write(output, result);
-        return ExitCodes.Success;
     }
 
     internal static void WarnAboutUnknownCategories(DatasetBuilder builder, string predictions, TextWriter error)
@@ -213,6 +262,17 @@ public sealed class EvaluateCommand
             DefaultValueFactory = _ => "all",
         };
         option.AcceptOnlyFromAmong("coco", "voc", "all");
+        return option;
+    }
+
+    private static Option<string> CreateDeviceOption()
+    {
+        var option = new Option<string>("--device")
+        {
+            Description = "Where IoU candidates are computed: auto (the GPU when one is usable and the work pays off), cpu or gpu.",
+            DefaultValueFactory = _ => "auto",
+        };
+        option.AcceptOnlyFromAmong("auto", "cpu", "gpu");
         return option;
     }
 

@@ -104,6 +104,15 @@ public sealed class DatasetBuilder
         _dtCategories.Add(category);
     }
 
+    /// <summary>Adds many detections at once (a loader's fast path); indices come from <see cref="TryGetImage"/> and <see cref="TryGetCategory"/>.</summary>
+    internal void AddDetections(List<int> images, List<int> categories, List<Box> boxes, List<double> scores)
+    {
+        _dtImages.AddRange(images);
+        _dtCategories.AddRange(categories);
+        _dtBoxes.AddRange(boxes);
+        _dtScores.AddRange(scores);
+    }
+
     private readonly SortedSet<long> _unknownCategoryIds = [];
 
     /// <summary>The distinct unknown category ids seen, in ascending order.</summary>

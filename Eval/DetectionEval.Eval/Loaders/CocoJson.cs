@@ -41,8 +41,25 @@ public static class CocoJson
     public static void ReadDetections(string path, DatasetBuilder builder)
     {
         InputFiles.RequireFile(path);
+        // The common shape is read by a byte scanner; anything it does not expect is read again by the
+        // general reader, which gives identical results and the precise message for bad input.
+        if (TryReadDetectionsFast(path, builder)) return;
         using JsonStreamReader json = JsonStreamReader.OpenFile(path, path);
         ReadDetections(json, builder);
+    }
+
+    private static bool TryReadDetectionsFast(string path, DatasetBuilder builder)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            return CocoResultsFastPath.TryRead(stream, builder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The general reader opens the file again and reports the problem.
+            return false;
+        }
     }
 
     /// <summary>Reads a COCO results list from a stream; <paramref name="displayName"/> names it in errors.</summary>

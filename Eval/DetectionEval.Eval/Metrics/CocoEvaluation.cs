@@ -76,6 +76,7 @@ public static class CocoEvaluation
     {
         options.Validate();
         var matcher = new CocoMatcher(options.MaxDetections[^1]);
+        if (options.Engine is { } engine) return MatchWithEngine(dataset, options, matcher, engine);
         ReadOnlySpan<EvaluationUnit> units = dataset.Units;
         int[] recordStart = new int[units.Length + 1];
         for (int u = 0; u < units.Length; u++) recordStart[u + 1] = recordStart[u] + matcher.KeptDetections(units[u].DetectionCount);
@@ -98,6 +99,85 @@ public static class CocoEvaluation
         return new CocoMatches(dataset, records, recordStart, countable, areaRanges);
     }
 
+    /// <summary>
+    /// The match stage with an engine: every unit's kept detections first (CPU, parallel), then the
+    /// engine's sparse candidates of all of them in one call, then the greedy assignment per unit (CPU,
+    /// parallel), which gives exactly the records of the plain path.
+    /// </summary>
+    private static CocoMatches MatchWithEngine(Dataset dataset, EvaluationOptions options, CocoMatcher matcher, IOverlapEngine engine)
+    {
+        EvaluationUnit[] units = dataset.Units.ToArray();
+        DetectionTable dt = dataset.Detections;
+        int[] recordStart = new int[units.Length + 1];
+        for (int u = 0; u < units.Length; u++) recordStart[u + 1] = recordStart[u] + matcher.KeptDetections(units[u].DetectionCount);
+        int slots = recordStart[^1];
+        int[] keptOrder = new int[slots];
+        var slotBoxes = new Box[slots];
+        Parallel.For(
+            0,
+            units.Length,
+            options.Parallelism,
+            () => new UnitScratch(),
+            (u, _, scratch) =>
+            {
+                EvaluationUnit unit = units[u];
+                Span<int> kept = keptOrder.AsSpan(recordStart[u], recordStart[u + 1] - recordStart[u]);
+                matcher.SelectKeptDetections(dt.Scores.Slice(unit.DetectionStart, unit.DetectionCount), kept, scratch.Matcher);
+                for (int i = 0; i < kept.Length; i++) slotBoxes[recordStart[u] + i] = dt.Boxes[unit.DetectionStart + kept[i]];
+                return scratch;
+            },
+            _ => { });
+
+        EngineUnits layout = EngineUnits.Of(dataset, units, u => recordStart[u], slots);
+        CocoCandidates candidates = engine.FindCocoCandidates(layout.Describe(slotBoxes), matcher.LowestThreshold);
+
+        var records = new CocoMatchRecord[slots];
+        int areaRanges = matcher.AreaRangeCount;
+        int[] countable = new int[units.Length * areaRanges];
+        Parallel.For(
+            0,
+            units.Length,
+            options.Parallelism,
+            () => new UnitScratch(),
+            (u, _, scratch) =>
+            {
+                EvaluationUnit unit = units[u];
+                int kept = recordStart[u + 1] - recordStart[u];
+                if (scratch.Outcomes.Length < kept) scratch.Outcomes = new CocoDetectionOutcome[kept * 2];
+                matcher.AssignCandidates(
+                    UnitInput(dataset, unit), keptOrder.AsSpan(recordStart[u], kept), candidates, recordStart[u],
+                    scratch.Outcomes, countable.AsSpan(u * areaRanges, areaRanges), scratch.Matcher);
+                WriteRecords(dataset, unit, scratch.Outcomes.AsSpan(0, kept), records.AsSpan(recordStart[u], kept));
+                return scratch;
+            },
+            _ => { });
+        return new CocoMatches(dataset, records, recordStart, countable, areaRanges);
+    }
+
+    private static CocoUnit UnitInput(Dataset dataset, EvaluationUnit unit)
+    {
+        GroundTruthTable gt = dataset.GroundTruth;
+        DetectionTable dt = dataset.Detections;
+        return new CocoUnit(
+            gt.Boxes.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
+            gt.Areas.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
+            gt.Flags.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
+            dt.Boxes.Slice(unit.DetectionStart, unit.DetectionCount),
+            dt.Scores.Slice(unit.DetectionStart, unit.DetectionCount));
+    }
+
+    private static void WriteRecords(Dataset dataset, EvaluationUnit unit, ReadOnlySpan<CocoDetectionOutcome> outcomes, Span<CocoMatchRecord> records)
+    {
+        DetectionTable dt = dataset.Detections;
+        int imageRank = dataset.ImageRank(unit.Image);
+        for (int i = 0; i < outcomes.Length; i++)
+        {
+            CocoDetectionOutcome outcome = outcomes[i];
+            int row = unit.DetectionStart + outcome.Detection;
+            records[i] = new CocoMatchRecord(dt.Scores[row], unit.Image, imageRank, row, dt.InputPositions[row], i, outcome.Outcome);
+        }
+    }
+
     private sealed class UnitScratch
     {
         public readonly CocoMatchScratch Matcher = new();
@@ -107,23 +187,9 @@ public static class CocoEvaluation
     private static void MatchUnit(
         Dataset dataset, EvaluationUnit unit, CocoMatcher matcher, UnitScratch scratch, Span<CocoMatchRecord> records, Span<int> countable)
     {
-        GroundTruthTable gt = dataset.GroundTruth;
-        DetectionTable dt = dataset.Detections;
-        var input = new CocoUnit(
-            gt.Boxes.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
-            gt.Areas.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
-            gt.Flags.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
-            dt.Boxes.Slice(unit.DetectionStart, unit.DetectionCount),
-            dt.Scores.Slice(unit.DetectionStart, unit.DetectionCount));
         if (scratch.Outcomes.Length < unit.DetectionCount) scratch.Outcomes = new CocoDetectionOutcome[unit.DetectionCount * 2];
-        int kept = matcher.Match(input, scratch.Outcomes, countable, scratch.Matcher);
-        int imageRank = dataset.ImageRank(unit.Image);
-        for (int i = 0; i < kept; i++)
-        {
-            CocoDetectionOutcome outcome = scratch.Outcomes[i];
-            int row = unit.DetectionStart + outcome.Detection;
-            records[i] = new CocoMatchRecord(dt.Scores[row], unit.Image, imageRank, row, dt.InputPositions[row], i, outcome.Outcome);
-        }
+        int kept = matcher.Match(UnitInput(dataset, unit), scratch.Outcomes, countable, scratch.Matcher);
+        WriteRecords(dataset, unit, scratch.Outcomes.AsSpan(0, kept), records);
     }
 
     // ---- accumulation ----
@@ -155,7 +221,7 @@ public static class CocoEvaluation
     {
         ReadOnlySpan<int> units = matches.Dataset.UnitsOfCategory(k);
         ReadOnlySpan<EvaluationUnit> unitTable = matches.Dataset.Units;
-        CocoMatchRecord[] records = GatherInAccumulationOrder(matches, units, weights);
+        ClassRecords records = GatherInAccumulationOrder(matches, units, weights);
         int[] countable = new int[matches.AreaRanges];
         foreach (int u in units)
         {
@@ -163,69 +229,96 @@ public static class CocoEvaluation
             for (int a = 0; a < countable.Length; a++) countable[a] += weight * matches.CountableGroundTruth(u, a);
         }
 
-        var curve = new double[records.Length * 2];
+        int n = records.Outcomes.Length;
+        uint[] packed = new uint[n];
+        int[] packedWeights = new int[n];
+        var runs = new CurveRuns(n);
         for (int m = 0; m < maxDetections.Count; m++)
         {
-            CocoMatchRecord[] capped = KeepFirstPerUnit(records, maxDetections[m]);
             for (int a = 0; a < countable.Length; a++)
             {
                 // Rule: without ground truth that counts, the class stays -1 in this setting.
                 if (countable[a] == 0) continue;
+                int kept = PackAreaRange(records, maxDetections[m], a, packed, packedWeights);
                 for (int t = 0; t < tables.Thresholds; t++)
                 {
-                    FillPrecisionAndRecall(capped, weights, a, t, countable[a], curve, tables, k, m);
+                    FillPrecisionAndRecall(packed.AsSpan(0, kept), weights is null ? default : packedWeights.AsSpan(0, kept), t, countable[a], runs, tables, k, a, m);
                 }
             }
         }
     }
 
+    /// <summary>One class's records in accumulation order, as the columns accumulation reads.</summary>
+    private sealed record ClassRecords(CocoOutcome[] Outcomes, int[] RankInUnit, int[] Weights);
+
     /// <summary>
     /// Rule: pycocotools concatenates each image's kept detections in ascending image id and stable-sorts
-    /// them by score; ties therefore go by image id, then by input order within the image.
+    /// them by score; ties therefore go by image id, then by input order within the image. Each unit's
+    /// records are already in that order, so the class's order is a merge of the units' runs on the key
+    /// (score descending, image rank, input position).
     /// </summary>
-    private static CocoMatchRecord[] GatherInAccumulationOrder(CocoMatches matches, ReadOnlySpan<int> units, int[]? weights)
+    private static ClassRecords GatherInAccumulationOrder(CocoMatches matches, ReadOnlySpan<int> units, int[]? weights)
     {
         ReadOnlySpan<EvaluationUnit> unitTable = matches.Dataset.Units;
-        int total = 0;
-        foreach (int u in units)
-        {
-            if (weights is null || weights[unitTable[u].Image] > 0) total += matches.RecordsOfUnit(u).Length;
-        }
-        var records = new CocoMatchRecord[total];
-        int next = 0;
+        int total = 0, runCount = 0;
         foreach (int u in units)
         {
             if (weights is not null && weights[unitTable[u].Image] == 0) continue;
-            ReadOnlySpan<CocoMatchRecord> unitRecords = matches.RecordsOfUnit(u);
-            unitRecords.CopyTo(records.AsSpan(next));
-            next += unitRecords.Length;
+            total += matches.RecordsOfUnit(u).Length;
+            runCount++;
         }
-        Array.Sort(records, static (x, y) =>
+        ulong[] primary = new ulong[total], secondary = new ulong[total];
+        int[] runStarts = new int[runCount + 1];
+        var gathered = new (CocoOutcome Outcome, int Rank, int Weight)[total];
+        int next = 0, run = 0;
+        foreach (int u in units)
         {
-            int c = y.Score.CompareTo(x.Score);
-            if (c != 0) return c;
-            c = x.ImageRank.CompareTo(y.ImageRank);
-            return c != 0 ? c : x.InputPosition.CompareTo(y.InputPosition);
-        });
-        return records;
+            int weight = weights?[unitTable[u].Image] ?? 1;
+            if (weight == 0) continue;
+            runStarts[run++] = next;
+            foreach (CocoMatchRecord r in matches.RecordsOfUnit(u))
+            {
+                primary[next] = RunMerge.ScoreKey(r.Score);
+                secondary[next] = ((ulong)(uint)r.ImageRank << 32) | (uint)r.InputPosition;
+                gathered[next++] = (r.Outcome, r.RankInUnit, weight);
+            }
+        }
+        runStarts[runCount] = total;
+        int[] order = RunMerge.Merge(runStarts, primary, secondary);
+        var outcomes = new CocoOutcome[total];
+        int[] ranks = new int[total], weightColumn = new int[total];
+        for (int i = 0; i < total; i++)
+        {
+            (outcomes[i], ranks[i], weightColumn[i]) = gathered[order[i]];
+        }
+        return new ClassRecords(outcomes, ranks, weightColumn);
     }
 
-    /// <summary>Rule: for maxDets m, only the first m detections (by score) of each (image, category) count.</summary>
-    private static CocoMatchRecord[] KeepFirstPerUnit(CocoMatchRecord[] records, int maxDetections)
+    /// <summary>
+    /// Rule: for maxDets m, only the first m detections (by score) of each (image, category) count. Packs
+    /// the kept records' bits of area range <paramref name="a"/>: TP bits in the low 16, ignored bits in the
+    /// high 16 (one bit per threshold).
+    /// </summary>
+    /// <returns>The number of kept records.</returns>
+    private static int PackAreaRange(ClassRecords records, int maxDetections, int a, uint[] packed, int[] weights)
     {
-        int count = 0;
-        foreach (CocoMatchRecord r in records)
+        int shift = a * CocoOutcome.MaxThresholds;
+        int kept = 0;
+        for (int i = 0; i < records.Outcomes.Length; i++)
         {
-            if (r.RankInUnit < maxDetections) count++;
-        }
-        if (count == records.Length) return records;
-        var kept = new CocoMatchRecord[count];
-        int next = 0;
-        foreach (CocoMatchRecord r in records)
-        {
-            if (r.RankInUnit < maxDetections) kept[next++] = r;
+            if (records.RankInUnit[i] >= maxDetections) continue;
+            CocoOutcome o = records.Outcomes[i];
+            packed[kept] = (uint)((o.TruePositives >> shift) & 0xFFFF) | ((uint)((o.Ignored >> shift) & 0xFFFF) << 16);
+            weights[kept++] = records.Weights[i];
         }
         return kept;
+    }
+
+    /// <summary>Scratch for one class: the start of each run of equal TP count in a curve.</summary>
+    private sealed class CurveRuns(int capacity)
+    {
+        public readonly double[] Recall = new double[capacity + 1];
+        public readonly double[] Precision = new double[capacity + 1];
     }
 
     /// <summary>
@@ -233,36 +326,54 @@ public static class CocoEvaluation
     /// non-increasing from the right; then, per recall point, the precision at the first index whose
     /// recall reaches it (<c>np.searchsorted(rc, recThrs, side='left')</c>), or 0 past the end.
     /// </summary>
+    /// <remarks>
+    /// Only the first entry of each run of equal TP count is kept: within a run recall is constant and
+    /// precision cannot rise (the denominator only grows), so the first index reaching a recall point is a
+    /// run's start and the right-to-left maximum from there equals the maximum over run starts. Each kept
+    /// value is computed with exactly the reference's operations, so the table entries are the same doubles.
+    /// </remarks>
     private static void FillPrecisionAndRecall(
-        ReadOnlySpan<CocoMatchRecord> records, int[]? weights, int a, int t, int groundTruth, double[] curve, CocoTables tables, int k, int m)
+        ReadOnlySpan<uint> packed, ReadOnlySpan<int> weights, int t, int groundTruth, CurveRuns runs, CocoTables tables, int k, int a, int m)
     {
-        int n = records.Length;
-        Span<double> rc = curve.AsSpan(0, n);
-        Span<double> pr = curve.AsSpan(n, n);
+        int n = packed.Length;
+        uint tpBit = 1u << t, ignoredBit = 1u << (t + 16);
         double tp = 0, fp = 0;
+        int count = 0;
         for (int i = 0; i < n; i++)
         {
-            CocoOutcome outcome = records[i].Outcome;
-            int weight = weights?[records[i].Image] ?? 1;
-            if (outcome.IsTruePositive(a, t)) tp += weight;
-            else if (!outcome.IsIgnored(a, t)) fp += weight;
-            // Ignored detections keep an entry; their counts simply repeat.
-            rc[i] = tp / groundTruth;
-            pr[i] = tp / ((fp + tp) + Epsilon);
+            uint bits = packed[i];
+            int weight = weights.IsEmpty ? 1 : weights[i];
+            if ((bits & tpBit) != 0)
+            {
+                tp += weight;
+                runs.Recall[count] = tp / groundTruth;
+                runs.Precision[count++] = tp / ((fp + tp) + Epsilon);
+            }
+            else if ((bits & ignoredBit) == 0)
+            {
+                fp += weight;
+            }
+            // The run of zero TPs, when the curve does not open with a TP: recall 0, precision 0 / x = 0.
+            if (i == 0 && count == 0)
+            {
+                runs.Recall[0] = 0.0 / groundTruth;
+                runs.Precision[count++] = 0.0 / ((fp + 0.0) + Epsilon);
+            }
         }
-        tables.RecallValues[tables.RecallIndex(t, k, a, m)] = n > 0 ? rc[n - 1] : 0.0;
+        tables.RecallValues[tables.RecallIndex(t, k, a, m)] = n > 0 ? tp / groundTruth : 0.0;
 
-        for (int i = n - 1; i > 0; i--)
+        Span<double> precision = runs.Precision.AsSpan(0, count);
+        for (int i = count - 1; i > 0; i--)
         {
-            if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
+            if (precision[i] > precision[i - 1]) precision[i - 1] = precision[i];
         }
 
         IReadOnlyList<double> points = CocoTables.RecallThresholds;
         int j = 0;
         for (int r = 0; r < points.Count; r++)
         {
-            while (j < n && rc[j] < points[r]) j++;
-            tables.PrecisionValues[tables.PrecisionIndex(t, r, k, a, m)] = j < n ? pr[j] : 0.0;
+            while (j < count && runs.Recall[j] < points[r]) j++;
+            tables.PrecisionValues[tables.PrecisionIndex(t, r, k, a, m)] = j < count ? precision[j] : 0.0;
         }
     }
 

@@ -1,3 +1,4 @@
+using DetectionEval.Matching;
 using DetectionEval.Matching.Coco;
 using DetectionEval.Matching.Voc;
 
@@ -37,6 +38,12 @@ public sealed record EvaluationOptions
     /// above it are kept); null for the best-F1 point alone. Does not change any AP.
     /// </summary>
     public double? ScoreThreshold { get; init; }
+
+    /// <summary>
+    /// The engine of the candidate search (IoU) in the match stage; null for the plain CPU path, which
+    /// matches every unit on its own, in parallel. Every engine gives identical results.
+    /// </summary>
+    public IOverlapEngine? Engine { get; init; }
 
     /// <summary>Checks the options, throwing <see cref="ArgumentException"/> for values no evaluation accepts.</summary>
     public void Validate()

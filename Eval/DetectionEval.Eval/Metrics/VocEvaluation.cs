@@ -1,4 +1,5 @@
 using DetectionEval.Eval.Data;
+using DetectionEval.Matching;
 using DetectionEval.Matching.Voc;
 
 namespace DetectionEval.Eval.Metrics;
@@ -71,6 +72,7 @@ public static class VocEvaluation
     {
         options.Validate();
         var matcher = new VocMatcher(options.Voc);
+        if (options.Engine is { } engine) return MatchWithEngine(dataset, options, matcher, engine);
         EvaluationUnit[] units = dataset.Units.ToArray();
         var records = new VocMatchRecord[dataset.Detections.Count];
         int[] positives = new int[units.Length];
@@ -105,13 +107,63 @@ public static class VocEvaluation
             dt.Scores.Slice(unit.DetectionStart, unit.DetectionCount));
         if (scratch.Outcomes.Length < unit.DetectionCount) scratch.Outcomes = new VocDetectionOutcome[unit.DetectionCount * 2];
         int positives = matcher.Match(input, scratch.Outcomes, scratch.Matcher);
+        WriteRecords(dataset, unit, scratch.Outcomes, records);
+        return positives;
+    }
+
+    private static void WriteRecords(Dataset dataset, EvaluationUnit unit, ReadOnlySpan<VocDetectionOutcome> outcomes, Span<VocMatchRecord> records)
+    {
+        DetectionTable dt = dataset.Detections;
         for (int i = 0; i < unit.DetectionCount; i++)
         {
-            VocDetectionOutcome outcome = scratch.Outcomes[i];
+            VocDetectionOutcome outcome = outcomes[i];
             int row = unit.DetectionStart + outcome.Detection;
             records[i] = new VocMatchRecord(dt.Scores[row], unit.Image, row, dt.InputPositions[row], outcome.Outcome);
         }
-        return positives;
+    }
+
+    /// <summary>
+    /// The match stage with an engine: every unit's score order first (CPU, parallel), then the engine's
+    /// best overlap of every detection in one call, then the assignment per unit (CPU, parallel).
+    /// </summary>
+    private static VocMatches MatchWithEngine(Dataset dataset, EvaluationOptions options, VocMatcher matcher, IOverlapEngine engine)
+    {
+        EvaluationUnit[] units = dataset.Units.ToArray();
+        DetectionTable dt = dataset.Detections;
+        int[] order = new int[dt.Count];
+        var slotBoxes = new Box[dt.Count];
+        Parallel.For(0, units.Length, options.Parallelism, u =>
+        {
+            EvaluationUnit unit = units[u];
+            Span<int> unitOrder = order.AsSpan(unit.DetectionStart, unit.DetectionCount);
+            // Rule: detections are visited by score, descending; equal scores keep their input order.
+            ScoreOrder.SortByScoreDescending(dt.Scores.Slice(unit.DetectionStart, unit.DetectionCount), unitOrder);
+            for (int i = 0; i < unitOrder.Length; i++) slotBoxes[unit.DetectionStart + i] = dt.Boxes[unit.DetectionStart + unitOrder[i]];
+        });
+
+        var best = new BestOverlap[dt.Count];
+        EngineUnits layout = EngineUnits.Of(dataset, units, u => units[u].DetectionStart, dt.Count);
+        engine.FindBestOverlaps(layout.Describe(slotBoxes), options.Voc.PixelOffset, best);
+
+        var records = new VocMatchRecord[dt.Count];
+        int[] positives = new int[units.Length];
+        Parallel.For(
+            0,
+            units.Length,
+            options.Parallelism,
+            () => new UnitScratch(),
+            (u, _, scratch) =>
+            {
+                EvaluationUnit unit = units[u];
+                ReadOnlySpan<GroundTruthFlags> flags = dataset.GroundTruth.Flags.Slice(unit.GroundTruthStart, unit.GroundTruthCount);
+                if (scratch.Outcomes.Length < unit.DetectionCount) scratch.Outcomes = new VocDetectionOutcome[unit.DetectionCount * 2];
+                matcher.Assign(flags, order.AsSpan(unit.DetectionStart, unit.DetectionCount), best.AsSpan(unit.DetectionStart, unit.DetectionCount), scratch.Outcomes, scratch.Matcher);
+                positives[u] = VocMatcher.CountPositives(flags);
+                WriteRecords(dataset, unit, scratch.Outcomes, records.AsSpan(unit.DetectionStart, unit.DetectionCount));
+                return scratch;
+            },
+            _ => { });
+        return new VocMatches(dataset, options.Voc, records, positives);
     }
 
     /// <summary>The accumulation stage: per-class curves and APs, and the means.</summary>
@@ -144,20 +196,28 @@ public static class VocEvaluation
             positives += weight * matches.Positives(u);
             if (weight > 0) count += unitTable[u].DetectionCount;
         }
+        // Rule: the class's detections in score order, equal scores in input order across images too.
+        // Each unit's records are in that order already, so the class's order is a merge of the units' runs.
         var records = new VocMatchRecord[count];
+        ulong[] primary = new ulong[count], secondary = new ulong[count];
+        var runStarts = new List<int>(units.Length + 1);
         int next = 0;
         foreach (int u in units)
         {
             if (weights is not null && weights[unitTable[u].Image] == 0) continue;
-            matches.RecordsOfUnit(u).CopyTo(records.AsSpan(next));
-            next += unitTable[u].DetectionCount;
+            runStarts.Add(next);
+            foreach (VocMatchRecord r in matches.RecordsOfUnit(u))
+            {
+                primary[next] = RunMerge.ScoreKey(r.Score);
+                secondary[next] = (uint)r.InputPosition;
+                records[next++] = r;
+            }
         }
-        // Rule: the class's detections in score order, equal scores in input order across images too.
-        Array.Sort(records, static (x, y) =>
-        {
-            int c = y.Score.CompareTo(x.Score);
-            return c != 0 ? c : x.InputPosition.CompareTo(y.InputPosition);
-        });
+        runStarts.Add(count);
+        int[] order = RunMerge.Merge(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(runStarts), primary, secondary);
+        var sorted = new VocMatchRecord[count];
+        for (int i = 0; i < count; i++) sorted[i] = records[order[i]];
+        records = sorted;
         return Score(dataset.Categories[k], records, positives, weights);
     }
 

@@ -127,6 +127,74 @@ public sealed class CocoMatcher
         return kept;
     }
 
+    /// <summary>
+    /// The lowest threshold the matcher applies, <c>min(t, 1 - 1e-10)</c> over its thresholds: a pair below
+    /// it can never match, so a candidate search may leave it out.
+    /// </summary>
+    public double LowestThreshold
+    {
+        get
+        {
+            double lowest = CocoParameters.LargestUsableThreshold;
+            foreach (double t in _iouThresholds) lowest = Math.Min(lowest, Math.Min(t, CocoParameters.LargestUsableThreshold));
+            return lowest;
+        }
+    }
+
+    /// <summary>
+    /// Rule: the unit's detections in score order (stable), of which the first maxDets[-1] are kept.
+    /// </summary>
+    /// <param name="scores">The unit's scores, in input order.</param>
+    /// <param name="keptOrder">Receives the kept detections' input indices, best first; length at least <see cref="KeptDetections"/>.</param>
+    /// <param name="scratch">This thread's buffers.</param>
+    /// <returns>The number of kept detections.</returns>
+    public int SelectKeptDetections(ReadOnlySpan<double> scores, Span<int> keptOrder, CocoMatchScratch scratch)
+    {
+        int kept = KeptDetections(scores.Length);
+        scratch.Reserve(scores.Length, 0, 0);
+        Span<int> order = scratch.DetectionOrder.AsSpan(0, scores.Length);
+        ScoreOrder.SortByScoreDescending(scores, order);
+        order[..kept].CopyTo(keptOrder);
+        return kept;
+    }
+
+    /// <summary>
+    /// Matches one unit whose candidates an <see cref="IOverlapEngine"/> found: the sparse candidates are
+    /// laid into the unit's IoU matrix, every other pair below <see cref="LowestThreshold"/>, and the
+    /// greedy assignment runs as in <see cref="Match"/>, which gives the identical outcomes.
+    /// </summary>
+    /// <param name="unit">The unit's boxes.</param>
+    /// <param name="keptOrder">The kept detections' input indices in score order (<see cref="SelectKeptDetections"/>).</param>
+    /// <param name="candidates">The engine's candidates.</param>
+    /// <param name="firstSlot">The slot of the unit's first kept detection in <paramref name="candidates"/>.</param>
+    /// <param name="outcomes">Receives one entry per kept detection, in score order.</param>
+    /// <param name="countableGroundTruth">Receives, per area range, the ground truths that are not ignored.</param>
+    /// <param name="scratch">This thread's buffers.</param>
+    public void AssignCandidates(
+        CocoUnit unit,
+        ReadOnlySpan<int> keptOrder,
+        CocoCandidates candidates,
+        int firstSlot,
+        Span<CocoDetectionOutcome> outcomes,
+        Span<int> countableGroundTruth,
+        CocoMatchScratch scratch)
+    {
+        int groundTruthCount = unit.GroundTruth.Length;
+        scratch.Reserve(0, keptOrder.Length, groundTruthCount);
+        Span<double> overlaps = scratch.Overlaps.AsSpan(0, keptOrder.Length * groundTruthCount);
+        // IoU is never negative, so -1 lies below every threshold, as the left-out pairs do.
+        overlaps.Fill(-1.0);
+        for (int d = 0; d < keptOrder.Length; d++)
+        {
+            Span<double> row = overlaps.Slice(d * groundTruthCount, groundTruthCount);
+            for (int e = candidates.Offsets[firstSlot + d]; e < candidates.Offsets[firstSlot + d + 1]; e++)
+            {
+                row[candidates.GroundTruth[e]] = candidates.Iou[e];
+            }
+        }
+        Assign(unit, keptOrder, overlaps, outcomes, countableGroundTruth, scratch);
+    }
+
     /// <summary>The dense IoU matrix [kept detection][ground truth] with the COCO IoU rule.</summary>
     public static void ComputeOverlaps(CocoUnit unit, ReadOnlySpan<int> keptOrder, Span<double> overlaps)
     {

@@ -154,21 +154,26 @@ public sealed class VocMatcher(VocMatchSettings settings)
     {
         for (int d = 0; d < order.Length; d++)
         {
-            Box detection = unit.Detections[order[d]];
-            int jmax = -1;
-            double ovmax = double.NegativeInfinity;
-            for (int g = 0; g < unit.GroundTruth.Length; g++)
-            {
-                double iou = IouRules.Voc(detection, unit.GroundTruth[g], pixelOffset);
-                // Strictly greater keeps the first ground truth on ties.
-                if (iou > ovmax)
-                {
-                    ovmax = iou;
-                    jmax = g;
-                }
-            }
-            best[d] = new BestOverlap(jmax, ovmax);
+            best[d] = FindBestOverlap(unit.Detections[order[d]], unit.GroundTruth, pixelOffset);
         }
+    }
+
+    /// <summary>The best overlap of one detection among <paramref name="groundTruth"/> (numpy's <c>max</c> and <c>argmax</c>).</summary>
+    public static BestOverlap FindBestOverlap(in Box detection, ReadOnlySpan<Box> groundTruth, double pixelOffset)
+    {
+        int jmax = -1;
+        double ovmax = double.NegativeInfinity;
+        for (int g = 0; g < groundTruth.Length; g++)
+        {
+            double iou = IouRules.Voc(detection, groundTruth[g], pixelOffset);
+            // Strictly greater keeps the first ground truth on ties.
+            if (iou > ovmax)
+            {
+                ovmax = iou;
+                jmax = g;
+            }
+        }
+        return new BestOverlap(jmax, ovmax);
     }
 
     /// <summary>Scores the detections in order, given each one's best overlap.</summary>
