@@ -52,8 +52,7 @@ public static class CocoJson
     {
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-            return CocoResultsFastPath.TryRead(stream, builder);
+            return CocoResultsFastPath.TryRead(path, builder, Environment.ProcessorCount);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -1,5 +1,6 @@
 using DetectionEval.Eval.Data;
 using DetectionEval.Matching;
+using Microsoft.Win32.SafeHandles;
 
 namespace DetectionEval.Eval.Loaders;
 
@@ -32,14 +33,66 @@ internal sealed class CocoResultsFastPath
 
     private CocoResultsFastPath(DatasetBuilder builder) => _builder = builder;
 
-    /// <summary>Reads <paramref name="stream"/> into <paramref name="builder"/> when it has the common shape.</summary>
+    /// <summary>Files smaller than this are read by one thread.</summary>
+    public const long SplitAbove = 8 << 20;
+
+    /// <summary>Reads the file at <paramref name="path"/> into <paramref name="builder"/> when it has the common shape.</summary>
+    /// <remarks>
+    /// A large file is cut into segments read in parallel. In a file of the accepted shape every '{' opens a
+    /// detection (keys are the four known names, values numbers), so each cut is put on a '{'. Each
+    /// segment must end exactly where the next begins, right after a comma; the first must open the array
+    /// and the last close it. If any segment fails, the whole file goes to the general reader, so a cut
+    /// in the wrong place can cost time but never change a result.
+    /// </remarks>
     /// <returns>False, with <paramref name="builder"/> untouched, when the general reader must read the file.</returns>
-    public static bool TryRead(Stream stream, DatasetBuilder builder)
+    public static bool TryRead(string path, DatasetBuilder builder, int maxThreads, long splitAbove = SplitAbove)
     {
-        var reader = new CocoResultsFastPath(builder);
-        if (!reader.Scan(stream)) return false;
-        reader.Commit();
+        using SafeFileHandle file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.None);
+        long length = RandomAccess.GetLength(file);
+        long[] cuts = FindCuts(file, length, length > splitAbove ? Math.Max(1, maxThreads) : 1);
+        int segments = cuts.Length - 1;
+        var readers = new CocoResultsFastPath[segments];
+        bool[] ok = new bool[segments];
+        Parallel.For(0, segments, new ParallelOptions { MaxDegreeOfParallelism = segments }, k =>
+        {
+            readers[k] = new CocoResultsFastPath(builder);
+            ok[k] = readers[k].Scan(new Segment(file, cuts[k], cuts[k + 1]), first: k == 0, last: k == segments - 1);
+        });
+        if (!ok.All(x => x)) return false;
+        foreach (CocoResultsFastPath reader in readers) reader.Commit();
         return true;
+    }
+
+    /// <summary>Cut points: 0, then the first '{' after each k / n of the file, then the file's length.</summary>
+    private static long[] FindCuts(SafeFileHandle file, long length, int segments)
+    {
+        var cuts = new List<long> { 0 };
+        byte[] window = new byte[1 << 16];
+        for (int k = 1; k < segments; k++)
+        {
+            long from = length * k / segments;
+            if (from <= cuts[^1]) continue;
+            int read = RandomAccess.Read(file, window, from);
+            int brace = window.AsSpan(0, read).IndexOf((byte)'{');
+            if (brace >= 0) cuts.Add(from + brace);
+        }
+        cuts.Add(length);
+        return [.. cuts];
+    }
+
+    /// <summary>A byte range of the file, read in chunks.</summary>
+    private sealed class Segment(SafeFileHandle file, long start, long end)
+    {
+        private long _next = start;
+
+        public int Read(byte[] buffer, int offset, int count)
+        {
+            int wanted = (int)Math.Min(count, end - _next);
+            if (wanted <= 0) return 0;
+            int read = RandomAccess.Read(file, buffer.AsSpan(offset, wanted), _next);
+            _next += read;
+            return read;
+        }
     }
 
     private void Commit()
@@ -50,12 +103,16 @@ internal sealed class CocoResultsFastPath
 
     private enum Step { Done, NeedMore, GiveUp }
 
-    private bool Scan(Stream stream)
+    /// <summary>
+    /// Scans one segment. The first opens the array; a segment that is not the last must end right after
+    /// a comma, where the next segment's first detection begins; the last must close the array.
+    /// </summary>
+    private bool Scan(Segment source, bool first, bool last)
     {
         byte[] buffer = new byte[ChunkSize];
         int length = 0, position = 0;
         bool final = false;
-        bool started = false, opened = false, closed = false, expectObject = true;
+        bool started = !first, opened = !first, closed = false, expectObject = true;
         while (true)
         {
             // Refill: keep the unread tail, read more after it.
@@ -66,7 +123,7 @@ internal sealed class CocoResultsFastPath
                 position = 0;
             }
             if (length == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
-            int read = stream.Read(buffer, length, buffer.Length - length);
+            int read = source.Read(buffer, length, buffer.Length - length);
             if (read == 0) final = true;
             length += read;
             ReadOnlySpan<byte> span = buffer.AsSpan(0, length);
@@ -80,7 +137,11 @@ internal sealed class CocoResultsFastPath
             while (true)
             {
                 int p = SkipWhitespace(span, position);
-                if (p == span.Length) break;
+                if (p == span.Length)
+                {
+                    position = p;
+                    break;
+                }
                 if (closed) return false;
                 if (!opened)
                 {
@@ -92,7 +153,7 @@ internal sealed class CocoResultsFastPath
                 if (span[p] == (byte)']')
                 {
                     // A trailing comma ("[{...},]") is invalid JSON; the general reader reports it.
-                    if (expectObject && _objects > 0) return false;
+                    if (!last || (expectObject && (_objects > 0 || !first))) return false;
                     closed = true;
                     position = p + 1;
                     continue;
@@ -111,7 +172,7 @@ internal sealed class CocoResultsFastPath
                 _objects++;
                 position = p;
             }
-            if (final) return opened && closed;
+            if (final) return last ? opened && closed : opened && expectObject && !closed;
         }
     }
 

@@ -232,7 +232,7 @@ public static class CocoEvaluation
         int n = records.Outcomes.Length;
         uint[] packed = new uint[n];
         int[] packedWeights = new int[n];
-        var runs = new CurveRuns(n);
+        var curves = new CurveRuns(tables.Thresholds, n);
         for (int m = 0; m < maxDetections.Count; m++)
         {
             for (int a = 0; a < countable.Length; a++)
@@ -240,10 +240,8 @@ public static class CocoEvaluation
                 // Rule: without ground truth that counts, the class stays -1 in this setting.
                 if (countable[a] == 0) continue;
                 int kept = PackAreaRange(records, maxDetections[m], a, packed, packedWeights);
-                for (int t = 0; t < tables.Thresholds; t++)
-                {
-                    FillPrecisionAndRecall(packed.AsSpan(0, kept), weights is null ? default : packedWeights.AsSpan(0, kept), t, countable[a], runs, tables, k, a, m);
-                }
+                FollowCurves(packed.AsSpan(0, kept), packedWeights.AsSpan(0, kept), countable[a], curves);
+                for (int t = 0; t < tables.Thresholds; t++) FillPrecisionAndRecall(curves, t, kept, countable[a], tables, k, a, m);
             }
         }
     }
@@ -314,55 +312,93 @@ public static class CocoEvaluation
         return kept;
     }
 
-    /// <summary>Scratch for one class: the start of each run of equal TP count in a curve.</summary>
-    private sealed class CurveRuns(int capacity)
+    /// <summary>
+    /// Scratch for one class: per threshold, the recall and precision at the start of each run of equal TP
+    /// count (layout [threshold][run], row length records + 1), the number of runs, and the final counts.
+    /// </summary>
+    private sealed class CurveRuns(int thresholds, int records)
     {
-        public readonly double[] Recall = new double[capacity + 1];
-        public readonly double[] Precision = new double[capacity + 1];
+        public readonly int Stride = records + 1;
+        public readonly double[] Recall = new double[thresholds * (records + 1)];
+        public readonly double[] Precision = new double[thresholds * (records + 1)];
+        public readonly int[] Runs = new int[thresholds];
+        public readonly double[] TruePositives = new double[thresholds];
+        public readonly int Thresholds = thresholds;
     }
 
     /// <summary>
-    /// Cumulative TP/FP in order; <c>rc = tp / G</c>, <c>pr = tp / ((fp + tp) + eps)</c>; precision made
-    /// non-increasing from the right; then, per recall point, the precision at the first index whose
-    /// recall reaches it (<c>np.searchsorted(rc, recThrs, side='left')</c>), or 0 past the end.
+    /// Cumulative TP/FP in order, for every threshold in one pass: <c>rc = tp / G</c>,
+    /// <c>pr = tp / ((fp + tp) + eps)</c>, kept only at the first entry of each run of equal TP count.
     /// </summary>
     /// <remarks>
-    /// Only the first entry of each run of equal TP count is kept: within a run recall is constant and
-    /// precision cannot rise (the denominator only grows), so the first index reaching a recall point is a
-    /// run's start and the right-to-left maximum from there equals the maximum over run starts. Each kept
-    /// value is computed with exactly the reference's operations, so the table entries are the same doubles.
+    /// Within a run recall is constant and precision cannot rise (its denominator only grows), so the first
+    /// index that reaches a recall point is a run's start, and the right-to-left maximum read there equals
+    /// the maximum over the run starts that follow. Each kept value is computed with the reference's own
+    /// operations on the same counts, so the table entries are the same doubles. A detection that is a false
+    /// positive at every threshold (most are) only adds to a shared count; one ignored at every threshold
+    /// changes nothing.
     /// </remarks>
-    private static void FillPrecisionAndRecall(
-        ReadOnlySpan<uint> packed, ReadOnlySpan<int> weights, int t, int groundTruth, CurveRuns runs, CocoTables tables, int k, int a, int m)
+    private static void FollowCurves(ReadOnlySpan<uint> packed, ReadOnlySpan<int> weights, int groundTruth, CurveRuns curves)
     {
-        int n = packed.Length;
-        uint tpBit = 1u << t, ignoredBit = 1u << (t + 16);
-        double tp = 0, fp = 0;
-        int count = 0;
-        for (int i = 0; i < n; i++)
+        int thresholds = curves.Thresholds;
+        uint allIgnored = ((1u << thresholds) - 1) << 16;
+        Span<double> tp = curves.TruePositives;
+        Span<double> fpOwn = stackalloc double[thresholds];
+        tp.Clear();
+        fpOwn.Clear();
+        curves.Runs.AsSpan().Clear();
+        double fpShared = 0;
+        for (int i = 0; i < packed.Length; i++)
         {
             uint bits = packed[i];
-            int weight = weights.IsEmpty ? 1 : weights[i];
-            if ((bits & tpBit) != 0)
+            int weight = weights[i];
+            if (bits == 0)
             {
-                tp += weight;
-                runs.Recall[count] = tp / groundTruth;
-                runs.Precision[count++] = tp / ((fp + tp) + Epsilon);
+                fpShared += weight;
             }
-            else if ((bits & ignoredBit) == 0)
+            else if (bits != allIgnored)
             {
-                fp += weight;
+                for (int t = 0; t < thresholds; t++)
+                {
+                    if ((bits & (1u << t)) != 0)
+                    {
+                        tp[t] += weight;
+                        double fp = fpShared + fpOwn[t];
+                        int run = curves.Runs[t]++;
+                        curves.Recall[t * curves.Stride + run] = tp[t] / groundTruth;
+                        curves.Precision[t * curves.Stride + run] = tp[t] / ((fp + tp[t]) + Epsilon);
+                    }
+                    else if ((bits & (1u << (t + 16))) == 0)
+                    {
+                        fpOwn[t] += weight;
+                    }
+                }
             }
-            // The run of zero TPs, when the curve does not open with a TP: recall 0, precision 0 / x = 0.
-            if (i == 0 && count == 0)
+            if (i == 0)
             {
-                runs.Recall[0] = 0.0 / groundTruth;
-                runs.Precision[count++] = 0.0 / ((fp + 0.0) + Epsilon);
+                // The run of zero TPs, where the curve does not open with a TP: recall 0, precision 0.
+                for (int t = 0; t < thresholds; t++)
+                {
+                    if (curves.Runs[t] != 0) continue;
+                    curves.Recall[t * curves.Stride] = 0.0;
+                    curves.Precision[t * curves.Stride] = 0.0;
+                    curves.Runs[t] = 1;
+                }
             }
         }
-        tables.RecallValues[tables.RecallIndex(t, k, a, m)] = n > 0 ? tp / groundTruth : 0.0;
+    }
 
-        Span<double> precision = runs.Precision.AsSpan(0, count);
+    /// <summary>
+    /// The table entries of one threshold: final recall; precision made non-increasing from the right;
+    /// then, per recall point, the precision at the first index whose recall reaches it
+    /// (<c>np.searchsorted(rc, recThrs, side='left')</c>), or 0 past the end.
+    /// </summary>
+    private static void FillPrecisionAndRecall(CurveRuns curves, int t, int records, int groundTruth, CocoTables tables, int k, int a, int m)
+    {
+        tables.RecallValues[tables.RecallIndex(t, k, a, m)] = records > 0 ? curves.TruePositives[t] / groundTruth : 0.0;
+        int count = curves.Runs[t];
+        Span<double> recall = curves.Recall.AsSpan(t * curves.Stride, count);
+        Span<double> precision = curves.Precision.AsSpan(t * curves.Stride, count);
         for (int i = count - 1; i > 0; i--)
         {
             if (precision[i] > precision[i - 1]) precision[i - 1] = precision[i];
@@ -372,7 +408,7 @@ public static class CocoEvaluation
         int j = 0;
         for (int r = 0; r < points.Count; r++)
         {
-            while (j < count && runs.Recall[j] < points[r]) j++;
+            while (j < count && recall[j] < points[r]) j++;
             tables.PrecisionValues[tables.PrecisionIndex(t, r, k, a, m)] = j < count ? precision[j] : 0.0;
         }
     }

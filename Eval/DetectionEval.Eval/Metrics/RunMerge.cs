@@ -33,53 +33,52 @@ internal static class RunMerge
     public static int[] Merge(ReadOnlySpan<int> runStarts, ulong[] primary, ulong[] secondary)
     {
         int n = primary.Length;
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) order[i] = i;
+        var items = new Item[n];
+        for (int i = 0; i < n; i++) items[i] = new Item(primary[i], secondary[i], i);
         int runs = runStarts.Length - 1;
-        if (runs <= 1) return order;
-
-        int[] bounds = runStarts.ToArray();
-        int[] other = new int[n];
-        int[] nextBounds = new int[runs + 1];
-        while (runs > 1)
+        if (runs > 1)
         {
-            int merged = 0;
-            for (int r = 0; r < runs; r += 2)
+            // Keys travel with the items, so every pass streams through memory instead of jumping through indices.
+            var other = new Item[n];
+            int[] bounds = runStarts.ToArray();
+            int[] nextBounds = new int[runs + 1];
+            while (runs > 1)
             {
-                int start = bounds[r];
-                int middle = bounds[r + 1];
-                int end = r + 2 <= runs ? bounds[r + 2] : middle;
-                MergeTwo(order, other, start, middle, end, primary, secondary);
-                nextBounds[merged++] = start;
+                int merged = 0;
+                for (int r = 0; r < runs; r += 2)
+                {
+                    int start = bounds[r];
+                    int middle = bounds[r + 1];
+                    int end = r + 2 <= runs ? bounds[r + 2] : middle;
+                    MergeTwo(items, other, start, middle, end);
+                    nextBounds[merged++] = start;
+                }
+                nextBounds[merged] = n;
+                (items, other) = (other, items);
+                (bounds, nextBounds) = (nextBounds, bounds);
+                runs = merged;
             }
-            nextBounds[merged] = n;
-            (order, other) = (other, order);
-            (bounds, nextBounds) = (nextBounds, bounds);
-            runs = merged;
         }
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) order[i] = items[i].Index;
         return order;
     }
 
-    private static void MergeTwo(int[] from, int[] to, int start, int middle, int end, ulong[] primary, ulong[] secondary)
+    private readonly record struct Item(ulong Primary, ulong Secondary, int Index)
+    {
+        public bool IsBefore(in Item other) => Primary < other.Primary || (Primary == other.Primary && Secondary < other.Secondary);
+    }
+
+    private static void MergeTwo(Item[] from, Item[] to, int start, int middle, int end)
     {
         int a = start, b = middle, o = start;
         while (a < middle && b < end)
         {
-            int x = from[a], y = from[b];
             // Left first unless the right key is smaller.
-            bool takeRight = primary[y] < primary[x] || (primary[y] == primary[x] && secondary[y] < secondary[x]);
-            if (takeRight)
-            {
-                to[o++] = y;
-                b++;
-            }
-            else
-            {
-                to[o++] = x;
-                a++;
-            }
+            if (from[b].IsBefore(from[a])) to[o++] = from[b++];
+            else to[o++] = from[a++];
         }
-        while (a < middle) to[o++] = from[a++];
-        while (b < end) to[o++] = from[b++];
+        if (a < middle) Array.Copy(from, a, to, o, middle - a);
+        else if (b < end) Array.Copy(from, b, to, o, end - b);
     }
 }

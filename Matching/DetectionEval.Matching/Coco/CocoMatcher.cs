@@ -56,6 +56,10 @@ public sealed class CocoMatchScratch
         ReserveGroundTruth(groundTruth);
     }
 
+    internal int[] CandidateRows = [];
+
+    internal void ReserveRows(int rows) => Grow(ref CandidateRows, rows);
+
     internal void ReserveGroundTruth(int groundTruth)
     {
         Grow(ref GroundTruthOrder, groundTruth);
@@ -92,6 +96,7 @@ public sealed class CocoMatcher
         MaxDetections = maxDetections;
         _iouThresholds = [.. iouThresholds];
         _areaRanges = [.. areaRanges];
+        LowestThreshold = Lowest(_iouThresholds);
     }
 
     /// <summary>Detections kept per (image, category): the largest maxDets.</summary>
@@ -131,14 +136,13 @@ public sealed class CocoMatcher
     /// The lowest threshold the matcher applies, <c>min(t, 1 - 1e-10)</c> over its thresholds: a pair below
     /// it can never match, so a candidate search may leave it out.
     /// </summary>
-    public double LowestThreshold
+    public double LowestThreshold { get; }
+
+    private static double Lowest(double[] thresholds)
     {
-        get
-        {
-            double lowest = CocoParameters.LargestUsableThreshold;
-            foreach (double t in _iouThresholds) lowest = Math.Min(lowest, Math.Min(t, CocoParameters.LargestUsableThreshold));
-            return lowest;
-        }
+        double lowest = CocoParameters.LargestUsableThreshold;
+        foreach (double t in thresholds) lowest = Math.Min(lowest, Math.Min(t, CocoParameters.LargestUsableThreshold));
+        return lowest;
     }
 
     /// <summary>
@@ -227,9 +231,17 @@ public sealed class CocoMatcher
         int kept = keptOrder.Length;
         int groundTruthCount = unit.GroundTruth.Length;
         scratch.ReserveGroundTruth(groundTruthCount);
+        scratch.ReserveRows(kept);
         Span<bool> isCrowd = scratch.GroundTruthIsCrowd.AsSpan(0, groundTruthCount);
         for (int g = 0; g < groundTruthCount; g++) isCrowd[g] = (unit.GroundTruthFlags[g] & GroundTruthFlags.Crowd) != 0;
 
+        // Only a detection with some IoU at or above the lowest threshold can ever match; the others are
+        // unmatched at every threshold and never take a ground truth, so the walks below skip them.
+        Span<int> candidateRows = scratch.CandidateRows.AsSpan(0, kept);
+        int candidates = FindRowsWithCandidates(overlaps, kept, groundTruthCount, LowestThreshold, candidateRows);
+        candidateRows = candidateRows[..candidates];
+
+        ulong allThresholds = (1UL << _iouThresholds.Length) - 1;
         for (int d = 0; d < kept; d++) outcomes[d] = new CocoDetectionOutcome(keptOrder[d], default);
 
         for (int a = 0; a < _areaRanges.Length; a++)
@@ -239,6 +251,17 @@ public sealed class CocoMatcher
             Span<int> groundTruthOrder = scratch.GroundTruthOrder.AsSpan(0, groundTruthCount);
             countableGroundTruth[a] = OrderGroundTruthIgnoredLast(unit.GroundTruthAreas, isCrowd, range, ignored, groundTruthOrder);
 
+            // Rule: an unmatched detection whose own area w*h is outside the range is ignored; until a
+            // walk below matches it, every detection is unmatched at every threshold.
+            ulong unmatchedIgnored = allThresholds << (a * CocoOutcome.MaxThresholds);
+            for (int d = 0; d < kept; d++)
+            {
+                if (!range.Excludes(unit.Detections[keptOrder[d]].Area)) continue;
+                CocoOutcome outcome = outcomes[d].Outcome;
+                outcomes[d] = outcomes[d] with { Outcome = outcome with { Ignored = outcome.Ignored | unmatchedIgnored } };
+            }
+            if (candidates == 0) continue;
+
             for (int t = 0; t < _iouThresholds.Length; t++)
             {
                 Span<bool> matched = scratch.GroundTruthMatched.AsSpan(0, groundTruthCount);
@@ -246,28 +269,42 @@ public sealed class CocoMatcher
                 ulong bit = CocoOutcome.Bit(a, t);
                 // Rule: the threshold is min(t, 1 - 1e-10).
                 double threshold = Math.Min(_iouThresholds[t], CocoParameters.LargestUsableThreshold);
-                for (int d = 0; d < kept; d++)
+                foreach (int d in candidateRows)
                 {
                     ReadOnlySpan<double> row = overlaps.Slice(d * groundTruthCount, groundTruthCount);
                     int best = FindBestGroundTruth(row, groundTruthOrder, ignored, isCrowd, matched, threshold);
+                    if (best < 0) continue;
+                    matched[best] = true;
                     CocoOutcome outcome = outcomes[d].Outcome;
-                    if (best >= 0)
-                    {
-                        matched[best] = true;
-                        // Rule: a detection matched to an ignored ground truth (crowd or out of range) is ignored.
-                        outcome = ignored[best]
-                            ? outcome with { Ignored = outcome.Ignored | bit }
-                            : outcome with { TruePositives = outcome.TruePositives | bit };
-                    }
-                    else if (range.Excludes(unit.Detections[keptOrder[d]].Area))
-                    {
-                        // Rule: an unmatched detection whose own area w*h is outside the range is ignored.
-                        outcome = outcome with { Ignored = outcome.Ignored | bit };
-                    }
+                    // A match replaces the unmatched verdict set above.
+                    outcome = outcome with { Ignored = outcome.Ignored & ~bit };
+                    // Rule: a detection matched to an ignored ground truth (crowd or out of range) is ignored.
+                    outcome = ignored[best]
+                        ? outcome with { Ignored = outcome.Ignored | bit }
+                        : outcome with { TruePositives = outcome.TruePositives | bit };
                     outcomes[d] = outcomes[d] with { Outcome = outcome };
                 }
             }
         }
+    }
+
+    /// <summary>The rows (kept detections) with at least one IoU at or above <paramref name="floor"/>.</summary>
+    private static int FindRowsWithCandidates(ReadOnlySpan<double> overlaps, int rows, int columns, double floor, Span<int> found)
+    {
+        int count = 0;
+        for (int d = 0; d < rows; d++)
+        {
+            ReadOnlySpan<double> row = overlaps.Slice(d * columns, columns);
+            foreach (double iou in row)
+            {
+                if (iou >= floor)
+                {
+                    found[count++] = d;
+                    break;
+                }
+            }
+        }
+        return count;
     }
 
     /// <summary>

@@ -1,0 +1,139 @@
+using System.Globalization;
+using DetectionEval.Eval.Data;
+using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Synthetic;
+
+namespace DetectionEval.Eval.Tests;
+
+/// <summary>The fast path for results files must give exactly what the general reader gives, or step aside.</summary>
+public sealed class FastLoaderTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("deval-fast-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private (string Gt, string Dt) Synth(int images, ulong seed)
+    {
+        string gt = Path.Combine(_folder, $"gt{seed}.json"), dt = Path.Combine(_folder, $"dt{seed}.json");
+        using (var g = File.Create(gt))
+        using (var d = File.Create(dt))
+        {
+            SyntheticCoco.Write(new SynthSettings(images, 7, seed), g, d);
+        }
+        return (gt, dt);
+    }
+
+    private static DatasetBuilder GroundTruth(string gt)
+    {
+        var builder = new DatasetBuilder();
+        CocoJson.ReadGroundTruth(gt, builder);
+        return builder;
+    }
+
+    /// <summary>The general reader alone (the stream overload never takes the fast path).</summary>
+    private static Dataset General(string gt, string dt)
+    {
+        DatasetBuilder builder = GroundTruth(gt);
+        using (FileStream stream = File.OpenRead(dt)) CocoJson.ReadDetections(stream, dt, builder);
+        return builder.Build();
+    }
+
+    private static void AssertSameDetections(Dataset expected, Dataset actual)
+    {
+        Assert.Equal(expected.Detections.Count, actual.Detections.Count);
+        Assert.Equal(expected.DetectionsOfUnknownCategories, actual.DetectionsOfUnknownCategories);
+        Assert.True(expected.Detections.Boxes.SequenceEqual(actual.Detections.Boxes));
+        Assert.True(expected.Detections.Scores.SequenceEqual(actual.Detections.Scores));
+        Assert.True(expected.Detections.InputPositions.SequenceEqual(actual.Detections.InputPositions));
+        Assert.True(expected.Detections.Images.SequenceEqual(actual.Detections.Images));
+        Assert.True(expected.Detections.Categories.SequenceEqual(actual.Detections.Categories));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(8)]
+    public void Reading_in_segments_gives_exactly_what_the_general_reader_gives(int threads)
+    {
+        (string gt, string dt) = Synth(150, 4);
+        DatasetBuilder builder = GroundTruth(gt);
+        Assert.True(CocoResultsFastPath.TryRead(dt, builder, threads, splitAbove: 0));
+        AssertSameDetections(General(gt, dt), builder.Build());
+    }
+
+    [Theory]
+    [InlineData("{\"image_id\": 1, \"category_id\": 1, \"bbox\": [1, 2, 3, 4], \"score\": 0.5, \"id\": 7}", "another key")]
+    [InlineData("{\"image_id\": 1.0, \"category_id\": 1, \"bbox\": [1, 2, 3, 4], \"score\": 0.5}", "an id written as 1.0")]
+    [InlineData("{\"image\\u005fid\": 1, \"category_id\": 1, \"bbox\": [1, 2, 3, 4], \"score\": 0.5}", "an escaped key")]
+    [InlineData("{\"image_id\": 1, \"category_id\": 99, \"bbox\": [1, 2, 3, 4], \"score\": 1e400}", "a score that overflows")]
+    public void A_file_the_fast_path_does_not_expect_is_left_to_the_general_reader(string detection, string why)
+    {
+        string gt = Path.Combine(_folder, "gt.json"), dt = Path.Combine(_folder, "dt.json");
+        File.WriteAllText(gt, "{\"images\": [{\"id\": 1}], \"annotations\": [], \"categories\": [{\"id\": 1, \"name\": \"a\"}]}");
+        File.WriteAllText(dt, $"[{detection}]");
+        DatasetBuilder builder = GroundTruth(gt);
+        Assert.False(CocoResultsFastPath.TryRead(dt, builder, 1), why);
+        Assert.Equal(0, builder.DetectionCount);
+    }
+
+    [Fact]
+    public void Files_the_fast_path_leaves_alone_load_the_same_through_the_public_reader()
+    {
+        string gt = Path.Combine(_folder, "gt.json"), dt = Path.Combine(_folder, "dt.json");
+        File.WriteAllText(gt, "{\"images\": [{\"id\": 1}, {\"id\": 2}], \"annotations\": [], \"categories\": [{\"id\": 1, \"name\": \"a\"}]}");
+        File.WriteAllText(dt, "\uFEFF[{\"score\": 0.25, \"bbox\": [0.5, 1E1, 3, 4], \"category_id\": 1, \"image_id\": 2, \"extra\": [1, {\"a\": null}]},\n {\"image_id\": 1, \"category_id\": 5, \"bbox\": [1, 2, 3, 4], \"score\": 0.5}]");
+        DatasetBuilder builder = GroundTruth(gt);
+        CocoJson.ReadDetections(dt, builder);
+        Dataset dataset = builder.Build();
+        Assert.Equal(1, dataset.Detections.Count);
+        Assert.Equal(1, dataset.DetectionsOfUnknownCategories);
+        Assert.Equal(10.0, dataset.Detections.Boxes[0].Y);
+        AssertSameDetections(General(gt, dt), dataset);
+    }
+
+    [Theory]
+    [InlineData("[]", true)]
+    [InlineData("  [ \n ] \n", true)]
+    [InlineData("[{\"image_id\": 1, \"category_id\": 1, \"bbox\": [1, 2, 3, 4], \"score\": 0.5},]", false)]
+    [InlineData("[{\"image_id\": 1, \"category_id\": 1, \"bbox\": [1, 2, 3, 4], \"score\": 0.5}] x", false)]
+    [InlineData("[{\"image_id\": 1, \"category_id\": 1, \"bbox\": [1, 2, -3, 4], \"score\": 0.5}]", false)]
+    [InlineData("[{\"image_id\": 2, \"category_id\": 1, \"bbox\": [1, 2, 3, 4], \"score\": 0.5}]", false)]
+    [InlineData("[{\"image_id\": 1, \"category_id\": 1, \"bbox\": [1, 2, 3, 4], \"score\": 01}]", false)]
+    [InlineData("[{\"image_id\": 1, \"category_id\": 1, \"bbox\": [1, 2, 3, 4], \"score\": 0.5}", false)]
+    public void The_fast_path_accepts_only_valid_files(string content, bool accepted)
+    {
+        string gt = Path.Combine(_folder, "gt.json"), dt = Path.Combine(_folder, "dt.json");
+        File.WriteAllText(gt, "{\"images\": [{\"id\": 1}], \"annotations\": [], \"categories\": [{\"id\": 1, \"name\": \"a\"}]}");
+        File.WriteAllText(dt, content);
+        Assert.Equal(accepted, CocoResultsFastPath.TryRead(dt, GroundTruth(gt), 1));
+    }
+
+    [Fact]
+    public void Fast_decimal_parsing_gives_the_same_double_as_double_parse()
+    {
+        var random = new Xoshiro256StarStar(20261128);
+        string[] fixedCases =
+        [
+            "0", "-0", "1", "0.1", "0.3", "123.45", "1e22", "1e23", "9007199254740993", "9007199254740992",
+            "0.000001", "1.7976931348623157e308", "5e-324", "2.2250738585072014E-308", "12345678901234567890",
+            "0.1234567890123456789", "4.35", "-17.5e-3", "1E+2",
+        ];
+        foreach (string text in fixedCases) AssertParsesLikeDoubleParse(text);
+        for (int i = 0; i < 20000; i++)
+        {
+            long mantissa = (long)(random.NextUInt64() >> (1 + random.NextInt(63)));
+            int decimals = random.NextInt(20);
+            string digits = mantissa.ToString(CultureInfo.InvariantCulture).PadLeft(decimals + 1, '0');
+            string text = decimals == 0 ? digits : digits[..^decimals] + "." + digits[^decimals..];
+            if (random.Chance(0.2)) text += "e" + (random.NextInt(60) - 30).ToString(CultureInfo.InvariantCulture);
+            AssertParsesLikeDoubleParse(text);
+        }
+    }
+
+    private static void AssertParsesLikeDoubleParse(string text)
+    {
+        double expected = double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+        double actual = FastDecimal.Parse(System.Text.Encoding.ASCII.GetBytes(text));
+        Assert.True(BitConverter.DoubleToInt64Bits(expected) == BitConverter.DoubleToInt64Bits(actual), $"{text}: expected {expected:R}, got {actual:R}");
+    }
+}
