@@ -232,7 +232,10 @@ public static class CocoEvaluation
         int n = records.Outcomes.Length;
         uint[] packed = new uint[n];
         int[] packedWeights = new int[n];
-        var curves = new CurveRuns(tables.Thresholds, n);
+        // A curve has a run per TP plus the opening run of zero TPs, so this bounds every threshold's runs.
+        int withTruePositives = 0;
+        foreach (CocoOutcome o in records.Outcomes) withTruePositives += o.TruePositives != 0 ? 1 : 0;
+        var curves = new CurveRuns(tables.Thresholds, withTruePositives);
         for (int m = 0; m < maxDetections.Count; m++)
         {
             for (int a = 0; a < countable.Length; a++)
@@ -314,13 +317,14 @@ public static class CocoEvaluation
 
     /// <summary>
     /// Scratch for one class: per threshold, the recall and precision at the start of each run of equal TP
-    /// count (layout [threshold][run], row length records + 1), the number of runs, and the final counts.
+    /// count (layout [threshold][run], row length = records with any TP + 1), the number of runs, and the
+    /// final counts.
     /// </summary>
-    private sealed class CurveRuns(int thresholds, int records)
+    private sealed class CurveRuns(int thresholds, int truePositives)
     {
-        public readonly int Stride = records + 1;
-        public readonly double[] Recall = new double[thresholds * (records + 1)];
-        public readonly double[] Precision = new double[thresholds * (records + 1)];
+        public readonly int Stride = truePositives + 1;
+        public readonly double[] Recall = new double[thresholds * (truePositives + 1)];
+        public readonly double[] Precision = new double[thresholds * (truePositives + 1)];
         public readonly int[] Runs = new int[thresholds];
         public readonly double[] TruePositives = new double[thresholds];
         public readonly int Thresholds = thresholds;

@@ -35,12 +35,12 @@ internal static class RunMerge
         int n = primary.Length;
         var items = new Item[n];
         for (int i = 0; i < n; i++) items[i] = new Item(primary[i], secondary[i], i);
-        int runs = runStarts.Length - 1;
+        int[] bounds = JoinShortRuns(items, runStarts);
+        int runs = bounds.Length - 1;
         if (runs > 1)
         {
             // Keys travel with the items, so every pass streams through memory instead of jumping through indices.
             var other = new Item[n];
-            int[] bounds = runStarts.ToArray();
             int[] nextBounds = new int[runs + 1];
             while (runs > 1)
             {
@@ -62,6 +62,50 @@ internal static class RunMerge
         int[] order = new int[n];
         for (int i = 0; i < n; i++) order[i] = items[i].Index;
         return order;
+    }
+
+    /// <summary>Runs shorter than this are joined with their neighbours by insertion sort, in cache, before merging.</summary>
+    private const int ShortRun = 32;
+
+    /// <summary>
+    /// Joins consecutive short runs into blocks of at least <see cref="ShortRun"/> items, each sorted by
+    /// insertion (most (image, class) units hold a handful of detections, and every merge level costs a
+    /// pass over all items). Returns the new run bounds.
+    /// </summary>
+    private static int[] JoinShortRuns(Item[] items, ReadOnlySpan<int> runStarts)
+    {
+        var bounds = new List<int>(runStarts.Length);
+        int runs = runStarts.Length - 1;
+        int r = 0;
+        while (r < runs)
+        {
+            int start = runStarts[r];
+            int end = runStarts[r + 1];
+            r++;
+            if (end - start < ShortRun)
+            {
+                while (r < runs && runStarts[r + 1] - start <= ShortRun) end = runStarts[++r];
+                InsertionSort(items, start, end);
+            }
+            bounds.Add(start);
+        }
+        bounds.Add(items.Length);
+        return [.. bounds];
+    }
+
+    private static void InsertionSort(Item[] items, int start, int end)
+    {
+        for (int i = start + 1; i < end; i++)
+        {
+            Item item = items[i];
+            int j = i - 1;
+            while (j >= start && item.IsBefore(items[j]))
+            {
+                items[j + 1] = items[j];
+                j--;
+            }
+            items[j + 1] = item;
+        }
     }
 
     private readonly record struct Item(ulong Primary, ulong Secondary, int Index)
