@@ -11,7 +11,8 @@ namespace DetectionEval.Matching.Gpu;
 // The ILGPU engine of the candidate search: copies the boxes of many units to the device once, runs the
 // kernels of IouKernels.cs, and copies back only compact results (VOC: 12 bytes per slot; COCO: 4 bytes
 // per slot for the counts, then 12 bytes per candidate). Inputs and outputs as IOverlapEngine describes.
-// The kernels are compiled on first use (about half a second on CUDA), once per engine.
+// The kernels are compiled in the background as soon as the engine opens (about half a second on CUDA),
+// once per engine, so that the compilation overlaps the loading of the files.
 
 /// <summary>Which ILGPU accelerator an engine runs on.</summary>
 public enum IlgpuAcceleratorKind
@@ -32,11 +33,31 @@ public sealed class IlgpuOverlapEngine : IOverlapEngine
     private Action<Index1D, ArrayView<Box>, ArrayView<byte>, ArrayView<int>, ArrayView<int>, ArrayView<Box>, ArrayView<int>, double, ArrayView<int>>? _countCandidates;
     private Action<Index1D, ArrayView<Box>, ArrayView<byte>, ArrayView<int>, ArrayView<int>, ArrayView<Box>, ArrayView<int>, double, ArrayView<int>, ArrayView<int>, ArrayView<double>>? _fillCandidates;
 
+    private readonly Task _kernelsLoaded;
+
     private IlgpuOverlapEngine(Context context, Accelerator accelerator)
     {
         _context = context;
         _accelerator = accelerator;
         Name = accelerator.AcceleratorType == AcceleratorType.Cuda ? $"cuda ({accelerator.Name})" : "ilgpu-cpu";
+        // Compiling the kernels (ILGPU to PTX, the driver to machine code) takes about half a second on
+        // CUDA; it starts now, so that it overlaps whatever the caller does next (loading the files).
+        _kernelsLoaded = Task.Run(LoadKernels);
+    }
+
+    private void LoadKernels()
+    {
+        _accelerator.Bind();
+        _bestOverlap = _accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<Box>, ArrayView<int>, ArrayView<int>, ArrayView<Box>, ArrayView<int>, double, ArrayView<int>, ArrayView<double>>(IouKernels.BestOverlap);
+        _countCandidates = _accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<Box>, ArrayView<byte>, ArrayView<int>, ArrayView<int>, ArrayView<Box>, ArrayView<int>, double, ArrayView<int>>(IouKernels.CountCandidates);
+        _fillCandidates = _accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<Box>, ArrayView<byte>, ArrayView<int>, ArrayView<int>, ArrayView<Box>, ArrayView<int>, double, ArrayView<int>, ArrayView<int>, ArrayView<double>>(IouKernels.FillCandidates);
+    }
+
+    /// <summary>Waits for the kernels and binds the device to the calling thread (CUDA contexts are per thread).</summary>
+    private void Ready()
+    {
+        _kernelsLoaded.GetAwaiter().GetResult();
+        _accelerator.Bind();
     }
 
     /// <inheritdoc />
@@ -83,11 +104,11 @@ public sealed class IlgpuOverlapEngine : IOverlapEngine
     {
         int slots = units.SlotStart[^1];
         if (slots == 0) return;
-        _bestOverlap ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<Box>, ArrayView<int>, ArrayView<int>, ArrayView<Box>, ArrayView<int>, double, ArrayView<int>, ArrayView<double>>(IouKernels.BestOverlap);
+        Ready();
         using DeviceUnits device = DeviceUnits.Upload(_accelerator, units);
         using MemoryBuffer1D<int, Stride1D.Dense> index = _accelerator.Allocate1D<int>(slots);
         using MemoryBuffer1D<double, Stride1D.Dense> iou = _accelerator.Allocate1D<double>(slots);
-        _bestOverlap(slots, device.GroundTruth.View, device.GroundTruthStart.View, device.GroundTruthCount.View, device.Detections.View, device.SlotUnit.View, pixelOffset, index.View, iou.View);
+        _bestOverlap!(slots, device.GroundTruth.View, device.GroundTruthStart.View, device.GroundTruthCount.View, device.Detections.View, device.SlotUnit.View, pixelOffset, index.View, iou.View);
         _accelerator.Synchronize();
         int[] bestIndex = index.GetAsArray1D();
         double[] bestIou = iou.GetAsArray1D();
@@ -99,11 +120,10 @@ public sealed class IlgpuOverlapEngine : IOverlapEngine
     {
         int slots = units.SlotStart[^1];
         if (slots == 0) return new CocoCandidates(new int[1], [], []);
-        _countCandidates ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<Box>, ArrayView<byte>, ArrayView<int>, ArrayView<int>, ArrayView<Box>, ArrayView<int>, double, ArrayView<int>>(IouKernels.CountCandidates);
-        _fillCandidates ??= _accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<Box>, ArrayView<byte>, ArrayView<int>, ArrayView<int>, ArrayView<Box>, ArrayView<int>, double, ArrayView<int>, ArrayView<int>, ArrayView<double>>(IouKernels.FillCandidates);
+        Ready();
         using DeviceUnits device = DeviceUnits.Upload(_accelerator, units);
         using MemoryBuffer1D<int, Stride1D.Dense> counts = _accelerator.Allocate1D<int>(slots);
-        _countCandidates(slots, device.GroundTruth.View, device.Crowd.View, device.GroundTruthStart.View, device.GroundTruthCount.View, device.Detections.View, device.SlotUnit.View, minimumIou, counts.View);
+        _countCandidates!(slots, device.GroundTruth.View, device.Crowd.View, device.GroundTruthStart.View, device.GroundTruthCount.View, device.Detections.View, device.SlotUnit.View, minimumIou, counts.View);
         _accelerator.Synchronize();
 
         int[] perSlot = counts.GetAsArray1D();
@@ -115,7 +135,7 @@ public sealed class IlgpuOverlapEngine : IOverlapEngine
         using MemoryBuffer1D<int, Stride1D.Dense> deviceOffsets = _accelerator.Allocate1D(offsets);
         using MemoryBuffer1D<int, Stride1D.Dense> index = _accelerator.Allocate1D<int>(total);
         using MemoryBuffer1D<double, Stride1D.Dense> iou = _accelerator.Allocate1D<double>(total);
-        _fillCandidates(slots, device.GroundTruth.View, device.Crowd.View, device.GroundTruthStart.View, device.GroundTruthCount.View, device.Detections.View, device.SlotUnit.View, minimumIou, deviceOffsets.View, index.View, iou.View);
+        _fillCandidates!(slots, device.GroundTruth.View, device.Crowd.View, device.GroundTruthStart.View, device.GroundTruthCount.View, device.Detections.View, device.SlotUnit.View, minimumIou, deviceOffsets.View, index.View, iou.View);
         _accelerator.Synchronize();
         return new CocoCandidates(offsets, index.GetAsArray1D(), iou.GetAsArray1D());
     }
@@ -123,6 +143,15 @@ public sealed class IlgpuOverlapEngine : IOverlapEngine
     /// <summary>Releases the accelerator and the context.</summary>
     public void Dispose()
     {
+        // Let a kernel compilation still running finish before the accelerator goes away.
+        try
+        {
+            _kernelsLoaded.Wait();
+        }
+        catch (AggregateException)
+        {
+            // A failed compilation was reported to the call that needed it, if any.
+        }
         _accelerator.Dispose();
         _context.Dispose();
     }

@@ -6,13 +6,13 @@ using DetectionEval.Matching.Voc;
 namespace DetectionEval.Benchmarks;
 
 /// <summary>
-/// One (image, class) unit through each matcher: a COCO-like unit (7 objects, 100 detections) and a dense
-/// one (300 objects, 3,000 detections).
+/// One (image, class) unit through each matcher: COCO-like units (4, 8 or 16 objects, 100 detections; the
+/// VOC matcher switches to its vector search at 8) and a dense one (300 objects, 3,000 detections).
 /// </summary>
 [MemoryDiagnoser]
 public class MatcherBenchmarks
 {
-    [Params(7, 300)]
+    [Params(4, 8, 16, 300)]
     public int Objects { get; set; }
 
     private Box[] _gt = [];
@@ -31,7 +31,7 @@ public class MatcherBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        (_gt, _dt, _scores) = Units.Make(Objects, Objects == 7 ? 100 : 3000, 2);
+        (_gt, _dt, _scores) = Units.Make(Objects, Objects < 300 ? 100 : 3000, 2);
         _areas = [.. _gt.Select(b => b.Area * 0.8)];
         _flags = new GroundTruthFlags[_gt.Length];
         _cocoOutcomes = new CocoDetectionOutcome[_dt.Length];

@@ -73,3 +73,48 @@ public sealed class VocMatcherTests
         Assert.Equal(0, positives);
     }
 }
+
+public sealed class VocBestOverlapSimdTests
+{
+    [Theory]
+    [InlineData(1, 0.0)]
+    [InlineData(2, 1.0)]
+    [InlineData(3, 0.0)]
+    public void The_vector_search_gives_the_scalar_rules_best_overlap_bit_for_bit(int seed, double pixelOffset)
+    {
+        var random = new Random(seed);
+        var columns = new VocGroundTruthColumns();
+        int compared = 0, exactHalves = 0;
+        for (int unit = 0; unit < 300; unit++)
+        {
+            // Half-pixel grid and shrunk copies: exact ties and IoUs of exactly 0.5 are common.
+            Box[] gt = [.. Enumerable.Range(0, random.Next(0, 23)).Select(_ => new Box(random.Next(40) * 0.5, random.Next(40) * 0.5, random.Next(30) * 0.5, random.Next(30) * 0.5))];
+            VocBestOverlapSimd.Prepare(gt, pixelOffset, columns);
+            for (int d = 0; d < 20; d++)
+            {
+                Box detection = gt.Length > 0 && random.Next(2) == 0
+                    ? gt[random.Next(gt.Length)] with { Height = gt[0].Height * 0.5 }
+                    : new Box(random.Next(40) * 0.5, random.Next(40) * 0.5, random.Next(30) * 0.5, random.Next(30) * 0.5);
+                BestOverlap scalar = VocMatcher.FindBestOverlap(detection, gt, pixelOffset);
+                BestOverlap vector = VocBestOverlapSimd.FindBestOverlap(detection, columns, pixelOffset);
+                Assert.Equal(scalar.GroundTruth, vector.GroundTruth);
+                Assert.Equal(BitConverter.DoubleToInt64Bits(scalar.Iou), BitConverter.DoubleToInt64Bits(vector.Iou));
+                compared++;
+                if (scalar.Iou == 0.5) exactHalves++;
+            }
+        }
+        Assert.Equal(6000, compared);
+        if (pixelOffset == 0.0) Assert.True(exactHalves > 0);
+    }
+
+    [Fact]
+    public void Ties_across_lanes_go_to_the_first_ground_truth()
+    {
+        // Nine identical ground truths: every lane holds the same IoU; the first index must win.
+        Box[] gt = [.. Enumerable.Repeat(new Box(0, 0, 10, 10), 9)];
+        var columns = new VocGroundTruthColumns();
+        VocBestOverlapSimd.Prepare(gt, 0.0, columns);
+        Assert.Equal(new BestOverlap(0, 0.5), VocBestOverlapSimd.FindBestOverlap(new Box(0, 0, 10, 5), columns, 0.0));
+        Assert.Equal(new BestOverlap(0, 0.0), VocBestOverlapSimd.FindBestOverlap(new Box(50, 50, 1, 1), columns, 0.0));
+    }
+}

@@ -213,15 +213,15 @@ public static class CocoEvaluation
         IReadOnlyList<int> maxDetections = options.MaxDetections;
         int classes = dataset.Categories.Count;
         var tables = new CocoTables(CocoParameters.IouThresholds.Count, classes, matches.AreaRanges, maxDetections.Count);
-        Parallel.For(0, classes, options.Parallelism, k => AccumulateClass(matches, maxDetections, weights, k, tables));
+        Parallel.For(0, classes, options.Parallelism, k => AccumulateClass(matches, maxDetections, weights, k, tables, options.Parallelism.MaxDegreeOfParallelism));
         return new CocoResult(maxDetections, Summarize(tables), PerClass(dataset, tables), tables);
     }
 
-    private static void AccumulateClass(CocoMatches matches, IReadOnlyList<int> maxDetections, int[]? weights, int k, CocoTables tables)
+    private static void AccumulateClass(CocoMatches matches, IReadOnlyList<int> maxDetections, int[]? weights, int k, CocoTables tables, int threads)
     {
         ReadOnlySpan<int> units = matches.Dataset.UnitsOfCategory(k);
         ReadOnlySpan<EvaluationUnit> unitTable = matches.Dataset.Units;
-        ClassRecords records = GatherInAccumulationOrder(matches, units, weights);
+        ClassRecords records = GatherInAccumulationOrder(matches, units, weights, threads);
         int[] countable = new int[matches.AreaRanges];
         foreach (int u in units)
         {
@@ -258,7 +258,7 @@ public static class CocoEvaluation
     /// records are already in that order, so the class's order is a merge of the units' runs on the key
     /// (score descending, image rank, input position).
     /// </summary>
-    private static ClassRecords GatherInAccumulationOrder(CocoMatches matches, ReadOnlySpan<int> units, int[]? weights)
+    private static ClassRecords GatherInAccumulationOrder(CocoMatches matches, ReadOnlySpan<int> units, int[]? weights, int threads)
     {
         ReadOnlySpan<EvaluationUnit> unitTable = matches.Dataset.Units;
         int total = 0, runCount = 0;
@@ -285,7 +285,7 @@ public static class CocoEvaluation
             }
         }
         runStarts[runCount] = total;
-        int[] order = RunMerge.Merge(runStarts, primary, secondary);
+        int[] order = RunMerge.Merge(runStarts, primary, secondary, threads);
         var outcomes = new CocoOutcome[total];
         int[] ranks = new int[total], weightColumn = new int[total];
         for (int i = 0; i < total; i++)

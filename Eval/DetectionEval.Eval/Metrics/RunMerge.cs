@@ -26,17 +26,28 @@ internal static class RunMerge
         return ~ascending;
     }
 
+    /// <summary>Classes with at least this many items merge on several threads.</summary>
+    private const int ParallelAbove = 1 << 16;
+
+    /// <summary>Output slices of at least this many items per task in a parallel merge.</summary>
+    private const int ChunkSize = 1 << 14;
+
     /// <summary>
     /// Returns the item indices [0, n) in key order, where <paramref name="runStarts"/> (length runs + 1,
     /// last entry n) delimits runs already in key order.
     /// </summary>
-    public static int[] Merge(ReadOnlySpan<int> runStarts, ulong[] primary, ulong[] secondary)
+    /// <param name="runStarts">Where each run starts, and n at the end.</param>
+    /// <param name="primary">First key of each item.</param>
+    /// <param name="secondary">Second key of each item.</param>
+    /// <param name="threads">Threads a large merge may use; -1 for all cores.</param>
+    public static int[] Merge(ReadOnlySpan<int> runStarts, ulong[] primary, ulong[] secondary, int threads = 1)
     {
         int n = primary.Length;
         var items = new Item[n];
         for (int i = 0; i < n; i++) items[i] = new Item(primary[i], secondary[i], i);
         int[] bounds = JoinShortRuns(items, runStarts);
         int runs = bounds.Length - 1;
+        bool parallel = n >= ParallelAbove && threads != 1;
         if (runs > 1)
         {
             // Keys travel with the items, so every pass streams through memory instead of jumping through indices.
@@ -45,15 +56,17 @@ internal static class RunMerge
             while (runs > 1)
             {
                 int merged = 0;
+                var tasks = new List<(int Start, int Middle, int End)>();
                 for (int r = 0; r < runs; r += 2)
                 {
                     int start = bounds[r];
                     int middle = bounds[r + 1];
                     int end = r + 2 <= runs ? bounds[r + 2] : middle;
-                    MergeTwo(items, other, start, middle, end);
+                    tasks.Add((start, middle, end));
                     nextBounds[merged++] = start;
                 }
                 nextBounds[merged] = n;
+                MergeLevel(items, other, tasks, parallel ? threads : 1);
                 (items, other) = (other, items);
                 (bounds, nextBounds) = (nextBounds, bounds);
                 runs = merged;
@@ -62,6 +75,47 @@ internal static class RunMerge
         int[] order = new int[n];
         for (int i = 0; i < n; i++) order[i] = items[i].Index;
         return order;
+    }
+
+    /// <summary>
+    /// One level of merges. On several threads, each merge's output is cut into slices and each slice's
+    /// inputs found by binary search (its "co-rank": the first k outputs take i items from the left run
+    /// and k - i from the right), so even the last merge of two long runs is shared out.
+    /// </summary>
+    private static void MergeLevel(Item[] from, Item[] to, List<(int Start, int Middle, int End)> merges, int threads)
+    {
+        if (threads == 1)
+        {
+            foreach ((int start, int middle, int end) in merges) MergeRanges(from, start, middle, middle, end, to, start);
+            return;
+        }
+        var slices = new List<(int Start, int Middle, int End, int From, int To)>();
+        foreach ((int start, int middle, int end) in merges)
+        {
+            for (int k = 0; k < end - start; k += ChunkSize) slices.Add((start, middle, end, k, Math.Min(k + ChunkSize, end - start)));
+        }
+        Parallel.For(0, slices.Count, new ParallelOptions { MaxDegreeOfParallelism = threads }, s =>
+        {
+            (int start, int middle, int end, int k0, int k1) = slices[s];
+            int i0 = CoRank(from, start, middle, end, k0), i1 = CoRank(from, start, middle, end, k1);
+            MergeRanges(from, start + i0, start + i1, middle + (k0 - i0), middle + (k1 - i1), to, start + k0);
+        });
+    }
+
+    /// <summary>How many of the first <paramref name="k"/> merged items come from the left run [start, middle).</summary>
+    private static int CoRank(Item[] items, int start, int middle, int end, int k)
+    {
+        int leftLength = middle - start, rightLength = end - middle;
+        int lo = Math.Max(0, k - rightLength), hi = Math.Min(k, leftLength);
+        while (lo < hi)
+        {
+            int i = (lo + hi) >>> 1;
+            int j = k - i;
+            // Too few from the left while its next item comes before the right's last taken one.
+            if (j > 0 && items[start + i].IsBefore(items[middle + j - 1])) lo = i + 1;
+            else hi = i;
+        }
+        return lo;
     }
 
     /// <summary>Runs shorter than this are joined with their neighbours by insertion sort, in cache, before merging.</summary>
@@ -113,16 +167,15 @@ internal static class RunMerge
         public bool IsBefore(in Item other) => Primary < other.Primary || (Primary == other.Primary && Secondary < other.Secondary);
     }
 
-    private static void MergeTwo(Item[] from, Item[] to, int start, int middle, int end)
+    private static void MergeRanges(Item[] from, int a, int aEnd, int b, int bEnd, Item[] to, int o)
     {
-        int a = start, b = middle, o = start;
-        while (a < middle && b < end)
+        while (a < aEnd && b < bEnd)
         {
             // Left first unless the right key is smaller.
             if (from[b].IsBefore(from[a])) to[o++] = from[b++];
             else to[o++] = from[a++];
         }
-        if (a < middle) Array.Copy(from, a, to, o, middle - a);
-        else if (b < end) Array.Copy(from, b, to, o, end - b);
+        if (a < aEnd) Array.Copy(from, a, to, o, aEnd - a);
+        else if (b < bEnd) Array.Copy(from, b, to, o, bEnd - b);
     }
 }

@@ -180,11 +180,11 @@ public static class VocEvaluation
         }
         int[]? weights = imageWeights.IsEmpty ? null : imageWeights.ToArray();
         var perClass = new VocClassResult[dataset.Categories.Count];
-        Parallel.For(0, perClass.Length, options.Parallelism, k => perClass[k] = EvaluateClass(matches, weights, k));
+        Parallel.For(0, perClass.Length, options.Parallelism, k => perClass[k] = EvaluateClass(matches, weights, k, options.Parallelism.MaxDegreeOfParallelism));
         return Summarize(matches.Settings, perClass);
     }
 
-    private static VocClassResult EvaluateClass(VocMatches matches, int[]? weights, int k)
+    private static VocClassResult EvaluateClass(VocMatches matches, int[]? weights, int k, int threads)
     {
         Dataset dataset = matches.Dataset;
         ReadOnlySpan<int> units = dataset.UnitsOfCategory(k);
@@ -214,7 +214,7 @@ public static class VocEvaluation
             }
         }
         runStarts.Add(count);
-        int[] order = RunMerge.Merge(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(runStarts), primary, secondary);
+        int[] order = RunMerge.Merge(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(runStarts), primary, secondary, threads);
         var sorted = new VocMatchRecord[count];
         for (int i = 0; i < count; i++) sorted[i] = records[order[i]];
         records = sorted;
