@@ -8,9 +8,9 @@ public sealed class RunMergeTests
     [Theory]
     [InlineData(10, 5, 1)]
     [InlineData(5_000, 3, 1)]
-    [InlineData(200_000, 40, 1)]
-    [InlineData(200_000, 40, 4)]
-    [InlineData(150_000, 60_000, 3)]
+    [InlineData(100_000, 40, 1)]
+    [InlineData(100_000, 40, 4)]
+    [InlineData(100_000, 30_000, 3)]
     public void Merging_sorted_runs_gives_the_order_of_a_full_sort(int n, int meanRun, int threads)
     {
         var random = new Random(n + meanRun + threads);

@@ -70,12 +70,12 @@ public sealed class SyntheticCocoTests
     [Fact]
     public void Regular_mode_has_the_documented_structure()
     {
-        var (gt, dt, summary) = Generate(new SynthSettings(2000, 80, 11));
+        var (gt, dt, summary) = Generate(new SynthSettings(800, 80, 11));
         Dataset dataset = Load(gt, dt);
         // About 7.3 objects and 100 detections per image, about 1 % crowd.
-        Assert.InRange(summary.GroundTruth / 2000.0, 6.5, 8.0);
-        Assert.InRange(summary.Detections / 2000.0, 95, 105);
-        Assert.InRange(summary.Crowd / (double)summary.GroundTruth, 0.005, 0.015);
+        Assert.InRange(summary.GroundTruth / 800.0, 6.5, 8.0);
+        Assert.InRange(summary.Detections / 800.0, 95, 105);
+        Assert.InRange(summary.Crowd / (double)summary.GroundTruth, 0.004, 0.016);
         // Class imbalance: the first class holds about a fifth of the objects, the last far fewer.
         int[] perClass = new int[80];
         foreach (int k in dataset.GroundTruth.Categories) perClass[k]++;
