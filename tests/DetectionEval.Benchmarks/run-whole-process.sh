@@ -15,6 +15,11 @@ DOC=docs/benchmarks.md
 dotnet build Eval/DetectionEval.Cli -c Release --nologo -v quiet >/dev/null
 DEVAL=Eval/DetectionEval.Cli/bin/Release/net10.0/deval
 mkdir -p "$BENCH"
+# On a shared machine, other users' jobs take the cores in the middle of a measurement; as root the runs
+# get the highest scheduling priority (nice -20), which the page then says.
+NICE=()
+priority="normal priority"
+if [ "$(id -u)" = 0 ]; then NICE=(nice -n -20); priority="nice -20"; fi
 
 rows=""
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -24,7 +29,7 @@ for n in $SIZES; do
   counts=$("$DEVAL" evaluate --gt "$dir/gt.json" --pred "$dir/dt.json" --metric voc | head -n 1)  # also warms the file cache
   walls=(); rss=0; cpu=()
   for _ in $(seq "$REPEAT"); do
-    /usr/bin/time -f "%e %M %U %S" -o "$BENCH/time.txt" "$DEVAL" evaluate --gt "$dir/gt.json" --pred "$dir/dt.json" --metric all >/dev/null
+    "${NICE[@]}" /usr/bin/time -f "%e %M %U %S" -o "$BENCH/time.txt" "$DEVAL" evaluate --gt "$dir/gt.json" --pred "$dir/dt.json" --metric all >/dev/null
     read -r wall kb user sys < "$BENCH/time.txt"
     walls+=("$wall"); cpu+=("$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')")
     [ "$kb" -gt "$rss" ] && rss=$kb
@@ -35,6 +40,10 @@ for n in $SIZES; do
   echo "$n images: median wall $(median "${walls[@]}") s, best $(best "${walls[@]}") s, CPU $(median "${cpu[@]}") s, peak RSS $((rss / 1024)) MiB"
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+timings=""
+if [ -s "$BENCH/synth-5000/dt.json" ]; then
+  timings=$("${NICE[@]}" "$DEVAL" evaluate --gt "$BENCH/synth-5000/gt.json" --pred "$BENCH/synth-5000/dt.json" --timings 2>&1 >/dev/null)
+fi
 
 block=$(cat <<BLOCK
 <!-- whole-process:begin (written by tests/DetectionEval.Benchmarks/run-whole-process.sh; edit the script, not this block) -->
@@ -49,16 +58,19 @@ deval synth --images N --classes 80 --seed 1 --out .bench/synth-N
 | images | inputs | median wall s | best wall s | median CPU s (user + sys) | peak RSS MiB |
 |---|---|---|---|---|---|
 $rows
-$REPEAT runs per size; deval is the Release build the tool package ships (framework-dependent, tiered compilation off).
+$REPEAT runs per size at $priority; deval is the Release build the tool package ships (framework-dependent, tiered compilation off).
 <!-- whole-process:end -->
 BLOCK
 )
+timing_block=$(printf '<!-- timings:begin -->\n```text\n%s\n```\n<!-- timings:end -->' "$timings")
 if [ -f "$DOC" ] && grep -q '<!-- whole-process:begin' "$DOC"; then
-  BLOCK="$block" python3 - "$DOC" <<'PY'
+  BLOCK="$block" TIMINGS="$timing_block" python3 - "$DOC" <<'PY'
 import os, re, sys
 path = sys.argv[1]
 text = open(path).read()
 text = re.sub(r"<!-- whole-process:begin.*?<!-- whole-process:end -->", lambda m: os.environ["BLOCK"], text, flags=re.S)
+if "```" in os.environ["TIMINGS"] and "deval: time" in os.environ["TIMINGS"]:
+    text = re.sub(r"<!-- timings:begin -->.*?<!-- timings:end -->", lambda m: os.environ["TIMINGS"], text, flags=re.S)
 open(path, "w").write(text)
 PY
 else

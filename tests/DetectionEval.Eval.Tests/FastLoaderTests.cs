@@ -109,6 +109,31 @@ public sealed class FastLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Reading_both_files_together_equals_reading_them_one_after_the_other()
+    {
+        (string gt, string dt) = Synth(60, 9);
+        var together = new DatasetBuilder();
+        CocoJson.ReadGroundTruthAndDetections(gt, dt, together);
+        AssertSameDetections(General(gt, dt), together.Build());
+    }
+
+    [Fact]
+    public void Reading_both_files_together_reports_the_ground_truths_error_first()
+    {
+        string gt = Path.Combine(_folder, "gt.json"), dt = Path.Combine(_folder, "dt.json");
+        File.WriteAllText(gt, "{\"images\": [{\"id\": 1}], \"annotations\": [], \"categories\": [{\"id\": \"x\"}]}");
+        File.WriteAllText(dt, "[{\"image_id\": 7, \"category_id\": 1, \"bbox\": [1, 2, 3, 4], \"score\": 0.5}]");
+        var error = Assert.Throws<AnnotationFormatException>(() => CocoJson.ReadGroundTruthAndDetections(gt, dt, new DatasetBuilder()));
+        Assert.Equal(gt, error.Location.File);
+        File.WriteAllText(gt, "{\"images\": [{\"id\": 1}], \"annotations\": [], \"categories\": [{\"id\": 1}]}");
+        error = Assert.Throws<AnnotationFormatException>(() => CocoJson.ReadGroundTruthAndDetections(gt, dt, new DatasetBuilder()));
+        Assert.Equal(dt, error.Location.File);
+        Assert.Equal("$[0].image_id", error.Location.Path);
+        error = Assert.Throws<AnnotationFormatException>(() => CocoJson.ReadGroundTruthAndDetections(gt, Path.Combine(_folder, "missing.json"), new DatasetBuilder()));
+        Assert.Equal("no such file", error.Found);
+    }
+
+    [Fact]
     public void Fast_decimal_parsing_gives_the_same_double_as_double_parse()
     {
         var random = new Xoshiro256StarStar(20261128);

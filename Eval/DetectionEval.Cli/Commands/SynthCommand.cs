@@ -109,11 +109,19 @@ public sealed class SynthCommand
             OutputFiles.Write(settings.DetectionsPath, "--out", dt =>
                 summary = SyntheticCoco.Write(settings.Dataset, gt, dt, progress.Report)));
         progress.Done();
-        output.WriteLine(string.Create(
-            CultureInfo.InvariantCulture,
-            $"{settings.GroundTruthPath}: {summary.Images:N0} images, {summary.Classes:N0} classes, {summary.GroundTruth:N0} ground-truth boxes ({summary.Crowd:N0} crowd)"));
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{settings.DetectionsPath}: {summary.Detections:N0} detections"));
+        output.WriteLine(
+            $"{settings.GroundTruthPath}: {Count(summary.Images, "image")}, {Count(summary.Classes, "class")}, "
+            + $"{Count(summary.GroundTruth, "ground-truth box")} ({summary.Crowd.ToString("N0", CultureInfo.InvariantCulture)} crowd)");
+        output.WriteLine($"{settings.DetectionsPath}: {Count(summary.Detections, "detection")}");
         return ExitCodes.Success;
+    }
+
+    /// <summary>"1 class", "2 classes", "1,234 images".</summary>
+    private static string Count(long count, string noun)
+    {
+        string number = count.ToString("N0", CultureInfo.InvariantCulture);
+        if (count == 1) return $"{number} {noun}";
+        return noun.EndsWith("ss", StringComparison.Ordinal) || noun.EndsWith('x') ? $"{number} {noun}es" : $"{number} {noun}s";
     }
 
     private static void CreateFolder(string folder)

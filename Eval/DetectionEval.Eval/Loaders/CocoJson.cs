@@ -25,6 +25,31 @@ public static class CocoJson
         ReadGroundTruth(json, builder);
     }
 
+    /// <summary>
+    /// Reads a ground-truth file and a results file into <paramref name="builder"/>: the same as
+    /// <see cref="ReadGroundTruth(string, DatasetBuilder)"/> then <see cref="ReadDetections(string, DatasetBuilder)"/>,
+    /// with the same results and errors (ground-truth errors first), but the results file is scanned while
+    /// the ground truth loads.
+    /// </summary>
+    /// <exception cref="AnnotationFormatException">A file is missing or not valid.</exception>
+    public static void ReadGroundTruthAndDetections(string groundTruthPath, string detectionsPath, DatasetBuilder builder)
+    {
+        Task<CocoResultsFastPath.Scanned?> scan = Task.Run(() => CocoResultsFastPath.Scan(detectionsPath, Environment.ProcessorCount));
+        try
+        {
+            ReadGroundTruth(groundTruthPath, builder);
+        }
+        finally
+        {
+            // Never leave the scan running past this call, whatever the ground truth held.
+            ((IAsyncResult)scan).AsyncWaitHandle.WaitOne();
+        }
+        InputFiles.RequireFile(detectionsPath);
+        if (scan.Result is { } scanned && scanned.TryCommit(builder)) return;
+        using JsonStreamReader json = JsonStreamReader.OpenFile(detectionsPath, detectionsPath);
+        ReadDetections(json, builder);
+    }
+
     /// <summary>Reads COCO ground truth from a stream; <paramref name="displayName"/> names it in errors.</summary>
     public static void ReadGroundTruth(Stream stream, string displayName, DatasetBuilder builder)
     {
@@ -48,18 +73,8 @@ public static class CocoJson
         ReadDetections(json, builder);
     }
 
-    private static bool TryReadDetectionsFast(string path, DatasetBuilder builder)
-    {
-        try
-        {
-            return CocoResultsFastPath.TryRead(path, builder, Environment.ProcessorCount);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // The general reader opens the file again and reports the problem.
-            return false;
-        }
-    }
+    private static bool TryReadDetectionsFast(string path, DatasetBuilder builder) =>
+        CocoResultsFastPath.TryRead(path, builder, Environment.ProcessorCount);
 
     /// <summary>Reads a COCO results list from a stream; <paramref name="displayName"/> names it in errors.</summary>
     public static void ReadDetections(Stream stream, string displayName, DatasetBuilder builder)

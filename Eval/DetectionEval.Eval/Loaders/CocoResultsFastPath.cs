@@ -19,25 +19,18 @@ internal sealed class CocoResultsFastPath
 {
     private const int ChunkSize = 1 << 20;
 
-    private readonly DatasetBuilder _builder;
-    private readonly List<int> _images;
-    private readonly List<int> _categories;
+    private readonly List<long> _imageIds;
+    private readonly List<long> _categoryIds;
     private readonly List<Box> _boxes;
     private readonly List<double> _scores;
-    private readonly List<long> _unknownCategories = [];
     private int _objects;
 
-    // The image and category of the last detection, to skip the dictionary when the next has the same.
-    private long _lastImageId = long.MinValue, _lastCategoryId = long.MinValue;
-    private int _lastImage, _lastCategory;
-
-    private CocoResultsFastPath(DatasetBuilder builder, long bytes)
+    private CocoResultsFastPath(long bytes)
     {
-        _builder = builder;
         // A detection takes about 90 bytes of JSON; sizing the columns up front saves their regrowth.
         int expected = (int)Math.Min(bytes / 80, 1 << 26);
-        _images = new List<int>(expected);
-        _categories = new List<int>(expected);
+        _imageIds = new List<long>(expected);
+        _categoryIds = new List<long>(expected);
         _boxes = new List<Box>(expected);
         _scores = new List<double>(expected);
     }
@@ -46,6 +39,14 @@ internal sealed class CocoResultsFastPath
     public const long SplitAbove = 8 << 20;
 
     /// <summary>Reads the file at <paramref name="path"/> into <paramref name="builder"/> when it has the common shape.</summary>
+    /// <returns>False, with <paramref name="builder"/> untouched, when the general reader must read the file.</returns>
+    public static bool TryRead(string path, DatasetBuilder builder, int maxThreads, long splitAbove = SplitAbove) =>
+        Scan(path, maxThreads, splitAbove) is { } scanned && scanned.TryCommit(builder);
+
+    /// <summary>
+    /// Scans the file without looking anything up, so that it can run while the ground truth loads; the
+    /// ids are resolved by <see cref="Scanned.TryCommit"/>. Null when the general reader must read the file.
+    /// </summary>
     /// <remarks>
     /// A large file is cut into segments read in parallel. In a file of the accepted shape every '{' opens a
     /// detection (keys are the four known names, values numbers), so each cut is put on a '{'. Each
@@ -53,23 +54,99 @@ internal sealed class CocoResultsFastPath
     /// and the last close it. If any segment fails, the whole file goes to the general reader, so a cut
     /// in the wrong place can cost time but never change a result.
     /// </remarks>
-    /// <returns>False, with <paramref name="builder"/> untouched, when the general reader must read the file.</returns>
-    public static bool TryRead(string path, DatasetBuilder builder, int maxThreads, long splitAbove = SplitAbove)
+    public static Scanned? Scan(string path, int maxThreads, long splitAbove = SplitAbove)
     {
-        using SafeFileHandle file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.None);
-        long length = RandomAccess.GetLength(file);
-        long[] cuts = FindCuts(file, length, length > splitAbove ? Math.Max(1, maxThreads) : 1);
-        int segments = cuts.Length - 1;
-        var readers = new CocoResultsFastPath[segments];
-        bool[] ok = new bool[segments];
-        Parallel.For(0, segments, new ParallelOptions { MaxDegreeOfParallelism = segments }, k =>
+        try
         {
-            readers[k] = new CocoResultsFastPath(builder, cuts[k + 1] - cuts[k]);
-            ok[k] = readers[k].Scan(new Segment(file, cuts[k], cuts[k + 1]), first: k == 0, last: k == segments - 1);
-        });
-        if (!ok.All(x => x)) return false;
-        foreach (CocoResultsFastPath reader in readers) reader.Commit();
-        return true;
+            using SafeFileHandle file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.None);
+            long length = RandomAccess.GetLength(file);
+            long[] cuts = FindCuts(file, length, length > splitAbove ? Math.Max(1, maxThreads) : 1);
+            int segments = cuts.Length - 1;
+            var readers = new CocoResultsFastPath[segments];
+            bool[] ok = new bool[segments];
+            Parallel.For(0, segments, new ParallelOptions { MaxDegreeOfParallelism = segments }, k =>
+            {
+                readers[k] = new CocoResultsFastPath(cuts[k + 1] - cuts[k]);
+                ok[k] = readers[k].Scan(new Segment(file, cuts[k], cuts[k + 1]), first: k == 0, last: k == segments - 1);
+            });
+            return ok.All(x => x) ? new Scanned(readers) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The general reader opens the file again and reports the problem.
+            return null;
+        }
+    }
+
+    /// <summary>A scanned results file whose image and category ids are not yet looked up.</summary>
+    internal sealed class Scanned
+    {
+        private readonly CocoResultsFastPath[] _segments;
+
+        internal Scanned(CocoResultsFastPath[] segments) => _segments = segments;
+
+        /// <summary>
+        /// Looks the ids up in <paramref name="builder"/> (which holds the ground truth) and adds the
+        /// detections; an unknown category is dropped and counted as the general reader does. False, with
+        /// the builder untouched, when an image is unknown: an input error the general reader reports.
+        /// </summary>
+        public bool TryCommit(DatasetBuilder builder)
+        {
+            var resolved = new (List<int> Images, List<int> Categories, List<Box> Boxes, List<double> Scores, List<long> Unknown)?[_segments.Length];
+            Parallel.For(0, _segments.Length, k => resolved[k] = _segments[k].Resolve(builder));
+            if (resolved.Any(r => r is null)) return false;
+            foreach (var r in resolved)
+            {
+                (List<int> images, List<int> categories, List<Box> boxes, List<double> scores, List<long> unknown) = r!.Value;
+                builder.AddDetections(images, categories, boxes, scores);
+                foreach (long id in unknown) builder.CountDetectionOfUnknownCategory(id);
+            }
+            return true;
+        }
+    }
+
+    /// <summary>This segment's ids as indices; null when an image id is not in the ground truth.</summary>
+    private (List<int> Images, List<int> Categories, List<Box> Boxes, List<double> Scores, List<long> Unknown)? Resolve(DatasetBuilder builder)
+    {
+        int n = _boxes.Count;
+        var images = new List<int>(n);
+        var categories = new List<int>(n);
+        var unknown = new List<long>();
+        // Detections come grouped by image and class, so the last lookup usually answers the next.
+        long lastImageId = long.MinValue, lastCategoryId = long.MinValue;
+        int lastImage = 0, lastCategory = 0;
+        for (int i = 0; i < n; i++)
+        {
+            long imageId = _imageIds[i], categoryId = _categoryIds[i];
+            if (imageId != lastImageId)
+            {
+                if (!builder.TryGetImage(imageId, out lastImage)) return null;
+                lastImageId = imageId;
+            }
+            if (categoryId != lastCategoryId)
+            {
+                lastCategory = builder.TryGetCategory(categoryId, out int index) ? index : -1;
+                lastCategoryId = categoryId;
+            }
+            images.Add(lastImage);
+            categories.Add(lastCategory);
+            if (lastCategory < 0) unknown.Add(categoryId);
+        }
+        if (unknown.Count == 0) return (images, categories, _boxes, _scores, unknown);
+        // Rule: a detection of a category the ground truth does not list is dropped (and counted).
+        var keptImages = new List<int>(n);
+        var keptCategories = new List<int>(n);
+        var keptBoxes = new List<Box>(n);
+        var keptScores = new List<double>(n);
+        for (int i = 0; i < n; i++)
+        {
+            if (categories[i] < 0) continue;
+            keptImages.Add(images[i]);
+            keptCategories.Add(categories[i]);
+            keptBoxes.Add(_boxes[i]);
+            keptScores.Add(_scores[i]);
+        }
+        return (keptImages, keptCategories, keptBoxes, keptScores, unknown);
     }
 
     /// <summary>Cut points: 0, then the first '{' after each k / n of the file, then the file's length.</summary>
@@ -102,12 +179,6 @@ internal sealed class CocoResultsFastPath
             _next += read;
             return read;
         }
-    }
-
-    private void Commit()
-    {
-        _builder.AddDetections(_images, _categories, _boxes, _scores);
-        foreach (long id in _unknownCategories) _builder.CountDetectionOfUnknownCategory(id);
     }
 
     private enum Step { Done, NeedMore, GiveUp }
@@ -233,42 +304,12 @@ internal sealed class CocoResultsFastPath
             if (step != Step.Done) return step;
         }
         if (seen != 15 || !double.IsFinite(score)) return Step.GiveUp;
-        if (!Resolve(imageId, categoryId, out int image, out int category)) return Step.GiveUp;
-        if (category >= 0)
-        {
-            _images.Add(image);
-            _categories.Add(category);
-            _boxes.Add(new Box(x, y, w, h));
-            _scores.Add(score);
-        }
-        else
-        {
-            _unknownCategories.Add(categoryId);
-        }
+        _imageIds.Add(imageId);
+        _categoryIds.Add(categoryId);
+        _boxes.Add(new Box(x, y, w, h));
+        _scores.Add(score);
         p = i;
         return Step.Done;
-    }
-
-    /// <summary>Image and category indices; false for an unknown image (an input error the general reader reports). An unknown category gives -1.</summary>
-    private bool Resolve(long imageId, long categoryId, out int image, out int category)
-    {
-        if (imageId != _lastImageId)
-        {
-            if (!_builder.TryGetImage(imageId, out _lastImage))
-            {
-                image = category = 0;
-                return false;
-            }
-            _lastImageId = imageId;
-        }
-        if (categoryId != _lastCategoryId)
-        {
-            _lastCategory = _builder.TryGetCategory(categoryId, out int index) ? index : -1;
-            _lastCategoryId = categoryId;
-        }
-        image = _lastImage;
-        category = _lastCategory;
-        return true;
     }
 
     private static Step ReadBox(ReadOnlySpan<byte> span, ref int i, bool final, out double x, out double y, out double w, out double h)
