@@ -259,12 +259,19 @@ internal sealed record Batch(Box[] GroundTruth, byte[] Crowd, int[] GroundTruthS
         return new Batch(gt, new byte[gt.Length], start, count, dt, slots);
     }
 
-    /// <summary>The CPU's candidate search as the match stage runs it: units in parallel on all cores.</summary>
+    /// <summary>The CPU's candidate search as the match stage runs it: units in parallel on all cores, the vector search where the matcher uses it.</summary>
     public void ParallelCpuBestOverlaps(BestOverlap[] best)
     {
         Parallel.For(0, SlotStart.Length - 1, u =>
         {
             ReadOnlySpan<Box> g = GroundTruth.AsSpan(GroundTruthStart[u], GroundTruthCount[u]);
+            if (g.Length >= 8 && VocBestOverlapSimd.IsSupported)
+            {
+                var columns = new VocGroundTruthColumns();
+                VocBestOverlapSimd.Prepare(g, 0.0, columns);
+                for (int s = SlotStart[u]; s < SlotStart[u + 1]; s++) best[s] = VocBestOverlapSimd.FindBestOverlap(Detections[s], columns, 0.0);
+                return;
+            }
             for (int s = SlotStart[u]; s < SlotStart[u + 1]; s++) best[s] = VocMatcher.FindBestOverlap(Detections[s], g, 0.0);
         });
     }
