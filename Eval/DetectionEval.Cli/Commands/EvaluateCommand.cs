@@ -209,7 +209,7 @@ public sealed class EvaluateCommand
         progress.Stage("accumulating");
         CocoResult? coco = cocoMatches is null ? null : timings.Time("accumulate COCO", () => CocoEvaluation.Accumulate(cocoMatches, options));
         VocResult? voc = vocMatches is null ? null : timings.Time("accumulate VOC", () => VocEvaluation.Accumulate(vocMatches, options));
-        EvaluationResult result = DetectionEvaluation.Combine(dataset, options, coco, voc);
+        EvaluationResult result = timings.Time("operating points", () => DetectionEvaluation.Combine(dataset, options, coco, voc));
         var header = new ReportHeader(DevalApp.ToolName, DevalApp.Version, settings.GroundTruth, settings.Predictions);
         progress.Done();
 

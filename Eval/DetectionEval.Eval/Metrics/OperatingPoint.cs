@@ -74,12 +74,14 @@ public static class OperatingPointAnalysis
         ArgumentNullException.ThrowIfNull(voc);
         var perClass = new ClassOperatingPoints[voc.PerClass.Count];
         var steps = new List<Step>();
+        var classStarts = new List<int>(perClass.Length + 1);
         double positives = 0;
         for (int k = 0; k < perClass.Length; k++)
         {
             VocClassResult c = voc.PerClass[k];
             RequireCounts(c.Curve);
             positives += c.Positives;
+            classStarts.Add(steps.Count);
             AddSteps(c.Curve, steps);
             if (c.Positives == 0)
             {
@@ -92,8 +94,18 @@ public static class OperatingPointAnalysis
         }
 
         // Rule: pooling orders all detections by score; equal scores are one cut, so their order is irrelevant.
-        Step[] pooled = [.. steps];
-        Array.Sort(pooled, static (x, y) => y.Score.CompareTo(x.Score));
+        // Each class's curve is in score order already, so the pooled order is a merge of the classes' runs
+        // (the counts are whole numbers, so their running sums are exact in any order within a cut).
+        classStarts.Add(steps.Count);
+        ulong[] scoreKeys = new ulong[steps.Count], inputOrder = new ulong[steps.Count];
+        for (int i = 0; i < scoreKeys.Length; i++)
+        {
+            scoreKeys[i] = RunMerge.ScoreKey(steps[i].Score);
+            inputOrder[i] = (ulong)i;
+        }
+        int[] order = RunMerge.Merge(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(classStarts), scoreKeys, inputOrder, threads: -1);
+        Step[] pooled = new Step[order.Length];
+        for (int i = 0; i < pooled.Length; i++) pooled[i] = steps[order[i]];
         double[] scores = new double[pooled.Length], tp = new double[pooled.Length], fp = new double[pooled.Length];
         double runningTp = 0, runningFp = 0;
         for (int i = 0; i < pooled.Length; i++)
