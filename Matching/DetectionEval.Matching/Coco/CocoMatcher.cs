@@ -57,11 +57,25 @@ public sealed class CocoMatchScratch
     }
 
     internal int[] CandidateRows = [];
+    internal int[] WalkStart = [];
+    internal int[] WalkGroundTruth = [];
+    internal int[] WalkOrdered = [];
+    internal int[] GroundTruthPlace = [];
 
     internal void ReserveRows(int rows) => Grow(ref CandidateRows, rows);
 
+    /// <summary>Room for the walks of <paramref name="rows"/> rows with at most <paramref name="entries"/> entries in all.</summary>
+    internal int[] ReserveWalks(int rows, int entries)
+    {
+        Grow(ref WalkStart, rows + 1);
+        Grow(ref WalkGroundTruth, entries);
+        Grow(ref WalkOrdered, entries);
+        return WalkStart;
+    }
+
     internal void ReserveGroundTruth(int groundTruth)
     {
+        Grow(ref GroundTruthPlace, groundTruth);
         Grow(ref GroundTruthOrder, groundTruth);
         Grow(ref GroundTruthIgnored, groundTruth);
         Grow(ref GroundTruthIsCrowd, groundTruth);
@@ -240,6 +254,21 @@ public sealed class CocoMatcher
         Span<int> candidateRows = scratch.CandidateRows.AsSpan(0, kept);
         int candidates = FindRowsWithCandidates(overlaps, kept, groundTruthCount, LowestThreshold, candidateRows);
         candidateRows = candidateRows[..candidates];
+        // The walk of a row visits, in the matcher's order, only its ground truths at or above the lowest
+        // threshold: every other one would be passed over (IoU below the limit), and the early stop at the
+        // first ignored ground truth cannot be missed, since after it nothing may be chosen anyway.
+        int[] walkStart = scratch.ReserveWalks(candidates, kept * groundTruthCount);
+        int entries = 0;
+        for (int c = 0; c < candidates; c++)
+        {
+            walkStart[c] = entries;
+            ReadOnlySpan<double> row = overlaps.Slice(candidateRows[c] * groundTruthCount, groundTruthCount);
+            for (int g = 0; g < groundTruthCount; g++)
+            {
+                if (row[g] >= LowestThreshold) scratch.WalkGroundTruth[entries++] = g;
+            }
+        }
+        walkStart[candidates] = entries;
 
         ulong allThresholds = (1UL << _iouThresholds.Length) - 1;
         for (int d = 0; d < kept; d++) outcomes[d] = new CocoDetectionOutcome(keptOrder[d], default);
@@ -261,6 +290,7 @@ public sealed class CocoMatcher
                 outcomes[d] = outcomes[d] with { Outcome = outcome with { Ignored = outcome.Ignored | unmatchedIgnored } };
             }
             if (candidates == 0) continue;
+            OrderWalksLikeGroundTruth(groundTruthOrder, walkStart, candidates, scratch);
 
             for (int t = 0; t < _iouThresholds.Length; t++)
             {
@@ -269,10 +299,12 @@ public sealed class CocoMatcher
                 ulong bit = CocoOutcome.Bit(a, t);
                 // Rule: the threshold is min(t, 1 - 1e-10).
                 double threshold = Math.Min(_iouThresholds[t], CocoParameters.LargestUsableThreshold);
-                foreach (int d in candidateRows)
+                for (int c = 0; c < candidates; c++)
                 {
+                    int d = candidateRows[c];
                     ReadOnlySpan<double> row = overlaps.Slice(d * groundTruthCount, groundTruthCount);
-                    int best = FindBestGroundTruth(row, groundTruthOrder, ignored, isCrowd, matched, threshold);
+                    ReadOnlySpan<int> walk = scratch.WalkOrdered.AsSpan(walkStart[c], walkStart[c + 1] - walkStart[c]);
+                    int best = FindBestGroundTruth(row, walk, ignored, isCrowd, matched, threshold);
                     if (best < 0) continue;
                     matched[best] = true;
                     CocoOutcome outcome = outcomes[d].Outcome;
@@ -284,6 +316,33 @@ public sealed class CocoMatcher
                         : outcome with { TruePositives = outcome.TruePositives | bit };
                     outcomes[d] = outcomes[d] with { Outcome = outcome };
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Each row's walk in this area range's order (not ignored first, then ignored, each in input order):
+    /// its candidates sorted by their place in <paramref name="groundTruthOrder"/>.
+    /// </summary>
+    private static void OrderWalksLikeGroundTruth(ReadOnlySpan<int> groundTruthOrder, int[] walkStart, int rows, CocoMatchScratch scratch)
+    {
+        Span<int> place = scratch.GroundTruthPlace.AsSpan(0, groundTruthOrder.Length);
+        for (int i = 0; i < groundTruthOrder.Length; i++) place[groundTruthOrder[i]] = i;
+        for (int c = 0; c < rows; c++)
+        {
+            Span<int> walk = scratch.WalkOrdered.AsSpan(walkStart[c], walkStart[c + 1] - walkStart[c]);
+            scratch.WalkGroundTruth.AsSpan(walkStart[c], walk.Length).CopyTo(walk);
+            // Insertion sort by place: walks hold a few ground truths, and places are distinct.
+            for (int i = 1; i < walk.Length; i++)
+            {
+                int g = walk[i];
+                int j = i - 1;
+                while (j >= 0 && place[walk[j]] > place[g])
+                {
+                    walk[j + 1] = walk[j];
+                    j--;
+                }
+                walk[j + 1] = g;
             }
         }
     }
