@@ -60,7 +60,11 @@ timed coco5k-cpu "$BENCH" evaluate --gt "$DATA/coco5k/gt.json" --pred "$DATA/coc
 
 stage() { awk -v s="$2" '$1 == s {print $2}' "$OUT/$1.txt"; }
 wall() { awk '$1 == "process-wall" {print $2}' "$OUT/$1.process.txt"; }
-same() { cmp -s "$OUT/$1-gpu.json" "$OUT/$1-cpu.json" && echo identical || echo DIFFERENT; }
+same() {
+  if [ ! -s "$OUT/$1-gpu.json" ] || [ ! -s "$OUT/$1-cpu.json" ]; then echo "not compared (a run failed)"
+  elif cmp -s "$OUT/$1-gpu.json" "$OUT/$1-cpu.json"; then echo identical
+  else echo DIFFERENT; fi
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "-" }'; }
 {
   echo "agreement: $(tail -n 1 "$OUT/agree.txt")"
