@@ -214,6 +214,8 @@ internal static class CudaLibraryResolver
     public static void Install()
     {
         if (Interlocked.Exchange(ref _installed, 1) == 1) return;
+        // Under WSL, ILGPU installs its own resolver (for /usr/lib/wsl/lib) and would fail if one were set.
+        if (IsWsl()) return;
         try
         {
             NativeLibrary.SetDllImportResolver(typeof(Context).Assembly, Resolve);
@@ -221,6 +223,22 @@ internal static class CudaLibraryResolver
         catch (InvalidOperationException)
         {
             // ILGPU or the host already set a resolver for this assembly; keep theirs.
+        }
+    }
+
+    private static bool IsWsl()
+    {
+        try
+        {
+            return OperatingSystem.IsLinux() && File.ReadAllText("/proc/version").Contains("microsoft", StringComparison.OrdinalIgnoreCase);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 
