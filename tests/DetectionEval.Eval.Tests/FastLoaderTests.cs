@@ -118,6 +118,15 @@ public sealed class FastLoaderTests : IDisposable
     }
 
     [Fact]
+    public void The_format_loader_reads_a_coco_pair_exactly_as_the_readers_do()
+    {
+        (string gt, string dt) = Synth(60, 10);
+        LoadedAnnotations loaded = AnnotationLoader.Load(new AnnotationInput(gt), new AnnotationInput(dt), new LoadOptions());
+        Assert.Equal(AnnotationFormat.Coco, loaded.Predictions!.Format);
+        AssertSameDetections(General(gt, dt), loaded.Builder.Build());
+    }
+
+    [Fact]
     public void Reading_both_files_together_reports_the_ground_truths_error_first()
     {
         string gt = Path.Combine(_folder, "gt.json"), dt = Path.Combine(_folder, "dt.json");

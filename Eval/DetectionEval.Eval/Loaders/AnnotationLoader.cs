@@ -40,6 +40,15 @@ public static class AnnotationLoader
         resolved?.Invoke(gtFormat);
         IAnnotationFormat gtReader = AnnotationFormats.Get(gtFormat.Format);
 
+        // COCO results next to COCO ground truth: the results file is scanned while the ground truth loads
+        // (CocoJson.ReadGroundTruthAndDetections does the same). Detection errors are not raised here; the
+        // predictions are resolved again below, in their usual place.
+        Task<CocoResultsFastPath.Scanned?>? cocoScan = null;
+        if (gtFormat.Format == AnnotationFormat.Coco && predictions is not null && IsCocoQuietly(predictions, options))
+        {
+            cocoScan = Task.Run(() => CocoResultsFastPath.Scan(predictions.Path, Environment.ProcessorCount));
+        }
+
         var builder = new DatasetBuilder();
         var gtSink = new GroundTruthSink(builder, options, notices);
         ClassList? folderClasses = null;
@@ -48,8 +57,16 @@ public static class AnnotationLoader
             folderClasses = ClassList.Read(classFile);
             gtSink.DeclareClasses(classFile, folderClasses.Classes, announce: true);
         }
-        gtReader.ReadGroundTruth(groundTruth.Path, gtSink);
-        gtSink.Complete();
+        try
+        {
+            gtReader.ReadGroundTruth(groundTruth.Path, gtSink);
+            gtSink.Complete();
+        }
+        finally
+        {
+            // Never leave the scan running past this call, whatever the ground truth held.
+            if (cocoScan is not null) ((IAsyncResult)cocoScan).AsyncWaitHandle.WaitOne();
+        }
 
         if (predictions is null) return new LoadedAnnotations(builder, gtFormat, null, notices);
 
@@ -62,8 +79,24 @@ public static class AnnotationLoader
             notices.Add($"class names from {predictionClasses}");
         }
         var dtSink = new PredictionSink(builder, options, gtSink.KeysByBuilderIndex, indexNames, notices, gtSink.ImageIdsAreMeaningful, gtSink.ClassIdsAreMeaningful);
-        AnnotationFormats.Get(dtFormat.Format).ReadPredictions(predictions.Path, dtSink);
+        // The COCO reader reads straight into the builder, so the scan's detections are what it would add.
+        bool scanned = dtFormat.Format == AnnotationFormat.Coco && cocoScan?.Result is { } scan && scan.TryCommit(builder);
+        if (!scanned) AnnotationFormats.Get(dtFormat.Format).ReadPredictions(predictions.Path, dtSink);
         return new LoadedAnnotations(builder, gtFormat, dtFormat, notices);
+    }
+
+    /// <summary>True when <paramref name="input"/> is (or is detected as) COCO json; false on any error, which the real resolution reports later.</summary>
+    private static bool IsCocoQuietly(AnnotationInput input, LoadOptions options)
+    {
+        if (input.Format is AnnotationFormat format) return format == AnnotationFormat.Coco;
+        try
+        {
+            return File.Exists(input.Path) && AnnotationFormats.Detect(input.Path, AnnotationRole.Predictions, options).Format == AnnotationFormat.Coco;
+        }
+        catch (Exception e) when (e is AnnotationFormatException or IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     private static string ClassFolder(string path, AnnotationFormat format) =>
