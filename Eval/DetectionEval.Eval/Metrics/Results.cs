@@ -101,4 +101,7 @@ public sealed record EvaluationResult(DatasetSummary Inputs, IReadOnlyList<Categ
 {
     /// <summary>Precision, recall and F1 at the best-F1 confidence and at the asked score threshold, from the VOC matches; null without VOC.</summary>
     public OperatingPoints? OperatingPoints { get; init; }
+
+    /// <summary>The error analysis (confusion matrix, TIDE's error types, worst images); null unless asked for.</summary>
+    public Analysis.ErrorAnalysis? Analysis { get; init; }
 }
