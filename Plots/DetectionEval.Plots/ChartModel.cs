@@ -32,7 +32,33 @@ public sealed record PointMarker(string Label, double X, double Y, string Color)
 /// <summary>One bar of a bar chart.</summary>
 /// <param name="Label">The category axis text.</param>
 /// <param name="Value">Its length.</param>
-public sealed record BarItem(string Label, double Value);
+public sealed record BarItem(string Label, double Value)
+{
+    /// <summary>The text at the end of the bar; null writes the value with three decimals.</summary>
+    public string? Text { get; init; }
+
+    /// <summary>Its colour as "#RRGGBB"; null for the first palette colour.</summary>
+    public string? Color { get; init; }
+}
+
+/// <summary>A grid of cells, as plain data (e.g. a confusion matrix): row i is drawn i-th from the top.</summary>
+/// <param name="RowLabels">The left axis text of each row.</param>
+/// <param name="ColumnLabels">The bottom axis text of each column.</param>
+/// <param name="Shade">Row-major, one value in [0, 1] per cell: 0 white, 1 the darkest colour.</param>
+/// <param name="CellText">Row-major, the text written in each cell; "" for none.</param>
+public sealed record HeatmapData(IReadOnlyList<string> RowLabels, IReadOnlyList<string> ColumnLabels, IReadOnlyList<double> Shade, IReadOnlyList<string> CellText)
+{
+    /// <summary>Throws when the cell lists do not have one entry per cell or a shade lies outside [0, 1].</summary>
+    public void Validate()
+    {
+        int cells = RowLabels.Count * ColumnLabels.Count;
+        if (Shade.Count != cells || CellText.Count != cells)
+        {
+            throw new ArgumentException($"A {RowLabels.Count} x {ColumnLabels.Count} heatmap needs {cells} shades and texts, but got {Shade.Count} and {CellText.Count}.");
+        }
+        if (Shade.Any(v => !(v >= 0 && v <= 1))) throw new ArgumentException("Heatmap shades must lie in [0, 1].");
+    }
+}
 
 /// <summary>Axis ranges.</summary>
 /// <param name="XMin">Left.</param>
@@ -43,7 +69,7 @@ public sealed record AxisRange(double XMin, double XMax, double YMin, double YMa
 
 /// <summary>
 /// Everything a chart shows, as plain data: what tests check and what <see cref="ChartRenderer"/> draws.
-/// A chart has either series (and markers) or bars.
+/// A chart has either series (and markers), bars or a heatmap.
 /// </summary>
 /// <param name="Title">The title.</param>
 /// <param name="XLabel">The bottom axis label.</param>
@@ -65,6 +91,9 @@ public sealed record ChartModel(
     int Width,
     int Height)
 {
+    /// <summary>A grid of shaded cells, drawn instead of series and bars; null for none.</summary>
+    public HeatmapData? Heatmap { get; init; }
+
     /// <summary>The legend's entries, in order: labelled series, then markers.</summary>
     public IReadOnlyList<string> LegendEntries =>
         [.. Series.Where(s => s.Label is not null).Select(s => s.Label!), .. Markers.Select(m => m.Label)];

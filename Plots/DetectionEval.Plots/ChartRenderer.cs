@@ -31,12 +31,13 @@ public static class ChartRenderer
             marker.LegendText = m.Label;
         }
         if (model.Bars.Count > 0) AddBars(plot, model.Bars);
+        if (model.Heatmap is { } heatmap) AddHeatmap(plot, heatmap);
 
         plot.Axes.SetLimits(model.Range.XMin, model.Range.XMax, model.Range.YMin, model.Range.YMax);
         // Ticks at a fixed, round interval: the same look on every chart, and far cheaper than letting
         // ScottPlot measure label sizes for many candidate spacings on each render.
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(RoundStep(model.Range.XMax - model.Range.XMin));
-        if (model.Bars.Count == 0) plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(RoundStep(model.Range.YMax - model.Range.YMin));
+        if (model.Heatmap is null) plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(RoundStep(model.Range.XMax - model.Range.XMin));
+        if (model.Bars.Count == 0 && model.Heatmap is null) plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(RoundStep(model.Range.YMax - model.Range.YMin));
         if (model.LegendEntries.Count > 0)
         {
             plot.Legend.FontName = PlotFonts.Family;
@@ -95,8 +96,8 @@ public static class ChartRenderer
             {
                 Position = position,
                 Value = items[i].Value,
-                FillColor = Color.FromHex(Charts.Palette[0]),
-                Label = items[i].Value.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture),
+                FillColor = Color.FromHex(items[i].Color ?? Charts.Palette[0]),
+                Label = items[i].Text ?? items[i].Value.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture),
                 Orientation = Orientation.Horizontal,
             });
             ticks[i] = new Tick(position, items[i].Label);
@@ -108,6 +109,59 @@ public static class ChartRenderer
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks);
         plot.Axes.Left.TickLabelStyle.FontSize = 11;
         plot.Grid.YAxisStyle.MajorLineStyle.Width = 0;
+    }
+
+    /// <summary>
+    /// Draws the cells that have a shade or a text as filled squares (row 0 on top) with their text, and the
+    /// labels as axis ticks. Empty cells stay white, so a sparse grid makes a small SVG.
+    /// </summary>
+    private static void AddHeatmap(Plot plot, HeatmapData heatmap)
+    {
+        heatmap.Validate();
+        int rows = heatmap.RowLabels.Count, columns = heatmap.ColumnLabels.Count;
+        // Text shrinks with the grid: the cells are about 14 to 40 pixels wide.
+        float textSize = Math.Max(7f, Math.Min(12f, 240f / Math.Max(rows, columns)));
+        for (int i = 0; i < rows; i++)
+        {
+            double y = rows - 1 - i;
+            for (int j = 0; j < columns; j++)
+            {
+                double shade = heatmap.Shade[i * columns + j];
+                string text = heatmap.CellText[i * columns + j];
+                if (shade == 0 && text.Length == 0) continue;
+                var cell = plot.Add.Rectangle(j - 0.5, j + 0.5, y - 0.5, y + 0.5);
+                cell.FillColor = Shade(shade);
+                cell.LineWidth = 0;
+                if (text.Length == 0) continue;
+                var label = plot.Add.Text(text, j, y);
+                label.LabelFontName = PlotFonts.Family;
+                label.LabelFontSize = textSize;
+                label.LabelFontColor = shade > 0.55 ? Colors.White : Colors.Black;
+                label.LabelAlignment = Alignment.MiddleCenter;
+            }
+        }
+        var left = new Tick[rows];
+        for (int i = 0; i < rows; i++) left[i] = new Tick(rows - 1 - i, heatmap.RowLabels[i]);
+        var bottom = new Tick[columns];
+        for (int j = 0; j < columns; j++) bottom[j] = new Tick(j, heatmap.ColumnLabels[j]);
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(left);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(bottom);
+        plot.Axes.Left.TickLabelStyle.FontSize = textSize + 1;
+        plot.Axes.Bottom.TickLabelStyle.FontSize = textSize + 1;
+        plot.Axes.Bottom.TickLabelStyle.Rotation = 90;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        // Rotated labels are not measured by the layout: reserve their length (DejaVu Sans is about 0.62 em a character) and the axis title.
+        int longest = heatmap.ColumnLabels.Count == 0 ? 0 : heatmap.ColumnLabels.Max(l => l.Length);
+        plot.Axes.Bottom.MinimumSize = 0.62f * (textSize + 1) * longest + 40;
+        plot.Grid.IsVisible = false;
+    }
+
+    /// <summary>White to dark blue (the "Blues" ramp): 0 is white, 1 is #08306B.</summary>
+    private static Color Shade(double value)
+    {
+        static byte Mix(int from, int to, double t) => (byte)Math.Round(from + (to - from) * t);
+        double t = Math.Clamp(value, 0, 1);
+        return new Color(Mix(0xF7, 0x08, t), Mix(0xFB, 0x30, t), Mix(0xFF, 0x6B, t));
     }
 
     /// <summary>A round tick interval (1, 2 or 5 times a power of ten) giving ten to twelve ticks over <paramref name="span"/>.</summary>

@@ -98,13 +98,32 @@ public static class Charts
             markers, [], new AxisRange(low, high, 0, 1.05), 800, 600);
     }
 
+    /// <summary>A grid of shaded cells with text (e.g. a confusion matrix), sized so every label fits.</summary>
+    public static ChartModel Heatmap(string title, string xLabel, string yLabel, HeatmapData data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        data.Validate();
+        int rows = data.RowLabels.Count, columns = data.ColumnLabels.Count;
+        // 16 pixels a cell at least, and room for the longest labels beside and below the grid.
+        int longestRow = data.RowLabels.Count == 0 ? 0 : data.RowLabels.Max(l => l.Length);
+        int longestColumn = data.ColumnLabels.Count == 0 ? 0 : data.ColumnLabels.Max(l => l.Length);
+        int cell = Math.Max(16, Math.Min(48, 900 / Math.Max(1, Math.Max(rows, columns))));
+        int width = Math.Max(600, 120 + 8 * longestRow + cell * columns);
+        int height = Math.Max(500, 140 + 8 * longestColumn + cell * rows);
+        return new ChartModel(title, xLabel, yLabel, [], [], [], new AxisRange(-0.5, columns - 0.5, -0.5, rows - 0.5), width, height) { Heatmap = data };
+    }
+
     /// <summary>Horizontal bars, first item on top (e.g. AP per class).</summary>
-    public static ChartModel Bars(string title, string valueLabel, IReadOnlyList<BarItem> bars)
+    /// <param name="title">The title.</param>
+    /// <param name="valueLabel">The value axis label.</param>
+    /// <param name="bars">The bars, first on top.</param>
+    /// <param name="headroom">The value axis reaches this multiple of the longest bar, leaving room for the bar texts.</param>
+    public static ChartModel Bars(string title, string valueLabel, IReadOnlyList<BarItem> bars, double headroom = 1.08)
     {
         ArgumentNullException.ThrowIfNull(bars);
         // Room for every class name: 18 pixels a bar, at least a normal chart's height.
         int height = Math.Max(400, 120 + 18 * bars.Count);
         double top = Math.Max(1.0, bars.Count == 0 ? 1.0 : bars.Max(b => b.Value));
-        return new ChartModel(title, valueLabel, "", [], [], bars, new AxisRange(0, top * 1.08, -0.5, bars.Count - 0.5), 800, height);
+        return new ChartModel(title, valueLabel, "", [], [], bars, new AxisRange(0, top * headroom, -0.5, bars.Count - 0.5), 800, height);
     }
 }
