@@ -48,6 +48,9 @@ public sealed record EvaluateSettings(
     /// <summary>An engine to use instead of the one <see cref="Device"/> picks (tests run the ILGPU CPU accelerator this way); the caller disposes it.</summary>
     internal IOverlapEngine? EngineOverride { get; init; }
 
+    /// <summary>The error analysis, when asked for.</summary>
+    public AnalysisSettings Analysis { get; init; } = AnalysisSettings.None;
+
     /// <summary>The engine options these settings ask for.</summary>
     public EvaluationOptions ToOptions() => new()
     {
@@ -128,6 +131,8 @@ public sealed class EvaluateCommand
 
     private readonly Option<string> _device = CreateDeviceOption();
 
+    private readonly AnalysisOptions _analysis = new();
+
     /// <summary>Builds the verb; its action writes through <paramref name="output"/> and <paramref name="error"/>.</summary>
     public static Command Create(TextWriter output, TextWriter error) => new EvaluateCommand().Build(output, error);
 
@@ -139,6 +144,7 @@ public sealed class EvaluateCommand
             _timings, _device,
         };
         foreach (Option option in _reports.All) command.Options.Add(option);
+        foreach (Option option in _analysis.All) command.Options.Add(option);
         command.Options.Add(_groundTruthFormat);
         command.Options.Add(_predictionFormat);
         foreach (Option option in _inputs.All) command.Options.Add(option);
@@ -176,6 +182,7 @@ public sealed class EvaluateCommand
             "gpu" => ComputeDevice.Gpu,
             _ => ComputeDevice.Auto,
         },
+        Analysis = _analysis.Read(parse),
     };
 
     /// <summary>Loads, evaluates and reports.</summary>
@@ -210,6 +217,12 @@ public sealed class EvaluateCommand
         CocoResult? coco = cocoMatches is null ? null : timings.Time("accumulate COCO", () => CocoEvaluation.Accumulate(cocoMatches, options));
         VocResult? voc = vocMatches is null ? null : timings.Time("accumulate VOC", () => VocEvaluation.Accumulate(vocMatches, options));
         EvaluationResult result = timings.Time("operating points", () => DetectionEvaluation.Combine(dataset, options, coco, voc));
+        if (settings.Analysis.Enabled)
+        {
+            progress.Stage("analysing");
+            EvaluationResult evaluated = result;
+            result = timings.Time("analysis", () => evaluated with { Analysis = Analyze(settings, dataset, evaluated) });
+        }
         var header = new ReportHeader(DevalApp.ToolName, DevalApp.Version, settings.GroundTruth, settings.Predictions);
         progress.Done();
 
@@ -236,6 +249,17 @@ public sealed class EvaluateCommand
         if (settings.JsonPath is { } jsonPath) OutputFiles.Write(jsonPath, "--json", stream => JsonReport.Write(stream, header, result));
         prepared.WriteAll();
         TextReport.Write(output, result);
+    }
+
+    /// <summary>
+    /// The error analysis at --score-threshold, else at the pooled best-F1 confidence (where the overlays
+    /// are drawn too), else (no detections) at every confidence.
+    /// </summary>
+    private static Eval.Analysis.ErrorAnalysis Analyze(EvaluateSettings settings, Dataset dataset, EvaluationResult result)
+    {
+        double threshold = settings.Reports.ScoreThreshold ?? result.OperatingPoints?.BestF1?.Confidence ?? double.NegativeInfinity;
+        var options = new Eval.Analysis.AnalysisOptions(settings.Voc, threshold, settings.Reports.Worst, settings.Threads);
+        return Eval.Analysis.ErrorAnalyzer.Analyze(dataset, options);
     }
 
     internal static void WarnAboutUnknownCategories(DatasetBuilder builder, string predictions, TextWriter error)

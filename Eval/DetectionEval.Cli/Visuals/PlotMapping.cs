@@ -31,6 +31,7 @@ public static class PlotMapping
         {
             charts.Add(new NamedChart("confidence_all_classes", Confidence("All classes pooled: F1, precision, recall vs confidence", points.Curve, points.BestF1), null));
         }
+        if (result.Analysis is { } analysis) charts.AddRange(AnalysisCharts.ChartsOf(analysis));
         if (result.Voc is { } v)
         {
             for (int k = 0; k < v.PerClass.Count; k++)

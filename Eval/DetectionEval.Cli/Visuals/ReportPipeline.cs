@@ -83,6 +83,16 @@ public static class ReportPipeline
             if (File.Exists(path)) throw new UsageException($"{path}: Expected a folder for {option}, but got a file.");
             RequireCreatableFolder(Path.GetFullPath(path), path, option);
         }
+        if (settings.Analysis.ConfusionCsvPath is { } confusionCsv)
+        {
+            OutputFiles.RefuseToOverwriteInputs(confusionCsv, "--confusion-csv", inputs);
+            if (Directory.Exists(confusionCsv)) throw new UsageException($"{confusionCsv}: Expected a file for --confusion-csv, but got a folder.");
+            RequireCreatableFolder(Path.GetDirectoryName(Path.GetFullPath(confusionCsv)) ?? ".", confusionCsv, "--confusion-csv");
+        }
+        if (settings.Analysis.Enabled && !settings.Metrics.HasFlag(MetricSet.Voc))
+        {
+            throw new UsageException("--analysis: Expected the VOC matches (--metric voc or all), but got --metric coco.");
+        }
         if (r.OverlaysDirectory is not null)
         {
             if (r.ImagesDirectory is null) throw new UsageException("--overlays: Expected --images DIR naming the folder of the images, but got none.");
@@ -108,10 +118,15 @@ public static class ReportPipeline
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(result);
         ReportSettings r = settings.Reports;
-        if (!r.AnyOutput) return PreparedOutputs.None;
+        string? confusionCsv = settings.Analysis.ConfusionCsvPath;
+        if (!r.AnyOutput && confusionCsv is null) return PreparedOutputs.None;
 
         var directories = new List<(string, string)>();
         var files = new List<PreparedFile>();
+        if (confusionCsv is not null && result.Analysis is { } analysis)
+        {
+            files.Add(new PreparedFile(confusionCsv, "--confusion-csv", Bytes(stream => AnalysisReport.WriteConfusionCsv(stream, analysis.Confusion))));
+        }
         if (r.CsvPath is { } csv) files.Add(new PreparedFile(csv, "--csv", Bytes(stream => CsvReport.Write(stream, result))));
         if (r.MarkdownPath is { } markdown) files.Add(new PreparedFile(markdown, "--markdown", Text(writer => MarkdownReport.Write(writer, result, header))));
 
@@ -144,7 +159,7 @@ public static class ReportPipeline
                 header,
                 r.CommandLine,
                 [Describe("ground truth", settings.GroundTruth), Describe("predictions", settings.Predictions)],
-                [.. rendered.Select(c => new ReportFigure(c.Chart.Model.Title, c.Svg, c.Chart.ClassName))],
+                [.. rendered.Select(c => new ReportFigure(c.Chart.Model.Title, c.Svg, c.Chart.ClassName) { IsAnalysis = AnalysisCharts.FileStems.Contains(c.Chart.FileStem) })],
                 [.. overlays.Select(o => new ReportOverlay(o.ImageName, Link(reportFolder, o.Path), o.Jpeg, o.Counts))],
                 double.IsFinite(overlayConfidence ?? double.NaN) ? overlayConfidence : null);
             files.Add(new PreparedFile(html, "--report", Text(writer => HtmlReport.Write(writer, result, content))));

@@ -28,8 +28,13 @@ public static partial class HtmlReport
         output.WriteLine($"<p class=\"sub\">{E(Inputs(result))} &middot; {E(content.Header.ToolName)} {E(content.Header.ToolVersion)}</p></header>");
         output.WriteLine("<main>");
         WriteSummary(output, result);
-        WriteFigures(output, content.Figures.Where(f => f.ClassName is null).ToList(), "Charts", "charts");
+        WriteFigures(output, content.Figures.Where(f => f.ClassName is null && !f.IsAnalysis).ToList(), "Charts", "charts");
         WriteClassTable(output, result);
+        if (result.Analysis is { } analysis)
+        {
+            ReportFigure[] figures = [.. content.Figures.Where(f => f.IsAnalysis)];
+            AnalysisReport.WriteHtml(output, analysis, [.. figures.Select((f, i) => $"<figure role=\"img\" aria-label=\"{E(f.Title)}\">{InlineSvg(f.Svg, $"analysis{i}_")}</figure>")]);
+        }
         WriteWorst(output, content);
         WritePerClassFigures(output, content.Figures.Where(f => f.ClassName is not null).ToList());
         WriteProvenance(output, result, content);

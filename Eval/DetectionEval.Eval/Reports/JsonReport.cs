@@ -47,6 +47,8 @@ public static class JsonReport
         else json.WriteNull("voc");
         if (result.OperatingPoints is { } points) WriteOperatingPoints(json, points);
         else json.WriteNull("operatingPoint");
+        // Present only when the analysis was asked for, so a plain report is unchanged.
+        if (result.Analysis is { } analysis) AnalysisReport.WriteJson(json, analysis);
 
         json.WriteEndObject();
         json.Flush();

@@ -53,6 +53,7 @@ public static class MarkdownReport
         }
         output.WriteLine();
         WriteWeakest(output, result);
+        if (result.Analysis is { } analysis) AnalysisReport.WriteMarkdown(output, analysis);
         WriteTable(output, result);
     }
 

@@ -13,7 +13,11 @@ public sealed record ReportInput(string Role, string Path, long Bytes, string Sh
 /// <param name="Title">Caption.</param>
 /// <param name="Svg">The SVG document.</param>
 /// <param name="ClassName">The class it belongs to, or null for a chart of the whole evaluation.</param>
-public sealed record ReportFigure(string Title, string Svg, string? ClassName = null);
+public sealed record ReportFigure(string Title, string Svg, string? ClassName = null)
+{
+    /// <summary>True for a chart of the error analysis, shown in its section.</summary>
+    public bool IsAnalysis { get; init; }
+}
 
 /// <summary>One of the worst images, drawn as an overlay file.</summary>
 /// <param name="ImageName">The image's file name in the annotations.</param>

@@ -37,6 +37,7 @@ public static class TextReport
         }
         output.WriteLine();
         WritePerClassTable(output, result);
+        if (result.Analysis is { } analysis) AnalysisReport.WriteText(output, analysis);
     }
 
     /// <summary>The twelve lines exactly as pycocotools' <c>summarize()</c> prints them.</summary>

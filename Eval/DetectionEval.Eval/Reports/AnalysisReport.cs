@@ -1,0 +1,306 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using DetectionEval.Eval.Analysis;
+using DetectionEval.Eval.Metrics;
+
+namespace DetectionEval.Eval.Reports;
+
+/// <summary>
+/// The error analysis in every output: the text summary, the JSON "analysis" section, the confusion matrix
+/// as CSV, and the Markdown and HTML sections.
+/// </summary>
+public static class AnalysisReport
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    /// <summary>How many of the largest confusions the summaries name.</summary>
+    public const int TopConfusions = 8;
+
+    /// <summary>The confidence the analysis kept detections at, in words.</summary>
+    public static string DescribeThreshold(double threshold) =>
+        double.IsNegativeInfinity(threshold) ? "every confidence" : "confidence >= " + TextReport.Confidence(threshold);
+
+    // ---- text ----
+
+    /// <summary>Writes the analysis after the evaluation's text summary.</summary>
+    public static void WriteText(TextWriter output, ErrorAnalysis analysis)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(analysis);
+        ConfusionMatrix m = analysis.Confusion;
+        output.WriteLine();
+        output.WriteLine($"Error analysis at {DescribeThreshold(m.ScoreThreshold)} (VOC, {TextReport.DescribeProfile(m.Settings)}):");
+        output.WriteLine($" confusion matrix: {ConfusionSummary(m)}");
+        if (m.TopConfusions(TopConfusions) is { Count: > 0 } top) output.WriteLine($" most confused (ground truth as detected): {DescribeConfusions(m, top)}");
+
+        TideResult tide = analysis.Tide;
+        output.WriteLine();
+        output.WriteLine($"TIDE errors ({DescribeTide(tide.Settings)}), TIDE AP{Percent(tide.Settings.ForegroundIou)} = {Points(tide.Ap)}:");
+        output.WriteLine(" type   count     dAP    small     dAP   medium     dAP    large     dAP");
+        foreach (TideErrorSummary e in tide.Errors)
+        {
+            var line = new StringBuilder(string.Create(Invariant, $" {TideResult.ShortName(e.Type),-4} {e.Count,7} {Points(e.DeltaAp),7}"));
+            foreach (TideSizeErrors s in e.BySize) line.Append(string.Create(Invariant, $" {s.Count,8} {Points(s.DeltaAp),7}"));
+            output.WriteLine(line.ToString());
+        }
+        output.WriteLine($" special: FalsePos dAP {Points(tide.FalsePositiveDeltaAp)}, FalseNeg dAP {Points(tide.FalseNegativeDeltaAp)}");
+
+        if (analysis.WorstImages.Count == 0) return;
+        output.WriteLine();
+        output.WriteLine($"Images with the most errors at {DescribeThreshold(m.ScoreThreshold)} (false positives + false negatives):");
+        output.WriteLine(" errors    fp    fn    tp  confused  image");
+        foreach (WorstImage w in analysis.WorstImages)
+        {
+            ImageErrorCounts n = w.Counts;
+            output.WriteLine(string.Create(Invariant,
+                $" {n.Errors,6} {n.FalsePositives,5} {n.FalseNegatives,5} {n.TruePositives,5} {w.Confusions,9}  {ImageName(w)}"));
+        }
+    }
+
+    /// <summary>The matrix in one line: correct, confused, background, missed and ignored counts.</summary>
+    public static string ConfusionSummary(ConfusionMatrix m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        int correct = 0;
+        for (int k = 0; k < m.Background; k++) correct += m[k, k];
+        return string.Create(Invariant,
+            $"{correct} correct, {m.Confusions} confused between classes, {m.RowTotal(m.Background)} detections on background, {m.ColumnTotal(m.Background)} objects missed, {m.IgnoredDetections} ignored");
+    }
+
+    private static string DescribeConfusions(ConfusionMatrix m, IReadOnlyList<(int GroundTruth, int Detected, int Count)> top) =>
+        string.Join(", ", top.Select(c => string.Create(Invariant, $"{m.Categories[c.GroundTruth].Name} as {m.Categories[c.Detected].Name} {c.Count}")));
+
+    /// <summary>TIDE's settings in words.</summary>
+    public static string DescribeTide(TideSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return string.Create(Invariant,
+            $"foreground IoU {settings.ForegroundIou:0.0##}, background IoU {settings.BackgroundIou:0.0##}, every detection up to {settings.MaxDetectionsPerImage} per image");
+    }
+
+    private static string ImageName(WorstImage w) => w.Image.FileName ?? w.Image.Id.ToString(Invariant);
+
+    private static string Percent(double iou) => (iou * 100).ToString("0", Invariant);
+
+    private static string Points(double? value) => value is double v ? v.ToString("0.00", Invariant) : "-";
+
+    // ---- JSON ----
+
+    /// <summary>Writes the "analysis" property of the JSON report.</summary>
+    internal static void WriteJson(Utf8JsonWriter json, ErrorAnalysis analysis)
+    {
+        json.WriteStartObject("analysis");
+        WriteConfusionJson(json, analysis.Confusion);
+        WriteTideJson(json, analysis.Tide);
+        json.WriteStartArray("worstImages");
+        foreach (WorstImage w in analysis.WorstImages)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("id", w.Image.Id);
+            if (w.Image.FileName is { } name) json.WriteString("fileName", name);
+            else json.WriteNull("fileName");
+            json.WriteNumber("errors", w.Counts.Errors);
+            json.WriteNumber("tp", w.Counts.TruePositives);
+            json.WriteNumber("fp", w.Counts.FalsePositives);
+            json.WriteNumber("fn", w.Counts.FalseNegatives);
+            json.WriteNumber("ignored", w.Counts.Ignored);
+            json.WriteNumber("confusions", w.Confusions);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static void WriteConfusionJson(Utf8JsonWriter json, ConfusionMatrix m)
+    {
+        json.WriteStartObject("confusionMatrix");
+        json.WriteNumber("iou", m.Settings.IouThreshold);
+        json.WriteString("iouRule", JsonReport.IouRuleName(m.Settings.Rule));
+        json.WriteBoolean("plusOne", m.Settings.PlusOnePixel);
+        if (double.IsNegativeInfinity(m.ScoreThreshold)) json.WriteNull("scoreThreshold");
+        else json.WriteNumber("scoreThreshold", m.ScoreThreshold);
+        json.WriteString("rows", "groundTruth");
+        json.WriteString("columns", "detected");
+        json.WriteStartArray("labels");
+        foreach (var category in m.Categories)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("id", category.Id);
+            json.WriteString("name", category.Name);
+            json.WriteEndObject();
+        }
+        json.WriteStartObject();
+        json.WriteNull("id");
+        json.WriteString("name", "background");
+        json.WriteEndObject();
+        json.WriteEndArray();
+        json.WriteStartArray("counts");
+        for (int i = 0; i < m.Size; i++)
+        {
+            json.WriteStartArray();
+            for (int j = 0; j < m.Size; j++) json.WriteNumberValue(m[i, j]);
+            json.WriteEndArray();
+        }
+        json.WriteEndArray();
+        json.WriteNumber("ignoredDetections", m.IgnoredDetections);
+        json.WriteEndObject();
+    }
+
+    private static void WriteTideJson(Utf8JsonWriter json, TideResult tide)
+    {
+        json.WriteStartObject("tide");
+        json.WriteNumber("foregroundIou", tide.Settings.ForegroundIou);
+        json.WriteNumber("backgroundIou", tide.Settings.BackgroundIou);
+        json.WriteNumber("maxDetsPerImage", tide.Settings.MaxDetectionsPerImage);
+        WriteNullable(json, "ap", tide.Ap);
+        json.WriteStartArray("errors");
+        foreach (TideErrorSummary e in tide.Errors)
+        {
+            json.WriteStartObject();
+            json.WriteString("type", TideResult.ShortName(e.Type));
+            json.WriteNumber("count", e.Count);
+            WriteNullable(json, "dAP", e.DeltaAp);
+            json.WriteStartObject("bySize");
+            foreach (TideSizeErrors s in e.BySize)
+            {
+                json.WriteStartObject(TideResult.SizeName(s.Size));
+                json.WriteNumber("count", s.Count);
+                WriteNullable(json, "dAP", s.DeltaAp);
+                json.WriteEndObject();
+            }
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteStartObject("special");
+        WriteNullable(json, "FalsePos", tide.FalsePositiveDeltaAp);
+        WriteNullable(json, "FalseNeg", tide.FalseNegativeDeltaAp);
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    private static void WriteNullable(Utf8JsonWriter json, string name, double? value)
+    {
+        if (value is double v) json.WriteNumber(name, v);
+        else json.WriteNull(name);
+    }
+
+    // ---- CSV ----
+
+    /// <summary>
+    /// The confusion matrix as CSV (UTF-8, no byte order mark, LF line ends): a header of the detected
+    /// classes and background, then one row per ground-truth class and background.
+    /// </summary>
+    public static void WriteConfusionCsv(Stream stream, ConfusionMatrix m)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(m);
+        using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
+        string[] labels = [.. m.Categories.Select(c => c.Name), "background"];
+        writer.WriteLine(string.Join(",", new[] { "ground truth \\ detected" }.Concat(labels).Select(CsvField)));
+        for (int i = 0; i < m.Size; i++)
+        {
+            writer.WriteLine(string.Join(",", new[] { CsvField(labels[i]) }.Concat(Enumerable.Range(0, m.Size).Select(j => m[i, j].ToString(Invariant)))));
+        }
+    }
+
+    /// <summary>RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.</summary>
+    private static string CsvField(string text) =>
+        text.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
+
+    // ---- Markdown ----
+
+    /// <summary>Writes the Markdown section: the matrix in a line, TIDE's table, the worst images folded away.</summary>
+    public static void WriteMarkdown(TextWriter output, ErrorAnalysis analysis)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(analysis);
+        ConfusionMatrix m = analysis.Confusion;
+        TideResult tide = analysis.Tide;
+        output.WriteLine($"#### Error analysis at {Md(DescribeThreshold(m.ScoreThreshold))}");
+        output.WriteLine();
+        output.WriteLine($"Confusion matrix (VOC, {Md(TextReport.DescribeProfile(m.Settings))}): {ConfusionSummary(m)}.");
+        if (m.TopConfusions(TopConfusions) is { Count: > 0 } top) output.WriteLine($"Most confused (ground truth as detected): {Md(DescribeConfusions(m, top))}.");
+        output.WriteLine();
+        output.WriteLine($"TIDE errors ({Md(DescribeTide(tide.Settings))}); TIDE AP{Percent(tide.Settings.ForegroundIou)} {Points(tide.Ap)}; dAP is the AP points gained if that type were fixed:");
+        output.WriteLine();
+        output.WriteLine("| type | count | dAP | small | medium | large |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|");
+        foreach (TideErrorSummary e in tide.Errors)
+        {
+            string sizes = string.Join(" | ", e.BySize.Select(s => string.Create(Invariant, $"{s.Count} ({Points(s.DeltaAp)})")));
+            output.WriteLine(string.Create(Invariant, $"| {TideResult.ShortName(e.Type)} | {e.Count} | {Points(e.DeltaAp)} | {sizes} |"));
+        }
+        output.WriteLine();
+        output.WriteLine($"Special: FalsePos dAP {Points(tide.FalsePositiveDeltaAp)}, FalseNeg dAP {Points(tide.FalseNegativeDeltaAp)}. Sizes show count (dAP).");
+        output.WriteLine();
+        if (analysis.WorstImages.Count == 0) return;
+        output.WriteLine($"<details><summary>Images with the most errors ({analysis.WorstImages.Count.ToString(Invariant)})</summary>");
+        output.WriteLine();
+        output.WriteLine("| image | errors | fp | fn | tp | confused |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|");
+        foreach (WorstImage w in analysis.WorstImages)
+        {
+            ImageErrorCounts n = w.Counts;
+            output.WriteLine(string.Create(Invariant, $"| {Md(ImageName(w))} | {n.Errors} | {n.FalsePositives} | {n.FalseNegatives} | {n.TruePositives} | {w.Confusions} |"));
+        }
+        output.WriteLine();
+        output.WriteLine("</details>");
+        output.WriteLine();
+    }
+
+    /// <summary>Text safe in Markdown: pipes escaped, angle brackets as entities, one line.</summary>
+    private static string Md(string text) =>
+        text.Replace("|", "\\|", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal)
+            .Replace('\n', ' ').Replace('\r', ' ');
+
+    // ---- HTML ----
+
+    /// <summary>Writes the HTML section: summary lines, the analysis charts, TIDE's table and the worst images table.</summary>
+    /// <param name="output">The report being written.</param>
+    /// <param name="analysis">The analysis.</param>
+    /// <param name="figures">The analysis charts as inline SVG, already made fit for HTML.</param>
+    public static void WriteHtml(TextWriter output, ErrorAnalysis analysis, IReadOnlyList<string> figures)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(analysis);
+        ArgumentNullException.ThrowIfNull(figures);
+        ConfusionMatrix m = analysis.Confusion;
+        TideResult tide = analysis.Tide;
+        output.WriteLine($"<section id=\"analysis\"><h2>Error analysis</h2>");
+        output.WriteLine($"<p>Confusion matrix at {H(DescribeThreshold(m.ScoreThreshold))} (VOC, {H(TextReport.DescribeProfile(m.Settings))}; rows ground truth, columns detected): {H(ConfusionSummary(m))}.</p>");
+        if (m.TopConfusions(TopConfusions) is { Count: > 0 } top) output.WriteLine($"<p>Most confused (ground truth as detected): {H(DescribeConfusions(m, top))}.</p>");
+        if (figures.Count > 0)
+        {
+            output.WriteLine("<div class=\"figures\">");
+            foreach (string svg in figures) output.WriteLine(svg);
+            output.WriteLine("</div>");
+        }
+        output.WriteLine($"<p>TIDE errors ({H(DescribeTide(tide.Settings))}); TIDE AP{Percent(tide.Settings.ForegroundIou)} {Points(tide.Ap)}. dAP: the AP points gained if the errors of that type were fixed.</p>");
+        output.WriteLine("<table class=\"plain\"><thead><tr><th>type</th><th>count</th><th>dAP</th><th>small</th><th>dAP</th><th>medium</th><th>dAP</th><th>large</th><th>dAP</th></tr></thead><tbody>");
+        foreach (TideErrorSummary e in tide.Errors)
+        {
+            string sizes = string.Concat(e.BySize.Select(s => string.Create(Invariant, $"<td>{s.Count}</td><td>{Points(s.DeltaAp)}</td>")));
+            output.WriteLine(string.Create(Invariant, $"<tr><td>{TideResult.ShortName(e.Type)}</td><td>{e.Count}</td><td>{Points(e.DeltaAp)}</td>{sizes}</tr>"));
+        }
+        output.WriteLine("</tbody></table>");
+        output.WriteLine($"<p class=\"note\">Special: FalsePos dAP {Points(tide.FalsePositiveDeltaAp)}, FalseNeg dAP {Points(tide.FalseNegativeDeltaAp)}.</p>");
+        if (analysis.WorstImages.Count > 0)
+        {
+            output.WriteLine($"<p>Images with the most errors at {H(DescribeThreshold(m.ScoreThreshold))} (false positives + false negatives):</p>");
+            output.WriteLine("<table class=\"plain\"><thead><tr><th>image</th><th>errors</th><th>fp</th><th>fn</th><th>tp</th><th>confused</th></tr></thead><tbody>");
+            foreach (WorstImage w in analysis.WorstImages)
+            {
+                ImageErrorCounts n = w.Counts;
+                output.WriteLine(string.Create(Invariant,
+                    $"<tr><td>{H(ImageName(w))}</td><td>{n.Errors}</td><td>{n.FalsePositives}</td><td>{n.FalseNegatives}</td><td>{n.TruePositives}</td><td>{w.Confusions}</td></tr>"));
+            }
+            output.WriteLine("</tbody></table>");
+        }
+        output.WriteLine("</section>");
+    }
+
+    private static string H(string text) => WebUtility.HtmlEncode(text);
+}
