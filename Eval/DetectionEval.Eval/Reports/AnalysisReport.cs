@@ -274,7 +274,8 @@ public static class AnalysisReport
         if (m.TopConfusions(TopConfusions) is { Count: > 0 } top) output.WriteLine($"<p>Most confused (ground truth as detected): {H(DescribeConfusions(m, top))}.</p>");
         if (figures.Count > 0)
         {
-            output.WriteLine("<div class=\"figures\">");
+            // One chart a row, wide: the confusion matrix needs the room for its labels.
+            output.WriteLine("<div style=\"display: grid; gap: 14px; max-width: 1100px\">");
             foreach (string svg in figures) output.WriteLine(svg);
             output.WriteLine("</div>");
         }
