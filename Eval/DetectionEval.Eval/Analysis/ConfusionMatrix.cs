@@ -30,9 +30,9 @@ namespace DetectionEval.Eval.Analysis;
 
 /// <summary>
 /// Counts of ground-truth class (rows) against detected class (columns) at one confidence, with a
-/// background row and column; built with the VOC matching rules of the evaluation.
+/// background row and column; built with the VOC matching rules of the evaluation. Immutable.
 /// </summary>
-public sealed record ConfusionMatrix
+public sealed class ConfusionMatrix
 {
     private readonly int[] _cells;
 

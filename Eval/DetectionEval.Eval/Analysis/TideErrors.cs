@@ -157,7 +157,7 @@ public static class TideAnalysis
             throw new ArgumentException("TIDE needs 0 <= background IoU <= foreground IoU <= 1 and a positive foreground IoU.", nameof(settings));
         }
         ImageOutcome[] images = ClassifyImages(dataset, settings, threads);
-        return Quantify(dataset.Categories.Count, images, settings);
+        return Quantify(dataset.Categories.Count, images, settings, threads);
     }
 
     /// <summary>Every image matched and its errors found; images share no state.</summary>
@@ -364,28 +364,40 @@ public static class TideAnalysis
             : TideResult.SizeOf(det.Box.Area);
 
     /// <summary>Counts, the run's AP and every dAP from the images' outcomes, in image order.</summary>
-    internal static TideResult Quantify(int classCount, IReadOnlyList<ImageOutcome> images, TideSettings settings)
+    internal static TideResult Quantify(int classCount, IReadOnlyList<ImageOutcome> images, TideSettings settings, int? threads = null)
     {
         var run = new TideRun(classCount);
         foreach (ImageOutcome image in images) run.Add(image);
         double? ap = run.BaseMeanAp();
-        var errors = new List<TideErrorSummary>();
-        foreach (TideErrorType type in Enum.GetValues<TideErrorType>())
+        TideErrorType[] types = Enum.GetValues<TideErrorType>();
+        ObjectSize[] sizes = Enum.GetValues<ObjectSize>();
+        // Every re-scoring reads the run and writes its own slot, so they run in parallel with the same results:
+        // per type, one for all its errors and one per size; then FalsePos and FalseNeg.
+        int perType = 1 + sizes.Length;
+        var fixedAp = new double?[types.Length * perType + 2];
+        Parallel.For(0, fixedAp.Length, new ParallelOptions { MaxDegreeOfParallelism = threads ?? -1 }, i =>
         {
-            var bySize = new List<TideSizeErrors>();
-            foreach (ObjectSize size in Enum.GetValues<ObjectSize>())
+            if (i == fixedAp.Length - 2) fixedAp[i] = run.FixedMeanAp(_ => false, perfectPrecision: true);
+            else if (i == fixedAp.Length - 1) fixedAp[i] = run.FixedMeanAp(_ => false, perfectRecall: true);
+            else
             {
-                bySize.Add(new TideSizeErrors(
-                    size,
-                    run.Errors.Count(e => e.Type == type && e.Size == size),
-                    Gain(ap, run.FixedMeanAp(e => e.Type == type && e.Size == size))));
+                TideErrorType type = types[i / perType];
+                int size = i % perType - 1;
+                fixedAp[i] = size < 0 ? run.FixedMeanAp(e => e.Type == type) : run.FixedMeanAp(e => e.Type == type && e.Size == sizes[size]);
             }
-            errors.Add(new TideErrorSummary(type, run.Errors.Count(e => e.Type == type), Gain(ap, run.FixedMeanAp(e => e.Type == type)), bySize));
+        });
+        var errors = new List<TideErrorSummary>();
+        for (int t = 0; t < types.Length; t++)
+        {
+            TideErrorType type = types[t];
+            TideSizeErrors[] bySize = [.. sizes.Select((size, s) => new TideSizeErrors(
+                size, run.Errors.Count(e => e.Type == type && e.Size == size), Gain(ap, fixedAp[t * perType + 1 + s])))];
+            errors.Add(new TideErrorSummary(type, run.Errors.Count(e => e.Type == type), Gain(ap, fixedAp[t * perType]), bySize));
         }
         return new TideResult(
             settings, ap, errors,
-            ap is double a && run.FixedMeanAp(_ => false, perfectPrecision: true) is double p ? p - a : null,
-            ap is double b && run.FixedMeanAp(_ => false, perfectRecall: true) is double r ? r - b : null);
+            ap is double a && fixedAp[^2] is double p ? p - a : null,
+            ap is double b && fixedAp[^1] is double r ? r - b : null);
     }
 
     /// <summary>Rule: a negative gain is a binning artefact and counts as 0 (TIDE's fix_main_errors).</summary>
