@@ -130,15 +130,19 @@ public static class ReportPipeline
         if (r.CsvPath is { } csv) files.Add(new PreparedFile(csv, "--csv", Bytes(stream => CsvReport.Write(stream, result))));
         if (r.MarkdownPath is { } markdown) files.Add(new PreparedFile(markdown, "--markdown", Text(writer => MarkdownReport.Write(writer, result, header))));
 
+        // The report's provenance hashes both inputs; that reading overlaps the drawing.
+        Task<ReportInput[]>? describedInputs = r.HtmlPath is null
+            ? null
+            : Task.Run(() => new[] { Describe("ground truth", settings.GroundTruth), Describe("predictions", settings.Predictions) });
         IReadOnlyList<NamedChart> charts = r.PlotsDirectory is not null || r.HtmlPath is not null ? PlotMapping.ChartsOf(result) : [];
-        RenderedChart[] rendered = Render(charts, png: r.PlotsDirectory is not null, settings.Threads);
+        RenderedChart[] rendered = Render(charts, files: r.PlotsDirectory is not null, report: r.HtmlPath is not null, settings.Threads);
         if (r.PlotsDirectory is { } plots)
         {
             directories.Add((plots, "--plots"));
             foreach (RenderedChart chart in rendered)
             {
                 files.Add(new PreparedFile(Path.Combine(plots, chart.Chart.FileStem + ".png"), "--plots", chart.Png!));
-                files.Add(new PreparedFile(Path.Combine(plots, chart.Chart.FileStem + ".svg"), "--plots", Encoding.UTF8.GetBytes(chart.Svg)));
+                files.Add(new PreparedFile(Path.Combine(plots, chart.Chart.FileStem + ".svg"), "--plots", Encoding.UTF8.GetBytes(chart.Svg!)));
             }
         }
 
@@ -158,8 +162,12 @@ public static class ReportPipeline
             var content = new ReportContent(
                 header,
                 r.CommandLine,
-                [Describe("ground truth", settings.GroundTruth), Describe("predictions", settings.Predictions)],
-                [.. rendered.Select(c => new ReportFigure(c.Chart.Model.Title, c.Svg, c.Chart.ClassName) { IsAnalysis = AnalysisCharts.FileStems.Contains(c.Chart.FileStem) })],
+                describedInputs!.Result,
+                [.. rendered.Select(c => new ReportFigure(c.Chart.Model.Title, c.InlineSvg!, c.Chart.ClassName)
+                {
+                    IsAnalysis = AnalysisCharts.FileStems.Contains(c.Chart.FileStem),
+                    IsHtmlReady = c.Chart.Model.Heatmap is null,
+                })],
                 [.. overlays.Select(o => new ReportOverlay(o.ImageName, Link(reportFolder, o.Path), o.Jpeg, o.Counts))],
                 double.IsFinite(overlayConfidence ?? double.NaN) ? overlayConfidence : null);
             files.Add(new PreparedFile(html, "--report", Text(writer => HtmlReport.Write(writer, result, content))));
@@ -167,16 +175,28 @@ public static class ReportPipeline
         return new PreparedOutputs(directories, files);
     }
 
-    private sealed record RenderedChart(NamedChart Chart, byte[]? Png, string Svg);
+    /// <param name="Chart">The chart.</param>
+    /// <param name="Png">ScottPlot's PNG, for --plots.</param>
+    /// <param name="Svg">ScottPlot's SVG, for --plots.</param>
+    /// <param name="InlineSvg">The light SVG the HTML report inlines.</param>
+    private sealed record RenderedChart(NamedChart Chart, byte[]? Png, string? Svg, string? InlineSvg);
 
-    /// <summary>Draws every chart as SVG (and PNG when asked), in parallel; each chart is independent.</summary>
-    private static RenderedChart[] Render(IReadOnlyList<NamedChart> charts, bool png, int? threads)
+    /// <summary>
+    /// Draws every chart, in parallel (each chart is independent): PNG and SVG files with ScottPlot for
+    /// --plots, and for --report the light SVG writer, which keeps a report with a chart per class cheap
+    /// (heatmaps, one or two per report, still come from ScottPlot).
+    /// </summary>
+    private static RenderedChart[] Render(IReadOnlyList<NamedChart> charts, bool files, bool report, int? threads)
     {
         var rendered = new RenderedChart[charts.Count];
         Parallel.For(0, charts.Count, new ParallelOptions { MaxDegreeOfParallelism = threads ?? -1 }, i =>
         {
             ChartModel model = charts[i].Model;
-            rendered[i] = new RenderedChart(charts[i], png ? ChartRenderer.RenderPng(model) : null, ChartRenderer.RenderSvg(model));
+            rendered[i] = new RenderedChart(
+                charts[i],
+                files ? ChartRenderer.RenderPng(model) : null,
+                files ? ChartRenderer.RenderSvg(model) : null,
+                !report ? null : model.Heatmap is null ? SvgChartWriter.Write(model, "chart" + i.ToString(Invariant), forHtml: true) : ChartRenderer.RenderSvg(model));
         });
         return rendered;
     }

@@ -17,6 +17,10 @@ public sealed record ReportFigure(string Title, string Svg, string? ClassName = 
 {
     /// <summary>True for a chart of the error analysis, shown in its section.</summary>
     public bool IsAnalysis { get; init; }
+
+    /// <summary>True when <see cref="Svg"/> is already an element fit for HTML (no XML declaration or
+    /// namespace, ids unique in the report, a view box); otherwise the report adapts it.</summary>
+    public bool IsHtmlReady { get; init; }
 }
 
 /// <summary>One of the worst images, drawn as an overlay file.</summary>

@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Xml.Linq;
+using DetectionEval.Plots;
+
+namespace DetectionEval.Plots.Tests;
+
+public class SvgChartWriterTests
+{
+    private static readonly XNamespace Svg = "http://www.w3.org/2000/svg";
+
+    private static ChartModel Model() => Charts.ClassPrecisionRecall(
+        "person: precision / recall",
+        new PrSeries("raw (4 detections, 3 positives)", [1 / 3.0, 1 / 3.0, 2 / 3.0, 1.0], [1.0, 0.5, 2 / 3.0, 0.75], [0.9, 0.8, 0.7, 0.6]),
+        new PrSeries("interpolated envelope, AP 0.833", [0.0, 1 / 3.0, 1 / 3.0, 1.0], [1.0, 1.0, 0.75, 0.75], []));
+
+    [Fact]
+    public void The_svg_is_well_formed_and_shows_the_title_axis_labels_and_legend()
+    {
+        XDocument svg = XDocument.Parse(SvgChartWriter.Write(Model()));
+        Assert.Equal(Svg + "svg", svg.Root!.Name);
+        Assert.Equal("800", svg.Root.Attribute("width")!.Value);
+        string[] texts = [.. svg.Descendants(Svg + "text").Select(t => t.Value)];
+        Assert.Contains("person: precision / recall", texts);
+        Assert.Contains("Recall", texts);
+        Assert.Contains("Precision", texts);
+        Assert.Contains("raw (4 detections, 3 positives)", texts);
+        Assert.Contains("interpolated envelope, AP 0.833", texts);
+        Assert.Contains("0.5", texts);
+    }
+
+    [Fact]
+    public void Each_line_is_a_polyline_through_its_points_in_pixels()
+    {
+        XDocument svg = XDocument.Parse(SvgChartWriter.Write(Model()));
+        XElement[] lines = [.. svg.Descendants(Svg + "polyline")];
+        Assert.Equal(2, lines.Length);
+        Assert.Equal("#1F77B4", lines[0].Attribute("stroke")!.Value);
+        Assert.Equal("#FF7F0E", lines[1].Attribute("stroke")!.Value);
+        (double X, double Y)[] envelope = [.. lines[1].Attribute("points")!.Value.Split(' ').Select(p => p.Split(',')).Select(p => (Parse(p[0]), Parse(p[1])))];
+        // The envelope's steps survive simplification: (0, 1) -> (1/3, 1) -> (1/3, 0.75) -> (1, 0.75).
+        Assert.Equal(4, envelope.Length);
+        Assert.Equal(envelope[1].X, envelope[2].X);
+        Assert.Equal(envelope[0].Y, envelope[1].Y);
+        Assert.True(envelope[2].Y > envelope[1].Y, "lower precision is further down the picture");
+    }
+
+    [Fact]
+    public void A_long_noisy_line_is_simplified_to_what_a_screen_can_show()
+    {
+        var random = new Random(3);
+        double[] x = [.. Enumerable.Range(0, 50_000).Select(i => i / 50_000.0)];
+        double[] y = [.. x.Select(v => 1 - v + random.NextDouble() * 1e-5)];
+        var model = new ChartModel("t", "x", "y", [new LineSeries("line", x, y, SeriesStyle.Line, "#000000")], [], [], new AxisRange(0, 1, 0, 1), 800, 600);
+        XElement line = XDocument.Parse(SvgChartWriter.Write(model)).Descendants(Svg + "polyline").Single();
+        int points = line.Attribute("points")!.Value.Split(' ').Length;
+        Assert.InRange(points, 2, 50);
+    }
+
+    [Fact]
+    public void The_html_form_has_no_namespace_and_scales_with_a_view_box()
+    {
+        string svg = SvgChartWriter.Write(Model(), "c7", forHtml: true);
+        Assert.StartsWith("<svg viewBox=\"0 0 800 600\"", svg);
+        Assert.DoesNotContain("xmlns", svg);
+        Assert.Contains("id=\"c7-area\"", svg);
+        Assert.Contains("url(#c7-area)", svg);
+    }
+
+    [Fact]
+    public void The_same_chart_gives_the_same_text()
+    {
+        Assert.Equal(SvgChartWriter.Write(Model()), SvgChartWriter.Write(Model()));
+    }
+
+    [Fact]
+    public void Bars_show_their_labels_values_and_colours()
+    {
+        ChartModel bars = Charts.Bars("AP per class", "AP", [new BarItem("dog", 0.75), new BarItem("cat & co", 0.5) { Text = "half", Color = "#D62728" }]);
+        XDocument svg = XDocument.Parse(SvgChartWriter.Write(bars));
+        string[] texts = [.. svg.Descendants(Svg + "text").Select(t => t.Value)];
+        Assert.Contains("dog", texts);
+        Assert.Contains("cat & co", texts);
+        Assert.Contains("0.750", texts);
+        Assert.Contains("half", texts);
+        Assert.Contains(svg.Descendants(Svg + "rect"), r => r.Attribute("fill")?.Value == "#D62728");
+    }
+
+    [Fact]
+    public void Heatmaps_are_left_to_the_scottplot_renderer()
+    {
+        var withCells = new ChartModel("m", "x", "y", [], [], [], new AxisRange(0, 1, 0, 1), 400, 400)
+        {
+            Heatmap = new HeatmapData(["a"], ["b"], [0.5], ["1"]),
+        };
+        Assert.Throws<ArgumentException>(() => SvgChartWriter.Write(withCells));
+    }
+
+    private static double Parse(string text) => double.Parse(text, CultureInfo.InvariantCulture);
+}
