@@ -37,5 +37,6 @@ public sealed class StageTimings
             error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DevalApp.ToolName}: time: {stage,-16} {elapsed.TotalSeconds,8:F3} s"));
         }
         error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DevalApp.ToolName}: time: {"total",-16} {_total.Elapsed.TotalSeconds,8:F3} s (IoU on {engine})"));
+        error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DevalApp.ToolName}: time: {"JIT compiling",-16} {System.Runtime.JitInfo.GetCompilationTime().TotalSeconds,8:F3} s ({System.Runtime.JitInfo.GetCompiledMethodCount():N0} methods; all threads, since the process started)"));
     }
 }

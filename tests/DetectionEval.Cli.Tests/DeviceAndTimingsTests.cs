@@ -50,9 +50,10 @@ public sealed class DeviceAndTimingsTests
         Assert.Equal(0, timed.ExitCode);
         Assert.Equal(plain.Output, timed.Output);
         string[] stages = [.. timed.ErrorLines.Select(line => line.Split(':')[2].Trim().Split("  ")[0])];
-        Assert.Equal(["load", "group", "match COCO", "match VOC", "accumulate COCO", "accumulate VOC", "operating points", "write", "total"], stages);
+        Assert.Equal(["load", "group", "match COCO", "match VOC", "accumulate COCO", "accumulate VOC", "operating points", "draw reports", "write", "total", "JIT compiling"], stages);
         Assert.All(timed.ErrorLines, line => Assert.Matches(@"^deval: time: .{16} +\d+\.\d{3} s", line));
-        Assert.EndsWith("(IoU on cpu)", timed.ErrorLines[^1]);
+        Assert.EndsWith("(IoU on cpu)", timed.ErrorLines[^2]);
+        Assert.Matches(@"\(\d[\d,]* methods; all threads, since the process started\)$", timed.ErrorLines[^1]);
     }
 
     [Fact]

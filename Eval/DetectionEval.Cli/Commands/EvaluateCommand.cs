@@ -226,12 +226,9 @@ public sealed class EvaluateCommand
         var header = new ReportHeader(DevalApp.ToolName, DevalApp.Version, settings.GroundTruth, settings.Predictions);
         progress.Done();
 
-        timings.Time("write", () =>
-        {
-            // Everything is drawn and formatted before the first file is written, so a failure leaves none.
-            PreparedOutputs prepared = ReportPipeline.Prepare(settings, dataset, result, header, error);
-            WriteReports(settings, header, result, prepared, output);
-        });
+        // Everything is drawn and formatted before the first file is written, so a failure leaves none.
+        PreparedOutputs prepared = timings.Time("draw reports", () => ReportPipeline.Prepare(settings, dataset, result, header, error));
+        timings.Time("write", () => WriteReports(settings, header, result, prepared, output));
         if (settings.Timings) timings.Print(error, options.Engine?.Name ?? "cpu");
         return ExitCodes.Success;
     }
