@@ -18,7 +18,11 @@ public sealed record InputFormat(string Path, AnnotationFormat Format, DetectedF
 /// <param name="GroundTruth">How the ground truth was read.</param>
 /// <param name="Predictions">How the predictions were read; null when none were asked for.</param>
 /// <param name="Notices">Notes for the user (where class names came from, shapes that were skipped).</param>
-public sealed record LoadedAnnotations(DatasetBuilder Builder, InputFormat GroundTruth, InputFormat? Predictions, IReadOnlyList<string> Notices);
+public sealed record LoadedAnnotations(DatasetBuilder Builder, InputFormat GroundTruth, InputFormat? Predictions, IReadOnlyList<string> Notices)
+{
+    /// <summary>How each predictions input was read, in the order they were read; empty when none were asked for.</summary>
+    public IReadOnlyList<InputFormat> AllPredictions { get; init; } = Predictions is null ? [] : [Predictions];
+}
 
 /// <summary>
 /// Reads ground truth and predictions in any registered format into one <see cref="DatasetBuilder"/>:
@@ -33,8 +37,22 @@ public static class AnnotationLoader
     /// <param name="options">How to read them.</param>
     /// <param name="resolved">Told each input's format before it is read, so that a reading error can be understood.</param>
     /// <exception cref="AnnotationFormatException">An input is missing, malformed, or in a format that cannot hold its role.</exception>
-    public static LoadedAnnotations Load(AnnotationInput groundTruth, AnnotationInput? predictions, LoadOptions options, Action<InputFormat>? resolved = null)
+    public static LoadedAnnotations Load(AnnotationInput groundTruth, AnnotationInput? predictions, LoadOptions options, Action<InputFormat>? resolved = null) =>
+        LoadParts(groundTruth, predictions is null ? [] : [predictions], options, resolved);
+
+    /// <summary>
+    /// Reads <paramref name="groundTruth"/> and the predictions of several inputs (the parts of a sharded
+    /// run, each in any format), one after the other as if they were one file: the detections of the
+    /// second follow those of the first, which is the order ties between equal scores keep.
+    /// </summary>
+    /// <param name="groundTruth">The ground truth.</param>
+    /// <param name="predictions">The predictions, in order; empty to read ground truth only.</param>
+    /// <param name="options">How to read them.</param>
+    /// <param name="resolved">Told each input's format before it is read, so that a reading error can be understood.</param>
+    /// <exception cref="AnnotationFormatException">An input is missing, malformed, or in a format that cannot hold its role.</exception>
+    public static LoadedAnnotations LoadParts(AnnotationInput groundTruth, IReadOnlyList<AnnotationInput> predictions, LoadOptions options, Action<InputFormat>? resolved = null)
     {
+        ArgumentNullException.ThrowIfNull(predictions);
         var notices = new List<string>();
         InputFormat gtFormat = Resolve(groundTruth, AnnotationRole.GroundTruth, options);
         resolved?.Invoke(gtFormat);
@@ -44,9 +62,9 @@ public static class AnnotationLoader
         // (CocoJson.ReadGroundTruthAndDetections does the same). Detection errors are not raised here; the
         // predictions are resolved again below, in their usual place.
         Task<CocoResultsFastPath.Scanned?>? cocoScan = null;
-        if (gtFormat.Format == AnnotationFormat.Coco && predictions is not null && IsCocoQuietly(predictions, options))
+        if (gtFormat.Format == AnnotationFormat.Coco && predictions.Count == 1 && IsCocoQuietly(predictions[0], options))
         {
-            cocoScan = Task.Run(() => CocoResultsFastPath.Scan(predictions.Path, Environment.ProcessorCount));
+            cocoScan = Task.Run(() => CocoResultsFastPath.Scan(predictions[0].Path, Environment.ProcessorCount, cancellation: options.Cancellation));
         }
 
         var builder = new DatasetBuilder();
@@ -68,21 +86,27 @@ public static class AnnotationLoader
             if (cocoScan is not null) ((IAsyncResult)cocoScan).AsyncWaitHandle.WaitOne();
         }
 
-        if (predictions is null) return new LoadedAnnotations(builder, gtFormat, null, notices);
+        if (predictions.Count == 0) return new LoadedAnnotations(builder, gtFormat, null, notices);
 
-        InputFormat dtFormat = Resolve(predictions, AnnotationRole.Predictions, options);
-        resolved?.Invoke(dtFormat);
-        ClassList? indexNames = options.Names ?? folderClasses;
-        if (indexNames is null && dtFormat.Format == AnnotationFormat.Yolo && AnnotationFiles.ClassListNextTo(predictions.Path) is { } predictionClasses)
+        var formats = new List<InputFormat>(predictions.Count);
+        foreach (AnnotationInput part in predictions)
         {
-            indexNames = ClassList.Read(predictionClasses);
-            notices.Add($"class names from {predictionClasses}");
+            options.Cancellation.ThrowIfCancellationRequested();
+            InputFormat dtFormat = Resolve(part, AnnotationRole.Predictions, options);
+            resolved?.Invoke(dtFormat);
+            formats.Add(dtFormat);
+            ClassList? indexNames = options.Names ?? folderClasses;
+            if (indexNames is null && dtFormat.Format == AnnotationFormat.Yolo && AnnotationFiles.ClassListNextTo(part.Path) is { } predictionClasses)
+            {
+                indexNames = ClassList.Read(predictionClasses);
+                notices.Add($"class names from {predictionClasses}");
+            }
+            var dtSink = new PredictionSink(builder, options, gtSink.KeysByBuilderIndex, indexNames, notices, gtSink.ImageIdsAreMeaningful, gtSink.ClassIdsAreMeaningful);
+            // The COCO reader reads straight into the builder, so the scan's detections are what it would add.
+            bool scanned = dtFormat.Format == AnnotationFormat.Coco && cocoScan?.GetAwaiter().GetResult() is { } scan && scan.TryCommit(builder);
+            if (!scanned) AnnotationFormats.Get(dtFormat.Format).ReadPredictions(part.Path, dtSink);
         }
-        var dtSink = new PredictionSink(builder, options, gtSink.KeysByBuilderIndex, indexNames, notices, gtSink.ImageIdsAreMeaningful, gtSink.ClassIdsAreMeaningful);
-        // The COCO reader reads straight into the builder, so the scan's detections are what it would add.
-        bool scanned = dtFormat.Format == AnnotationFormat.Coco && cocoScan?.Result is { } scan && scan.TryCommit(builder);
-        if (!scanned) AnnotationFormats.Get(dtFormat.Format).ReadPredictions(predictions.Path, dtSink);
-        return new LoadedAnnotations(builder, gtFormat, dtFormat, notices);
+        return new LoadedAnnotations(builder, gtFormat, formats[0], notices) { AllPredictions = formats };
     }
 
     /// <summary>True when <paramref name="input"/> is (or is detected as) COCO json; false on any error, which the real resolution reports later.</summary>

@@ -81,10 +81,24 @@ internal static class BoxLayout
                 }
             }
         }
-        problem = default;
         box = size is ImageSize s ? Relative(format, values, s.Width, s.Height) : Absolute(format, values);
+        if (!IsFinite(box))
+        {
+            problem = new Problem(2, FiniteBox, $"{BoxLayout.Name(format)} [{string.Join(", ", values.ToArray().Select(Number))}]");
+            box = default;
+            return false;
+        }
+        problem = default;
         return true;
     }
+
+    /// <summary>What a box must be besides its layout's rules, for messages.</summary>
+    public const string FiniteBox = "a box whose edges, width, height and area are finite numbers (each below about 1e308)";
+
+    /// <summary>Rule: a box's far edges and its area must be finite doubles; 1e308 + 1e308 or 1e200 * 1e200 would be infinite and every IoU with the box NaN.</summary>
+    public static bool IsFinite(Box box) =>
+        double.IsFinite(box.X) && double.IsFinite(box.Y) && double.IsFinite(box.Width) && double.IsFinite(box.Height)
+        && double.IsFinite(box.X2) && double.IsFinite(box.Y2) && double.IsFinite(box.Area);
 
     private static Box Absolute(BoxFormat format, ReadOnlySpan<double> v) => format switch
     {

@@ -38,18 +38,43 @@ public sealed class ClassList
     {
         InputFiles.RequireFile(path);
         string extension = Path.GetExtension(path);
-        List<NamedClass> classes = extension.Equals(".yaml", StringComparison.OrdinalIgnoreCase) || extension.Equals(".yml", StringComparison.OrdinalIgnoreCase)
-            ? ReadYaml(path)
-            : ReadLines(path);
-        if (classes.Count == 0) throw new AnnotationFormatException(new SourceLocation(path), "at least one class name", "none");
-        return new ClassList(path, classes);
+        bool yaml = extension.Equals(".yaml", StringComparison.OrdinalIgnoreCase) || extension.Equals(".yml", StringComparison.OrdinalIgnoreCase);
+        using LineReader reader = LineReader.Open(path, path);
+        return Read(reader, yaml);
     }
 
-    private static List<NamedClass> ReadLines(string path)
+    /// <summary>Reads a names file, or a data.yaml when <paramref name="yaml"/>, from an open reader.</summary>
+    /// <exception cref="AnnotationFormatException">The input is empty, or repeats a name or an index.</exception>
+    internal static ClassList Read(LineReader reader, bool yaml)
     {
-        var classes = new List<NamedClass>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        using LineReader reader = LineReader.Open(path, path);
+        var classes = new ClassesRead(reader.DisplayName);
+        if (yaml) ReadYaml(reader, classes);
+        else ReadLines(reader, classes);
+        if (classes.List.Count == 0) throw new AnnotationFormatException(new SourceLocation(reader.DisplayName), "at least one class name", "none");
+        return new ClassList(reader.DisplayName, classes.List);
+    }
+
+    /// <summary>The classes read so far, with the checks each new one must pass.</summary>
+    private sealed class ClassesRead(string path)
+    {
+        private readonly HashSet<long> _ids = [];
+        private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+
+        public List<NamedClass> List { get; } = [];
+
+        public void Add(NamedClass named, int line, string? where)
+        {
+            var at = new SourceLocation(path, line, Path: where);
+            InputLimits.RequireClassName(named.Name, at);
+            InputLimits.RequireRoomForClass(List.Count, at);
+            if (!_ids.Add(named.Id)) throw new AnnotationFormatException(at, "each class index once", $"{named.Id.ToString(CultureInfo.InvariantCulture)} again");
+            if (!_names.Add(named.Name)) throw new AnnotationFormatException(at, "each class name once", $"{InputLimits.Quote(named.Name)} again");
+            List.Add(named);
+        }
+    }
+
+    private static void ReadLines(LineReader reader, ClassesRead classes)
+    {
         while (reader.TryReadLine(out ReadOnlySpan<byte> line))
         {
             string name = Encoding.UTF8.GetString(line).Trim();
@@ -65,77 +90,65 @@ public sealed class ClassList
                 }
                 break;
             }
-            if (!seen.Add(name)) throw reader.Error("each class name once", $"'{name}' again");
-            classes.Add(new NamedClass(classes.Count, name));
+            classes.Add(new NamedClass(classes.List.Count, name), reader.LineNumber, null);
         }
-        return classes;
     }
 
     /// <summary>The <c>names:</c> key of a data.yaml: a flow list, a block list or an index map.</summary>
-    private static List<NamedClass> ReadYaml(string path)
+    private static void ReadYaml(LineReader reader, ClassesRead classes)
     {
-        string[] lines = File.ReadAllLines(path);
-        for (int i = 0; i < lines.Length; i++)
+        while (reader.TryReadLine(out ReadOnlySpan<byte> bytes))
         {
-            string line = StripComment(lines[i]);
+            string line = StripComment(Encoding.UTF8.GetString(bytes));
             if (!line.StartsWith("names:", StringComparison.Ordinal)) continue;
             string rest = line["names:".Length..].Trim();
-            if (rest.StartsWith('[')) return ReadFlowList(path, i + 1, rest);
+            if (rest.StartsWith('['))
+            {
+                ReadFlowList(reader, rest, classes);
+                return;
+            }
             if (rest.Length > 0)
             {
-                throw new AnnotationFormatException(new SourceLocation(path, i + 1, Path: "names"), "a list or an 'index: name' map", $"'{rest}'");
+                throw new AnnotationFormatException(new SourceLocation(reader.DisplayName, reader.LineNumber, Path: "names"), "a list or an 'index: name' map", InputLimits.Quote(rest));
             }
-            return ReadBlock(path, lines, i + 1);
+            ReadBlock(reader, classes);
+            return;
         }
-        throw new AnnotationFormatException(new SourceLocation(path, Path: "names"), "a top-level 'names:' key (ultralytics data.yaml)", "a file without one");
+        throw new AnnotationFormatException(new SourceLocation(reader.DisplayName, Path: "names"), "a top-level 'names:' key (ultralytics data.yaml)", "a file without one");
     }
 
-    private static List<NamedClass> ReadFlowList(string path, int lineNumber, string text)
+    private static void ReadFlowList(LineReader reader, string text, ClassesRead classes)
     {
         int end = text.IndexOf(']');
-        if (end < 0) throw new AnnotationFormatException(new SourceLocation(path, lineNumber, Path: "names"), "a list on one line, [a, b, ...]", $"'{text}'");
-        var classes = new List<NamedClass>();
+        if (end < 0) throw new AnnotationFormatException(new SourceLocation(reader.DisplayName, reader.LineNumber, Path: "names"), "a list on one line, [a, b, ...]", InputLimits.Quote(text));
         foreach (string item in text[1..end].Split(','))
         {
             string name = Unquote(item.Trim());
             if (name.Length == 0) continue;
-            Add(classes, new NamedClass(classes.Count, name), path, lineNumber);
+            classes.Add(new NamedClass(classes.List.Count, name), reader.LineNumber, "names");
         }
-        return classes;
     }
 
-    private static List<NamedClass> ReadBlock(string path, string[] lines, int start)
+    private static void ReadBlock(LineReader reader, ClassesRead classes)
     {
-        var classes = new List<NamedClass>();
-        for (int i = start; i < lines.Length; i++)
+        while (reader.TryReadLine(out ReadOnlySpan<byte> bytes))
         {
-            string raw = StripComment(lines[i]);
+            string raw = StripComment(Encoding.UTF8.GetString(bytes));
             if (raw.Trim().Length == 0) continue;
             if (!char.IsWhiteSpace(raw[0])) break; // the next top-level key
             string item = raw.Trim();
             if (item.StartsWith('-'))
             {
-                Add(classes, new NamedClass(classes.Count, Unquote(item[1..].Trim())), path, i + 1);
+                classes.Add(new NamedClass(classes.List.Count, Unquote(item[1..].Trim())), reader.LineNumber, "names");
                 continue;
             }
             int colon = item.IndexOf(':');
             if (colon < 0 || !long.TryParse(item[..colon].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long id))
             {
-                throw new AnnotationFormatException(new SourceLocation(path, i + 1, Path: "names"), "'- name' or 'index: name'", $"'{item}'");
+                throw new AnnotationFormatException(new SourceLocation(reader.DisplayName, reader.LineNumber, Path: "names"), "'- name' or 'index: name'", InputLimits.Quote(item));
             }
-            Add(classes, new NamedClass(id, Unquote(item[(colon + 1)..].Trim())), path, i + 1);
+            classes.Add(new NamedClass(id, Unquote(item[(colon + 1)..].Trim())), reader.LineNumber, "names");
         }
-        return classes;
-    }
-
-    private static void Add(List<NamedClass> classes, NamedClass named, string path, int line)
-    {
-        foreach (NamedClass c in classes)
-        {
-            if (c.Id == named.Id) throw new AnnotationFormatException(new SourceLocation(path, line, Path: "names"), "each class index once", $"{named.Id} again");
-            if (c.Name == named.Name) throw new AnnotationFormatException(new SourceLocation(path, line, Path: "names"), "each class name once", $"'{named.Name}' again");
-        }
-        classes.Add(named);
     }
 
     private static string StripComment(string line)
@@ -182,10 +195,26 @@ public sealed class ClassMap
     public static ClassMap Read(string path)
     {
         InputFiles.RequireFile(path);
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw InputFiles.CannotOpen(path, e);
+        }
+        return Read(stream, path);
+    }
+
+    /// <summary>Reads a map from a stream, which is disposed; <paramref name="path"/> names it in messages.</summary>
+    /// <exception cref="AnnotationFormatException">A line does not have two fields, or a name is mapped twice.</exception>
+    internal static ClassMap Read(Stream stream, string path)
+    {
         var renames = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
-            using CsvReader csv = CsvReader.FromFile(path, CsvReaderOptions.Default with { HasHeader = false, TrackLineNumbers = true, SkipEmptyLines = true });
+            using CsvReader csv = CsvReader.Create(stream, CsvReaderOptions.Default with { HasHeader = false, TrackLineNumbers = true, SkipEmptyLines = true, MaxRecordSize = InputLimits.MaxLineBytes }, leaveOpen: false);
             while (csv.Read())
             {
                 string from = csv.FieldCount > 0 ? csv.GetString(0).Trim() : "";
@@ -195,7 +224,7 @@ public sealed class ClassMap
                 {
                     throw new AnnotationFormatException(where, "two names, 'name in the file,name to use'", Fields.Count(csv.FieldCount));
                 }
-                if (!renames.TryAdd(from, to)) throw new AnnotationFormatException(where, "each name mapped once", $"'{from}' again");
+                if (!renames.TryAdd(from, to)) throw new AnnotationFormatException(where, "each name mapped once", $"{InputLimits.Quote(from)} again");
             }
         }
         catch (CsvFormatException e)

@@ -17,27 +17,28 @@ public static class CocoJson
     /// <summary>Reads a COCO ground-truth file into <paramref name="builder"/>.</summary>
     /// <param name="path">The file.</param>
     /// <param name="builder">Receives images, categories and ground truth.</param>
+    /// <param name="cancellation">Stops the reading (<see cref="OperationCanceledException"/>) soon after it is cancelled.</param>
     /// <exception cref="AnnotationFormatException">The file is missing or not valid COCO ground truth.</exception>
-    public static void ReadGroundTruth(string path, DatasetBuilder builder)
+    public static void ReadGroundTruth(string path, DatasetBuilder builder, CancellationToken cancellation = default)
     {
         InputFiles.RequireFile(path);
-        using JsonStreamReader json = JsonStreamReader.OpenFile(path, path);
+        using JsonStreamReader json = JsonStreamReader.OpenFile(path, path, cancellation);
         ReadGroundTruth(json, builder);
     }
 
     /// <summary>
     /// Reads a ground-truth file and a results file into <paramref name="builder"/>: the same as
-    /// <see cref="ReadGroundTruth(string, DatasetBuilder)"/> then <see cref="ReadDetections(string, DatasetBuilder)"/>,
+    /// <see cref="ReadGroundTruth(string, DatasetBuilder, CancellationToken)"/> then <see cref="ReadDetections(string, DatasetBuilder, CancellationToken)"/>,
     /// with the same results and errors (ground-truth errors first), but the results file is scanned while
     /// the ground truth loads.
     /// </summary>
     /// <exception cref="AnnotationFormatException">A file is missing or not valid.</exception>
-    public static void ReadGroundTruthAndDetections(string groundTruthPath, string detectionsPath, DatasetBuilder builder)
+    public static void ReadGroundTruthAndDetections(string groundTruthPath, string detectionsPath, DatasetBuilder builder, CancellationToken cancellation = default)
     {
-        Task<CocoResultsFastPath.Scanned?> scan = Task.Run(() => CocoResultsFastPath.Scan(detectionsPath, Environment.ProcessorCount));
+        Task<CocoResultsFastPath.Scanned?> scan = Task.Run(() => CocoResultsFastPath.Scan(detectionsPath, Environment.ProcessorCount, cancellation: cancellation));
         try
         {
-            ReadGroundTruth(groundTruthPath, builder);
+            ReadGroundTruth(groundTruthPath, builder, cancellation);
         }
         finally
         {
@@ -45,15 +46,15 @@ public static class CocoJson
             ((IAsyncResult)scan).AsyncWaitHandle.WaitOne();
         }
         InputFiles.RequireFile(detectionsPath);
-        if (scan.Result is { } scanned && scanned.TryCommit(builder)) return;
-        using JsonStreamReader json = JsonStreamReader.OpenFile(detectionsPath, detectionsPath);
+        if (scan.GetAwaiter().GetResult() is { } scanned && scanned.TryCommit(builder)) return;
+        using JsonStreamReader json = JsonStreamReader.OpenFile(detectionsPath, detectionsPath, cancellation);
         ReadDetections(json, builder);
     }
 
     /// <summary>Reads COCO ground truth from a stream; <paramref name="displayName"/> names it in errors.</summary>
-    public static void ReadGroundTruth(Stream stream, string displayName, DatasetBuilder builder)
+    public static void ReadGroundTruth(Stream stream, string displayName, DatasetBuilder builder, CancellationToken cancellation = default)
     {
-        using var json = new JsonStreamReader(stream, displayName);
+        using var json = new JsonStreamReader(stream, displayName, cancellation: cancellation);
         ReadGroundTruth(json, builder);
     }
 
@@ -63,24 +64,32 @@ public static class CocoJson
     /// pycocotools does; a detection on an image the ground truth does not list is an error.
     /// </remarks>
     /// <exception cref="AnnotationFormatException">The file is missing or not a valid COCO results list.</exception>
-    public static void ReadDetections(string path, DatasetBuilder builder)
+    public static void ReadDetections(string path, DatasetBuilder builder, CancellationToken cancellation = default)
     {
         InputFiles.RequireFile(path);
         // The common shape is read by a byte scanner; anything it does not expect is read again by the
         // general reader, which gives identical results and the precise message for bad input.
-        if (TryReadDetectionsFast(path, builder)) return;
-        using JsonStreamReader json = JsonStreamReader.OpenFile(path, path);
+        if (CocoResultsFastPath.TryRead(path, builder, Environment.ProcessorCount, cancellation: cancellation)) return;
+        using JsonStreamReader json = JsonStreamReader.OpenFile(path, path, cancellation);
         ReadDetections(json, builder);
     }
 
-    private static bool TryReadDetectionsFast(string path, DatasetBuilder builder) =>
-        CocoResultsFastPath.TryRead(path, builder, Environment.ProcessorCount);
-
     /// <summary>Reads a COCO results list from a stream; <paramref name="displayName"/> names it in errors.</summary>
-    public static void ReadDetections(Stream stream, string displayName, DatasetBuilder builder)
+    public static void ReadDetections(Stream stream, string displayName, DatasetBuilder builder, CancellationToken cancellation = default)
     {
-        using var json = new JsonStreamReader(stream, displayName);
+        using var json = new JsonStreamReader(stream, displayName, cancellation: cancellation);
         ReadDetections(json, builder);
+    }
+
+    /// <summary>
+    /// Reads a results list held in memory as <see cref="ReadDetections(string, DatasetBuilder, CancellationToken)"/> reads a
+    /// file: the byte scanner first (in segments of <paramref name="splitAbove"/> bytes or more, on up to
+    /// <paramref name="maxThreads"/> threads), the general reader when it steps aside.
+    /// </summary>
+    internal static void ReadDetections(ReadOnlyMemory<byte> bytes, string displayName, DatasetBuilder builder, int maxThreads = 1, long splitAbove = CocoResultsFastPath.SplitAbove)
+    {
+        if (CocoResultsFastPath.TryRead(bytes, builder, maxThreads, splitAbove)) return;
+        ReadDetections(new MemoryStream(bytes.ToArray(), writable: false), displayName, builder);
     }
 
     // ---- ground truth ----
@@ -193,6 +202,8 @@ public static class CocoJson
             else json.Skip();
         }
         if (id is not long categoryId) throw json.Error("a category object with an integer \"id\"", "an object without \"id\"");
+        if (name is not null) InputLimits.RequireClassName(name, json.CurrentLocation() with { Path = json.CurrentPath + ".name" });
+        InputLimits.RequireRoomForClass(builder.CategoryCount, json.CurrentLocation());
         if (!builder.TryAddCategory(new Category(categoryId, name ?? Number(categoryId)), out _))
         {
             throw json.ErrorAt(idOffset, json.CurrentPath + ".id", "a unique category id", $"{Number(categoryId)} again");
@@ -363,7 +374,12 @@ public static class CocoJson
             values[count++] = value;
         }
         if (count != 4) throw json.Error(BoxShape, count == 1 ? "1 number" : $"{count} numbers");
-        return new Box(values[0], values[1], values[2], values[3]);
+        var box = new Box(values[0], values[1], values[2], values[3]);
+        if (!BoxLayout.IsFinite(box))
+        {
+            throw json.Error(BoxLayout.FiniteBox, string.Create(CultureInfo.InvariantCulture, $"[{BoxLayout.Number(box.X)}, {BoxLayout.Number(box.Y)}, {BoxLayout.Number(box.Width)}, {BoxLayout.Number(box.Height)}]"));
+        }
+        return box;
     }
 
     private static long ReadInteger(JsonStreamReader json, string expected)

@@ -40,8 +40,13 @@ internal sealed class CocoResultsFastPath
 
     /// <summary>Reads the file at <paramref name="path"/> into <paramref name="builder"/> when it has the common shape.</summary>
     /// <returns>False, with <paramref name="builder"/> untouched, when the general reader must read the file.</returns>
-    public static bool TryRead(string path, DatasetBuilder builder, int maxThreads, long splitAbove = SplitAbove) =>
-        Scan(path, maxThreads, splitAbove) is { } scanned && scanned.TryCommit(builder);
+    public static bool TryRead(string path, DatasetBuilder builder, int maxThreads, long splitAbove = SplitAbove, CancellationToken cancellation = default) =>
+        Scan(path, maxThreads, splitAbove, cancellation) is { } scanned && scanned.TryCommit(builder);
+
+    /// <summary>Reads a results file held in memory into <paramref name="builder"/> when it has the common shape.</summary>
+    /// <returns>False, with <paramref name="builder"/> untouched, when the general reader must read it.</returns>
+    public static bool TryRead(ReadOnlyMemory<byte> bytes, DatasetBuilder builder, int maxThreads, long splitAbove = SplitAbove, CancellationToken cancellation = default) =>
+        Scan(bytes, maxThreads, splitAbove, cancellation) is { } scanned && scanned.TryCommit(builder);
 
     /// <summary>
     /// Scans the file without looking anything up, so that it can run while the ground truth loads; the
@@ -54,28 +59,37 @@ internal sealed class CocoResultsFastPath
     /// and the last close it. If any segment fails, the whole file goes to the general reader, so a cut
     /// in the wrong place can cost time but never change a result.
     /// </remarks>
-    public static Scanned? Scan(string path, int maxThreads, long splitAbove = SplitAbove)
+    public static Scanned? Scan(string path, int maxThreads, long splitAbove = SplitAbove, CancellationToken cancellation = default)
     {
         try
         {
             using SafeFileHandle file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.None);
-            long length = RandomAccess.GetLength(file);
-            long[] cuts = FindCuts(file, length, length > splitAbove ? Math.Max(1, maxThreads) : 1);
-            int segments = cuts.Length - 1;
-            var readers = new CocoResultsFastPath[segments];
-            bool[] ok = new bool[segments];
-            Parallel.For(0, segments, new ParallelOptions { MaxDegreeOfParallelism = segments }, k =>
-            {
-                readers[k] = new CocoResultsFastPath(cuts[k + 1] - cuts[k]);
-                ok[k] = readers[k].Scan(new Segment(file, cuts[k], cuts[k + 1]), first: k == 0, last: k == segments - 1);
-            });
-            return ok.All(x => x) ? new Scanned(readers) : null;
+            return Scan(new FileSource(file), maxThreads, splitAbove, cancellation);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The general reader opens the file again and reports the problem.
             return null;
         }
+    }
+
+    /// <summary>Scans a results file held in memory, as <see cref="Scan(string, int, long, CancellationToken)"/> scans a file.</summary>
+    public static Scanned? Scan(ReadOnlyMemory<byte> bytes, int maxThreads, long splitAbove = SplitAbove, CancellationToken cancellation = default) =>
+        Scan(new MemorySource(bytes), maxThreads, splitAbove, cancellation);
+
+    private static Scanned? Scan(IByteSource source, int maxThreads, long splitAbove, CancellationToken cancellation)
+    {
+        long length = source.Length;
+        long[] cuts = FindCuts(source, length, length > splitAbove ? Math.Max(1, maxThreads) : 1);
+        int segments = cuts.Length - 1;
+        var readers = new CocoResultsFastPath[segments];
+        bool[] ok = new bool[segments];
+        Parallel.For(0, segments, new ParallelOptions { MaxDegreeOfParallelism = segments, CancellationToken = cancellation }, k =>
+        {
+            readers[k] = new CocoResultsFastPath(cuts[k + 1] - cuts[k]);
+            ok[k] = readers[k].Scan(new Segment(source, cuts[k], cuts[k + 1]), first: k == 0, last: k == segments - 1, cancellation);
+        });
+        return ok.All(x => x) ? new Scanned(readers) : null;
     }
 
     /// <summary>A scanned results file whose image and category ids are not yet looked up.</summary>
@@ -150,7 +164,7 @@ internal sealed class CocoResultsFastPath
     }
 
     /// <summary>Cut points: 0, then the first '{' after each k / n of the file, then the file's length.</summary>
-    private static long[] FindCuts(SafeFileHandle file, long length, int segments)
+    private static long[] FindCuts(IByteSource source, long length, int segments)
     {
         var cuts = new List<long> { 0 };
         byte[] window = new byte[1 << 16];
@@ -158,7 +172,7 @@ internal sealed class CocoResultsFastPath
         {
             long from = length * k / segments;
             if (from <= cuts[^1]) continue;
-            int read = RandomAccess.Read(file, window, from);
+            int read = source.Read(window, from);
             int brace = window.AsSpan(0, read).IndexOf((byte)'{');
             if (brace >= 0) cuts.Add(from + brace);
         }
@@ -166,16 +180,48 @@ internal sealed class CocoResultsFastPath
         return [.. cuts];
     }
 
-    /// <summary>A byte range of the file, read in chunks.</summary>
-    private sealed class Segment(SafeFileHandle file, long start, long end)
+    /// <summary>Random access to the bytes of a file or of a buffer in memory.</summary>
+    private interface IByteSource
+    {
+        long Length { get; }
+
+        /// <summary>Reads up to <c>destination.Length</c> bytes at <paramref name="offset"/>; 0 at the end.</summary>
+        int Read(Span<byte> destination, long offset);
+    }
+
+    private sealed class FileSource(SafeFileHandle file) : IByteSource
+    {
+        public long Length { get; } = RandomAccess.GetLength(file);
+
+        public int Read(Span<byte> destination, long offset) => RandomAccess.Read(file, destination, offset);
+    }
+
+    private sealed class MemorySource(ReadOnlyMemory<byte> bytes) : IByteSource
+    {
+        public long Length => bytes.Length;
+
+        public int Read(Span<byte> destination, long offset)
+        {
+            if (offset >= bytes.Length) return 0;
+            ReadOnlySpan<byte> rest = bytes.Span[(int)offset..];
+            int count = Math.Min(rest.Length, destination.Length);
+            rest[..count].CopyTo(destination);
+            return count;
+        }
+    }
+
+    /// <summary>A byte range of the source, read in chunks.</summary>
+    private sealed class Segment(IByteSource source, long start, long end)
     {
         private long _next = start;
+
+        public long Length { get; } = end - start;
 
         public int Read(byte[] buffer, int offset, int count)
         {
             int wanted = (int)Math.Min(count, end - _next);
             if (wanted <= 0) return 0;
-            int read = RandomAccess.Read(file, buffer.AsSpan(offset, wanted), _next);
+            int read = source.Read(buffer.AsSpan(offset, wanted), _next);
             _next += read;
             return read;
         }
@@ -187,14 +233,16 @@ internal sealed class CocoResultsFastPath
     /// Scans one segment. The first opens the array; a segment that is not the last must end right after
     /// a comma, where the next segment's first detection begins; the last must close the array.
     /// </summary>
-    private bool Scan(Segment source, bool first, bool last)
+    private bool Scan(Segment source, bool first, bool last, CancellationToken cancellation)
     {
-        byte[] buffer = new byte[ChunkSize];
+        // A byte more than the segment holds, so that a full buffer always means an unfinished value.
+        byte[] buffer = new byte[(int)Math.Min(ChunkSize, source.Length + 1)];
         int length = 0, position = 0;
         bool final = false;
         bool started = !first, opened = !first, closed = false, expectObject = true;
         while (true)
         {
+            cancellation.ThrowIfCancellationRequested();
             // Refill: keep the unread tail, read more after it.
             if (position > 0)
             {
@@ -202,7 +250,9 @@ internal sealed class CocoResultsFastPath
                 length -= position;
                 position = 0;
             }
-            if (length == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
+            // One detection of the common shape takes about 90 bytes: a value that fills the whole chunk (a
+            // number of a million digits, a key that never closes) is left to the general reader.
+            if (length == buffer.Length) return false;
             int read = source.Read(buffer, length, buffer.Length - length);
             if (read == 0) final = true;
             length += read;
@@ -332,6 +382,8 @@ internal sealed class CocoResultsFastPath
             i++;
         }
         (x, y, w, h) = (values[0], values[1], values[2], values[3]);
+        // The general reader reports a box whose edges or area overflow.
+        if (!BoxLayout.IsFinite(new Box(x, y, w, h))) return Step.GiveUp;
         return Step.Done;
     }
 

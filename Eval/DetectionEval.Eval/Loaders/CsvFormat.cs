@@ -28,18 +28,27 @@ internal sealed class CsvFormat : IAnnotationFormat
     /// <summary>The columns of one file, by role; -1 where absent.</summary>
     private sealed record Columns(int Image, int Class, BoxFormat Layout, int[] Box, int Score, int Difficult, int Crowd, int Width, int Height, string[] Headers);
 
-    internal static CsvReader Open(string path)
+    internal static CsvReader Open(string path, CancellationToken cancellation = default)
     {
         InputFiles.RequireFile(path);
+        FileStream stream;
         try
         {
-            return CsvReader.FromFile(path, CsvReaderOptions.Default with { TrackLineNumbers = true, PoolStrings = true, SkipEmptyLines = true });
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw InputFiles.CannotOpen(path, e);
         }
+        return Open(stream, path, cancellation);
     }
+
+    /// <summary>Reads CSV from a stream, which the reader disposes; records longer than <see cref="InputLimits.MaxLineBytes"/> are refused.</summary>
+    internal static CsvReader Open(Stream stream, string displayName, CancellationToken cancellation = default) =>
+        CsvReader.Create(
+            new GuardedStream(stream, displayName, cancellation),
+            CsvReaderOptions.Default with { TrackLineNumbers = true, PoolStrings = true, SkipEmptyLines = true, MaxRecordSize = InputLimits.MaxLineBytes },
+            leaveOpen: false);
 
     private static Columns FindColumns(CsvReader csv, string path, LoadOptions options, AnnotationRole role)
     {
@@ -107,7 +116,13 @@ internal sealed class CsvFormat : IAnnotationFormat
 
     public void ReadGroundTruth(string path, GroundTruthSink sink)
     {
-        using CsvReader csv = Open(path);
+        using CsvReader csv = Open(path, sink.Options.Cancellation);
+        ReadGroundTruth(csv, path, sink);
+    }
+
+    /// <summary>Reads ground truth from an open reader; <paramref name="path"/> names the file in messages.</summary>
+    internal static void ReadGroundTruth(CsvReader csv, string path, GroundTruthSink sink)
+    {
         Columns columns = FindColumns(csv, path, sink.Options, AnnotationRole.GroundTruth);
         var rows = new Rows(csv, path, columns);
         bool relative = sink.Options.Coordinates == CoordinateSpace.Relative;
@@ -134,7 +149,13 @@ internal sealed class CsvFormat : IAnnotationFormat
 
     public void ReadPredictions(string path, PredictionSink sink)
     {
-        using CsvReader csv = Open(path);
+        using CsvReader csv = Open(path, sink.Options.Cancellation);
+        ReadPredictions(csv, path, sink);
+    }
+
+    /// <summary>Reads predictions from an open reader; <paramref name="path"/> names the file in messages.</summary>
+    internal static void ReadPredictions(CsvReader csv, string path, PredictionSink sink)
+    {
         Columns columns = FindColumns(csv, path, sink.Options, AnnotationRole.Predictions);
         var rows = new Rows(csv, path, columns);
         bool relative = sink.Options.Coordinates == CoordinateSpace.Relative;

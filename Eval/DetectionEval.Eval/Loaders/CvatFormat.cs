@@ -30,7 +30,16 @@ internal sealed class CvatFormat : IAnnotationFormat
 
     public void ReadGroundTruth(string path, GroundTruthSink sink)
     {
-        int skipped = Read(path, labels =>
+        InputFiles.RequireFile(path);
+        using XmlReader xml = XmlInput.Open(path, path, sink.Options.Cancellation);
+        ReadGroundTruth(xml, path, path, sink);
+    }
+
+    /// <summary>Reads ground truth from an open reader; <paramref name="displayName"/> names the file in messages, <paramref name="filePath"/> (null for a stream) is searched for a refused DOCTYPE's line.</summary>
+    internal static void ReadGroundTruth(XmlReader xml, string displayName, string? filePath, GroundTruthSink sink)
+    {
+        string path = displayName;
+        int skipped = Read(xml, displayName, filePath, labels =>
         {
             if (labels.Count > 0) sink.DeclareClasses($"the labels of {path}", [.. labels.Select((name, i) => new NamedClass(i + 1, name))], announce: false);
         },
@@ -44,7 +53,16 @@ internal sealed class CvatFormat : IAnnotationFormat
 
     public void ReadPredictions(string path, PredictionSink sink)
     {
-        int skipped = Read(path, _ => { }, (name, size, boxes) =>
+        InputFiles.RequireFile(path);
+        using XmlReader xml = XmlInput.Open(path, path, sink.Options.Cancellation);
+        ReadPredictions(xml, path, path, sink);
+    }
+
+    /// <summary>Reads predictions from an open reader, as <see cref="ReadGroundTruth(XmlReader, string, string?, GroundTruthSink)"/> reads ground truth.</summary>
+    internal static void ReadPredictions(XmlReader xml, string displayName, string? filePath, PredictionSink sink)
+    {
+        string path = displayName;
+        int skipped = Read(xml, displayName, filePath, _ => { }, (name, size, boxes) =>
         {
             if (boxes.Count == 0) return;
             int image = sink.Image(name, boxes[0].At);
@@ -58,10 +76,8 @@ internal sealed class CvatFormat : IAnnotationFormat
     }
 
     /// <summary>Streams the file: the labels once, then each image with its boxes. Returns the number of skipped shapes.</summary>
-    private static int Read(string path, Action<List<string>> onLabels, Action<string, ImageSize?, List<CvatBox>> onImage)
+    private static int Read(XmlReader xml, string path, string? filePath, Action<List<string>> onLabels, Action<string, ImageSize?, List<CvatBox>> onImage)
     {
-        InputFiles.RequireFile(path);
-        using XmlReader xml = XmlInput.Open(path, path);
         var lines = (IXmlLineInfo)xml;
         int skipped = 0;
         try
@@ -101,7 +117,7 @@ internal sealed class CvatFormat : IAnnotationFormat
         }
         catch (XmlException e)
         {
-            throw XmlInput.Malformed(path, e, lines, path);
+            throw XmlInput.Malformed(path, e, lines, filePath);
         }
         return skipped;
     }

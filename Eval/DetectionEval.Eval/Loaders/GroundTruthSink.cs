@@ -99,6 +99,8 @@ public sealed class GroundTruthSink
 
     private void UseClassList(string source, IReadOnlyList<NamedClass> classes)
     {
+        if (classes.Count > InputLimits.MaxClasses) InputLimits.RequireRoomForClass(classes.Count, new SourceLocation(source));
+        foreach (NamedClass c in classes) InputLimits.RequireClassName(c.Name, new SourceLocation(source));
         _fixedClasses = true;
         _classById = null;
         _classSource = source;
@@ -122,8 +124,10 @@ public sealed class GroundTruthSink
         if (_classIndex.TryGetValue(name, out int index)) return index;
         if (_fixedClasses)
         {
-            throw new AnnotationFormatException(at, $"a class listed in {_classSource} ({ClassSummary(_classes.Select(c => c.Name))})", $"'{name}'");
+            throw new AnnotationFormatException(at, $"a class listed in {_classSource} ({ClassSummary(_classes.Select(c => c.Name))})", InputLimits.Quote(name));
         }
+        InputLimits.RequireClassName(name, at);
+        InputLimits.RequireRoomForClass(_classes.Count, at);
         index = _classes.Count;
         _classes.Add(new NamedClass(0, name));
         _classIndex.Add(name, index);
@@ -146,6 +150,7 @@ public sealed class GroundTruthSink
         }
         string name = classIndex.ToString(CultureInfo.InvariantCulture);
         if (_classIndex.TryGetValue(name, out int index)) return index;
+        InputLimits.RequireRoomForClass(_classes.Count, at);
         _indexIds = true;
         index = _classes.Count;
         _classes.Add(new NamedClass(classIndex, name));
@@ -170,7 +175,7 @@ public sealed class GroundTruthSink
     {
         if (sizes is not null && (sizes.TryGetSize(key, out ImageSize size) || (fileName is not null && sizes.TryGetSize(fileName, out size)))) return size;
         string source = sizes is null ? "from --images DIR or --image-sizes FILE" : $"in {sizes.Description}";
-        throw new AnnotationFormatException(at, $"the size of image '{key}' {source} (relative coordinates need it)", sizes is null ? "no image sizes" : "no such image");
+        throw new AnnotationFormatException(at, $"the size of image {InputLimits.Quote(key)} {source} (relative coordinates need it)", sizes is null ? "no image sizes" : "no such image");
     }
 
     /// <summary>Adds the images of a size source that no annotation named (images without objects).</summary>
@@ -262,7 +267,7 @@ public sealed class GroundTruthSink
 
     internal static string ClassSummary(IEnumerable<string> names)
     {
-        List<string> list = [.. names.Take(6)];
+        List<string> list = [.. names.Take(6).Select(n => n.Length <= 60 ? n : n[..57] + "...")];
         string text = string.Join(", ", list);
         return names.Skip(6).Any() ? text + ", ..." : text;
     }

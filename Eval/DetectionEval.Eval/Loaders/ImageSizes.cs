@@ -58,8 +58,15 @@ public sealed class ImageSizeTable : IImageSizeSource
     public static ImageSizeTable Read(string path)
     {
         InputFiles.RequireFile(path);
-        var table = new ImageSizeTable($"--image-sizes {path}");
         using LineReader reader = LineReader.Open(path, path);
+        return Read(reader);
+    }
+
+    /// <summary>Reads the sizes from an open reader.</summary>
+    /// <exception cref="AnnotationFormatException">A line is not <c>image width height</c>, or an image is listed twice.</exception>
+    internal static ImageSizeTable Read(LineReader reader)
+    {
+        var table = new ImageSizeTable($"--image-sizes {reader.DisplayName}");
         Span<Range> fields = stackalloc Range[3];
         const string Shape = "'<image> <width> <height>' (space or comma separated)";
         while (reader.TryReadLine(out ReadOnlySpan<byte> line))
@@ -72,7 +79,7 @@ public sealed class ImageSizeTable : IImageSizeSource
             int height = Pixels(reader, line, fields[2], "the height");
             if (!table._byName.TryAdd(name, new ImageSize(width, height)))
             {
-                throw reader.Error("each image listed once", $"'{name}' again", Fields.Column(line, fields[0]));
+                throw reader.Error("each image listed once", $"{InputLimits.Quote(name)} again", Fields.Column(line, fields[0]));
             }
             table._names.Add(name);
             // A stem shared by two files (x.jpg, x.png) cannot name either; only the full names do.

@@ -21,9 +21,14 @@ internal sealed class JsonStreamReader : IDisposable
     private const int InitialBufferSize = 1 << 16;
     private const int MaxBatch = 4096;
 
+    /// <summary>The longest single token (a string, a number, or a run of whitespace) the reader buffers: 64 MiB.</summary>
+    /// <remarks>LabelMe's embedded <c>imageData</c> (a base64 image) is the longest legitimate one, a few MiB.</remarks>
+    public const int MaxTokenBytes = InputLimits.MaxJsonTokenBytes;
+
     private readonly Stream _stream;
     private readonly string _displayName;
     private readonly string? _filePath;
+    private readonly CancellationToken _cancellation;
     private byte[] _buffer = new byte[InitialBufferSize];
     private int _start;
     private int _end;
@@ -43,7 +48,7 @@ internal sealed class JsonStreamReader : IDisposable
     private readonly PropertyNameCache _names = new();
 
     /// <summary>Opens a file for reading.</summary>
-    public static JsonStreamReader OpenFile(string path, string displayName)
+    public static JsonStreamReader OpenFile(string path, string displayName, CancellationToken cancellation = default)
     {
         FileStream stream;
         try
@@ -54,14 +59,15 @@ internal sealed class JsonStreamReader : IDisposable
         {
             throw InputFiles.CannotOpen(displayName, e);
         }
-        return new JsonStreamReader(stream, displayName, path);
+        return new JsonStreamReader(stream, displayName, path, cancellation);
     }
 
-    public JsonStreamReader(Stream stream, string displayName, string? filePath = null)
+    public JsonStreamReader(Stream stream, string displayName, string? filePath = null, CancellationToken cancellation = default)
     {
         _stream = stream;
         _displayName = displayName;
         _filePath = filePath;
+        _cancellation = cancellation;
     }
 
     /// <summary>The name of the input in messages.</summary>
@@ -97,6 +103,8 @@ internal sealed class JsonStreamReader : IDisposable
     {
         _batchCount = 0;
         _batchNext = 0;
+        // Every few thousand tokens: a long file stops soon after it is cancelled.
+        _cancellation.ThrowIfCancellationRequested();
         while (true)
         {
             if (_pendingError is { } error) throw SyntaxError(error);
@@ -156,7 +164,12 @@ internal sealed class JsonStreamReader : IDisposable
             _start = 0;
             _end = remaining;
         }
-        if (_end == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2);
+        if (_end == _buffer.Length)
+        {
+            // The whole buffer is one unfinished token: grow it, but not without bound.
+            if (_buffer.Length >= MaxTokenBytes) throw TokenTooLong();
+            Array.Resize(ref _buffer, Math.Min(_buffer.Length * 2, MaxTokenBytes));
+        }
         int read;
         try
         {
@@ -168,6 +181,15 @@ internal sealed class JsonStreamReader : IDisposable
         }
         if (read == 0) _finalBlock = true;
         else _end += read;
+    }
+
+    private AnnotationFormatException TokenTooLong()
+    {
+        (int? line, int? column) = LineAndColumn(_bufferOffset + _start);
+        return new AnnotationFormatException(
+            new SourceLocation(_displayName, line, column, CurrentPathForSyntaxError()),
+            $"JSON values (strings, numbers, whitespace between them) of at most {InputLimits.Describe(MaxTokenBytes)}",
+            $"one of more than {InputLimits.Describe(MaxTokenBytes)}");
     }
 
     // ---- values of the current token ----
@@ -339,7 +361,8 @@ internal sealed class JsonStreamReader : IDisposable
                 }
                 position += read;
             }
-            return (line, (int)(offset - lineStart) + 1);
+            long column = offset - lineStart + 1;
+            return (line, column <= int.MaxValue ? (int)column : null);
         }
         catch (IOException)
         {

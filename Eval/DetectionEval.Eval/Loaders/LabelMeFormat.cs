@@ -24,7 +24,7 @@ internal sealed class LabelMeFormat : IAnnotationFormat
 
     public bool Supports(AnnotationRole role) => true;
 
-    private sealed record Shape(string Label, Box Box, GroundTruthFlags Flags, double? Score, SourceLocation At, string FilePath, long Offset)
+    private sealed record Shape(string Label, Box Box, GroundTruthFlags Flags, double? Score, SourceLocation At, string? FilePath, long Offset)
     {
         /// <summary>The shape's location with its line, which costs a second pass over the file: only for errors.</summary>
         public SourceLocation Located()
@@ -56,13 +56,20 @@ internal sealed class LabelMeFormat : IAnnotationFormat
         int skipped = 0;
         foreach (AnnotationFiles.Entry file in files)
         {
-            ImageFile read = ReadFile(file);
-            skipped += read.Skipped;
-            ImageSize? size = read.Width is int w && read.Height is int h && w > 0 && h > 0 ? new ImageSize(w, h) : null;
-            int image = sink.Image(file.Stem, read.ImagePath, size);
-            foreach (Shape shape in read.Shapes) sink.Add(image, shape.WithLine(() => sink.Class(shape.Label, shape.At)), shape.Box, shape.Flags);
+            using JsonStreamReader json = JsonStreamReader.OpenFile(file.Path, file.DisplayName, sink.Options.Cancellation);
+            skipped += ReadGroundTruthFile(json, file.Stem, file.Path, sink);
         }
         if (skipped > 0) sink.Notice($"{path}: {skipped} LabelMe shapes that are not rectangles were skipped");
+    }
+
+    /// <summary>Reads the file of the image named <paramref name="stem"/>; returns the number of shapes skipped. <paramref name="filePath"/> (null for a stream) gives errors found later their line.</summary>
+    internal static int ReadGroundTruthFile(JsonStreamReader json, string stem, string? filePath, GroundTruthSink sink)
+    {
+        ImageFile read = ReadFile(json, filePath);
+        ImageSize? size = read.Width is int w && read.Height is int h && w > 0 && h > 0 ? new ImageSize(w, h) : null;
+        int image = sink.Image(stem, read.ImagePath, size);
+        foreach (Shape shape in read.Shapes) sink.Add(image, shape.WithLine(() => sink.Class(shape.Label, shape.At)), shape.Box, shape.Flags);
+        return read.Skipped;
     }
 
     public void ReadPredictions(string path, PredictionSink sink)
@@ -70,22 +77,28 @@ internal sealed class LabelMeFormat : IAnnotationFormat
         int skipped = 0;
         foreach (AnnotationFiles.Entry file in AnnotationFiles.List(path, ".json"))
         {
-            ImageFile read = ReadFile(file);
-            skipped += read.Skipped;
-            if (read.Shapes.Count == 0) continue;
-            int image = read.Shapes[0].WithLine(() => sink.Image(file.Stem, read.Shapes[0].At));
-            foreach (Shape shape in read.Shapes)
-            {
-                if (shape.Score is not double score) throw new AnnotationFormatException(shape.Located(), "a shape with a \"score\" (predictions need one)", "a shape without \"score\"");
-                if (shape.WithLine(() => sink.Class(shape.Label, shape.At)) is int k) sink.Add(image, k, shape.Box, score);
-            }
+            using JsonStreamReader json = JsonStreamReader.OpenFile(file.Path, file.DisplayName, sink.Options.Cancellation);
+            skipped += ReadPredictionsFile(json, file.Stem, file.Path, sink);
         }
         if (skipped > 0) sink.Notice($"{path}: {skipped} LabelMe shapes that are not rectangles were skipped");
     }
 
-    private static ImageFile ReadFile(AnnotationFiles.Entry file)
+    /// <summary>Reads the predictions of the image named <paramref name="stem"/>; returns the number of shapes skipped.</summary>
+    internal static int ReadPredictionsFile(JsonStreamReader json, string stem, string? filePath, PredictionSink sink)
     {
-        using JsonStreamReader json = JsonStreamReader.OpenFile(file.Path, file.DisplayName);
+        ImageFile read = ReadFile(json, filePath);
+        if (read.Shapes.Count == 0) return read.Skipped;
+        int image = read.Shapes[0].WithLine(() => sink.Image(stem, read.Shapes[0].At));
+        foreach (Shape shape in read.Shapes)
+        {
+            if (shape.Score is not double score) throw new AnnotationFormatException(shape.Located(), "a shape with a \"score\" (predictions need one)", "a shape without \"score\"");
+            if (shape.WithLine(() => sink.Class(shape.Label, shape.At)) is int k) sink.Add(image, k, shape.Box, score);
+        }
+        return read.Skipped;
+    }
+
+    private static ImageFile ReadFile(JsonStreamReader json, string? filePath)
+    {
         json.ReadExpecting("a LabelMe json object");
         if (json.TokenType != JsonTokenType.StartObject) throw json.Error("a LabelMe json object with \"shapes\"");
         string? imagePath = null;
@@ -108,18 +121,18 @@ internal sealed class LabelMeFormat : IAnnotationFormat
                     json.ReadExpecting("a shape object");
                     if (json.TokenType == JsonTokenType.EndArray) break;
                     if (json.TokenType != JsonTokenType.StartObject) throw json.Error("a shape object");
-                    if (ReadShape(json, file.Path) is Shape shape) shapes.Add(shape);
+                    if (ReadShape(json, filePath) is Shape shape) shapes.Add(shape);
                     else skipped++;
                 }
             }
             else json.Skip();
         }
-        if (!sawShapes) throw new AnnotationFormatException(new SourceLocation(file.DisplayName, Path: "$"), "a LabelMe json object with \"shapes\"", "an object without \"shapes\"");
+        if (!sawShapes) throw new AnnotationFormatException(new SourceLocation(json.DisplayName, Path: "$"), "a LabelMe json object with \"shapes\"", "an object without \"shapes\"");
         return new ImageFile(imagePath, width, height, shapes, skipped);
     }
 
     /// <summary>Reads one shape object (the reader is on its start); null for a shape that is not a rectangle.</summary>
-    private static Shape? ReadShape(JsonStreamReader json, string filePath)
+    private static Shape? ReadShape(JsonStreamReader json, string? filePath)
     {
         long start = json.CurrentOffset;
         string path = json.CurrentPath;
@@ -149,7 +162,9 @@ internal sealed class LabelMeFormat : IAnnotationFormat
         var at = new SourceLocation(json.DisplayName, Path: path);
         double x1 = Math.Min(points[0].X, points[1].X), x2 = Math.Max(points[0].X, points[1].X);
         double y1 = Math.Min(points[0].Y, points[1].Y), y2 = Math.Max(points[0].Y, points[1].Y);
-        return new Shape(label, Box.FromCorners(x1, y1, x2, y2), flags, score, at, filePath, start);
+        Box box = Box.FromCorners(x1, y1, x2, y2);
+        if (!BoxLayout.IsFinite(box)) throw json.ErrorAt(start, path + ".points", BoxLayout.FiniteBox, $"[[{BoxLayout.Number(x1)}, {BoxLayout.Number(y1)}], [{BoxLayout.Number(x2)}, {BoxLayout.Number(y2)}]]");
+        return new Shape(label, box, flags, score, at, filePath, start);
     }
 
     private static void ReadPoints(JsonStreamReader json, List<(double X, double Y)> points)

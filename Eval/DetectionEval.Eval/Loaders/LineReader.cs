@@ -16,24 +16,26 @@ namespace DetectionEval.Eval.Loaders;
 internal sealed class LineReader : IDisposable
 {
     private readonly Stream _stream;
+    private readonly CancellationToken _cancellation;
     private byte[] _buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 16);
     private int _start;
     private int _end;
     private bool _eof;
     private bool _started;
 
-    private LineReader(Stream stream, string displayName)
+    private LineReader(Stream stream, string displayName, CancellationToken cancellation)
     {
         _stream = stream;
+        _cancellation = cancellation;
         DisplayName = displayName;
     }
 
     /// <summary>Opens <paramref name="path"/>; errors name it as <paramref name="displayName"/>.</summary>
-    public static LineReader Open(string path, string displayName)
+    public static LineReader Open(string path, string displayName, CancellationToken cancellation = default)
     {
         try
         {
-            return new LineReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan), displayName);
+            return new LineReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan), displayName, cancellation);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -42,7 +44,7 @@ internal sealed class LineReader : IDisposable
     }
 
     /// <summary>Reads from a stream (tests, memory).</summary>
-    public static LineReader FromStream(Stream stream, string displayName) => new(stream, displayName);
+    public static LineReader FromStream(Stream stream, string displayName, CancellationToken cancellation = default) => new(stream, displayName, cancellation);
 
     /// <summary>The file as the user named it.</summary>
     public string DisplayName { get; }
@@ -94,6 +96,7 @@ internal sealed class LineReader : IDisposable
 
     private void Refill()
     {
+        _cancellation.ThrowIfCancellationRequested();
         int remaining = _end - _start;
         if (_start > 0)
         {
@@ -103,6 +106,8 @@ internal sealed class LineReader : IDisposable
         }
         if (_end == _buffer.Length)
         {
+            // The whole buffer is one unfinished line.
+            if (_end >= InputLimits.MaxLineBytes) throw LineTooLong();
             byte[] larger = System.Buffers.ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
             Buffer.BlockCopy(_buffer, 0, larger, 0, _end);
             System.Buffers.ArrayPool<byte>.Shared.Return(_buffer);
@@ -120,6 +125,11 @@ internal sealed class LineReader : IDisposable
         if (read == 0) _eof = true;
         else _end += read;
     }
+
+    private AnnotationFormatException LineTooLong() => new(
+        new SourceLocation(DisplayName, LineNumber + 1),
+        $"lines of at most {InputLimits.Describe(InputLimits.MaxLineBytes)}",
+        $"a longer line ({InputLimits.Describe(_end)} without a line break)");
 
     private static ReadOnlySpan<byte> TrimCarriageReturn(ReadOnlySpan<byte> line) =>
         line.Length > 0 && line[^1] == (byte)'\r' ? line[..^1] : line;

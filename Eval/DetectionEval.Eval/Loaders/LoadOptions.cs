@@ -23,6 +23,9 @@ public sealed record LoadOptions
 
     /// <summary>CSV header names chosen by the user, by column (<c>--csv-columns image=file,class=label</c>).</summary>
     public CsvColumnNames CsvColumns { get; init; } = CsvColumnNames.Default;
+
+    /// <summary>Stops reading soon after it is cancelled (<see cref="OperationCanceledException"/>); the loaders check it every few thousand records.</summary>
+    public CancellationToken Cancellation { get; init; }
 }
 
 /// <summary>What a column of the CSV format holds.</summary>

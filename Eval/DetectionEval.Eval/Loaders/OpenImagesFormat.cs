@@ -50,7 +50,13 @@ internal sealed class OpenImagesFormat : IAnnotationFormat
 
     public void ReadGroundTruth(string path, GroundTruthSink sink)
     {
-        using CsvReader csv = CsvFormat.Open(path);
+        using CsvReader csv = CsvFormat.Open(path, sink.Options.Cancellation);
+        ReadGroundTruth(csv, path, sink);
+    }
+
+    /// <summary>Reads ground truth from an open reader; <paramref name="path"/> names the file in messages.</summary>
+    internal static void ReadGroundTruth(CsvReader csv, string path, GroundTruthSink sink)
+    {
         Span<double> values = stackalloc double[4];
         foreach ((OpenImagesBox row, SourceLocation at) in Rows<OpenImagesBox>(csv, path))
         {
@@ -66,7 +72,13 @@ internal sealed class OpenImagesFormat : IAnnotationFormat
 
     public void ReadPredictions(string path, PredictionSink sink)
     {
-        using CsvReader csv = CsvFormat.Open(path);
+        using CsvReader csv = CsvFormat.Open(path, sink.Options.Cancellation);
+        ReadPredictions(csv, path, sink);
+    }
+
+    /// <summary>Reads predictions from an open reader; <paramref name="path"/> names the file in messages.</summary>
+    internal static void ReadPredictions(CsvReader csv, string path, PredictionSink sink)
+    {
         Span<double> values = stackalloc double[4];
         foreach ((OpenImagesPrediction row, SourceLocation at) in Rows<OpenImagesPrediction>(csv, path))
         {

@@ -74,8 +74,8 @@ public sealed class PredictionSink
     public int Image(string name, SourceLocation at)
     {
         if (TryImage(name, out int index)) return index;
-        if (index == Ambiguous) throw new AnnotationFormatException(at, "an image name that identifies one ground-truth image", $"'{name}', which several images share");
-        throw new AnnotationFormatException(at, "an image of the ground truth", $"'{name}', which it does not have");
+        if (index == Ambiguous) throw new AnnotationFormatException(at, "an image name that identifies one ground-truth image", $"{InputLimits.Quote(name)}, which several images share");
+        throw new AnnotationFormatException(at, "an image of the ground truth", $"{InputLimits.Quote(name)}, which it does not have");
     }
 
     /// <summary>Finds the ground-truth image a prediction names; false (index -2 when ambiguous) if none.</summary>
@@ -97,7 +97,7 @@ public sealed class PredictionSink
         string renamed = Options.ClassMap?.Apply(name) ?? name;
         if (_classesByName.TryGetValue(renamed, out int index))
         {
-            if (index == Ambiguous) throw new AnnotationFormatException(at, "a class name that identifies one category", $"'{renamed}', which several categories share");
+            if (index == Ambiguous) throw new AnnotationFormatException(at, "a class name that identifies one category", $"{InputLimits.Quote(renamed)}, which several categories share");
             return index;
         }
         if (_matchClassIds && long.TryParse(renamed, NumberStyles.None, CultureInfo.InvariantCulture, out long id) && Builder.TryGetCategory(id, out index)) return index;
@@ -131,7 +131,7 @@ public sealed class PredictionSink
         }
         var names = new List<string>(Builder.Categories.Count);
         foreach (Category c in Builder.Categories.OrderBy(c => c.Id)) names.Add(c.Name);
-        throw new AnnotationFormatException(at, $"a class of the ground truth ({GroundTruthSink.ClassSummary(names)})", $"'{name}'",
+        throw new AnnotationFormatException(at, $"a class of the ground truth ({GroundTruthSink.ClassSummary(names)})", InputLimits.Quote(name),
             hint ?? "Rename it with --class-map, or drop such predictions with --ignore-unknown-classes.");
     }
 

@@ -34,61 +34,73 @@ internal sealed class TxtFormat : IAnnotationFormat
     {
         List<AnnotationFiles.Entry> files = AnnotationFiles.List(path, ".txt");
         AnnotationFiles.RequireSome(files, path, "per-image .txt files");
+        foreach (AnnotationFiles.Entry file in files)
+        {
+            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation);
+            ReadGroundTruthFile(reader, file.Stem, sink);
+        }
+    }
+
+    /// <summary>Reads the file of the image named <paramref name="stem"/>.</summary>
+    internal static void ReadGroundTruthFile(LineReader reader, string stem, GroundTruthSink sink)
+    {
         BoxFormat format = sink.Options.BoxFormat ?? BoxFormat.Xyxy;
         bool relative = sink.Options.Coordinates == CoordinateSpace.Relative;
         string shape = Shape(format, scored: false);
         Span<Range> fields = stackalloc Range[64];
         Span<double> values = stackalloc double[4];
-        foreach (AnnotationFiles.Entry file in files)
+        int image = sink.Image(stem);
+        while (reader.TryReadLine(out ReadOnlySpan<byte> line))
         {
-            int image = sink.Image(file.Stem);
-            using LineReader reader = LineReader.Open(file.Path, file.DisplayName);
-            while (reader.TryReadLine(out ReadOnlySpan<byte> line))
-            {
-                int count = Fields.Split(line, fields);
-                if (count == 0) continue;
-                if (count > fields.Length) throw reader.Error(shape, Fields.Count(count));
-                bool difficult = line[fields[count - 1]].SequenceEqual("difficult"u8);
-                int numbers = difficult ? count - 1 : count;
-                if (numbers < 5) throw reader.Error(shape, Fields.Count(count));
-                // A class name may have spaces, but a number before the box is a column too many.
-                Range classField = new(fields[0].Start, fields[numbers - 5].End);
-                if (numbers > 5 && Fields.TryParseDouble(line[fields[numbers - 5]], out _)) throw reader.Error(shape, Fields.Count(count));
-                int cls = sink.Class(Fields.Text(line, classField), new SourceLocation(file.DisplayName, reader.LineNumber, 1));
-                ImageSize? size = relative ? sink.SizeOf(image, new SourceLocation(file.DisplayName, reader.LineNumber)) : null;
-                Box box = ReadBox(reader, line, fields[(numbers - 4)..numbers], format, size, values);
-                sink.Add(image, cls, box, difficult ? GroundTruthFlags.Difficult : GroundTruthFlags.None);
-            }
+            int count = Fields.Split(line, fields);
+            if (count == 0) continue;
+            if (count > fields.Length) throw reader.Error(shape, Fields.Count(count));
+            bool difficult = line[fields[count - 1]].SequenceEqual("difficult"u8);
+            int numbers = difficult ? count - 1 : count;
+            if (numbers < 5) throw reader.Error(shape, Fields.Count(count));
+            // A class name may have spaces, but a number before the box is a column too many.
+            Range classField = new(fields[0].Start, fields[numbers - 5].End);
+            if (numbers > 5 && Fields.TryParseDouble(line[fields[numbers - 5]], out _)) throw reader.Error(shape, Fields.Count(count));
+            int cls = sink.Class(Fields.Text(line, classField), new SourceLocation(reader.DisplayName, reader.LineNumber, 1));
+            ImageSize? size = relative ? sink.SizeOf(image, new SourceLocation(reader.DisplayName, reader.LineNumber)) : null;
+            Box box = ReadBox(reader, line, fields[(numbers - 4)..numbers], format, size, values);
+            sink.Add(image, cls, box, difficult ? GroundTruthFlags.Difficult : GroundTruthFlags.None);
         }
     }
 
     public void ReadPredictions(string path, PredictionSink sink)
+    {
+        foreach (AnnotationFiles.Entry file in AnnotationFiles.List(path, ".txt"))
+        {
+            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation);
+            ReadPredictionsFile(reader, file.Stem, sink);
+        }
+    }
+
+    /// <summary>Reads the predictions file of the image named <paramref name="stem"/>.</summary>
+    internal static void ReadPredictionsFile(LineReader reader, string stem, PredictionSink sink)
     {
         BoxFormat format = sink.Options.BoxFormat ?? BoxFormat.Xyxy;
         bool relative = sink.Options.Coordinates == CoordinateSpace.Relative;
         string shape = Shape(format, scored: true);
         Span<Range> fields = stackalloc Range[64];
         Span<double> values = stackalloc double[4];
-        foreach (AnnotationFiles.Entry file in AnnotationFiles.List(path, ".txt"))
+        int image = -1;
+        while (reader.TryReadLine(out ReadOnlySpan<byte> line))
         {
-            int image = -1;
-            using LineReader reader = LineReader.Open(file.Path, file.DisplayName);
-            while (reader.TryReadLine(out ReadOnlySpan<byte> line))
-            {
-                int count = Fields.Split(line, fields);
-                if (count == 0) continue;
-                if (count < 6 || count > fields.Length) throw reader.Error(shape, Fields.Count(count));
-                // Resolved at the first box, so that an empty file needs no ground-truth image.
-                if (image < 0) image = sink.Image(file.Stem, new SourceLocation(file.DisplayName, reader.LineNumber));
-                Range classField = new(fields[0].Start, fields[count - 6].End);
-                // A class name may have spaces, but a number before the score is a column too many.
-                if (count > 6 && Fields.TryParseDouble(line[fields[count - 6]], out _)) throw reader.Error(shape, Fields.Count(count));
-                int? category = sink.Class(Fields.Text(line, classField), new SourceLocation(file.DisplayName, reader.LineNumber, 1));
-                double score = Fields.Number(reader, line, fields[count - 5], "the score");
-                ImageSize? size = relative ? sink.SizeOf(image, new SourceLocation(file.DisplayName, reader.LineNumber)) : null;
-                Box box = ReadBox(reader, line, fields[(count - 4)..count], format, size, values);
-                if (category is int k) sink.Add(image, k, box, score);
-            }
+            int count = Fields.Split(line, fields);
+            if (count == 0) continue;
+            if (count < 6 || count > fields.Length) throw reader.Error(shape, Fields.Count(count));
+            // Resolved at the first box, so that an empty file needs no ground-truth image.
+            if (image < 0) image = sink.Image(stem, new SourceLocation(reader.DisplayName, reader.LineNumber));
+            Range classField = new(fields[0].Start, fields[count - 6].End);
+            // A class name may have spaces, but a number before the score is a column too many.
+            if (count > 6 && Fields.TryParseDouble(line[fields[count - 6]], out _)) throw reader.Error(shape, Fields.Count(count));
+            int? category = sink.Class(Fields.Text(line, classField), new SourceLocation(reader.DisplayName, reader.LineNumber, 1));
+            double score = Fields.Number(reader, line, fields[count - 5], "the score");
+            ImageSize? size = relative ? sink.SizeOf(image, new SourceLocation(reader.DisplayName, reader.LineNumber)) : null;
+            Box box = ReadBox(reader, line, fields[(count - 4)..count], format, size, values);
+            if (category is int k) sink.Add(image, k, box, score);
         }
     }
 

@@ -38,37 +38,42 @@ internal sealed class VocResultsFormat : IAnnotationFormat
 
     public void ReadPredictions(string path, PredictionSink sink)
     {
-        Span<Range> fields = stackalloc Range[7];
-        Span<double> corners = stackalloc double[4];
         foreach (AnnotationFiles.Entry file in AnnotationFiles.List(path, ".txt"))
         {
-            string className = ClassOfFile(file.Stem);
-            var fileLocation = new SourceLocation(file.DisplayName);
-            int? category = null;
-            bool resolved = false;
-            using LineReader reader = LineReader.Open(file.Path, file.DisplayName);
-            while (reader.TryReadLine(out ReadOnlySpan<byte> line))
+            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation);
+            ReadFile(reader, ClassOfFile(file.Stem), sink);
+        }
+    }
+
+    /// <summary>Reads one results file, the detections of <paramref name="className"/>.</summary>
+    internal static void ReadFile(LineReader reader, string className, PredictionSink sink)
+    {
+        Span<Range> fields = stackalloc Range[7];
+        Span<double> corners = stackalloc double[4];
+        var fileLocation = new SourceLocation(reader.DisplayName);
+        int? category = null;
+        bool resolved = false;
+        while (reader.TryReadLine(out ReadOnlySpan<byte> line))
+        {
+            int count = Fields.Split(line, fields);
+            if (count == 0) continue;
+            if (count != 6) throw reader.Error(LineShape, Fields.Count(count));
+            if (!resolved)
             {
-                int count = Fields.Split(line, fields);
-                if (count == 0) continue;
-                if (count != 6) throw reader.Error(LineShape, Fields.Count(count));
-                if (!resolved)
-                {
-                    // Resolved at the first line, so that an empty file of an unknown class is no error.
-                    category = sink.Class(className, fileLocation with { Line = reader.LineNumber });
-                    resolved = true;
-                }
-                string imageName = Fields.Text(line, fields[0]);
-                int image = sink.Image(imageName, new SourceLocation(file.DisplayName, reader.LineNumber, 1));
-                double score = Fields.Number(reader, line, fields[1], "the score");
-                string[] names = ["xmin", "ymin", "xmax", "ymax"];
-                for (int i = 0; i < 4; i++) corners[i] = Fields.Number(reader, line, fields[2 + i], names[i]);
-                if (!BoxLayout.TryToBox(BoxFormat.Xyxy, corners, null, out Box box, out BoxLayout.Problem problem))
-                {
-                    throw reader.Error(problem.Expected.Replace("x2", "xmax").Replace("x1", "xmin").Replace("y2", "ymax").Replace("y1", "ymin"), problem.Found, Fields.Column(line, fields[2 + problem.Field]));
-                }
-                if (category is int k) sink.Add(image, k, box, score);
+                // Resolved at the first line, so that an empty file of an unknown class is no error.
+                category = sink.Class(className, fileLocation with { Line = reader.LineNumber });
+                resolved = true;
             }
+            string imageName = Fields.Text(line, fields[0]);
+            int image = sink.Image(imageName, new SourceLocation(reader.DisplayName, reader.LineNumber, 1));
+            double score = Fields.Number(reader, line, fields[1], "the score");
+            string[] names = ["xmin", "ymin", "xmax", "ymax"];
+            for (int i = 0; i < 4; i++) corners[i] = Fields.Number(reader, line, fields[2 + i], names[i]);
+            if (!BoxLayout.TryToBox(BoxFormat.Xyxy, corners, null, out Box box, out BoxLayout.Problem problem))
+            {
+                throw reader.Error(problem.Expected.Replace("x2", "xmax").Replace("x1", "xmin").Replace("y2", "ymax").Replace("y1", "ymin"), problem.Found, Fields.Column(line, fields[2 + problem.Field]));
+            }
+            if (category is int k) sink.Add(image, k, box, score);
         }
     }
 

@@ -36,9 +36,16 @@ internal sealed class VocXmlFormat : IAnnotationFormat
     public void ReadPredictions(string path, PredictionSink sink) =>
         throw new AnnotationFormatException(new SourceLocation(path), "predictions in a format with scores (VOC results: voc-results)", "Pascal VOC annotation XML, which has no scores");
 
-    private static void ReadFile(AnnotationFiles.Entry file, GroundTruthSink sink)
+    private static void ReadFile(AnnotationFiles.Entry file, GroundTruthSink sink) =>
+        ReadAnnotation(XmlInput.Load(file.Path, file.DisplayName, sink.Options.Cancellation), file.DisplayName, file.Stem, sink);
+
+    /// <summary>Reads one annotation file from a stream: the image named <paramref name="stem"/>.</summary>
+    internal static void ReadFile(Stream stream, string displayName, string stem, GroundTruthSink sink) =>
+        ReadAnnotation(XmlInput.Load(stream, displayName, null, sink.Options.Cancellation), displayName, stem, sink);
+
+    private static void ReadAnnotation(XDocument document, string displayName, string stem, GroundTruthSink sink)
     {
-        XDocument document = XmlInput.Load(file.Path, file.DisplayName);
+        var file = (DisplayName: displayName, Stem: stem);
         XElement root = document.Root!;
         if (root.Name.LocalName != "annotation")
         {

@@ -6,7 +6,9 @@ namespace DetectionEval.Eval.Loaders;
 
 /// <summary>
 /// Safe XML reading for the XML formats: no DTD (a DOCTYPE is refused, so no entity expansion) and no
-/// external resources, and errors that name the file, the line and the element path.
+/// external resources, elements nested at most <see cref="InputLimits.MaxXmlDepth"/> deep, no text or tag
+/// longer than <see cref="InputLimits.MaxXmlTokenBytes"/>, and errors that name the file, the line and the
+/// element path.
 /// </summary>
 internal static class XmlInput
 {
@@ -21,32 +23,50 @@ internal static class XmlInput
         CloseInput = true,
     };
 
-    /// <summary>Opens a file as an XML reader with <see cref="SafeSettings"/>.</summary>
-    public static XmlReader Open(string path, string displayName)
+    /// <summary>Opens a file as an XML reader with <see cref="SafeSettings"/> and the limits.</summary>
+    public static XmlReader Open(string path, string displayName, CancellationToken cancellation = default)
     {
+        FileStream stream;
         try
         {
-            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-            return XmlReader.Create(stream, SafeSettings);
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw InputFiles.CannotOpen(displayName, e);
         }
+        return Open(stream, displayName, cancellation);
     }
+
+    /// <summary>Reads a stream as XML with <see cref="SafeSettings"/> and the limits; the reader disposes the stream.</summary>
+    public static XmlReader Open(Stream stream, string displayName, CancellationToken cancellation = default) =>
+        new DepthLimitedXmlReader(XmlReader.Create(new GuardedStream(stream, displayName, cancellation, InputLimits.MaxXmlTokenBytes), SafeSettings), displayName);
 
     /// <summary>Loads a small XML file (one VOC annotation) with line numbers.</summary>
     /// <exception cref="AnnotationFormatException">The file is not well-formed XML or has a DTD.</exception>
-    public static XDocument Load(string path, string displayName)
+    public static XDocument Load(string path, string displayName, CancellationToken cancellation = default)
     {
-        using XmlReader reader = Open(path, displayName);
+        using XmlReader reader = Open(path, displayName, cancellation);
+        return Load(reader, displayName, path);
+    }
+
+    /// <summary>Loads a small XML document from a stream with line numbers; <paramref name="filePath"/> (when known) is searched for a refused DOCTYPE's line.</summary>
+    /// <exception cref="AnnotationFormatException">The stream is not well-formed XML or has a DTD.</exception>
+    public static XDocument Load(Stream stream, string displayName, string? filePath = null, CancellationToken cancellation = default)
+    {
+        using XmlReader reader = Open(stream, displayName, cancellation);
+        return Load(reader, displayName, filePath);
+    }
+
+    private static XDocument Load(XmlReader reader, string displayName, string? filePath)
+    {
         try
         {
             return XDocument.Load(reader, System.Xml.Linq.LoadOptions.SetLineInfo);
         }
         catch (XmlException e)
         {
-            throw Malformed(displayName, e, reader as IXmlLineInfo, path);
+            throw Malformed(displayName, e, reader as IXmlLineInfo, filePath);
         }
     }
 
@@ -54,8 +74,8 @@ internal static class XmlInput
     /// <param name="displayName">The file in messages.</param>
     /// <param name="e">The reader's exception.</param>
     /// <param name="position">The reader, whose position names the line when the exception does not.</param>
-    /// <param name="path">The file, searched for the DOCTYPE when a refused DTD comes without a line.</param>
-    public static AnnotationFormatException Malformed(string displayName, XmlException e, IXmlLineInfo? position, string path)
+    /// <param name="path">The file, searched for the DOCTYPE when a refused DTD comes without a line; null when there is none.</param>
+    public static AnnotationFormatException Malformed(string displayName, XmlException e, IXmlLineInfo? position, string? path)
     {
         int line = e.LineNumber, column = e.LinePosition;
         if (line <= 0 && position is not null && position.HasLineInfo())
@@ -75,21 +95,42 @@ internal static class XmlInput
         return new AnnotationFormatException(where, "well-formed XML", reason, inner: e);
     }
 
-    /// <summary>The line and column of the DOCTYPE (only read after the reader refused it).</summary>
-    private static (int Line, int Column) FindDoctype(string path)
+    /// <summary>The line and column of the DOCTYPE (only read after the reader refused it), scanning bytes so that no line is held whole.</summary>
+    private static (int Line, int Column) FindDoctype(string? path)
     {
+        if (path is null) return (0, 0);
         try
         {
-            using var reader = new StreamReader(path);
-            int number = 0;
-            while (reader.ReadLine() is { } text)
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            ReadOnlySpan<byte> doctype = "<!DOCTYPE"u8;
+            byte[] chunk = new byte[1 << 16];
+            int kept = 0, line = 1;
+            long lineStart = 0, consumed = 0;
+            while (true)
             {
-                number++;
-                int at = text.IndexOf("<!DOCTYPE", StringComparison.Ordinal);
-                if (at >= 0) return (number, at + 1);
+                int read = stream.Read(chunk, kept, chunk.Length - kept);
+                if (read == 0) return (0, 0);
+                ReadOnlySpan<byte> window = chunk.AsSpan(0, kept + read);
+                int at = window.IndexOf(doctype);
+                int scanned = at >= 0 ? at : Math.Max(0, window.Length - (doctype.Length - 1));
+                for (int i = 0; i < scanned; i++)
+                {
+                    if (window[i] != (byte)'\n') continue;
+                    line++;
+                    lineStart = consumed + i + 1;
+                }
+                if (at >= 0)
+                {
+                    long column = consumed + at - lineStart + 1;
+                    return (line, column <= int.MaxValue ? (int)column : 0);
+                }
+                // Keep the last bytes: the DOCTYPE may straddle two chunks.
+                window[scanned..].CopyTo(chunk);
+                kept = window.Length - scanned;
+                consumed += scanned;
             }
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
         }
         return (0, 0);

@@ -33,64 +33,76 @@ internal sealed class YoloFormat : IAnnotationFormat
     public void ReadGroundTruth(string path, GroundTruthSink sink)
     {
         List<AnnotationFiles.Entry> files = AnnotationFiles.List(path, ".txt");
-        Span<Range> fields = stackalloc Range[7];
-        Span<double> values = stackalloc double[4];
         // Class lookups repeat on every line; the sink (and the location it needs for errors) only sees new indices.
         var classes = new Dictionary<long, int>();
         foreach (AnnotationFiles.Entry file in files)
         {
-            int image = sink.Image(file.Stem);
-            ImageSize? size = null;
-            using LineReader reader = LineReader.Open(file.Path, file.DisplayName);
-            while (reader.TryReadLine(out ReadOnlySpan<byte> line))
-            {
-                int count = Fields.Split(line, fields);
-                if (count == 0) continue;
-                if (count != 5) throw reader.Error(GroundTruthShape, Fields.Count(count), hint: count > 6 ? "Polygon (segmentation) labels are not boxes." : null);
-                long classIndex = ClassIndex(reader, line, fields[0]);
-                if (!classes.TryGetValue(classIndex, out int cls))
-                {
-                    cls = sink.ClassOfIndex(classIndex, Where(reader, line, fields[0]));
-                    classes.Add(classIndex, cls);
-                }
-                size ??= sink.SizeOf(image, Where(reader, line, fields[0]));
-                Box box = ReadBox(reader, line, fields, values, size.Value);
-                sink.Add(image, cls, box);
-            }
+            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation);
+            ReadGroundTruthFile(reader, file.Stem, sink, classes);
         }
         if (sink.Options.ImageSizes is { } sizes) sink.AddImagesOf(sizes);
         if (sink.ImageCount == 0) AnnotationFiles.RequireSome(files, path, "YOLO .txt label files");
     }
 
-    public void ReadPredictions(string path, PredictionSink sink)
+    /// <summary>Reads the label file of the image named <paramref name="stem"/>; <paramref name="classes"/> caches the class indices seen.</summary>
+    internal static void ReadGroundTruthFile(LineReader reader, string stem, GroundTruthSink sink, Dictionary<long, int> classes)
     {
         Span<Range> fields = stackalloc Range[7];
         Span<double> values = stackalloc double[4];
+        int image = sink.Image(stem);
+        ImageSize? size = null;
+        while (reader.TryReadLine(out ReadOnlySpan<byte> line))
+        {
+            int count = Fields.Split(line, fields);
+            if (count == 0) continue;
+            if (count != 5) throw reader.Error(GroundTruthShape, Fields.Count(count), hint: count > 6 ? "Polygon (segmentation) labels are not boxes." : null);
+            long classIndex = ClassIndex(reader, line, fields[0]);
+            if (!classes.TryGetValue(classIndex, out int cls))
+            {
+                cls = sink.ClassOfIndex(classIndex, Where(reader, line, fields[0]));
+                classes.Add(classIndex, cls);
+            }
+            size ??= sink.SizeOf(image, Where(reader, line, fields[0]));
+            Box box = ReadBox(reader, line, fields, values, size.Value);
+            sink.Add(image, cls, box);
+        }
+    }
+
+    public void ReadPredictions(string path, PredictionSink sink)
+    {
         var categories = new Dictionary<long, int>();
         foreach (AnnotationFiles.Entry file in AnnotationFiles.List(path, ".txt"))
         {
-            int image = -1;
-            ImageSize size = default;
-            using LineReader reader = LineReader.Open(file.Path, file.DisplayName);
-            while (reader.TryReadLine(out ReadOnlySpan<byte> line))
+            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation);
+            ReadPredictionsFile(reader, file.Stem, sink, categories);
+        }
+    }
+
+    /// <summary>Reads the predictions file of the image named <paramref name="stem"/>; <paramref name="categories"/> caches the class indices seen.</summary>
+    internal static void ReadPredictionsFile(LineReader reader, string stem, PredictionSink sink, Dictionary<long, int> categories)
+    {
+        Span<Range> fields = stackalloc Range[7];
+        Span<double> values = stackalloc double[4];
+        int image = -1;
+        ImageSize size = default;
+        while (reader.TryReadLine(out ReadOnlySpan<byte> line))
+        {
+            int count = Fields.Split(line, fields);
+            if (count == 0) continue;
+            if (count != 6) throw reader.Error(PredictionShape, Fields.Count(count));
+            if (image < 0)
             {
-                int count = Fields.Split(line, fields);
-                if (count == 0) continue;
-                if (count != 6) throw reader.Error(PredictionShape, Fields.Count(count));
-                if (image < 0)
-                {
-                    // Resolved at the first box, so that an empty file needs no image.
-                    image = sink.Image(file.Stem, new SourceLocation(file.DisplayName, reader.LineNumber));
-                    size = sink.SizeOf(image, new SourceLocation(file.DisplayName, reader.LineNumber));
-                }
-                long classIndex = ClassIndex(reader, line, fields[0]);
-                // Known classes are cached; an unknown one goes to the sink every time, which counts it.
-                int? category = categories.TryGetValue(classIndex, out int known) ? known : sink.ClassOfIndex(classIndex, Where(reader, line, fields[0]));
-                if (category is int found) categories.TryAdd(classIndex, found);
-                Box box = ReadBox(reader, line, fields, values, size);
-                double score = Fields.Number(reader, line, fields[5], "the confidence");
-                if (category is int k) sink.Add(image, k, box, score);
+                // Resolved at the first box, so that an empty file needs no image.
+                image = sink.Image(stem, new SourceLocation(reader.DisplayName, reader.LineNumber));
+                size = sink.SizeOf(image, new SourceLocation(reader.DisplayName, reader.LineNumber));
             }
+            long classIndex = ClassIndex(reader, line, fields[0]);
+            // Known classes are cached; an unknown one goes to the sink every time, which counts it.
+            int? category = categories.TryGetValue(classIndex, out int known) ? known : sink.ClassOfIndex(classIndex, Where(reader, line, fields[0]));
+            if (category is int found) categories.TryAdd(classIndex, found);
+            Box box = ReadBox(reader, line, fields, values, size);
+            double score = Fields.Number(reader, line, fields[5], "the confidence");
+            if (category is int k) sink.Add(image, k, box, score);
         }
     }
 
