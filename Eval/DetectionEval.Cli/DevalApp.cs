@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Reflection;
 using DetectionEval.Cli.Commands;
 using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Metrics;
 
 namespace DetectionEval.Cli;
 
@@ -14,9 +15,25 @@ public static class DevalApp
     /// <summary>The tool's version (the informational version without build metadata).</summary>
     public static string Version { get; } = ReadVersion();
 
+    private static readonly AsyncLocal<CancellationToken> CurrentCancellation = new();
+
+    /// <summary>
+    /// The cancellation of the command line being run (Ctrl-C): the verbs pass it to the loaders
+    /// (<see cref="LoadOptions.Cancellation"/>), the evaluation (<see cref="EvaluationOptions.Cancellation"/>)
+    /// and their own loops, and check it once more before they write their first output file; a cancelled
+    /// run exits with <see cref="ExitCodes.Interrupted"/> and has written nothing. Writing, which works from
+    /// memory, is not interrupted once it has begun.
+    /// </summary>
+    public static CancellationToken Cancellation => CurrentCancellation.Value;
+
     /// <summary>Runs one command line; everything the user sees goes through <paramref name="output"/> and <paramref name="error"/>.</summary>
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    /// <param name="args">The arguments.</param>
+    /// <param name="output">Stdout.</param>
+    /// <param name="error">Stderr.</param>
+    /// <param name="cancellation">Cancelled on Ctrl-C (<c>Program</c> wires SIGINT to it); the run then stops with exit code 130.</param>
+    public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken cancellation = default)
     {
+        CurrentCancellation.Value = cancellation;
         var root = new RootCommand("deval: scores object detectors with COCO and Pascal VOC metrics.")
         {
             EvaluateCommand.Create(output, error),
@@ -32,7 +49,8 @@ public static class DevalApp
             error.WriteLine($"Run '{ToolName} --help' for usage.");
             return ExitCodes.UsageOrInputError;
         }
-        return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        // deval handles Ctrl-C itself (Program.cs), so System.CommandLine is told not to.
+        return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
     }
 
     /// <summary>
@@ -57,8 +75,11 @@ public static class DevalApp
         }
         catch (OperationCanceledException)
         {
-            error.WriteLine($"{ToolName}: interrupted");
-            return ExitCodes.Interrupted;
+            return Interrupted(error);
+        }
+        catch (AggregateException e) when (e.Flatten().InnerExceptions.All(inner => inner is OperationCanceledException))
+        {
+            return Interrupted(error);
         }
         catch (Exception e)
         {
@@ -66,6 +87,12 @@ public static class DevalApp
             if (Environment.GetEnvironmentVariable("DEVAL_DEBUG") == "1") error.WriteLine(e);
             return ExitCodes.InternalError;
         }
+    }
+
+    private static int Interrupted(TextWriter error)
+    {
+        error.WriteLine($"{ToolName}: interrupted; no output was written");
+        return ExitCodes.Interrupted;
     }
 
     private static string OneLine(string message) =>

@@ -6,8 +6,12 @@ namespace DetectionEval.Cli;
 /// <summary>Wires Plots' OpenCV image reading into the loaders' image folders (Eval knows no OpenCV).</summary>
 public static class ImageSizeReader
 {
-    /// <summary>The images of <paramref name="directory"/>, whose sizes OpenCV reads when a loader asks.</summary>
-    public static ImageFolder Folder(string directory) => new(directory, Read);
+    /// <summary>The images of <paramref name="directory"/>, whose sizes OpenCV reads when a loader asks; reading stops soon after <paramref name="cancellation"/> is cancelled.</summary>
+    public static ImageFolder Folder(string directory, CancellationToken cancellation = default) => new(directory, path =>
+    {
+        cancellation.ThrowIfCancellationRequested();
+        return Read(path);
+    });
 
     /// <summary>Reads one image's size with OpenCV.</summary>
     /// <exception cref="AnnotationFormatException">The file is not an image OpenCV can decode.</exception>

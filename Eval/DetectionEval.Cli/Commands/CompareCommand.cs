@@ -141,6 +141,7 @@ public sealed class CompareCommand
                 MaxDetections = a.Coco?.MaxDetections ?? new EvaluationOptions().MaxDetections,
                 Voc = a.Voc?.Settings ?? new EvaluationOptions().Voc,
                 Threads = settings.Threads,
+                Cancellation = DevalApp.Cancellation,
             };
             (MatchedRun runA, MatchedRun runB) = PairedRunOptions.EvaluatePair(
                 new AnnotationInput(settings.GroundTruth!, settings.GroundTruthFormat),
@@ -149,10 +150,12 @@ public sealed class CompareCommand
                 settings.Inputs ?? InputSettings.Default, options, error);
             ReportCompatibility.RequireSameValues(a, PairedRunOptions.ReportOf(runA, settings.GroundTruth!, settings.PredictionsA!), families);
             ReportCompatibility.RequireSameValues(b, PairedRunOptions.ReportOf(runB, settings.GroundTruth!, settings.PredictionsB!), families);
-            bootstrap = MatchedRun.Bootstrap(runA, runB, Comparison.Keys(families, b.Categories.Count), bootstrapSettings, settings.Threads);
+            bootstrap = MatchedRun.Bootstrap(runA, runB, Comparison.Keys(families, b.Categories.Count), bootstrapSettings, settings.Threads, DevalApp.Cancellation);
         }
 
         Comparison comparison = Comparison.Of(a, b, families, bootstrap);
+        // A run interrupted before this point writes nothing; writing, from memory, is not interrupted.
+        DevalApp.Cancellation.ThrowIfCancellationRequested();
         if (settings.MarkdownPath is { } markdown)
         {
             OutputFiles.Write(markdown, "--markdown", stream =>

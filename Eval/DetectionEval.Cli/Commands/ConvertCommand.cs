@@ -103,9 +103,12 @@ public sealed class ConvertCommand
         {
             error.WriteLine($"{DevalApp.ToolName}: warning: {settings.Input}: {loaded.Builder.DetectionsOfUnknownCategories} predictions of classes not in the ground truth were left out.");
         }
+        DevalApp.Cancellation.ThrowIfCancellationRequested();
         Dataset dataset = loaded.Builder.Build();
 
         WriteOptions write = settings.Write with { ImageSizes = settings.Write.ImageSizes ?? loadOptions.ImageSizes };
+        // A run interrupted before this point writes nothing; writing, from memory, is not interrupted.
+        DevalApp.Cancellation.ThrowIfCancellationRequested();
         try
         {
             AnnotationLoader.Write(dataset, role, settings.To, settings.Output, write);

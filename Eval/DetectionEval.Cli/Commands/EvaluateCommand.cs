@@ -16,7 +16,7 @@ namespace DetectionEval.Cli.Commands;
 
 /// <summary>What <c>deval evaluate</c> was asked to do, parsed and checked.</summary>
 /// <param name="GroundTruth">Ground-truth file.</param>
-/// <param name="Predictions">Predictions file.</param>
+/// <param name="Predictions">Predictions file (the first, when the predictions come in several parts: <see cref="EvaluateSettings.MorePredictions"/>).</param>
 /// <param name="Metrics">Metric families.</param>
 /// <param name="Voc">The VOC profile.</param>
 /// <param name="MaxDetections">COCO's three maxDets values.</param>
@@ -39,6 +39,18 @@ public sealed record EvaluateSettings(
 {
     /// <summary>Charts, reports and overlays to write besides the table and JSON.</summary>
     public ReportSettings Reports { get; init; } = ReportSettings.None;
+
+    /// <summary>
+    /// Further parts of the predictions (a sharded run's files), read after <see cref="Predictions"/> as if
+    /// appended to it, each in its own format; empty for one file.
+    /// </summary>
+    public IReadOnlyList<string> MorePredictions { get; init; } = [];
+
+    /// <summary>Every predictions file, in reading order.</summary>
+    public IReadOnlyList<string> AllPredictions => [Predictions, .. MorePredictions];
+
+    /// <summary>The predictions as reports name them: the file, or the parts joined by ", ".</summary>
+    public string PredictionsLabel => MorePredictions.Count == 0 ? Predictions : string.Join(", ", AllPredictions);
     /// <summary>Print the time of each stage (load, match, accumulate, write) on stderr.</summary>
     public bool Timings { get; init; }
 
@@ -72,11 +84,13 @@ public sealed class EvaluateCommand
         HelpName = "PATH",
     };
 
-    private readonly Option<string> _predictions = new("--pred")
+    private readonly Option<string[]> _predictions = new("--pred")
     {
-        Description = "Predictions: a file or folder in any format of --pred-format (COCO json: a list of {image_id, category_id, bbox, score}).",
+        Description = "Predictions: a file or folder in any format of --pred-format (COCO json: a list of {image_id, category_id, bbox, score}). Several (--pred a b, or --pred a --pred b) are the parts of one set of predictions, read in that order.",
         Required = true,
         HelpName = "PATH",
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = true,
     };
 
     private readonly Option<string> _groundTruthFormat = InputOptions.FormatOption("--gt-format", "Format of --gt; auto detects it from the file or folder.");
@@ -155,7 +169,7 @@ public sealed class EvaluateCommand
     /// <summary>Turns a parse into settings.</summary>
     private EvaluateSettings ReadSettings(ParseResult parse) => new(
         parse.GetValue(_groundTruth)!,
-        parse.GetValue(_predictions)!,
+        parse.GetValue(_predictions)![0],
         parse.GetValue(_metric) switch
         {
             "coco" => MetricSet.Coco,
@@ -174,6 +188,7 @@ public sealed class EvaluateCommand
         // One --images folder: the overlays draw its images and relative coordinates take their sizes.
         _inputs.Read(parse) with { ImagesFolder = _reports.Read(parse).ImagesDirectory })
     {
+        MorePredictions = parse.GetValue(_predictions)![1..],
         Reports = _reports.Read(parse),
         Timings = parse.GetValue(_timings),
         Device = parse.GetValue(_device) switch
@@ -188,7 +203,7 @@ public sealed class EvaluateCommand
     /// <summary>Loads, evaluates and reports.</summary>
     public static int Execute(EvaluateSettings settings, TextWriter output, TextWriter error)
     {
-        OutputFiles.RefuseToOverwriteInputs(settings.JsonPath, "--json", settings.GroundTruth, settings.Predictions);
+        OutputFiles.RefuseToOverwriteInputs(settings.JsonPath, "--json", [settings.GroundTruth, .. settings.AllPredictions]);
         ReportPipeline.CheckOutputs(settings);
         var timings = new StageTimings();
         using var progress = Progress.Start(error, "loading");
@@ -197,19 +212,20 @@ public sealed class EvaluateCommand
             ? timings.Time("open device", () => DeviceChoice.OpenRequested(settings.Device))
             : null;
 
-        LoadedAnnotations loaded = timings.Time("load", () => InputOptions.Load(
+        LoadedAnnotations loaded = timings.Time("load", () => InputOptions.LoadParts(
             new AnnotationInput(settings.GroundTruth, settings.GroundTruthFormat),
-            new AnnotationInput(settings.Predictions, settings.PredictionFormat),
+            [.. settings.AllPredictions.Select(part => new AnnotationInput(part, settings.PredictionFormat))],
             (settings.Inputs ?? InputSettings.Default).ToLoadOptions(),
             error));
         DatasetBuilder builder = loaded.Builder;
-        WarnAboutUnknownCategories(builder, settings.Predictions, error);
+        WarnAboutUnknownCategories(builder, settings.PredictionsLabel, error);
+        DevalApp.Cancellation.ThrowIfCancellationRequested();
         Dataset dataset = timings.Time("group", builder.Build);
 
         using IOverlapEngine? chosen = settings.EngineOverride is null && settings.Device == ComputeDevice.Auto
             ? DeviceChoice.OpenForWork(settings.Device, dataset, settings.ToOptions())
             : null;
-        EvaluationOptions options = settings.ToOptions() with { Engine = settings.EngineOverride ?? requested ?? chosen };
+        EvaluationOptions options = settings.ToOptions() with { Engine = settings.EngineOverride ?? requested ?? chosen, Cancellation = DevalApp.Cancellation };
         progress.Stage("matching");
         CocoMatches? cocoMatches = settings.Metrics.HasFlag(MetricSet.Coco) ? timings.Time("match COCO", () => CocoEvaluation.Match(dataset, options)) : null;
         VocMatches? vocMatches = settings.Metrics.HasFlag(MetricSet.Voc) ? timings.Time("match VOC", () => VocEvaluation.Match(dataset, options)) : null;
@@ -223,11 +239,13 @@ public sealed class EvaluateCommand
             EvaluationResult evaluated = result;
             result = timings.Time("analysis", () => evaluated with { Analysis = Analyze(settings, dataset, evaluated) });
         }
-        var header = new ReportHeader(DevalApp.ToolName, DevalApp.Version, settings.GroundTruth, settings.Predictions);
+        var header = new ReportHeader(DevalApp.ToolName, DevalApp.Version, settings.GroundTruth, settings.PredictionsLabel);
         progress.Done();
 
         // Everything is drawn and formatted before the first file is written, so a failure leaves none.
         PreparedOutputs prepared = timings.Time("draw reports", () => ReportPipeline.Prepare(settings, dataset, result, header, error));
+        // A run interrupted before this point writes nothing; writing, from memory, is not interrupted.
+        DevalApp.Cancellation.ThrowIfCancellationRequested();
         timings.Time("write", () => WriteReports(settings, header, result, prepared, output));
         if (settings.Timings) timings.Print(error, options.Engine?.Name ?? "cpu");
         return ExitCodes.Success;

@@ -270,6 +270,7 @@ public sealed class GateCommand
         if (settings.Current is not null) ReportCompatibility.Require(baseline, current, families);
 
         GateVerdict verdict = RegressionGate.Check(baseline, current, settings.Rules, families, bootstrap);
+        DevalApp.Cancellation.ThrowIfCancellationRequested();
         if (settings.JUnitPath is { } junit) OutputFiles.Write(junit, "--junit", stream => JUnitReport.Write(stream, verdict));
         if (settings.MarkdownPath is { } markdown)
         {
@@ -304,7 +305,7 @@ public sealed class GateCommand
             if (settings.Bootstrap is { } b)
             {
                 IReadOnlyList<MetricKey> keys = settings.Rules.DropKeys(families, baselineRun.Dataset.Categories.Count);
-                bootstrap = MatchedRun.Bootstrap(baselineRun, currentRun, keys, b, settings.Threads);
+                bootstrap = MatchedRun.Bootstrap(baselineRun, currentRun, keys, b, settings.Threads, DevalApp.Cancellation);
             }
         }
         else
@@ -316,6 +317,8 @@ public sealed class GateCommand
         ReportHeader header = PairedRunOptions.Header(groundTruth, predictions);
         EvaluationReport current = EvaluationReport.From(predictions, header, result);
         ReportCompatibility.Require(baseline, current, families);
+        // A run interrupted before this point writes nothing; writing, from memory, is not interrupted.
+        DevalApp.Cancellation.ThrowIfCancellationRequested();
         if (settings.JsonPath is { } jsonPath) OutputFiles.Write(jsonPath, "--json", stream => JsonReport.Write(stream, header, result));
         return (current, bootstrap);
     }
@@ -345,7 +348,7 @@ public sealed class GateCommand
             }
             if (given.PlusOne && !voc.PlusOnePixel) throw Disagrees(baseline, "$.voc.plusOne", "true (--voc-plus-one)", "false");
         }
-        return new EvaluationOptions { Metrics = families, MaxDetections = maxDets, Voc = voc, Threads = settings.Threads };
+        return new EvaluationOptions { Metrics = families, MaxDetections = maxDets, Voc = voc, Threads = settings.Threads, Cancellation = DevalApp.Cancellation };
     }
 
     private static AnnotationFormatException Disagrees(EvaluationReport baseline, string path, string expected, string found) =>

@@ -26,10 +26,11 @@ public sealed record InputSettings(
     /// <summary>Reading COCO json the way deval always did.</summary>
     public static InputSettings Default { get; } = new();
 
-    /// <summary>Opens the files the settings name and returns the loaders' options.</summary>
+    /// <summary>Opens the files the settings name and returns the loaders' options, cancelled with the run (<see cref="DevalApp.Cancellation"/>).</summary>
     /// <exception cref="AnnotationFormatException">A names, class-map or image-sizes file is missing or malformed.</exception>
     public LoadOptions ToLoadOptions() => new()
     {
+        Cancellation = DevalApp.Cancellation,
         BoxFormat = BoxFormat,
         Coordinates = Coordinates,
         Names = NamesFile is null ? null : ClassList.Read(NamesFile),
@@ -44,7 +45,7 @@ public sealed record InputSettings(
     {
         if (ImagesFolder is not null && ImageSizesFile is not null) throw new UsageException("--images and --image-sizes: Expected one source of image sizes, but got both.");
         if (ImageSizesFile is not null) return ImageSizeTable.Read(ImageSizesFile);
-        if (ImagesFolder is not null) return ImageSizeReader.Folder(ImagesFolder);
+        if (ImagesFolder is not null) return ImageSizeReader.Folder(ImagesFolder, DevalApp.Cancellation);
         return null;
     }
 }
@@ -157,9 +158,13 @@ internal sealed class InputOptions(bool includeImages = true)
     }
 
     /// <summary>Reads the inputs, saying on stderr which format was detected (before reading it) and what the loaders noticed.</summary>
-    public static LoadedAnnotations Load(AnnotationInput groundTruth, AnnotationInput? predictions, LoadOptions options, TextWriter error)
+    public static LoadedAnnotations Load(AnnotationInput groundTruth, AnnotationInput? predictions, LoadOptions options, TextWriter error) =>
+        LoadParts(groundTruth, predictions is null ? [] : [predictions], options, error);
+
+    /// <summary>Reads the ground truth and the parts of the predictions, in order, as <see cref="Load(AnnotationInput, AnnotationInput?, LoadOptions, TextWriter)"/> reads one file.</summary>
+    public static LoadedAnnotations LoadParts(AnnotationInput groundTruth, IReadOnlyList<AnnotationInput> predictions, LoadOptions options, TextWriter error)
     {
-        LoadedAnnotations loaded = AnnotationLoader.Load(groundTruth, predictions, options, input =>
+        LoadedAnnotations loaded = AnnotationLoader.LoadParts(groundTruth, predictions, options, input =>
         {
             // COCO json is the default input and is read silently, as it always was.
             if (input.Detected is { } detected && detected.Format != AnnotationFormat.Coco)

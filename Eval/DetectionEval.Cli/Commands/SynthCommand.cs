@@ -105,9 +105,16 @@ public sealed class SynthCommand
         CreateFolder(settings.OutputFolder);
         using var progress = Progress.Start(error, "synth", settings.Dataset.Images, "images");
         SynthSummary summary = null!;
+        CancellationToken cancellation = DevalApp.Cancellation;
+        // Both files are written to temporary names and renamed only once both are complete, so an
+        // interrupted run (checked at every image) leaves neither.
         OutputFiles.Write(settings.GroundTruthPath, "--out", gt =>
             OutputFiles.Write(settings.DetectionsPath, "--out", dt =>
-                summary = SyntheticCoco.Write(settings.Dataset, gt, dt, progress.Report)));
+                summary = SyntheticCoco.Write(settings.Dataset, gt, dt, images =>
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    progress.Report(images);
+                })));
         progress.Done();
         output.WriteLine(
             $"{settings.GroundTruthPath}: {Count(summary.Images, "image")}, {Count(summary.Classes, "class")}, "

@@ -69,7 +69,7 @@ public static class ReportPipeline
     {
         ArgumentNullException.ThrowIfNull(settings);
         ReportSettings r = settings.Reports;
-        string[] inputs = [settings.GroundTruth, settings.Predictions];
+        string[] inputs = [settings.GroundTruth, .. settings.AllPredictions];
         foreach ((string? path, string option) in new[] { (r.HtmlPath, "--report"), (r.MarkdownPath, "--markdown"), (r.CsvPath, "--csv") })
         {
             if (path is null) continue;
@@ -133,7 +133,9 @@ public static class ReportPipeline
         // The report's provenance hashes both inputs; that reading overlaps the drawing.
         Task<ReportInput[]>? describedInputs = r.HtmlPath is null
             ? null
-            : Task.Run(() => new[] { Describe("ground truth", settings.GroundTruth), Describe("predictions", settings.Predictions) });
+            : Task.Run(() => new[] { Describe("ground truth", settings.GroundTruth) }
+                .Concat(settings.AllPredictions.Select((part, i) => Describe(settings.MorePredictions.Count == 0 ? "predictions" : $"predictions, part {(i + 1).ToString(Invariant)}", part)))
+                .ToArray());
         IReadOnlyList<NamedChart> charts = r.PlotsDirectory is not null || r.HtmlPath is not null ? PlotMapping.ChartsOf(result) : [];
         RenderedChart[] rendered = Render(charts, files: r.PlotsDirectory is not null, report: r.HtmlPath is not null, settings.Threads);
         if (r.PlotsDirectory is { } plots)
@@ -266,10 +268,29 @@ public static class ReportPipeline
         return string.Join('/', relative.Split(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar).Select(Uri.EscapeDataString));
     }
 
+    /// <summary>
+    /// An input's size and SHA-256; for a folder (VOC, YOLO, txt, LabelMe), the total size of its files and
+    /// the SHA-256 of each file's path relative to the folder, a NUL, its bytes and a NUL, in ordinal path order.
+    /// </summary>
     private static ReportInput Describe(string role, string path)
     {
-        using FileStream stream = File.OpenRead(path);
-        return new ReportInput(role, path, stream.Length, Convert.ToHexStringLower(SHA256.HashData(stream)));
+        if (!Directory.Exists(path))
+        {
+            using FileStream stream = File.OpenRead(path);
+            return new ReportInput(role, path, stream.Length, Convert.ToHexStringLower(SHA256.HashData(stream)));
+        }
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long bytes = 0;
+        foreach (string file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(path, f)).Order(StringComparer.Ordinal))
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(file.Replace(Path.DirectorySeparatorChar, '/')));
+            hash.AppendData([0]);
+            byte[] content = File.ReadAllBytes(Path.Combine(path, file));
+            hash.AppendData(content);
+            hash.AppendData([0]);
+            bytes += content.Length;
+        }
+        return new ReportInput(role + " (folder)", path, bytes, Convert.ToHexStringLower(hash.GetHashAndReset()));
     }
 
     private static byte[] Bytes(Action<Stream> write)

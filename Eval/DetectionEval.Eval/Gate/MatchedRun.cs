@@ -41,8 +41,14 @@ public sealed record MatchedRun(Dataset Dataset, EvaluationOptions Options, Eval
     /// Runs the paired bootstrap of <paramref name="baseline"/> and <paramref name="current"/>, two runs
     /// over the same images (the same ground truth with two prediction sets).
     /// </summary>
+    /// <param name="baseline">The baseline run.</param>
+    /// <param name="current">The current run, over the same images.</param>
+    /// <param name="keys">The metrics to resample.</param>
+    /// <param name="settings">Replicates, seed, confidence.</param>
+    /// <param name="threads">Worker threads; null for all cores. Results never depend on it.</param>
+    /// <param name="cancellation">Stops the replicates soon after it is cancelled (<see cref="OperationCanceledException"/>).</param>
     /// <exception cref="ArgumentException">The runs do not share their images.</exception>
-    public static BootstrapResult Bootstrap(MatchedRun baseline, MatchedRun current, IReadOnlyList<MetricKey> keys, BootstrapSettings settings, int? threads = null)
+    public static BootstrapResult Bootstrap(MatchedRun baseline, MatchedRun current, IReadOnlyList<MetricKey> keys, BootstrapSettings settings, int? threads = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(baseline);
         ArgumentNullException.ThrowIfNull(current);
@@ -51,6 +57,6 @@ public sealed record MatchedRun(Dataset Dataset, EvaluationOptions Options, Eval
         {
             throw new ArgumentException("A paired bootstrap needs two runs over the same images in the same order.", nameof(current));
         }
-        return PairedBootstrap.Run(baseline.Resampled(keys), current.Resampled(keys), settings, threads: threads);
+        return PairedBootstrap.Run(baseline.Resampled(keys), current.Resampled(keys), settings, threads: threads, cancellation: cancellation);
     }
 }

@@ -132,8 +132,10 @@ public static class PairedBootstrap
     /// <param name="settings">Replicates, seed, confidence.</param>
     /// <param name="pool">The images to draw from, with multiplicity; empty for every image once.</param>
     /// <param name="threads">Worker threads; null for all cores. Results never depend on it.</param>
+    /// <param name="cancellation">Stops the replicates soon after it is cancelled (<see cref="OperationCanceledException"/>).</param>
     public static BootstrapResult Run(
-        ResampledMetrics baseline, ResampledMetrics current, BootstrapSettings settings, ReadOnlySpan<int> pool = default, int? threads = null)
+        ResampledMetrics baseline, ResampledMetrics current, BootstrapSettings settings, ReadOnlySpan<int> pool = default, int? threads = null,
+        CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(baseline);
         ArgumentNullException.ThrowIfNull(current);
@@ -152,7 +154,7 @@ public static class PairedBootstrap
         Parallel.For(
             0,
             settings.Replicates,
-            new ParallelOptions { MaxDegreeOfParallelism = threads ?? -1 },
+            new ParallelOptions { MaxDegreeOfParallelism = threads ?? -1, CancellationToken = cancellation },
             () => (Weights: new int[baseline.ImageCount], A: baseline.CreateWorkspace(), B: current.CreateWorkspace()),
             (r, _, scratch) =>
             {

@@ -37,10 +37,17 @@ public sealed class AnnotationFormatException : Exception
         : base(Compose(location, expected, found, hint), inner)
     {
         Location = location;
-        Expected = expected;
-        Found = found;
-        Hint = hint;
+        Expected = Printable(expected, MaxExpected);
+        Found = Printable(found, MaxFound);
+        Hint = hint is null ? null : Printable(hint, MaxHint);
     }
+
+    // The message is one stderr line: text from the file (a name, a token, a parser's reason) is cut to
+    // these lengths and its control characters are written as escapes.
+    private const int MaxLocation = 300;
+    private const int MaxExpected = 300;
+    private const int MaxFound = 200;
+    private const int MaxHint = 150;
 
     /// <summary>Where the problem is.</summary>
     public SourceLocation Location { get; }
@@ -56,7 +63,41 @@ public sealed class AnnotationFormatException : Exception
 
     private static string Compose(SourceLocation location, string expected, string found, string? hint)
     {
-        string message = $"{location}: Expected {expected}, but got {found}.";
-        return hint is null ? message : $"{message} {hint}";
+        string message = $"{Printable(location.ToString(), MaxLocation)}: Expected {Printable(expected, MaxExpected)}, but got {Printable(found, MaxFound)}.";
+        return hint is null ? message : $"{message} {Printable(hint, MaxHint)}";
     }
+
+    /// <summary>
+    /// <paramref name="text"/> on one line: control characters (line breaks, tabs, NUL, C1 controls, the
+    /// Unicode line and paragraph separators) written as <c>\n</c>, <c>\t</c> or <c>\uXXXX</c>, and the
+    /// text cut to <paramref name="max"/> characters with "..." (never inside a surrogate pair).
+    /// </summary>
+    internal static string Printable(string text, int max)
+    {
+        if (text.Length <= max && !text.Any(IsUnprintable) && !HasLoneSurrogate(text)) return text;
+        var result = new System.Text.StringBuilder(Math.Min(text.Length, max) + 8);
+        for (int i = 0; i < text.Length && result.Length <= max; i++)
+        {
+            char c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) result.Append(c).Append(text[++i]);
+            else if (IsUnprintable(c) || char.IsSurrogate(c)) result.Append(c switch { '\n' => "\\n", '\r' => "\\r", '\t' => "\\t", _ => "\\u" + ((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture) });
+            else result.Append(c);
+        }
+        if (result.Length <= max) return result.ToString();
+        int cut = max - 3;
+        if (char.IsHighSurrogate(result[cut - 1])) cut--;
+        return result.ToString(0, cut) + "...";
+    }
+
+    private static bool HasLoneSurrogate(string text)
+    {
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) i++;
+            else if (char.IsSurrogate(text[i])) return true;
+        }
+        return false;
+    }
+
+    private static bool IsUnprintable(char c) => char.IsControl(c) || c is '\u2028' or '\u2029';
 }

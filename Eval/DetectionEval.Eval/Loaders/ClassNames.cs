@@ -50,7 +50,7 @@ public sealed class ClassList
         var classes = new ClassesRead(reader.DisplayName);
         if (yaml) ReadYaml(reader, classes);
         else ReadLines(reader, classes);
-        if (classes.List.Count == 0) throw new AnnotationFormatException(new SourceLocation(reader.DisplayName), "at least one class name", "none");
+        if (classes.List.Count == 0) throw new AnnotationFormatException(new SourceLocation(reader.DisplayName, 1), "at least one class name", "none");
         return new ClassList(reader.DisplayName, classes.List);
     }
 

@@ -32,14 +32,14 @@ internal sealed class CvatFormat : IAnnotationFormat
     {
         InputFiles.RequireFile(path);
         using XmlReader xml = XmlInput.Open(path, path, sink.Options.Cancellation);
-        ReadGroundTruth(xml, path, path, sink);
+        ReadGroundTruth(xml, path, sink);
     }
 
-    /// <summary>Reads ground truth from an open reader; <paramref name="displayName"/> names the file in messages, <paramref name="filePath"/> (null for a stream) is searched for a refused DOCTYPE's line.</summary>
-    internal static void ReadGroundTruth(XmlReader xml, string displayName, string? filePath, GroundTruthSink sink)
+    /// <summary>Reads ground truth from an open reader (<see cref="XmlInput.Open(Stream, string, CancellationToken)"/>); <paramref name="displayName"/> names the file in messages.</summary>
+    internal static void ReadGroundTruth(XmlReader xml, string displayName, GroundTruthSink sink)
     {
         string path = displayName;
-        int skipped = Read(xml, displayName, filePath, labels =>
+        int skipped = Read(xml, displayName, labels =>
         {
             if (labels.Count > 0) sink.DeclareClasses($"the labels of {path}", [.. labels.Select((name, i) => new NamedClass(i + 1, name))], announce: false);
         },
@@ -55,14 +55,14 @@ internal sealed class CvatFormat : IAnnotationFormat
     {
         InputFiles.RequireFile(path);
         using XmlReader xml = XmlInput.Open(path, path, sink.Options.Cancellation);
-        ReadPredictions(xml, path, path, sink);
+        ReadPredictions(xml, path, sink);
     }
 
-    /// <summary>Reads predictions from an open reader, as <see cref="ReadGroundTruth(XmlReader, string, string?, GroundTruthSink)"/> reads ground truth.</summary>
-    internal static void ReadPredictions(XmlReader xml, string displayName, string? filePath, PredictionSink sink)
+    /// <summary>Reads predictions from an open reader, as <see cref="ReadGroundTruth(XmlReader, string, GroundTruthSink)"/> reads ground truth.</summary>
+    internal static void ReadPredictions(XmlReader xml, string displayName, PredictionSink sink)
     {
         string path = displayName;
-        int skipped = Read(xml, displayName, filePath, _ => { }, (name, size, boxes) =>
+        int skipped = Read(xml, displayName, _ => { }, (name, size, boxes) =>
         {
             if (boxes.Count == 0) return;
             int image = sink.Image(name, boxes[0].At);
@@ -76,7 +76,7 @@ internal sealed class CvatFormat : IAnnotationFormat
     }
 
     /// <summary>Streams the file: the labels once, then each image with its boxes. Returns the number of skipped shapes.</summary>
-    private static int Read(XmlReader xml, string path, string? filePath, Action<List<string>> onLabels, Action<string, ImageSize?, List<CvatBox>> onImage)
+    private static int Read(XmlReader xml, string path, Action<List<string>> onLabels, Action<string, ImageSize?, List<CvatBox>> onImage)
     {
         var lines = (IXmlLineInfo)xml;
         int skipped = 0;
@@ -99,8 +99,12 @@ internal sealed class CvatFormat : IAnnotationFormat
                 switch (xml.LocalName)
                 {
                     case "meta":
+                        var metaAt = new SourceLocation(path, lines.LineNumber, lines.LinePosition, "/annotations/meta");
                         var meta = (XElement)XNode.ReadFrom(xml);
-                        onLabels([.. meta.Descendants("labels").Elements("label").Select(l => l.Element("name")?.Value.Trim() ?? "").Where(n => n.Length > 0)]);
+                        List<string> labels = [.. meta.Descendants("labels").Elements("label").Select(l => l.Element("name")?.Value.Trim() ?? "").Where(n => n.Length > 0)];
+                        if (labels.Count > InputLimits.MaxClasses) InputLimits.RequireRoomForClass(labels.Count, metaAt);
+                        foreach (string label in labels) InputLimits.RequireClassName(label, metaAt);
+                        onLabels(labels);
                         continue;
                     case "image":
                         imageNumber++;
@@ -117,7 +121,7 @@ internal sealed class CvatFormat : IAnnotationFormat
         }
         catch (XmlException e)
         {
-            throw XmlInput.Malformed(path, e, lines, filePath);
+            throw XmlInput.Malformed(path, e, lines);
         }
         return skipped;
     }

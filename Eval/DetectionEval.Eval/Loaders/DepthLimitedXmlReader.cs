@@ -8,9 +8,12 @@ namespace DetectionEval.Eval.Loaders;
 /// <see cref="InputLimits.MaxXmlDepth"/>: XmlReader itself has no depth limit, and LINQ to XML walks a
 /// document's text recursively, so a file of a million nested elements would overflow the stack.
 /// </summary>
-internal sealed class DepthLimitedXmlReader(XmlReader inner, string displayName) : XmlReader, IXmlLineInfo
+internal sealed class DepthLimitedXmlReader(XmlReader inner, string displayName, GuardedStream? source = null) : XmlReader, IXmlLineInfo
 {
     private readonly IXmlLineInfo? _lines = inner as IXmlLineInfo;
+
+    /// <summary>The stream the XML is read from, when it is a guarded one (it knows where a DOCTYPE is).</summary>
+    public GuardedStream? Source => source;
 
     public override bool Read()
     {

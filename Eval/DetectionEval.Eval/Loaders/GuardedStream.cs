@@ -18,6 +18,18 @@ internal sealed class GuardedStream : Stream
     private long _sinceMarkup;
     private int _line = 1;
     private int _runLine = 1;
+    private long _offset;
+    private bool _inTag;
+    private long _tagSpace;
+    private int _tagLine = 1;
+    private long _lineStart;
+    private byte[] _tail = [];
+
+    /// <summary>Where the first <c>&lt;!D</c> (a DOCTYPE's start) of an XML input is (1-based line and column), once it has been read; XmlReader's refusal of a DTD has no line.</summary>
+    public (int Line, int Column)? Doctype { get; private set; }
+
+    /// <summary>The line the bytes read so far end on (for XML), where a reader that gives no line stopped.</summary>
+    public int Line => _line;
 
     /// <param name="inner">The stream read; disposed with this one.</param>
     /// <param name="displayName">The file in messages.</param>
@@ -39,14 +51,95 @@ internal sealed class GuardedStream : Stream
         // Chunks no longer than the limit, so that a run too long always crosses a chunk's edge.
         if (_maxXmlToken > 0 && buffer.Length > _maxXmlToken) buffer = buffer[.._maxXmlToken];
         int read = _inner.Read(buffer);
-        if (_maxXmlToken > 0 && read > 0) CheckXmlTokens(buffer[..read]);
+        if (_maxXmlToken > 0 && read > 0)
+        {
+            if (Doctype is null) FindDoctype(buffer[..read]);
+            CheckTagSpace(buffer[..read]);
+            CheckXmlTokens(buffer[..read]);
+            _offset += read;
+        }
         return read;
     }
+
+    /// <summary>Looks for "&lt;!D" in the chunk, and across its start with the last bytes of the previous one: XmlReader refuses a DTD as soon as it reads those three bytes.</summary>
+    private void FindDoctype(ReadOnlySpan<byte> bytes)
+    {
+        ReadOnlySpan<byte> doctype = "<!D"u8;
+        byte[] joined = [.. _tail, .. bytes[..Math.Min(bytes.Length, doctype.Length)]];
+        int at = joined.AsSpan().IndexOf(doctype);
+        long position;
+        if (at >= 0) position = _offset - _tail.Length + at;
+        else
+        {
+            at = bytes.IndexOf(doctype);
+            if (at < 0)
+            {
+                _tail = bytes[Math.Max(0, bytes.Length - (doctype.Length - 1))..].ToArray();
+                return;
+            }
+            position = _offset + at;
+        }
+        // Lines before the chunk are counted already; count those inside it up to the DOCTYPE.
+        int inChunk = (int)Math.Max(0, position - _offset);
+        ReadOnlySpan<byte> before = bytes[..inChunk];
+        int newline = before.LastIndexOf((byte)'\n');
+        long lineStart = newline >= 0 ? _offset + newline + 1 : _lineStart;
+        long column = position - lineStart + 1;
+        Doctype = (_line + before.Count((byte)'\n'), column <= int.MaxValue ? (int)column : 1);
+    }
+
+    /// <summary>
+    /// Follows the whitespace inside tags (between '&lt;' and '&gt;') across chunks: XmlReader takes time
+    /// quadratic in a run of whitespace inside one tag (a second for 1 MiB, minutes for 16 MiB), so a run
+    /// longer than <see cref="InputLimits.MaxXmlTagSpace"/> is refused.
+    /// </summary>
+    private void CheckTagSpace(ReadOnlySpan<byte> bytes)
+    {
+        ReadOnlySpan<byte> space = " \t\r\n"u8;
+        int line = _line;
+        int i = 0;
+        while (i < bytes.Length)
+        {
+            if (!_inTag)
+            {
+                int open = bytes[i..].IndexOf((byte)'<');
+                if (open < 0) return;
+                line += bytes.Slice(i, open).Count((byte)'\n');
+                i += open + 1;
+                (_inTag, _tagSpace, _tagLine) = (true, 0, line);
+                continue;
+            }
+            int markup = bytes[i..].IndexOfAny((byte)'<', (byte)'>');
+            int end = markup < 0 ? bytes.Length : i + markup;
+            for (int j = i; j < end;)
+            {
+                int run = bytes[j..end].IndexOfAnyExcept(space);
+                _tagSpace += run < 0 ? end - j : run;
+                if (_tagSpace > InputLimits.MaxXmlTagSpace) throw TagSpaceTooLong();
+                if (run < 0) break;
+                j += run;
+                int next = bytes[j..end].IndexOfAny(space);
+                j = next < 0 ? end : j + next;
+                _tagSpace = 0;
+            }
+            if (markup < 0) return;
+            line += bytes[i..end].Count((byte)'\n');
+            (_inTag, _tagSpace, _tagLine) = (bytes[end] == (byte)'<', 0, line);
+            i = end + 1;
+        }
+    }
+
+    private AnnotationFormatException TagSpaceTooLong() => new(
+        new SourceLocation(_displayName, _tagLine),
+        $"XML tags with at most {InputLimits.Describe(InputLimits.MaxXmlTagSpace)} of spaces and line breaks in a row",
+        $"a tag with more than {InputLimits.Describe(InputLimits.MaxXmlTagSpace)} of them");
 
     /// <summary>Follows the run of bytes without markup across chunks; a run inside one chunk is shorter than the limit.</summary>
     private void CheckXmlTokens(ReadOnlySpan<byte> bytes)
     {
         int first = bytes.IndexOfAny((byte)'<', (byte)'>');
+        int lastNewline = bytes.LastIndexOf((byte)'\n');
+        if (lastNewline >= 0) _lineStart = _offset + lastNewline + 1;
         if (first < 0)
         {
             _sinceMarkup += bytes.Length;

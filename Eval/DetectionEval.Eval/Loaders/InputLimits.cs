@@ -24,6 +24,10 @@ public static class InputLimits
     /// <remarks>CVAT writes a polygon's points in one attribute, a few KiB for the largest.</remarks>
     public const int MaxXmlTokenBytes = 16 << 20;
 
+    /// <summary>Longest run of spaces and line breaks inside one XML tag: 64 KiB.</summary>
+    /// <remarks>Real tags have a space between attributes; XmlReader's time grows with the square of such a run.</remarks>
+    public const int MaxXmlTagSpace = 64 << 10;
+
     /// <summary>Deepest nesting of XML elements: 64 (VOC and CVAT nest 4 or 5 deep). JSON's reader has the same limit.</summary>
     public const int MaxXmlDepth = 64;
 

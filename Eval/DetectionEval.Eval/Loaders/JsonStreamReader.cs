@@ -197,7 +197,19 @@ internal sealed class JsonStreamReader : IDisposable
     private ReadOnlySpan<byte> RawValue => _buffer.AsSpan(_current.ValueStart, _current.ValueLength);
 
     /// <summary>The current string or property name.</summary>
-    public string GetString() => _current.Escaped ? Unescape(RawValue) : Encoding.UTF8.GetString(RawValue);
+    public string GetString()
+    {
+        if (!_current.Escaped) return Encoding.UTF8.GetString(RawValue);
+        try
+        {
+            return Unescape(RawValue);
+        }
+        catch (InvalidOperationException)
+        {
+            // Utf8JsonReader accepts "\uD800" alone as a token but cannot make a string of it.
+            throw Error("a string of valid Unicode", "an escaped half of a surrogate pair (\\uD800 to \\uDFFF) on its own");
+        }
+    }
 
     /// <summary>True when the current property name or string equals <paramref name="utf8"/>.</summary>
     public bool ValueEquals(ReadOnlySpan<byte> utf8) =>

@@ -41,7 +41,7 @@ internal sealed class VocXmlFormat : IAnnotationFormat
 
     /// <summary>Reads one annotation file from a stream: the image named <paramref name="stem"/>.</summary>
     internal static void ReadFile(Stream stream, string displayName, string stem, GroundTruthSink sink) =>
-        ReadAnnotation(XmlInput.Load(stream, displayName, null, sink.Options.Cancellation), displayName, stem, sink);
+        ReadAnnotation(XmlInput.Load(stream, displayName, sink.Options.Cancellation), displayName, stem, sink);
 
     private static void ReadAnnotation(XDocument document, string displayName, string stem, GroundTruthSink sink)
     {

@@ -39,26 +39,29 @@ internal static class XmlInput
     }
 
     /// <summary>Reads a stream as XML with <see cref="SafeSettings"/> and the limits; the reader disposes the stream.</summary>
-    public static XmlReader Open(Stream stream, string displayName, CancellationToken cancellation = default) =>
-        new DepthLimitedXmlReader(XmlReader.Create(new GuardedStream(stream, displayName, cancellation, InputLimits.MaxXmlTokenBytes), SafeSettings), displayName);
+    public static XmlReader Open(Stream stream, string displayName, CancellationToken cancellation = default)
+    {
+        var guarded = new GuardedStream(stream, displayName, cancellation, InputLimits.MaxXmlTokenBytes);
+        return new DepthLimitedXmlReader(XmlReader.Create(guarded, SafeSettings), displayName, guarded);
+    }
 
     /// <summary>Loads a small XML file (one VOC annotation) with line numbers.</summary>
     /// <exception cref="AnnotationFormatException">The file is not well-formed XML or has a DTD.</exception>
     public static XDocument Load(string path, string displayName, CancellationToken cancellation = default)
     {
         using XmlReader reader = Open(path, displayName, cancellation);
-        return Load(reader, displayName, path);
+        return Load(reader, displayName);
     }
 
-    /// <summary>Loads a small XML document from a stream with line numbers; <paramref name="filePath"/> (when known) is searched for a refused DOCTYPE's line.</summary>
+    /// <summary>Loads a small XML document from a stream with line numbers.</summary>
     /// <exception cref="AnnotationFormatException">The stream is not well-formed XML or has a DTD.</exception>
-    public static XDocument Load(Stream stream, string displayName, string? filePath = null, CancellationToken cancellation = default)
+    public static XDocument Load(Stream stream, string displayName, CancellationToken cancellation = default)
     {
         using XmlReader reader = Open(stream, displayName, cancellation);
-        return Load(reader, displayName, filePath);
+        return Load(reader, displayName);
     }
 
-    private static XDocument Load(XmlReader reader, string displayName, string? filePath)
+    private static XDocument Load(XmlReader reader, string displayName)
     {
         try
         {
@@ -66,24 +69,28 @@ internal static class XmlInput
         }
         catch (XmlException e)
         {
-            throw Malformed(displayName, e, reader as IXmlLineInfo, filePath);
+            throw Malformed(displayName, e, reader as IXmlLineInfo);
         }
     }
 
     /// <summary>The error for XML that cannot be read: a DTD, or not well-formed.</summary>
     /// <param name="displayName">The file in messages.</param>
     /// <param name="e">The reader's exception.</param>
-    /// <param name="position">The reader, whose position names the line when the exception does not.</param>
-    /// <param name="path">The file, searched for the DOCTYPE when a refused DTD comes without a line; null when there is none.</param>
-    public static AnnotationFormatException Malformed(string displayName, XmlException e, IXmlLineInfo? position, string? path)
+    /// <param name="position">The reader, whose position names the line when the exception does not (and which saw where a refused DOCTYPE is).</param>
+    public static AnnotationFormatException Malformed(string displayName, XmlException e, IXmlLineInfo? position)
     {
         int line = e.LineNumber, column = e.LinePosition;
+        if (line <= 0 && e.Message.Contains("DTD", StringComparison.Ordinal) && position is DepthLimitedXmlReader { Source.Doctype: var (doctypeLine, doctypeColumn) })
+        {
+            (line, column) = (doctypeLine, doctypeColumn);
+        }
         if (line <= 0 && position is not null && position.HasLineInfo())
         {
             line = position.LineNumber;
             column = position.LinePosition;
         }
-        if (line <= 0 && e.Message.Contains("DTD", StringComparison.Ordinal)) (line, column) = FindDoctype(path);
+        // "Root element is missing" and the like come without a position: the line where reading stopped.
+        if (line <= 0 && position is DepthLimitedXmlReader { Source: { } source }) (line, column) = (source.Line, 0);
         var where = new SourceLocation(displayName, line > 0 ? line : null, column > 0 ? column : null);
         if (e.Message.Contains("DTD", StringComparison.Ordinal))
         {
@@ -91,49 +98,9 @@ internal static class XmlInput
         }
         string reason = e.Message;
         int cut = reason.IndexOf(" Line ", StringComparison.Ordinal);
-        if (cut > 0) reason = reason[..cut].TrimEnd('.', ' ');
+        if (cut > 0) reason = reason[..cut];
+        reason = reason.TrimEnd('.', ' ');
         return new AnnotationFormatException(where, "well-formed XML", reason, inner: e);
-    }
-
-    /// <summary>The line and column of the DOCTYPE (only read after the reader refused it), scanning bytes so that no line is held whole.</summary>
-    private static (int Line, int Column) FindDoctype(string? path)
-    {
-        if (path is null) return (0, 0);
-        try
-        {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            ReadOnlySpan<byte> doctype = "<!DOCTYPE"u8;
-            byte[] chunk = new byte[1 << 16];
-            int kept = 0, line = 1;
-            long lineStart = 0, consumed = 0;
-            while (true)
-            {
-                int read = stream.Read(chunk, kept, chunk.Length - kept);
-                if (read == 0) return (0, 0);
-                ReadOnlySpan<byte> window = chunk.AsSpan(0, kept + read);
-                int at = window.IndexOf(doctype);
-                int scanned = at >= 0 ? at : Math.Max(0, window.Length - (doctype.Length - 1));
-                for (int i = 0; i < scanned; i++)
-                {
-                    if (window[i] != (byte)'\n') continue;
-                    line++;
-                    lineStart = consumed + i + 1;
-                }
-                if (at >= 0)
-                {
-                    long column = consumed + at - lineStart + 1;
-                    return (line, column <= int.MaxValue ? (int)column : 0);
-                }
-                // Keep the last bytes: the DOCTYPE may straddle two chunks.
-                window[scanned..].CopyTo(chunk);
-                kept = window.Length - scanned;
-                consumed += scanned;
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
-        return (0, 0);
     }
 
     /// <summary>The element's path from the root, <c>/annotation/object[2]/bndbox</c>, with positions among same-named siblings.</summary>

@@ -45,6 +45,12 @@ public sealed record EvaluationOptions
     /// </summary>
     public IOverlapEngine? Engine { get; init; }
 
+    /// <summary>
+    /// Stops the evaluation soon after it is cancelled, with <see cref="OperationCanceledException"/>: the
+    /// parallel loops over units and classes start no new iteration. Results never depend on it.
+    /// </summary>
+    public CancellationToken Cancellation { get; init; }
+
     /// <summary>Checks the options, throwing <see cref="ArgumentException"/> for values no evaluation accepts.</summary>
     public void Validate()
     {
@@ -60,5 +66,5 @@ public sealed record EvaluationOptions
         if ((Metrics & MetricSet.All) == 0) throw new ArgumentException("Ask for at least one metric family.", nameof(Metrics));
     }
 
-    internal ParallelOptions Parallelism => new() { MaxDegreeOfParallelism = Threads ?? -1 };
+    internal ParallelOptions Parallelism => new() { MaxDegreeOfParallelism = Threads ?? -1, CancellationToken = Cancellation };
 }
