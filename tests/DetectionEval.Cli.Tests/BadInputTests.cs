@@ -9,11 +9,17 @@ public sealed class BadInputTests : IDisposable
 
     private static string Malformed(string name) => Deval.TestData("malformed", "coco", name);
 
+    /// <summary>Every output option of evaluate, pointing into the test's (empty) folder.</summary>
+    internal static string[] AllOutputs(string folder) =>
+    [
+        "--json", Path.Combine(folder, "out.json"), "--csv", Path.Combine(folder, "out.csv"), "--markdown", Path.Combine(folder, "out.md"),
+        "--report", Path.Combine(folder, "out.html"), "--plots", Path.Combine(folder, "plots"),
+    ];
+
     /// <summary>Runs evaluate with one malformed file and checks everything a bad input must give.</summary>
     private CommandRun RunWithBadInput(string groundTruth, string predictions, string badFile)
     {
-        string json = Path.Combine(_folder, "out.json");
-        CommandRun run = Deval.Run("evaluate", "--gt", groundTruth, "--pred", predictions, "--json", json);
+        CommandRun run = Deval.Run(["evaluate", "--gt", groundTruth, "--pred", predictions, .. AllOutputs(_folder)]);
         Assert.Equal(2, run.ExitCode);
         Assert.Equal("", run.Output);
         string line = Assert.Single(run.ErrorLines);
@@ -22,8 +28,7 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains(", but got ", line);
         Assert.DoesNotContain("   at ", run.Error);
         Assert.DoesNotContain("Exception", run.Error);
-        Assert.False(File.Exists(json), "no output file may be created");
-        Assert.Empty(Directory.GetFiles(_folder));
+        Assert.True(Directory.GetFileSystemEntries(_folder).Length == 0, "no output file may be created");
         return run;
     }
 
@@ -34,6 +39,7 @@ public sealed class BadInputTests : IDisposable
     [InlineData("negative_width_gt.json", ":3:", "$.annotations[0].bbox[2]: Expected a width of 0 or more, but got the number -50")]
     [InlineData("duplicate_annotation_id_gt.json", ":4:", "$.annotations[1].id: Expected a unique annotation id, but got 7 again")]
     [InlineData("unknown_category_gt.json", ":4:", "$.annotations[1].category_id: Expected a category id listed in \"categories\", but got 3")]
+    [InlineData("lone_surrogate_gt.json", ":1:36:", "$.images[0].file_name: Expected a string of valid Unicode, but got an escaped half of a surrogate pair (\\uD800 to \\uDFFF) on its own.")]
     public void Malformed_ground_truth_is_reported_in_one_line(string file, string line, string message)
     {
         string path = Malformed(file);
@@ -46,6 +52,8 @@ public sealed class BadInputTests : IDisposable
     [InlineData("nan_score_dt.json", ":2:", "$[1].score: Expected valid JSON, but got 'NaN', which is not a JSON number")]
     [InlineData("string_score_dt.json", ":2:", "$[1].score: Expected the score, a finite number, but got the string \"0.8\"")]
     [InlineData("unknown_image_dt.json", ":2:", "$[1].image_id: Expected an image id listed in the ground truth's \"images\", but got 3")]
+    [InlineData("overflowing_box_dt.json", ":2:64:", "$[1].bbox: Expected a box whose edges, width, height and area are finite numbers (each below about 1e308), but got [1E+308, 5, 1E+308, 20].")]
+    [InlineData("deep_nesting_dt.json", ":2:63:", ": Expected valid JSON, but got '[[[[[[[[[[[[[[[[[[[[' (The maximum configured depth of 64 has been exceeded.")]
     public void Malformed_predictions_are_reported_in_one_line(string file, string line, string message)
     {
         string path = Malformed(file);

@@ -19,8 +19,7 @@ public sealed class FormatBadInputTests : IDisposable
 
     private CommandRun RunWithBadInput(string args, string location, string message)
     {
-        string json = Path.Combine(_folder, "out.json");
-        CommandRun run = Deval.Run(["evaluate", .. Arguments(args), "--json", json]);
+        CommandRun run = Deval.Run(["evaluate", .. Arguments(args), .. BadInputTests.AllOutputs(_folder)]);
         Assert.True(run.ExitCode == 2, $"exit {run.ExitCode}: {run.Error}");
         Assert.Equal("", run.Output);
         string line = Assert.Single(run.ErrorLines);
@@ -30,8 +29,8 @@ public sealed class FormatBadInputTests : IDisposable
         Assert.Contains(", but got ", line);
         Assert.Contains(message, line);
         Assert.DoesNotContain("   at ", run.Error);
-        Assert.False(File.Exists(json), "no output file may be created");
-        Assert.Empty(Directory.GetFiles(_folder));
+        Assert.DoesNotContain("Exception", run.Error);
+        Assert.True(Directory.GetFileSystemEntries(_folder).Length == 0, "no output file may be created");
         return run;
     }
 
@@ -46,6 +45,8 @@ public sealed class FormatBadInputTests : IDisposable
         "@txt/gt_rel_above_one/img1.txt:2:13:", "Expected a relative x2 between 0 and 1, but got 1.2")]
     [InlineData("--gt|@txt/gt_right_before_left|--pred|@txt/pred|--gt-format|txt|--pred-format|txt",
         "@txt/gt_right_before_left/img1.txt:1:11:", "Expected x2 >= x1 (50), but got 10")]
+    [InlineData("--gt|@txt/gt|--pred|@txt/pred_overflowing_box|--gt-format|txt|--pred-format|txt",
+        "@txt/pred_overflowing_box/img1.txt:2:18:", "Expected a box whose edges, width, height and area are finite numbers (each below about 1e308), but got xyxy [-1E+308, 60, 1E+308, 90].")]
     public void Malformed_txt_files_are_reported_in_one_line(string args, string location, string message) =>
         RunWithBadInput(args, location, message);
 
@@ -62,6 +63,8 @@ public sealed class FormatBadInputTests : IDisposable
         "@yolo/predictions_unknown_class/img1.txt:2:1:", "Expected a class index listed in")]
     [InlineData("--gt|@yolo/labels|--pred|@yolo/predictions_non_numeric|--names|@yolo/names.txt|--image-sizes|@yolo/sizes.txt",
         "@yolo/predictions_non_numeric/img1.txt:1:19:", "Expected a number for the confidence, but got 'high'")]
+    [InlineData("--gt|@yolo/labels_polygon|--pred|@yolo/predictions|--names|@yolo/names.txt|--image-sizes|@yolo/sizes.txt",
+        "@yolo/labels_polygon/img1.txt:2:", "Expected 5 fields '<class> <cx> <cy> <w> <h>', but got 9 fields. Polygon (segmentation) labels are not boxes.")]
     public void Malformed_yolo_files_are_reported_in_one_line(string args, string location, string message) =>
         RunWithBadInput(args + "|--gt-format|yolo|--pred-format|yolo", location, message);
 
@@ -76,6 +79,10 @@ public sealed class FormatBadInputTests : IDisposable
         "@voc/results_five_fields/comp4_det_test_cat.txt:2:", "Expected 6 fields '<image> <score> <xmin> <ymin> <xmax> <ymax>', but got 5 fields")]
     [InlineData("--gt|@voc/gt|--pred|@voc/results_unknown_class",
         "@voc/results_unknown_class/comp4_det_test_dgo.txt:1:", "Expected a class of the ground truth (cat, dog), but got 'dgo'")]
+    [InlineData("--gt|@voc/gt_deep_nesting|--pred|@voc/results",
+        "@voc/gt_deep_nesting/img1.xml:4:196:", "Expected XML elements nested at most 64 deep, but got <b> at depth 65.")]
+    [InlineData("--gt|@voc/gt|--pred|@voc/results_non_numeric_score",
+        "@voc/results_non_numeric_score/comp4_det_test_cat.txt:2:6:", "Expected a number for the score, but got 'high'.")]
     public void Malformed_voc_files_are_reported_in_one_line(string args, string location, string message) =>
         RunWithBadInput(args + "|--gt-format|voc-xml|--pred-format|voc-results", location, message);
 
@@ -101,6 +108,10 @@ public sealed class FormatBadInputTests : IDisposable
         "@csv/gt_no_box_columns.csv:1:", "Expected box columns x1,y1,x2,y2 (or xmin,ymin,xmax,ymax), x,y,w,h or cx,cy,w,h, but got a header with image,class,left,top,width_px,height_px")]
     [InlineData("--gt|@csv/gt_rel_above_one.csv|--pred|@csv/pred.csv|--coords|rel",
         "@csv/gt_rel_above_one.csv:3: column 'x2':", "Expected a relative x2 between 0 and 1, but got 1.4")]
+    [InlineData("--gt|@csv/gt_unclosed_quote.csv|--pred|@csv/pred.csv",
+        "@csv/gt_unclosed_quote.csv:3:", "Expected 6 fields as in the header, but got 2 fields.")]
+    [InlineData("--gt|@csv/gt.csv|--pred|@csv/pred_nan_score.csv",
+        "@csv/pred_nan_score.csv:3: column 'score':", "Expected a number, but got 'NaN'.")]
     public void Malformed_csv_files_are_reported_in_one_line(string args, string location, string message) =>
         RunWithBadInput(args + "|--gt-format|csv|--pred-format|csv", location, message);
 
@@ -113,6 +124,8 @@ public sealed class FormatBadInputTests : IDisposable
         "@labelme/pred_without_score/img1.json:23:5: $.shapes[1]:", "Expected a shape with a \"score\" (predictions need one), but got a shape without \"score\"")]
     [InlineData("--gt|@labelme/gt|--pred|@labelme/pred_unknown_class",
         "@labelme/pred_unknown_class/img1.json:23:5: $.shapes[1]:", "Expected a class of the ground truth (cat, dog), but got 'dgo'")]
+    [InlineData("--gt|@labelme/gt_truncated|--pred|@labelme/pred",
+        "@labelme/gt_truncated/img1.json:20:16: $.shapes[0].flags:", "Expected valid JSON, but got the end of the file inside an unfinished object or array (is the file cut short?).")]
     public void Malformed_labelme_files_are_reported_in_one_line(string args, string location, string message) =>
         RunWithBadInput(args + "|--gt-format|labelme|--pred-format|labelme", location, message);
 
@@ -123,6 +136,10 @@ public sealed class FormatBadInputTests : IDisposable
         "@cvat/gt_unknown_label.xml:15:6: /annotations/image[1]/box[2]:", "(cat, dog), but got 'bird'")]
     [InlineData("--gt|@cvat/gt_video_track.xml|--pred|@cvat/pred.xml",
         "@cvat/gt_video_track.xml:12:4: /annotations/track:", "Expected CVAT for images 1.1 (boxes inside <image> elements), but got a <track> (CVAT for video)")]
+    [InlineData("--gt|@cvat/gt_not_well_formed.xml|--pred|@cvat/pred.xml",
+        "@cvat/gt_not_well_formed.xml:5:5:", "Expected well-formed XML, but got The 'box' start tag on line 4 position 6 does not match the end tag of 'image'.")]
+    [InlineData("--gt|@cvat/gt.xml|--pred|@cvat/pred_score_not_a_number.xml",
+        "@cvat/pred_score_not_a_number.xml:16:6: /annotations/image[1]/box[2]:", "Expected a score, a finite number, but got 'high'.")]
     public void Malformed_cvat_files_are_reported_in_one_line(string args, string location, string message) =>
         RunWithBadInput(args + "|--gt-format|cvat|--pred-format|cvat", location, message);
 
@@ -135,6 +152,10 @@ public sealed class FormatBadInputTests : IDisposable
         "@openimages/gt_missing_column.csv:1:", "Expected an Open Images header with ImageID, LabelName, XMin, XMax, YMin, YMax, but got one without YMax")]
     [InlineData("--gt|@openimages/gt_image_without_size.csv|--pred|@openimages/pred.csv",
         "@openimages/gt_image_without_size.csv:3: column 'ImageID':", "Expected the size of image 'img9' in --image-sizes")]
+    [InlineData("--gt|@openimages/gt.csv|--pred|@openimages/pred_nan_score.csv",
+        "@openimages/pred_nan_score.csv:3: column 'Score':", "Expected a finite score, but got NaN.")]
+    [InlineData("--gt|@openimages/gt_short_row.csv|--pred|@openimages/pred.csv",
+        "@openimages/gt_short_row.csv:3:", "Expected 13 fields as in the header, but got 6 fields.")]
     public void Malformed_open_images_files_are_reported_in_one_line(string args, string location, string message) =>
         RunWithBadInput(args + "|--gt-format|openimages|--pred-format|openimages|--image-sizes|@openimages/sizes.txt", location, message);
 
@@ -154,5 +175,52 @@ public sealed class FormatBadInputTests : IDisposable
         string predictionFormat = format == "voc-xml" ? "voc-results" : format;
         Assert.Contains($"{Malformed(groundTruth)}: read as {format} (", run.Error);
         Assert.Contains($"{Malformed(predictions)}: read as {predictionFormat} (", run.Error);
+    }
+
+    [Theory]
+    [InlineData("ap_above_one.json", ":17:11: $.coco.AP:", "Expected a number from 0 to 1, or null, but got the number 1.5.")]
+    [InlineData("truncated.json", ":64:16: $.voc.mAPAll:", "Expected valid JSON, but got the end of the file inside an unfinished object or array (is the file cut short?).")]
+    [InlineData("unknown_iou_rule.json", ":61:16: $.voc.iouRule:", "Expected \"ge\" or \"gt\", but got the string \"greater\".")]
+    public void Malformed_reports_given_to_the_gate_are_reported_in_one_line(string file, string location, string message)
+    {
+        string baseline = Malformed("report/" + file);
+        CommandRun run = Deval.Run("gate", "--baseline", baseline, "--current", Malformed("report/valid.json"), "--min", "AP=0.1",
+            "--junit", Path.Combine(_folder, "gate.xml"), "--markdown", Path.Combine(_folder, "gate.md"));
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("", run.Output);
+        Assert.Equal($"deval: error: {baseline}{location} {message}", Assert.Single(run.ErrorLines));
+        Assert.True(Directory.GetFileSystemEntries(_folder).Length == 0, "no output file may be created");
+    }
+
+    /// <summary>The valid pairs and the files they need; everything else in tests/data/malformed breaks one rule and must have a test.</summary>
+    private static readonly HashSet<string> NotMalformed = new(StringComparer.Ordinal)
+    {
+        "README.md", "coco/README.md", "coco/gt.json", "coco/dt.json", "txt/gt", "txt/pred", "txt/sizes.txt", "yolo/labels", "yolo/predictions",
+        "yolo/names.txt", "yolo/sizes.txt", "voc/gt", "voc/results", "csv/gt.csv", "csv/pred.csv", "labelme/gt", "labelme/pred", "cvat/gt.xml",
+        "cvat/pred.xml", "openimages/gt.csv", "openimages/pred.csv", "openimages/sizes.txt", "openimages/class-descriptions.csv", "report/valid.json",
+    };
+
+    [Fact]
+    public void Every_malformed_input_is_asserted_by_a_test()
+    {
+        string root = Deval.TestData("malformed");
+        string tests = string.Concat(Directory.EnumerateFiles(Path.Combine(ReferenceData.RepositoryRoot, "tests", "DetectionEval.Cli.Tests"), "*.cs").Select(File.ReadAllText));
+        var entries = new List<string>();
+        foreach (string format in Directory.EnumerateDirectories(root))
+        {
+            foreach (string entry in Directory.EnumerateFileSystemEntries(format))
+            {
+                string relative = Path.GetRelativePath(root, entry).Replace(Path.DirectorySeparatorChar, '/');
+                if (NotMalformed.Contains(relative)) continue;
+                entries.Add(relative);
+                string name = Path.GetFileName(entry);
+                // The coco cases are named by file name alone, the others as @format/name or format/name.
+                bool named = relative.StartsWith("coco/", StringComparison.Ordinal) || relative.StartsWith("report/", StringComparison.Ordinal)
+                    ? tests.Contains($"\"{name}\"", StringComparison.Ordinal)
+                    : tests.Contains(relative, StringComparison.Ordinal);
+                Assert.True(named, $"tests/data/malformed/{relative} has no test");
+            }
+        }
+        Assert.True(entries.Count >= 30, $"only {entries.Count} malformed inputs");
     }
 }

@@ -202,8 +202,9 @@ public static class CocoJson
             else json.Skip();
         }
         if (id is not long categoryId) throw json.Error("a category object with an integer \"id\"", "an object without \"id\"");
-        if (name is not null) InputLimits.RequireClassName(name, json.CurrentLocation() with { Path = json.CurrentPath + ".name" });
-        InputLimits.RequireRoomForClass(builder.CategoryCount, json.CurrentLocation());
+        // The location costs a second pass over the file, so it is made only for the error.
+        if (name is not null && name.Length > InputLimits.MaxClassNameLength) InputLimits.RequireClassName(name, json.CurrentLocation() with { Path = json.CurrentPath + ".name" });
+        if (builder.CategoryCount >= InputLimits.MaxClasses) InputLimits.RequireRoomForClass(builder.CategoryCount, json.CurrentLocation());
         if (!builder.TryAddCategory(new Category(categoryId, name ?? Number(categoryId)), out _))
         {
             throw json.ErrorAt(idOffset, json.CurrentPath + ".id", "a unique category id", $"{Number(categoryId)} again");
@@ -429,7 +430,7 @@ public static class CocoJson
 
     private static int? ReadOptionalSize(JsonStreamReader json)
     {
-        const string Expected = "an image size in pixels, an integer of 0 or more";
+        const string Expected = "an image size in pixels, a whole number from 0 to 2147483647";
         json.ReadExpecting(Expected);
         if (json.TokenType == JsonTokenType.Null) return null;
         if (json.TokenType != JsonTokenType.Number || !json.TryGetInt64(out long size) || size < 0 || size > int.MaxValue)

@@ -222,6 +222,7 @@ public sealed class GroundTruthSink
         long annotationId = 1;
         foreach ((int image, int cls, Box box, GroundTruthFlags flags) in _boxes)
         {
+            if ((annotationId & 0xFFFF) == 0) Options.Cancellation.ThrowIfCancellationRequested();
             // Convention: formats without an area field use w * h, as COCO ground truth without one does.
             Builder.AddGroundTruth(builderImage[image], builderClass[cls], box, box.Area, flags, annotationId++);
         }

@@ -68,7 +68,11 @@ internal sealed class JsonStreamReader : IDisposable
         _displayName = displayName;
         _filePath = filePath;
         _cancellation = cancellation;
+        _origin = filePath is null && stream.CanSeek ? stream.Position : -1;
     }
+
+    /// <summary>Where a seekable stream without a file started, so that errors can count its lines; -1 otherwise.</summary>
+    private readonly long _origin;
 
     /// <summary>The name of the input in messages.</summary>
     public string DisplayName => _displayName;
@@ -346,8 +350,23 @@ internal sealed class JsonStreamReader : IDisposable
 
     private string CurrentPathForSyntaxError() => _depth == 0 && _current.Type == JsonTokenType.None ? "$" : CurrentPath;
 
-    /// <summary>Counts lines up to <paramref name="offset"/> by reading the file again; only on errors.</summary>
-    private (int? Line, int? Column) LineAndColumn(long offset) => LineAndColumnIn(_filePath, offset);
+    /// <summary>Counts lines up to <paramref name="offset"/> by reading the file (or a seekable stream) again; only on errors.</summary>
+    private (int? Line, int? Column) LineAndColumn(long offset)
+    {
+        if (_filePath is not null || _origin < 0) return LineAndColumnIn(_filePath, offset);
+        try
+        {
+            long position = _stream.Position;
+            _stream.Position = _origin;
+            (int? Line, int? Column) found = LineAndColumnIn(_stream, offset);
+            _stream.Position = position;
+            return found;
+        }
+        catch (Exception e) when (e is IOException or NotSupportedException or ObjectDisposedException)
+        {
+            return (null, null);
+        }
+    }
 
     /// <summary>The 1-based line and column of a byte offset in a file, counted by reading it again; only for errors.</summary>
     public static (int? Line, int? Column) LineAndColumnIn(string? filePath, long offset)
@@ -356,30 +375,36 @@ internal sealed class JsonStreamReader : IDisposable
         try
         {
             using var file = new FileStream(filePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            byte[] chunk = new byte[1 << 16];
-            long position = 0, lineStart = 0;
-            int line = 1;
-            while (position < offset)
-            {
-                int read = file.Read(chunk, 0, (int)Math.Min(chunk.Length, offset - position));
-                if (read == 0) break;
-                for (int i = 0; i < read; i++)
-                {
-                    if (chunk[i] == (byte)'\n')
-                    {
-                        line++;
-                        lineStart = position + i + 1;
-                    }
-                }
-                position += read;
-            }
-            long column = offset - lineStart + 1;
-            return (line, column <= int.MaxValue ? (int)column : null);
+            return LineAndColumnIn(file, offset);
         }
         catch (IOException)
         {
             return (null, null);
         }
+    }
+
+    /// <summary>The 1-based line and column of a byte offset past the current position of <paramref name="file"/>, counted by reading it.</summary>
+    private static (int? Line, int? Column) LineAndColumnIn(Stream file, long offset)
+    {
+        byte[] chunk = new byte[1 << 16];
+        long position = 0, lineStart = 0;
+        int line = 1;
+        while (position < offset)
+        {
+            int read = file.Read(chunk, 0, (int)Math.Min(chunk.Length, offset - position));
+            if (read == 0) break;
+            for (int i = 0; i < read; i++)
+            {
+                if (chunk[i] == (byte)'\n')
+                {
+                    line++;
+                    lineStart = position + i + 1;
+                }
+            }
+            position += read;
+        }
+        long column = offset - lineStart + 1;
+        return (line, column <= int.MaxValue ? (int)column : null);
     }
 
     private static string Shorten(string text) => text.Length <= 40 ? text : text[..37] + "...";

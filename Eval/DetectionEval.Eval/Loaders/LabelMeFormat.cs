@@ -242,7 +242,7 @@ internal sealed class LabelMeFormat : IAnnotationFormat
 
     private static int? OptionalPixels(JsonStreamReader json)
     {
-        const string Expected = "an image size in pixels, a whole number";
+        const string Expected = "an image size in pixels, a whole number from 0 to 2147483647";
         json.ReadExpecting(Expected);
         if (json.TokenType == JsonTokenType.Null) return null;
         if (json.TokenType != JsonTokenType.Number || !json.TryGetInt64(out long value) || value < 0 || value > int.MaxValue) throw json.Error(Expected);
