@@ -201,6 +201,29 @@ public sealed class RobustnessTests : IDisposable
         Assert.Equal(["dt.json", "gt.json", "out"], Directory.EnumerateFileSystemEntries(_folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public void An_interrupted_synth_leaves_neither_file()
+    {
+        using var interrupt = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
+        var error = new StringWriter();
+        // 200,000 images take seconds, so the interruption comes while both files are being written.
+        int exit = DevalApp.Run(["synth", "--images", "200000", "--out", _outputs], new StringWriter(), error, interrupt.Token);
+        Assert.Equal(ExitCodes.Interrupted, exit);
+        Assert.Equal("deval: interrupted; no output was written", error.ToString().Trim());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_outputs));
+    }
+
+    [Fact]
+    public void An_interrupted_conversion_writes_nothing()
+    {
+        var error = new StringWriter();
+        string[] args = ["convert", Malformed("coco", "gt.json"), Path.Combine(_outputs, "gt.csv"), "--to", "csv"];
+        int exit = DevalApp.Run(args, new StringWriter(), error, new CancellationToken(canceled: true));
+        Assert.Equal(ExitCodes.Interrupted, exit);
+        Assert.Equal("deval: interrupted; no output was written", error.ToString().Trim());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_outputs));
+    }
+
     private const int Sigint = 2;
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -39,10 +39,19 @@ internal static class XmlInput
     }
 
     /// <summary>Reads a stream as XML with <see cref="SafeSettings"/> and the limits; the reader disposes the stream.</summary>
+    /// <exception cref="AnnotationFormatException">The first bytes are not XML in any encoding (XmlReader reads them at once).</exception>
     public static XmlReader Open(Stream stream, string displayName, CancellationToken cancellation = default)
     {
         var guarded = new GuardedStream(stream, displayName, cancellation, InputLimits.MaxXmlTokenBytes);
-        return new DepthLimitedXmlReader(XmlReader.Create(guarded, SafeSettings), displayName, guarded);
+        try
+        {
+            return new DepthLimitedXmlReader(XmlReader.Create(guarded, SafeSettings), displayName, guarded);
+        }
+        catch (XmlException e)
+        {
+            guarded.Dispose();
+            throw Malformed(displayName, e, null);
+        }
     }
 
     /// <summary>Loads a small XML file (one VOC annotation) with line numbers.</summary>
