@@ -81,6 +81,8 @@ public sealed class FormatBadInputTests : IDisposable
         "@voc/results_unknown_class/comp4_det_test_dgo.txt:1:", "Expected a class of the ground truth (cat, dog), but got 'dgo'")]
     [InlineData("--gt|@voc/gt_deep_nesting|--pred|@voc/results",
         "@voc/gt_deep_nesting/img1.xml:4:196:", "Expected XML elements nested at most 64 deep, but got <b> at depth 65.")]
+    [InlineData("--gt|@voc/gt_invalid_utf8|--pred|@voc/results",
+        "@voc/gt_invalid_utf8/img1.xml:1:1:", "Expected well-formed XML, but got Invalid character in the given encoding.")]
     [InlineData("--gt|@voc/gt|--pred|@voc/results_non_numeric_score",
         "@voc/results_non_numeric_score/comp4_det_test_cat.txt:2:6:", "Expected a number for the score, but got 'high'.")]
     public void Malformed_voc_files_are_reported_in_one_line(string args, string location, string message) =>
@@ -136,6 +138,8 @@ public sealed class FormatBadInputTests : IDisposable
         "@cvat/gt_unknown_label.xml:15:6: /annotations/image[1]/box[2]:", "(cat, dog), but got 'bird'")]
     [InlineData("--gt|@cvat/gt_video_track.xml|--pred|@cvat/pred.xml",
         "@cvat/gt_video_track.xml:12:4: /annotations/track:", "Expected CVAT for images 1.1 (boxes inside <image> elements), but got a <track> (CVAT for video)")]
+    [InlineData("--gt|@cvat/gt_invalid_utf8.xml|--pred|@cvat/pred.xml",
+        "@cvat/gt_invalid_utf8.xml:1:1:", "Expected well-formed XML, but got Invalid character in the given encoding.")]
     [InlineData("--gt|@cvat/gt_not_well_formed.xml|--pred|@cvat/pred.xml",
         "@cvat/gt_not_well_formed.xml:5:5:", "Expected well-formed XML, but got The 'box' start tag on line 4 position 6 does not match the end tag of 'image'.")]
     [InlineData("--gt|@cvat/gt.xml|--pred|@cvat/pred_score_not_a_number.xml",
