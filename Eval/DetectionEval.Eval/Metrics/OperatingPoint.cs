@@ -73,22 +73,27 @@ public static class OperatingPointAnalysis
     {
         ArgumentNullException.ThrowIfNull(voc);
         var perClass = new ClassOperatingPoints[voc.PerClass.Count];
-        var steps = new List<Step>();
-        var classStarts = new List<int>(perClass.Length + 1);
+        int total = 0;
+        foreach (VocClassResult c in voc.PerClass)
+        {
+            RequireCounts(c.Curve);
+            total += c.Curve.Scores.Count;
+        }
+        var steps = new Step[total];
+        var classStarts = new int[perClass.Length + 1];
         double positives = 0;
         for (int k = 0; k < perClass.Length; k++)
         {
             VocClassResult c = voc.PerClass[k];
-            RequireCounts(c.Curve);
             positives += c.Positives;
-            classStarts.Add(steps.Count);
-            AddSteps(c.Curve, steps);
+            double[] scores = AsArray(c.Curve.Scores), tp = AsArray(c.Curve.TruePositives), fp = AsArray(c.Curve.FalsePositives);
+            classStarts[k + 1] = AddSteps(scores, tp, fp, steps, classStarts[k]);
             if (c.Positives == 0)
             {
                 perClass[k] = new ClassOperatingPoints(c.Category, null, null, ConfidenceCurve.Empty);
                 continue;
             }
-            Sweep sweep = SweepCurve(c.Curve.Scores, c.Curve.TruePositives, c.Curve.FalsePositives, c.Positives);
+            Sweep sweep = SweepCurve(scores, tp, fp, c.Positives);
             perClass[k] = new ClassOperatingPoints(
                 c.Category, sweep.Best, scoreThreshold is double t ? At(sweep, t, c.Positives) : null, sweep.Curve);
         }
@@ -96,28 +101,26 @@ public static class OperatingPointAnalysis
         // Rule: pooling orders all detections by score; equal scores are one cut, so their order is irrelevant.
         // Each class's curve is in score order already, so the pooled order is a merge of the classes' runs
         // (the counts are whole numbers, so their running sums are exact in any order within a cut).
-        classStarts.Add(steps.Count);
-        ulong[] scoreKeys = new ulong[steps.Count], inputOrder = new ulong[steps.Count];
-        for (int i = 0; i < scoreKeys.Length; i++)
+        ulong[] scoreKeys = new ulong[total], inputOrder = new ulong[total];
+        for (int i = 0; i < total; i++)
         {
             scoreKeys[i] = RunMerge.ScoreKey(steps[i].Score);
             inputOrder[i] = (ulong)i;
         }
-        int[] order = RunMerge.Merge(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(classStarts), scoreKeys, inputOrder, threads: -1);
-        Step[] pooled = new Step[order.Length];
-        for (int i = 0; i < pooled.Length; i++) pooled[i] = steps[order[i]];
-        double[] scores = new double[pooled.Length], tp = new double[pooled.Length], fp = new double[pooled.Length];
+        int[] order = RunMerge.Merge(classStarts, scoreKeys, inputOrder, threads: -1);
+        double[] pooledScores = new double[total], pooledTp = new double[total], pooledFp = new double[total];
         double runningTp = 0, runningFp = 0;
-        for (int i = 0; i < pooled.Length; i++)
+        for (int i = 0; i < total; i++)
         {
-            runningTp += pooled[i].TruePositive;
-            runningFp += pooled[i].FalsePositive;
-            scores[i] = pooled[i].Score;
-            tp[i] = runningTp;
-            fp[i] = runningFp;
+            Step step = steps[order[i]];
+            runningTp += step.TruePositive;
+            runningFp += step.FalsePositive;
+            pooledScores[i] = step.Score;
+            pooledTp[i] = runningTp;
+            pooledFp[i] = runningFp;
         }
         if (positives == 0) return new OperatingPoints(scoreThreshold, null, null, ConfidenceCurve.Empty, perClass);
-        Sweep all = SweepCurve(scores, tp, fp, positives);
+        Sweep all = SweepCurve(pooledScores, pooledTp, pooledFp, positives);
         return new OperatingPoints(scoreThreshold, all.Best, scoreThreshold is double s ? At(all, s, positives) : null, all.Curve, perClass);
     }
 
@@ -140,51 +143,58 @@ public static class OperatingPointAnalysis
     private sealed record Sweep(ConfidenceCurve Curve, double[] TruePositives, double[] FalsePositives, OperatingPoint? Best);
 
     /// <summary>Reads precision, recall and F1 at the end of every group of equal scores and keeps the best F1.</summary>
-    private static Sweep SweepCurve(IReadOnlyList<double> scores, IReadOnlyList<double> tp, IReadOnlyList<double> fp, double positives)
+    private static Sweep SweepCurve(double[] scores, double[] tp, double[] fp, double positives)
     {
-        var confidence = new List<double>();
-        var precision = new List<double>();
-        var recall = new List<double>();
-        var f1 = new List<double>();
-        var tpAt = new List<double>();
-        var fpAt = new List<double>();
-        OperatingPoint? best = null;
-        for (int i = 0; i < scores.Count; i++)
+        int cuts = 0;
+        for (int i = 0; i < scores.Length; i++)
         {
-            if (i + 1 < scores.Count && scores[i + 1] == scores[i]) continue;
-            OperatingPoint point = Point(scores[i], tp[i], fp[i], positives);
-            confidence.Add(point.Confidence);
-            precision.Add(point.Precision);
-            recall.Add(point.Recall);
-            f1.Add(point.F1);
-            tpAt.Add(tp[i]);
-            fpAt.Add(fp[i]);
-            // Strictly greater: among equal F1 the highest confidence (the first seen) wins.
-            if (best is null || point.F1 > best.F1) best = point;
+            if (EndsGroup(scores, i)) cuts++;
         }
-        return new Sweep(new ConfidenceCurve(confidence, precision, recall, f1), [.. tpAt], [.. fpAt], best);
+        double[] confidence = new double[cuts], precision = new double[cuts], recall = new double[cuts], f1 = new double[cuts];
+        double[] tpAt = new double[cuts], fpAt = new double[cuts];
+        int best = -1;
+        for (int i = 0, j = 0; i < scores.Length; i++)
+        {
+            if (!EndsGroup(scores, i)) continue;
+            confidence[j] = scores[i];
+            precision[j] = Precision(tp[i], fp[i]);
+            recall[j] = tp[i] / positives;
+            f1[j] = F1(tp[i], fp[i], positives);
+            tpAt[j] = tp[i];
+            fpAt[j] = fp[i];
+            // Strictly greater: among equal F1 the highest confidence (the first seen) wins.
+            if (best < 0 || f1[j] > f1[best]) best = j;
+            j++;
+        }
+        OperatingPoint? bestPoint = best < 0 ? null : Point(confidence[best], tpAt[best], fpAt[best], positives);
+        return new Sweep(new ConfidenceCurve(confidence, precision, recall, f1), tpAt, fpAt, bestPoint);
     }
+
+    /// <summary>A threshold never splits equal scores: a point is read at the last detection of each group.</summary>
+    private static bool EndsGroup(double[] scores, int i) => i + 1 == scores.Length || scores[i + 1] != scores[i];
 
     /// <summary>Rule: precision with VOC's eps guard, recall over npos, F1 from the counts.</summary>
-    private static OperatingPoint Point(double confidence, double tp, double fp, double positives) => new(
-        confidence,
-        tp / Math.Max(tp + fp, VocEvaluation.Epsilon),
-        tp / positives,
-        2 * tp / (tp + fp + positives),
-        tp,
-        fp,
-        positives);
+    private static OperatingPoint Point(double confidence, double tp, double fp, double positives) =>
+        new(confidence, Precision(tp, fp), tp / positives, F1(tp, fp, positives), tp, fp, positives);
 
-    private static void AddSteps(PrecisionRecallCurve curve, List<Step> steps)
+    private static double Precision(double tp, double fp) => tp / Math.Max(tp + fp, VocEvaluation.Epsilon);
+
+    private static double F1(double tp, double fp, double positives) => 2 * tp / (tp + fp + positives);
+
+    /// <summary>Writes one step per detection of a class (its own TP and FP, from the cumulative counts) from <paramref name="start"/>; returns the end.</summary>
+    private static int AddSteps(double[] scores, double[] tp, double[] fp, Step[] steps, int start)
     {
         double previousTp = 0, previousFp = 0;
-        for (int i = 0; i < curve.Scores.Count; i++)
+        for (int i = 0; i < scores.Length; i++)
         {
-            steps.Add(new Step(curve.Scores[i], curve.TruePositives[i] - previousTp, curve.FalsePositives[i] - previousFp));
-            previousTp = curve.TruePositives[i];
-            previousFp = curve.FalsePositives[i];
+            steps[start + i] = new Step(scores[i], tp[i] - previousTp, fp[i] - previousFp);
+            previousTp = tp[i];
+            previousFp = fp[i];
         }
+        return start + scores.Length;
     }
+
+    private static double[] AsArray(IReadOnlyList<double> values) => values as double[] ?? [.. values];
 
     private static void RequireCounts(PrecisionRecallCurve curve)
     {
