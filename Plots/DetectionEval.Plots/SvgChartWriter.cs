@@ -135,7 +135,9 @@ public static class SvgChartWriter
             for (int i = 0; i < points.Count; i++)
             {
                 if (i > 0) svg.Append(' ');
-                svg.Append(N(points[i].X)).Append(',').Append(N(points[i].Y));
+                AppendNumber(svg, points[i].X);
+                svg.Append(',');
+                AppendNumber(svg, points[i].Y);
             }
             svg.Append("\"/>");
         }
@@ -163,11 +165,13 @@ public static class SvgChartWriter
     /// </summary>
     private static List<(double X, double Y)> ToPixels(LineSeries series, Layout layout)
     {
-        int n = series.X.Count;
+        // Plain arrays in the loop (the curves come as arrays): an interface call per value costs more than the thinning.
+        double[] xs = series.X as double[] ?? [.. series.X], ys = series.Y as double[] ?? [.. series.Y];
+        int n = xs.Length;
         var points = new List<(double X, double Y)>(Math.Min(n, 1024));
         for (int i = 0; i < n; i++)
         {
-            double x = layout.X(series.X[i]), y = layout.Y(series.Y[i]);
+            double x = layout.X(xs[i]), y = layout.Y(ys[i]);
             if (i > 0 && i < n - 1 && Math.Abs(x - points[^1].X) < PixelTolerance && Math.Abs(y - points[^1].Y) < PixelTolerance) continue;
             points.Add((x, y));
         }
@@ -262,7 +266,30 @@ public static class SvgChartWriter
     }
 
     /// <summary>A pixel coordinate with two decimals: exact enough for any screen, and short.</summary>
-    private static string N(double value) => Math.Round(value, 2).ToString("0.##", Invariant);
+    /// <summary>A coordinate as SVG text: rounded to hundredths, without trailing zeros.</summary>
+    internal static string N(double value) => Math.Round(value, 2).ToString("0.##", Invariant);
+
+    /// <summary>
+    /// Appends exactly <see cref="N"/>'s text without making a string, for the points of a line (a report
+    /// writes a few hundred thousand). Math.Round(value, 2) is Round(value * 100) / 100, and that double
+    /// prints as its hundredths; the rare value out of that range takes <see cref="N"/> itself.
+    /// </summary>
+    internal static void AppendNumber(StringBuilder svg, double value)
+    {
+        double hundredths = Math.Round(value * 100);
+        if (!(Math.Abs(hundredths) < 1e15))
+        {
+            svg.Append(N(value));
+            return;
+        }
+        if (double.IsNegative(hundredths)) svg.Append('-');
+        long k = Math.Abs((long)hundredths);
+        svg.Append(k / 100);
+        long fraction = k % 100;
+        if (fraction == 0) return;
+        svg.Append('.').Append((char)('0' + fraction / 10));
+        if (fraction % 10 != 0) svg.Append((char)('0' + fraction % 10));
+    }
 
     private static string Escape(string text) => text
         .Replace("&", "&amp;", StringComparison.Ordinal)

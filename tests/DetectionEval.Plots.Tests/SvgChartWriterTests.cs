@@ -96,4 +96,22 @@ public class SvgChartWriterTests
     }
 
     private static double Parse(string text) => double.Parse(text, CultureInfo.InvariantCulture);
+
+    [Fact]
+    public void Coordinates_appended_in_place_read_exactly_as_the_rounded_text()
+    {
+        var random = new Random(7);
+        var values = new List<double> { 0, -0.0, 0.005, -0.005, 0.015, 1.005, 2.675, -2.675, 0.004, -0.004, 99.995, 1234.565, 1e13, -1e13, 1e300, double.NaN, double.PositiveInfinity };
+        for (int i = 0; i < 20_000; i++)
+        {
+            values.Add((random.NextDouble() - 0.3) * Math.Pow(10, random.Next(-3, 6)));
+            values.Add(random.Next(-100_000, 100_000) / 1000.0 + 0.0005 * random.Next(0, 2));
+        }
+        foreach (double value in values)
+        {
+            var text = new System.Text.StringBuilder();
+            SvgChartWriter.AppendNumber(text, value);
+            Assert.Equal(SvgChartWriter.N(value), text.ToString());
+        }
+    }
 }

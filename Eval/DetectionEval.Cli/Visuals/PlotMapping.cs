@@ -34,20 +34,23 @@ public static class PlotMapping
         if (result.Analysis is { } analysis) charts.AddRange(AnalysisCharts.ChartsOf(analysis));
         if (result.Voc is { } v)
         {
-            for (int k = 0; k < v.PerClass.Count; k++)
-            {
-                VocClassResult c = v.PerClass[k];
-                // A class without positives has no recall, so no PR curve and no operating point.
-                if (c.Positives == 0) continue;
-                string stem = $"{c.Category.Id.ToString(Invariant)}_{SafeName(c.Category.Name)}";
-                charts.Add(new NamedChart($"pr_{stem}", ClassPrecisionRecall(c, v), c.Category.Name));
-                if (result.OperatingPoints?.PerClass[k] is { Curve.Confidence.Count: > 0 } p)
-                {
-                    charts.Add(new NamedChart($"confidence_{stem}", Confidence($"{c.Category.Name}: F1, precision, recall vs confidence", p.Curve, p.BestF1), c.Category.Name));
-                }
-            }
+            // Each class's charts are independent of the others': built in parallel, kept in class order.
+            var perClass = new NamedChart[v.PerClass.Count][];
+            Parallel.For(0, perClass.Length, k => perClass[k] = ClassCharts(v, k, result.OperatingPoints?.PerClass[k]));
+            foreach (NamedChart[] classCharts in perClass) charts.AddRange(classCharts);
         }
         return charts;
+    }
+
+    /// <summary>A class's PR chart and confidence chart; none for a class without positives (no recall, so no PR curve and no operating point).</summary>
+    private static NamedChart[] ClassCharts(VocResult voc, int k, ClassOperatingPoints? points)
+    {
+        VocClassResult c = voc.PerClass[k];
+        if (c.Positives == 0) return [];
+        string stem = $"{c.Category.Id.ToString(Invariant)}_{SafeName(c.Category.Name)}";
+        var pr = new NamedChart($"pr_{stem}", ClassPrecisionRecall(c, voc), c.Category.Name);
+        if (points is not { Curve.Confidence.Count: > 0 }) return [pr];
+        return [pr, new NamedChart($"confidence_{stem}", Confidence($"{c.Category.Name}: F1, precision, recall vs confidence", points.Curve, points.BestF1), c.Category.Name)];
     }
 
     /// <summary>One class: its raw VOC curve and the envelope whose area is its all-point AP.</summary>

@@ -111,6 +111,24 @@ public static class ReportPipeline
         }
     }
 
+    /// <summary>The inline charts and the HTML report of <paramref name="result"/>, with made-up inputs and no overlays; for <see cref="CompileAhead"/>'s trial.</summary>
+    internal static string DrawTrialReport(EvaluationResult result)
+    {
+        RenderedChart[] rendered = Render(PlotMapping.ChartsOf(result), files: false, report: true, threads: 1);
+        var content = new ReportContent(
+            new ReportHeader(DevalApp.ToolName, DevalApp.Version, "gt.json", "predictions.json"),
+            "deval evaluate --gt gt.json --pred predictions.json --report report.html",
+            [new ReportInput("ground truth", "gt.json", 0, ""), new ReportInput("predictions", "predictions.json", 0, "")],
+            [.. rendered.Select(c => new ReportFigure(c.Chart.Model.Title, c.InlineSvg!, c.Chart.ClassName)
+            {
+                IsAnalysis = AnalysisCharts.FileStems.Contains(c.Chart.FileStem),
+                IsHtmlReady = c.Chart.Model.Heatmap is null,
+            })],
+            [],
+            null);
+        return Encoding.UTF8.GetString(Text(writer => HtmlReport.Write(writer, result, content)));
+    }
+
     /// <summary>Draws and formats everything the settings ask for.</summary>
     public static PreparedOutputs Prepare(EvaluateSettings settings, Dataset dataset, EvaluationResult result, ReportHeader header, TextWriter error)
     {

@@ -1,0 +1,66 @@
+using System.Text;
+using DetectionEval.Cli.Commands;
+using DetectionEval.Cli.Visuals;
+using DetectionEval.Eval;
+using DetectionEval.Eval.Data;
+using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Reports;
+using DetectionEval.Matching;
+
+namespace DetectionEval.Cli;
+
+/// <summary>
+/// Compiles the code a run needs after loading while it loads. deval runs with tiered compilation off (its
+/// hot loops want fully optimised code from the first pass), so every method is compiled with full
+/// optimisation the first time it runs: about 0.4 s of a 5,000-image evaluation and 0.15 s more for its
+/// HTML report, mostly on one core, after the inputs are read. Meanwhile the loading leaves a core idle
+/// much of the time. So, as the run starts, a background thread evaluates a tiny made-up dataset (two
+/// images, two classes) with the run's options and writes its summary, JSON and, when the run asks for
+/// charts or a report, its charts and HTML, all thrown away: the same code the real run will call,
+/// compiled by the time it does. The trial writes no file and shares no state with the run; code it
+/// fails in fails the same way in the run, where the error is reported. A one-core machine skips it.
+/// </summary>
+internal static class CompileAhead
+{
+    /// <summary>Starts the trial on a background thread (it never delays the process's exit).</summary>
+    public static void Start(EvaluateSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (Environment.ProcessorCount < 2) return;
+        EvaluationOptions options = settings.ToOptions() with { Threads = 1, Engine = null };
+        bool charts = settings.Reports.HtmlPath is not null || settings.Reports.PlotsDirectory is not null;
+        new Thread(() => Trial(options, charts)) { IsBackground = true, Name = "deval: compile ahead" }.Start();
+    }
+
+    /// <summary>The trial: evaluates the made-up dataset and formats what a run writes; returns the text, for tests.</summary>
+    internal static string Trial(EvaluationOptions options, bool charts)
+    {
+        EvaluationResult result = DetectionEvaluation.Evaluate(TinyDataset(), options);
+        var text = new StringWriter();
+        // The charts first: their code is the most to compile, and the last the run needs.
+        if (charts) text.Write(ReportPipeline.DrawTrialReport(result));
+        TextReport.Write(text, result);
+        using var json = new MemoryStream();
+        JsonReport.Write(json, new ReportHeader(DevalApp.ToolName, DevalApp.Version, "gt.json", "predictions.json"), result);
+        text.Write(Encoding.UTF8.GetString(json.ToArray()));
+        return text.ToString();
+    }
+
+    /// <summary>Two images, two classes: a hit, a miss, a duplicate-free near hit and a false positive.</summary>
+    private static Dataset TinyDataset()
+    {
+        var builder = new DatasetBuilder();
+        builder.TryAddCategory(new Category(1, "a"), out int a);
+        builder.TryAddCategory(new Category(2, "b"), out int b);
+        for (int i = 0; i < 2; i++)
+        {
+            builder.TryAddImage(new ImageInfo(i + 1), out int image);
+            builder.AddGroundTruth(image, a, new Box(10, 10, 20, 20), 400, GroundTruthFlags.None, 2 * i + 1);
+            builder.AddGroundTruth(image, b, new Box(50, 50, 30, 30), 900, GroundTruthFlags.None, 2 * i + 2);
+            builder.AddDetection(image, a, new Box(11, 10, 20, 20), 0.9 - 0.1 * i);
+            builder.AddDetection(image, b, new Box(0, 0, 5, 5), 0.8);
+            builder.AddDetection(image, b, new Box(50, 51, 30, 30), 0.7);
+        }
+        return builder.Build();
+    }
+}

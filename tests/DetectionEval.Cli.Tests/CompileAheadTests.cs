@@ -1,0 +1,33 @@
+using DetectionEval.Eval.Metrics;
+
+namespace DetectionEval.Cli.Tests;
+
+/// <summary>The trial a run makes in the background to compile its code ahead: it must run the code the real outputs run.</summary>
+public sealed class CompileAheadTests
+{
+    [Fact]
+    public void The_trial_writes_the_summary_and_the_json_of_a_made_up_evaluation()
+    {
+        string text = CompileAhead.Trial(new EvaluationOptions(), charts: false);
+        Assert.Contains("Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ]", text);
+        Assert.Contains("mAP (all-point)", text);
+        Assert.Contains("\"tool\"", text);
+        Assert.DoesNotContain("<!DOCTYPE html>", text);
+    }
+
+    [Fact]
+    public void With_charts_asked_for_the_trial_also_draws_the_html_report_with_its_charts()
+    {
+        string text = CompileAhead.Trial(new EvaluationOptions(), charts: true);
+        Assert.Contains("<!DOCTYPE html>", text);
+        // Both classes have positives: a PR chart and a confidence chart each, and the whole-evaluation charts.
+        Assert.True(text.Split("<svg ").Length - 1 >= 6, "expected the report's inline charts");
+    }
+
+    [Fact]
+    public void The_trial_evaluates_only_the_metrics_the_run_asks_for()
+    {
+        Assert.DoesNotContain("mAP (all-point)", CompileAhead.Trial(new EvaluationOptions { Metrics = MetricSet.Coco }, charts: true));
+        Assert.DoesNotContain("Average Precision  (AP)", CompileAhead.Trial(new EvaluationOptions { Metrics = MetricSet.Voc }, charts: true));
+    }
+}
