@@ -1,10 +1,12 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using ScottPlot;
 using SkiaSharp;
 
 namespace DetectionEval.Plots;
 
 /// <summary>Draws a <see cref="ChartModel"/> with ScottPlot as PNG bytes or SVG text, using the bundled fonts.</summary>
-public static class ChartRenderer
+public static partial class ChartRenderer
 {
     /// <summary>Above this many points a line is thinned to what the picture can show.</summary>
     public const int ThinAbove = 2000;
@@ -66,7 +68,26 @@ public static class ChartRenderer
     }
 
     /// <summary>The chart as an SVG document, at the model's size.</summary>
-    public static string RenderSvg(ChartModel model) => ToPlot(model).GetSvgXml(model.Width, model.Height);
+    public static string RenderSvg(ChartModel model) => NumberIdsInOrder(ToPlot(model).GetSvgXml(model.Width, model.Height));
+
+    /// <summary>
+    /// Skia names the SVG's clip paths from a counter shared by every drawing in the process, so the same
+    /// chart drawn after others (or alongside them, in parallel) got other ids. Renamed in order of
+    /// appearance, the same chart always gives the same text.
+    /// </summary>
+    internal static string NumberIdsInOrder(string svg)
+    {
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (Match m in SvgId().Matches(svg)) names.TryAdd(m.Groups[1].Value, "clip" + names.Count.ToString(CultureInfo.InvariantCulture));
+        if (names.Count == 0) return svg;
+        return SvgIdOrReference().Replace(svg, m => names.TryGetValue(m.Groups[2].Value, out string? name) ? m.Groups[1].Value + name + m.Groups[3].Value : m.Value);
+    }
+
+    [GeneratedRegex("\\bid=\"([^\"]+)\"")]
+    private static partial Regex SvgId();
+
+    [GeneratedRegex("(\\bid=\"|url\\(#|href=\"#)([^\")]+)([\")])")]
+    private static partial Regex SvgIdOrReference();
 
     private static void AddSeries(Plot plot, LineSeries s)
     {
@@ -97,7 +118,7 @@ public static class ChartRenderer
                 Position = position,
                 Value = items[i].Value,
                 FillColor = Color.FromHex(items[i].Color ?? Charts.Palette[0]),
-                Label = items[i].Text ?? items[i].Value.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture),
+                Label = items[i].Text ?? items[i].Value.ToString("0.000", CultureInfo.InvariantCulture),
                 Orientation = Orientation.Horizontal,
             });
             ticks[i] = new Tick(position, items[i].Label);

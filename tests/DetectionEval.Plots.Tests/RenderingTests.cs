@@ -63,4 +63,24 @@ public class RenderingTests
         Assert.Contains("Recall", texts);
         Assert.Contains("interpolated envelope, AP 0.833", texts);
     }
+
+    [Fact]
+    public void The_same_svg_drawn_again_after_others_and_in_parallel_is_the_same_text()
+    {
+        string first = ChartRenderer.RenderSvg(Model());
+        string[] again = new string[8];
+        Parallel.For(0, again.Length, i => again[i] = ChartRenderer.RenderSvg(Model()));
+        Assert.All(again, svg => Assert.Equal(first, svg));
+        Assert.Contains("id=\"clip0\"", first);
+        Assert.Contains("url(#clip0)", first);
+    }
+
+    [Fact]
+    public void Svg_ids_are_renamed_in_order_with_every_reference()
+    {
+        string svg = "<svg><clipPath id=\"cl_e\"/><clipPath id=\"cl_3\"/><g clip-path=\"url(#cl_3)\"><use href=\"#cl_e\"/></g></svg>";
+        Assert.Equal(
+            "<svg><clipPath id=\"clip0\"/><clipPath id=\"clip1\"/><g clip-path=\"url(#clip1)\"><use href=\"#clip0\"/></g></svg>",
+            ChartRenderer.NumberIdsInOrder(svg));
+    }
 }
