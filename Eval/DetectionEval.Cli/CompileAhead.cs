@@ -3,6 +3,7 @@ using DetectionEval.Cli.Commands;
 using DetectionEval.Cli.Visuals;
 using DetectionEval.Eval;
 using DetectionEval.Eval.Data;
+using DetectionEval.Eval.Gate;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Matching;
@@ -18,7 +19,9 @@ namespace DetectionEval.Cli;
 /// images, two classes) with the run's options and writes its summary, JSON and, when the run asks for
 /// charts or a report, its charts and HTML, all thrown away: the same code the real run will call,
 /// compiled by the time it does. The trial writes no file and shares no state with the run; code it
-/// fails in fails the same way in the run, where the error is reported. A one-core machine skips it.
+/// fails in fails the same way in the run, where the error is reported. `deval gate` does the same with
+/// its own trial: the made-up runs bootstrapped under the gate's rules and the verdict written. A one-core
+/// machine skips it.
 /// </summary>
 internal static class CompileAhead
 {
@@ -43,6 +46,35 @@ internal static class CompileAhead
         using var json = new MemoryStream();
         JsonReport.Write(json, new ReportHeader(DevalApp.ToolName, DevalApp.Version, "gt.json", "predictions.json"), result);
         text.Write(Encoding.UTF8.GetString(json.ToArray()));
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// Starts the gate's trial on a background thread: the made-up dataset evaluated as a gate evaluates
+    /// its runs, bootstrapped (when the gate bootstraps) with the same rules, and the verdict written.
+    /// </summary>
+    public static void StartForGate(EvaluationOptions options, GateRules rules, MetricSet families, bool bootstrap)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(rules);
+        if (Environment.ProcessorCount < 2) return;
+        EvaluationOptions trial = options with { Threads = 1, Engine = null };
+        new Thread(() => GateTrial(trial, rules, families, bootstrap)) { IsBackground = true, Name = "deval: compile ahead" }.Start();
+    }
+
+    /// <summary>The gate's trial; returns the verdict text, for tests.</summary>
+    internal static string GateTrial(EvaluationOptions options, GateRules rules, MetricSet families, bool bootstrap)
+    {
+        Dataset dataset = TinyDataset();
+        MatchedRun run = MatchedRun.Evaluate(dataset, options);
+        BootstrapResult? resampled = bootstrap
+            ? MatchedRun.Bootstrap(run, run, rules.DropKeys(families, dataset.Categories.Count), new BootstrapSettings(2), threads: 1)
+            : null;
+        EvaluationReport report = EvaluationReport.From("predictions.json", new ReportHeader(DevalApp.ToolName, DevalApp.Version, "gt.json", "predictions.json"), run.Result);
+        GateVerdict verdict = RegressionGate.Check(report, report, rules, families, resampled);
+        var text = new StringWriter();
+        GateVerdictWriter.WriteText(text, verdict, report, report);
+        text.WriteLine(verdict.Summary());
         return text.ToString();
     }
 

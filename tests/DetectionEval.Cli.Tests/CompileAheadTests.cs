@@ -1,3 +1,4 @@
+using DetectionEval.Eval.Gate;
 using DetectionEval.Eval.Metrics;
 
 namespace DetectionEval.Cli.Tests;
@@ -29,5 +30,14 @@ public sealed class CompileAheadTests
     {
         Assert.DoesNotContain("mAP (all-point)", CompileAhead.Trial(new EvaluationOptions { Metrics = MetricSet.Coco }, charts: true));
         Assert.DoesNotContain("Average Precision  (AP)", CompileAhead.Trial(new EvaluationOptions { Metrics = MetricSet.Voc }, charts: true));
+    }
+
+    [Fact]
+    public void The_gate_trial_bootstraps_its_made_up_runs_with_the_gates_rules_and_passes()
+    {
+        var rules = new GateRules([new MetricFloor(GateMetric.Ap, 0.1)], [new DropLimit(GateMetric.Ap, 0.005)], [new DropLimit(null, 0.02)]);
+        string text = CompileAhead.GateTrial(new EvaluationOptions(), rules, MetricSet.All, bootstrap: true);
+        // A floor, a summary drop and two rules (COCO AP, VOC apAll) for each of the two classes.
+        Assert.Contains("gate passed: 6 of 6 checks within limits", text);
     }
 }

@@ -289,6 +289,7 @@ public sealed class GateCommand
         EvaluationReport baseline, MetricSet families, GateSettings settings, TextWriter error)
     {
         EvaluationOptions options = OptionsFor(baseline, families, settings);
+        CompileAhead.StartForGate(options, settings.Rules, families, bootstrap: settings.Bootstrap is not null && settings.BaselinePredictions is not null);
         string groundTruth = settings.GroundTruth!, predictions = settings.Predictions!;
         var groundTruthInput = new AnnotationInput(groundTruth, settings.GroundTruthFormat);
         InputSettings inputs = settings.Inputs ?? InputSettings.Default;

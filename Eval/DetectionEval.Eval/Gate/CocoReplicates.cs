@@ -171,14 +171,21 @@ internal sealed class CocoReplicates
                 int t = BitOperations.TrailingZeroCount(bits);
                 int cumulative = tp[t] += w;
                 int fp = seen - ignored[t] - cumulative;
-                // pr = tp / ((fp + tp) + eps), as pycocotools; the counts are whole, so exact in double.
-                double pr = cumulative / (((double)fp + cumulative) + CocoEvaluation.Epsilon);
                 // The highest recall point this true positive reaches; it counts for that point and all below.
                 int r = reached[t];
                 while (r < RecallPoints - 1 && reach[r + 1] <= cumulative) r++;
                 reached[t] = r;
                 int cell = t * RecallPoints + r;
-                if (pr > best[cell]) best[cell] = pr;
+                // pr = tp / ((fp + tp) + eps), as pycocotools; the counts are whole, so exact in double.
+                double denominator = ((double)fp + cumulative) + CocoEvaluation.Epsilon;
+                // Most true positives fall below the best precision already seen at their point. The fused
+                // multiply-add gives the sign of tp - best * denominator exactly (one rounding, which keeps
+                // the sign), and when that is not positive, tp / denominator rounds to at most best: no
+                // division needed, the same answer.
+                double b = best[cell];
+                if (Math.FusedMultiplyAdd(-b, denominator, cumulative) <= 0) continue;
+                double pr = cumulative / denominator;
+                if (pr > b) best[cell] = pr;
             }
         }
 
