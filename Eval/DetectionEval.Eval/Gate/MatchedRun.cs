@@ -58,7 +58,7 @@ public sealed record MatchedRun(Dataset Dataset, EvaluationOptions Options, Eval
             throw new ArgumentException("A paired bootstrap needs two runs over the same images in the same order.", nameof(current));
         }
         // Each run's records are sorted and cut once, the two runs at the same time.
-        Task<ResampledMetrics> baselineMetrics = threads == 1 ? Task.FromResult(baseline.Resampled(keys)) : Task.Run(() => baseline.Resampled(keys), cancellation);
+        Task<ResampledMetrics> baselineMetrics = threads == 1 ? Task.FromResult(baseline.Resampled(keys)) : Task.Run(() => baseline.Resampled(keys));
         ResampledMetrics currentMetrics = current.Resampled(keys);
         return PairedBootstrap.Run(baselineMetrics.GetAwaiter().GetResult(), currentMetrics, settings, threads: threads, cancellation: cancellation);
     }
