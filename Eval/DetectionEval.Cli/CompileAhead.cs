@@ -30,9 +30,9 @@ internal static class CompileAhead
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (Environment.ProcessorCount < 2) return;
-        EvaluationOptions options = settings.ToOptions() with { Threads = 1, Engine = null };
+        EvaluationOptions options = settings.ToOptions() with { Threads = 1, Engine = null, Cancellation = default };
         bool charts = settings.Reports.HtmlPath is not null || settings.Reports.PlotsDirectory is not null;
-        new Thread(() => Trial(options, charts)) { IsBackground = true, Name = "deval: compile ahead" }.Start();
+        StartQuietly(() => Trial(options, charts));
     }
 
     /// <summary>The trial: evaluates the made-up dataset and formats what a run writes; returns the text, for tests.</summary>
@@ -58,8 +58,8 @@ internal static class CompileAhead
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(rules);
         if (Environment.ProcessorCount < 2) return;
-        EvaluationOptions trial = options with { Threads = 1, Engine = null };
-        new Thread(() => GateTrial(trial, rules, families, bootstrap)) { IsBackground = true, Name = "deval: compile ahead" }.Start();
+        EvaluationOptions trial = options with { Threads = 1, Engine = null, Cancellation = default };
+        StartQuietly(() => GateTrial(trial, rules, families, bootstrap));
     }
 
     /// <summary>The gate's trial; returns the verdict text, for tests.</summary>
@@ -76,6 +76,34 @@ internal static class CompileAhead
         GateVerdictWriter.WriteText(text, verdict, report, report);
         text.WriteLine(verdict.Summary());
         return text.ToString();
+    }
+
+    /// <summary>
+    /// Runs the trial on a background thread that never ends the process: an exception escaping a thread
+    /// would stop deval with a stack trace, and the trial is only a head start. It takes no cancellation
+    /// (Ctrl-C stops the run, not the trial, which ends with the process) and whatever fails in it is
+    /// dropped here: the run calls the same code and reports the failure as it reports any.
+    /// </summary>
+    internal static Thread StartQuietly(Action trial)
+    {
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                trial();
+            }
+#pragma warning disable CA1031 // The trial's failures are the run's to report; here they must not end the process.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "deval: compile ahead",
+        };
+        thread.Start();
+        return thread;
     }
 
     /// <summary>Two images, two classes: a hit, a miss, a duplicate-free near hit and a false positive.</summary>

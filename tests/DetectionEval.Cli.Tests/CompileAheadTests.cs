@@ -40,4 +40,18 @@ public sealed class CompileAheadTests
         // A floor, a summary drop and two rules (COCO AP, VOC apAll) for each of the two classes.
         Assert.Contains("gate passed: 6 of 6 checks within limits", text);
     }
+
+    [Fact]
+    public void A_trial_that_throws_ends_its_own_thread_and_nothing_else()
+    {
+        bool ran = false;
+        Thread thread = CompileAhead.StartQuietly(() =>
+        {
+            ran = true;
+            throw new InvalidOperationException("a defect the run itself would report");
+        });
+        Assert.True(thread.Join(TimeSpan.FromSeconds(10)));
+        // An exception escaping the thread would have ended this test process.
+        Assert.True(ran);
+    }
 }
