@@ -93,9 +93,9 @@ public static class OperatingPointAnalysis
                 perClass[k] = new ClassOperatingPoints(c.Category, null, null, ConfidenceCurve.Empty);
                 continue;
             }
-            Sweep sweep = SweepCurve(scores, tp, fp, c.Positives);
+            (ConfidenceCurve curve, OperatingPoint? best) = SweepCurve(scores, tp, fp, c.Positives);
             perClass[k] = new ClassOperatingPoints(
-                c.Category, sweep.Best, scoreThreshold is double t ? At(sweep, t, c.Positives) : null, sweep.Curve);
+                c.Category, best, scoreThreshold is double t ? At(scores, tp, fp, t, c.Positives) : null, curve);
         }
 
         // Rule: pooling orders all detections by score; equal scores are one cut, so their order is irrelevant.
@@ -120,30 +120,30 @@ public static class OperatingPointAnalysis
             pooledFp[i] = runningFp;
         }
         if (positives == 0) return new OperatingPoints(scoreThreshold, null, null, ConfidenceCurve.Empty, perClass);
-        Sweep all = SweepCurve(pooledScores, pooledTp, pooledFp, positives);
-        return new OperatingPoints(scoreThreshold, all.Best, scoreThreshold is double s ? At(all, s, positives) : null, all.Curve, perClass);
+        (ConfidenceCurve all, OperatingPoint? pooledBest) = SweepCurve(pooledScores, pooledTp, pooledFp, positives);
+        return new OperatingPoints(scoreThreshold, pooledBest, scoreThreshold is double s ? At(pooledScores, pooledTp, pooledFp, s, positives) : null, all, perClass);
     }
 
-    /// <summary>The point of a curve at one threshold: the last cut whose confidence is at or above it.</summary>
-    private static OperatingPoint At(Sweep sweep, double threshold, double positives)
+    /// <summary>
+    /// The point at one threshold: the counts after the last detection whose score is at or above it (a
+    /// group of equal scores is all kept or all dropped, so this is the last cut at or above it).
+    /// </summary>
+    private static OperatingPoint At(double[] scores, double[] tp, double[] fp, double threshold, double positives)
     {
-        IReadOnlyList<double> confidence = sweep.Curve.Confidence;
-        // Confidences descend: count those at or above the threshold.
-        int lo = 0, hi = confidence.Count;
+        // Scores descend: count those at or above the threshold.
+        int lo = 0, hi = scores.Length;
         while (lo < hi)
         {
             int mid = (lo + hi) >>> 1;
-            if (confidence[mid] >= threshold) lo = mid + 1;
+            if (scores[mid] >= threshold) lo = mid + 1;
             else hi = mid;
         }
         if (lo == 0) return Point(threshold, 0, 0, positives);
-        return Point(threshold, sweep.TruePositives[lo - 1], sweep.FalsePositives[lo - 1], positives);
+        return Point(threshold, tp[lo - 1], fp[lo - 1], positives);
     }
 
-    private sealed record Sweep(ConfidenceCurve Curve, double[] TruePositives, double[] FalsePositives, OperatingPoint? Best);
-
     /// <summary>Reads precision, recall and F1 at the end of every group of equal scores and keeps the best F1.</summary>
-    private static Sweep SweepCurve(double[] scores, double[] tp, double[] fp, double positives)
+    private static (ConfidenceCurve Curve, OperatingPoint? Best) SweepCurve(double[] scores, double[] tp, double[] fp, double positives)
     {
         int cuts = 0;
         for (int i = 0; i < scores.Length; i++)
@@ -151,8 +151,7 @@ public static class OperatingPointAnalysis
             if (EndsGroup(scores, i)) cuts++;
         }
         double[] confidence = new double[cuts], precision = new double[cuts], recall = new double[cuts], f1 = new double[cuts];
-        double[] tpAt = new double[cuts], fpAt = new double[cuts];
-        int best = -1;
+        int best = -1, bestAt = -1;
         for (int i = 0, j = 0; i < scores.Length; i++)
         {
             if (!EndsGroup(scores, i)) continue;
@@ -160,14 +159,16 @@ public static class OperatingPointAnalysis
             precision[j] = Precision(tp[i], fp[i]);
             recall[j] = tp[i] / positives;
             f1[j] = F1(tp[i], fp[i], positives);
-            tpAt[j] = tp[i];
-            fpAt[j] = fp[i];
             // Strictly greater: among equal F1 the highest confidence (the first seen) wins.
-            if (best < 0 || f1[j] > f1[best]) best = j;
+            if (best < 0 || f1[j] > f1[best])
+            {
+                best = j;
+                bestAt = i;
+            }
             j++;
         }
-        OperatingPoint? bestPoint = best < 0 ? null : Point(confidence[best], tpAt[best], fpAt[best], positives);
-        return new Sweep(new ConfidenceCurve(confidence, precision, recall, f1), tpAt, fpAt, bestPoint);
+        OperatingPoint? bestPoint = best < 0 ? null : Point(confidence[best], tp[bestAt], fp[bestAt], positives);
+        return (new ConfidenceCurve(confidence, precision, recall, f1), bestPoint);
     }
 
     /// <summary>A threshold never splits equal scores: a point is read at the last detection of each group.</summary>
