@@ -1,5 +1,5 @@
 using System.Text;
-using DetectionEval.Eval.Synthetic;
+using DetectionEval.Eval;
 
 namespace DetectionEval.Fuzz;
 
@@ -42,7 +42,7 @@ internal sealed class Mutator
 
     public Mutator(ulong seed, IEnumerable<string> formatTokens)
     {
-        _random = new Xoshiro256StarStar(seed);
+        _random = new Xoshiro256StarStar(seed, 0);
         _tokens = [.. CommonTokens.Concat(formatTokens).Select(Encoding.UTF8.GetBytes)];
     }
 
