@@ -1,4 +1,5 @@
 using DetectionEval.Eval.Data;
+using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching;
 using DetectionEval.Matching.Voc;
 
@@ -172,24 +173,14 @@ public static class ConfusionMatrixBuilder
         var missed = new List<MissedObject>();
         int ignored = 0;
         var scratch = new VocMatchScratch();
-        GroundTruthTable gt = dataset.GroundTruth;
         DetectionTable dt = dataset.Detections;
         ReadOnlySpan<EvaluationUnit> units = dataset.Units;
         for (int u = firstUnit[image]; u < firstUnit[image + 1]; u++)
         {
             EvaluationUnit unit = units[u];
-            var input = new VocUnit(
-                gt.Boxes.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
-                gt.Flags.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
-                dt.Boxes.Slice(unit.DetectionStart, unit.DetectionCount),
-                dt.Scores.Slice(unit.DetectionStart, unit.DetectionCount));
+            VocUnit input = VocEvaluation.MatcherInput(dataset, unit);
             // Step 1: the evaluation's VOC matching of the unit, on all its detections.
-            int[] order = new int[unit.DetectionCount];
-            ScoreOrder.SortByScoreDescending(input.Scores, order);
-            var best = new BestOverlap[unit.DetectionCount];
-            VocMatcher.FindBestOverlaps(input, order, matcher.Settings.PixelOffset, best);
-            var outcomes = new VocDetectionOutcome[unit.DetectionCount];
-            matcher.Assign(input.GroundTruthFlags, order, best, outcomes, scratch);
+            (VocDetectionOutcome[] outcomes, BestOverlap[] best) = VocEvaluation.MatchWithOverlaps(matcher, input, scratch);
 
             bool[] taken = new bool[unit.GroundTruthCount];
             for (int d = 0; d < outcomes.Length; d++)

@@ -124,19 +124,8 @@ public static class ImageErrors
         for (int u = firstUnit[image]; u < firstUnit[image + 1]; u++)
         {
             EvaluationUnit unit = units[u];
-            GroundTruthTable gt = dataset.GroundTruth;
-            DetectionTable dt = dataset.Detections;
-            var input = new VocUnit(
-                gt.Boxes.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
-                gt.Flags.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
-                dt.Boxes.Slice(unit.DetectionStart, unit.DetectionCount),
-                dt.Scores.Slice(unit.DetectionStart, unit.DetectionCount));
-            int[] order = new int[unit.DetectionCount];
-            ScoreOrder.SortByScoreDescending(input.Scores, order);
-            var best = new BestOverlap[unit.DetectionCount];
-            VocMatcher.FindBestOverlaps(input, order, matcher.Settings.PixelOffset, best);
-            var outcomes = new VocDetectionOutcome[unit.DetectionCount];
-            matcher.Assign(input.GroundTruthFlags, order, best, outcomes, scratch);
+            VocUnit input = VocEvaluation.MatcherInput(dataset, unit);
+            (VocDetectionOutcome[] outcomes, BestOverlap[] best) = VocEvaluation.MatchWithOverlaps(matcher, input, scratch);
 
             bool[] found = new bool[unit.GroundTruthCount];
             for (int d = 0; d < outcomes.Length; d++)

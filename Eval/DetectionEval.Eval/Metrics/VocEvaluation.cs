@@ -98,17 +98,38 @@ public static class VocEvaluation
 
     private static int MatchUnit(Dataset dataset, EvaluationUnit unit, VocMatcher matcher, UnitScratch scratch, Span<VocMatchRecord> records)
     {
-        GroundTruthTable gt = dataset.GroundTruth;
-        DetectionTable dt = dataset.Detections;
-        var input = new VocUnit(
-            gt.Boxes.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
-            gt.Flags.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
-            dt.Boxes.Slice(unit.DetectionStart, unit.DetectionCount),
-            dt.Scores.Slice(unit.DetectionStart, unit.DetectionCount));
+        VocUnit input = MatcherInput(dataset, unit);
         if (scratch.Outcomes.Length < unit.DetectionCount) scratch.Outcomes = new VocDetectionOutcome[unit.DetectionCount * 2];
         int positives = matcher.Match(input, scratch.Outcomes, scratch.Matcher);
         WriteRecords(dataset, unit, scratch.Outcomes, records);
         return positives;
+    }
+
+    /// <summary>A unit's ground truth and detections as the VOC matcher reads them (views into the dataset's tables).</summary>
+    internal static VocUnit MatcherInput(Dataset dataset, EvaluationUnit unit)
+    {
+        GroundTruthTable gt = dataset.GroundTruth;
+        DetectionTable dt = dataset.Detections;
+        return new VocUnit(
+            gt.Boxes.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
+            gt.Flags.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
+            dt.Boxes.Slice(unit.DetectionStart, unit.DetectionCount),
+            dt.Scores.Slice(unit.DetectionStart, unit.DetectionCount));
+    }
+
+    /// <summary>
+    /// The unit matched as the evaluation matches it, with each detection's best ground truth, both in score
+    /// order: for the analyses, which need to know which ground truth a true positive took.
+    /// </summary>
+    internal static (VocDetectionOutcome[] Outcomes, BestOverlap[] Best) MatchWithOverlaps(VocMatcher matcher, VocUnit input, VocMatchScratch scratch)
+    {
+        int[] order = new int[input.Detections.Length];
+        ScoreOrder.SortByScoreDescending(input.Scores, order);
+        var best = new BestOverlap[order.Length];
+        VocMatcher.FindBestOverlaps(input, order, matcher.Settings.PixelOffset, best);
+        var outcomes = new VocDetectionOutcome[order.Length];
+        matcher.Assign(input.GroundTruthFlags, order, best, outcomes, scratch);
+        return (outcomes, best);
     }
 
     private static void WriteRecords(Dataset dataset, EvaluationUnit unit, ReadOnlySpan<VocDetectionOutcome> outcomes, Span<VocMatchRecord> records)
