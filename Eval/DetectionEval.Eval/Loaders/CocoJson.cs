@@ -105,7 +105,7 @@ public static class CocoJson
 
         var annotations = new List<PendingAnnotation>();
         bool sawImages = false, sawAnnotations = false, sawCategories = false;
-        while (NextProperty(json))
+        while (json.NextProperty())
         {
             if (json.ValueEquals("images"u8))
             {
@@ -167,16 +167,16 @@ public static class CocoJson
         long idOffset = 0;
         string? fileName = null;
         int? width = null, height = null;
-        while (NextProperty(json))
+        while (json.NextProperty())
         {
             if (json.ValueEquals("id"u8))
             {
                 id = ReadInteger(json, "an integer image id");
                 idOffset = json.CurrentOffset;
             }
-            else if (json.ValueEquals("file_name"u8)) fileName = ReadOptionalString(json);
-            else if (json.ValueEquals("width"u8)) width = ReadOptionalSize(json);
-            else if (json.ValueEquals("height"u8)) height = ReadOptionalSize(json);
+            else if (json.ValueEquals("file_name"u8)) fileName = json.ReadOptionalString();
+            else if (json.ValueEquals("width"u8)) width = json.ReadOptionalPixels();
+            else if (json.ValueEquals("height"u8)) height = json.ReadOptionalPixels();
             else json.Skip();
         }
         if (id is not long imageId) throw json.Error("an image object with an integer \"id\"", "an object without \"id\"");
@@ -191,14 +191,14 @@ public static class CocoJson
         long? id = null;
         long idOffset = 0;
         string? name = null;
-        while (NextProperty(json))
+        while (json.NextProperty())
         {
             if (json.ValueEquals("id"u8))
             {
                 id = ReadInteger(json, "an integer category id");
                 idOffset = json.CurrentOffset;
             }
-            else if (json.ValueEquals("name"u8)) name = ReadOptionalString(json);
+            else if (json.ValueEquals("name"u8)) name = json.ReadOptionalString();
             else json.Skip();
         }
         if (id is not long categoryId) throw json.Error("a category object with an integer \"id\"", "an object without \"id\"");
@@ -218,7 +218,7 @@ public static class CocoJson
         Box? box = null;
         double? area = null;
         GroundTruthFlags flags = GroundTruthFlags.None;
-        while (NextProperty(json))
+        while (json.NextProperty())
         {
             if (json.ValueEquals("id"u8))
             {
@@ -260,7 +260,7 @@ public static class CocoJson
         {
             // A COCO dataset file used as results: its "annotations" list holds the detections.
             bool sawAnnotations = false;
-            while (NextProperty(json))
+            while (json.NextProperty())
             {
                 if (json.ValueEquals("annotations"u8))
                 {
@@ -291,7 +291,7 @@ public static class CocoJson
         long? categoryId = null;
         Box? box = null;
         double? score = null;
-        while (NextProperty(json))
+        while (json.NextProperty())
         {
             if (json.ValueEquals("image_id"u8))
             {
@@ -316,18 +316,6 @@ public static class CocoJson
     }
 
     // ---- shared pieces ----
-
-    /// <summary>Moves to the next property of the current object; false at its end.</summary>
-    private static bool NextProperty(JsonStreamReader json)
-    {
-        json.ReadExpecting("a property or the end of the object");
-        return json.TokenType switch
-        {
-            JsonTokenType.PropertyName => true,
-            JsonTokenType.EndObject => false,
-            _ => throw json.Error("a property name"),
-        };
-    }
 
     /// <summary>Reads the value of the current property as an array of objects, calling <paramref name="readObject"/> on each.</summary>
     private static void ReadObjects(JsonStreamReader json, string element, Action readObject)
@@ -418,26 +406,6 @@ public static class CocoJson
             JsonTokenType.Number => json.GetDouble() != 0 ? flag : GroundTruthFlags.None,
             _ => throw json.Error(Expected),
         };
-    }
-
-    private static string? ReadOptionalString(JsonStreamReader json)
-    {
-        json.ReadExpecting("a string");
-        if (json.TokenType == JsonTokenType.Null) return null;
-        if (json.TokenType != JsonTokenType.String) throw json.Error("a string");
-        return json.GetString();
-    }
-
-    private static int? ReadOptionalSize(JsonStreamReader json)
-    {
-        const string Expected = "an image size in pixels, a whole number from 0 to 2147483647";
-        json.ReadExpecting(Expected);
-        if (json.TokenType == JsonTokenType.Null) return null;
-        if (json.TokenType != JsonTokenType.Number || !json.TryGetInt64(out long size) || size < 0 || size > int.MaxValue)
-        {
-            throw json.Error(Expected);
-        }
-        return (int)size;
     }
 
     private static AnnotationFormatException MissingProperty(JsonStreamReader json, string what, string property) =>

@@ -103,6 +103,37 @@ internal sealed class JsonStreamReader : IDisposable
         if (!Read()) throw Error(expected, "the end of the file", atEnd: true);
     }
 
+    /// <summary>Inside an object: advances to the next property name (true) or to the object's end (false).</summary>
+    public bool NextProperty()
+    {
+        ReadExpecting("a property or the end of the object");
+        return TokenType switch
+        {
+            JsonTokenType.PropertyName => true,
+            JsonTokenType.EndObject => false,
+            _ => throw Error("a property name"),
+        };
+    }
+
+    /// <summary>Reads a value that is a string or null.</summary>
+    public string? ReadOptionalString()
+    {
+        ReadExpecting("a string");
+        if (TokenType == JsonTokenType.Null) return null;
+        if (TokenType != JsonTokenType.String) throw Error("a string");
+        return GetString();
+    }
+
+    /// <summary>Reads an image size in pixels (a whole number from 0 to int.MaxValue) or null.</summary>
+    public int? ReadOptionalPixels()
+    {
+        const string Expected = "an image size in pixels, a whole number from 0 to 2147483647";
+        ReadExpecting(Expected);
+        if (TokenType == JsonTokenType.Null) return null;
+        if (TokenType != JsonTokenType.Number || !TryGetInt64(out long size) || size < 0 || size > int.MaxValue) throw Error(Expected);
+        return (int)size;
+    }
+
     private bool FillBatch()
     {
         _batchCount = 0;

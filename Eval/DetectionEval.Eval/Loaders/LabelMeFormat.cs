@@ -106,11 +106,11 @@ internal sealed class LabelMeFormat : IAnnotationFormat
         var shapes = new List<Shape>();
         int skipped = 0;
         bool sawShapes = false;
-        while (NextProperty(json))
+        while (json.NextProperty())
         {
-            if (json.ValueEquals("imagePath"u8)) imagePath = OptionalString(json);
-            else if (json.ValueEquals("imageWidth"u8)) width = OptionalPixels(json);
-            else if (json.ValueEquals("imageHeight"u8)) height = OptionalPixels(json);
+            if (json.ValueEquals("imagePath"u8)) imagePath = json.ReadOptionalString();
+            else if (json.ValueEquals("imageWidth"u8)) width = json.ReadOptionalPixels();
+            else if (json.ValueEquals("imageHeight"u8)) height = json.ReadOptionalPixels();
             else if (json.ValueEquals("shapes"u8))
             {
                 sawShapes = true;
@@ -140,10 +140,10 @@ internal sealed class LabelMeFormat : IAnnotationFormat
         double? score = null;
         var points = new List<(double X, double Y)>();
         GroundTruthFlags flags = GroundTruthFlags.None;
-        while (NextProperty(json))
+        while (json.NextProperty())
         {
-            if (json.ValueEquals("label"u8)) label = OptionalString(json);
-            else if (json.ValueEquals("shape_type"u8)) type = OptionalString(json);
+            if (json.ValueEquals("label"u8)) label = json.ReadOptionalString();
+            else if (json.ValueEquals("shape_type"u8)) type = json.ReadOptionalString();
             else if (json.ValueEquals("score"u8))
             {
                 json.ReadExpecting("the score, a number");
@@ -198,7 +198,7 @@ internal sealed class LabelMeFormat : IAnnotationFormat
         if (json.TokenType == JsonTokenType.Null) return GroundTruthFlags.None;
         if (json.TokenType != JsonTokenType.StartObject) throw json.Error("an object of flags");
         GroundTruthFlags flags = GroundTruthFlags.None;
-        while (NextProperty(json))
+        while (json.NextProperty())
         {
             GroundTruthFlags flag = json.ValueEquals("difficult"u8) ? GroundTruthFlags.Difficult
                 : json.ValueEquals("iscrowd"u8) ? GroundTruthFlags.Crowd
@@ -219,34 +219,6 @@ internal sealed class LabelMeFormat : IAnnotationFormat
             if (set) flags |= flag;
         }
         return flags;
-    }
-
-    private static bool NextProperty(JsonStreamReader json)
-    {
-        json.ReadExpecting("a property or the end of the object");
-        return json.TokenType switch
-        {
-            JsonTokenType.PropertyName => true,
-            JsonTokenType.EndObject => false,
-            _ => throw json.Error("a property name"),
-        };
-    }
-
-    private static string? OptionalString(JsonStreamReader json)
-    {
-        json.ReadExpecting("a string");
-        if (json.TokenType == JsonTokenType.Null) return null;
-        if (json.TokenType != JsonTokenType.String) throw json.Error("a string");
-        return json.GetString();
-    }
-
-    private static int? OptionalPixels(JsonStreamReader json)
-    {
-        const string Expected = "an image size in pixels, a whole number from 0 to 2147483647";
-        json.ReadExpecting(Expected);
-        if (json.TokenType == JsonTokenType.Null) return null;
-        if (json.TokenType != JsonTokenType.Number || !json.TryGetInt64(out long value) || value < 0 || value > int.MaxValue) throw json.Error(Expected);
-        return (int)value;
     }
 
     public void Write(Dataset dataset, AnnotationRole role, string path, WriteOptions options)
