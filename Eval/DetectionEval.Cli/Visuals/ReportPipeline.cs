@@ -119,11 +119,7 @@ public static class ReportPipeline
             new ReportHeader(DevalApp.ToolName, DevalApp.Version, "gt.json", "predictions.json"),
             "deval evaluate --gt gt.json --pred predictions.json --report report.html",
             [new ReportInput("ground truth", "gt.json", 0, ""), new ReportInput("predictions", "predictions.json", 0, "")],
-            [.. rendered.Select(c => new ReportFigure(c.Chart.Model.Title, c.InlineSvg!, c.Chart.ClassName)
-            {
-                IsAnalysis = AnalysisCharts.FileStems.Contains(c.Chart.FileStem),
-                IsHtmlReady = c.Chart.Model.Heatmap is null,
-            })],
+            FiguresOf(rendered),
             [],
             null);
         return Encoding.UTF8.GetString(Text(writer => HtmlReport.Write(writer, result, content)));
@@ -183,17 +179,23 @@ public static class ReportPipeline
                 header,
                 r.CommandLine,
                 describedInputs!.Result,
-                [.. rendered.Select(c => new ReportFigure(c.Chart.Model.Title, c.InlineSvg!, c.Chart.ClassName)
-                {
-                    IsAnalysis = AnalysisCharts.FileStems.Contains(c.Chart.FileStem),
-                    IsHtmlReady = c.Chart.Model.Heatmap is null,
-                })],
+                FiguresOf(rendered),
                 [.. overlays.Select(o => new ReportOverlay(o.ImageName, Link(reportFolder, o.Path), o.Jpeg, o.Counts))],
                 double.IsFinite(overlayConfidence ?? double.NaN) ? overlayConfidence : null);
             files.Add(new PreparedFile(html, "--report", Text(writer => HtmlReport.Write(writer, result, content))));
         }
         return new PreparedOutputs(directories, files);
     }
+
+    /// <summary>The report's figures: each chart's inline SVG, its class, and whether it belongs to the error analysis.</summary>
+    private static ReportFigure[] FiguresOf(RenderedChart[] rendered) =>
+    [
+        .. rendered.Select(c => new ReportFigure(c.Chart.Model.Title, c.InlineSvg!, c.Chart.ClassName)
+        {
+            IsAnalysis = AnalysisCharts.FileStems.Contains(c.Chart.FileStem),
+            IsHtmlReady = c.Chart.Model.Heatmap is null,
+        }),
+    ];
 
     /// <param name="Chart">The chart.</param>
     /// <param name="Png">ScottPlot's PNG, for --plots.</param>
