@@ -36,8 +36,51 @@ public sealed class DatasetBuilder
     /// <summary>Number of ground-truth boxes added so far.</summary>
     public int GroundTruthCount => _gtBoxes.Count;
 
-    /// <summary>Number of detections added so far.</summary>
-    public int DetectionCount => _dtBoxes.Count;
+    /// <summary>Number of detections added so far (spilled ones included).</summary>
+    public int DetectionCount => _dtBoxes.Count + _spilledCount;
+
+    private DetectionSpill? _spill;
+    private SpillPart? _openPart;
+    private int _spilledCount;
+
+    /// <summary>The spill detections go to instead of memory, if any (<see cref="SpillDetectionsTo"/>).</summary>
+    public DetectionSpill? Spill => _spill;
+
+    /// <summary>
+    /// From now on detections are written to <paramref name="spill"/> instead of kept in memory; then
+    /// <see cref="Build"/> gives the ground truth only and the detections are read back shard by shard.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Detections were added already.</exception>
+    public void SpillDetectionsTo(DetectionSpill spill)
+    {
+        ArgumentNullException.ThrowIfNull(spill);
+        if (DetectionCount > 0 || _spill is not null) throw new InvalidOperationException("Detections can only be spilled from the start.");
+        if (spill.ImageCount != _images.Count) throw new ArgumentException("The spill was made for another number of images.", nameof(spill));
+        _spill = spill;
+    }
+
+    /// <summary>
+    /// Appends parts written elsewhere (the fast COCO scanner's segments, in reading order) after the
+    /// detections added so far.
+    /// </summary>
+    internal void CommitSpilledParts(IReadOnlyList<SpillPart> parts)
+    {
+        DetectionSpill spill = _spill ?? throw new InvalidOperationException("Detections are not spilled.");
+        CommitOpenPart();
+        foreach (SpillPart part in parts)
+        {
+            spill.Commit(part);
+            _spilledCount += part.Count;
+        }
+    }
+
+    /// <summary>Commits the part the builder itself writes to, so that the spill holds every detection added.</summary>
+    internal void CommitOpenPart()
+    {
+        if (_openPart is null) return;
+        _spill!.Commit(_openPart);
+        _openPart = null;
+    }
 
     /// <summary>Detections a loader read but dropped because their category is not in the ground truth.</summary>
     public int DetectionsOfUnknownCategories { get; private set; }
@@ -98,6 +141,12 @@ public sealed class DatasetBuilder
     public void AddDetection(int image, int category, Box box, double score)
     {
         CheckIndices(image, category);
+        if (_spill is not null)
+        {
+            (_openPart ??= _spill.OpenPart()).Append(image, category, box, score);
+            _spilledCount++;
+            return;
+        }
         _dtBoxes.Add(box);
         _dtScores.Add(score);
         _dtImages.Add(image);
@@ -107,6 +156,11 @@ public sealed class DatasetBuilder
     /// <summary>Adds many detections at once (a loader's fast path); indices come from <see cref="TryGetImage"/> and <see cref="TryGetCategory"/>.</summary>
     internal void AddDetections(List<int> images, List<int> categories, List<Box> boxes, List<double> scores)
     {
+        if (_spill is not null)
+        {
+            for (int i = 0; i < images.Count; i++) AddDetection(images[i], categories[i], boxes[i], scores[i]);
+            return;
+        }
         _dtImages.AddRange(images);
         _dtCategories.AddRange(categories);
         _dtBoxes.AddRange(boxes);
@@ -146,6 +200,7 @@ public sealed class DatasetBuilder
     /// <summary>Groups everything added so far into a dataset. The builder can be used again afterwards.</summary>
     public Dataset Build()
     {
+        CommitOpenPart();
         int[] categoryRemap = SortCategoriesById(out Category[] categories);
         int imageCount = _images.Count;
         int categoryCount = categories.Length;
@@ -179,6 +234,81 @@ public sealed class DatasetBuilder
             RankImagesById(),
             IndexUnitsByCategory(units, categoryCount),
             DetectionsOfUnknownCategories);
+    }
+
+    /// <summary>Each category's index in the built dataset (ascending id), by its index in the builder.</summary>
+    internal int[] DatasetCategoryIndices() => SortCategoriesById(out _);
+
+    /// <summary>
+    /// The dataset of one shard of a spilled run: the images [<paramref name="firstImage"/>, + <paramref name="imageCount"/>)
+    /// of <paramref name="groundTruth"/> (the dataset <see cref="Build"/> gave, ground truth only) with their
+    /// ground truth, their ranks among all images and the shard's detections, which keep their global input
+    /// positions. Matching it gives the records a whole-dataset run gives for these images (image indices
+    /// counted from <paramref name="firstImage"/>).
+    /// </summary>
+    /// <param name="groundTruth">The whole ground truth.</param>
+    /// <param name="firstImage">The shard's first image.</param>
+    /// <param name="imageCount">Its number of images.</param>
+    /// <param name="detections">Its detections in input order (image and category as the builder numbered them).</param>
+    /// <param name="categoryIndices">The dataset's category index of each builder category index.</param>
+    internal static Dataset BuildShard(Dataset groundTruth, int firstImage, int imageCount, SpilledDetection[] detections, int[] categoryIndices)
+    {
+        GroundTruthTable all = groundTruth.GroundTruth;
+        int gtStart = FirstRowOfImage(all.Images, firstImage), gtEnd = FirstRowOfImage(all.Images, firstImage + imageCount);
+        int[] gtImages = all.Images[gtStart..gtEnd].ToArray();
+        for (int i = 0; i < gtImages.Length; i++) gtImages[i] -= firstImage;
+        var gt = new GroundTruthTable(
+            all.Boxes[gtStart..gtEnd].ToArray(),
+            all.Areas[gtStart..gtEnd].ToArray(),
+            all.Flags[gtStart..gtEnd].ToArray(),
+            all.AnnotationIds[gtStart..gtEnd].ToArray(),
+            gtImages,
+            all.Categories[gtStart..gtEnd].ToArray());
+
+        int n = detections.Length;
+        int[] images = new int[n], categories = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            images[i] = detections[i].Image - firstImage;
+            categories[i] = categoryIndices[detections[i].Category];
+        }
+        int categoryCount = groundTruth.Categories.Count;
+        int[] order = GroupByImageThenCategory(images, categories, imageCount, categoryCount);
+        var boxes = new Box[n];
+        double[] scores = new double[n];
+        int[] positions = new int[n], dtImages = new int[n], dtCategories = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            SpilledDetection d = detections[order[i]];
+            boxes[i] = d.Box;
+            scores[i] = d.Score;
+            positions[i] = d.Position;
+            dtImages[i] = images[order[i]];
+            dtCategories[i] = categories[order[i]];
+        }
+        var dt = new DetectionTable(boxes, scores, positions, dtImages, dtCategories);
+        EvaluationUnit[] units = FindUnits(gt, dt, categoryCount);
+        int[] ranks = new int[imageCount];
+        var shardImages = new ImageInfo[imageCount];
+        for (int i = 0; i < imageCount; i++)
+        {
+            ranks[i] = groundTruth.ImageRank(firstImage + i);
+            shardImages[i] = groundTruth.Images[firstImage + i];
+        }
+        return new Dataset(shardImages, [.. groundTruth.Categories], gt, dt, units, ranks, IndexUnitsByCategory(units, categoryCount), 0);
+    }
+
+    /// <summary>The first row whose image is at least <paramref name="image"/> in rows grouped by ascending image.</summary>
+    private static int FirstRowOfImage(ReadOnlySpan<int> images, int image)
+    {
+        int lo = 0, hi = images.Length;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (images[mid] < image) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo;
     }
 
     private int[] SortCategoriesById(out Category[] sorted)

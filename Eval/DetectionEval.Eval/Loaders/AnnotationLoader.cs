@@ -62,7 +62,7 @@ public static class AnnotationLoader
         // (CocoJson.ReadGroundTruthAndDetections does the same). Detection errors are not raised here; the
         // predictions are resolved again below, in their usual place.
         Task<CocoResultsFastPath.Scanned?>? cocoScan = null;
-        if (gtFormat.Format == AnnotationFormat.Coco && predictions.Count == 1 && IsCocoQuietly(predictions[0], options))
+        if (gtFormat.Format == AnnotationFormat.Coco && predictions.Count == 1 && options.Spill is null && IsCocoQuietly(predictions[0], options))
         {
             cocoScan = Task.Run(() => CocoResultsFastPath.Scan(predictions[0].Path, Environment.ProcessorCount, cancellation: options.Cancellation));
         }
@@ -87,7 +87,26 @@ public static class AnnotationLoader
         }
 
         if (predictions.Count == 0) return new LoadedAnnotations(builder, gtFormat, null, notices);
+        if (options.Spill is { } spillSettings)
+        {
+            long bytes = predictions.Sum(p => File.Exists(p.Path) ? new FileInfo(p.Path).Length : 0);
+            builder.SpillDetectionsTo(new DetectionSpill(builder.ImageCount, spillSettings.ImagesPerShardFor(builder.ImageCount, bytes), spillSettings.Folder));
+        }
+        try
+        {
+            return ReadPredictions(builder, gtFormat, gtSink, folderClasses, predictions, cocoScan, options, notices, resolved);
+        }
+        catch
+        {
+            builder.Spill?.Dispose();
+            throw;
+        }
+    }
 
+    private static LoadedAnnotations ReadPredictions(
+        DatasetBuilder builder, InputFormat gtFormat, GroundTruthSink gtSink, ClassList? folderClasses, IReadOnlyList<AnnotationInput> predictions, Task<CocoResultsFastPath.Scanned?>? cocoScan,
+        LoadOptions options, List<string> notices, Action<InputFormat>? resolved)
+    {
         var formats = new List<InputFormat>(predictions.Count);
         foreach (AnnotationInput part in predictions)
         {
@@ -103,9 +122,12 @@ public static class AnnotationLoader
             }
             var dtSink = new PredictionSink(builder, options, gtSink.KeysByBuilderIndex, indexNames, notices, gtSink.ImageIdsAreMeaningful, gtSink.ClassIdsAreMeaningful);
             // The COCO reader reads straight into the builder, so the scan's detections are what it would add.
-            bool scanned = dtFormat.Format == AnnotationFormat.Coco && cocoScan?.GetAwaiter().GetResult() is { } scan && scan.TryCommit(builder);
+            bool scanned = dtFormat.Format == AnnotationFormat.Coco && (builder.Spill is null
+                ? cocoScan?.GetAwaiter().GetResult() is { } scan && scan.TryCommit(builder)
+                : gtFormat.Format == AnnotationFormat.Coco && CocoResultsFastPath.TryReadIntoSpill(part.Path, builder, Environment.ProcessorCount, options.Cancellation));
             if (!scanned) AnnotationFormats.Get(dtFormat.Format).ReadPredictions(part.Path, dtSink);
         }
+        builder.CommitOpenPart();
         return new LoadedAnnotations(builder, gtFormat, formats[0], notices) { AllPredictions = formats };
     }
 

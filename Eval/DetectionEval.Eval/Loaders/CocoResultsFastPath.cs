@@ -25,10 +25,17 @@ internal sealed class CocoResultsFastPath
     private readonly List<double> _scores;
     private int _objects;
 
+    /// <summary>Hands the columns read so far on and clears them; false to give up (spilled runs only).</summary>
+    private Func<CocoResultsFastPath, bool>? _drain;
+
+    /// <summary>Detections a spilling scan collects before it hands them on.</summary>
+    private const int DrainEvery = 1 << 15;
+
     private CocoResultsFastPath(long bytes)
     {
         // A detection takes about 90 bytes of JSON; sizing the columns up front saves their regrowth.
         int expected = (int)Math.Min(bytes / 80, 1 << 26);
+        if (bytes < 0) expected = DrainEvery + 1024;
         _imageIds = new List<long>(expected);
         _categoryIds = new List<long>(expected);
         _boxes = new List<Box>(expected);
@@ -90,6 +97,77 @@ internal sealed class CocoResultsFastPath
             ok[k] = readers[k].Scan(new Segment(source, cuts[k], cuts[k + 1]), first: k == 0, last: k == segments - 1, cancellation);
         });
         return ok.All(x => x) ? new Scanned(readers) : null;
+    }
+
+    /// <summary>
+    /// Reads the file at <paramref name="path"/> into the spill of <paramref name="builder"/> (which holds the
+    /// ground truth and spills its detections), a batch at a time, so that the detections are never all in
+    /// memory. Each segment writes its own part; the parts are committed in file order only when every
+    /// segment was read without surprise, else they are deleted and the general reader reads the file.
+    /// </summary>
+    /// <returns>False, with the builder untouched, when the general reader must read the file.</returns>
+    public static bool TryReadIntoSpill(string path, DatasetBuilder builder, int maxThreads, CancellationToken cancellation = default)
+    {
+        DetectionSpill spill = builder.Spill ?? throw new ArgumentException("The builder does not spill its detections.", nameof(builder));
+        SafeFileHandle file;
+        try
+        {
+            file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.None);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+        using (file)
+        {
+            var source = new FileSource(file);
+            long length = source.Length;
+            long[] cuts = FindCuts(source, length, length > SplitAbove ? Math.Max(1, maxThreads) : 1);
+            int segments = cuts.Length - 1;
+            var parts = new SpillPart[segments];
+            var unknown = new List<long>[segments];
+            bool[] ok = new bool[segments];
+            try
+            {
+                Parallel.For(0, segments, new ParallelOptions { MaxDegreeOfParallelism = segments, CancellationToken = cancellation }, k =>
+                {
+                    parts[k] = spill.OpenPart();
+                    unknown[k] = [];
+                    var reader = new CocoResultsFastPath(-1) { _drain = r => r.DrainInto(builder, parts[k], unknown[k]) };
+                    ok[k] = reader.Scan(new Segment(source, cuts[k], cuts[k + 1]), first: k == 0, last: k == segments - 1, cancellation) && reader._drain(reader);
+                });
+            }
+            catch
+            {
+                foreach (SpillPart part in parts) if (part is not null) DetectionSpill.Discard(part);
+                throw;
+            }
+            if (!ok.All(x => x))
+            {
+                foreach (SpillPart part in parts) DetectionSpill.Discard(part);
+                return false;
+            }
+            builder.CommitSpilledParts(parts);
+            foreach (List<long> ids in unknown)
+            {
+                foreach (long id in ids) builder.CountDetectionOfUnknownCategory(id);
+            }
+            return true;
+        }
+    }
+
+    /// <summary>Looks up and spills the columns read so far, then clears them; false when an image is unknown.</summary>
+    private bool DrainInto(DatasetBuilder builder, SpillPart part, List<long> unknown)
+    {
+        if (Resolve(builder) is not { } resolved) return false;
+        (List<int> images, List<int> categories, List<Box> boxes, List<double> scores, List<long> unknownIds) = resolved;
+        for (int i = 0; i < images.Count; i++) part.Append(images[i], categories[i], boxes[i], scores[i]);
+        unknown.AddRange(unknownIds);
+        _imageIds.Clear();
+        _categoryIds.Clear();
+        _boxes.Clear();
+        _scores.Clear();
+        return true;
     }
 
     /// <summary>A scanned results file whose image and category ids are not yet looked up.</summary>
@@ -302,6 +380,7 @@ internal sealed class CocoResultsFastPath
                 _objects++;
                 position = p;
             }
+            if (_drain is not null && _boxes.Count >= DrainEvery && !_drain(this)) return false;
             if (final) return last ? opened && closed : opened && expectObject && !closed;
         }
     }

@@ -26,6 +26,29 @@ public sealed record LoadOptions
 
     /// <summary>Stops reading soon after it is cancelled (<see cref="OperationCanceledException"/>); the loaders check it every few thousand records.</summary>
     public CancellationToken Cancellation { get; init; }
+
+    /// <summary>Write the predictions to a spill on disk instead of memory (bounded-memory runs); null to keep them in memory.</summary>
+    public SpillSettings? Spill { get; init; }
+}
+
+/// <summary>How a bounded-memory run spills its predictions.</summary>
+/// <param name="ImagesPerShard">Consecutive images per shard; null to size shards at about <see cref="DetectionsPerShard"/> detections from the predictions' file sizes.</param>
+/// <param name="Folder">Where the spill's temporary folder is made; null for the system's temporary folder.</param>
+public sealed record SpillSettings(int? ImagesPerShard = null, string? Folder = null)
+{
+    /// <summary>About how many detections a shard holds when its size is chosen from the file sizes.</summary>
+    public const long DetectionsPerShard = 1 << 19;
+
+    /// <summary>Bytes of a predictions file per detection, for sizing shards (COCO results take about 90).</summary>
+    private const long BytesPerDetection = 64;
+
+    /// <summary>Images per shard for <paramref name="imageCount"/> images and predictions of <paramref name="predictionBytes"/> bytes in all.</summary>
+    public int ImagesPerShardFor(int imageCount, long predictionBytes)
+    {
+        if (ImagesPerShard is int fixedSize) return fixedSize;
+        long shards = Math.Max(1, predictionBytes / BytesPerDetection / DetectionsPerShard);
+        return (int)Math.Max(1, (imageCount + shards - 1) / shards);
+    }
 }
 
 /// <summary>What a column of the CSV format holds.</summary>

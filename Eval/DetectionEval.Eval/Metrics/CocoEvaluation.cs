@@ -214,7 +214,7 @@ public static class CocoEvaluation
         int classes = dataset.Categories.Count;
         var tables = new CocoTables(CocoParameters.IouThresholds.Count, classes, matches.AreaRanges, maxDetections.Count);
         Parallel.For(0, classes, options.Parallelism, k => AccumulateClass(matches, maxDetections, weights, k, tables, options.Parallelism.MaxDegreeOfParallelism));
-        return new CocoResult(maxDetections, Summarize(tables), PerClass(dataset, tables), tables);
+        return new CocoResult(maxDetections, Summarize(tables), PerClass(dataset.Categories, tables), tables);
     }
 
     private static void AccumulateClass(CocoMatches matches, IReadOnlyList<int> maxDetections, int[]? weights, int k, CocoTables tables, int threads)
@@ -228,7 +228,12 @@ public static class CocoEvaluation
             int weight = weights?[unitTable[u].Image] ?? 1;
             for (int a = 0; a < countable.Length; a++) countable[a] += weight * matches.CountableGroundTruth(u, a);
         }
+        FillClassTables(records, countable, maxDetections, k, tables);
+    }
 
+    /// <summary>The table entries of class <paramref name="k"/> from its records in accumulation order and its countable ground truth per area range.</summary>
+    internal static void FillClassTables(ClassRecords records, int[] countable, IReadOnlyList<int> maxDetections, int k, CocoTables tables)
+    {
         int n = records.Outcomes.Length;
         uint[] packed = new uint[n];
         int[] packedWeights = new int[n];
@@ -250,7 +255,7 @@ public static class CocoEvaluation
     }
 
     /// <summary>One class's records in accumulation order, as the columns accumulation reads.</summary>
-    private sealed record ClassRecords(CocoOutcome[] Outcomes, int[] RankInUnit, int[] Weights);
+    internal sealed record ClassRecords(CocoOutcome[] Outcomes, int[] RankInUnit, int[] Weights);
 
     /// <summary>
     /// Rule: pycocotools concatenates each image's kept detections in ascending image id and stable-sorts
@@ -439,7 +444,7 @@ public static class CocoEvaluation
             MeanRecall(tables, 3, last));
     }
 
-    internal static IReadOnlyList<CocoClassResult> PerClass(Dataset dataset, CocoTables tables)
+    internal static IReadOnlyList<CocoClassResult> PerClass(IReadOnlyList<Category> categories, CocoTables tables)
     {
         int last = tables.MaxDetectionSettings - 1;
         const int All = CocoParameters.AllAreas;
@@ -447,7 +452,7 @@ public static class CocoEvaluation
         for (int k = 0; k < tables.Classes; k++)
         {
             results[k] = new CocoClassResult(
-                dataset.Categories[k],
+                categories[k],
                 MeanPrecision(tables, null, All, last, k),
                 MeanPrecision(tables, CocoParameters.Iou50, All, last, k),
                 MeanPrecision(tables, CocoParameters.Iou75, All, last, k),

@@ -86,16 +86,8 @@ public static class OperatingPointAnalysis
         {
             VocClassResult c = voc.PerClass[k];
             positives += c.Positives;
-            double[] scores = AsArray(c.Curve.Scores), tp = AsArray(c.Curve.TruePositives), fp = AsArray(c.Curve.FalsePositives);
-            classStarts[k + 1] = AddSteps(scores, tp, fp, steps, classStarts[k]);
-            if (c.Positives == 0)
-            {
-                perClass[k] = new ClassOperatingPoints(c.Category, null, null, ConfidenceCurve.Empty);
-                continue;
-            }
-            (ConfidenceCurve curve, OperatingPoint? best) = SweepCurve(scores, tp, fp, c.Positives);
-            perClass[k] = new ClassOperatingPoints(
-                c.Category, best, scoreThreshold is double t ? At(scores, tp, fp, t, c.Positives) : null, curve);
+            classStarts[k + 1] = AddSteps(AsArray(c.Curve.Scores), AsArray(c.Curve.TruePositives), AsArray(c.Curve.FalsePositives), steps, classStarts[k]);
+            perClass[k] = ForClass(c, scoreThreshold, keepCurve: true);
         }
 
         // Rule: pooling orders all detections by score; equal scores are one cut, so their order is irrelevant.
@@ -120,8 +112,61 @@ public static class OperatingPointAnalysis
             pooledFp[i] = runningFp;
         }
         if (positives == 0) return new OperatingPoints(scoreThreshold, null, null, ConfidenceCurve.Empty, perClass);
-        (ConfidenceCurve all, OperatingPoint? pooledBest) = SweepCurve(pooledScores, pooledTp, pooledFp, positives);
+        (ConfidenceCurve all, OperatingPoint? pooledBest) = SweepCurve(pooledScores, pooledTp, pooledFp, positives, keepCurve: true);
         return new OperatingPoints(scoreThreshold, pooledBest, scoreThreshold is double s ? At(pooledScores, pooledTp, pooledFp, s, positives) : null, all, perClass);
+    }
+
+    /// <summary>The operating points of one class from its VOC curve; the confidence curve is left empty unless <paramref name="keepCurve"/>.</summary>
+    internal static ClassOperatingPoints ForClass(VocClassResult c, double? scoreThreshold, bool keepCurve)
+    {
+        RequireCounts(c.Curve);
+        if (c.Positives == 0) return new ClassOperatingPoints(c.Category, null, null, ConfidenceCurve.Empty);
+        double[] scores = AsArray(c.Curve.Scores), tp = AsArray(c.Curve.TruePositives), fp = AsArray(c.Curve.FalsePositives);
+        (ConfidenceCurve curve, OperatingPoint? best) = SweepCurve(scores, tp, fp, c.Positives, keepCurve);
+        return new ClassOperatingPoints(c.Category, best, scoreThreshold is double t ? At(scores, tp, fp, t, c.Positives) : null, curve);
+    }
+
+    /// <summary>
+    /// All classes pooled, from one entry per detection: its score's key (<see cref="RunMerge.ScoreKey"/>)
+    /// and its step (1 true positive, 2 false positive, 0 neither), in any order; the curve is not kept.
+    /// The same points as <see cref="Compute"/>'s pooled ones: equal scores are one cut, so only each
+    /// cut's totals count, and these are exact whole numbers in any order.
+    /// </summary>
+    /// <param name="keys">Score keys; sorted in place.</param>
+    /// <param name="steps">Steps, sorted with the keys.</param>
+    /// <param name="positives">npos of all classes.</param>
+    /// <param name="scoreThreshold">An extra threshold to report, or null.</param>
+    /// <param name="zeroScore">The score a cut of zero scores reports (0.0 or -0.0: the one <see cref="Compute"/>'s merge puts last).</param>
+    /// <param name="perClass">The classes' points.</param>
+    internal static OperatingPoints PooledFromSteps(ulong[] keys, byte[] steps, double positives, double? scoreThreshold, double zeroScore, IReadOnlyList<ClassOperatingPoints> perClass)
+    {
+        if (positives == 0) return new OperatingPoints(scoreThreshold, null, null, ConfidenceCurve.Empty, perClass);
+        Array.Sort(keys, steps);
+        double tp = 0, fp = 0, bestF1 = double.NaN;
+        OperatingPoint? best = null;
+        double keptTp = 0, keptFp = 0;
+        ulong zeroKey = RunMerge.ScoreKey(0.0);
+        for (int i = 0; i < keys.Length; i++)
+        {
+            if (steps[i] == 1) tp++;
+            else if (steps[i] == 2) fp++;
+            if (i + 1 < keys.Length && keys[i + 1] == keys[i]) continue;
+            double confidence = keys[i] == zeroKey ? zeroScore : RunMerge.ScoreOfKey(keys[i]);
+            double f1 = F1(tp, fp, positives);
+            // Strictly greater: among equal F1 the highest confidence (the first seen) wins.
+            if (best is null || f1 > bestF1)
+            {
+                best = Point(confidence, tp, fp, positives);
+                bestF1 = f1;
+            }
+            if (scoreThreshold is double t && confidence >= t)
+            {
+                keptTp = tp;
+                keptFp = fp;
+            }
+        }
+        return new OperatingPoints(
+            scoreThreshold, best, scoreThreshold is double s ? Point(s, keptTp, keptFp, positives) : null, ConfidenceCurve.Empty, perClass);
     }
 
     /// <summary>
@@ -143,32 +188,36 @@ public static class OperatingPointAnalysis
     }
 
     /// <summary>Reads precision, recall and F1 at the end of every group of equal scores and keeps the best F1.</summary>
-    private static (ConfidenceCurve Curve, OperatingPoint? Best) SweepCurve(double[] scores, double[] tp, double[] fp, double positives)
+    private static (ConfidenceCurve Curve, OperatingPoint? Best) SweepCurve(double[] scores, double[] tp, double[] fp, double positives, bool keepCurve)
     {
         int cuts = 0;
-        for (int i = 0; i < scores.Length; i++)
+        for (int i = 0; keepCurve && i < scores.Length; i++)
         {
             if (EndsGroup(scores, i)) cuts++;
         }
         double[] confidence = new double[cuts], precision = new double[cuts], recall = new double[cuts], f1 = new double[cuts];
-        int best = -1, bestAt = -1;
+        int bestAt = -1;
+        double bestF1 = double.NaN;
         for (int i = 0, j = 0; i < scores.Length; i++)
         {
             if (!EndsGroup(scores, i)) continue;
-            confidence[j] = scores[i];
-            precision[j] = Precision(tp[i], fp[i]);
-            recall[j] = tp[i] / positives;
-            f1[j] = F1(tp[i], fp[i], positives);
-            // Strictly greater: among equal F1 the highest confidence (the first seen) wins.
-            if (best < 0 || f1[j] > f1[best])
+            double value = F1(tp[i], fp[i], positives);
+            if (keepCurve)
             {
-                best = j;
-                bestAt = i;
+                confidence[j] = scores[i];
+                precision[j] = Precision(tp[i], fp[i]);
+                recall[j] = tp[i] / positives;
+                f1[j++] = value;
             }
-            j++;
+            // Strictly greater: among equal F1 the highest confidence (the first seen) wins.
+            if (bestAt < 0 || value > bestF1)
+            {
+                bestAt = i;
+                bestF1 = value;
+            }
         }
-        OperatingPoint? bestPoint = best < 0 ? null : Point(confidence[best], tp[bestAt], fp[bestAt], positives);
-        return (new ConfidenceCurve(confidence, precision, recall, f1), bestPoint);
+        OperatingPoint? bestPoint = bestAt < 0 ? null : Point(scores[bestAt], tp[bestAt], fp[bestAt], positives);
+        return (keepCurve ? new ConfidenceCurve(confidence, precision, recall, f1) : ConfidenceCurve.Empty, bestPoint);
     }
 
     /// <summary>A threshold never splits equal scores: a point is read at the last detection of each group.</summary>

@@ -26,6 +26,14 @@ internal static class RunMerge
         return ~ascending;
     }
 
+    /// <summary>The score of a key (for -0.0 and 0.0, which share a key: 0.0).</summary>
+    public static double ScoreOfKey(ulong key)
+    {
+        ulong ascending = ~key;
+        ulong bits = (ascending & 0x8000_0000_0000_0000UL) != 0 ? ascending & 0x7FFF_FFFF_FFFF_FFFFUL : ~ascending;
+        return BitConverter.Int64BitsToDouble((long)bits);
+    }
+
     /// <summary>Classes with at least this many items merge on several threads.</summary>
     private const int ParallelAbove = 1 << 16;
 

@@ -236,22 +236,33 @@ public static class VocEvaluation
         }
         runStarts.Add(count);
         int[] order = RunMerge.Merge(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(runStarts), primary, secondary, threads);
-        var sorted = new VocMatchRecord[count];
-        for (int i = 0; i < count; i++) sorted[i] = records[order[i]];
-        records = sorted;
-        return Score(dataset.Categories[k], records, positives, weights);
+        double[] scores = new double[count];
+        var outcomes = new VocOutcome[count];
+        int[]? recordWeights = weights is null ? null : new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            VocMatchRecord r = records[order[i]];
+            scores[i] = r.Score;
+            outcomes[i] = r.Outcome;
+            if (recordWeights is not null) recordWeights[i] = weights![r.Image];
+        }
+        return Score(dataset.Categories[k], scores, outcomes, recordWeights, positives);
     }
 
-    private static VocClassResult Score(Category category, VocMatchRecord[] records, int positives, int[]? weights)
+    /// <summary>
+    /// The curve and APs of one class from its detections in accumulation order: their scores, outcomes and
+    /// weights (null for 1 each). The curve keeps <paramref name="scores"/>.
+    /// </summary>
+    internal static VocClassResult Score(Category category, double[] scores, ReadOnlySpan<VocOutcome> outcomes, int[]? weights, int positives)
     {
-        int n = records.Length;
-        double[] recall = new double[n], precision = new double[n], scores = new double[n], tpCurve = new double[n], fpCurve = new double[n];
+        int n = scores.Length;
+        double[] recall = new double[n], precision = new double[n], tpCurve = new double[n], fpCurve = new double[n];
         int tpCount = 0, fpCount = 0, ignored = 0;
         double tp = 0, fp = 0;
         for (int i = 0; i < n; i++)
         {
-            int weight = weights?[records[i].Image] ?? 1;
-            switch (records[i].Outcome)
+            int weight = weights?[i] ?? 1;
+            switch (outcomes[i])
             {
                 case VocOutcome.TruePositive: tp += weight; tpCount += weight; break;
                 case VocOutcome.FalsePositive: fp += weight; fpCount += weight; break;
@@ -260,7 +271,6 @@ public static class VocEvaluation
             // rec = tp / float(npos); prec = tp / np.maximum(tp + fp, eps)
             recall[i] = tp / positives;
             precision[i] = tp / Math.Max(tp + fp, Epsilon);
-            scores[i] = records[i].Score;
             tpCurve[i] = tp;
             fpCurve[i] = fp;
         }
@@ -279,7 +289,7 @@ public static class VocEvaluation
     }
 
     /// <summary>Rule: the means are numpy means over the classes with positives, in ascending category id.</summary>
-    private static VocResult Summarize(VocMatchSettings settings, VocClassResult[] perClass)
+    internal static VocResult Summarize(VocMatchSettings settings, VocClassResult[] perClass)
     {
         double[] ap07 = [.. perClass.Where(c => c.Ap07 is not null).Select(c => c.Ap07!.Value)];
         double[] apAll = [.. perClass.Where(c => c.ApAll is not null).Select(c => c.ApAll!.Value)];

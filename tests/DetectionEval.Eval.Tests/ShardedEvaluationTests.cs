@@ -1,0 +1,94 @@
+using DetectionEval.Eval.Data;
+using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Metrics;
+using DetectionEval.Matching;
+using DetectionEval.Matching.Coco;
+using DetectionEval.Matching.Voc;
+
+namespace DetectionEval.Eval.Tests;
+
+/// <summary>The spill and the shard-by-shard evaluation give the whole-dataset results and clean up after themselves.</summary>
+public sealed class ShardedEvaluationTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("deval-spill-tests-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Theory]
+    [MemberData(nameof(GoldenParityTests.Cases), MemberType = typeof(GoldenParityTests))]
+    public void Shards_of_two_images_give_every_value_of_the_whole_dataset_run(string caseName)
+    {
+        var options = new EvaluationOptions { ScoreThreshold = 0.5 };
+        EvaluationResult whole = DetectionEvaluation.Evaluate(Load(caseName, spill: null).Builder.Build(), options);
+
+        LoadedAnnotations loaded = Load(caseName, new SpillSettings(ImagesPerShard: 2, Folder: _folder));
+        using DetectionSpill spill = loaded.Builder.Spill!;
+        Assert.Equal(whole.Inputs.Detections - whole.Inputs.DetectionsOfUnknownCategories, spill.Count);
+        Dataset groundTruth = loaded.Builder.Build();
+        Assert.Equal(0, groundTruth.Detections.Count);
+        EvaluationResult sharded = ShardedEvaluation.Accumulate(ShardedEvaluation.Match(loaded.Builder, groundTruth, options), options);
+
+        Assert.Equal(whole.Inputs, sharded.Inputs);
+        Assert.Equal(whole.Coco!.Summary, sharded.Coco!.Summary);
+        Assert.Equal(whole.Coco.PerClass, sharded.Coco.PerClass);
+        Assert.Equal(whole.Voc!.MeanAp07, sharded.Voc!.MeanAp07);
+        Assert.Equal(whole.Voc.MeanApAll, sharded.Voc.MeanApAll);
+        Assert.Equal(whole.Voc.PerClass.Select(c => c with { Curve = sharded.Voc.PerClass[0].Curve }), sharded.Voc.PerClass);
+        Assert.All(sharded.Voc.PerClass, c => Assert.Empty(c.Curve.Scores));
+        OperatingPoints a = whole.OperatingPoints!, b = sharded.OperatingPoints!;
+        Assert.Equal((a.BestF1, a.AtThreshold), (b.BestF1, b.AtThreshold));
+        Assert.Equal(a.PerClass.Select(c => (c.Category, c.BestF1, c.AtThreshold)), b.PerClass.Select(c => (c.Category, c.BestF1, c.AtThreshold)));
+    }
+
+    [Fact]
+    public void A_spill_reads_a_shard_back_in_input_order_with_global_positions_and_deletes_its_folder()
+    {
+        string folder;
+        using (var spill = new DetectionSpill(imageCount: 5, imagesPerShard: 2, parentFolder: _folder))
+        {
+            folder = spill.Folder;
+            Assert.Equal(3, spill.ShardCount);
+            SpillPart first = spill.OpenPart(), dropped = spill.OpenPart(), second = spill.OpenPart();
+            first.Append(4, 0, new Box(0, 0, 1, 1), 0.1);
+            first.Append(0, 1, new Box(0, 0, 2, 2), 0.2);
+            first.Append(1, 0, new Box(0, 0, 3, 3), 0.3);
+            dropped.Append(0, 0, new Box(9, 9, 9, 9), 0.9);
+            second.Append(1, 2, new Box(0, 0, 4, 4), 0.4);
+            spill.Commit(first);
+            DetectionSpill.Discard(dropped);
+            spill.Commit(second);
+
+            Assert.Equal(4, spill.Count);
+            Assert.Equal([(0, 1, 1, 0.2), (1, 0, 2, 0.3), (1, 2, 3, 0.4)], spill.ReadShard(0).Select(d => (d.Image, d.Category, d.Position, d.Score)));
+            Assert.Empty(spill.ReadShard(1));
+            Assert.Equal([(4, 0, 0, 0.1)], spill.ReadShard(2).Select(d => (d.Image, d.Category, d.Position, d.Score)));
+            Assert.Equal((4, 1), spill.ImagesOf(2));
+            Assert.Equal(3, Directory.GetFiles(folder).Length);
+        }
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
+    public void A_stored_match_keeps_every_coco_bit_and_the_voc_outcome()
+    {
+        ulong tp = 0, ignored = 0;
+        for (int a = 0; a < CocoOutcome.MaxAreaRanges; a++)
+        {
+            tp |= CocoOutcome.Bit(a, 0) | CocoOutcome.Bit(a, 9) | CocoOutcome.Bit(a, a + 2);
+            ignored |= CocoOutcome.Bit(a, 1) | CocoOutcome.Bit(a, 8) | CocoOutcome.Bit(a, 7 - a);
+        }
+        var coco = new CocoOutcome(tp, ignored);
+        var stored = new StoredMatch(-0.0, 7, 11, 3, coco, VocOutcome.Ignored);
+        Assert.Equal(coco, stored.Coco);
+        Assert.Equal(VocOutcome.Ignored, stored.Voc);
+        Assert.Equal((7, 11, 3), (stored.ImageRank, stored.InputPosition, stored.RankInUnit));
+        Assert.True(double.IsNegative(stored.Score));
+        Assert.Equal(32, System.Runtime.InteropServices.Marshal.SizeOf<StoredMatch>());
+    }
+
+    private static LoadedAnnotations Load(string caseName, SpillSettings? spill) =>
+        AnnotationLoader.Load(
+            new AnnotationInput(ReferenceData.Case(Path.Combine(caseName, "gt.json"))),
+            new AnnotationInput(ReferenceData.Case(Path.Combine(caseName, "dt.json"))),
+            new LoadOptions { Spill = spill });
+}
