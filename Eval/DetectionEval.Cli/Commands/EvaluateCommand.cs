@@ -63,6 +63,38 @@ public sealed record EvaluateSettings(
     /// <summary>The error analysis, when asked for.</summary>
     public AnalysisSettings Analysis { get; init; } = AnalysisSettings.None;
 
+    /// <summary>Spill the predictions to disk and evaluate image shard by image shard (null: automatic for large predictions).</summary>
+    public bool? LowMemory { get; init; }
+
+    /// <summary>How a low-memory run spills (tests force tiny shards with it); null for the defaults.</summary>
+    public Eval.Loaders.SpillSettings? Spill { get; init; }
+
+    /// <summary>Predictions of at least this many bytes in all are evaluated with low memory unless an output needs every curve or box.</summary>
+    public const long LowMemoryFromBytes = 1L << 30;
+
+    /// <summary>The outputs that need every detection's box or curve point at once, which a low-memory run does not keep.</summary>
+    public IReadOnlyList<string> OutputsNeedingEverything =>
+    [
+        .. Reports.PlotsDirectory is null ? Array.Empty<string>() : ["--plots"],
+        .. Reports.HtmlPath is null ? Array.Empty<string>() : ["--report"],
+        .. Reports.OverlaysDirectory is null ? Array.Empty<string>() : ["--overlays"],
+        .. Analysis.Enabled ? ["--analysis"] : Array.Empty<string>(),
+    ];
+
+    /// <summary>Whether this run spills its predictions: asked for, or automatic for large predictions when nothing needs everything.</summary>
+    public bool UsesLowMemory()
+    {
+        if (LowMemory is bool asked) return asked;
+        if (OutputsNeedingEverything.Count > 0) return false;
+        long bytes = 0;
+        foreach (string part in AllPredictions)
+        {
+            if (File.Exists(part)) bytes += new FileInfo(part).Length;
+            else if (Directory.Exists(part)) return false;
+        }
+        return bytes >= LowMemoryFromBytes;
+    }
+
     /// <summary>The engine options these settings ask for.</summary>
     public EvaluationOptions ToOptions() => new()
     {
@@ -147,6 +179,18 @@ public sealed class EvaluateCommand
 
     private readonly AnalysisOptions _analysis = new();
 
+    private readonly Option<int?> _shardImages = new("--shard-images")
+    {
+        Description = "Images per shard of a low-memory run (implies --low-memory); by default shards hold about half a million detections. Smaller shards use less memory.",
+        CustomParser = ParseShardImages,
+        HelpName = "N",
+    };
+
+    private readonly Option<bool> _lowMemory = new("--low-memory")
+    {
+        Description = "Spill the predictions to a temporary folder and evaluate them image shard by image shard: about 32 bytes of memory per detection, same results. Automatic for predictions of 1 GiB or more (--low-memory false turns that off); not with --plots, --report, --overlays or --analysis, which need every box or curve at once.",
+    };
+
     /// <summary>Builds the verb; its action writes through <paramref name="output"/> and <paramref name="error"/>.</summary>
     public static Command Create(TextWriter output, TextWriter error) => new EvaluateCommand().Build(output, error);
 
@@ -155,7 +199,7 @@ public sealed class EvaluateCommand
         var command = new Command("evaluate", "Score predictions against ground truth with COCO and/or VOC metrics.")
         {
             _groundTruth, _predictions, _metric, _iou, _iouRule, _plusOne, _maxDets, _json, _threads,
-            _timings, _device,
+            _timings, _device, _lowMemory, _shardImages,
         };
         foreach (Option option in _reports.All) command.Options.Add(option);
         foreach (Option option in _analysis.All) command.Options.Add(option);
@@ -198,6 +242,8 @@ public sealed class EvaluateCommand
             _ => ComputeDevice.Auto,
         },
         Analysis = _analysis.Read(parse),
+        LowMemory = parse.GetValue(_shardImages) is not null ? true : parse.GetResult(_lowMemory) is { Implicit: false } ? parse.GetValue(_lowMemory) : null,
+        Spill = parse.GetValue(_shardImages) is int shardImages ? new SpillSettings(shardImages) : null,
     };
 
     /// <summary>Loads, evaluates and reports.</summary>
@@ -213,20 +259,41 @@ public sealed class EvaluateCommand
             ? timings.Time("open device", () => DeviceChoice.OpenRequested(settings.Device))
             : null;
 
+        bool lowMemory = settings.UsesLowMemory();
+        LoadOptions loadOptions = (settings.Inputs ?? InputSettings.Default).ToLoadOptions();
+        if (lowMemory) loadOptions = loadOptions with { Spill = settings.Spill ?? new SpillSettings() };
         LoadedAnnotations loaded = timings.Time("load", () => InputOptions.LoadParts(
             new AnnotationInput(settings.GroundTruth, settings.GroundTruthFormat),
             [.. settings.AllPredictions.Select(part => new AnnotationInput(part, settings.PredictionFormat))],
-            (settings.Inputs ?? InputSettings.Default).ToLoadOptions(),
+            loadOptions,
             error));
         DatasetBuilder builder = loaded.Builder;
+        using DetectionSpill? spill = builder.Spill;
         WarnAboutUnknownCategories(builder, settings.PredictionsLabel, error);
         DevalApp.Cancellation.ThrowIfCancellationRequested();
         Dataset dataset = timings.Time("group", builder.Build);
 
-        using IOverlapEngine? chosen = settings.EngineOverride is null && settings.Device == ComputeDevice.Auto
+        using IOverlapEngine? chosen = settings.EngineOverride is null && settings.Device == ComputeDevice.Auto && !lowMemory
             ? DeviceChoice.OpenForWork(settings.Device, dataset, settings.ToOptions())
             : null;
         EvaluationOptions options = settings.ToOptions() with { Engine = settings.EngineOverride ?? requested ?? chosen, Cancellation = DevalApp.Cancellation };
+        EvaluationResult result = lowMemory
+            ? EvaluateSpilled(builder, dataset, options, timings, progress)
+            : EvaluateInMemory(settings, dataset, options, timings, progress);
+        var header = new ReportHeader(DevalApp.ToolName, DevalApp.Version, settings.GroundTruth, settings.PredictionsLabel);
+        progress.Done();
+
+        // Everything is drawn and formatted before the first file is written, so a failure leaves none.
+        PreparedOutputs prepared = timings.Time("draw reports", () => ReportPipeline.Prepare(settings, dataset, result, header, error));
+        // A run interrupted before this point writes nothing; writing, from memory, is not interrupted.
+        DevalApp.Cancellation.ThrowIfCancellationRequested();
+        timings.Time("write", () => WriteReports(settings, header, result, prepared, output));
+        if (settings.Timings) timings.Print(error, options.Engine?.Name ?? "cpu");
+        return ExitCodes.Success;
+    }
+
+    private static EvaluationResult EvaluateInMemory(EvaluateSettings settings, Dataset dataset, EvaluationOptions options, StageTimings timings, Progress progress)
+    {
         progress.Stage("matching");
         CocoMatches? cocoMatches = settings.Metrics.HasFlag(MetricSet.Coco) ? timings.Time("match COCO", () => CocoEvaluation.Match(dataset, options)) : null;
         VocMatches? vocMatches = settings.Metrics.HasFlag(MetricSet.Voc) ? timings.Time("match VOC", () => VocEvaluation.Match(dataset, options)) : null;
@@ -240,16 +307,16 @@ public sealed class EvaluateCommand
             EvaluationResult evaluated = result;
             result = timings.Time("analysis", () => evaluated with { Analysis = Analyze(settings, dataset, evaluated) });
         }
-        var header = new ReportHeader(DevalApp.ToolName, DevalApp.Version, settings.GroundTruth, settings.PredictionsLabel);
-        progress.Done();
+        return result;
+    }
 
-        // Everything is drawn and formatted before the first file is written, so a failure leaves none.
-        PreparedOutputs prepared = timings.Time("draw reports", () => ReportPipeline.Prepare(settings, dataset, result, header, error));
-        // A run interrupted before this point writes nothing; writing, from memory, is not interrupted.
-        DevalApp.Cancellation.ThrowIfCancellationRequested();
-        timings.Time("write", () => WriteReports(settings, header, result, prepared, output));
-        if (settings.Timings) timings.Print(error, options.Engine?.Name ?? "cpu");
-        return ExitCodes.Success;
+    /// <summary>The low-memory run: the spilled predictions matched shard by shard, then accumulated class by class.</summary>
+    private static EvaluationResult EvaluateSpilled(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, StageTimings timings, Progress progress)
+    {
+        progress.Stage("matching");
+        ShardedMatches matches = timings.Time("match shards", () => ShardedEvaluation.Match(builder, groundTruth, options));
+        progress.Stage("accumulating");
+        return timings.Time("accumulate", () => ShardedEvaluation.Accumulate(matches, options));
     }
 
     private static void WriteReports(EvaluateSettings settings, ReportHeader header, EvaluationResult result, PreparedOutputs prepared, TextWriter output)
@@ -360,6 +427,18 @@ public sealed class EvaluateCommand
             return fallback;
         }
         return values;
+    }
+
+    private static int? ParseShardImages(ArgumentResult result)
+    {
+        if (result.Tokens.Count == 0) return null;
+        string text = result.Tokens[0].Value;
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int images) || images < 1)
+        {
+            result.AddError($"--shard-images expects a whole number of 1 or more, but got '{text}'.");
+            return null;
+        }
+        return images;
     }
 
     internal static int? ParseThreads(ArgumentResult result)

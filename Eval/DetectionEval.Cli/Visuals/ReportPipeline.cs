@@ -68,6 +68,10 @@ public static class ReportPipeline
     public static void CheckOutputs(EvaluateSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        if (settings.LowMemory == true && settings.OutputsNeedingEverything.Count > 0)
+        {
+            throw new UsageException($"--low-memory cannot be combined with {string.Join(", ", settings.OutputsNeedingEverything)}, which need every box or curve at once.");
+        }
         ReportSettings r = settings.Reports;
         string[] inputs = [settings.GroundTruth, .. settings.AllPredictions];
         foreach ((string? path, string option) in new[] { (r.HtmlPath, "--report"), (r.MarkdownPath, "--markdown"), (r.CsvPath, "--csv") })
