@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Reflection;
 using DetectionEval.Cli.Commands;
+using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Loaders;
 using DetectionEval.Eval.Metrics;
 
@@ -71,6 +72,11 @@ public static class DevalApp
         catch (UsageException e)
         {
             error.WriteLine($"{ToolName}: error: {e.Message}");
+            return ExitCodes.UsageOrInputError;
+        }
+        catch (SpillFailedException e)
+        {
+            error.WriteLine($"{ToolName}: error: {OneLine(e.Message)}. Set TMPDIR to a folder with room, or use --low-memory false.");
             return ExitCodes.UsageOrInputError;
         }
         catch (OperationCanceledException)

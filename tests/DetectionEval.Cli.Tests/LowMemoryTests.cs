@@ -150,27 +150,48 @@ public sealed class LowMemoryTests : IDisposable
     [Fact]
     public void The_spill_folder_is_deleted_after_a_run_and_after_a_malformed_predictions_file()
     {
-        string tmp = Path.Combine(_folder, "tmp");
-        Directory.CreateDirectory(tmp);
+        string spills = Path.Combine(_folder, "spills");
+        Directory.CreateDirectory(spills);
         string c = ReferenceData.Case("cases/c02_basic");
         string bad = Path.Combine(_folder, "bad.json");
         File.WriteAllText(bad, File.ReadAllText(Path.Combine(c, "dt.json")).TrimEnd().TrimEnd(']') + ", {\"image_id\": 1, \"category_id\": 1, \"bbox\": [1, 2], \"score\": 0.5}]");
-        string? previous = Environment.GetEnvironmentVariable("TMPDIR");
-        try
+
+        (int exit, string error) = RunSpillingIn(spills, Path.Combine(c, "gt.json"), Path.Combine(c, "dt.json"));
+        Assert.Equal((0, ""), (exit, error));
+        (exit, error) = RunSpillingIn(spills, Path.Combine(c, "gt.json"), bad);
+        Assert.Equal(2, exit);
+        Assert.StartsWith($"deval: error: {bad}:", error);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(spills));
+    }
+
+    [Fact]
+    public void A_spill_folder_that_cannot_be_made_is_one_line_with_exit_code_two()
+    {
+        string notAFolder = Path.Combine(_folder, "file");
+        File.WriteAllText(notAFolder, "");
+        string c = ReferenceData.Case("cases/c02_basic");
+        (int exit, string error) = RunSpillingIn(notAFolder, Path.Combine(c, "gt.json"), Path.Combine(c, "dt.json"));
+        Assert.Equal(2, exit);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"deval: error: {notAFolder}{Path.DirectorySeparatorChar}deval-spill-", error);
+        Assert.Contains("Expected room to write the predictions of a low-memory run (about 52 bytes per detection), but got ", error);
+        Assert.EndsWith(". Set TMPDIR to a folder with room, or use --low-memory false.\n", error);
+    }
+
+    /// <summary>A low-memory run of shards of one image whose spill goes under <paramref name="folder"/>, as the command line runs it.</summary>
+    private static (int Exit, string Error) RunSpillingIn(string folder, string gt, string dt)
+    {
+        var settings = new Commands.EvaluateSettings(gt, dt, Eval.Metrics.MetricSet.All, new(), [1, 10, 100], null, null)
         {
-            Environment.SetEnvironmentVariable("TMPDIR", tmp);
-            CommandRun good = Deval.Run("evaluate", "--gt", Path.Combine(c, "gt.json"), "--pred", Path.Combine(c, "dt.json"), "--shard-images", "1");
-            CommandRun malformed = Deval.Run("evaluate", "--gt", Path.Combine(c, "gt.json"), "--pred", bad, "--shard-images", "1");
-            Assert.Equal(0, good.ExitCode);
-            Assert.Equal(2, malformed.ExitCode);
-            Assert.Single(malformed.ErrorLines);
-            Assert.Contains("bad.json", malformed.Error);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("TMPDIR", previous);
-        }
-        Assert.Empty(Directory.EnumerateFileSystemEntries(tmp));
+            LowMemory = true,
+            Spill = new Eval.Loaders.SpillSettings(ImagesPerShard: 1, Folder: folder),
+        };
+        var output = new StringWriter { NewLine = "\n" };
+        var error = new StringWriter { NewLine = "\n" };
+        int exit = DevalApp.Guard(error, () => Commands.EvaluateCommand.Execute(settings, output, error));
+        if (exit == 0) Assert.Contains("mAP", output.ToString());
+        return (exit, error.ToString());
     }
 
     [Fact]

@@ -86,6 +86,19 @@ public sealed class ShardedEvaluationTests : IDisposable
         Assert.Equal(32, System.Runtime.InteropServices.Marshal.SizeOf<StoredMatch>());
     }
 
+    [Fact]
+    public void A_cancelled_load_deletes_the_spill_it_made()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        string caseFolder = ReferenceData.Case("cases/c02_basic");
+        Assert.ThrowsAny<OperationCanceledException>(() => AnnotationLoader.Load(
+            new AnnotationInput(Path.Combine(caseFolder, "gt.json")),
+            new AnnotationInput(Path.Combine(caseFolder, "dt.json")),
+            new LoadOptions { Spill = new SpillSettings(ImagesPerShard: 1, Folder: _folder), Cancellation = cancelled.Token }));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_folder));
+    }
+
     private static LoadedAnnotations Load(string caseName, SpillSettings? spill) =>
         AnnotationLoader.Load(
             new AnnotationInput(ReferenceData.Case(Path.Combine(caseName, "gt.json"))),

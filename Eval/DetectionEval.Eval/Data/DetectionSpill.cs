@@ -12,6 +12,34 @@ namespace DetectionEval.Eval.Data;
 // parts' files one after the other, in commit order) holds its detections in input order with their
 // global input positions. The folder is deleted when the spill is disposed, on success, error or Ctrl-C.
 
+/// <summary>The spill's folder or files cannot be made, written or read (a full disk, a read-only temporary folder).</summary>
+public sealed class SpillFailedException(string folder, Exception inner)
+    : Exception($"{folder}: Expected room to write the predictions of a low-memory run (about 52 bytes per detection), but got {inner.Message.TrimEnd('.')}", inner)
+{
+    /// <summary>The folder the spill was, or would have been, made in.</summary>
+    public string Folder { get; } = folder;
+
+    /// <summary>Runs <paramref name="work"/>, reporting its file-system failures as a spill failure in <paramref name="folder"/>.</summary>
+    internal static T Guard<T>(string folder, Func<T> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SpillFailedException(folder, e);
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/>, reporting its file-system failures as a spill failure in <paramref name="folder"/>.</summary>
+    internal static void Guard(string folder, Action work) => Guard(folder, () =>
+    {
+        work();
+        return 0;
+    });
+}
+
 /// <summary>One detection as the spill stores it.</summary>
 [StructLayout(LayoutKind.Sequential, Pack = 4)]
 internal readonly record struct SpilledDetection(int Image, int Category, int Position, double Score, Box Box);
@@ -37,7 +65,7 @@ public sealed class DetectionSpill : IDisposable
         ImagesPerShard = imagesPerShard;
         ShardCount = Math.Max(1, (imageCount + imagesPerShard - 1) / imagesPerShard);
         Folder = Path.Combine(parentFolder ?? Path.GetTempPath(), $"deval-spill-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(Folder);
+        SpillFailedException.Guard(Folder, () => Directory.CreateDirectory(Folder));
     }
 
     /// <summary>The spill's own folder, deleted on <see cref="Dispose"/>.</summary>
@@ -89,7 +117,7 @@ public sealed class DetectionSpill : IDisposable
     /// <summary>Forgets a part and deletes its files (a scan that gave up).</summary>
     public static void Discard(SpillPart part)
     {
-        part.Close();
+        part.Release();
         part.DeleteFiles();
     }
 
@@ -107,9 +135,15 @@ public sealed class DetectionSpill : IDisposable
             int count = part.CountIn(shard);
             if (count == 0) continue;
             int size = count * Marshal.SizeOf<SpilledDetection>();
-            using (FileStream file = File.OpenRead(part.FileOf(shard)))
+            Span<byte> target = bytes.Slice(filled * Marshal.SizeOf<SpilledDetection>(), size);
+            try
             {
-                file.ReadExactly(bytes.Slice(filled * Marshal.SizeOf<SpilledDetection>(), size));
+                using FileStream file = File.OpenRead(part.FileOf(shard));
+                file.ReadExactly(target);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new SpillFailedException(Folder, e);
             }
             int offset = _bases[p];
             for (int i = filled; i < filled + count; i++) detections[i] = detections[i] with { Position = detections[i].Position + offset };
@@ -178,8 +212,15 @@ public sealed class SpillPart
     private void Flush(int shard)
     {
         if (_buffered[shard] == 0) return;
-        FileStream file = _files[shard] ??= new FileStream(FileOf(shard), FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);
-        file.Write(MemoryMarshal.AsBytes(_buffers[shard].AsSpan(0, _buffered[shard])));
+        try
+        {
+            FileStream file = _files[shard] ??= new FileStream(FileOf(shard), FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);
+            file.Write(MemoryMarshal.AsBytes(_buffers[shard].AsSpan(0, _buffered[shard])));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SpillFailedException(_spill.Folder, e);
+        }
         _buffered[shard] = 0;
     }
 
@@ -202,11 +243,18 @@ public sealed class SpillPart
         _closed = true;
     }
 
+    /// <summary>Deletes the part's files, as far as it can (the spill's folder goes at the end anyway).</summary>
     internal void DeleteFiles()
     {
         for (int s = 0; s < _files.Length; s++)
         {
-            if (_counts[s] > 0) File.Delete(FileOf(s));
+            try
+            {
+                if (_counts[s] > 0) File.Delete(FileOf(s));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
         }
     }
 }

@@ -137,9 +137,14 @@ internal sealed class CocoResultsFastPath
                     ok[k] = reader.Scan(new Segment(source, cuts[k], cuts[k + 1]), first: k == 0, last: k == segments - 1, cancellation) && reader._drain(reader);
                 });
             }
-            catch
+            catch (Exception e)
             {
                 foreach (SpillPart part in parts) if (part is not null) DetectionSpill.Discard(part);
+                // A segment that could not write the spill: the one failure to report, without the parallel loop's wrapping.
+                if (e is AggregateException aggregate && aggregate.Flatten().InnerExceptions.OfType<SpillFailedException>().FirstOrDefault() is { } spillFailure)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(spillFailure);
+                }
                 throw;
             }
             if (!ok.All(x => x))
