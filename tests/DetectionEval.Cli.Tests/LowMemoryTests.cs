@@ -84,6 +84,18 @@ public sealed class LowMemoryTests : IDisposable
         Assert.Contains("1 detections of category ids not in the ground truth were ignored (99)", Deval.Run("evaluate", "--gt", gt, "--pred", odd, "--low-memory").Error);
     }
 
+    [Fact]
+    public void The_csv_and_markdown_reports_are_the_same_files()
+    {
+        string c = ReferenceData.Case("peer/coco_val2014_100");
+        string[] common = ["evaluate", "--gt", Path.Combine(c, "gt.json"), "--pred", Path.Combine(c, "dt.json"), "--score-threshold", "0.3"];
+        Assert.Equal(0, Deval.Run([.. common, "--csv", Path.Combine(_folder, "a.csv"), "--markdown", Path.Combine(_folder, "a.md")]).ExitCode);
+        Assert.Equal(0, Deval.Run([.. common, "--csv", Path.Combine(_folder, "b.csv"), "--markdown", Path.Combine(_folder, "b.md"), "--shard-images", "7"]).ExitCode);
+        Assert.Contains("person", File.ReadAllText(Path.Combine(_folder, "a.csv")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(_folder, "a.csv")), File.ReadAllBytes(Path.Combine(_folder, "b.csv")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(_folder, "a.md")), File.ReadAllBytes(Path.Combine(_folder, "b.md")));
+    }
+
     public static TheoryData<string, string> FormatPairs() => new()
     {
         { "voc/Annotations", "voc/results" },

@@ -313,8 +313,8 @@ public sealed class EvaluateCommand
     /// <summary>The low-memory run: the spilled predictions matched shard by shard, then accumulated class by class.</summary>
     private static EvaluationResult EvaluateSpilled(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, StageTimings timings, Progress progress)
     {
-        progress.Stage("matching");
-        ShardedMatches matches = timings.Time("match shards", () => ShardedEvaluation.Match(builder, groundTruth, options));
+        progress.Stage("matching shards", builder.Spill!.ShardCount);
+        ShardedMatches matches = timings.Time("match shards", () => ShardedEvaluation.Match(builder, groundTruth, options, (done, _) => progress.Report(done)));
         progress.Stage("accumulating");
         return timings.Time("accumulate", () => ShardedEvaluation.Accumulate(matches, options));
     }
