@@ -207,7 +207,7 @@ public sealed class LowMemoryTests : IDisposable
     }
 
     [Fact]
-    public void Predictions_of_a_gibibyte_or_more_use_low_memory_unless_an_output_needs_everything_or_it_is_turned_off()
+    public void Predictions_of_256_mebibytes_or_more_use_low_memory_unless_an_output_needs_everything_or_it_is_turned_off()
     {
         string big = Path.Combine(_folder, "big.json"), small = Path.Combine(_folder, "small.json");
         // A sparse file: its length is what the choice reads, and it takes no disk.

@@ -70,7 +70,7 @@ public sealed record EvaluateSettings(
     public Eval.Loaders.SpillSettings? Spill { get; init; }
 
     /// <summary>Predictions of at least this many bytes in all are evaluated with low memory unless an output needs every curve or box.</summary>
-    public const long LowMemoryFromBytes = 1L << 30;
+    public const long LowMemoryFromBytes = 256L << 20;
 
     /// <summary>The outputs that need every detection's box or curve point at once, which a low-memory run does not keep.</summary>
     public IReadOnlyList<string> OutputsNeedingEverything =>
@@ -188,7 +188,7 @@ public sealed class EvaluateCommand
 
     private readonly Option<bool> _lowMemory = new("--low-memory")
     {
-        Description = "Spill the predictions to a temporary folder and evaluate them image shard by image shard: about 32 bytes of memory per detection, same results. Automatic for predictions of 1 GiB or more (--low-memory false turns that off); not with --plots, --report, --overlays or --analysis, which need every box or curve at once.",
+        Description = "Spill the predictions to a temporary folder and evaluate them image shard by image shard: about 32 bytes of memory per detection, same results. Automatic for predictions of 256 MiB or more (--low-memory false turns that off); not with --plots, --report, --overlays or --analysis, which need every box or curve at once.",
     };
 
     /// <summary>Builds the verb; its action writes through <paramref name="output"/> and <paramref name="error"/>.</summary>
