@@ -218,6 +218,8 @@ public sealed class LowMemoryTests : IDisposable
         Assert.True(settings.UsesLowMemory());
         Assert.False((settings with { Predictions = small }).UsesLowMemory());
         Assert.True((settings with { Predictions = small, MorePredictions = [big] }).UsesLowMemory());
+        Assert.True((settings with { Predictions = _folder }).UsesLowMemory());
+        Assert.False((settings with { Predictions = Path.Combine(_folder, "missing") }).UsesLowMemory());
         Assert.False((settings with { LowMemory = false }).UsesLowMemory());
         Assert.True((settings with { Predictions = small, LowMemory = true }).UsesLowMemory());
         Assert.False((settings with { Reports = Commands.ReportSettings.None with { PlotsDirectory = "plots" } }).UsesLowMemory());

@@ -86,13 +86,7 @@ public sealed record EvaluateSettings(
     {
         if (LowMemory is bool asked) return asked;
         if (OutputsNeedingEverything.Count > 0) return false;
-        long bytes = 0;
-        foreach (string part in AllPredictions)
-        {
-            if (File.Exists(part)) bytes += new FileInfo(part).Length;
-            else if (Directory.Exists(part)) return false;
-        }
-        return bytes >= LowMemoryFromBytes;
+        return AllPredictions.Sum(SpillSettings.BytesOf) >= LowMemoryFromBytes;
     }
 
     /// <summary>The engine options these settings ask for.</summary>

@@ -89,7 +89,7 @@ public static class AnnotationLoader
         if (predictions.Count == 0) return new LoadedAnnotations(builder, gtFormat, null, notices);
         if (options.Spill is { } spillSettings)
         {
-            long bytes = predictions.Sum(p => File.Exists(p.Path) ? new FileInfo(p.Path).Length : 0);
+            long bytes = predictions.Sum(p => SpillSettings.BytesOf(p.Path));
             builder.SpillDetectionsTo(new DetectionSpill(builder.ImageCount, spillSettings.ImagesPerShardFor(builder.ImageCount, bytes), spillSettings.Folder));
         }
         try

@@ -42,6 +42,17 @@ public sealed record SpillSettings(int? ImagesPerShard = null, string? Folder = 
     /// <summary>Bytes of a predictions file per detection, for sizing shards (COCO results take about 90).</summary>
     private const long BytesPerDetection = 64;
 
+    /// <summary>The size of an input: a file's length, or the lengths of the files in a folder and its subfolders; 0 when it does not exist.</summary>
+    public static long BytesOf(string path)
+    {
+        if (File.Exists(path)) return new FileInfo(path).Length;
+        if (!Directory.Exists(path)) return 0;
+        long bytes = 0;
+        var everything = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        foreach (FileInfo file in new DirectoryInfo(path).EnumerateFiles("*", everything)) bytes += file.Length;
+        return bytes;
+    }
+
     /// <summary>Images per shard for <paramref name="imageCount"/> images and predictions of <paramref name="predictionBytes"/> bytes in all.</summary>
     public int ImagesPerShardFor(int imageCount, long predictionBytes)
     {

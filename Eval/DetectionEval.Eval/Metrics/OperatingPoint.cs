@@ -127,31 +127,35 @@ public static class OperatingPointAnalysis
     }
 
     /// <summary>
-    /// All classes pooled, from one entry per detection: its score's key (<see cref="RunMerge.ScoreKey"/>)
-    /// and its step (1 true positive, 2 false positive, 0 neither), in any order; the curve is not kept.
-    /// The same points as <see cref="Compute"/>'s pooled ones: equal scores are one cut, so only each
-    /// cut's totals count, and these are exact whole numbers in any order.
+    /// All classes pooled, from each class's detections in score order: a score key per detection
+    /// (<see cref="RunMerge.ScoreKey"/>, ascending) and a step (1 true positive, 2 false positive, 0
+    /// neither); the curve is not kept. The classes are merged through a heap, one detection at a time, so
+    /// nothing of the size of all detections is allocated. The same points as <see cref="Compute"/>'s
+    /// pooled ones: equal scores are one cut, so only each cut's totals count, and these are exact whole
+    /// numbers in any order within the cut.
     /// </summary>
-    /// <param name="keys">Score keys; sorted in place.</param>
-    /// <param name="steps">Steps, sorted with the keys.</param>
+    /// <param name="keys">Each class's score keys, ascending.</param>
+    /// <param name="steps">Each class's steps, in the same order.</param>
     /// <param name="positives">npos of all classes.</param>
     /// <param name="scoreThreshold">An extra threshold to report, or null.</param>
     /// <param name="zeroScore">The score a cut of zero scores reports (0.0 or -0.0: the one <see cref="Compute"/>'s merge puts last).</param>
     /// <param name="perClass">The classes' points.</param>
-    internal static OperatingPoints PooledFromSteps(ulong[] keys, byte[] steps, double positives, double? scoreThreshold, double zeroScore, IReadOnlyList<ClassOperatingPoints> perClass)
+    internal static OperatingPoints PooledFromClassSteps(
+        IReadOnlyList<ulong[]> keys, IReadOnlyList<byte[]> steps, double positives, double? scoreThreshold, double zeroScore, IReadOnlyList<ClassOperatingPoints> perClass)
     {
         if (positives == 0) return new OperatingPoints(scoreThreshold, null, null, ConfidenceCurve.Empty, perClass);
-        Array.Sort(keys, steps);
+        var merge = new ClassHeap(keys);
         double tp = 0, fp = 0, bestF1 = double.NaN;
         OperatingPoint? best = null;
         double keptTp = 0, keptFp = 0;
         ulong zeroKey = RunMerge.ScoreKey(0.0);
-        for (int i = 0; i < keys.Length; i++)
+        while (merge.TryTake(out int k, out int i))
         {
-            if (steps[i] == 1) tp++;
-            else if (steps[i] == 2) fp++;
-            if (i + 1 < keys.Length && keys[i + 1] == keys[i]) continue;
-            double confidence = keys[i] == zeroKey ? zeroScore : RunMerge.ScoreOfKey(keys[i]);
+            ulong key = keys[k][i];
+            if (steps[k][i] == 1) tp++;
+            else if (steps[k][i] == 2) fp++;
+            if (merge.TryPeek(out ulong next) && next == key) continue;
+            double confidence = key == zeroKey ? zeroScore : RunMerge.ScoreOfKey(key);
             double f1 = F1(tp, fp, positives);
             // Strictly greater: among equal F1 the highest confidence (the first seen) wins.
             if (best is null || f1 > bestF1)
@@ -167,6 +171,64 @@ public static class OperatingPointAnalysis
         }
         return new OperatingPoints(
             scoreThreshold, best, scoreThreshold is double s ? Point(s, keptTp, keptFp, positives) : null, ConfidenceCurve.Empty, perClass);
+    }
+
+    /// <summary>A min-heap of the classes by the key at each class's cursor: yields every (class, index) in ascending key order.</summary>
+    private sealed class ClassHeap
+    {
+        private readonly IReadOnlyList<ulong[]> _keys;
+        private readonly int[] _heap;
+        private readonly int[] _cursor;
+        private int _count;
+
+        public ClassHeap(IReadOnlyList<ulong[]> keys)
+        {
+            _keys = keys;
+            _cursor = new int[keys.Count];
+            _heap = new int[keys.Count];
+            for (int k = 0; k < keys.Count; k++)
+            {
+                if (keys[k].Length > 0) _heap[_count++] = k;
+            }
+            for (int i = _count / 2 - 1; i >= 0; i--) SiftDown(i);
+        }
+
+        /// <summary>The smallest key not yet taken.</summary>
+        public bool TryPeek(out ulong key)
+        {
+            key = _count > 0 ? Key(_heap[0]) : 0;
+            return _count > 0;
+        }
+
+        /// <summary>Takes the entry with the smallest key: its class and its index in the class.</summary>
+        public bool TryTake(out int k, out int index)
+        {
+            if (_count == 0)
+            {
+                (k, index) = (-1, -1);
+                return false;
+            }
+            k = _heap[0];
+            index = _cursor[k]++;
+            if (_cursor[k] == _keys[k].Length) _heap[0] = _heap[--_count];
+            SiftDown(0);
+            return true;
+        }
+
+        private ulong Key(int k) => _keys[k][_cursor[k]];
+
+        private void SiftDown(int i)
+        {
+            while (true)
+            {
+                int smallest = i, left = 2 * i + 1, right = left + 1;
+                if (left < _count && Key(_heap[left]) < Key(_heap[smallest])) smallest = left;
+                if (right < _count && Key(_heap[right]) < Key(_heap[smallest])) smallest = right;
+                if (smallest == i) return;
+                (_heap[i], _heap[smallest]) = (_heap[smallest], _heap[i]);
+                i = smallest;
+            }
+        }
     }
 
     /// <summary>

@@ -14,8 +14,8 @@ namespace DetectionEval.Eval.Metrics;
 // positions), and its records are kept as 32-byte stored matches grouped by class (ClassMatchStore);
 // then each class is sorted in place into accumulation order (score, then the unique tie keys, so the
 // order the whole-dataset merge gives), accumulated by the same code and released. What needs every detection at once is not kept: the VOC curves and the confidence
-// curves are left empty (plots read them), and the pooled operating points come from one sort of a score
-// key and a step per detection. Memory: about 32 bytes per detection plus one shard's dataset.
+// curves are left empty (plots read them), and the pooled operating points come from a heap merge of the
+// classes' score keys and steps (9 bytes a detection, kept from each class's accumulation). Memory: about 32 bytes per detection plus one shard's dataset.
 
 /// <summary>The match stage of a spilled run: every shard matched, the records stored by class.</summary>
 public sealed class ShardedMatches
@@ -56,6 +56,7 @@ public static class ShardedEvaluation
         bool coco = options.Metrics.HasFlag(MetricSet.Coco), voc = options.Metrics.HasFlag(MetricSet.Voc);
         int[] categoryIndices = builder.DatasetCategoryIndices();
         var store = new ClassMatchStore(groundTruth.Categories.Count, new CocoMatcher(options.MaxDetections[^1]).AreaRangeCount, coco, voc);
+        long sinceCollection = 0;
         for (int s = 0; s < spill.ShardCount; s++)
         {
             options.Cancellation.ThrowIfCancellationRequested();
@@ -65,7 +66,12 @@ public static class ShardedEvaluation
             VocMatches? vocMatches = voc ? VocEvaluation.Match(shard, options) : null;
             StoreShard(shard, cocoMatches, vocMatches, store);
             shardMatched?.Invoke(s + 1, spill.ShardCount);
-            CollectGarbage();
+            sinceCollection += shard.Detections.Count;
+            if (sinceCollection > DetectionsBetweenCollections)
+            {
+                sinceCollection = 0;
+                CollectGarbage();
+            }
         }
         return new ShardedMatches(groundTruth, store, spill.Count);
     }
@@ -156,9 +162,7 @@ public static class ShardedEvaluation
             foreach (VocClassResult c in voc.PerClass) positives += c.Positives;
             // The merge of the whole-dataset path puts a cut's last detection from the last class that has it.
             double zeroScore = lastZero.LastOrDefault(z => z is not null) ?? 0.0;
-            CollectGarbage();
-            (ulong[] keys, byte[] steps) = Concatenate(classKeys, classSteps);
-            operatingPoints = OperatingPointAnalysis.PooledFromSteps(keys, steps, positives, options.ScoreThreshold, zeroScore, points);
+            operatingPoints = OperatingPointAnalysis.PooledFromClassSteps(classKeys, classSteps, positives, options.ScoreThreshold, zeroScore, points);
         }
         DatasetSummary summary = DatasetSummary.Of(matches.GroundTruth) with
         {
@@ -167,30 +171,13 @@ public static class ShardedEvaluation
         return new EvaluationResult(summary, categories, coco, voc) { OperatingPoints = operatingPoints };
     }
 
-    /// <summary>Detections accumulated between two garbage collections.</summary>
+    /// <summary>Detections matched or accumulated between two garbage collections.</summary>
     private const long DetectionsBetweenCollections = 1 << 20;
 
-    /// <summary>Every class's score keys and steps in one pair of arrays, letting go of each class's as it is copied.</summary>
-    private static (ulong[] Keys, byte[] Steps) Concatenate(ulong[][] classKeys, byte[][] classSteps)
-    {
-        long total = 0;
-        foreach (ulong[] k in classKeys) total += k.Length;
-        ulong[] keys = new ulong[total];
-        byte[] steps = new byte[total];
-        int next = 0;
-        for (int k = 0; k < classKeys.Length; k++)
-        {
-            classKeys[k].CopyTo(keys, next);
-            classSteps[k].CopyTo(steps, next);
-            next += classKeys[k].Length;
-            (classKeys[k], classSteps[k]) = ([], []);
-        }
-        return (keys, steps);
-    }
-
     /// <summary>
-    /// A full, non-compacting collection. The workstation collector sizes its budget from what survives, so
-    /// with the store alive it lets the garbage of finished shards and classes (their datasets, sort keys
+    /// A full, non-compacting collection, after about every million detections matched or accumulated. The
+    /// workstation collector sizes its budget from what survives, so with the store alive it lets the garbage
+    /// of finished shards and classes (their datasets, sort keys
     /// and curves) grow to several times the store before collecting it: 3.4 GB of peak memory instead of
     /// 1.6 GB on 21 M detections (docs/benchmarks.md). Marking the store is cheap (its chunks hold no
     /// references); compacting it each time cost 2.5 s on that run and saved little.
