@@ -177,9 +177,8 @@ public static class ShardedEvaluation
     /// <summary>
     /// A full, non-compacting collection, after about every million detections matched or accumulated. The
     /// workstation collector sizes its budget from what survives, so with the store alive it lets the garbage
-    /// of finished shards and classes (their datasets, sort keys
-    /// and curves) grow to several times the store before collecting it: 3.4 GB of peak memory instead of
-    /// 1.5 GB on 21 M detections (docs/benchmarks.md). Marking the store is cheap (its chunks hold no
+    /// of finished shards and classes (their datasets, sort keys and curves) grow to several times the store
+    /// before collecting it: 3.4 GB of peak memory instead of 1.5 GB on 21 M detections (docs/benchmarks.md). Marking the store is cheap (its chunks hold no
     /// references); compacting it each time cost 2.5 s on that run and saved little.
     /// </summary>
     private static void CollectGarbage() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
