@@ -26,7 +26,9 @@ public sealed class ShardedEvaluationTests : IDisposable
         Assert.Equal(whole.Inputs.Detections - whole.Inputs.DetectionsOfUnknownCategories, spill.Count);
         Dataset groundTruth = loaded.Builder.Build();
         Assert.Equal(0, groundTruth.Detections.Count);
-        EvaluationResult sharded = ShardedEvaluation.Accumulate(ShardedEvaluation.Match(loaded.Builder, groundTruth, options), options);
+        ShardedMatches matches = ShardedEvaluation.Match(loaded.Builder, groundTruth, options);
+        EvaluationResult sharded = ShardedEvaluation.Accumulate(matches, options);
+        Assert.Throws<InvalidOperationException>(() => ShardedEvaluation.Accumulate(matches, options));
 
         Assert.Equal(whole.Inputs, sharded.Inputs);
         Assert.Equal(whole.Coco!.Summary, sharded.Coco!.Summary);

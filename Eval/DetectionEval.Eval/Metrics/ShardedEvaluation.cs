@@ -13,9 +13,11 @@ namespace DetectionEval.Eval.Metrics;
 // the whole-dataset one: the shard keeps the images' global ranks and the detections' global input
 // positions), and its records are kept as 32-byte stored matches grouped by class (ClassMatchStore);
 // then each class is sorted in place into accumulation order (score, then the unique tie keys, so the
-// order the whole-dataset merge gives), accumulated by the same code and released. What needs every detection at once is not kept: the VOC curves and the confidence
-// curves are left empty (plots read them), and the pooled operating points come from a heap merge of the
-// classes' score keys and steps (9 bytes a detection, kept from each class's accumulation). Memory: about 32 bytes per detection plus one shard's dataset.
+// order the whole-dataset merge gives), accumulated by the same code and released. What needs every
+// detection at once is not kept: the VOC curves and the confidence curves are left empty (plots read
+// them), and the pooled operating points come from a heap merge of the classes' score keys and steps (9
+// bytes a detection, kept from each class's accumulation). Memory: about 32 bytes per detection plus one
+// shard's dataset.
 
 /// <summary>The match stage of a spilled run: every shard matched, the records stored by class.</summary>
 public sealed class ShardedMatches
@@ -34,6 +36,9 @@ public sealed class ShardedMatches
     public long Detections { get; }
 
     internal ClassMatchStore Store { get; }
+
+    /// <summary>Set once accumulated: accumulation lets go of the stored matches.</summary>
+    internal bool Accumulated { get; set; }
 }
 
 /// <summary>Evaluates predictions spilled to disk (<see cref="DatasetBuilder.SpillDetectionsTo"/>) one image shard at a time.</summary>
@@ -107,10 +112,13 @@ public static class ShardedEvaluation
     /// Accumulates every class, releasing its stored matches as it goes, and gives the result
     /// <see cref="DetectionEvaluation.Evaluate"/> gives for the same inputs, without curves.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The matches were accumulated already (they are let go of on the way).</exception>
     public static EvaluationResult Accumulate(ShardedMatches matches, EvaluationOptions options)
     {
         ArgumentNullException.ThrowIfNull(matches);
         options.Validate();
+        if (matches.Accumulated) throw new InvalidOperationException("These matches were accumulated already; match the spill again.");
+        matches.Accumulated = true;
         ClassMatchStore store = matches.Store;
         IReadOnlyList<Category> categories = matches.GroundTruth.Categories;
         int classes = categories.Count;
