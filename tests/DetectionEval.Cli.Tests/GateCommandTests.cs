@@ -110,6 +110,24 @@ public sealed class GateCommandTests : IDisposable
         Assert.Equal(File.ReadAllText(current), File.ReadAllText(Path_("next.json")));
     }
 
+    [Fact]
+    public void Low_memory_gives_the_same_verdict_and_report_and_refuses_a_paired_run()
+    {
+        string baseline = Baseline(), predictions = WithoutDogs();
+        string[] rules = ["--max-drop", "AP=0.005", "--per-class-max-drop", "0.02", "--min", "AP=0.3"];
+        CommandRun inMemory = Deval.Run(["gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", predictions, "--json", Path_("a.json"), "--low-memory", "false", .. rules]);
+        CommandRun spilled = Deval.Run(["gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", predictions, "--json", Path_("b.json"), "--low-memory", .. rules]);
+        Assert.Equal(1, inMemory.ExitCode);
+        Assert.Equal((inMemory.ExitCode, inMemory.Output, inMemory.Error), (spilled.ExitCode, spilled.Output, spilled.Error));
+        Assert.Equal(File.ReadAllText(Path_("a.json")), File.ReadAllText(Path_("b.json")));
+
+        CommandRun paired = Deval.Run(["gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", predictions, "--baseline-pred", SamplePredictions, "--low-memory", .. rules]);
+        Assert.Equal(2, paired.ExitCode);
+        Assert.Equal(
+            "deval: error: --low-memory: Expected --gt and --pred without --baseline-pred (the paired run keeps every match for the bootstrap), but got --baseline-pred.",
+            Assert.Single(paired.ErrorLines));
+    }
+
     // ---- acceptance: bad and mismatched baselines exit 2 ----
 
     [Fact]

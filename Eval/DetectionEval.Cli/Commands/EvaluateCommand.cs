@@ -180,10 +180,8 @@ public sealed class EvaluateCommand
         HelpName = "N",
     };
 
-    private readonly Option<bool> _lowMemory = new("--low-memory")
-    {
-        Description = "Spill the predictions to a temporary folder and evaluate them image shard by image shard: about 32 bytes of memory per detection, same results. Automatic for predictions of 256 MiB or more (--low-memory false turns that off); not with --plots, --report, --overlays or --analysis, which need every box or curve at once.",
-    };
+    private readonly Option<bool> _lowMemory = PairedRunOptions.LowMemoryOption(
+        "Spill the predictions to a temporary folder and evaluate them image shard by image shard: about 32 bytes of memory per detection, same results. Automatic for predictions of 256 MiB or more (--low-memory false turns that off); not with --plots, --report, --overlays or --analysis, which need every box or curve at once.");
 
     /// <summary>Builds the verb; its action writes through <paramref name="output"/> and <paramref name="error"/>.</summary>
     public static Command Create(TextWriter output, TextWriter error) => new EvaluateCommand().Build(output, error);
@@ -236,7 +234,7 @@ public sealed class EvaluateCommand
             _ => ComputeDevice.Auto,
         },
         Analysis = _analysis.Read(parse),
-        LowMemory = parse.GetValue(_shardImages) is not null ? true : parse.GetResult(_lowMemory) is { Implicit: false } ? parse.GetValue(_lowMemory) : null,
+        LowMemory = parse.GetValue(_shardImages) is not null ? true : PairedRunOptions.ReadLowMemory(parse, _lowMemory),
         Spill = parse.GetValue(_shardImages) is int shardImages ? new SpillSettings(shardImages) : null,
     };
 

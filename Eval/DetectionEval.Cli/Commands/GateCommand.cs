@@ -43,7 +43,11 @@ public sealed record GateSettings(
     string Baseline, string? Current, string? GroundTruth, string? Predictions, string? BaselinePredictions,
     GateEvaluationSettings Evaluation, MetricSet? Families, GateRules Rules, BootstrapSettings? Bootstrap,
     string? JUnitPath, string? MarkdownPath, string? JsonPath, int? Threads,
-    AnnotationFormat? GroundTruthFormat = null, AnnotationFormat? PredictionFormat = null, InputSettings? Inputs = null);
+    AnnotationFormat? GroundTruthFormat = null, AnnotationFormat? PredictionFormat = null, InputSettings? Inputs = null)
+{
+    /// <summary>--low-memory: spill --pred to disk and evaluate it shard by shard (null: automatic for large predictions without --baseline-pred).</summary>
+    public bool? LowMemory { get; init; }
+}
 
 /// <summary><c>deval gate</c>: fails (exit 1) when the current run regressed against the baseline beyond the rules.</summary>
 public sealed class GateCommand
@@ -159,6 +163,9 @@ public sealed class GateCommand
 
     private readonly InputOptions _inputs = new();
 
+    private readonly Option<bool> _lowMemory = PairedRunOptions.LowMemoryOption(
+        "With --gt and --pred: spill the predictions to a temporary folder and evaluate them image shard by image shard, as deval evaluate --low-memory does. Automatic for predictions of 256 MiB or more; not with --baseline-pred.");
+
     /// <summary>Builds the verb; its action writes through <paramref name="output"/> and <paramref name="error"/>.</summary>
     public static Command Create(TextWriter output, TextWriter error) => new GateCommand().Build(output, error);
 
@@ -168,7 +175,7 @@ public sealed class GateCommand
         {
             _baseline, _current, _groundTruth, _predictions, _baselinePredictions, _iou, _iouRule, _plusOne, _maxDets,
             _metricSet, _min, _maxDrop, _relative, _perClassMaxDrop, _bootstrap, _seed, _confidence, _junit, _markdown, _json, _threads,
-            _groundTruthFormat, _predictionFormat,
+            _groundTruthFormat, _predictionFormat, _lowMemory,
         };
         foreach (Option option in _inputs.All) command.Options.Add(option);
         command.SetAction(parse => DevalApp.Guard(error, () => Execute(ReadSettings(parse), output, error)));
@@ -204,7 +211,10 @@ public sealed class GateCommand
             parse.GetValue(_threads),
             InputOptions.FormatOf(parse, _groundTruthFormat),
             InputOptions.FormatOf(parse, _predictionFormat),
-            _inputs.Read(parse));
+            _inputs.Read(parse))
+        {
+            LowMemory = PairedRunOptions.ReadLowMemory(parse, _lowMemory),
+        };
         RequireConsistent(settings);
         return settings;
     }
@@ -242,6 +252,10 @@ public sealed class GateCommand
         if (s.Bootstrap is not null && s.BaselinePredictions is null)
         {
             throw new UsageException("--bootstrap: Expected --gt, --pred and --baseline-pred with it (resampling needs both runs' predictions), but got no --baseline-pred.");
+        }
+        if (s.LowMemory == true && (s.BaselinePredictions is not null || s.Predictions is null))
+        {
+            throw new UsageException($"--low-memory: Expected --gt and --pred without --baseline-pred (the paired run keeps every match for the bootstrap), but got {(s.Predictions is null ? "no --pred" : "--baseline-pred")}.");
         }
         if (s.Bootstrap is not null && s.Rules.Drops.Count == 0 && s.Rules.ClassDrops.Count == 0)
         {
@@ -311,9 +325,8 @@ public sealed class GateCommand
         }
         else
         {
-            (var dataset, string messages) = PairedRunOptions.Load(groundTruthInput, new AnnotationInput(predictions, settings.PredictionFormat), inputs);
-            error.Write(messages);
-            result = DetectionEvaluation.Evaluate(dataset, options);
+            bool lowMemory = settings.LowMemory ?? SpillSettings.BytesOf(predictions) >= EvaluateSettings.LowMemoryFromBytes;
+            result = PairedRunOptions.EvaluateOne(groundTruthInput, new AnnotationInput(predictions, settings.PredictionFormat), inputs, options, lowMemory, error);
         }
         ReportHeader header = PairedRunOptions.Header(groundTruth, predictions);
         EvaluationReport current = EvaluationReport.From(predictions, header, result);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using DetectionEval.Eval;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Gate;
 using DetectionEval.Eval.Loaders;
@@ -85,6 +86,33 @@ internal static class PairedRunOptions
         EvaluateCommand.WarnAboutUnknownCategories(loaded.Builder, predictions.Path, messages);
         return (loaded.Builder.Build(), messages.ToString());
     }
+
+    /// <summary>
+    /// Evaluates one prediction file against the ground truth; with <paramref name="lowMemory"/>, spilled to
+    /// disk and matched image shard by image shard (<see cref="ShardedEvaluation"/>), with the same result.
+    /// </summary>
+    public static EvaluationResult EvaluateOne(
+        AnnotationInput groundTruth, AnnotationInput predictions, InputSettings inputs, EvaluationOptions options, bool lowMemory, TextWriter error)
+    {
+        if (!lowMemory)
+        {
+            (Dataset dataset, string messages) = Load(groundTruth, predictions, inputs);
+            error.Write(messages);
+            return DetectionEvaluation.Evaluate(dataset, options);
+        }
+        LoadedAnnotations loaded = InputOptions.Load(groundTruth, predictions, inputs.ToLoadOptions() with { Spill = new SpillSettings() }, error);
+        using DetectionSpill spill = loaded.Builder.Spill!;
+        EvaluateCommand.WarnAboutUnknownCategories(loaded.Builder, predictions.Path, error);
+        Dataset onlyGroundTruth = loaded.Builder.Build();
+        return ShardedEvaluation.Accumulate(ShardedEvaluation.Match(loaded.Builder, onlyGroundTruth, options), options);
+    }
+
+    /// <summary>--low-memory: a flag that also takes true or false; absent means automatic.</summary>
+    public static Option<bool> LowMemoryOption(string description) => new("--low-memory") { Description = description };
+
+    /// <summary>--low-memory as given: true or false, or null when absent (automatic).</summary>
+    public static bool? ReadLowMemory(ParseResult parse, Option<bool> option) =>
+        parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option) : null;
 
     /// <summary>
     /// Evaluates two prediction files against one ground truth, loading them in parallel, and keeps the
