@@ -65,10 +65,14 @@ public sealed class EngineAgreementTests : IDisposable
         Assert.Equal(oneThread.Output, allThreads.Output);
         Assert.Equal(oneThread.Output, cpu.Output);
         Assert.Equal(oneThread.Output, RunOnIlgpuCpuAccelerator(gt, dt, profile));
+        Assert.Equal(oneThread.Output, RunOnIlgpuCpuAccelerator(gt, dt, profile, lowMemory: true));
     }
 
-    /// <summary>The evaluate command with the GPU kernels on ILGPU's CPU accelerator, settings as the parser makes them.</summary>
-    private static string RunOnIlgpuCpuAccelerator(string gt, string dt, string[] profile)
+    /// <summary>
+    /// The evaluate command with the GPU kernels on ILGPU's CPU accelerator, settings as the parser makes
+    /// them; with <paramref name="lowMemory"/>, spilled and matched in shards of two images.
+    /// </summary>
+    private static string RunOnIlgpuCpuAccelerator(string gt, string dt, string[] profile, bool lowMemory = false)
     {
         var voc = new VocMatchSettings(
             profile.Contains("--iou") ? double.Parse(profile[Array.IndexOf(profile, "--iou") + 1], CultureInfo.InvariantCulture) : 0.5,
@@ -76,7 +80,12 @@ public sealed class EngineAgreementTests : IDisposable
             profile.Contains("--voc-plus-one"));
         int[] maxDets = profile.Contains("--max-dets") ? [1, 2, 3] : [.. CocoParameters.DefaultMaxDetections];
         using IlgpuOverlapEngine engine = IlgpuOverlapEngine.CreateCpuSimulator();
-        var settings = new EvaluateSettings(gt, dt, MetricSet.All, voc, maxDets, "-", null) { EngineOverride = engine };
+        var settings = new EvaluateSettings(gt, dt, MetricSet.All, voc, maxDets, "-", null)
+        {
+            EngineOverride = engine,
+            LowMemory = lowMemory,
+            Spill = lowMemory ? new Eval.Loaders.SpillSettings(ImagesPerShard: 2) : null,
+        };
         var output = new StringWriter { NewLine = "\n" };
         var error = new StringWriter { NewLine = "\n" };
         Assert.Equal(0, EvaluateCommand.Execute(settings, output, error));
