@@ -57,6 +57,7 @@ internal static class Targets
     [
         new("coco-gt", "COCO json ground truth (CocoJson.ReadGroundTruth)", JsonTokens, CocoGroundTruth),
         new("coco-results", "COCO results: byte scanner (CocoResultsFastPath) and general reader", JsonTokens, CocoResults),
+        new("coco-results-spilled", "COCO results into a low-memory run's spill (the byte scanner in batches), against the in-memory scan", JsonTokens, CocoResultsSpilled),
         new("voc-xml", "Pascal VOC annotation XML", XmlTokens, VocXml),
         new("voc-results", "Pascal VOC results txt", TextTokens, VocResults),
         new("yolo-gt", "YOLO labels", TextTokens, YoloGroundTruth),
@@ -145,6 +146,44 @@ internal static class Targets
         }
         if (scanned) RequireSameDetections(fast.Build(), general.Build());
         return (scanned ? "fast " : "general ") + Evaluate(general);
+    }
+
+    /// <summary>
+    /// The low-memory path: the scanner hands its detections to a spill in batches of 1 to 4 (so a batch
+    /// can end anywhere), in 1 to 3 segments, into shards of 1 or 2 images. Differential: it must accept
+    /// exactly what the in-memory scan accepts, and evaluating the spill shard by shard must give the
+    /// in-memory run's report byte for byte.
+    /// </summary>
+    private static string CocoResultsSpilled(byte[] input, ulong choice)
+    {
+        int threads = 1 + (int)(choice % 3);
+        long splitAbove = (choice >> 2) % 2 == 0 ? 0 : CocoResultsFastPath.SplitAbove;
+        int drainEvery = 1 + (int)((choice >> 3) % 4);
+        int imagesPerShard = 1 + (int)((choice >> 5) % 2);
+        DatasetBuilder memory = CocoGroundTruthBuilder();
+        bool scanned = CocoResultsFastPath.TryRead(input, memory, threads, splitAbove);
+        DatasetBuilder spilled = CocoGroundTruthBuilder();
+        using var spill = new DetectionSpill(spilled.ImageCount, imagesPerShard, SpillFolder.Value);
+        spilled.SpillDetectionsTo(spill);
+        bool spilledScan = CocoResultsFastPath.TryReadIntoSpill(input, spilled, threads, splitAbove, drainEvery);
+        if (spilledScan != scanned) throw new InvalidOperationException($"The spilling scan {(spilledScan ? "accepted" : "refused")} an input the in-memory scan {(scanned ? "accepted" : "refused")}.");
+        if (!scanned) return "handed over";
+        var options = new EvaluationOptions { Threads = 1, ScoreThreshold = 0.5 };
+        Dataset dataset = memory.Build();
+        string whole = ReportText(DetectionEvaluation.Evaluate(dataset, options));
+        string sharded = ReportText(ShardedEvaluation.Accumulate(ShardedEvaluation.Match(spilled, spilled.Build(), options), options));
+        if (whole != sharded) throw new InvalidOperationException("The spilled run's report differs from the in-memory run's.");
+        return $"spilled {Bucket(dataset.Detections.Count)} {Bucket(dataset.DetectionsOfUnknownCategories)}";
+    }
+
+    /// <summary>Where the spilling target makes its spills (each deleted after its execution).</summary>
+    private static readonly Lazy<string> SpillFolder = new(() => Directory.CreateTempSubdirectory("deval-fuzz-spills-").FullName);
+
+    private static string ReportText(EvaluationResult result)
+    {
+        using var report = new MemoryStream();
+        Eval.Reports.JsonReport.Write(report, new ReportHeader("deval", "0.1.0", "gt", "dt"), result);
+        return Encoding.UTF8.GetString(report.ToArray());
     }
 
     private static string VocXml(byte[] input, ulong choice) => GroundTruth(LoadOptionsOf(choice), sink =>

@@ -31,6 +31,9 @@ internal sealed class CocoResultsFastPath
     /// <summary>Detections a spilling scan collects before it hands them on.</summary>
     private const int DrainEvery = 1 << 15;
 
+    /// <summary>This reader's batch: <see cref="DrainEvery"/>, or fewer when the fuzzer asks.</summary>
+    private int _drainEvery = DrainEvery;
+
     private CocoResultsFastPath(long bytes)
     {
         // A detection takes about 90 bytes of JSON; sizing the columns up front saves their regrowth.
@@ -108,7 +111,6 @@ internal sealed class CocoResultsFastPath
     /// <returns>False, with the builder untouched, when the general reader must read the file.</returns>
     public static bool TryReadIntoSpill(string path, DatasetBuilder builder, int maxThreads, CancellationToken cancellation = default)
     {
-        DetectionSpill spill = builder.Spill ?? throw new ArgumentException("The builder does not spill its detections.", nameof(builder));
         SafeFileHandle file;
         try
         {
@@ -118,47 +120,59 @@ internal sealed class CocoResultsFastPath
         {
             return false;
         }
-        using (file)
+        using (file) return TryReadIntoSpill(new FileSource(file), builder, maxThreads, SplitAbove, DrainEvery, cancellation);
+    }
+
+    /// <summary>
+    /// Reads a results file held in memory into the spill of <paramref name="builder"/>, as
+    /// <see cref="TryReadIntoSpill(string, DatasetBuilder, int, CancellationToken)"/> reads a file, handing the
+    /// detections on every <paramref name="drainEvery"/> (the fuzzer makes it small to cut the scan anywhere).
+    /// </summary>
+    internal static bool TryReadIntoSpill(ReadOnlyMemory<byte> bytes, DatasetBuilder builder, int maxThreads, long splitAbove, int drainEvery) =>
+        TryReadIntoSpill(new MemorySource(bytes), builder, maxThreads, splitAbove, drainEvery, default);
+
+    private static bool TryReadIntoSpill(IByteSource source, DatasetBuilder builder, int maxThreads, long splitAbove, int drainEvery, CancellationToken cancellation)
+    {
+        DetectionSpill spill = builder.Spill ?? throw new ArgumentException("The builder does not spill its detections.", nameof(builder));
+        ArgumentOutOfRangeException.ThrowIfLessThan(drainEvery, 1);
+        long length = source.Length;
+        long[] cuts = FindCuts(source, length, length > splitAbove ? Math.Max(1, maxThreads) : 1);
+        int segments = cuts.Length - 1;
+        var parts = new SpillPart[segments];
+        var unknown = new List<long>[segments];
+        bool[] ok = new bool[segments];
+        try
         {
-            var source = new FileSource(file);
-            long length = source.Length;
-            long[] cuts = FindCuts(source, length, length > SplitAbove ? Math.Max(1, maxThreads) : 1);
-            int segments = cuts.Length - 1;
-            var parts = new SpillPart[segments];
-            var unknown = new List<long>[segments];
-            bool[] ok = new bool[segments];
-            try
+            Parallel.For(0, segments, new ParallelOptions { MaxDegreeOfParallelism = segments, CancellationToken = cancellation }, k =>
             {
-                Parallel.For(0, segments, new ParallelOptions { MaxDegreeOfParallelism = segments, CancellationToken = cancellation }, k =>
-                {
-                    parts[k] = spill.OpenPart();
-                    unknown[k] = [];
-                    var reader = new CocoResultsFastPath(-1) { _drain = r => r.DrainInto(builder, parts[k], unknown[k]) };
-                    ok[k] = reader.Scan(new Segment(source, cuts[k], cuts[k + 1]), first: k == 0, last: k == segments - 1, cancellation) && reader._drain(reader);
-                });
-            }
-            catch (Exception e)
-            {
-                foreach (SpillPart part in parts) if (part is not null) DetectionSpill.Discard(part);
-                // A segment that could not write the spill: the one failure to report, without the parallel loop's wrapping.
-                if (e is AggregateException aggregate && aggregate.Flatten().InnerExceptions.OfType<SpillFailedException>().FirstOrDefault() is { } spillFailure)
-                {
-                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(spillFailure);
-                }
-                throw;
-            }
-            if (!ok.All(x => x))
-            {
-                foreach (SpillPart part in parts) DetectionSpill.Discard(part);
-                return false;
-            }
-            builder.CommitSpilledParts(parts);
-            foreach (List<long> ids in unknown)
-            {
-                foreach (long id in ids) builder.CountDetectionOfUnknownCategory(id);
-            }
-            return true;
+                parts[k] = spill.OpenPart();
+                unknown[k] = [];
+                var reader = new CocoResultsFastPath(-1) { _drainEvery = drainEvery };
+                reader._drain = r => r.DrainInto(builder, parts[k], unknown[k]);
+                ok[k] = reader.Scan(new Segment(source, cuts[k], cuts[k + 1]), first: k == 0, last: k == segments - 1, cancellation) && reader._drain(reader);
+            });
         }
+        catch (Exception e)
+        {
+            foreach (SpillPart part in parts) if (part is not null) DetectionSpill.Discard(part);
+            // A segment that could not write the spill: the one failure to report, without the parallel loop's wrapping.
+            if (e is AggregateException aggregate && aggregate.Flatten().InnerExceptions.OfType<SpillFailedException>().FirstOrDefault() is { } spillFailure)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(spillFailure);
+            }
+            throw;
+        }
+        if (!ok.All(x => x))
+        {
+            foreach (SpillPart part in parts) DetectionSpill.Discard(part);
+            return false;
+        }
+        builder.CommitSpilledParts(parts);
+        foreach (List<long> ids in unknown)
+        {
+            foreach (long id in ids) builder.CountDetectionOfUnknownCategory(id);
+        }
+        return true;
     }
 
     /// <summary>Looks up and spills the columns read so far, then clears them; false when an image is unknown.</summary>
@@ -384,8 +398,8 @@ internal sealed class CocoResultsFastPath
                 expectObject = false;
                 _objects++;
                 position = p;
+                if (_drain is not null && _boxes.Count >= _drainEvery && !_drain(this)) return false;
             }
-            if (_drain is not null && _boxes.Count >= DrainEvery && !_drain(this)) return false;
             if (final) return last ? opened && closed : opened && expectObject && !closed;
         }
     }
