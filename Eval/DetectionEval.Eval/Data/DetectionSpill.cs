@@ -18,26 +18,6 @@ public sealed class SpillFailedException(string folder, Exception inner)
 {
     /// <summary>The folder the spill was, or would have been, made in.</summary>
     public string Folder { get; } = folder;
-
-    /// <summary>Runs <paramref name="work"/>, reporting its file-system failures as a spill failure in <paramref name="folder"/>.</summary>
-    internal static T Guard<T>(string folder, Func<T> work)
-    {
-        try
-        {
-            return work();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new SpillFailedException(folder, e);
-        }
-    }
-
-    /// <summary>Runs <paramref name="work"/>, reporting its file-system failures as a spill failure in <paramref name="folder"/>.</summary>
-    internal static void Guard(string folder, Action work) => Guard(folder, () =>
-    {
-        work();
-        return 0;
-    });
 }
 
 /// <summary>One detection as the spill stores it.</summary>
@@ -65,7 +45,14 @@ public sealed class DetectionSpill : IDisposable
         ImagesPerShard = imagesPerShard;
         ShardCount = Math.Max(1, (imageCount + imagesPerShard - 1) / imagesPerShard);
         Folder = Path.Combine(parentFolder ?? Path.GetTempPath(), $"deval-spill-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        SpillFailedException.Guard(Folder, () => Directory.CreateDirectory(Folder));
+        try
+        {
+            Directory.CreateDirectory(Folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SpillFailedException(Folder, e);
+        }
     }
 
     /// <summary>The spill's own folder, deleted on <see cref="Dispose"/>.</summary>
