@@ -101,6 +101,20 @@ public sealed class ShardedEvaluationTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(_folder));
     }
 
+    [Fact]
+    public void Matching_and_accumulating_the_shards_stop_when_cancelled()
+    {
+        LoadedAnnotations loaded = Load("cases/c02_basic", new SpillSettings(ImagesPerShard: 1, Folder: _folder));
+        using DetectionSpill spill = loaded.Builder.Spill!;
+        Dataset groundTruth = loaded.Builder.Build();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        var stop = new EvaluationOptions { Cancellation = cancelled.Token };
+        Assert.ThrowsAny<OperationCanceledException>(() => ShardedEvaluation.Match(loaded.Builder, groundTruth, stop));
+        ShardedMatches matches = ShardedEvaluation.Match(loaded.Builder, groundTruth, new EvaluationOptions());
+        Assert.ThrowsAny<OperationCanceledException>(() => ShardedEvaluation.Accumulate(matches, stop));
+    }
+
     private static LoadedAnnotations Load(string caseName, SpillSettings? spill) =>
         AnnotationLoader.Load(
             new AnnotationInput(ReferenceData.Case(Path.Combine(caseName, "gt.json"))),
