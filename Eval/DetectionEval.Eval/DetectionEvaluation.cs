@@ -23,6 +23,6 @@ public static class DetectionEvaluation
     public static EvaluationResult Combine(Dataset dataset, EvaluationOptions options, CocoResult? coco, VocResult? voc) =>
         new(DatasetSummary.Of(dataset), dataset.Categories, coco, voc)
         {
-            OperatingPoints = voc is null ? null : OperatingPointAnalysis.Compute(voc, options.ScoreThreshold),
+            OperatingPoints = voc is null ? null : OperatingPointAnalysis.Compute(voc, options.ScoreThreshold, options.ConfidenceCurves),
         };
 }

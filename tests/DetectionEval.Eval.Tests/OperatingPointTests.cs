@@ -153,4 +153,30 @@ public sealed class OperatingPointTests
 
         Assert.Null(evaluator.Compute().OperatingPoints);
     }
+
+    [Theory]
+    [MemberData(nameof(GoldenParityTests.Cases), MemberType = typeof(GoldenParityTests))]
+    public void Without_confidence_curves_every_point_is_the_same(string caseName)
+    {
+        VocResult voc = VocEvaluation.Evaluate(GoldenParityTests.LoadCase(caseName), new EvaluationOptions());
+        foreach (double? threshold in new double?[] { null, 0.0, 0.5, 0.99 })
+        {
+            OperatingPoints full = OperatingPointAnalysis.Compute(voc, threshold), lean = OperatingPointAnalysis.Compute(voc, threshold, confidenceCurves: false);
+            Assert.Equal((full.ScoreThreshold, full.BestF1, full.AtThreshold), (lean.ScoreThreshold, lean.BestF1, lean.AtThreshold));
+            Assert.Equal(full.PerClass.Select(c => (c.Category, c.BestF1, c.AtThreshold)), lean.PerClass.Select(c => (c.Category, c.BestF1, c.AtThreshold)));
+            Assert.Empty(lean.Curve.Confidence);
+            Assert.All(lean.PerClass, c => Assert.Empty(c.Curve.Confidence));
+        }
+    }
+
+    [Fact]
+    public void Weighted_curves_keep_the_full_computation()
+    {
+        VocMatches matches = VocEvaluation.Match(GoldenParityTests.LoadCase("cases/c02_basic"), new EvaluationOptions());
+        int images = matches.Dataset.Images.Count;
+        VocResult weighted = VocEvaluation.Accumulate(matches, new EvaluationOptions(), [.. Enumerable.Repeat(2, images)]);
+        OperatingPoints full = OperatingPointAnalysis.Compute(weighted, 0.5), lean = OperatingPointAnalysis.Compute(weighted, 0.5, confidenceCurves: false);
+        Assert.Equal((full.BestF1, full.AtThreshold), (lean.BestF1, lean.AtThreshold));
+        Assert.NotEmpty(lean.Curve.Confidence);
+    }
 }

@@ -97,6 +97,8 @@ public sealed record EvaluateSettings(
         MaxDetections = MaxDetections,
         Threads = Threads,
         ScoreThreshold = Reports.ScoreThreshold,
+        // Only the charts draw the confidence curves.
+        ConfidenceCurves = Reports.PlotsDirectory is not null || Reports.HtmlPath is not null,
     };
 }
 

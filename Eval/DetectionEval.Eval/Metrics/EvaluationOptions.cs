@@ -51,6 +51,13 @@ public sealed record EvaluationOptions
     /// </summary>
     public CancellationToken Cancellation { get; init; }
 
+    /// <summary>
+    /// Keep the confidence curves of the operating points (one point per distinct score, per class and
+    /// pooled), which charts draw; false computes the same operating points without them, in less time
+    /// and memory. The VOC precision-recall curves are kept either way.
+    /// </summary>
+    public bool ConfidenceCurves { get; init; } = true;
+
     /// <summary>Checks the options, throwing <see cref="ArgumentException"/> for values no evaluation accepts.</summary>
     public void Validate()
     {

@@ -69,9 +69,12 @@ public static class OperatingPointAnalysis
     /// <summary>Operating points of every class and of all classes pooled.</summary>
     /// <param name="voc">A VOC result whose curves carry cumulative counts.</param>
     /// <param name="scoreThreshold">An extra threshold to report, or null.</param>
-    public static OperatingPoints Compute(VocResult voc, double? scoreThreshold)
+    /// <param name="confidenceCurves">Keep the confidence curves (charts draw them); false leaves them empty and
+    /// computes the same points with less work, for curves of unweighted detections.</param>
+    public static OperatingPoints Compute(VocResult voc, double? scoreThreshold, bool confidenceCurves = true)
     {
         ArgumentNullException.ThrowIfNull(voc);
+        if (!confidenceCurves && ComputeWithoutCurves(voc, scoreThreshold) is { } points) return points;
         var perClass = new ClassOperatingPoints[voc.PerClass.Count];
         int total = 0;
         foreach (VocClassResult c in voc.PerClass)
@@ -114,6 +117,43 @@ public static class OperatingPointAnalysis
         if (positives == 0) return new OperatingPoints(scoreThreshold, null, null, ConfidenceCurve.Empty, perClass);
         (ConfidenceCurve all, OperatingPoint? pooledBest) = SweepCurve(pooledScores, pooledTp, pooledFp, positives, keepCurve: true);
         return new OperatingPoints(scoreThreshold, pooledBest, scoreThreshold is double s ? At(pooledScores, pooledTp, pooledFp, s, positives) : null, all, perClass);
+    }
+
+    /// <summary>
+    /// The points of <see cref="Compute"/> without the confidence curves: each class swept on its own, and
+    /// the classes pooled by <see cref="PooledFromClassSteps"/>. Null for curves of weighted detections (a
+    /// bootstrap's), whose steps are not single detections; those take the full path.
+    /// </summary>
+    private static OperatingPoints? ComputeWithoutCurves(VocResult voc, double? scoreThreshold)
+    {
+        int classes = voc.PerClass.Count;
+        var perClass = new ClassOperatingPoints[classes];
+        var keys = new ulong[classes][];
+        var steps = new byte[classes][];
+        double positives = 0;
+        double? lastZero = null;
+        for (int k = 0; k < classes; k++)
+        {
+            VocClassResult c = voc.PerClass[k];
+            RequireCounts(c.Curve);
+            positives += c.Positives;
+            double[] scores = AsArray(c.Curve.Scores), tp = AsArray(c.Curve.TruePositives), fp = AsArray(c.Curve.FalsePositives);
+            keys[k] = new ulong[scores.Length];
+            steps[k] = new byte[scores.Length];
+            double previousTp = 0, previousFp = 0;
+            for (int i = 0; i < scores.Length; i++)
+            {
+                double newTp = tp[i] - previousTp, newFp = fp[i] - previousFp;
+                if (newTp is not (0 or 1) || newFp is not (0 or 1) || newTp + newFp > 1) return null;
+                keys[k][i] = RunMerge.ScoreKey(scores[i]);
+                steps[k][i] = newTp == 1 ? (byte)1 : newFp == 1 ? (byte)2 : (byte)0;
+                // The full path's merge puts a cut's last detection from the last class that has it.
+                if (scores[i] == 0) lastZero = scores[i];
+                (previousTp, previousFp) = (tp[i], fp[i]);
+            }
+            perClass[k] = ForClass(c, scoreThreshold, keepCurve: false);
+        }
+        return PooledFromClassSteps(keys, steps, positives, scoreThreshold, lastZero ?? 0.0, perClass);
     }
 
     /// <summary>The operating points of one class from its VOC curve; the confidence curve is left empty unless <paramref name="keepCurve"/>.</summary>
