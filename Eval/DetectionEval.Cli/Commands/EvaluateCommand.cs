@@ -178,7 +178,7 @@ public sealed class EvaluateCommand
     private readonly Option<int?> _shardImages = new("--shard-images")
     {
         Description = "Images per shard of a low-memory run (implies --low-memory); by default shards hold about half a million detections. Smaller shards use less memory.",
-        CustomParser = ParseShardImages,
+        CustomParser = result => ParseCount(result, "--shard-images"),
         HelpName = "N",
     };
 
@@ -423,27 +423,18 @@ public sealed class EvaluateCommand
         return values;
     }
 
-    private static int? ParseShardImages(ArgumentResult result)
-    {
-        if (result.Tokens.Count == 0) return null;
-        string text = result.Tokens[0].Value;
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int images) || images < 1)
-        {
-            result.AddError($"--shard-images expects a whole number of 1 or more, but got '{text}'.");
-            return null;
-        }
-        return images;
-    }
+    internal static int? ParseThreads(ArgumentResult result) => ParseCount(result, "--threads");
 
-    internal static int? ParseThreads(ArgumentResult result)
+    /// <summary>A whole number of 1 or more, or null when the option is absent; anything else is a parse error naming <paramref name="option"/>.</summary>
+    private static int? ParseCount(ArgumentResult result, string option)
     {
         if (result.Tokens.Count == 0) return null;
         string text = result.Tokens[0].Value;
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int threads) || threads < 1)
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int count) || count < 1)
         {
-            result.AddError($"--threads expects a whole number of 1 or more, but got '{text}'.");
+            result.AddError($"{option} expects a whole number of 1 or more, but got '{text}'.");
             return null;
         }
-        return threads;
+        return count;
     }
 }
