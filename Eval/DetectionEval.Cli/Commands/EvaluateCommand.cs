@@ -75,10 +75,13 @@ public sealed record EvaluateSettings(
     /// <summary>The outputs that need every detection's box or curve point at once, which a low-memory run does not keep.</summary>
     public IReadOnlyList<string> OutputsNeedingEverything =>
     [
-        .. Reports.PlotsDirectory is null ? Array.Empty<string>() : ["--plots"],
-        .. Reports.HtmlPath is null ? Array.Empty<string>() : ["--report"],
-        .. Reports.OverlaysDirectory is null ? Array.Empty<string>() : ["--overlays"],
-        .. Analysis.Enabled ? ["--analysis"] : Array.Empty<string>(),
+        .. new (bool Asked, string Option)[]
+        {
+            (Reports.PlotsDirectory is not null, "--plots"),
+            (Reports.HtmlPath is not null, "--report"),
+            (Reports.OverlaysDirectory is not null, "--overlays"),
+            (Analysis.Enabled, "--analysis"),
+        }.Where(o => o.Asked).Select(o => o.Option),
     ];
 
     /// <summary>Whether this run spills its predictions: asked for, or automatic for large predictions when nothing needs everything.</summary>

@@ -26,23 +26,32 @@ internal sealed class CocoResultsFastPath
     private int _objects;
 
     /// <summary>Hands the columns read so far on and clears them; false to give up (spilled runs only).</summary>
-    private Func<CocoResultsFastPath, bool>? _drain;
+    private readonly Func<CocoResultsFastPath, bool>? _drain;
 
     /// <summary>Detections a spilling scan collects before it hands them on.</summary>
     private const int DrainEvery = 1 << 15;
 
-    /// <summary>This reader's batch: <see cref="DrainEvery"/>, or fewer when the fuzzer asks.</summary>
-    private int _drainEvery = DrainEvery;
+    /// <summary>This reader's batch when it drains: <see cref="DrainEvery"/>, or fewer when the fuzzer asks.</summary>
+    private readonly int _drainEvery;
 
+    /// <summary>
+    /// A reader that keeps its segment's detections, its columns sized from the segment's
+    /// <paramref name="bytes"/> (a detection takes about 90 bytes of JSON; sizing them up front saves their regrowth).
+    /// </summary>
     private CocoResultsFastPath(long bytes)
+        : this((int)Math.Min(bytes / 80, 1 << 26), drain: null, DrainEvery)
     {
-        // A detection takes about 90 bytes of JSON; sizing the columns up front saves their regrowth.
-        int expected = (int)Math.Min(bytes / 80, 1 << 26);
-        if (bytes < 0) expected = DrainEvery + 1024;
-        _imageIds = new List<long>(expected);
-        _categoryIds = new List<long>(expected);
-        _boxes = new List<Box>(expected);
-        _scores = new List<double>(expected);
+    }
+
+    /// <summary>A reader whose columns hold <paramref name="capacity"/> detections, handing them on every <paramref name="drainEvery"/> when <paramref name="drain"/> is given.</summary>
+    private CocoResultsFastPath(int capacity, Func<CocoResultsFastPath, bool>? drain, int drainEvery)
+    {
+        _imageIds = new List<long>(capacity);
+        _categoryIds = new List<long>(capacity);
+        _boxes = new List<Box>(capacity);
+        _scores = new List<double>(capacity);
+        _drain = drain;
+        _drainEvery = drainEvery;
     }
 
     /// <summary>Files smaller than this are read by one thread.</summary>
@@ -89,17 +98,32 @@ internal sealed class CocoResultsFastPath
 
     private static Scanned? Scan(IByteSource source, int maxThreads, long splitAbove, CancellationToken cancellation)
     {
-        long length = source.Length;
-        long[] cuts = FindCuts(source, length, length > splitAbove ? Math.Max(1, maxThreads) : 1);
+        long[] cuts = CutSegments(source, maxThreads, splitAbove);
+        var readers = new CocoResultsFastPath[cuts.Length - 1];
+        bool ok = ScanSegments(source, cuts, (_, bytes) => new CocoResultsFastPath(bytes), readers, cancellation);
+        return ok ? new Scanned(readers) : null;
+    }
+
+    /// <summary>The cut points of the segments: one segment for a source of at most <paramref name="splitAbove"/> bytes, else one per thread.</summary>
+    private static long[] CutSegments(IByteSource source, int maxThreads, long splitAbove) =>
+        FindCuts(source, source.Length, source.Length > splitAbove ? Math.Max(1, maxThreads) : 1);
+
+    /// <summary>
+    /// Scans every segment in parallel with the reader made for it (segment index, its bytes), a draining
+    /// reader handing on what it still holds at the end; true when every segment read without surprise.
+    /// </summary>
+    private static bool ScanSegments(
+        IByteSource source, long[] cuts, Func<int, long, CocoResultsFastPath> readerFor, CocoResultsFastPath[] readers, CancellationToken cancellation)
+    {
         int segments = cuts.Length - 1;
-        var readers = new CocoResultsFastPath[segments];
         bool[] ok = new bool[segments];
         Parallel.For(0, segments, new ParallelOptions { MaxDegreeOfParallelism = segments, CancellationToken = cancellation }, k =>
         {
-            readers[k] = new CocoResultsFastPath(cuts[k + 1] - cuts[k]);
-            ok[k] = readers[k].Scan(new Segment(source, cuts[k], cuts[k + 1]), first: k == 0, last: k == segments - 1, cancellation);
+            CocoResultsFastPath reader = readers[k] = readerFor(k, cuts[k + 1] - cuts[k]);
+            ok[k] = reader.Scan(new Segment(source, cuts[k], cuts[k + 1]), first: k == 0, last: k == segments - 1, cancellation)
+                && (reader._drain?.Invoke(reader) ?? true);
         });
-        return ok.All(x => x) ? new Scanned(readers) : null;
+        return ok.All(x => x);
     }
 
     /// <summary>
@@ -135,26 +159,24 @@ internal sealed class CocoResultsFastPath
     {
         DetectionSpill spill = builder.Spill ?? throw new ArgumentException("The builder does not spill its detections.", nameof(builder));
         ArgumentOutOfRangeException.ThrowIfLessThan(drainEvery, 1);
-        long length = source.Length;
-        long[] cuts = FindCuts(source, length, length > splitAbove ? Math.Max(1, maxThreads) : 1);
+        long[] cuts = CutSegments(source, maxThreads, splitAbove);
         int segments = cuts.Length - 1;
         var parts = new SpillPart[segments];
         var unknown = new List<long>[segments];
-        bool[] ok = new bool[segments];
+        for (int k = 0; k < segments; k++) (parts[k], unknown[k]) = (spill.OpenPart(), []);
+        bool ok;
         try
         {
-            Parallel.For(0, segments, new ParallelOptions { MaxDegreeOfParallelism = segments, CancellationToken = cancellation }, k =>
-            {
-                parts[k] = spill.OpenPart();
-                unknown[k] = [];
-                var reader = new CocoResultsFastPath(-1) { _drainEvery = drainEvery };
-                reader._drain = r => r.DrainInto(builder, parts[k], unknown[k]);
-                ok[k] = reader.Scan(new Segment(source, cuts[k], cuts[k + 1]), first: k == 0, last: k == segments - 1, cancellation) && reader._drain(reader);
-            });
+            ok = ScanSegments(
+                source,
+                cuts,
+                (k, _) => new CocoResultsFastPath(drainEvery + 1, r => r.DrainInto(builder, parts[k], unknown[k]), drainEvery),
+                new CocoResultsFastPath[segments],
+                cancellation);
         }
         catch (Exception e)
         {
-            foreach (SpillPart part in parts) if (part is not null) DetectionSpill.Discard(part);
+            foreach (SpillPart part in parts) DetectionSpill.Discard(part);
             // A segment that could not write the spill: the one failure to report, without the parallel loop's wrapping.
             if (e is AggregateException aggregate && aggregate.Flatten().InnerExceptions.OfType<SpillFailedException>().FirstOrDefault() is { } spillFailure)
             {
@@ -162,7 +184,7 @@ internal sealed class CocoResultsFastPath
             }
             throw;
         }
-        if (!ok.All(x => x))
+        if (!ok)
         {
             foreach (SpillPart part in parts) DetectionSpill.Discard(part);
             return false;

@@ -60,6 +60,33 @@ public sealed record ClassOperatingPoints(Category Category, OperatingPoint? Bes
 public sealed record OperatingPoints(
     double? ScoreThreshold, OperatingPoint? BestF1, OperatingPoint? AtThreshold, ConfidenceCurve Curve, IReadOnlyList<ClassOperatingPoints> PerClass);
 
+/// <summary>One class's detections in score order, for pooling classes without their confidence curves.</summary>
+/// <param name="Keys">Each detection's score key (<see cref="RunMerge.ScoreKey"/>), ascending.</param>
+/// <param name="Steps">Each detection's step: 1 a true positive, 2 a false positive, 0 neither.</param>
+/// <param name="LastZero">The last score of 0.0 or -0.0 in the class, if any.</param>
+internal sealed record ClassSteps(ulong[] Keys, byte[] Steps, double? LastZero)
+{
+    /// <summary>The steps of a class's VOC curve; null when the curve counts weighted detections (its steps are not single detections).</summary>
+    public static ClassSteps? FromCurve(PrecisionRecallCurve curve)
+    {
+        IReadOnlyList<double> scores = curve.Scores, tp = curve.TruePositives, fp = curve.FalsePositives;
+        ulong[] keys = new ulong[scores.Count];
+        byte[] steps = new byte[scores.Count];
+        double? lastZero = null;
+        double previousTp = 0, previousFp = 0;
+        for (int i = 0; i < keys.Length; i++)
+        {
+            double newTp = tp[i] - previousTp, newFp = fp[i] - previousFp;
+            if (newTp is not (0 or 1) || newFp is not (0 or 1) || newTp + newFp > 1) return null;
+            keys[i] = RunMerge.ScoreKey(scores[i]);
+            steps[i] = newTp == 1 ? (byte)1 : newFp == 1 ? (byte)2 : (byte)0;
+            if (scores[i] == 0) lastZero = scores[i];
+            (previousTp, previousFp) = (tp[i], fp[i]);
+        }
+        return new ClassSteps(keys, steps, lastZero);
+    }
+}
+
 /// <summary>Computes operating points from VOC curves.</summary>
 public static class OperatingPointAnalysis
 {
@@ -128,32 +155,18 @@ public static class OperatingPointAnalysis
     {
         int classes = voc.PerClass.Count;
         var perClass = new ClassOperatingPoints[classes];
-        var keys = new ulong[classes][];
-        var steps = new byte[classes][];
+        var steps = new ClassSteps[classes];
         double positives = 0;
-        double? lastZero = null;
         for (int k = 0; k < classes; k++)
         {
             VocClassResult c = voc.PerClass[k];
             RequireCounts(c.Curve);
             positives += c.Positives;
-            double[] scores = AsArray(c.Curve.Scores), tp = AsArray(c.Curve.TruePositives), fp = AsArray(c.Curve.FalsePositives);
-            keys[k] = new ulong[scores.Length];
-            steps[k] = new byte[scores.Length];
-            double previousTp = 0, previousFp = 0;
-            for (int i = 0; i < scores.Length; i++)
-            {
-                double newTp = tp[i] - previousTp, newFp = fp[i] - previousFp;
-                if (newTp is not (0 or 1) || newFp is not (0 or 1) || newTp + newFp > 1) return null;
-                keys[k][i] = RunMerge.ScoreKey(scores[i]);
-                steps[k][i] = newTp == 1 ? (byte)1 : newFp == 1 ? (byte)2 : (byte)0;
-                // The full path's merge puts a cut's last detection from the last class that has it.
-                if (scores[i] == 0) lastZero = scores[i];
-                (previousTp, previousFp) = (tp[i], fp[i]);
-            }
+            if (ClassSteps.FromCurve(c.Curve) is not { } classSteps) return null;
+            steps[k] = classSteps;
             perClass[k] = ForClass(c, scoreThreshold, keepCurve: false);
         }
-        return PooledFromClassSteps(keys, steps, positives, scoreThreshold, lastZero ?? 0.0, perClass);
+        return PooledFromClassSteps(steps, positives, scoreThreshold, perClass);
     }
 
     /// <summary>The operating points of one class from its VOC curve; the confidence curve is left empty unless <paramref name="keepCurve"/>.</summary>
@@ -167,23 +180,24 @@ public static class OperatingPointAnalysis
     }
 
     /// <summary>
-    /// All classes pooled, from each class's detections in score order: a score key per detection
-    /// (<see cref="RunMerge.ScoreKey"/>, ascending) and a step (1 true positive, 2 false positive, 0
-    /// neither); the curve is not kept. The classes are merged through a heap, one detection at a time, so
-    /// nothing of the size of all detections is allocated. The same points as <see cref="Compute"/>'s
-    /// pooled ones: equal scores are one cut, so only each cut's totals count, and these are exact whole
-    /// numbers in any order within the cut.
+    /// All classes pooled, from each class's detections in score order (<see cref="ClassSteps"/>); the curve
+    /// is not kept. The classes are merged through a heap, one detection at a time, so nothing of the size
+    /// of all detections is allocated. The same points as <see cref="Compute"/>'s pooled ones: equal scores
+    /// are one cut, so only each cut's totals count, and these are exact whole numbers in any order within
+    /// the cut.
     /// </summary>
-    /// <param name="keys">Each class's score keys, ascending.</param>
-    /// <param name="steps">Each class's steps, in the same order.</param>
+    /// <param name="classes">Each class's score keys and steps.</param>
     /// <param name="positives">npos of all classes.</param>
     /// <param name="scoreThreshold">An extra threshold to report, or null.</param>
-    /// <param name="zeroScore">The score a cut of zero scores reports (0.0 or -0.0: the one <see cref="Compute"/>'s merge puts last).</param>
     /// <param name="perClass">The classes' points.</param>
     internal static OperatingPoints PooledFromClassSteps(
-        IReadOnlyList<ulong[]> keys, IReadOnlyList<byte[]> steps, double positives, double? scoreThreshold, double zeroScore, IReadOnlyList<ClassOperatingPoints> perClass)
+        IReadOnlyList<ClassSteps> classes, double positives, double? scoreThreshold, IReadOnlyList<ClassOperatingPoints> perClass)
     {
         if (positives == 0) return new OperatingPoints(scoreThreshold, null, null, ConfidenceCurve.Empty, perClass);
+        // A cut of zero scores reports 0.0 or -0.0: the one the full path's merge puts last, from the last class that has one.
+        double zeroScore = classes.LastOrDefault(c => c.LastZero is not null)?.LastZero ?? 0.0;
+        ulong[][] keys = [.. classes.Select(c => c.Keys)];
+        byte[][] steps = [.. classes.Select(c => c.Steps)];
         var merge = new ClassHeap(keys);
         double tp = 0, fp = 0, bestF1 = double.NaN;
         OperatingPoint? best = null;

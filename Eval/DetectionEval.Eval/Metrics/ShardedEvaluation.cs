@@ -127,9 +127,7 @@ public static class ShardedEvaluation
             : null;
         var vocClasses = new VocClassResult[classes];
         var points = new ClassOperatingPoints[classes];
-        var classKeys = new ulong[classes][];
-        var classSteps = new byte[classes][];
-        var lastZero = new double?[classes];
+        var classSteps = new ClassSteps[classes];
 
         // Smallest classes first: the largest, whose scratch is largest, run last, when little of the store is left.
         int[] bySize = [.. Enumerable.Range(0, classes).OrderBy(store.CountOf).ThenBy(k => k)];
@@ -149,13 +147,7 @@ public static class ShardedEvaluation
             stored = [];
             VocClassResult result = VocEvaluation.Score(categories[k], scores, outcomes, null, store.Positives[k]);
             points[k] = OperatingPointAnalysis.ForClass(result, options.ScoreThreshold, keepCurve: false);
-            byte[] steps = new byte[scores.Length];
-            for (int i = 0; i < scores.Length; i++)
-            {
-                steps[i] = outcomes[i] switch { VocOutcome.TruePositive => 1, VocOutcome.FalsePositive => 2, _ => 0 };
-                if (scores[i] == 0) lastZero[k] = scores[i];
-            }
-            (classKeys[k], classSteps[k]) = (keys, steps);
+            classSteps[k] = ClassSteps.FromCurve(result.Curve)!;
             vocClasses[k] = result with { Curve = NoCurve };
         });
 
@@ -168,9 +160,7 @@ public static class ShardedEvaluation
         {
             double positives = 0;
             foreach (VocClassResult c in voc.PerClass) positives += c.Positives;
-            // The merge of the whole-dataset path puts a cut's last detection from the last class that has it.
-            double zeroScore = lastZero.LastOrDefault(z => z is not null) ?? 0.0;
-            operatingPoints = OperatingPointAnalysis.PooledFromClassSteps(classKeys, classSteps, positives, options.ScoreThreshold, zeroScore, points);
+            operatingPoints = OperatingPointAnalysis.PooledFromClassSteps(classSteps, positives, options.ScoreThreshold, points);
         }
         DatasetSummary summary = DatasetSummary.Of(matches.GroundTruth) with
         {
@@ -212,7 +202,7 @@ public static class ShardedEvaluation
         CocoEvaluation.FillClassTables(new CocoEvaluation.ClassRecords(outcomes, ranks, weights), countable, maxDetections, k, tables);
     }
 
-    /// <summary>A class's VOC records in accumulation order: score descending, then input position; <paramref name="keys"/> ends up as their score keys.</summary>
+    /// <summary>A class's VOC records in accumulation order: score descending, then input position (<paramref name="keys"/> is scratch).</summary>
     private static (double[] Scores, VocOutcome[] Outcomes) InVocOrder(StoredMatch[] stored, ulong[] keys)
     {
         SortByScoreThen(stored, keys, m => (uint)m.InputPosition);
