@@ -4,8 +4,12 @@ using System.Text.Json.Nodes;
 namespace DetectionEval.Cli.Tests;
 
 /// <summary>samples/formats, the COCO sample written in every other format, reads back as samples/formats/SOURCE.md says.</summary>
-public sealed class FormatSampleTests
+public sealed class FormatSampleTests : IDisposable
 {
+    private readonly string _folder = Directory.CreateTempSubdirectory("deval-format-samples-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
     /// <summary>The COCO values that do not read the ground truth's area field (the other formats only have the box's w*h).</summary>
     private static readonly IReadOnlySet<string> AreaFree = new HashSet<string> { "AP", "AP50", "AP75", "AR1", "AR10", "AR100", "AR", "maxDets", "name" };
 
@@ -61,9 +65,9 @@ public sealed class FormatSampleTests
         }
     }
 
-    private static string WithoutCrowds()
+    private string WithoutCrowds()
     {
-        string path = Path.Combine(Path.GetTempPath(), $"deval-sample-without-crowds-{Environment.ProcessId}.json");
+        string path = Path.Combine(_folder, "sample-without-crowds.json");
         JsonNode root = JsonNode.Parse(File.ReadAllText(CocoGt))!;
         foreach (JsonNode? annotation in root["annotations"]!.AsArray()) annotation!["iscrowd"] = 0;
         File.WriteAllText(path, root.ToJsonString());

@@ -31,6 +31,29 @@ public sealed class GoldenParityTests
         Assert.Subset(ReferenceData.CocoJsonCases().ToHashSet(), expected.ToHashSet());
     }
 
+    [Fact]
+    public void The_reference_copies_are_every_file_of_the_manifest_unchanged()
+    {
+        // tests/data/copy-reference.sh wrote the manifest when it copied the cases from their source;
+        // a copy that was edited, lost or added to by hand fails here.
+        string[] lines = File.ReadAllLines(ReferenceData.Manifest);
+        Assert.True(lines.Length > 400, $"{ReferenceData.Manifest} lists only {lines.Length} files");
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string line in lines)
+        {
+            string hash = line[..64];
+            string relative = line[66..];
+            listed.Add(relative);
+            string path = Path.Combine(ReferenceData.Directory, relative);
+            Assert.True(File.Exists(path), $"{relative} is in the manifest but not in {ReferenceData.Directory}");
+            string actual = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
+            Assert.True(hash == actual, $"{relative} differs from the copy the manifest records");
+        }
+        string[] present = Directory.EnumerateFiles(ReferenceData.Directory, "*", SearchOption.AllDirectories)
+            .Select(p => Path.GetRelativePath(ReferenceData.Directory, p).Replace('\\', '/')).ToArray();
+        Assert.Empty(present.Where(p => !listed.Contains(p)));
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void Coco_stats_and_per_class_values_match_pycocotools(string caseName)

@@ -176,8 +176,13 @@ internal static class Targets
         return $"spilled {Bucket(dataset.Detections.Count)} {Bucket(dataset.DetectionsOfUnknownCategories)}";
     }
 
-    /// <summary>Where the spilling target makes its spills (each deleted after its execution).</summary>
-    private static readonly Lazy<string> SpillFolder = new(() => Directory.CreateTempSubdirectory("deval-fuzz-spills-").FullName);
+    /// <summary>Where the spilling target makes its spills (each deleted after its execution; the folder itself when the process ends).</summary>
+    private static readonly Lazy<string> SpillFolder = new(() =>
+    {
+        string folder = Directory.CreateTempSubdirectory("deval-fuzz-spills-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(folder, recursive: true);
+        return folder;
+    });
 
     private static string ReportText(EvaluationResult result)
     {

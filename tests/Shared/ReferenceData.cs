@@ -1,9 +1,9 @@
 namespace DetectionEval.Tests.Shared;
 
 /// <summary>
-/// Finds the shared reference cases: the folder named by <c>DEVAL_REFERENCE_DIR</c>, else
-/// <c>shared/reference</c> in the nearest folder above the repository (normally <c>../shared/reference</c>).
-/// Tests that need them fail, never skip, when they are missing.
+/// Finds the golden reference cases: the folder named by <c>DEVAL_REFERENCE_DIR</c>, else the copies in
+/// <c>tests/data/reference</c> (made by <c>tests/data/copy-reference.sh</c>, listed with their SHA-256 in
+/// <c>tests/data/reference.sha256</c>). Tests that need them fail, never skip, when they are missing.
 /// </summary>
 public static class ReferenceData
 {
@@ -43,11 +43,9 @@ public static class ReferenceData
     {
         string? fromEnvironment = Environment.GetEnvironmentVariable("DEVAL_REFERENCE_DIR");
         if (!string.IsNullOrEmpty(fromEnvironment)) return Path.GetFullPath(fromEnvironment);
-        for (var dir = System.IO.Directory.GetParent(RepositoryRoot); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "shared", "reference");
-            if (System.IO.Directory.Exists(candidate)) return candidate;
-        }
-        return Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "reference"));
+        return Path.Combine(RepositoryRoot, "tests", "data", "reference");
     }
+
+    /// <summary>The manifest of the copies: one "sha256  relative/path" line per file, as sha256sum writes it.</summary>
+    public static string Manifest => Path.Combine(RepositoryRoot, "tests", "data", "reference.sha256");
 }
