@@ -51,7 +51,7 @@ public sealed class GoldenParityTests
         }
         string[] present = Directory.EnumerateFiles(ReferenceData.Directory, "*", SearchOption.AllDirectories)
             .Select(p => Path.GetRelativePath(ReferenceData.Directory, p).Replace('\\', '/')).ToArray();
-        Assert.Empty(present.Where(p => !listed.Contains(p)));
+        Assert.All(present, p => Assert.True(listed.Contains(p), $"{p} is in {ReferenceData.Directory} but not in the manifest"));
     }
 
     [Theory]
