@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Globalization;
+using DetectionEval.Eval.Analysis;
+using DetectionEval.Eval.Data;
+using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Metrics;
+using DetectionEval.Matching;
+
+namespace DetectionEval.Eval.Pipeline;
+
+// The one way into an evaluation.
+//
+// Flow: load (files into a DatasetBuilder; in a low-memory run the detections go to a spill on disk) ->
+// group (the Dataset: flat rows by (image, class) unit) -> match (every unit on its own, per metric family,
+// into match records) -> accumulate (per class, the records in the reference's order, into curves, tables
+// and APs) -> operating points -> the analysis when asked for, from the records. The run chooses in memory
+// or image shard by image shard (ShardedEvaluation) itself, from the request and the predictions' size;
+// both give the same numbers. Stage timings, progress and messages go to an EvaluationObserver; the
+// caller decides what to print and write.
+
+/// <summary>Runs evaluations: the single entry of the library and of every verb that evaluates.</summary>
+public static class EvaluationPipeline
+{
+    /// <summary>Evaluates the request.</summary>
+    /// <param name="request">Inputs, options and what to keep.</param>
+    /// <param name="observer">Told each stage's progress and timing, and what the user should know; null for none.</param>
+    /// <param name="cancellation">Stops the run soon after it is cancelled, with <see cref="OperationCanceledException"/>.</param>
+    /// <exception cref="AnnotationFormatException">An input file is missing or malformed.</exception>
+    /// <exception cref="SpillFailedException">A low-memory run could not write its spill.</exception>
+    /// <exception cref="ArgumentException">The request cannot be carried out (<see cref="EvaluationRequest.Validate"/>).</exception>
+    public static EvaluationRun Run(EvaluationRequest request, EvaluationObserver? observer = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
+        observer ??= EvaluationObserver.None;
+        EvaluationOptions options = request.Options with { Cancellation = cancellation };
+        switch (request.Inputs)
+        {
+            case DatasetInputs given:
+                return RunInMemory(request, given.Dataset, options, null, observer);
+            case FileInputs files:
+                bool lowMemory = request.UsesLowMemory;
+                LoadOptions load = files.Load with { Cancellation = cancellation, Spill = lowMemory ? request.Spill ?? new SpillSettings() : null };
+                LoadedAnnotations loaded = Timed(observer, EvaluationStage.Load, 0, () => LoadFiles(files with { Load = load }, observer));
+                using (DetectionSpill? spill = loaded.Builder.Spill)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    Dataset dataset = Timed(observer, EvaluationStage.Group, 0, loaded.Builder.Build);
+                    var read = new InputsRead(loaded.GroundTruth, loaded.AllPredictions);
+                    return lowMemory
+                        ? RunSharded(loaded.Builder, dataset, options, read, observer)
+                        : RunInMemory(request, dataset, options, read, observer);
+                }
+            default:
+                throw new ArgumentException("Unknown kind of inputs.", nameof(request));
+        }
+    }
+
+    /// <summary>
+    /// Reads files into a dataset without evaluating it (the load and group stages of <see cref="Run"/>),
+    /// for the verbs that rewrite annotations; predictions may be empty.
+    /// </summary>
+    /// <exception cref="AnnotationFormatException">An input file is missing or malformed.</exception>
+    public static LoadedDataset Load(FileInputs inputs, EvaluationObserver? observer = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        observer ??= EvaluationObserver.None;
+        LoadOptions load = inputs.Load with { Cancellation = cancellation, Spill = null };
+        LoadedAnnotations loaded = Timed(observer, EvaluationStage.Load, 0, () => LoadFiles(inputs with { Load = load }, observer));
+        cancellation.ThrowIfCancellationRequested();
+        Dataset dataset = Timed(observer, EvaluationStage.Group, 0, loaded.Builder.Build);
+        return new LoadedDataset(dataset, new InputsRead(loaded.GroundTruth, loaded.AllPredictions));
+    }
+
+    private static LoadedAnnotations LoadFiles(FileInputs files, EvaluationObserver observer)
+    {
+        LoadedAnnotations loaded = AnnotationLoader.LoadParts(files.GroundTruth, files.Predictions, files.Load, observer.InputResolved);
+        foreach (string notice in loaded.Notices) observer.Notice(notice);
+        if (files.Predictions.Count > 0) WarnAboutUnknownCategories(loaded.Builder, files.PredictionsLabel, observer);
+        return loaded;
+    }
+
+    /// <summary>Rule: predictions of categories the ground truth does not list are dropped, counted and reported.</summary>
+    private static void WarnAboutUnknownCategories(DatasetBuilder builder, string predictions, EvaluationObserver observer)
+    {
+        CultureInfo invariant = CultureInfo.InvariantCulture;
+        if (builder.UnknownClassNames.Count > 0)
+        {
+            int count = builder.UnknownClassNames.Values.Sum();
+            string names = string.Join(", ", builder.UnknownClassNames.Take(10).Select(p => $"{p.Key} {p.Value.ToString(invariant)}"));
+            if (builder.UnknownClassNames.Count > 10) names += ", ...";
+            observer.Warning($"{predictions}: {count.ToString(invariant)} predictions of classes not in the ground truth were ignored ({names}).");
+        }
+        if (builder.UnknownCategoryIds.Count == 0) return;
+        string ids = string.Join(", ", builder.UnknownCategoryIds.Take(10).Select(id => id.ToString(invariant)));
+        if (builder.UnknownCategoryIds.Count > 10) ids += ", ...";
+        int byId = builder.DetectionsOfUnknownCategories - builder.UnknownClassNames.Values.Sum();
+        observer.Warning($"{predictions}: {byId.ToString(invariant)} detections of category ids not in the ground truth were ignored ({ids}).");
+    }
+
+    private static EvaluationRun RunInMemory(EvaluationRequest request, Dataset dataset, EvaluationOptions options, InputsRead? read, EvaluationObserver observer)
+    {
+        IOverlapEngine? chosen = options.Engine is null ? request.ChooseEngine?.Invoke(dataset, options) : null;
+        try
+        {
+            if (chosen is not null) options = options with { Engine = chosen };
+            bool coco = options.Metrics.HasFlag(MetricSet.Coco), voc = options.Metrics.HasFlag(MetricSet.Voc);
+            int units = dataset.Units.Length, classes = dataset.Categories.Count;
+            CocoMatches? cocoMatches = coco ? Timed(observer, EvaluationStage.MatchCoco, units, () => CocoEvaluation.Match(dataset, options)) : null;
+            VocMatches? vocMatches = voc ? Timed(observer, EvaluationStage.MatchVoc, units, () => VocEvaluation.Match(dataset, options)) : null;
+            CocoResult? cocoResult = cocoMatches is null ? null : Timed(observer, EvaluationStage.AccumulateCoco, classes, () => CocoEvaluation.Accumulate(cocoMatches, options));
+            VocResult? vocResult = vocMatches is null ? null : Timed(observer, EvaluationStage.AccumulateVoc, classes, () => VocEvaluation.Accumulate(vocMatches, options));
+            EvaluationResult result = new(DatasetSummary.Of(dataset), dataset.Categories, cocoResult, vocResult);
+            if (vocResult is not null)
+            {
+                result = result with
+                {
+                    OperatingPoints = Timed(observer, EvaluationStage.OperatingPoints, 0, () => OperatingPointAnalysis.Compute(vocResult, options.ScoreThreshold, options.ConfidenceCurves)),
+                };
+            }
+            if (request.Analysis is { } analysis)
+            {
+                EvaluationResult evaluated = result;
+                result = result with { Analysis = Timed(observer, EvaluationStage.Analysis, 0, () => Analyze(dataset, evaluated, analysis, options)) };
+            }
+            MatchRecords? kept = request.Keep.HasFlag(RunProducts.Matches) ? new MatchRecords(cocoMatches, vocMatches) : null;
+            return new EvaluationRun(result, dataset, kept, LowMemory: false, read);
+        }
+        finally
+        {
+            chosen?.Dispose();
+        }
+    }
+
+    /// <summary>The low-memory run: the spilled predictions matched shard by shard, then accumulated class by class.</summary>
+    private static EvaluationRun RunSharded(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, InputsRead read, EvaluationObserver observer)
+    {
+        int shards = builder.Spill!.ShardCount;
+        ShardedMatches matches = Timed(observer, EvaluationStage.MatchShards, shards, () => ShardedEvaluation.Match(builder, groundTruth, options, (done, _) => observer.Advanced(done)));
+        EvaluationResult result = Timed(observer, EvaluationStage.AccumulateClasses, groundTruth.Categories.Count, () => ShardedEvaluation.Accumulate(matches, options));
+        return new EvaluationRun(result, groundTruth, null, LowMemory: true, read);
+    }
+
+    /// <summary>
+    /// The error analysis at the options' score threshold, else at the pooled best-F1 confidence (where the
+    /// overlays are drawn too), else (no detections) at every confidence.
+    /// </summary>
+    private static ErrorAnalysis Analyze(Dataset dataset, EvaluationResult result, AnalysisRequest analysis, EvaluationOptions options)
+    {
+        double threshold = options.ScoreThreshold ?? result.OperatingPoints?.BestF1?.Confidence ?? double.NegativeInfinity;
+        var settings = new AnalysisOptions(options.Voc, threshold, analysis.WorstImages, options.Threads) { Tide = analysis.Tide };
+        return ErrorAnalyzer.Analyze(dataset, settings);
+    }
+
+    private static T Timed<T>(EvaluationObserver observer, EvaluationStage stage, long total, Func<T> work)
+    {
+        observer.StageStarted(stage, total);
+        long start = Stopwatch.GetTimestamp();
+        T result = work();
+        observer.StageFinished(stage, Stopwatch.GetElapsedTime(start));
+        return result;
+    }
+}

@@ -1,0 +1,28 @@
+using DetectionEval.Eval.Data;
+using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Metrics;
+
+namespace DetectionEval.Eval.Pipeline;
+
+/// <summary>The match records of a run, kept when the request asked for <see cref="RunProducts.Matches"/>.</summary>
+/// <param name="Coco">COCO's records, when COCO was evaluated.</param>
+/// <param name="Voc">VOC's records, when VOC was evaluated.</param>
+public sealed record MatchRecords(CocoMatches? Coco, VocMatches? Voc);
+
+/// <summary>How the files of a run were read.</summary>
+/// <param name="GroundTruth">The ground truth's path and format.</param>
+/// <param name="Predictions">Each predictions input's path and format, in reading order.</param>
+public sealed record InputsRead(InputFormat GroundTruth, IReadOnlyList<InputFormat> Predictions);
+
+/// <summary>What one evaluation produced.</summary>
+/// <param name="Result">The numbers: COCO, VOC, operating points, and the analysis when asked for.</param>
+/// <param name="Dataset">The evaluated dataset; after a low-memory run, its ground truth only.</param>
+/// <param name="Matches">The match records, when asked for; null otherwise.</param>
+/// <param name="LowMemory">Whether the predictions were spilled and evaluated shard by shard.</param>
+/// <param name="Read">How the files were read; null when the inputs were a dataset.</param>
+public sealed record EvaluationRun(EvaluationResult Result, Dataset Dataset, MatchRecords? Matches, bool LowMemory, InputsRead? Read);
+
+/// <summary>A dataset read from files, for the verbs that rewrite it rather than evaluate it.</summary>
+/// <param name="Dataset">Ground truth and predictions.</param>
+/// <param name="Read">How the files were read.</param>
+public sealed record LoadedDataset(Dataset Dataset, InputsRead Read);
