@@ -63,7 +63,7 @@ public sealed class CocoMatches
 }
 
 /// <summary>COCO bbox evaluation of a dataset.</summary>
-public static class CocoEvaluation
+internal static class CocoEvaluation
 {
     /// <summary>pycocotools' <c>np.spacing(1)</c>, added to the precision denominator.</summary>
     public const double Epsilon = 2.220446049250313e-16;

@@ -6,13 +6,14 @@ namespace DetectionEval.Eval.Metrics;
 
 // Per-image error review: which boxes of an image are right, wrong or missed at one confidence.
 //
-// Inputs: the dataset, a VOC profile and a confidence c.
-// Rule: every (image, class) unit is matched with the VOC rules on all its detections (VocMatcher), and
-// then only detections with score >= c are kept. VOC matching is greedy in score order, so dropping the
+// Inputs: the VOC match records of a run, with each record's best ground truth (kept by the match stage),
+// and a confidence c.
+// Rule: every (image, class) unit's records (the VOC matching of all its detections, in score order), of
+// which only detections with score >= c are kept. VOC matching is greedy in score order, so dropping the
 // lower-scored detections changes no kept detection's outcome. A kept TP takes its best ground truth;
 // a non-difficult ground truth that no kept TP took is a false negative; difficult ground truth and
 // detections that hit it are ignored. An image's errors are its false positives plus false negatives.
-// Order of the worst images: errors descending, then ascending image id.
+// Order of the worst images: errors descending, then ascending image id (the image's rank).
 // Sentinels: images without errors are never among the worst.
 
 /// <summary>What a box on an image turned out to be.</summary>
@@ -55,86 +56,73 @@ public sealed record ImageErrorCounts(int Image, int TruePositives, int FalsePos
 /// <param name="Boxes">Ground truth (false negatives and ignored) and kept detections.</param>
 public sealed record ImageReview(ImageErrorCounts Counts, IReadOnlyList<ReviewedBox> Boxes);
 
-/// <summary>Finds the images with the most errors and lists their boxes.</summary>
+/// <summary>Finds the images with the most errors and lists their boxes, from the VOC match records.</summary>
 public static class ImageErrors
 {
     /// <summary>The <paramref name="count"/> images with the most errors at confidence <paramref name="minimumScore"/>.</summary>
-    public static IReadOnlyList<ImageReview> Worst(Dataset dataset, VocMatchSettings settings, double minimumScore, int count, int? threads = null)
+    /// <param name="matches">The VOC match records, with each record's best ground truth kept.</param>
+    /// <param name="minimumScore">Detections with a score at or above it are kept.</param>
+    /// <param name="count">How many images to review.</param>
+    /// <param name="threads">Worker threads; null for all cores. Results never depend on it.</param>
+    public static IReadOnlyList<ImageReview> Worst(VocMatches matches, double minimumScore, int count, int? threads = null)
     {
-        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(matches);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        ImageErrorCounts[] counts = CountAll(dataset, settings, minimumScore, threads);
-        int[] worst = [.. Enumerable.Range(0, counts.Length)
-            .Where(i => counts[i].Errors > 0)
-            .OrderByDescending(i => counts[i].Errors)
-            .ThenBy(i => dataset.Images[i].Id)
-            .Take(count)];
-        return [.. worst.Select(i => Review(dataset, settings, minimumScore, i))];
+        ImageErrorCounts[] counts = CountAll(matches, minimumScore, threads);
+        return [.. WorstFirst(matches.Dataset, counts).Take(count).Select(i => Review(matches, minimumScore, i))];
     }
 
+    /// <summary>Rule: images with errors, most errors first, then by rank in ascending image id.</summary>
+    internal static IEnumerable<int> WorstFirst(Dataset dataset, ImageErrorCounts[] counts) =>
+        Enumerable.Range(0, counts.Length)
+            .Where(i => counts[i].Errors > 0)
+            .OrderByDescending(i => counts[i].Errors)
+            .ThenBy(dataset.ImageRank);
+
     /// <summary>Error counts of every image, indexed like <see cref="Dataset.Images"/>.</summary>
-    public static ImageErrorCounts[] CountAll(Dataset dataset, VocMatchSettings settings, double minimumScore, int? threads = null)
+    public static ImageErrorCounts[] CountAll(VocMatches matches, double minimumScore, int? threads = null)
     {
-        ArgumentNullException.ThrowIfNull(dataset);
-        int[] firstUnit = FirstUnitOfEachImage(dataset);
-        var counts = new ImageErrorCounts[dataset.Images.Count];
-        var matcher = new VocMatcher(settings);
-        Parallel.For(
-            0,
-            counts.Length,
-            new ParallelOptions { MaxDegreeOfParallelism = threads ?? -1 },
-            () => new VocMatchScratch(),
-            (image, _, scratch) =>
-            {
-                counts[image] = ReviewImage(dataset, matcher, scratch, minimumScore, image, firstUnit, boxes: null);
-                return scratch;
-            },
-            _ => { });
+        RequireBestGroundTruth(matches);
+        var counts = new ImageErrorCounts[matches.Dataset.Images.Count];
+        Parallel.For(0, counts.Length, new ParallelOptions { MaxDegreeOfParallelism = threads ?? -1 },
+            image => counts[image] = ReviewImage(matches, minimumScore, image, boxes: null));
         return counts;
     }
 
     /// <summary>One image's counts and boxes.</summary>
-    public static ImageReview Review(Dataset dataset, VocMatchSettings settings, double minimumScore, int image)
+    public static ImageReview Review(VocMatches matches, double minimumScore, int image)
     {
-        ArgumentNullException.ThrowIfNull(dataset);
+        RequireBestGroundTruth(matches);
         var boxes = new List<ReviewedBox>();
-        ImageErrorCounts counts = ReviewImage(dataset, new VocMatcher(settings), new VocMatchScratch(), minimumScore, image, FirstUnitOfEachImage(dataset), boxes);
+        ImageErrorCounts counts = ReviewImage(matches, minimumScore, image, boxes);
         return new ImageReview(counts, boxes);
     }
 
-    private static int[] FirstUnitOfEachImage(Dataset dataset)
+    private static void RequireBestGroundTruth(VocMatches matches)
     {
-        // Units are ordered by (image, category): the units of image i are [first[i], first[i + 1]).
-        ReadOnlySpan<EvaluationUnit> units = dataset.Units;
-        int[] first = new int[dataset.Images.Count + 1];
-        int u = 0;
-        for (int image = 0; image <= dataset.Images.Count; image++)
-        {
-            while (u < units.Length && units[u].Image < image) u++;
-            first[image] = u;
-        }
-        return first;
+        ArgumentNullException.ThrowIfNull(matches);
+        if (matches.Overlaps is null) throw new ArgumentException("The image review needs each record's best ground truth from the match stage.", nameof(matches));
     }
 
-    private static ImageErrorCounts ReviewImage(
-        Dataset dataset, VocMatcher matcher, VocMatchScratch scratch, double minimumScore, int image, int[] firstUnit, List<ReviewedBox>? boxes)
+    private static ImageErrorCounts ReviewImage(VocMatches matches, double minimumScore, int image, List<ReviewedBox>? boxes)
     {
+        Dataset dataset = matches.Dataset;
         int tp = 0, fp = 0, fn = 0, ignored = 0;
         ReadOnlySpan<EvaluationUnit> units = dataset.Units;
-        for (int u = firstUnit[image]; u < firstUnit[image + 1]; u++)
+        GroundTruthTable gt = dataset.GroundTruth;
+        (int firstUnit, int unitCount) = dataset.UnitsOfImage(image).GetOffsetAndLength(units.Length);
+        for (int u = firstUnit; u < firstUnit + unitCount; u++)
         {
             EvaluationUnit unit = units[u];
-            VocUnit input = VocEvaluation.MatcherInput(dataset, unit);
-            (VocDetectionOutcome[] outcomes, BestOverlap[] best) = VocEvaluation.MatchWithOverlaps(matcher, input, scratch);
-
+            ReadOnlySpan<VocMatchRecord> records = matches.RecordsOfUnit(u);
+            ReadOnlySpan<int> best = matches.Overlaps!.BestGroundTruth.Slice(unit.DetectionStart, unit.DetectionCount);
             bool[] found = new bool[unit.GroundTruthCount];
-            for (int d = 0; d < outcomes.Length; d++)
+            for (int d = 0; d < records.Length; d++)
             {
-                int detection = outcomes[d].Detection;
-                double score = input.Scores[detection];
-                // Rule: outcomes come in score order, so the kept detections are a prefix.
-                if (!(score >= minimumScore)) break;
-                BoxVerdict verdict = outcomes[d].Outcome switch
+                VocMatchRecord record = records[d];
+                // Rule: records come in score order, so the kept detections are a prefix.
+                if (!(record.Score >= minimumScore)) break;
+                BoxVerdict verdict = record.Outcome switch
                 {
                     VocOutcome.TruePositive => BoxVerdict.TruePositive,
                     VocOutcome.Ignored => BoxVerdict.Ignored,
@@ -142,20 +130,21 @@ public static class ImageErrors
                 };
                 if (verdict == BoxVerdict.TruePositive)
                 {
-                    found[best[d].GroundTruth] = true;
+                    found[best[d]] = true;
                     tp++;
                 }
                 else if (verdict == BoxVerdict.FalsePositive) fp++;
                 else ignored++;
-                boxes?.Add(new ReviewedBox(unit.Category, input.Detections[detection], score, verdict));
+                boxes?.Add(new ReviewedBox(unit.Category, dataset.Detections.Boxes[record.Row], record.Score, verdict));
             }
             for (int g = 0; g < unit.GroundTruthCount; g++)
             {
                 if (found[g]) continue;
-                bool difficult = VocMatcher.IsDifficult(input.GroundTruthFlags[g]);
+                int row = unit.GroundTruthStart + g;
+                bool difficult = VocMatcher.IsDifficult(gt.Flags[row]);
                 if (difficult) ignored++;
                 else fn++;
-                boxes?.Add(new ReviewedBox(unit.Category, input.GroundTruth[g], null, difficult ? BoxVerdict.Ignored : BoxVerdict.FalseNegative));
+                boxes?.Add(new ReviewedBox(unit.Category, gt.Boxes[row], null, difficult ? BoxVerdict.Ignored : BoxVerdict.FalseNegative));
             }
         }
         return new ImageErrorCounts(image, tp, fp, fn, ignored);

@@ -42,7 +42,7 @@ public sealed class ShardedMatches
 }
 
 /// <summary>Evaluates predictions spilled to disk (<see cref="DatasetBuilder.SpillDetectionsTo"/>) one image shard at a time.</summary>
-public static class ShardedEvaluation
+internal static class ShardedEvaluation
 {
     private static readonly PrecisionRecallCurve NoCurve = new([], [], []);
 

@@ -30,13 +30,17 @@ public sealed class VocMatches
     private readonly VocMatchRecord[] _records;
     private readonly int[] _positives;
 
-    internal VocMatches(Dataset dataset, VocMatchSettings settings, VocMatchRecord[] records, int[] positives)
+    internal VocMatches(Dataset dataset, VocMatchSettings settings, VocMatchRecord[] records, int[] positives, VocOverlaps? overlaps)
     {
         Dataset = dataset;
         Settings = settings;
         _records = records;
         _positives = positives;
+        Overlaps = overlaps;
     }
+
+    /// <summary>The overlaps the analyses and the image review read, when the match stage was asked to keep them.</summary>
+    public VocOverlaps? Overlaps { get; }
 
     /// <summary>The matched dataset.</summary>
     public Dataset Dataset { get; }
@@ -58,8 +62,55 @@ public sealed class VocMatches
     public int Positives(int unit) => _positives[unit];
 }
 
+/// <summary>Which overlaps the VOC match stage keeps besides its records.</summary>
+[Flags]
+internal enum VocOverlapsKept
+{
+    /// <summary>The records only.</summary>
+    None = 0,
+
+    /// <summary>Each record's best ground truth (which ground truth a true positive took): the image review.</summary>
+    BestGroundTruth = 1,
+
+    /// <summary>Also each detection's hits on other classes' ground truth of its image: the confusion matrix.</summary>
+    CrossClassHits = 2 | BestGroundTruth,
+}
+
+/// <summary>
+/// What the VOC match stage measured besides the outcomes, for the analyses: per record, the ground truth
+/// its best overlap went to; per detection row, the other classes' ground truth of its image that it hits
+/// under the run's profile, in ground-truth row order, with the IoU.
+/// </summary>
+public sealed class VocOverlaps
+{
+    private readonly int[] _bestGroundTruth;
+    private readonly int[]? _hitStart;
+    private readonly int[]? _hitRows;
+    private readonly double[]? _hitIous;
+
+    internal VocOverlaps(int[] bestGroundTruth, int[]? hitStart, int[]? hitRows, double[]? hitIous)
+    {
+        _bestGroundTruth = bestGroundTruth;
+        _hitStart = hitStart;
+        _hitRows = hitRows;
+        _hitIous = hitIous;
+    }
+
+    /// <summary>The best overlap's ground truth of each record, as an index within the record's unit; -1 when the unit has none.</summary>
+    public ReadOnlySpan<int> BestGroundTruth => _bestGroundTruth;
+
+    /// <summary>Whether the cross-class hits were kept.</summary>
+    public bool HasCrossClassHits => _hitStart is not null;
+
+    /// <summary>The ground-truth rows of other classes in detection row <paramref name="row"/>'s image that it hits, ascending.</summary>
+    public ReadOnlySpan<int> HitRows(int row) => _hitRows.AsSpan(_hitStart![row], _hitStart[row + 1] - _hitStart[row]);
+
+    /// <summary>The VOC IoUs of <see cref="HitRows"/>, in the same order.</summary>
+    public ReadOnlySpan<double> HitIous(int row) => _hitIous.AsSpan(_hitStart![row], _hitStart[row + 1] - _hitStart[row]);
+}
+
 /// <summary>VOC evaluation of a dataset under one profile.</summary>
-public static class VocEvaluation
+internal static class VocEvaluation
 {
     /// <summary><c>np.finfo(np.float64).eps</c>, the floor of the precision denominator.</summary>
     public const double Epsilon = 2.220446049250313e-16;
@@ -68,26 +119,39 @@ public static class VocEvaluation
     public static VocResult Evaluate(Dataset dataset, EvaluationOptions options) => Accumulate(Match(dataset, options), options);
 
     /// <summary>The match stage: every unit matched on its own, in parallel, with identical results for any thread count.</summary>
-    public static VocMatches Match(Dataset dataset, EvaluationOptions options)
+    /// <param name="dataset">The dataset.</param>
+    /// <param name="options">The profile, threads, engine and cancellation.</param>
+    /// <param name="kept">The overlaps to keep besides the records, for the analyses.</param>
+    public static VocMatches Match(Dataset dataset, EvaluationOptions options, VocOverlapsKept kept = VocOverlapsKept.None)
     {
         options.Validate();
         var matcher = new VocMatcher(options.Voc);
-        if (options.Engine is { } engine) return MatchWithEngine(dataset, options, matcher, engine);
         EvaluationUnit[] units = dataset.Units.ToArray();
         var records = new VocMatchRecord[dataset.Detections.Count];
         int[] positives = new int[units.Length];
-        Parallel.For(
-            0,
-            units.Length,
-            options.Parallelism,
-            () => new UnitScratch(),
-            (u, _, scratch) =>
-            {
-                positives[u] = MatchUnit(dataset, units[u], matcher, scratch, records.AsSpan(units[u].DetectionStart, units[u].DetectionCount));
-                return scratch;
-            },
-            _ => { });
-        return new VocMatches(dataset, options.Voc, records, positives);
+        BestOverlap[]? best = kept == VocOverlapsKept.None ? null : new BestOverlap[dataset.Detections.Count];
+        if (options.Engine is { } engine)
+        {
+            MatchWithEngine(dataset, options, matcher, engine, units, records, positives, best ?? new BestOverlap[dataset.Detections.Count]);
+        }
+        else
+        {
+            Parallel.For(
+                0,
+                units.Length,
+                options.Parallelism,
+                () => new UnitScratch(),
+                (u, _, scratch) =>
+                {
+                    EvaluationUnit unit = units[u];
+                    Span<BestOverlap> unitBest = best is null ? [] : best.AsSpan(unit.DetectionStart, unit.DetectionCount);
+                    positives[u] = MatchUnit(dataset, unit, matcher, scratch, records.AsSpan(unit.DetectionStart, unit.DetectionCount), unitBest);
+                    return scratch;
+                },
+                _ => { });
+        }
+        VocOverlaps? overlaps = best is null ? null : KeepOverlaps(dataset, options, best, kept);
+        return new VocMatches(dataset, options.Voc, records, positives, overlaps);
     }
 
     private sealed class UnitScratch
@@ -96,13 +160,80 @@ public static class VocEvaluation
         public VocDetectionOutcome[] Outcomes = new VocDetectionOutcome[128];
     }
 
-    private static int MatchUnit(Dataset dataset, EvaluationUnit unit, VocMatcher matcher, UnitScratch scratch, Span<VocMatchRecord> records)
+    private static int MatchUnit(Dataset dataset, EvaluationUnit unit, VocMatcher matcher, UnitScratch scratch, Span<VocMatchRecord> records, Span<BestOverlap> best)
     {
         VocUnit input = MatcherInput(dataset, unit);
         if (scratch.Outcomes.Length < unit.DetectionCount) scratch.Outcomes = new VocDetectionOutcome[unit.DetectionCount * 2];
-        int positives = matcher.Match(input, scratch.Outcomes, scratch.Matcher);
+        int positives = matcher.Match(input, scratch.Outcomes, best, scratch.Matcher);
         WriteRecords(dataset, unit, scratch.Outcomes, records);
         return positives;
+    }
+
+    /// <summary>The overlaps the analyses read: each record's best ground truth, and the cross-class hits when asked for.</summary>
+    private static VocOverlaps KeepOverlaps(Dataset dataset, EvaluationOptions options, BestOverlap[] best, VocOverlapsKept kept)
+    {
+        int[] bestGroundTruth = new int[best.Length];
+        for (int i = 0; i < best.Length; i++) bestGroundTruth[i] = best[i].GroundTruth;
+        if (!kept.HasFlag(VocOverlapsKept.CrossClassHits)) return new VocOverlaps(bestGroundTruth, null, null, null);
+        (int[] start, int[] rows, double[] ious) = CrossClassHits(dataset, options);
+        return new VocOverlaps(bestGroundTruth, start, rows, ious);
+    }
+
+    /// <summary>
+    /// For every detection row, the ground-truth rows of the other classes in its image whose VOC IoU passes
+    /// the profile's overlap test, ascending, with their IoUs (row-major CSR: <c>start[row]..start[row + 1]</c>).
+    /// The confusion matrix needs no other cross-class IoU: a false positive counts as a confusion only
+    /// through a hit.
+    /// </summary>
+    private static (int[] Start, int[] Rows, double[] Ious) CrossClassHits(Dataset dataset, EvaluationOptions options)
+    {
+        var perImage = new (int Row, int GroundTruth, double Iou)[dataset.Images.Count][];
+        EvaluationUnit[] units = dataset.Units.ToArray();
+        VocMatchSettings settings = options.Voc;
+        Parallel.For(0, perImage.Length, options.Parallelism, image =>
+        {
+            var hits = new List<(int, int, double)>();
+            DetectionTable dt = dataset.Detections;
+            GroundTruthTable gt = dataset.GroundTruth;
+            (int first, int count) = dataset.UnitsOfImage(image).GetOffsetAndLength(units.Length);
+            int end = first + count;
+            for (int u = first; u < end; u++)
+            {
+                for (int row = units[u].DetectionStart; row < units[u].DetectionStart + units[u].DetectionCount; row++)
+                {
+                    for (int other = first; other < end; other++)
+                    {
+                        if (other == u) continue;
+                        for (int g = units[other].GroundTruthStart; g < units[other].GroundTruthStart + units[other].GroundTruthCount; g++)
+                        {
+                            double iou = IouRules.Voc(dt.Boxes[row], gt.Boxes[g], settings.PixelOffset);
+                            if (settings.IsHit(iou)) hits.Add((row, g, iou));
+                        }
+                    }
+                }
+            }
+            perImage[image] = [.. hits];
+        });
+        int detections = dataset.Detections.Count;
+        int[] start = new int[detections + 1];
+        foreach ((int Row, int, double)[] hits in perImage)
+        {
+            foreach ((int row, _, _) in hits) start[row + 1]++;
+        }
+        for (int row = 0; row < detections; row++) start[row + 1] += start[row];
+        int[] next = start[..^1].ToArray();
+        int[] rows = new int[start[^1]];
+        double[] ious = new double[start[^1]];
+        // Each image lists a detection's hits in ascending ground-truth row order (units, then rows within a unit).
+        foreach ((int Row, int GroundTruth, double Iou)[] hits in perImage)
+        {
+            foreach ((int row, int g, double iou) in hits)
+            {
+                rows[next[row]] = g;
+                ious[next[row]++] = iou;
+            }
+        }
+        return (start, rows, ious);
     }
 
     /// <summary>A unit's ground truth and detections as the VOC matcher reads them (views into the dataset's tables).</summary>
@@ -115,21 +246,6 @@ public static class VocEvaluation
             gt.Flags.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
             dt.Boxes.Slice(unit.DetectionStart, unit.DetectionCount),
             dt.Scores.Slice(unit.DetectionStart, unit.DetectionCount));
-    }
-
-    /// <summary>
-    /// The unit matched as the evaluation matches it, with each detection's best ground truth, both in score
-    /// order: for the analyses, which need to know which ground truth a true positive took.
-    /// </summary>
-    internal static (VocDetectionOutcome[] Outcomes, BestOverlap[] Best) MatchWithOverlaps(VocMatcher matcher, VocUnit input, VocMatchScratch scratch)
-    {
-        int[] order = new int[input.Detections.Length];
-        ScoreOrder.SortByScoreDescending(input.Scores, order);
-        var best = new BestOverlap[order.Length];
-        VocMatcher.FindBestOverlaps(input, order, matcher.Settings.PixelOffset, best);
-        var outcomes = new VocDetectionOutcome[order.Length];
-        matcher.Assign(input.GroundTruthFlags, order, best, outcomes, scratch);
-        return (outcomes, best);
     }
 
     private static void WriteRecords(Dataset dataset, EvaluationUnit unit, ReadOnlySpan<VocDetectionOutcome> outcomes, Span<VocMatchRecord> records)
@@ -147,9 +263,10 @@ public static class VocEvaluation
     /// The match stage with an engine: every unit's score order first (CPU, parallel), then the engine's
     /// best overlap of every detection in one call, then the assignment per unit (CPU, parallel).
     /// </summary>
-    private static VocMatches MatchWithEngine(Dataset dataset, EvaluationOptions options, VocMatcher matcher, IOverlapEngine engine)
+    private static void MatchWithEngine(
+        Dataset dataset, EvaluationOptions options, VocMatcher matcher, IOverlapEngine engine, EvaluationUnit[] units,
+        VocMatchRecord[] records, int[] positives, BestOverlap[] best)
     {
-        EvaluationUnit[] units = dataset.Units.ToArray();
         DetectionTable dt = dataset.Detections;
         int[] order = new int[dt.Count];
         var slotBoxes = new Box[dt.Count];
@@ -162,12 +279,9 @@ public static class VocEvaluation
             for (int i = 0; i < unitOrder.Length; i++) slotBoxes[unit.DetectionStart + i] = dt.Boxes[unit.DetectionStart + unitOrder[i]];
         });
 
-        var best = new BestOverlap[dt.Count];
         EngineUnits layout = EngineUnits.Of(dataset, units, u => units[u].DetectionStart, dt.Count);
         engine.FindBestOverlaps(layout.Describe(slotBoxes), options.Voc.PixelOffset, best);
 
-        var records = new VocMatchRecord[dt.Count];
-        int[] positives = new int[units.Length];
         Parallel.For(
             0,
             units.Length,
@@ -184,7 +298,6 @@ public static class VocEvaluation
                 return scratch;
             },
             _ => { });
-        return new VocMatches(dataset, options.Voc, records, positives);
     }
 
     /// <summary>The accumulation stage: per-class curves and APs, and the means.</summary>

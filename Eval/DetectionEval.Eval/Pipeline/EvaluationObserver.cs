@@ -17,6 +17,9 @@ public enum EvaluationStage
     /// <summary>VOC's match stage.</summary>
     MatchVoc,
 
+    /// <summary>TIDE's match stage, for the error analysis: every image, all classes together.</summary>
+    MatchTide,
+
     /// <summary>A low-memory run's match stage: image shard by image shard, both families at once.</summary>
     MatchShards,
 

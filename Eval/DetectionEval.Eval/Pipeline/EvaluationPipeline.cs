@@ -3,6 +3,7 @@ using System.Globalization;
 using DetectionEval.Eval.Analysis;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Matches;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching;
 
@@ -107,7 +108,10 @@ public static class EvaluationPipeline
             bool coco = options.Metrics.HasFlag(MetricSet.Coco), voc = options.Metrics.HasFlag(MetricSet.Voc);
             int units = dataset.Units.Length, classes = dataset.Categories.Count;
             CocoMatches? cocoMatches = coco ? Timed(observer, EvaluationStage.MatchCoco, units, () => CocoEvaluation.Match(dataset, options)) : null;
-            VocMatches? vocMatches = voc ? Timed(observer, EvaluationStage.MatchVoc, units, () => VocEvaluation.Match(dataset, options)) : null;
+            VocOverlapsKept overlaps = request.Analysis is not null ? VocOverlapsKept.CrossClassHits
+                : request.Keep.HasFlag(RunProducts.Matches) ? VocOverlapsKept.BestGroundTruth : VocOverlapsKept.None;
+            VocMatches? vocMatches = voc ? Timed(observer, EvaluationStage.MatchVoc, units, () => VocEvaluation.Match(dataset, options, overlaps)) : null;
+            TideMatches? tideMatches = request.Analysis is { } asked ? Timed(observer, EvaluationStage.MatchTide, dataset.Images.Count, () => TideMatchStage.Match(dataset, asked.Tide, options.Parallelism)) : null;
             CocoResult? cocoResult = cocoMatches is null ? null : Timed(observer, EvaluationStage.AccumulateCoco, classes, () => CocoEvaluation.Accumulate(cocoMatches, options));
             VocResult? vocResult = vocMatches is null ? null : Timed(observer, EvaluationStage.AccumulateVoc, classes, () => VocEvaluation.Accumulate(vocMatches, options));
             EvaluationResult result = new(DatasetSummary.Of(dataset), dataset.Categories, cocoResult, vocResult);
@@ -121,7 +125,7 @@ public static class EvaluationPipeline
             if (request.Analysis is { } analysis)
             {
                 EvaluationResult evaluated = result;
-                result = result with { Analysis = Timed(observer, EvaluationStage.Analysis, 0, () => Analyze(dataset, evaluated, analysis, options)) };
+                result = result with { Analysis = Timed(observer, EvaluationStage.Analysis, 0, () => Analyze(vocMatches!, tideMatches!, evaluated, analysis, options)) };
             }
             MatchRecords? kept = request.Keep.HasFlag(RunProducts.Matches) ? new MatchRecords(cocoMatches, vocMatches) : null;
             return new EvaluationRun(result, dataset, kept, LowMemory: false, read);
@@ -145,11 +149,10 @@ public static class EvaluationPipeline
     /// The error analysis at the options' score threshold, else at the pooled best-F1 confidence (where the
     /// overlays are drawn too), else (no detections) at every confidence.
     /// </summary>
-    private static ErrorAnalysis Analyze(Dataset dataset, EvaluationResult result, AnalysisRequest analysis, EvaluationOptions options)
+    private static ErrorAnalysis Analyze(VocMatches voc, TideMatches tide, EvaluationResult result, AnalysisRequest analysis, EvaluationOptions options)
     {
         double threshold = options.ScoreThreshold ?? result.OperatingPoints?.BestF1?.Confidence ?? double.NegativeInfinity;
-        var settings = new AnalysisOptions(options.Voc, threshold, analysis.WorstImages, options.Threads) { Tide = analysis.Tide };
-        return ErrorAnalyzer.Analyze(dataset, settings);
+        return ErrorAnalyzer.Analyze(voc, tide, new AnalysisOptions(threshold, analysis.WorstImages, options.Threads));
     }
 
     private static T Timed<T>(EvaluationObserver observer, EvaluationStage stage, long total, Func<T> work)

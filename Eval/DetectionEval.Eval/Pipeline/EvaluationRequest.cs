@@ -3,6 +3,7 @@ using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Loaders;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching;
+using DetectionEval.Matching.Tide;
 
 namespace DetectionEval.Eval.Pipeline;
 
