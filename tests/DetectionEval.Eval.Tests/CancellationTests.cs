@@ -5,6 +5,7 @@ using DetectionEval.Eval.Loaders;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Synthetic;
 
+using DetectionEval.Eval.Pipeline;
 namespace DetectionEval.Eval.Tests;
 
 /// <summary>A cancelled token stops loading, evaluation and the bootstrap with <see cref="OperationCanceledException"/>.</summary>
@@ -85,12 +86,12 @@ public sealed class CancellationTests : IDisposable
         CocoJson.ReadGroundTruthAndDetections(gt, dt, builder);
         Dataset dataset = builder.Build();
         var cancelled = new EvaluationOptions { Cancellation = Cancelled };
-        Assert.Throws<OperationCanceledException>(() => DetectionEvaluation.Evaluate(dataset, cancelled));
+        Assert.Throws<OperationCanceledException>(() => Evaluations.Of(dataset, cancellation: Cancelled));
         Assert.Throws<OperationCanceledException>(() => VocEvaluation.Match(dataset, cancelled));
         CocoMatches matches = CocoEvaluation.Match(dataset, new EvaluationOptions());
         Assert.Throws<OperationCanceledException>(() => CocoEvaluation.Accumulate(matches, cancelled));
-        // The same options without a cancellation evaluate as before.
-        Assert.NotNull(DetectionEvaluation.Evaluate(dataset, cancelled with { Cancellation = default }).Coco);
+        // The same dataset without a cancellation evaluates as before.
+        Assert.NotNull(Evaluations.Of(dataset).Coco);
     }
 
     [Fact]
@@ -99,9 +100,9 @@ public sealed class CancellationTests : IDisposable
         (string gt, string dt) = Synth(30);
         var builder = new DatasetBuilder();
         CocoJson.ReadGroundTruthAndDetections(gt, dt, builder);
-        MatchedRun run = MatchedRun.Evaluate(builder.Build(), new EvaluationOptions());
+        EvaluationRun run = Evaluations.Run(builder.Build(), new EvaluationOptions());
         IReadOnlyList<MetricKey> keys = Comparison.Keys(MetricSet.All, run.Dataset.Categories.Count);
-        Assert.Throws<OperationCanceledException>(() => MatchedRun.Bootstrap(run, run, keys, new BootstrapSettings(50, 1), cancellation: Cancelled));
+        Assert.Throws<OperationCanceledException>(() => RunBootstrap.Compare(run, run, keys, new BootstrapSettings(50, 1), cancellation: Cancelled));
     }
 
     [Fact]

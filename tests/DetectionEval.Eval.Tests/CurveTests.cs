@@ -17,7 +17,7 @@ public sealed class CurveTests
         var builder = new DatasetBuilder();
         CocoJson.ReadGroundTruth(Path.Combine(folder, "instances_val2014_100.json"), builder);
         CocoJson.ReadDetections(Path.Combine(folder, "fakebbox100_results.json"), builder);
-        return DetectionEvaluation.Evaluate(builder.Build());
+        return Evaluations.Of(builder.Build());
     }
 
     [Fact]

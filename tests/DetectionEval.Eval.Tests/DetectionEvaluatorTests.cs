@@ -11,7 +11,7 @@ public sealed class DetectionEvaluatorTests
     {
         // c02_basic has no score ties, so the order images arrive in cannot matter.
         Dataset dataset = GoldenParityTests.LoadCase("cases/c02_basic");
-        EvaluationResult fromFiles = DetectionEvaluation.Evaluate(dataset);
+        EvaluationResult fromFiles = Evaluations.Of(dataset);
 
         var evaluator = new DetectionEvaluator(dataset.Categories);
         ImageSample[] samples = [.. ToSamples(dataset)];

@@ -162,7 +162,7 @@ public sealed class PropertyTests : IDisposable
         return builder.Build();
     }
 
-    private static EvaluationResult Evaluate(Dataset dataset) => DetectionEvaluation.Evaluate(dataset);
+    private static EvaluationResult Evaluate(Dataset dataset) => Evaluations.Of(dataset);
 
     /// <summary>Every number of the evaluation: its JSON report without the "inputs" object.</summary>
     private static string Numbers(EvaluationResult result)

@@ -31,7 +31,7 @@ public sealed class ReportWriterTests
         var builder = new DatasetBuilder();
         CocoJson.ReadGroundTruth(Path.Combine(folder, "instances_val2014_100.json"), builder);
         CocoJson.ReadDetections(Path.Combine(folder, "fakebbox100_results.json"), builder);
-        return DetectionEvaluation.Evaluate(builder.Build(), new EvaluationOptions { ScoreThreshold = threshold });
+        return Evaluations.Of(builder.Build(), new EvaluationOptions { ScoreThreshold = threshold });
     }
 
     private static string Html(EvaluationResult result)

@@ -19,7 +19,7 @@ public sealed class ShardedEvaluationTests : IDisposable
     public void Shards_of_two_images_give_every_value_of_the_whole_dataset_run(string caseName)
     {
         var options = new EvaluationOptions { ScoreThreshold = 0.5 };
-        EvaluationResult whole = DetectionEvaluation.Evaluate(Load(caseName, spill: null).Builder.Build(), options);
+        EvaluationResult whole = Evaluations.Of(Load(caseName, spill: null).Builder.Build(), options);
 
         LoadedAnnotations loaded = Load(caseName, new SpillSettings(ImagesPerShard: 2, Folder: _folder));
         using DetectionSpill spill = loaded.Builder.Spill!;

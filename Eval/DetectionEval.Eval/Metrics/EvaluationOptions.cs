@@ -46,10 +46,11 @@ public sealed record EvaluationOptions
     public IOverlapEngine? Engine { get; init; }
 
     /// <summary>
-    /// Stops the evaluation soon after it is cancelled, with <see cref="OperationCanceledException"/>: the
-    /// parallel loops over units and classes start no new iteration. Results never depend on it.
+    /// Stops the stages soon after it is cancelled, with <see cref="OperationCanceledException"/>: the
+    /// parallel loops over units and classes start no new iteration. Set by the pipeline from the token
+    /// <see cref="Pipeline.EvaluationPipeline.Run"/> is given; results never depend on it.
     /// </summary>
-    public CancellationToken Cancellation { get; init; }
+    internal CancellationToken Cancellation { get; init; }
 
     /// <summary>
     /// Keep the confidence curves of the operating points (one point per distinct score, per class and

@@ -5,7 +5,7 @@ using DetectionEval.Matching.Voc;
 
 namespace DetectionEval.Eval.Metrics;
 
-// Bounded-memory evaluation: the same numbers as DetectionEvaluation.Evaluate, for predictions too large
+// Bounded-memory evaluation: the same numbers as the in-memory run, for predictions too large
 // to hold.
 //
 // Flow: the loader spills the detections to disk by image shard (DetectionSpill); each shard is read back
@@ -110,7 +110,7 @@ internal static class ShardedEvaluation
 
     /// <summary>
     /// Accumulates every class, releasing its stored matches as it goes, and gives the result
-    /// <see cref="DetectionEvaluation.Evaluate"/> gives for the same inputs, without curves.
+    /// the in-memory run of <see cref="Pipeline.EvaluationPipeline"/> gives for the same inputs, without curves.
     /// </summary>
     /// <exception cref="InvalidOperationException">The matches were accumulated already (they are let go of on the way).</exception>
     public static EvaluationResult Accumulate(ShardedMatches matches, EvaluationOptions options)

@@ -128,7 +128,7 @@ public static class EvaluationPipeline
                 result = result with { Analysis = Timed(observer, EvaluationStage.Analysis, 0, () => Analyze(vocMatches!, tideMatches!, evaluated, analysis, options)) };
             }
             MatchRecords? kept = request.Keep.HasFlag(RunProducts.Matches) ? new MatchRecords(cocoMatches, vocMatches) : null;
-            return new EvaluationRun(result, dataset, kept, LowMemory: false, read);
+            return new EvaluationRun(result, dataset, kept, LowMemory: false, read, options with { Engine = null, Cancellation = default });
         }
         finally
         {
@@ -142,7 +142,7 @@ public static class EvaluationPipeline
         int shards = builder.Spill!.ShardCount;
         ShardedMatches matches = Timed(observer, EvaluationStage.MatchShards, shards, () => ShardedEvaluation.Match(builder, groundTruth, options, (done, _) => observer.Advanced(done)));
         EvaluationResult result = Timed(observer, EvaluationStage.AccumulateClasses, groundTruth.Categories.Count, () => ShardedEvaluation.Accumulate(matches, options));
-        return new EvaluationRun(result, groundTruth, null, LowMemory: true, read);
+        return new EvaluationRun(result, groundTruth, null, LowMemory: true, read, options with { Engine = null, Cancellation = default });
     }
 
     /// <summary>

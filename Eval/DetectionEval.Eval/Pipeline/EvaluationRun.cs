@@ -20,7 +20,8 @@ public sealed record InputsRead(InputFormat GroundTruth, IReadOnlyList<InputForm
 /// <param name="Matches">The match records, when asked for; null otherwise.</param>
 /// <param name="LowMemory">Whether the predictions were spilled and evaluated shard by shard.</param>
 /// <param name="Read">How the files were read; null when the inputs were a dataset.</param>
-public sealed record EvaluationRun(EvaluationResult Result, Dataset Dataset, MatchRecords? Matches, bool LowMemory, InputsRead? Read);
+/// <param name="Options">The options the run was evaluated with.</param>
+public sealed record EvaluationRun(EvaluationResult Result, Dataset Dataset, MatchRecords? Matches, bool LowMemory, InputsRead? Read, EvaluationOptions Options);
 
 /// <summary>A dataset read from files, for the verbs that rewrite it rather than evaluate it.</summary>
 /// <param name="Dataset">Ground truth and predictions.</param>

@@ -63,7 +63,7 @@ public sealed class ResampledMetricsTests
         var values = new double[3];
         resampled.Compute(Enumerable.Repeat(1, dataset.Images.Count).ToArray(), values, resampled.CreateWorkspace());
 
-        EvaluationResult full = DetectionEvaluation.Evaluate(dataset, options);
+        EvaluationResult full = Evaluations.Of(dataset, options);
         Assert.Equal(full.Voc!.PerClass[0].ApAll!.Value, values[0]);
         Assert.Equal(full.Coco!.Summary.Ap50!.Value, values[1]);
         Assert.Equal(full.Coco.PerClass[0].Ap!.Value, values[2]);

@@ -14,7 +14,7 @@ public sealed class JsonReportReaderTests
 
     private static readonly Lazy<(EvaluationResult Result, string Json)> Sample = new(() =>
     {
-        EvaluationResult result = DetectionEvaluation.Evaluate(GoldenParityTests.LoadCase("peer/coco_val2014_100"));
+        EvaluationResult result = Evaluations.Of(GoldenParityTests.LoadCase("peer/coco_val2014_100"));
         using var stream = new MemoryStream();
         JsonReport.Write(stream, Header, result);
         return (result, Encoding.UTF8.GetString(stream.ToArray()));
