@@ -48,10 +48,12 @@ public static class OverlayRenderer
     /// <param name="boxes">Boxes to draw; ground truth first looks best, detections on top.</param>
     /// <param name="title">Text for the strip below the photo (image name, counts).</param>
     /// <exception cref="ArgumentException">The bytes are not an image OpenCV can decode.</exception>
+    /// <exception cref="OpenCvUnavailableException">OpenCV's native library cannot be loaded on this machine.</exception>
     public static byte[] Draw(byte[] image, IReadOnlyList<OverlayBox> boxes, string title)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(boxes);
+        OpenCvRuntime.EnsureLoaded();
         using Mat photo = Cv2.ImDecode(image, ImreadModes.Color);
         if (photo.Empty()) throw new ArgumentException("The bytes are not an image OpenCV can decode.", nameof(image));
 

@@ -177,7 +177,8 @@ public sealed class GateCommandTests : IDisposable
         string current = Report("cur.json", SamplePredictions);
 
         AssertOneErrorLine(Deval.Run("gate", "--baseline", baseline, "--current", current, "--max-drop", "AP=0"),
-            baseline, "$.coco.perClass[3]", $"Expected class 4 \"motorcycle\" as in {current}, but got class 4 \"motorbike\"");
+            baseline, "$.coco.perClass[3]",
+            $"Expected class 4 \"motorcycle\" as in {SampleGroundTruth} (the ground truth of {current}), but got class 4 \"motorbike\" from {otherGroundTruth} (the ground truth of {baseline}).");
     }
 
     [Fact]

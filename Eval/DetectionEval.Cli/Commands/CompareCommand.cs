@@ -113,6 +113,8 @@ public sealed class CompareCommand
         {
             throw new UsageException("Expected --gt, --pred-a and --pred-b only with --bootstrap N, but got no --bootstrap.");
         }
+        // Without the bootstrap only the two reports are read: options that say how annotation files are read have nothing to act on.
+        if (settings.Bootstrap is null) _inputs.RequireNoneGiven(parse, [_groundTruthFormat, _predictionFormat], "--bootstrap, --gt, --pred-a and --pred-b", "no --bootstrap");
         if (settings.MarkdownPath == "-") throw new UsageException("--markdown: Expected a file, but got '-' (stdout carries the comparison).");
         string?[] inputs = [settings.A, settings.B, settings.GroundTruth, settings.PredictionsA, settings.PredictionsB];
         OutputFiles.RefuseToOverwriteInputs(settings.MarkdownPath, "--markdown", [.. inputs.OfType<string>()]);

@@ -97,8 +97,8 @@ public sealed class ConvertCommand
 
         LoadOptions loadOptions = settings.Inputs.ToLoadOptions();
         LoadedAnnotations loaded = settings.GroundTruth is { } groundTruth
-            ? InputOptions.Load(new AnnotationInput(groundTruth, settings.GroundTruthFormat), new AnnotationInput(settings.Input, settings.From), loadOptions, error)
-            : InputOptions.Load(new AnnotationInput(settings.Input, settings.From), null, loadOptions, error);
+            ? InputOptions.Load(new AnnotationInput(groundTruth, settings.GroundTruthFormat), new AnnotationInput(settings.Input, settings.From), loadOptions, error, imageSizesUsedLater: true)
+            : InputOptions.Load(new AnnotationInput(settings.Input, settings.From), null, loadOptions, error, imageSizesUsedLater: true);
         if (loaded.Builder.UnknownClassNames.Count > 0)
         {
             error.WriteLine($"{DevalApp.ToolName}: warning: {settings.Input}: {loaded.Builder.DetectionsOfUnknownCategories} predictions of classes not in the ground truth were left out.");
@@ -109,14 +109,17 @@ public sealed class ConvertCommand
         WriteOptions write = settings.Write with { ImageSizes = settings.Write.ImageSizes ?? loadOptions.ImageSizes };
         // A run interrupted before this point writes nothing; writing, from memory, is not interrupted.
         DevalApp.Cancellation.ThrowIfCancellationRequested();
+        // A missing folder above OUT is created, as evaluate creates the folders of its outputs.
+        OutputFiles.CreateFolderFor(settings.Output, "OUT");
         try
         {
             AnnotationLoader.Write(dataset, role, settings.To, settings.Output, write);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UsageException($"{settings.Output}: Expected a writable {(writer.IsFolder ? "new folder" : "file")} for OUT, but got {e.Message}.");
+            throw new UsageException($"{settings.Output}: Expected a writable {(writer.IsFolder ? "new folder" : "file")} for OUT, but got {OutputFiles.Describe(e)}.");
         }
+        InputOptions.WarnIfImageSizesUnused(loadOptions, loaded, error);
 
         InputFormat read = role == AnnotationRole.GroundTruth ? loaded.GroundTruth : loaded.Predictions!;
         int boxes = role == AnnotationRole.GroundTruth ? dataset.GroundTruth.Count : dataset.Detections.Count;

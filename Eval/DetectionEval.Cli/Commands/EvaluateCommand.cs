@@ -263,7 +263,8 @@ public sealed class EvaluateCommand
             new AnnotationInput(settings.GroundTruth, settings.GroundTruthFormat),
             [.. settings.AllPredictions.Select(part => new AnnotationInput(part, settings.PredictionFormat))],
             loadOptions,
-            error));
+            error,
+            imageSizesUsedLater: settings.Reports.OverlaysDirectory is not null));
         DatasetBuilder builder = loaded.Builder;
         using DetectionSpill? spill = builder.Spill;
         WarnAboutUnknownCategories(builder, settings.PredictionsLabel, error);

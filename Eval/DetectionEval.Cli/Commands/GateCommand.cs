@@ -216,6 +216,8 @@ public sealed class GateCommand
             LowMemory = PairedRunOptions.ReadLowMemory(parse, _lowMemory),
         };
         RequireConsistent(settings);
+        // A given report is not read again: options that say how annotation files are read have nothing to act on.
+        if (settings.Current is not null) _inputs.RequireNoneGiven(parse, [_groundTruthFormat, _predictionFormat], "--gt and --pred", "--current");
         return settings;
     }
 

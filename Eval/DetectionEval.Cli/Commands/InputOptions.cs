@@ -36,7 +36,8 @@ public sealed record InputSettings(
         Names = NamesFile is null ? null : ClassList.Read(NamesFile),
         ClassMap = ClassMapFile is null ? null : ClassMap.Read(ClassMapFile),
         UnknownClasses = UnknownClasses,
-        ImageSizes = ImageSizes(),
+        // Observed, so that a size source no input needed can be reported (InputOptions.WarnIfImageSizesUnused).
+        ImageSizes = ImageSizes() is { } sizes ? new ObservedImageSizes(sizes) : null,
         CsvColumns = CsvColumns ?? CsvColumnNames.Default,
     };
 
@@ -157,12 +158,20 @@ internal sealed class InputOptions(bool includeImages = true)
         }
     }
 
-    /// <summary>Reads the inputs, saying on stderr which format was detected (before reading it) and what the loaders noticed.</summary>
-    public static LoadedAnnotations Load(AnnotationInput groundTruth, AnnotationInput? predictions, LoadOptions options, TextWriter error) =>
-        LoadParts(groundTruth, predictions is null ? [] : [predictions], options, error);
+    /// <summary>
+    /// Reads the inputs, saying on stderr which format was detected (before reading it), what the loaders
+    /// noticed, and which reading options did nothing for these inputs.
+    /// </summary>
+    /// <param name="groundTruth">The ground truth.</param>
+    /// <param name="predictions">The predictions; null to read ground truth only.</param>
+    /// <param name="options">How to read them.</param>
+    /// <param name="error">Stderr.</param>
+    /// <param name="imageSizesUsedLater">Whether the image sizes may still be used after reading (by convert's writer, or --images by --overlays); then the caller reports them unused itself.</param>
+    public static LoadedAnnotations Load(AnnotationInput groundTruth, AnnotationInput? predictions, LoadOptions options, TextWriter error, bool imageSizesUsedLater = false) =>
+        LoadParts(groundTruth, predictions is null ? [] : [predictions], options, error, imageSizesUsedLater);
 
-    /// <summary>Reads the ground truth and the parts of the predictions, in order, as <see cref="Load(AnnotationInput, AnnotationInput?, LoadOptions, TextWriter)"/> reads one file.</summary>
-    public static LoadedAnnotations LoadParts(AnnotationInput groundTruth, IReadOnlyList<AnnotationInput> predictions, LoadOptions options, TextWriter error)
+    /// <summary>Reads the ground truth and the parts of the predictions, in order, as <see cref="Load"/> reads one file.</summary>
+    public static LoadedAnnotations LoadParts(AnnotationInput groundTruth, IReadOnlyList<AnnotationInput> predictions, LoadOptions options, TextWriter error, bool imageSizesUsedLater = false)
     {
         LoadedAnnotations loaded = AnnotationLoader.LoadParts(groundTruth, predictions, options, input =>
         {
@@ -173,6 +182,121 @@ internal sealed class InputOptions(bool includeImages = true)
             }
         });
         foreach (string notice in loaded.Notices) error.WriteLine($"{DevalApp.ToolName}: {notice}");
+        if (predictions.Count > 0) RequireGroundTruthImages(groundTruth.Path, loaded.Builder);
+        WarnAboutEmptyPredictions(predictions, loaded, error);
+        WarnAboutUnreadOptions(options, loaded, error);
+        if (!imageSizesUsedLater) WarnIfImageSizesUnused(options, loaded, error);
         return loaded;
+    }
+
+    /// <summary>Ground truth without a single image leaves nothing to evaluate: every metric would be undefined.</summary>
+    private static void RequireGroundTruthImages(string path, Eval.Data.DatasetBuilder builder)
+    {
+        if (builder.ImageCount > 0) return;
+        throw new AnnotationFormatException(new SourceLocation(path), "ground truth with at least one image", "none", "Check that it is the right file.");
+    }
+
+    /// <summary>An empty predictions file is a valid run without detections, but more often a failed export: a warning, not an error.</summary>
+    private static void WarnAboutEmptyPredictions(IReadOnlyList<AnnotationInput> predictions, LoadedAnnotations loaded, TextWriter error)
+    {
+        for (int i = 0; i < Math.Min(predictions.Count, loaded.DetectionsRead.Count); i++)
+        {
+            if (loaded.DetectionsRead[i] == 0) error.WriteLine($"{DevalApp.ToolName}: warning: {predictions[i].Path}: 0 detections read");
+        }
+    }
+
+    /*
+     * Reading options that did nothing for the inputs as they were read get a warning, not an error: the
+     * results are right either way, and one command line is often reused for datasets in several formats
+     * (a script that passes --box-format for its txt datasets), so stopping would be harsher than the
+     * mistake. The warning makes the no-op visible: a user who believes their COCO boxes are xyxy learns
+     * that --box-format did not change how they were read. (gate --current and compare without
+     * --bootstrap read no annotations at all; there these options are usage errors: RequireNoInputOptions.)
+     */
+
+    /// <summary>Warns about --box-format, --coords rel, --csv-columns and --ignore-unknown-classes when no input was read in a format that uses them.</summary>
+    private static void WarnAboutUnreadOptions(LoadOptions options, LoadedAnnotations loaded, TextWriter error)
+    {
+        AnnotationFormat[] formats = [loaded.GroundTruth.Format, .. loaded.AllPredictions.Select(p => p.Format)];
+        string readAs = ReadAs(formats);
+        bool txtOrCsv = formats.Any(f => f is AnnotationFormat.Txt or AnnotationFormat.Csv);
+        if (options.BoxFormat is not null && !txtOrCsv)
+        {
+            error.WriteLine($"{DevalApp.ToolName}: warning: --box-format does nothing here: only the txt and csv formats read it, and {readAs}.");
+        }
+        if (options.Coordinates == CoordinateSpace.Relative && !txtOrCsv)
+        {
+            error.WriteLine($"{DevalApp.ToolName}: warning: --coords rel does nothing here: only the txt and csv formats read it, and {readAs}.");
+        }
+        if (!Equals(options.CsvColumns, CsvColumnNames.Default) && !formats.Contains(AnnotationFormat.Csv))
+        {
+            error.WriteLine($"{DevalApp.ToolName}: warning: --csv-columns does nothing here: only the csv format reads it, and {readAs}.");
+        }
+        if (options.UnknownClasses == UnknownClassHandling.Ignore && loaded.AllPredictions.Count == 0)
+        {
+            error.WriteLine($"{DevalApp.ToolName}: warning: --ignore-unknown-classes does nothing here: it drops predictions, and only ground truth was read.");
+        }
+    }
+
+    /// <summary>Warns when --images or --image-sizes was given but no input asked for an image size or the list of images.</summary>
+    public static void WarnIfImageSizesUnused(LoadOptions options, LoadedAnnotations loaded, TextWriter error)
+    {
+        if (options.ImageSizes is not ObservedImageSizes { Used: false } sizes) return;
+        AnnotationFormat[] formats = [loaded.GroundTruth.Format, .. loaded.AllPredictions.Select(p => p.Format)];
+        error.WriteLine($"{DevalApp.ToolName}: warning: {sizes.Description} was not used: no input needed image sizes ({ReadAs(formats)}, in pixels).");
+    }
+
+    /// <summary>"the inputs were read as coco", "the inputs were read as voc-xml and txt".</summary>
+    private static string ReadAs(IEnumerable<AnnotationFormat> formats)
+    {
+        string[] names = [.. formats.Distinct().Select(AnnotationFormats.Name)];
+        string list = names.Length == 1 ? names[0] : $"{string.Join(", ", names[..^1])} and {names[^1]}";
+        return $"the inputs were read as {list}";
+    }
+
+    /// <summary>Stops a command line that gives reading options where no annotation file is read.</summary>
+    /// <param name="parse">The parse.</param>
+    /// <param name="formats">The verb's format options (--gt-format, --pred-format), checked with the reading options.</param>
+    /// <param name="expected">What the options need, e.g. "--gt and --pred".</param>
+    /// <param name="got">What was given instead, e.g. "--current".</param>
+    /// <exception cref="UsageException">One of them was given.</exception>
+    public void RequireNoneGiven(ParseResult parse, IEnumerable<Option> formats, string expected, string got)
+    {
+        foreach (Option option in formats.Concat(All))
+        {
+            if (parse.GetResult(option) is { Implicit: false })
+            {
+                throw new UsageException($"{option.Name}: Expected {expected} with it (it says how annotation files are read), but got {got}.");
+            }
+        }
+    }
+}
+
+/// <summary>An image-size source that remembers whether anything asked it for a size or for its images.</summary>
+internal sealed class ObservedImageSizes(IImageSizeSource inner) : IImageSizeSource
+{
+    private volatile bool _used;
+
+    /// <summary>Whether a size or the list of images was asked for.</summary>
+    public bool Used => _used;
+
+    /// <inheritdoc/>
+    public string Description => inner.Description;
+
+    /// <inheritdoc/>
+    public IReadOnlyCollection<string> ImageNames
+    {
+        get
+        {
+            _used = true;
+            return inner.ImageNames;
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool TryGetSize(string image, out ImageSize size)
+    {
+        _used = true;
+        return inner.TryGetSize(image, out size);
     }
 }

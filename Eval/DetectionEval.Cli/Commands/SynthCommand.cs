@@ -133,14 +133,8 @@ public sealed class SynthCommand
 
     private static void CreateFolder(string folder)
     {
-        try
-        {
-            Directory.CreateDirectory(folder);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"{folder}: Expected a folder that can be created for --out, but got {e.Message.TrimEnd('.')}.");
-        }
+        if (File.Exists(folder)) throw new UsageException($"{folder}: Expected a folder for --out (gt.json and dt.json are written into it), but got a file.");
+        OutputFiles.CreateFolder(folder, folder, "--out");
     }
 
     private static int ParsePositive(ArgumentResult result, string name)

@@ -103,6 +103,8 @@ public static class ReportPipeline
             if (!settings.Metrics.HasFlag(MetricSet.Voc)) throw new UsageException("--overlays: Expected the VOC matches (--metric voc or all), but got --metric coco.");
         }
         if (r.ImagesDirectory is { } images && !Directory.Exists(images)) throw new UsageException($"{images}: Expected a folder of images for --images, but got {(File.Exists(images) ? "a file" : "no such folder")}.");
+        // Before the evaluation, which may take minutes, rather than when the first overlay is drawn.
+        if (r.OverlaysDirectory is not null) OpenCvRequirement.Require("--overlays");
     }
 
     /// <summary>A missing folder is created when the files are written; only a file standing in its way is an error.</summary>

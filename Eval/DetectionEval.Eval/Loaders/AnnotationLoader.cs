@@ -22,6 +22,9 @@ public sealed record LoadedAnnotations(DatasetBuilder Builder, InputFormat Groun
 {
     /// <summary>How each predictions input was read, in the order they were read; empty when none were asked for.</summary>
     public IReadOnlyList<InputFormat> AllPredictions { get; init; } = Predictions is null ? [] : [Predictions];
+
+    /// <summary>How many detections each predictions input held (kept or dropped for an unknown class), in the order of <see cref="AllPredictions"/>.</summary>
+    public IReadOnlyList<int> DetectionsRead { get; init; } = [];
 }
 
 /// <summary>
@@ -108,9 +111,11 @@ public static class AnnotationLoader
         LoadOptions options, List<string> notices, Action<InputFormat>? resolved)
     {
         var formats = new List<InputFormat>(predictions.Count);
+        var counts = new List<int>(predictions.Count);
         foreach (AnnotationInput part in predictions)
         {
             options.Cancellation.ThrowIfCancellationRequested();
+            int before = builder.DetectionCount + builder.DetectionsOfUnknownCategories;
             InputFormat dtFormat = Resolve(part, AnnotationRole.Predictions, options);
             resolved?.Invoke(dtFormat);
             formats.Add(dtFormat);
@@ -126,9 +131,10 @@ public static class AnnotationLoader
                 ? cocoScan?.GetAwaiter().GetResult() is { } scan && scan.TryCommit(builder)
                 : gtFormat.Format == AnnotationFormat.Coco && CocoResultsFastPath.TryReadIntoSpill(part.Path, builder, Environment.ProcessorCount, options.Cancellation));
             if (!scanned) AnnotationFormats.Get(dtFormat.Format).ReadPredictions(part.Path, dtSink);
+            counts.Add(builder.DetectionCount + builder.DetectionsOfUnknownCategories - before);
         }
         builder.CommitOpenPart();
-        return new LoadedAnnotations(builder, gtFormat, formats[0], notices) { AllPredictions = formats };
+        return new LoadedAnnotations(builder, gtFormat, formats[0], notices) { AllPredictions = formats, DetectionsRead = counts };
     }
 
     /// <summary>True when <paramref name="input"/> is (or is detected as) COCO json; false on any error, which the real resolution reports later.</summary>
@@ -150,6 +156,7 @@ public static class AnnotationLoader
 
     private static InputFormat Resolve(AnnotationInput input, AnnotationRole role, LoadOptions options)
     {
+        InputFiles.RequireInput(input.Path, role == AnnotationRole.GroundTruth ? "ground truth" : "predictions");
         DetectedFormat? detected = input.Format is null ? AnnotationFormats.Detect(input.Path, role, options) : null;
         AnnotationFormat format = input.Format ?? detected!.Format;
         if (!AnnotationFormats.Get(format).Supports(role))
