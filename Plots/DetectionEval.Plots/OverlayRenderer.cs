@@ -28,8 +28,8 @@ public enum OverlayKind
 public sealed record OverlayBox(double X, double Y, double Width, double Height, OverlayKind Kind, string Caption);
 
 /// <summary>
-/// Draws boxes on a photo with OpenCV: TP green, FP red, FN blue, ignored grey, each with its caption,
-/// and a strip below the photo with the legend and a caller-given title. Input and output are encoded
+/// Draws boxes on a photo with OpenCV: TP green, FP red, FN blue, ignored grey, each with its caption
+/// placed by <see cref="LabelPlacement"/> so no label covers another, and a strip below the photo with the legend and a caller-given title. Input and output are encoded
 /// image bytes, so the caller decides where files come from and go.
 /// </summary>
 public static class OverlayRenderer
