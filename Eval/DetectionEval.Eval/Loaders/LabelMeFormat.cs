@@ -59,7 +59,7 @@ internal sealed class LabelMeFormat : IAnnotationFormat
             using JsonStreamReader json = JsonStreamReader.OpenFile(file.Path, file.DisplayName, sink.Options.Cancellation);
             skipped += ReadGroundTruthFile(json, file.Stem, file.Path, sink);
         }
-        if (skipped > 0) sink.Notice($"{path}: {skipped} LabelMe shapes that are not rectangles were skipped");
+        if (skipped > 0) sink.Notice($"{path}: {Counting.Of(skipped, "LabelMe shape")} that {(skipped == 1 ? "is not a rectangle was" : "are not rectangles were")} skipped");
     }
 
     /// <summary>Reads the file of the image named <paramref name="stem"/>; returns the number of shapes skipped. <paramref name="filePath"/> (null for a stream) gives errors found later their line.</summary>
@@ -80,7 +80,7 @@ internal sealed class LabelMeFormat : IAnnotationFormat
             using JsonStreamReader json = JsonStreamReader.OpenFile(file.Path, file.DisplayName, sink.Options.Cancellation);
             skipped += ReadPredictionsFile(json, file.Stem, file.Path, sink);
         }
-        if (skipped > 0) sink.Notice($"{path}: {skipped} LabelMe shapes that are not rectangles were skipped");
+        if (skipped > 0) sink.Notice($"{path}: {Counting.Of(skipped, "LabelMe shape")} that {(skipped == 1 ? "is not a rectangle was" : "are not rectangles were")} skipped");
     }
 
     /// <summary>Reads the predictions of the image named <paramref name="stem"/>; returns the number of shapes skipped.</summary>
