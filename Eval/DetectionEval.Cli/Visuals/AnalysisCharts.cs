@@ -64,7 +64,7 @@ public static class AnalysisCharts
         ArgumentNullException.ThrowIfNull(tide);
         BarItem[] bars = [.. tide.Errors.Select(e => new BarItem($"{TideResult.ShortName(e.Type)}: {Describe(e.Type)}", e.DeltaAp ?? 0)
         {
-            Text = string.Create(Invariant, $"{F(e.DeltaAp)} ({e.Count} {(e.Count == 1 ? "error" : "errors")})"),
+            Text = $"{F(e.DeltaAp)} ({Counting.Of(e.Count, "error")})",
             Color = TypeColors[(int)e.Type],
         })];
         string ap = tide.Ap is double a ? a.ToString("0.00", Invariant) : "-";

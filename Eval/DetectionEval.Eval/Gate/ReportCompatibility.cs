@@ -31,7 +31,7 @@ public static class ReportCompatibility
         RequireSameClasses(baseline, current, families);
         if (baseline.Inputs.Images != current.Inputs.Images)
         {
-            throw Mismatch(baseline, "$.inputs.images", $"{current.Inputs.Images} images as in {current.Source}", $"{baseline.Inputs.Images}");
+            throw Mismatch(baseline, "$.inputs.images", $"{Counting.Of(current.Inputs.Images, "image")} as in {current.Source}", $"{baseline.Inputs.Images}");
         }
         if (baseline.Inputs.GroundTruthFingerprint != current.Inputs.GroundTruthFingerprint)
         {
@@ -116,8 +116,8 @@ public static class ReportCompatibility
         {
             if (k < expected.Count && k < found.Count && expected[k] == found[k]) continue;
             string path = string.Create(Invariant, $"$.{family}.perClass[{k}]");
-            string want = k < expected.Count ? $"class {JsonReportReader.Describe(expected[k])} as in {current.Source}" : $"{expected.Count} classes as in {current.Source}";
-            string got = k < found.Count ? $"class {JsonReportReader.Describe(found[k])}" : $"{found.Count} classes";
+            string want = k < expected.Count ? $"class {JsonReportReader.Describe(expected[k])} as in {current.Source}" : $"{Counting.Of(expected.Count, "class")} as in {current.Source}";
+            string got = k < found.Count ? $"class {JsonReportReader.Describe(found[k])}" : Counting.Of(found.Count, "class");
             throw Mismatch(baseline, path, want, got);
         }
     }
