@@ -21,7 +21,7 @@ public static class DetectionEvaluation
     /// <see cref="CocoEvaluation.Accumulate"/>, the same for VOC), as <see cref="Evaluate"/> returns it.
     /// </summary>
     public static EvaluationResult Combine(Dataset dataset, EvaluationOptions options, CocoResult? coco, VocResult? voc) =>
-        new(DatasetSummary.Of(dataset), dataset.Categories, coco, voc)
+        new(DatasetSummary.Of(dataset, options), dataset.Categories, coco, voc)
         {
             OperatingPoints = voc is null ? null : OperatingPointAnalysis.Compute(voc, options.ScoreThreshold, options.ConfidenceCurves),
         };

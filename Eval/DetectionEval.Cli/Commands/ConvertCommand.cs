@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Globalization;
+using DetectionEval.Eval;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Loaders;
 
@@ -101,7 +101,8 @@ public sealed class ConvertCommand
             : InputOptions.Load(new AnnotationInput(settings.Input, settings.From), null, loadOptions, error, imageSizesUsedLater: true);
         if (loaded.Builder.UnknownClassNames.Count > 0)
         {
-            error.WriteLine($"{DevalApp.ToolName}: warning: {settings.Input}: {loaded.Builder.DetectionsOfUnknownCategories} predictions of classes not in the ground truth were left out.");
+            int unknown = loaded.Builder.DetectionsOfUnknownCategories;
+            error.WriteLine($"{DevalApp.ToolName}: warning: {settings.Input}: {Counting.Of(unknown, "prediction")} of classes not in the ground truth {(unknown == 1 ? "was" : "were")} left out.");
         }
         DevalApp.Cancellation.ThrowIfCancellationRequested();
         Dataset dataset = loaded.Builder.Build();
@@ -123,8 +124,9 @@ public sealed class ConvertCommand
 
         InputFormat read = role == AnnotationRole.GroundTruth ? loaded.GroundTruth : loaded.Predictions!;
         int boxes = role == AnnotationRole.GroundTruth ? dataset.GroundTruth.Count : dataset.Detections.Count;
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{settings.Input} ({AnnotationFormats.Name(read.Format)}) -> {settings.Output} ({AnnotationFormats.Name(settings.To)}): {dataset.Images.Count} images, {dataset.Categories.Count} classes, {boxes} {(role == AnnotationRole.GroundTruth ? "ground-truth boxes" : "detections")}"));
+        output.WriteLine(
+            $"{settings.Input} ({AnnotationFormats.Name(read.Format)}) -> {settings.Output} ({AnnotationFormats.Name(settings.To)}): "
+            + $"{Counting.Of(dataset.Images.Count, "image")}, {Counting.Of(dataset.Categories.Count, "class")}, {Counting.Of(boxes, role == AnnotationRole.GroundTruth ? "ground-truth box" : "detection")}");
         return ExitCodes.Success;
     }
 

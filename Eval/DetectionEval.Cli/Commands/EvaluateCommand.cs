@@ -147,10 +147,11 @@ public sealed class EvaluateCommand
         Description = "VOC inclusive-pixel convention: a box [x1, x2] spans x2 - x1 + 1 pixels (VOC devkit, py-faster-rcnn).",
     };
 
+    // No DefaultValueFactory: help would print the default int[] as "1|10|100"; the description states it
+    // as the option is written, and ReadSettings puts it in when the option is absent.
     private readonly Option<int[]> _maxDets = new("--max-dets")
     {
-        Description = "COCO's three detection caps per image and class, ascending.",
-        DefaultValueFactory = _ => [.. CocoParameters.DefaultMaxDetections],
+        Description = $"COCO's three detection caps per image and class, ascending. [default: {string.Join(',', CocoParameters.DefaultMaxDetections)}]",
         CustomParser = ParseMaxDetections,
         HelpName = "A,B,C",
     };
@@ -221,7 +222,7 @@ public sealed class EvaluateCommand
             parse.GetValue(_iou),
             parse.GetValue(_iouRule) == "gt" ? VocIouRule.Greater : VocIouRule.GreaterOrEqual,
             parse.GetValue(_plusOne)),
-        parse.GetValue(_maxDets) ?? [.. CocoParameters.DefaultMaxDetections],
+        parse.GetResult(_maxDets) is null ? [.. CocoParameters.DefaultMaxDetections] : parse.GetValue(_maxDets)!,
         parse.GetValue(_json),
         parse.GetValue(_threads),
         InputOptions.FormatOf(parse, _groundTruthFormat),
@@ -348,15 +349,15 @@ public sealed class EvaluateCommand
         if (builder.UnknownClassNames.Count > 0)
         {
             int count = builder.UnknownClassNames.Values.Sum();
-            string names = string.Join(", ", builder.UnknownClassNames.Take(10).Select(p => $"{p.Key} {p.Value.ToString(CultureInfo.InvariantCulture)}"));
+            string names = string.Join(", ", builder.UnknownClassNames.Take(10).Select(p => $"{p.Key} {Counting.Number(p.Value)}"));
             if (builder.UnknownClassNames.Count > 10) names += ", ...";
-            error.WriteLine($"{DevalApp.ToolName}: warning: {predictions}: {count} predictions of classes not in the ground truth were ignored ({names}).");
+            error.WriteLine($"{DevalApp.ToolName}: warning: {predictions}: {Counting.Of(count, "prediction")} of classes not in the ground truth {(count == 1 ? "was" : "were")} ignored ({names}).");
         }
         if (builder.UnknownCategoryIds.Count == 0) return;
         string ids = string.Join(", ", builder.UnknownCategoryIds.Take(10).Select(id => id.ToString(CultureInfo.InvariantCulture)));
         if (builder.UnknownCategoryIds.Count > 10) ids += ", ...";
         int byId = builder.DetectionsOfUnknownCategories - builder.UnknownClassNames.Values.Sum();
-        error.WriteLine($"{DevalApp.ToolName}: warning: {predictions}: {byId} detections of category ids not in the ground truth were ignored ({ids}).");
+        error.WriteLine($"{DevalApp.ToolName}: warning: {predictions}: {Counting.Of(byId, "detection")} of category ids not in the ground truth {(byId == 1 ? "was" : "were")} ignored ({ids}).");
     }
 
     private static Option<string> CreateMetricOption()

@@ -67,20 +67,21 @@ public sealed class GateCommand
 
     private readonly Option<string?> _groundTruth = new("--gt")
     {
-        Description = "Ground truth to evaluate --pred against (instead of --current); it must be the baseline's.",
-        HelpName = "FILE",
+        Description = "Ground truth to evaluate --pred against (instead of --current): a file or folder in any format of --gt-format; it must be the baseline's.",
+        HelpName = "PATH",
     };
 
     private readonly Option<string?> _predictions = new("--pred")
     {
-        Description = "The current predictions (COCO results json), evaluated with the baseline's settings.",
-        HelpName = "FILE",
+        Description = "The current predictions, evaluated with the baseline's settings: a file or folder in any format of --pred-format "
+            + $"({string.Join(", ", AnnotationFormats.Names)}; COCO json: a list of {{image_id, category_id, bbox, score}}).",
+        HelpName = "PATH",
     };
 
     private readonly Option<string?> _baselinePredictions = new("--baseline-pred")
     {
-        Description = "The baseline's predictions, which --bootstrap needs; they must reproduce BASE.json exactly.",
-        HelpName = "FILE",
+        Description = "The baseline's predictions, which --bootstrap needs, in a format of --pred-format; they must reproduce BASE.json exactly.",
+        HelpName = "PATH",
     };
 
     private readonly Option<double?> _iou = new("--iou")

@@ -12,7 +12,7 @@ namespace DetectionEval.Cli.Commands;
 /// <param name="ImageSizesFile">--image-sizes: a list of image sizes.</param>
 /// <param name="ClassMapFile">--class-map: class renames.</param>
 /// <param name="UnknownClasses">--ignore-unknown-classes: drop predictions of classes the ground truth lacks.</param>
-/// <param name="CsvColumns">--csv-columns: CSV header names by column.</param>
+/// <param name="CsvColumns">--csv-columns: CSV header names by column, for ground truth and predictions.</param>
 public sealed record InputSettings(
     BoxFormat? BoxFormat = null,
     CoordinateSpace Coordinates = CoordinateSpace.Absolute,
@@ -23,6 +23,12 @@ public sealed record InputSettings(
     UnknownClassHandling UnknownClasses = UnknownClassHandling.Error,
     CsvColumnNames? CsvColumns = null)
 {
+    /// <summary>--gt-csv-columns: CSV header names of the ground truth, over <see cref="CsvColumns"/>.</summary>
+    public CsvColumnNames? GroundTruthCsvColumns { get; init; }
+
+    /// <summary>--pred-csv-columns: CSV header names of the predictions, over <see cref="CsvColumns"/>.</summary>
+    public CsvColumnNames? PredictionCsvColumns { get; init; }
+
     /// <summary>Reading COCO json the way deval always did.</summary>
     public static InputSettings Default { get; } = new();
 
@@ -39,6 +45,8 @@ public sealed record InputSettings(
         // Observed, so that a size source no input needed can be reported (InputOptions.WarnIfImageSizesUnused).
         ImageSizes = ImageSizes() is { } sizes ? new ObservedImageSizes(sizes) : null,
         CsvColumns = CsvColumns ?? CsvColumnNames.Default,
+        GroundTruthCsvColumns = GroundTruthCsvColumns,
+        PredictionCsvColumns = PredictionCsvColumns,
     };
 
     /// <summary>The image-size source: --image-sizes, or --images read with OpenCV, or none.</summary>
@@ -88,16 +96,15 @@ internal sealed class InputOptions(bool includeImages = true)
         Description = "Drop predictions of classes the ground truth does not have (a warning counts them) instead of stopping.",
     };
 
-    public Option<CsvColumnNames?> CsvColumns { get; } = new("--csv-columns")
-    {
-        Description = "CSV header names by column, e.g. image=filename,class=label,score=conf,x1=left.",
-        HelpName = "COLUMN=NAME,...",
-        CustomParser = ParseCsvColumns,
-    };
+    public Option<CsvColumnNames?> CsvColumns { get; } = CsvColumnsOption("--csv-columns", "CSV header names by column, e.g. image=filename,class=label,score=conf,x1=left; for ground truth and predictions.");
+
+    public Option<CsvColumnNames?> GroundTruthCsvColumns { get; } = CsvColumnsOption("--gt-csv-columns", "CSV header names of the ground truth only, column by column over --csv-columns.");
+
+    public Option<CsvColumnNames?> PredictionCsvColumns { get; } = CsvColumnsOption("--pred-csv-columns", "CSV header names of the predictions only, column by column over --csv-columns.");
 
     public IEnumerable<Option> All => includeImages
-        ? [BoxFormat, Coordinates, Names, Images, ImageSizes, ClassMap, IgnoreUnknownClasses, CsvColumns]
-        : [BoxFormat, Coordinates, Names, ImageSizes, ClassMap, IgnoreUnknownClasses, CsvColumns];
+        ? [BoxFormat, Coordinates, Names, Images, ImageSizes, ClassMap, IgnoreUnknownClasses, CsvColumns, GroundTruthCsvColumns, PredictionCsvColumns]
+        : [BoxFormat, Coordinates, Names, ImageSizes, ClassMap, IgnoreUnknownClasses, CsvColumns, GroundTruthCsvColumns, PredictionCsvColumns];
 
     /// <summary>A --gt-format / --pred-format style option: a format name or auto.</summary>
     public static Option<string> FormatOption(string name, string description, bool allowAuto = true)
@@ -134,7 +141,11 @@ internal sealed class InputOptions(bool includeImages = true)
             sizes,
             parse.GetValue(ClassMap),
             parse.GetValue(IgnoreUnknownClasses) ? UnknownClassHandling.Ignore : UnknownClassHandling.Error,
-            parse.GetValue(CsvColumns));
+            parse.GetValue(CsvColumns))
+        {
+            GroundTruthCsvColumns = parse.GetValue(GroundTruthCsvColumns),
+            PredictionCsvColumns = parse.GetValue(PredictionCsvColumns),
+        };
     }
 
     private static Option<string> Choice(string name, string description, params string[] values)
@@ -144,7 +155,14 @@ internal sealed class InputOptions(bool includeImages = true)
         return option;
     }
 
-    private static CsvColumnNames? ParseCsvColumns(ArgumentResult result)
+    private static Option<CsvColumnNames?> CsvColumnsOption(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "COLUMN=NAME,...",
+        CustomParser = result => ParseCsvColumns(result, name),
+    };
+
+    private static CsvColumnNames? ParseCsvColumns(ArgumentResult result, string option)
     {
         if (result.Tokens.Count == 0) return null;
         try
@@ -153,7 +171,7 @@ internal sealed class InputOptions(bool includeImages = true)
         }
         catch (FormatException e)
         {
-            result.AddError($"--csv-columns: {e.Message}");
+            result.AddError($"{option}: {e.Message}");
             return null;
         }
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using DetectionEval.Eval;
 using DetectionEval.Eval.Synthetic;
 
 namespace DetectionEval.Cli.Commands;
@@ -117,18 +118,10 @@ public sealed class SynthCommand
                 })));
         progress.Done();
         output.WriteLine(
-            $"{settings.GroundTruthPath}: {Count(summary.Images, "image")}, {Count(summary.Classes, "class")}, "
-            + $"{Count(summary.GroundTruth, "ground-truth box")} ({summary.Crowd.ToString("N0", CultureInfo.InvariantCulture)} crowd)");
-        output.WriteLine($"{settings.DetectionsPath}: {Count(summary.Detections, "detection")}");
+            $"{settings.GroundTruthPath}: {Counting.Of(summary.Images, "image")}, {Counting.Of(summary.Classes, "class")}, "
+            + $"{Counting.Of(summary.GroundTruth, "ground-truth box")} ({Counting.Number(summary.Crowd)} crowd)");
+        output.WriteLine($"{settings.DetectionsPath}: {Counting.Of(summary.Detections, "detection")}");
         return ExitCodes.Success;
-    }
-
-    /// <summary>"1 class", "2 classes", "1,234 images".</summary>
-    private static string Count(long count, string noun)
-    {
-        string number = count.ToString("N0", CultureInfo.InvariantCulture);
-        if (count == 1) return $"{number} {noun}";
-        return noun.EndsWith("ss", StringComparison.Ordinal) || noun.EndsWith('x') ? $"{number} {noun}es" : $"{number} {noun}s";
     }
 
     private static void CreateFolder(string folder)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using DetectionEval.Cli.Commands;
+using DetectionEval.Eval;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Loaders;
 using DetectionEval.Eval.Metrics;
@@ -284,8 +285,8 @@ public static class ReportPipeline
         return new OverlayBox(box.Box.X, box.Box.Y, box.Box.Width, box.Box.Height, kind, caption);
     }
 
-    private static string Title(string fileName, ImageErrorCounts n) => string.Create(Invariant,
-        $"{fileName}: FP {n.FalsePositives}, FN {n.FalseNegatives}, TP {n.TruePositives}");
+    private static string Title(string fileName, ImageErrorCounts n) =>
+        $"{fileName}: FP {Counting.Number(n.FalsePositives)}, FN {Counting.Number(n.FalseNegatives)}, TP {Counting.Number(n.TruePositives)}";
 
     /// <summary>The overlay's path relative to the report, as a URL path.</summary>
     private static string Link(string reportFolder, string file)

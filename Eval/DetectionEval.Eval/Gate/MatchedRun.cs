@@ -24,7 +24,7 @@ public sealed record MatchedRun(Dataset Dataset, EvaluationOptions Options, Eval
         VocResult? vocResult = voc is null ? null : VocEvaluation.Accumulate(voc, options);
         // The same result DetectionEvaluation.Evaluate gives, operating points included.
         var result = new EvaluationResult(
-            DatasetSummary.Of(dataset),
+            DatasetSummary.Of(dataset, options),
             dataset.Categories,
             coco is null ? null : CocoEvaluation.Accumulate(coco, options),
             vocResult)

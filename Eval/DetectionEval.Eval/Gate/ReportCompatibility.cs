@@ -31,7 +31,7 @@ public static class ReportCompatibility
         RequireSameClasses(baseline, current, families);
         if (baseline.Inputs.Images != current.Inputs.Images)
         {
-            throw Mismatch(baseline, "$.inputs.images", $"{current.Inputs.Images} images as in {GroundTruthOf(current)}", $"{baseline.Inputs.Images} from {GroundTruthOf(baseline)}");
+            throw Mismatch(baseline, "$.inputs.images", $"{Counting.Of(current.Inputs.Images, "image")} as in {GroundTruthOf(current)}", $"{Counting.Of(baseline.Inputs.Images, "image")} from {GroundTruthOf(baseline)}");
         }
         if (baseline.Inputs.GroundTruthFingerprint != current.Inputs.GroundTruthFingerprint)
         {
@@ -117,8 +117,8 @@ public static class ReportCompatibility
             if (k < expected.Count && k < found.Count && expected[k] == found[k]) continue;
             string path = string.Create(Invariant, $"$.{family}.perClass[{k}]");
             // Classes come from the ground truth, so the message names the ground-truth file of each side.
-            string want = k < expected.Count ? $"class {JsonReportReader.Describe(expected[k])} as in {GroundTruthOf(current)}" : $"{expected.Count} classes as in {GroundTruthOf(current)}";
-            string got = k < found.Count ? $"class {JsonReportReader.Describe(found[k])} from {GroundTruthOf(baseline)}" : $"{found.Count} classes from {GroundTruthOf(baseline)}";
+            string want = k < expected.Count ? $"class {JsonReportReader.Describe(expected[k])} as in {GroundTruthOf(current)}" : $"{Counting.Of(expected.Count, "class")} as in {GroundTruthOf(current)}";
+            string got = k < found.Count ? $"class {JsonReportReader.Describe(found[k])} from {GroundTruthOf(baseline)}" : $"{Counting.Of(found.Count, "class")} from {GroundTruthOf(baseline)}";
             throw Mismatch(baseline, path, want, got);
         }
     }

@@ -362,7 +362,7 @@ public static class CocoJson
             }
             values[count++] = value;
         }
-        if (count != 4) throw json.Error(BoxShape, count == 1 ? "1 number" : $"{count} numbers");
+        if (count != 4) throw json.Error(BoxShape, Counting.Of(count, "number"));
         var box = new Box(values[0], values[1], values[2], values[3]);
         if (!BoxLayout.IsFinite(box))
         {

@@ -11,7 +11,8 @@ namespace DetectionEval.Eval.Loaders;
  * bar). Columns are found by header name, ignoring case: image, class, the box (x1,y1,x2,y2 or
  * xmin,...; x,y,w,h; cx,cy,w,h; the layout follows --box-format or the header), score (predictions),
  * difficult and iscrowd (ground truth, optional), width and height (image size, optional, used for
- * --coords rel). --csv-columns role=header picks other names. Rows keep file order. A ground-truth row
+ * --coords rel). --csv-columns column=header picks other names (--gt-csv-columns and --pred-csv-columns for
+ * one side only, column by column over --csv-columns). Rows keep file order. A ground-truth row
  * with an image and no class or box names an image without boxes (deval writes one for each such image);
  * so do the images of --images or --image-sizes.
  */
@@ -53,7 +54,7 @@ internal sealed class CsvFormat : IAnnotationFormat
     private static Columns FindColumns(CsvReader csv, string path, LoadOptions options, AnnotationRole role)
     {
         string[] headers = ReadHeaders(csv, path);
-        CsvColumnNames names = options.CsvColumns;
+        CsvColumnNames names = options.CsvColumnsFor(role);
         int Find(CsvColumn column) => Index(csv, names.Candidates(column));
         int image = Find(CsvColumn.Image), cls = Find(CsvColumn.Class);
         string found = $"a header with {string.Join(",", headers)}";

@@ -48,7 +48,7 @@ internal sealed class CvatFormat : IAnnotationFormat
             int image = sink.Image(name, name, size);
             foreach (CvatBox box in boxes) sink.Add(image, sink.Class(box.Label, box.At), box.Box, box.Flags);
         });
-        if (skipped > 0) sink.Notice($"{path}: {skipped} CVAT shapes that are not boxes were skipped");
+        if (skipped > 0) sink.Notice($"{path}: {Counting.Of(skipped, "CVAT shape")} that {(skipped == 1 ? "is not a box was" : "are not boxes were")} skipped");
     }
 
     public void ReadPredictions(string path, PredictionSink sink)
@@ -72,7 +72,7 @@ internal sealed class CvatFormat : IAnnotationFormat
                 if (sink.Class(box.Label, box.At) is int k) sink.Add(image, k, box.Box, score);
             }
         });
-        if (skipped > 0) sink.Notice($"{path}: {skipped} CVAT shapes that are not boxes were skipped");
+        if (skipped > 0) sink.Notice($"{path}: {Counting.Of(skipped, "CVAT shape")} that {(skipped == 1 ? "is not a box was" : "are not boxes were")} skipped");
     }
 
     /// <summary>Streams the file: the labels once, then each image with its boxes. Returns the number of skipped shapes.</summary>

@@ -154,7 +154,7 @@ internal sealed class TxtFormat : IAnnotationFormat
             }
             texts[image] = text.ToString();
         }
-        if (crowds > 0) options.Notice?.Invoke($"{path}: {crowds} crowd boxes written as difficult (the txt format has no crowd flag)");
+        if (crowds > 0) options.Notice?.Invoke($"{path}: {Counting.Of(crowds, "crowd box")} written as difficult (the txt format has no crowd flag)");
         AtomicFolder.Write(path, folder =>
         {
             for (int image = 0; image < stems.Length; image++) File.WriteAllText(Path.Combine(folder, stems[image] + ".txt"), texts[image], new UTF8Encoding(false));

@@ -153,7 +153,7 @@ internal sealed class YoloFormat : IAnnotationFormat
             }
             texts[image] = text.ToString();
         }
-        if (flagged > 0) options.Notice?.Invoke($"{path}: {flagged} difficult or crowd boxes written as ordinary boxes (YOLO has no such flags)");
+        if (flagged > 0) options.Notice?.Invoke($"{path}: {Counting.Of(flagged, "difficult or crowd box")} written as {(flagged == 1 ? "an ordinary box" : "ordinary boxes")} (YOLO has no such flags)");
         AtomicFolder.Write(path, folder =>
         {
             for (int image = 0; image < stems.Length; image++) File.WriteAllText(Path.Combine(folder, stems[image] + ".txt"), texts[image], new UTF8Encoding(false));

@@ -22,11 +22,12 @@ namespace DetectionEval.Eval.Metrics;
 /// <summary>The match stage of a spilled run: every shard matched, the records stored by class.</summary>
 public sealed class ShardedMatches
 {
-    internal ShardedMatches(Dataset groundTruth, ClassMatchStore store, long detections)
+    internal ShardedMatches(Dataset groundTruth, ClassMatchStore store, long detections, int detectionsOverMaxDets)
     {
         GroundTruth = groundTruth;
         Store = store;
         Detections = detections;
+        DetectionsOverMaxDets = detectionsOverMaxDets;
     }
 
     /// <summary>The ground truth (no detections).</summary>
@@ -34,6 +35,9 @@ public sealed class ShardedMatches
 
     /// <summary>Detections matched.</summary>
     public long Detections { get; }
+
+    /// <summary>Detections COCO left out, beyond the last maxDets value in their image and class (0 without COCO).</summary>
+    public int DetectionsOverMaxDets { get; }
 
     internal ClassMatchStore Store { get; }
 
@@ -62,6 +66,7 @@ public static class ShardedEvaluation
         int[] categoryIndices = builder.DatasetCategoryIndices();
         var store = new ClassMatchStore(groundTruth.Categories.Count, new CocoMatcher(options.MaxDetections[^1]).AreaRangeCount, coco, voc);
         long sinceCollection = 0;
+        int overMaxDets = 0;
         for (int s = 0; s < spill.ShardCount; s++)
         {
             options.Cancellation.ThrowIfCancellationRequested();
@@ -70,6 +75,8 @@ public static class ShardedEvaluation
             CocoMatches? cocoMatches = coco ? CocoEvaluation.Match(shard, options) : null;
             VocMatches? vocMatches = voc ? VocEvaluation.Match(shard, options) : null;
             StoreShard(shard, cocoMatches, vocMatches, store);
+            // A shard holds whole images, so its (image, class) units are the whole dataset's.
+            if (coco) overMaxDets += DatasetSummary.DetectionsOverCap(shard, options.MaxDetections[^1]);
             shardMatched?.Invoke(s + 1, spill.ShardCount);
             sinceCollection += shard.Detections.Count;
             if (sinceCollection > DetectionsBetweenCollections)
@@ -78,7 +85,7 @@ public static class ShardedEvaluation
                 CollectGarbage();
             }
         }
-        return new ShardedMatches(groundTruth, store, spill.Count);
+        return new ShardedMatches(groundTruth, store, spill.Count, overMaxDets);
     }
 
     /// <summary>Keeps a matched shard's records by class: per detection of each unit, its VOC and COCO results together.</summary>
@@ -165,6 +172,7 @@ public static class ShardedEvaluation
         DatasetSummary summary = DatasetSummary.Of(matches.GroundTruth) with
         {
             Detections = checked((int)matches.Detections) + matches.GroundTruth.DetectionsOfUnknownCategories,
+            DetectionsOverMaxDets = matches.DetectionsOverMaxDets,
         };
         return new EvaluationResult(summary, categories, coco, voc) { OperatingPoints = operatingPoints };
     }
