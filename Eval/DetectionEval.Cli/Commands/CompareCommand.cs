@@ -137,6 +137,7 @@ public sealed class CompareCommand
         BootstrapResult? bootstrap = null;
         if (settings.Bootstrap is { } bootstrapSettings)
         {
+            using var progress = Progress.Start(error, "loading");
             var options = new EvaluationOptions
             {
                 Metrics = families,
@@ -144,15 +145,18 @@ public sealed class CompareCommand
                 Voc = a.Voc?.Settings ?? new EvaluationOptions().Voc,
                 Threads = settings.Threads,
                 Cancellation = DevalApp.Cancellation,
+                Progress = progress.Sink,
             };
             (MatchedRun runA, MatchedRun runB) = PairedRunOptions.EvaluatePair(
                 new AnnotationInput(settings.GroundTruth!, settings.GroundTruthFormat),
                 new AnnotationInput(settings.PredictionsA!, settings.PredictionFormat),
                 new AnnotationInput(settings.PredictionsB!, settings.PredictionFormat),
-                settings.Inputs ?? InputSettings.Default, options, error);
+                settings.Inputs ?? InputSettings.Default, options, progress.Writer);
             ReportCompatibility.RequireSameValues(a, PairedRunOptions.ReportOf(runA, settings.GroundTruth!, settings.PredictionsA!), families);
             ReportCompatibility.RequireSameValues(b, PairedRunOptions.ReportOf(runB, settings.GroundTruth!, settings.PredictionsB!), families);
-            bootstrap = MatchedRun.Bootstrap(runA, runB, Comparison.Keys(families, b.Categories.Count), bootstrapSettings, settings.Threads, DevalApp.Cancellation);
+            // Named before the runs' records are sorted for it; the replicates then tell their count.
+            progress.Stage("resampling");
+            bootstrap = MatchedRun.Bootstrap(runA, runB, Comparison.Keys(families, b.Categories.Count), bootstrapSettings, settings.Threads, DevalApp.Cancellation, progress.Sink);
         }
 
         Comparison comparison = Comparison.Of(a, b, families, bootstrap);

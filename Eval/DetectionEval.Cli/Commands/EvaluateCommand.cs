@@ -252,6 +252,8 @@ public sealed class EvaluateCommand
         var timings = new StageTimings();
         CompileAhead.Start(settings);
         using var progress = Progress.Start(error, "loading");
+        // Messages during the run clear the progress line first.
+        TextWriter messages = progress.Writer;
         // --device gpu opens the device before loading, so a machine without one fails at once.
         using IOverlapEngine? requested = settings.EngineOverride is null && settings.Device == ComputeDevice.Gpu
             ? timings.Time("open device", () => DeviceChoice.OpenRequested(settings.Device))
@@ -260,24 +262,26 @@ public sealed class EvaluateCommand
         bool lowMemory = settings.UsesLowMemory();
         LoadOptions loadOptions = (settings.Inputs ?? InputSettings.Default).ToLoadOptions();
         if (lowMemory) loadOptions = loadOptions with { Spill = settings.Spill ?? new SpillSettings() };
+        loadOptions = loadOptions with { Progress = progress.Sink };
         LoadedAnnotations loaded = timings.Time("load", () => InputOptions.LoadParts(
             new AnnotationInput(settings.GroundTruth, settings.GroundTruthFormat),
             [.. settings.AllPredictions.Select(part => new AnnotationInput(part, settings.PredictionFormat))],
             loadOptions,
-            error,
+            messages,
             imageSizesUsedLater: settings.Reports.OverlaysDirectory is not null));
         DatasetBuilder builder = loaded.Builder;
         using DetectionSpill? spill = builder.Spill;
-        WarnAboutUnknownCategories(builder, settings.PredictionsLabel, error);
+        WarnAboutUnknownCategories(builder, settings.PredictionsLabel, messages);
         DevalApp.Cancellation.ThrowIfCancellationRequested();
+        progress.Stage("grouping");
         Dataset dataset = timings.Time("group", builder.Build);
 
         using IOverlapEngine? chosen = settings.EngineOverride is null && settings.Device == ComputeDevice.Auto && !lowMemory
             ? DeviceChoice.OpenForWork(settings.Device, dataset, settings.ToOptions())
             : null;
-        EvaluationOptions options = settings.ToOptions() with { Engine = settings.EngineOverride ?? requested ?? chosen, Cancellation = DevalApp.Cancellation };
+        EvaluationOptions options = settings.ToOptions() with { Engine = settings.EngineOverride ?? requested ?? chosen, Cancellation = DevalApp.Cancellation, Progress = progress.Sink };
         EvaluationResult result = lowMemory
-            ? EvaluateSpilled(builder, dataset, options, timings, progress)
+            ? EvaluateSpilled(builder, dataset, options, timings)
             : EvaluateInMemory(settings, dataset, options, timings, progress);
         var header = new ReportHeader(DevalApp.ToolName, DevalApp.Version, settings.GroundTruth, settings.PredictionsLabel);
         progress.Done();
@@ -291,14 +295,14 @@ public sealed class EvaluateCommand
         return ExitCodes.Success;
     }
 
+    /// <summary>The in-memory run: each family matched, then accumulated; the stages tell the progress display their size through the options.</summary>
     private static EvaluationResult EvaluateInMemory(EvaluateSettings settings, Dataset dataset, EvaluationOptions options, StageTimings timings, Progress progress)
     {
-        progress.Stage("matching");
         CocoMatches? cocoMatches = settings.Metrics.HasFlag(MetricSet.Coco) ? timings.Time("match COCO", () => CocoEvaluation.Match(dataset, options)) : null;
         VocMatches? vocMatches = settings.Metrics.HasFlag(MetricSet.Voc) ? timings.Time("match VOC", () => VocEvaluation.Match(dataset, options)) : null;
-        progress.Stage("accumulating");
         CocoResult? coco = cocoMatches is null ? null : timings.Time("accumulate COCO", () => CocoEvaluation.Accumulate(cocoMatches, options));
         VocResult? voc = vocMatches is null ? null : timings.Time("accumulate VOC", () => VocEvaluation.Accumulate(vocMatches, options));
+        progress.Stage("operating points");
         EvaluationResult result = timings.Time("operating points", () => DetectionEvaluation.Combine(dataset, options, coco, voc));
         if (settings.Analysis.Enabled)
         {
@@ -309,12 +313,10 @@ public sealed class EvaluateCommand
         return result;
     }
 
-    /// <summary>The low-memory run: the spilled predictions matched shard by shard, then accumulated class by class.</summary>
-    private static EvaluationResult EvaluateSpilled(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, StageTimings timings, Progress progress)
+    /// <summary>The low-memory run: the spilled predictions matched shard by shard, then accumulated class by class (both tell the progress display their detections).</summary>
+    private static EvaluationResult EvaluateSpilled(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, StageTimings timings)
     {
-        progress.Stage("matching shards", builder.Spill!.ShardCount);
-        ShardedMatches matches = timings.Time("match shards", () => ShardedEvaluation.Match(builder, groundTruth, options, (done, _) => progress.Report(done)));
-        progress.Stage("accumulating");
+        ShardedMatches matches = timings.Time("match shards", () => ShardedEvaluation.Match(builder, groundTruth, options));
         return timings.Time("accumulate", () => ShardedEvaluation.Accumulate(matches, options));
     }
 

@@ -307,6 +307,10 @@ public sealed class GateCommand
     {
         EvaluationOptions options = OptionsFor(baseline, families, settings);
         CompileAhead.StartForGate(options, settings.Rules, families, bootstrap: settings.Bootstrap is not null && settings.BaselinePredictions is not null);
+        using var progress = Progress.Start(error, "loading");
+        // The stages tell the progress display their size; messages during the run clear its line first.
+        options = options with { Progress = progress.Sink };
+        TextWriter messages = progress.Writer;
         string groundTruth = settings.GroundTruth!, predictions = settings.Predictions!;
         var groundTruthInput = new AnnotationInput(groundTruth, settings.GroundTruthFormat);
         InputSettings inputs = settings.Inputs ?? InputSettings.Default;
@@ -316,21 +320,24 @@ public sealed class GateCommand
         {
             (MatchedRun currentRun, MatchedRun baselineRun) = PairedRunOptions.EvaluatePair(
                 groundTruthInput, new AnnotationInput(predictions, settings.PredictionFormat), new AnnotationInput(baselinePredictions, settings.PredictionFormat),
-                inputs, options, error);
+                inputs, options, messages);
             result = currentRun.Result;
             ReportCompatibility.Require(baseline, EvaluationReport.From(predictions, PairedRunOptions.Header(groundTruth, predictions), result), families);
             ReportCompatibility.RequireSameValues(baseline, PairedRunOptions.ReportOf(baselineRun, groundTruth, baselinePredictions), families);
             if (settings.Bootstrap is { } b)
             {
                 IReadOnlyList<MetricKey> keys = settings.Rules.DropKeys(families, baselineRun.Dataset.Categories.Count);
-                bootstrap = MatchedRun.Bootstrap(baselineRun, currentRun, keys, b, settings.Threads, DevalApp.Cancellation);
+                // Named before the runs' records are sorted for it; the replicates then tell their count.
+                progress.Stage("resampling");
+                bootstrap = MatchedRun.Bootstrap(baselineRun, currentRun, keys, b, settings.Threads, DevalApp.Cancellation, progress.Sink);
             }
         }
         else
         {
             bool lowMemory = settings.LowMemory ?? SpillSettings.BytesOf(predictions) >= EvaluateSettings.LowMemoryFromBytes;
-            result = PairedRunOptions.EvaluateOne(groundTruthInput, new AnnotationInput(predictions, settings.PredictionFormat), inputs, options, lowMemory, error);
+            result = PairedRunOptions.EvaluateOne(groundTruthInput, new AnnotationInput(predictions, settings.PredictionFormat), inputs, options, lowMemory, messages);
         }
+        progress.Done();
         ReportHeader header = PairedRunOptions.Header(groundTruth, predictions);
         EvaluationReport current = EvaluationReport.From(predictions, header, result);
         ReportCompatibility.Require(baseline, current, families);

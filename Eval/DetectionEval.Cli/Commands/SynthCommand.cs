@@ -104,7 +104,7 @@ public sealed class SynthCommand
     public static int Execute(SynthCommandSettings settings, TextWriter output, TextWriter error)
     {
         CreateFolder(settings.OutputFolder);
-        using var progress = Progress.Start(error, "synth", settings.Dataset.Images, "images");
+        using var progress = Progress.Start(error, "generating", settings.Dataset.Images, ProgressUnit.Images);
         SynthSummary summary = null!;
         CancellationToken cancellation = DevalApp.Cancellation;
         // Both files are written to temporary names and renamed only once both are complete, so an

@@ -47,8 +47,11 @@ public sealed record MatchedRun(Dataset Dataset, EvaluationOptions Options, Eval
     /// <param name="settings">Replicates, seed, confidence.</param>
     /// <param name="threads">Worker threads; null for all cores. Results never depend on it.</param>
     /// <param name="cancellation">Stops the replicates soon after it is cancelled (<see cref="OperationCanceledException"/>).</param>
+    /// <param name="progress">Told the replicates as they are done (<see cref="WorkStage.Resampling"/>); null for none.</param>
     /// <exception cref="ArgumentException">The runs do not share their images.</exception>
-    public static BootstrapResult Bootstrap(MatchedRun baseline, MatchedRun current, IReadOnlyList<MetricKey> keys, BootstrapSettings settings, int? threads = null, CancellationToken cancellation = default)
+    public static BootstrapResult Bootstrap(
+        MatchedRun baseline, MatchedRun current, IReadOnlyList<MetricKey> keys, BootstrapSettings settings, int? threads = null, CancellationToken cancellation = default,
+        IProgressSink? progress = null)
     {
         ArgumentNullException.ThrowIfNull(baseline);
         ArgumentNullException.ThrowIfNull(current);
@@ -60,6 +63,6 @@ public sealed record MatchedRun(Dataset Dataset, EvaluationOptions Options, Eval
         // Each run's records are sorted and cut once, the two runs at the same time.
         Task<ResampledMetrics> baselineMetrics = threads == 1 ? Task.FromResult(baseline.Resampled(keys)) : Task.Run(() => baseline.Resampled(keys));
         ResampledMetrics currentMetrics = current.Resampled(keys);
-        return PairedBootstrap.Run(baselineMetrics.GetAwaiter().GetResult(), currentMetrics, settings, threads: threads, cancellation: cancellation);
+        return PairedBootstrap.Run(baselineMetrics.GetAwaiter().GetResult(), currentMetrics, settings, threads: threads, cancellation: cancellation, progress: progress);
     }
 }

@@ -60,6 +60,7 @@ public static class AnnotationLoader
         InputFormat gtFormat = Resolve(groundTruth, AnnotationRole.GroundTruth, options);
         resolved?.Invoke(gtFormat);
         IAnnotationFormat gtReader = AnnotationFormats.Get(gtFormat.Format);
+        options.Progress?.Begin(WorkStage.Loading, AnnotationFiles.BytesToRead(gtFormat.Path, gtFormat.Format) + predictions.Sum(p => BytesToReadQuietly(p, options)));
 
         // COCO results next to COCO ground truth: the results file is scanned while the ground truth loads
         // (CocoJson.ReadGroundTruthAndDetections does the same). Detection errors are not raised here; the
@@ -67,7 +68,7 @@ public static class AnnotationLoader
         Task<CocoResultsFastPath.Scanned?>? cocoScan = null;
         if (gtFormat.Format == AnnotationFormat.Coco && predictions.Count == 1 && options.Spill is null && IsCocoQuietly(predictions[0], options))
         {
-            cocoScan = Task.Run(() => CocoResultsFastPath.Scan(predictions[0].Path, Environment.ProcessorCount, cancellation: options.Cancellation));
+            cocoScan = Task.Run(() => CocoResultsFastPath.Scan(predictions[0].Path, Environment.ProcessorCount, cancellation: options.Cancellation, progress: options.Progress));
         }
 
         var builder = new DatasetBuilder();
@@ -129,7 +130,7 @@ public static class AnnotationLoader
             // The COCO reader reads straight into the builder, so the scan's detections are what it would add.
             bool scanned = dtFormat.Format == AnnotationFormat.Coco && (builder.Spill is null
                 ? cocoScan?.GetAwaiter().GetResult() is { } scan && scan.TryCommit(builder)
-                : gtFormat.Format == AnnotationFormat.Coco && CocoResultsFastPath.TryReadIntoSpill(part.Path, builder, Environment.ProcessorCount, options.Cancellation));
+                : gtFormat.Format == AnnotationFormat.Coco && CocoResultsFastPath.TryReadIntoSpill(part.Path, builder, Environment.ProcessorCount, options.Cancellation, options.Progress));
             if (!scanned) AnnotationFormats.Get(dtFormat.Format).ReadPredictions(part.Path, dtSink);
             counts.Add(builder.DetectionCount + builder.DetectionsOfUnknownCategories - before);
         }
@@ -148,6 +149,23 @@ public static class AnnotationLoader
         catch (Exception e) when (e is AnnotationFormatException or IOException or UnauthorizedAccessException)
         {
             return false;
+        }
+    }
+
+    /// <summary>
+    /// The bytes of a predictions input for the progress display, its format detected as the real
+    /// resolution will; 0 on any error, which that resolution reports later, in its place.
+    /// </summary>
+    private static long BytesToReadQuietly(AnnotationInput input, LoadOptions options)
+    {
+        try
+        {
+            AnnotationFormat format = input.Format ?? AnnotationFormats.Detect(input.Path, AnnotationRole.Predictions, options).Format;
+            return AnnotationFiles.BytesToRead(input.Path, format);
+        }
+        catch (Exception e) when (e is AnnotationFormatException or IOException or UnauthorizedAccessException)
+        {
+            return 0;
         }
     }
 

@@ -29,7 +29,7 @@ internal sealed class CsvFormat : IAnnotationFormat
     /// <summary>The columns of one file, by role; -1 where absent.</summary>
     private sealed record Columns(int Image, int Class, BoxFormat Layout, int[] Box, int Score, int Difficult, int Crowd, int Width, int Height, string[] Headers);
 
-    internal static CsvReader Open(string path, CancellationToken cancellation = default)
+    internal static CsvReader Open(string path, CancellationToken cancellation = default, IProgressSink? progress = null)
     {
         InputFiles.RequireFile(path);
         FileStream stream;
@@ -41,13 +41,13 @@ internal sealed class CsvFormat : IAnnotationFormat
         {
             throw InputFiles.CannotOpen(path, e);
         }
-        return Open(stream, path, cancellation);
+        return Open(stream, path, cancellation, progress);
     }
 
     /// <summary>Reads CSV from a stream, which the reader disposes; records longer than <see cref="InputLimits.MaxLineBytes"/> are refused.</summary>
-    internal static CsvReader Open(Stream stream, string displayName, CancellationToken cancellation = default) =>
+    internal static CsvReader Open(Stream stream, string displayName, CancellationToken cancellation = default, IProgressSink? progress = null) =>
         CsvReader.Create(
-            new GuardedStream(stream, displayName, cancellation),
+            new GuardedStream(stream, displayName, cancellation, progress: progress),
             CsvReaderOptions.Default with { TrackLineNumbers = true, PoolStrings = true, SkipEmptyLines = true, MaxRecordSize = InputLimits.MaxLineBytes },
             leaveOpen: false);
 
@@ -117,7 +117,7 @@ internal sealed class CsvFormat : IAnnotationFormat
 
     public void ReadGroundTruth(string path, GroundTruthSink sink)
     {
-        using CsvReader csv = Open(path, sink.Options.Cancellation);
+        using CsvReader csv = Open(path, sink.Options.Cancellation, sink.Options.Progress);
         ReadGroundTruth(csv, path, sink);
     }
 
@@ -150,7 +150,7 @@ internal sealed class CsvFormat : IAnnotationFormat
 
     public void ReadPredictions(string path, PredictionSink sink)
     {
-        using CsvReader csv = Open(path, sink.Options.Cancellation);
+        using CsvReader csv = Open(path, sink.Options.Cancellation, sink.Options.Progress);
         ReadPredictions(csv, path, sink);
     }
 

@@ -31,11 +31,11 @@ internal sealed class CvatFormat : IAnnotationFormat
     public void ReadGroundTruth(string path, GroundTruthSink sink)
     {
         InputFiles.RequireFile(path);
-        using XmlReader xml = XmlInput.Open(path, path, sink.Options.Cancellation);
+        using XmlReader xml = XmlInput.Open(path, path, sink.Options.Cancellation, sink.Options.Progress);
         ReadGroundTruth(xml, path, sink);
     }
 
-    /// <summary>Reads ground truth from an open reader (<see cref="XmlInput.Open(Stream, string, CancellationToken)"/>); <paramref name="displayName"/> names the file in messages.</summary>
+    /// <summary>Reads ground truth from an open reader (<see cref="XmlInput.Open(Stream, string, CancellationToken, IProgressSink)"/>); <paramref name="displayName"/> names the file in messages.</summary>
     internal static void ReadGroundTruth(XmlReader xml, string displayName, GroundTruthSink sink)
     {
         string path = displayName;
@@ -54,7 +54,7 @@ internal sealed class CvatFormat : IAnnotationFormat
     public void ReadPredictions(string path, PredictionSink sink)
     {
         InputFiles.RequireFile(path);
-        using XmlReader xml = XmlInput.Open(path, path, sink.Options.Cancellation);
+        using XmlReader xml = XmlInput.Open(path, path, sink.Options.Cancellation, sink.Options.Progress);
         ReadPredictions(xml, path, sink);
     }
 

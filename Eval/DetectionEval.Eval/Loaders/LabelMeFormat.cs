@@ -56,7 +56,7 @@ internal sealed class LabelMeFormat : IAnnotationFormat
         int skipped = 0;
         foreach (AnnotationFiles.Entry file in files)
         {
-            using JsonStreamReader json = JsonStreamReader.OpenFile(file.Path, file.DisplayName, sink.Options.Cancellation);
+            using JsonStreamReader json = JsonStreamReader.OpenFile(file.Path, file.DisplayName, sink.Options.Cancellation, sink.Options.Progress);
             skipped += ReadGroundTruthFile(json, file.Stem, file.Path, sink);
         }
         if (skipped > 0) sink.Notice($"{path}: {Counting.Of(skipped, "LabelMe shape")} that {(skipped == 1 ? "is not a rectangle was" : "are not rectangles were")} skipped");
@@ -77,7 +77,7 @@ internal sealed class LabelMeFormat : IAnnotationFormat
         int skipped = 0;
         foreach (AnnotationFiles.Entry file in AnnotationFiles.List(path, ".json"))
         {
-            using JsonStreamReader json = JsonStreamReader.OpenFile(file.Path, file.DisplayName, sink.Options.Cancellation);
+            using JsonStreamReader json = JsonStreamReader.OpenFile(file.Path, file.DisplayName, sink.Options.Cancellation, sink.Options.Progress);
             skipped += ReadPredictionsFile(json, file.Stem, file.Path, sink);
         }
         if (skipped > 0) sink.Notice($"{path}: {Counting.Of(skipped, "LabelMe shape")} that {(skipped == 1 ? "is not a rectangle was" : "are not rectangles were")} skipped");

@@ -39,6 +39,12 @@ public sealed record LoadOptions
 
     /// <summary>Write the predictions to a spill on disk instead of memory (bounded-memory runs); null to keep them in memory.</summary>
     public SpillSettings? Spill { get; init; }
+
+    /// <summary>
+    /// Told the bytes of the input files as they are read (<see cref="WorkStage.Loading"/>): their total
+    /// first, then each buffer read; null for none (what reading costs then is one null check per buffer).
+    /// </summary>
+    public IProgressSink? Progress { get; init; }
 }
 
 /// <summary>How a bounded-memory run spills its predictions.</summary>

@@ -50,7 +50,7 @@ internal sealed class OpenImagesFormat : IAnnotationFormat
 
     public void ReadGroundTruth(string path, GroundTruthSink sink)
     {
-        using CsvReader csv = CsvFormat.Open(path, sink.Options.Cancellation);
+        using CsvReader csv = CsvFormat.Open(path, sink.Options.Cancellation, sink.Options.Progress);
         ReadGroundTruth(csv, path, sink);
     }
 
@@ -72,7 +72,7 @@ internal sealed class OpenImagesFormat : IAnnotationFormat
 
     public void ReadPredictions(string path, PredictionSink sink)
     {
-        using CsvReader csv = CsvFormat.Open(path, sink.Options.Cancellation);
+        using CsvReader csv = CsvFormat.Open(path, sink.Options.Cancellation, sink.Options.Progress);
         ReadPredictions(csv, path, sink);
     }
 

@@ -36,7 +36,7 @@ internal sealed class TxtFormat : IAnnotationFormat
         AnnotationFiles.RequireSome(files, path, "per-image .txt files");
         foreach (AnnotationFiles.Entry file in files)
         {
-            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation);
+            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation, sink.Options.Progress);
             ReadGroundTruthFile(reader, file.Stem, sink);
         }
     }
@@ -72,7 +72,7 @@ internal sealed class TxtFormat : IAnnotationFormat
     {
         foreach (AnnotationFiles.Entry file in AnnotationFiles.List(path, ".txt"))
         {
-            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation);
+            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation, sink.Options.Progress);
             ReadPredictionsFile(reader, file.Stem, sink);
         }
     }

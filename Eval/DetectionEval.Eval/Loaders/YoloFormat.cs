@@ -37,7 +37,7 @@ internal sealed class YoloFormat : IAnnotationFormat
         var classes = new Dictionary<long, int>();
         foreach (AnnotationFiles.Entry file in files)
         {
-            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation);
+            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation, sink.Options.Progress);
             ReadGroundTruthFile(reader, file.Stem, sink, classes);
         }
         if (sink.Options.ImageSizes is { } sizes) sink.AddImagesOf(sizes);
@@ -73,7 +73,7 @@ internal sealed class YoloFormat : IAnnotationFormat
         var categories = new Dictionary<long, int>();
         foreach (AnnotationFiles.Entry file in AnnotationFiles.List(path, ".txt"))
         {
-            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation);
+            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation, sink.Options.Progress);
             ReadPredictionsFile(reader, file.Stem, sink, categories);
         }
     }

@@ -58,6 +58,12 @@ public sealed record EvaluationOptions
     /// </summary>
     public bool ConfidenceCurves { get; init; } = true;
 
+    /// <summary>
+    /// Told how far each stage has come (<see cref="WorkStage"/>): the match stages count units, the
+    /// accumulations classes, the low-memory run detections. Null for none; results never depend on it.
+    /// </summary>
+    public IProgressSink? Progress { get; init; }
+
     /// <summary>Checks the options, throwing <see cref="ArgumentException"/> for values no evaluation accepts.</summary>
     public void Validate()
     {

@@ -72,10 +72,12 @@ public static class VocEvaluation
     {
         options.Validate();
         var matcher = new VocMatcher(options.Voc);
+        options.Progress?.Begin(WorkStage.MatchingVoc, dataset.Units.Length);
         if (options.Engine is { } engine) return MatchWithEngine(dataset, options, matcher, engine);
         EvaluationUnit[] units = dataset.Units.ToArray();
         var records = new VocMatchRecord[dataset.Detections.Count];
         int[] positives = new int[units.Length];
+        IProgressSink? progress = options.Progress;
         Parallel.For(
             0,
             units.Length,
@@ -84,9 +86,10 @@ public static class VocEvaluation
             (u, _, scratch) =>
             {
                 positives[u] = MatchUnit(dataset, units[u], matcher, scratch, records.AsSpan(units[u].DetectionStart, units[u].DetectionCount));
+                ProgressBatch.CountOne(progress, ref scratch.Finished);
                 return scratch;
             },
-            _ => { });
+            scratch => ProgressBatch.Flush(progress, scratch.Finished));
         return new VocMatches(dataset, options.Voc, records, positives);
     }
 
@@ -94,6 +97,9 @@ public static class VocEvaluation
     {
         public readonly VocMatchScratch Matcher = new();
         public VocDetectionOutcome[] Outcomes = new VocDetectionOutcome[128];
+
+        /// <summary>Units this thread finished and has not yet told the progress sink.</summary>
+        public int Finished;
     }
 
     private static int MatchUnit(Dataset dataset, EvaluationUnit unit, VocMatcher matcher, UnitScratch scratch, Span<VocMatchRecord> records)
@@ -168,6 +174,7 @@ public static class VocEvaluation
 
         var records = new VocMatchRecord[dt.Count];
         int[] positives = new int[units.Length];
+        IProgressSink? progress = options.Progress;
         Parallel.For(
             0,
             units.Length,
@@ -181,9 +188,11 @@ public static class VocEvaluation
                 matcher.Assign(flags, order.AsSpan(unit.DetectionStart, unit.DetectionCount), best.AsSpan(unit.DetectionStart, unit.DetectionCount), scratch.Outcomes, scratch.Matcher);
                 positives[u] = VocMatcher.CountPositives(flags);
                 WriteRecords(dataset, unit, scratch.Outcomes, records.AsSpan(unit.DetectionStart, unit.DetectionCount));
+                // The units are counted as their assignment ends, the last of the engine path's three steps.
+                ProgressBatch.CountOne(progress, ref scratch.Finished);
                 return scratch;
             },
-            _ => { });
+            scratch => ProgressBatch.Flush(progress, scratch.Finished));
         return new VocMatches(dataset, options.Voc, records, positives);
     }
 
@@ -201,7 +210,12 @@ public static class VocEvaluation
         }
         int[]? weights = imageWeights.IsEmpty ? null : imageWeights.ToArray();
         var perClass = new VocClassResult[dataset.Categories.Count];
-        Parallel.For(0, perClass.Length, options.Parallelism, k => perClass[k] = EvaluateClass(matches, weights, k, options.Parallelism.MaxDegreeOfParallelism));
+        options.Progress?.Begin(WorkStage.AccumulatingVoc, perClass.Length);
+        Parallel.For(0, perClass.Length, options.Parallelism, k =>
+        {
+            perClass[k] = EvaluateClass(matches, weights, k, options.Parallelism.MaxDegreeOfParallelism);
+            options.Progress?.Advance(1);
+        });
         return Summarize(matches.Settings, perClass);
     }
 
