@@ -30,7 +30,7 @@ internal static class CompileAhead
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (Environment.ProcessorCount < 2) return;
-        EvaluationOptions options = settings.ToOptions() with { Threads = 1, Engine = null, Cancellation = default };
+        EvaluationOptions options = settings.ToOptions() with { Threads = 1, Engine = null, Cancellation = default, Progress = null };
         bool charts = settings.Reports.HtmlPath is not null || settings.Reports.PlotsDirectory is not null;
         StartQuietly(() => Trial(options, charts));
     }
@@ -58,7 +58,7 @@ internal static class CompileAhead
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(rules);
         if (Environment.ProcessorCount < 2) return;
-        EvaluationOptions trial = options with { Threads = 1, Engine = null, Cancellation = default };
+        EvaluationOptions trial = options with { Threads = 1, Engine = null, Cancellation = default, Progress = null };
         StartQuietly(() => GateTrial(trial, rules, families, bootstrap));
     }
 

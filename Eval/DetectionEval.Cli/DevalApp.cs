@@ -4,6 +4,7 @@ using DetectionEval.Cli.Commands;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Loaders;
 using DetectionEval.Eval.Metrics;
+using DetectionEval.Plots;
 
 namespace DetectionEval.Cli;
 
@@ -44,10 +45,17 @@ public static class DevalApp
             SynthCommand.Create(output, error),
         };
         ParseResult parse = root.Parse(args);
-        if (parse.Errors.Count > 0)
+        // --help and --version answer even a command line with mistakes.
+        bool answersAnyway = parse.Action is { ClearsParseErrors: true };
+        IReadOnlyList<string> mistakes = answersAnyway ? [] : CommandLineMistakes.Find(parse);
+        if (mistakes.Count > 0 || parse.Errors.Count > 0)
         {
-            foreach (var parseError in parse.Errors) error.WriteLine($"{ToolName}: error: {OneLine(parseError.Message)}");
-            error.WriteLine($"Run '{ToolName} --help' for usage.");
+            // A mistyped option or verb explains the other errors (its value read as a file, a required
+            // option that seems missing), so only the mistakes are shown then.
+            IEnumerable<string> lines = mistakes.Count > 0 ? mistakes : parse.Errors.Select(e => OneLine(e.Message)).Distinct(StringComparer.Ordinal);
+            foreach (string line in lines) error.WriteLine($"{ToolName}: error: {line}");
+            Command verb = parse.CommandResult.Command;
+            error.WriteLine(verb == root ? $"Run '{ToolName} --help' for usage." : $"Run '{ToolName} {verb.Name} --help' for usage.");
             return ExitCodes.UsageOrInputError;
         }
         // deval handles Ctrl-C itself (Program.cs), so System.CommandLine is told not to.
@@ -64,35 +72,50 @@ public static class DevalApp
         {
             return work();
         }
-        catch (AnnotationFormatException e)
-        {
-            error.WriteLine($"{ToolName}: error: {e.Message}");
-            return ExitCodes.UsageOrInputError;
-        }
-        catch (UsageException e)
-        {
-            error.WriteLine($"{ToolName}: error: {e.Message}");
-            return ExitCodes.UsageOrInputError;
-        }
-        catch (SpillFailedException e)
-        {
-            error.WriteLine($"{ToolName}: error: {OneLine(e.Message)}. Set TMPDIR to a folder with room, or use --low-memory false.");
-            return ExitCodes.UsageOrInputError;
-        }
-        catch (OperationCanceledException)
-        {
-            return Interrupted(error);
-        }
-        catch (AggregateException e) when (e.Flatten().InnerExceptions.All(inner => inner is OperationCanceledException))
-        {
-            return Interrupted(error);
-        }
         catch (Exception e)
         {
-            error.WriteLine($"{ToolName}: internal error: {e.GetType().Name}: {e.Message} (please report this; set DEVAL_DEBUG=1 for details)");
-            if (Environment.GetEnvironmentVariable("DEVAL_DEBUG") == "1") error.WriteLine(e);
-            return ExitCodes.InternalError;
+            return Report(error, e);
         }
+    }
+
+    private static int Report(TextWriter error, Exception thrown)
+    {
+        switch (UserFacing(thrown))
+        {
+            case AnnotationFormatException e:
+                error.WriteLine($"{ToolName}: error: {e.Message}");
+                return ExitCodes.UsageOrInputError;
+            case UsageException e:
+                error.WriteLine($"{ToolName}: error: {e.Message}");
+                return ExitCodes.UsageOrInputError;
+            case SpillFailedException e:
+                error.WriteLine($"{ToolName}: error: {OneLine(e.Message)}. Set TMPDIR to a folder with room, or use --low-memory false.");
+                return ExitCodes.UsageOrInputError;
+            case OpenCvUnavailableException e:
+                error.WriteLine($"{ToolName}: error: {OpenCvRequirement.Explain(null, e)}");
+                return ExitCodes.UsageOrInputError;
+            case OperationCanceledException:
+                return Interrupted(error);
+            default:
+                error.WriteLine($"{ToolName}: internal error: {thrown.GetType().Name}: {thrown.Message} (please report this; set DEVAL_DEBUG=1 for details)");
+                if (Environment.GetEnvironmentVariable("DEVAL_DEBUG") == "1") error.WriteLine(thrown);
+                return ExitCodes.InternalError;
+        }
+    }
+
+    /// <summary>
+    /// The error to show for <paramref name="thrown"/>. A parallel loop wraps what its workers threw in an
+    /// <see cref="AggregateException"/>, often the same mistake seen by several workers: the first user
+    /// error among them stands for all, once. OpenCV's native library failing to load (a
+    /// <see cref="TypeInitializationException"/> wherever OpenCV is first touched) is a missing system package.
+    /// </summary>
+    private static Exception UserFacing(Exception thrown)
+    {
+        if (OpenCvRuntime.FromLoadFailure(thrown) is { } unavailable) return unavailable;
+        if (thrown is not AggregateException aggregate) return thrown;
+        IReadOnlyList<Exception> inner = aggregate.Flatten().InnerExceptions;
+        if (inner.Count > 0 && inner.All(e => e is OperationCanceledException)) return inner[0];
+        return inner.FirstOrDefault(e => e is AnnotationFormatException or UsageException or SpillFailedException) ?? thrown;
     }
 
     private static int Interrupted(TextWriter error)

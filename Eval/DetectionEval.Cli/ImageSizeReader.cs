@@ -18,6 +18,7 @@ public static class ImageSizeReader
     /// <exception cref="UsageException">OpenCV's native library cannot be loaded on this machine.</exception>
     public static ImageSize Read(string path)
     {
+        OpenCvRequirement.Require("--images");
         try
         {
             (int width, int height) = ImageDimensions.Read(path);
@@ -26,10 +27,6 @@ public static class ImageSizeReader
         catch (InvalidDataException)
         {
             throw new AnnotationFormatException(new SourceLocation(path), "an image OpenCV can decode (JPEG, PNG, BMP, TIFF, WebP)", "a file it cannot decode");
-        }
-        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or BadImageFormatException)
-        {
-            throw new UsageException($"--images: Expected OpenCV's native library to load (on Debian/Ubuntu it needs libgtk-3-0), but got {e.GetType().Name}: {e.Message}");
         }
     }
 }

@@ -5,10 +5,11 @@ namespace DetectionEval.Cli;
 /// <summary>Writes the files a command was asked for, turning file-system failures into usage errors.</summary>
 public static class OutputFiles
 {
-    /// <summary>Writes <paramref name="path"/> atomically.</summary>
+    /// <summary>Writes <paramref name="path"/> atomically, creating its folder when missing.</summary>
     /// <exception cref="UsageException">The file cannot be written.</exception>
     public static void Write(string path, string option, Action<Stream> write)
     {
+        CreateFolderFor(path, option);
         try
         {
             AtomicFile.Write(path, write);
@@ -33,10 +34,35 @@ public static class OutputFiles
         }
     }
 
-    private static string Describe(Exception e) => e switch
+    /// <summary>Creates the folder that <paramref name="path"/> goes into, and the missing folders above it.</summary>
+    /// <exception cref="UsageException">A file stands where a folder should be, or the folder cannot be created.</exception>
+    public static void CreateFolderFor(string path, string option) =>
+        CreateFolder(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", path, option);
+
+    /// <summary>Creates <paramref name="folder"/> (for <paramref name="path"/>, given as <paramref name="option"/>) and the missing folders above it.</summary>
+    /// <exception cref="UsageException">A file stands where a folder should be, or the folder cannot be created.</exception>
+    public static void CreateFolder(string folder, string path, string option)
+    {
+        for (string? at = folder; !string.IsNullOrEmpty(at); at = Path.GetDirectoryName(at))
+        {
+            if (Directory.Exists(at)) break;
+            if (File.Exists(at)) throw new UsageException($"{path}: Expected a path whose folders can be created for {option}, but got a file in the way ({at}).");
+        }
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"{path}: Expected a folder that can be created for {option}, but got {Describe(e)}.");
+        }
+    }
+
+    /// <summary>A file-system failure as the end of "but got ...".</summary>
+    public static string Describe(Exception e) => e switch
     {
         DirectoryNotFoundException => "a path whose folder does not exist",
         UnauthorizedAccessException => "a path without write permission",
-        _ => $"an error ({e.Message})",
+        _ => $"an error ({e.Message.TrimEnd('.')})",
     };
 }

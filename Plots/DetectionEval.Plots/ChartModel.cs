@@ -11,6 +11,9 @@ public enum SeriesStyle
 
     /// <summary>A thin line with a marker at every point.</summary>
     LineAndMarkers,
+
+    /// <summary>A line with a dot on its last point, for a curve that stops short of the axis (where it ends shows).</summary>
+    LineEndingInDot,
 }
 
 /// <summary>One line of a chart, as plain data.</summary>
@@ -21,6 +24,35 @@ public enum SeriesStyle
 /// <param name="Color">Colour as "#RRGGBB".</param>
 /// <param name="Width">Line width in pixels.</param>
 public sealed record LineSeries(string? Label, IReadOnlyList<double> X, IReadOnlyList<double> Y, SeriesStyle Style, string Color, float Width = 1.5f);
+
+/// <summary>
+/// A filled area between two lines that share their x (e.g. the range of many curves), drawn behind the
+/// series with a thin outline of the same colour so a stretch where the two lines meet still shows.
+/// </summary>
+/// <param name="Label">Legend text; null keeps it out of the legend.</param>
+/// <param name="X">X of each point, non-decreasing (a repeated x makes a vertical step).</param>
+/// <param name="Lower">The lower line's y at each point.</param>
+/// <param name="Upper">The upper line's y at each point.</param>
+/// <param name="Fill">Fill colour as "#RRGGBB".</param>
+/// <param name="Outline">Outline colour as "#RRGGBB".</param>
+public sealed record BandSeries(string? Label, IReadOnlyList<double> X, IReadOnlyList<double> Lower, IReadOnlyList<double> Upper, string Fill, string Outline)
+{
+    /// <summary>Throws when the lists do not have one entry per point.</summary>
+    public void Validate()
+    {
+        if (Lower.Count != X.Count || Upper.Count != X.Count)
+        {
+            throw new ArgumentException($"Band '{Label}' has {X.Count} x values, {Lower.Count} lower and {Upper.Count} upper values.");
+        }
+    }
+
+    /// <summary>The outline of the area: along the upper line left to right, then the lower one back.</summary>
+    public IEnumerable<(double X, double Y)> OutlinePoints()
+    {
+        for (int i = 0; i < X.Count; i++) yield return (X[i], Upper[i]);
+        for (int i = X.Count - 1; i >= 0; i--) yield return (X[i], Lower[i]);
+    }
+}
 
 /// <summary>A highlighted point with a legend entry (e.g. the best-F1 point).</summary>
 /// <param name="Label">Legend text.</param>
@@ -74,7 +106,7 @@ public sealed record AxisRange(double XMin, double XMax, double YMin, double YMa
 /// <param name="Title">The title.</param>
 /// <param name="XLabel">The bottom axis label.</param>
 /// <param name="YLabel">The left axis label.</param>
-/// <param name="Series">Lines, drawn in order.</param>
+/// <param name="Series">Lines, drawn in order (over the <see cref="Bands"/>).</param>
 /// <param name="Markers">Highlighted points, drawn over the lines.</param>
 /// <param name="Bars">Horizontal bars, top to bottom.</param>
 /// <param name="Range">Axis ranges.</param>
@@ -94,7 +126,10 @@ public sealed record ChartModel(
     /// <summary>A grid of shaded cells, drawn instead of series and bars; null for none.</summary>
     public HeatmapData? Heatmap { get; init; }
 
-    /// <summary>The legend's entries, in order: labelled series, then markers.</summary>
+    /// <summary>Filled areas, drawn behind the series; in the legend after them.</summary>
+    public IReadOnlyList<BandSeries> Bands { get; init; } = [];
+
+    /// <summary>The legend's entries, in order: labelled series, then labelled bands, then markers.</summary>
     public IReadOnlyList<string> LegendEntries =>
-        [.. Series.Where(s => s.Label is not null).Select(s => s.Label!), .. Markers.Select(m => m.Label)];
+        [.. Series.Where(s => s.Label is not null).Select(s => s.Label!), .. Bands.Where(b => b.Label is not null).Select(b => b.Label!), .. Markers.Select(m => m.Label)];
 }

@@ -26,12 +26,9 @@ public static partial class ChartRenderer
         plot.Axes.Bottom.Label.Bold = true;
         plot.Axes.Left.Label.Bold = true;
 
+        foreach (BandSeries b in model.Bands) AddBand(plot, b);
         foreach (LineSeries s in model.Series) AddSeries(plot, s);
-        foreach (PointMarker m in model.Markers)
-        {
-            var marker = plot.Add.Marker(m.X, m.Y, MarkerShape.FilledCircle, 11, Color.FromHex(m.Color));
-            marker.LegendText = m.Label;
-        }
+        foreach (PointMarker m in model.Markers) plot.Add.Marker(m.X, m.Y, MarkerShape.FilledCircle, 11, Color.FromHex(m.Color));
         if (model.Bars.Count > 0) AddBars(plot, model.Bars);
         if (model.Heatmap is { } heatmap) AddHeatmap(plot, heatmap);
 
@@ -42,6 +39,10 @@ public static partial class ChartRenderer
         if (model.Bars.Count == 0 && model.Heatmap is null) plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(RoundStep(model.Range.YMax - model.Range.YMin));
         if (model.LegendEntries.Count > 0)
         {
+            // The legend is built from the model, in its order (bands are drawn first but listed after the
+            // lines), exactly as SvgChartWriter lists it.
+            plot.Legend.DisplayPlottableLegendItems = false;
+            plot.Legend.ManualItems.AddRange(LegendItemsOf(model));
             plot.Legend.FontName = PlotFonts.Family;
             plot.Legend.FontSize = 12;
             // Many entries go beside the chart; a few fit in the corner PR curves leave empty.
@@ -89,6 +90,42 @@ public static partial class ChartRenderer
     [GeneratedRegex("(\\bid=\"|url\\(#|href=\"#)([^\")]+)([\")])")]
     private static partial Regex SvgIdOrReference();
 
+    /// <summary>The legend's items in <see cref="ChartModel.LegendEntries"/> order: a line, a filled swatch or a dot each.</summary>
+    private static IEnumerable<LegendItem> LegendItemsOf(ChartModel model)
+    {
+        foreach (LineSeries s in model.Series.Where(s => s.Label is not null))
+        {
+            Color color = Color.FromHex(s.Color);
+            var item = new LegendItem { LabelText = s.Label!, LineColor = color, LineWidth = s.Style == SeriesStyle.Markers ? 0 : s.Width };
+            if (s.Style is SeriesStyle.Markers or SeriesStyle.LineAndMarkers)
+            {
+                item.MarkerShape = MarkerShape.FilledCircle;
+                item.MarkerFillColor = item.MarkerLineColor = color;
+                item.MarkerSize = 5;
+            }
+            yield return item;
+        }
+        foreach (BandSeries b in model.Bands.Where(b => b.Label is not null))
+        {
+            yield return new LegendItem { LabelText = b.Label!, FillColor = Color.FromHex(b.Fill), OutlineColor = Color.FromHex(b.Outline), OutlineWidth = 1 };
+        }
+        foreach (PointMarker m in model.Markers)
+        {
+            yield return new LegendItem { LabelText = m.Label, MarkerShape = MarkerShape.FilledCircle, MarkerFillColor = Color.FromHex(m.Color), MarkerLineColor = Color.FromHex(m.Color), MarkerSize = 11 };
+        }
+    }
+
+    /// <summary>A band as one filled polygon with a thin outline.</summary>
+    private static void AddBand(Plot plot, BandSeries b)
+    {
+        b.Validate();
+        if (b.X.Count == 0) return;
+        var polygon = plot.Add.Polygon([.. b.OutlinePoints().Select(p => new Coordinates(p.X, p.Y))]);
+        polygon.FillColor = Color.FromHex(b.Fill);
+        polygon.LineColor = Color.FromHex(b.Outline);
+        polygon.LineWidth = 1;
+    }
+
     private static void AddSeries(Plot plot, LineSeries s)
     {
         if (s.X.Count != s.Y.Count) throw new ArgumentException($"Series '{s.Label}' has {s.X.Count} x values and {s.Y.Count} y values.", nameof(s));
@@ -101,9 +138,10 @@ public static partial class ChartRenderer
         {
             SeriesStyle.Line => 0,
             SeriesStyle.Markers => 5,
+            SeriesStyle.LineEndingInDot => 0,
             _ => xs.Length > 300 ? 2 : 4,
         };
-        if (s.Label is not null) scatter.LegendText = s.Label;
+        if (s.Style == SeriesStyle.LineEndingInDot) plot.Add.Marker(xs[^1], ys[^1], MarkerShape.FilledCircle, 7, Color.FromHex(s.Color));
     }
 
     private static void AddBars(Plot plot, IReadOnlyList<BarItem> items)

@@ -24,9 +24,6 @@ public static class Charts
         "#AEC7E8", "#FFBB78", "#98DF8A", "#FF9896", "#C5B0D5", "#C49C94", "#F7B6D2", "#C7C7C7", "#DBDB8D", "#9EDAE5",
     ];
 
-    /// <summary>Grey for the lines that are not in the legend.</summary>
-    public const string Other = "#B0B0B0";
-
     private static readonly AxisRange UnitSquare = new(0, 1, 0, 1.05);
 
     /// <summary>One class's PR curve: its raw points and the interpolated envelope whose area is its AP.</summary>
@@ -49,30 +46,139 @@ public static class Charts
     }
 
     /// <summary>
-    /// Several PR curves on one chart. The first <paramref name="coloured"/> get a colour and a legend
-    /// entry; the rest are drawn in grey behind them under one entry (pass them in the order to show).
+    /// The colours of a chart with many curves: Tableau's ten (category10), saturated enough for thin lines on
+    /// white and chosen to stay apart from each other. Its grey is replaced by black, as grey stands for
+    /// the classes without a colour.
     /// </summary>
-    public static ChartModel ManyPrecisionRecall(string title, IReadOnlyList<PrSeries> curves, int coloured = 20)
+    public static IReadOnlyList<string> Distinct { get; } =
+        ["#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#17BECF", "#BCBD22", "#000000"];
+
+    /// <summary>Fill and outline of the band that stands for the curves without a colour of their own.</summary>
+    public const string OtherFill = "#E3E3E3", OtherOutline = "#BDBDBD";
+
+    /// <summary>
+    /// Several PR curves on one chart. The first <paramref name="coloured"/> (pass them in the order to
+    /// show, e.g. best AP first) are lines in <see cref="Distinct"/> colours, a dot where each ends, with a
+    /// legend entry each;
+    /// the rest become one light grey band from the lowest to the highest of their precisions at each recall,
+    /// behind the lines, under one entry ("37 other classes"). Each curve ends at its last point of non-zero
+    /// precision: the zero tail a PR envelope carries to recall 1 would draw a vertical line to 0 at every
+    /// class's highest recall.
+    /// </summary>
+    public static ChartModel ManyPrecisionRecall(string title, IReadOnlyList<PrSeries> curves, int coloured = 10)
     {
         ArgumentNullException.ThrowIfNull(curves);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(coloured, Palette.Count);
-        var series = new List<LineSeries>();
-        int others = curves.Count - Math.Min(coloured, curves.Count);
-        for (int i = curves.Count - 1; i >= coloured; i--)
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(coloured, Distinct.Count);
+        foreach (PrSeries c in curves) c.Validate();
+        int shown = Math.Min(coloured, curves.Count);
+        var series = new List<LineSeries>(shown);
+        for (int i = 0; i < shown; i++)
         {
-            curves[i].Validate();
-            // One legend entry stands for all grey lines: the first one drawn carries it.
-            string? label = i == curves.Count - 1 ? $"{others} other classes" : null;
-            series.Add(new LineSeries(label, curves[i].Recall, curves[i].Precision, SeriesStyle.Line, Other, 1f));
+            (double[] x, double[] y) = WithoutZeroTail(curves[i]);
+            series.Add(new LineSeries(curves[i].Label, x, y, SeriesStyle.LineEndingInDot, Distinct[i], 2f));
         }
-        for (int i = 0; i < Math.Min(coloured, curves.Count); i++)
-        {
-            curves[i].Validate();
-            series.Add(new LineSeries(curves[i].Label, curves[i].Recall, curves[i].Precision, SeriesStyle.Line, Palette[i], 2f));
-        }
+        int others = curves.Count - shown;
+        BandSeries[] bands = others == 0
+            ? []
+            : RangeBands(others == 1 ? "1 other class" : $"{others} other classes", [.. curves.Skip(shown).Select(WithoutZeroTail)]);
         // A long legend goes beside the chart and needs the extra width.
-        int width = series.Count(s => s.Label is not null) > 6 ? 1000 : 800;
-        return new ChartModel(title, "Recall", "Precision", series, [], [], UnitSquare, width, 640);
+        int legend = series.Count + (others > 0 ? 1 : 0);
+        int width = legend > 6 ? 1000 : 800;
+        return new ChartModel(title, "Recall", "Precision", series, [], [], UnitSquare, width, 640) { Bands = bands };
+    }
+
+    /// <summary>The curve without its trailing points of zero precision.</summary>
+    internal static (double[] X, double[] Y) WithoutZeroTail(PrSeries curve)
+    {
+        int n = curve.Precision.Count;
+        while (n > 0 && curve.Precision[n - 1] == 0) n--;
+        return ([.. curve.Recall.Take(n)], [.. curve.Precision.Take(n)]);
+    }
+
+    /// <summary>Cells of the range band along x: finer than a pixel of any chart drawn here.</summary>
+    internal const int BandCells = 1000;
+
+    /// <summary>
+    /// The range of several curves as grey bands: the x range they span is cut into <see cref="BandCells"/>
+    /// cells, and over each cell the band runs from the lowest to the highest y of the curves that reach
+    /// the cell's middle (a curve reaches from its first to its last x), read off each curve's line there.
+    /// Neighbouring cells of equal range merge into one step; cells no curve reaches split the band, so
+    /// there is one band per stretch and only the first carries the legend text.
+    /// </summary>
+    internal static BandSeries[] RangeBands(string label, IReadOnlyList<(double[] X, double[] Y)> curves)
+    {
+        var live = curves.Where(c => c.X.Length > 0).ToArray();
+        if (live.Length == 0) return [];
+        double from = live.Min(c => c.X[0]), to = live.Max(c => c.X[^1]);
+        double width = (to - from) / BandCells;
+        if (!(width > 0)) return [];
+        var lower = new double[BandCells];
+        var upper = new double[BandCells];
+        Array.Fill(lower, double.PositiveInfinity);
+        Array.Fill(upper, double.NegativeInfinity);
+        foreach ((double[] x, double[] y) in live)
+        {
+            int segment = 0;
+            for (int cell = 0; cell < BandCells; cell++)
+            {
+                double middle = from + (cell + 0.5) * width;
+                if (middle < x[0] || middle > x[^1]) continue;
+                // Middles increase, so the segment holding this one is at or after the last one's.
+                while (segment < x.Length - 2 && x[segment + 1] <= middle) segment++;
+                double value = YAt(x, y, segment, middle);
+                lower[cell] = Math.Min(lower[cell], value);
+                upper[cell] = Math.Max(upper[cell], value);
+            }
+        }
+        return StepsOf(label, from, width, lower, upper);
+    }
+
+    /// <summary>The line's y at <paramref name="x0"/> on the segment from point <paramref name="i"/> to the next (a lone point is its own value).</summary>
+    private static double YAt(double[] x, double[] y, int i, double x0)
+    {
+        if (i + 1 >= x.Length || x[i + 1] == x[i]) return y[i];
+        double t = Math.Clamp((x0 - x[i]) / (x[i + 1] - x[i]), 0, 1);
+        return y[i] + t * (y[i + 1] - y[i]);
+    }
+
+    /// <summary>Runs of reached cells as step-shaped bands; the first band carries <paramref name="label"/>.</summary>
+    private static BandSeries[] StepsOf(string label, double from, double width, double[] lower, double[] upper)
+    {
+        var bands = new List<BandSeries>();
+        var xs = new List<double>();
+        var los = new List<double>();
+        var his = new List<double>();
+        void Close()
+        {
+            if (xs.Count == 0) return;
+            bands.Add(new BandSeries(bands.Count == 0 ? label : null, [.. xs], [.. los], [.. his], OtherFill, OtherOutline));
+            xs.Clear();
+            los.Clear();
+            his.Clear();
+        }
+        for (int cell = 0; cell < lower.Length; cell++)
+        {
+            if (double.IsPositiveInfinity(lower[cell]))
+            {
+                Close();
+                continue;
+            }
+            double left = from + cell * width, right = from + (cell + 1) * width;
+            bool same = xs.Count > 0 && los[^1] == lower[cell] && his[^1] == upper[cell];
+            if (same)
+            {
+                xs[^1] = right;
+                continue;
+            }
+            xs.Add(left);
+            los.Add(lower[cell]);
+            his.Add(upper[cell]);
+            xs.Add(right);
+            los.Add(lower[cell]);
+            his.Add(upper[cell]);
+        }
+        Close();
+        return [.. bands];
     }
 
     /// <summary>F1, precision and recall against confidence, with the best-F1 point marked.</summary>

@@ -12,8 +12,10 @@ public static class ImageDimensions
     /// <param name="path">An image file (JPEG, PNG, BMP, TIFF, WebP).</param>
     /// <returns>Width and height in pixels.</returns>
     /// <exception cref="InvalidDataException">OpenCV cannot decode the file.</exception>
+    /// <exception cref="OpenCvUnavailableException">OpenCV's native library cannot be loaded on this machine.</exception>
     public static (int Width, int Height) Read(string path)
     {
+        OpenCvRuntime.EnsureLoaded();
         // Grayscale decodes a third of the data of colour and still applies the EXIF orientation.
         using Mat image = Cv2.ImRead(path, ImreadModes.Grayscale);
         if (image.Empty()) throw new InvalidDataException($"OpenCV cannot decode {path}");

@@ -28,8 +28,8 @@ public enum OverlayKind
 public sealed record OverlayBox(double X, double Y, double Width, double Height, OverlayKind Kind, string Caption);
 
 /// <summary>
-/// Draws boxes on a photo with OpenCV: TP green, FP red, FN blue, ignored grey, each with its caption,
-/// and a strip below the photo with the legend and a caller-given title. Input and output are encoded
+/// Draws boxes on a photo with OpenCV: TP green, FP red, FN blue, ignored grey, each with its caption
+/// placed by <see cref="LabelPlacement"/> so no label covers another, and a strip below the photo with the legend and a caller-given title. Input and output are encoded
 /// image bytes, so the caller decides where files come from and go.
 /// </summary>
 public static class OverlayRenderer
@@ -48,10 +48,12 @@ public static class OverlayRenderer
     /// <param name="boxes">Boxes to draw; ground truth first looks best, detections on top.</param>
     /// <param name="title">Text for the strip below the photo (image name, counts).</param>
     /// <exception cref="ArgumentException">The bytes are not an image OpenCV can decode.</exception>
+    /// <exception cref="OpenCvUnavailableException">OpenCV's native library cannot be loaded on this machine.</exception>
     public static byte[] Draw(byte[] image, IReadOnlyList<OverlayBox> boxes, string title)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(boxes);
+        OpenCvRuntime.EnsureLoaded();
         using Mat photo = Cv2.ImDecode(image, ImreadModes.Color);
         if (photo.Empty()) throw new ArgumentException("The bytes are not an image OpenCV can decode.", nameof(image));
 
@@ -70,7 +72,10 @@ public static class OverlayRenderer
         using var canvas = new Mat(photo.Rows + strip, photo.Cols, MatType.CV_8UC3, Scalar.White);
         using (Mat top = canvas[new Rect(0, 0, photo.Cols, photo.Rows)]) photo.CopyTo(top);
 
-        foreach (OverlayBox box in boxes.OrderBy(b => DrawOrder(b.Kind))) DrawBox(canvas, photo.Size(), box, thickness, fontScale, textThickness);
+        // Boxes first, then every label over all of them, so no box line runs through a label.
+        OverlayBox[] ordered = [.. boxes.OrderBy(b => DrawOrder(b.Kind))];
+        foreach (OverlayBox box in ordered) DrawBox(canvas, photo.Size(), box, thickness);
+        DrawLabels(canvas, photo.Size(), boxes, thickness, fontScale, textThickness);
         DrawLegend(canvas, photo.Rows, line, fontScale, textThickness);
         Point titleAt = oneLine
             ? new Point(legendWidth + 8, photo.Rows + (int)(line * 0.7))
@@ -90,33 +95,76 @@ public static class OverlayRenderer
         _ => 3,
     };
 
-    private static void DrawBox(Mat canvas, Size photo, OverlayBox box, int thickness, double fontScale, int textThickness)
+    private static void DrawBox(Mat canvas, Size photo, OverlayBox box, int thickness)
     {
-        Scalar color = ColorOf(box.Kind);
+        PixelRect r = PixelBox(box, photo);
+        LineTypes line = box.Kind == OverlayKind.Ignored ? LineTypes.Link4 : LineTypes.AntiAlias;
+        Cv2.Rectangle(canvas, new Point(r.X, r.Y), new Point(r.Right, r.Bottom), ColorOf(box.Kind), thickness, line);
+    }
+
+    /// <summary>The box in whole pixels, inside the photo (its right and bottom edges are the last pixels drawn).</summary>
+    private static PixelRect PixelBox(OverlayBox box, Size photo)
+    {
         int x1 = Clamp(box.X, photo.Width - 1), y1 = Clamp(box.Y, photo.Height - 1);
         int x2 = Clamp(box.X + box.Width, photo.Width - 1), y2 = Clamp(box.Y + box.Height, photo.Height - 1);
-        LineTypes line = box.Kind == OverlayKind.Ignored ? LineTypes.Link4 : LineTypes.AntiAlias;
-        Cv2.Rectangle(canvas, new Point(x1, y1), new Point(x2, y2), color, thickness, line);
-        if (box.Caption.Length == 0) return;
+        return new PixelRect(x1, y1, x2 - x1, y2 - y1);
+    }
 
-        Size text = Cv2.GetTextSize(box.Caption, HersheyFonts.HersheySimplex, fontScale, textThickness, out int baseline);
+    /// <summary>The smaller font a label falls back to when the normal one does not fit at its box.</summary>
+    private const double SmallFont = 0.75;
+
+    /// <summary>
+    /// Which labels get their place first: a detection that found its object, then the other detections
+    /// (in a cluster of duplicates the match keeps its usual spot), then misses, then ignored objects.
+    /// </summary>
+    private static int LabelOrder(OverlayKind kind) => kind switch
+    {
+        OverlayKind.TruePositive => 0,
+        OverlayKind.FalsePositive => 1,
+        OverlayKind.FalseNegative => 2,
+        _ => 3,
+    };
+
+    /// <summary>
+    /// Places every caption with <see cref="LabelPlacement"/> (in <see cref="LabelOrder"/>)
+    /// and draws leader lines, then the labels: a filled box in the kind's colour with white text.
+    /// </summary>
+    private static void DrawLabels(Mat canvas, Size photo, IReadOnlyList<OverlayBox> boxes, int thickness, double fontScale, int textThickness)
+    {
         int pad = Math.Max(2, thickness);
-        int labelHeight = text.Height + baseline + pad;
-        int top;
-        if (box.Kind is OverlayKind.FalseNegative or OverlayKind.Ignored)
+        OverlayBox[] captioned = [.. boxes.Where(b => b.Caption.Length > 0).OrderBy(b => LabelOrder(b.Kind))];
+        LabelRequest[] requests = [.. captioned.Select(b =>
         {
-            // Ground truth is labelled inside its bottom edge, so a detection's label on the same object
-            // (above its top edge) does not cover it.
-            top = Math.Max(y1, y2 - labelHeight);
-        }
-        else
+            Size normal = LabelSize(b.Caption, fontScale, textThickness, pad), small = LabelSize(b.Caption, fontScale * SmallFont, textThickness, pad);
+            LabelAnchor anchor = b.Kind is OverlayKind.FalseNegative or OverlayKind.Ignored ? LabelAnchor.InsideBottom : LabelAnchor.AboveTop;
+            return new LabelRequest(PixelBox(b, photo), normal.Width, normal.Height, small.Width, small.Height, anchor);
+        })];
+        IReadOnlyList<PlacedLabel?> placed = LabelPlacement.Place(requests, photo.Width, photo.Height);
+        for (int i = 0; i < captioned.Length; i++)
         {
-            // Detections are labelled above the box when there is room, else just inside its top edge.
-            top = y1 - labelHeight >= 0 ? y1 - labelHeight : y1;
+            if (placed[i] is { Leader: { } l })
+            {
+                Scalar color = ColorOf(captioned[i].Kind);
+                Cv2.Line(canvas, new Point(l.FromX, l.FromY), new Point(l.ToX, l.ToY), color, Math.Max(1, thickness / 2), LineTypes.AntiAlias);
+                Cv2.Circle(canvas, new Point(l.ToX, l.ToY), thickness + 1, color, -1, LineTypes.AntiAlias);
+            }
         }
-        int left = Math.Min(x1, Math.Max(0, photo.Width - text.Width - 2 * pad));
-        Cv2.Rectangle(canvas, new Rect(left, top, text.Width + 2 * pad, labelHeight), color, -1);
-        Cv2.PutText(canvas, box.Caption, new Point(left + pad, top + text.Height + pad / 2), HersheyFonts.HersheySimplex, fontScale, Scalar.White, textThickness, LineTypes.Link8);
+        for (int i = 0; i < captioned.Length; i++)
+        {
+            if (placed[i] is not { } p) continue;
+            double scale = p.Small ? fontScale * SmallFont : fontScale;
+            Size text = Cv2.GetTextSize(captioned[i].Caption, HersheyFonts.HersheySimplex, scale, textThickness, out _);
+            PixelRect r = p.Label;
+            Cv2.Rectangle(canvas, new Rect(r.X, r.Y, r.Width, r.Height), ColorOf(captioned[i].Kind), -1);
+            Cv2.PutText(canvas, captioned[i].Caption, new Point(r.X + pad, r.Y + pad / 2 + text.Height), HersheyFonts.HersheySimplex, scale, Scalar.White, textThickness, LineTypes.AntiAlias);
+        }
+    }
+
+    /// <summary>A caption's label: the text with <paramref name="pad"/> pixels around it and room below for descenders.</summary>
+    private static Size LabelSize(string caption, double fontScale, int textThickness, int pad)
+    {
+        Size text = Cv2.GetTextSize(caption, HersheyFonts.HersheySimplex, fontScale, textThickness, out int baseline);
+        return new Size(text.Width + 2 * pad, text.Height + baseline + pad);
     }
 
     private static readonly (string Name, OverlayKind Kind)[] LegendEntries =

@@ -39,6 +39,7 @@ public static class SvgChartWriter
         svg.Append(Invariant, $"<clipPath id=\"{id}-area\"><rect x=\"{N(layout.Left)}\" y=\"{N(layout.Top)}\" width=\"{N(layout.Width)}\" height=\"{N(layout.Height)}\"/></clipPath>");
         svg.Append(Invariant, $"<g clip-path=\"url(#{id}-area)\">");
         if (model.Bars.Count > 0) WriteBars(svg, model, layout);
+        foreach (BandSeries band in model.Bands) WriteBand(svg, band, layout);
         foreach (LineSeries series in model.Series) WriteSeries(svg, series, layout);
         foreach (PointMarker marker in model.Markers)
         {
@@ -141,6 +142,11 @@ public static class SvgChartWriter
             }
             svg.Append("\"/>");
         }
+        if (series.Style == SeriesStyle.LineEndingInDot)
+        {
+            svg.Append(Invariant, $"<circle cx=\"{N(points[^1].X)}\" cy=\"{N(points[^1].Y)}\" r=\"3.5\" fill=\"{series.Color}\"/>");
+            return;
+        }
         double radius = series.Style switch
         {
             SeriesStyle.Line => 0,
@@ -153,6 +159,24 @@ public static class SvgChartWriter
         foreach ((double cx, double cy) in points)
         {
             svg.Append(Invariant, $"M{N(cx - radius)},{N(cy)}a{N(radius)},{N(radius)} 0 1,0 {N(2 * radius)},0a{N(radius)},{N(radius)} 0 1,0 {N(-2 * radius)},0");
+        }
+        svg.Append("\"/>");
+    }
+
+    /// <summary>A band as one filled polygon with a thin outline, as <see cref="ChartRenderer"/> draws it.</summary>
+    private static void WriteBand(StringBuilder svg, BandSeries band, Layout layout)
+    {
+        band.Validate();
+        if (band.X.Count == 0) return;
+        svg.Append(Invariant, $"<polygon fill=\"{band.Fill}\" stroke=\"{band.Outline}\" stroke-width=\"1\" stroke-linejoin=\"round\" points=\"");
+        bool first = true;
+        foreach ((double x, double y) in band.OutlinePoints())
+        {
+            if (!first) svg.Append(' ');
+            first = false;
+            AppendNumber(svg, layout.X(x));
+            svg.Append(',');
+            AppendNumber(svg, layout.Y(y));
         }
         svg.Append("\"/>");
     }
@@ -246,9 +270,11 @@ public static class SvgChartWriter
 
     private static void WriteLegend(StringBuilder svg, ChartModel model, Layout layout)
     {
-        var entries = new List<(string Label, string Color, bool IsMarker)>();
-        entries.AddRange(model.Series.Where(s => s.Label is not null).Select(s => (s.Label!, s.Color, false)));
-        entries.AddRange(model.Markers.Select(m => (m.Label, m.Color, true)));
+        // In ChartModel.LegendEntries order, as ChartRenderer lists them: a line, a filled swatch or a dot each.
+        var entries = new List<(string Label, string Color, string? Outline, LineSeries? Series)>();
+        entries.AddRange(model.Series.Where(s => s.Label is not null).Select(s => (s.Label!, s.Color, (string?)null, (LineSeries?)s)));
+        entries.AddRange(model.Bands.Where(b => b.Label is not null).Select(b => (b.Label!, b.Fill, (string?)b.Outline, (LineSeries?)null)));
+        entries.AddRange(model.Markers.Select(m => (m.Label, m.Color, (string?)null, (LineSeries?)null)));
         double row = LegendSize + 6;
         double height = entries.Count * row + 10;
         double x = layout.LegendOnRight ? layout.Left + layout.Width + 15 : layout.Left + 10;
@@ -258,9 +284,15 @@ public static class SvgChartWriter
         for (int i = 0; i < entries.Count; i++)
         {
             double cy = y + 5 + row * i + row / 2;
-            (string label, string color, bool isMarker) = entries[i];
-            if (isMarker) svg.Append(Invariant, $"<circle cx=\"{N(x + 18)}\" cy=\"{N(cy)}\" r=\"5\" fill=\"{color}\"/>");
-            else svg.Append(Invariant, $"<line x1=\"{N(x + 6)}\" y1=\"{N(cy)}\" x2=\"{N(x + 30)}\" y2=\"{N(cy)}\" stroke=\"{color}\" stroke-width=\"2.5\"/>");
+            (string label, string color, string? outline, LineSeries? series) = entries[i];
+            if (outline is not null) svg.Append(Invariant, $"<rect x=\"{N(x + 6)}\" y=\"{N(cy - 5)}\" width=\"24\" height=\"10\" fill=\"{color}\" stroke=\"{outline}\"/>");
+            else if (series is null) svg.Append(Invariant, $"<circle cx=\"{N(x + 18)}\" cy=\"{N(cy)}\" r=\"5\" fill=\"{color}\"/>");
+            else
+            {
+                // The series' own line width, with a dot where its points carry markers.
+                if (series.Style != SeriesStyle.Markers) svg.Append(Invariant, $"<line x1=\"{N(x + 6)}\" y1=\"{N(cy)}\" x2=\"{N(x + 30)}\" y2=\"{N(cy)}\" stroke=\"{color}\" stroke-width=\"{N(series.Width)}\"/>");
+                if (series.Style is SeriesStyle.Markers or SeriesStyle.LineAndMarkers) svg.Append(Invariant, $"<circle cx=\"{N(x + 18)}\" cy=\"{N(cy)}\" r=\"2.5\" fill=\"{color}\"/>");
+            }
             svg.Append(Invariant, $"<text x=\"{N(x + 36)}\" y=\"{N(cy + 4)}\" font-size=\"{N(LegendSize)}\">{Escape(label)}</text>");
         }
     }

@@ -54,6 +54,7 @@ public sealed class BadInputTests : IDisposable
     [InlineData("unknown_image_dt.json", ":2:", "$[1].image_id: Expected an image id listed in the ground truth's \"images\", but got 3")]
     [InlineData("overflowing_box_dt.json", ":2:64:", "$[1].bbox: Expected a box whose edges, width, height and area are finite numbers (each below about 1e308), but got [1E+308, 5, 1E+308, 20].")]
     [InlineData("deep_nesting_dt.json", ":2:63:", ": Expected valid JSON, but got '[[[[[[[[[[[[[[[[[[[[' (The maximum configured depth of 64 has been exceeded.")]
+    [InlineData("zero_bytes_dt.json", ": ", "Expected predictions, but got an empty file (0 bytes). A run without detections is written as [] in COCO json.")]
     public void Malformed_predictions_are_reported_in_one_line(string file, string line, string message)
     {
         string path = Malformed(file);
@@ -67,7 +68,7 @@ public sealed class BadInputTests : IDisposable
     {
         string missing = Path.Combine(_folder, "nope", "dt.json");
         CommandRun run = RunWithBadInput(Malformed("gt.json"), missing, missing);
-        Assert.Contains("Expected an existing, readable file, but got no such file", run.Error);
+        Assert.Equal($"deval: error: {missing}: Expected an existing file or folder, but got a path in a folder that does not exist ({Path.Combine(_folder, "nope")}).\n", run.Error);
     }
 
     [Fact]
@@ -86,13 +87,24 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
-    public void An_unwritable_json_path_is_a_usage_error()
+    public void A_json_path_under_a_file_is_a_usage_error()
     {
-        string json = Path.Combine(_folder, "missing-folder", "out.json");
+        string file = Path.Combine(_folder, "a-file");
+        File.WriteAllText(file, "x");
+        string json = Path.Combine(file, "out.json");
         CommandRun run = Deval.Run("evaluate", "--gt", Malformed("gt.json"), "--pred", Malformed("dt.json"), "--json", json);
         Assert.Equal(2, run.ExitCode);
-        string line = Assert.Single(run.ErrorLines);
-        Assert.Contains("Expected a writable file for --json, but got a path whose folder does not exist", line);
+        Assert.Equal($"deval: error: {json}: Expected a path whose folders can be created for --json, but got a file in the way ({file}).", Assert.Single(run.ErrorLines));
+    }
+
+    [Fact]
+    public void A_json_path_in_missing_folders_creates_them_as_the_other_outputs_do()
+    {
+        string json = Path.Combine(_folder, "missing-folder", "deeper", "out.json");
+        CommandRun run = Deval.Run("evaluate", "--gt", Malformed("gt.json"), "--pred", Malformed("dt.json"), "--json", json);
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("", run.Error);
+        Assert.StartsWith("{", File.ReadAllText(json));
     }
 
     [Fact]

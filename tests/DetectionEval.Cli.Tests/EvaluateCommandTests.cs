@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace DetectionEval.Cli.Tests;
 
@@ -150,6 +151,78 @@ public sealed class EvaluateCommandTests : IDisposable
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("maxDets=  5 ] =", run.Output);
         Assert.Contains("maxDets= 20 ] =", run.Output);
+    }
+
+    // ---- the header line: what was evaluated and what was dropped ----
+
+    [Fact]
+    public void The_header_counts_the_detections_evaluated_and_those_of_unknown_classes_dropped()
+    {
+        JsonNode[] predictions = [.. JsonNode.Parse(File.ReadAllText(SamplePredictions))!.AsArray().Select(p => p!.DeepClone())];
+        predictions[0]!["category_id"] = 999;
+        predictions[1]!["category_id"] = 998;
+        predictions[2]!["category_id"] = 999;
+        string path = Path.Combine(_folder, "unknown.json");
+        File.WriteAllText(path, new JsonArray(predictions).ToJsonString());
+
+        foreach (string[] extra in new[] { Array.Empty<string>(), ["--low-memory"] })
+        {
+            CommandRun run = Deval.Run(["evaluate", "--gt", SampleGroundTruth, "--pred", path, .. extra]);
+            Assert.Equal(0, run.ExitCode);
+            Assert.StartsWith("100 images, 80 classes, 839 ground-truth boxes, 731 detections (3 more of classes not in the ground truth dropped)\n\n", run.Output);
+            Assert.Equal($"deval: warning: {path}: 3 detections of category ids not in the ground truth were ignored (998, 999).", Assert.Single(run.ErrorLines));
+        }
+        // The JSON report counts what was read, and those dropped, as it always did.
+        using JsonDocument report = JsonDocument.Parse(Deval.Run("evaluate", "--gt", SampleGroundTruth, "--pred", path, "--json", "-").Output);
+        JsonElement inputs = report.RootElement.GetProperty("inputs");
+        Assert.Equal((734, 3), (inputs.GetProperty("detections").GetInt32(), inputs.GetProperty("detectionsOfUnknownCategories").GetInt32()));
+    }
+
+    [Fact]
+    public void The_header_counts_the_detections_cocos_max_dets_leaves_out()
+    {
+        // Counted here from the file: beyond 3 per (image, category), pycocotools keeps none.
+        int over = JsonNode.Parse(File.ReadAllText(SamplePredictions))!.AsArray()
+            .GroupBy(p => ((int)p!["image_id"]!, (int)p!["category_id"]!))
+            .Sum(g => Math.Max(0, g.Count() - 3));
+        Assert.True(over > 0);
+        string expected = $"100 images, 80 classes, 839 ground-truth boxes, 734 detections ({over} over maxDets 3 per image and class not counted by COCO)\n";
+        foreach (string[] extra in new[] { Array.Empty<string>(), ["--low-memory"] })
+        {
+            CommandRun run = Deval.Run(["evaluate", "--gt", SampleGroundTruth, "--pred", SamplePredictions, "--max-dets", "1,2,3", .. extra]);
+            Assert.Equal(0, run.ExitCode);
+            Assert.StartsWith(expected, run.Output);
+        }
+        // VOC alone has no cap: nothing is left out.
+        Assert.StartsWith("100 images, 80 classes, 839 ground-truth boxes, 734 detections\n",
+            Deval.Run("evaluate", "--gt", SampleGroundTruth, "--pred", SamplePredictions, "--max-dets", "1,2,3", "--metric", "voc").Output);
+    }
+
+    [Fact]
+    public void One_of_each_is_counted_in_the_singular()
+    {
+        string gt = Path.Combine(_folder, "gt.json"), dt = Path.Combine(_folder, "dt.json");
+        File.WriteAllText(gt, """
+            {"images": [{"id": 1, "width": 100, "height": 100}],
+             "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "area": 400, "iscrowd": 0}],
+             "categories": [{"id": 1, "name": "person"}]}
+            """);
+        File.WriteAllText(dt, """[{"image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "score": 0.9}]""");
+        CommandRun run = Deval.Run("evaluate", "--gt", gt, "--pred", dt);
+        Assert.Equal(0, run.ExitCode);
+        Assert.StartsWith("1 image, 1 class, 1 ground-truth box, 1 detection\n", run.Output);
+        Assert.Contains("VOC (IoU >= 0.50, continuous coordinates), over 1 class with positives:", run.Output);
+    }
+
+    [Fact]
+    public void Help_shows_the_max_dets_default_as_it_is_written()
+    {
+        CommandRun run = Deval.Run("evaluate", "--help");
+        Assert.Equal(0, run.ExitCode);
+        string line = run.Output.Split('\n').Single(l => l.TrimStart().StartsWith("--max-dets", StringComparison.Ordinal));
+        Assert.EndsWith("COCO's three detection caps per image and class, ascending. [default: 1,10,100]", line);
+        // Without the option the default applies; with it, the given caps.
+        Assert.Contains("maxDets=100 ] =", Deval.Run("evaluate", "--gt", SampleGroundTruth, "--pred", SamplePredictions, "--metric", "coco").Output);
     }
 
     private static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));

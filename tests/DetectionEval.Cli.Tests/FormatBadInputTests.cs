@@ -199,7 +199,7 @@ public sealed class FormatBadInputTests : IDisposable
     /// <summary>The valid pairs and the files they need; everything else in tests/data/malformed breaks one rule and must have a test.</summary>
     private static readonly HashSet<string> NotMalformed = new(StringComparer.Ordinal)
     {
-        "README.md", "coco/README.md", "coco/gt.json", "coco/dt.json", "txt/gt", "txt/pred", "txt/sizes.txt", "yolo/labels", "yolo/predictions",
+        "README.md", "coco/README.md", "coco/gt.json", "coco/dt.json", "coco/empty_dt.json", "txt/gt", "txt/pred", "txt/sizes.txt", "yolo/labels", "yolo/predictions",
         "yolo/names.txt", "yolo/sizes.txt", "voc/gt", "voc/results", "csv/gt.csv", "csv/pred.csv", "labelme/gt", "labelme/pred", "cvat/gt.xml",
         "cvat/pred.xml", "openimages/gt.csv", "openimages/pred.csv", "openimages/sizes.txt", "openimages/class-descriptions.csv", "report/valid.json",
     };

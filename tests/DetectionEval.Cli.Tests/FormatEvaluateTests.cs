@@ -35,6 +35,46 @@ public sealed class FormatEvaluateTests
             $"deval: warning: {dt}: 44 predictions of classes not in the ground truth were ignored (keyboard 1, knife 1, lamp 1, laptop 2, oven 4, refrigerator 32, toilet 2, toothbrush 1).",
             Assert.Single(run.ErrorLines));
         Assert.Contains(" mAP (all-point) = 0.3105\n", run.Output);
+        Assert.Matches(@"^\d+ images, \d+ classes, \d+ ground-truth boxes, \d+ detections \(44 more of classes not in the ground truth dropped\)\n", run.Output);
+    }
+
+    [Fact]
+    public void Ground_truth_and_predictions_can_name_their_csv_columns_differently()
+    {
+        string folder = Directory.CreateTempSubdirectory("deval-csv-columns-").FullName;
+        try
+        {
+            string sampleGt = Deval.Sample("formats", "csv", "gt.csv"), samplePredictions = Deval.Sample("formats", "csv", "predictions.csv");
+            string gt = Path.Combine(folder, "gt.csv"), predictions = Path.Combine(folder, "predictions.csv");
+            string[] gtLines = File.ReadAllLines(sampleGt), predictionLines = File.ReadAllLines(samplePredictions);
+            Assert.Equal("image,class,x1,y1,x2,y2,difficult,iscrowd", gtLines[0]);
+            Assert.Equal("image,class,x1,y1,x2,y2,score", predictionLines[0]);
+            File.WriteAllLines(gt, ["picture,kind,x1,y1,x2,y2,difficult,iscrowd", .. gtLines[1..]]);
+            File.WriteAllLines(predictions, ["frame,what,x1,y1,x2,y2,certainty", .. predictionLines[1..]]);
+            string names = Deval.Sample("formats", "classes.txt");
+            CommandRun expected = Deval.Run("evaluate", "--gt", sampleGt, "--pred", samplePredictions, "--names", names);
+            Assert.Equal(0, expected.ExitCode);
+            Assert.StartsWith("100 images, 80 classes, 839 ground-truth boxes, 734 detections\n", expected.Output);
+
+            // Each side its own names; --csv-columns still names columns of both, overridden column by column.
+            CommandRun run = Deval.Run("evaluate", "--gt", gt, "--pred", predictions, "--names", names, "--csv-columns", "score=certainty,image=frame",
+                "--gt-csv-columns", "image=picture,class=kind", "--pred-csv-columns", "class=what");
+            Assert.Equal(0, run.ExitCode);
+            Assert.Equal(expected.Output, run.Output);
+
+            // One set of names for both cannot read these files.
+            CommandRun shared = Deval.Run("evaluate", "--gt", gt, "--pred", predictions, "--names", names, "--csv-columns", "image=picture,class=kind,score=certainty");
+            Assert.Equal(2, shared.ExitCode);
+            Assert.Equal($"deval: error: {predictions}:1: Expected an image column (picture), but got a header with frame,what,x1,y1,x2,y2,certainty.", shared.ErrorLines[^1]);
+
+            CommandRun malformed = Deval.Run("evaluate", "--gt", gt, "--pred", predictions, "--pred-csv-columns", "label");
+            Assert.Equal(2, malformed.ExitCode);
+            Assert.StartsWith("deval: error: --pred-csv-columns: Expected column=header with a column among image, class,", malformed.ErrorLines[0]);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Fact]
@@ -116,7 +156,7 @@ public sealed class FormatEvaluateTests
     {
         CommandRun run = Deval.Run("evaluate", "--help");
         Assert.Equal(0, run.ExitCode);
-        foreach (string option in new[] { "--gt-format", "--pred-format", "--box-format", "--coords", "--names", "--images", "--image-sizes", "--class-map", "--ignore-unknown-classes", "--csv-columns" })
+        foreach (string option in new[] { "--gt-format", "--pred-format", "--box-format", "--coords", "--names", "--images", "--image-sizes", "--class-map", "--ignore-unknown-classes", "--csv-columns", "--gt-csv-columns", "--pred-csv-columns" })
         {
             Assert.Contains(option, run.Output);
         }

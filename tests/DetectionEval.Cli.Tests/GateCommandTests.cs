@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using System.Xml.Linq;
+using DetectionEval.Eval.Loaders;
 
 namespace DetectionEval.Cli.Tests;
 
@@ -177,7 +179,8 @@ public sealed class GateCommandTests : IDisposable
         string current = Report("cur.json", SamplePredictions);
 
         AssertOneErrorLine(Deval.Run("gate", "--baseline", baseline, "--current", current, "--max-drop", "AP=0"),
-            baseline, "$.coco.perClass[3]", $"Expected class 4 \"motorcycle\" as in {current}, but got class 4 \"motorbike\"");
+            baseline, "$.coco.perClass[3]",
+            $"Expected class 4 \"motorcycle\" as in {SampleGroundTruth} (the ground truth of {current}), but got class 4 \"motorbike\" from {otherGroundTruth} (the ground truth of {baseline}).");
     }
 
     [Fact]
@@ -223,11 +226,65 @@ public sealed class GateCommandTests : IDisposable
         Assert.Equal(first.Error, second.Error);
         Assert.Contains("paired bootstrap: 100 replicates, seed 3; a drop fails only when its 95% interval lies above the allowance", first.Output);
         // Removing dogs lowers AP by 0.0091, but only in resamples that draw a dog: the interval reaches below the allowance.
-        Assert.Matches(@"pass  AP: baseline 0\.5046, current 0\.4955, drop 0\.0091 \(95% interval 0\.00[0-4]\d to 0\.0\d{3}\), allowed 0\.0050", first.Output);
+        Assert.Matches(@"pass  AP: baseline 0\.5046, current 0\.4955, drop 0\.0091 \(95% interval 0\.00[0-4]\d to 0\.0\d{3}\) > allowed 0\.0050, but not significantly\n", first.Output);
         Assert.Contains("FAIL  AP of class 18 \"dog\"", first.Output);
         Assert.NotEqual(first.Output, Deval.Run([.. args[..^1], "4"]).Output);
         // The run's own report is what evaluate writes, bootstrap or not.
         Assert.Equal(File.ReadAllText(Report("cur.json", predictions)), File.ReadAllText(Path_("next.json")));
+    }
+
+    [Fact]
+    public void A_class_drop_above_the_allowance_that_the_bootstrap_cannot_tell_from_noise_is_named_in_every_output()
+    {
+        // Two detections fewer (the best car and the best cup): cup's AP and car's and cup's apAll drop by more
+        // than 0.02, but only in the resamples that draw those images, so each interval starts at 0.
+        string predictions = Deval.Sample("coco-val2014-100", "gate", "two_fewer_results.json");
+        string baseline = Deval.Sample("coco-val2014-100", "gate", "baseline.json");
+        string[] args = ["gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", predictions, "--baseline-pred", SamplePredictions,
+            "--bootstrap", "200", "--seed", "1", "--max-drop", "AP=0.005", "--per-class-max-drop", "0.02"];
+        CommandRun run = Deval.Run([.. args, "--junit", Path_("gate.xml"), "--markdown", Path_("gate.md")]);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(
+            $"deval gate: baseline {baseline}, current {predictions} (coco+voc, 80 classes, 100 images)\n" +
+            "paired bootstrap: 200 replicates, seed 1; a drop fails only when its 95% interval lies above the allowance\n" +
+            "pass  AP: baseline 0.5046, current 0.5041, drop 0.0005 (95% interval 0.0000 to 0.0026), allowed 0.0050\n" +
+            "pass  AP of class 47 \"cup\": baseline 0.5056, current 0.4814, drop 0.0242 (95% interval 0.0000 to 0.1497) > allowed 0.0200, but not significantly\n" +
+            "pass  AP of all 70 classes: no drop significantly above 0.0200; measured above it: class 47 \"cup\" 0.0242 (10 classes without ground truth not checked)\n" +
+            "pass  apAll of class 3 \"car\": baseline 0.7228, current 0.6692, drop 0.0536 (95% interval 0.0000 to 0.0800) > allowed 0.0200, but not significantly\n" +
+            "pass  apAll of class 47 \"cup\": baseline 0.7480, current 0.7202, drop 0.0279 (95% interval 0.0000 to 0.1852) > allowed 0.0200, but not significantly\n" +
+            "pass  apAll of all 70 classes: no drop significantly above 0.0200; measured above it: class 3 \"car\" 0.0536, class 47 \"cup\" 0.0279 (10 classes without ground truth not checked)\n" +
+            "PASS\n",
+            run.Output);
+        Assert.Equal("deval: gate passed: 141 of 141 checks within limits (3 drops above the allowance, but not significantly), 20 not applicable", Assert.Single(run.ErrorLines));
+        Assert.DoesNotContain("every drop within", run.Output);
+
+        string markdown = File.ReadAllText(Path_("gate.md"));
+        Assert.Contains(
+            "| pass | AP | 0.5046 | 0.5041 | 0.0005 | 0.0050 | 0.0000 to 0.0026 |\n" +
+            "| pass (not significant) | AP of class 47 \"cup\" | 0.5056 | 0.4814 | 0.0242 | 0.0200 | 0.0000 to 0.1497 |\n" +
+            "| pass (not significant) | apAll of class 3 \"car\" | 0.7228 | 0.6692 | 0.0536 | 0.0200 | 0.0000 to 0.0800 |\n" +
+            "| pass (not significant) | apAll of class 47 \"cup\" | 0.7480 | 0.7202 | 0.0279 | 0.0200 | 0.0000 to 0.1852 |\n" +
+            "| pass | AP of all 70 classes: no drop significantly above 0.0200; measured above it: class 47 \"cup\" 0.0242 (10 classes without ground truth not checked) | | | | 0.0200 | |\n" +
+            "| pass | apAll of all 70 classes: no drop significantly above 0.0200; measured above it: class 3 \"car\" 0.0536, class 47 \"cup\" 0.0279 (10 classes without ground truth not checked) | | | | 0.0200 | |\n",
+            markdown);
+        Assert.DoesNotContain("every drop within", markdown);
+
+        XDocument junit = XDocument.Load(Path_("gate.xml"));
+        Assert.Equal(0, (int)junit.Root!.Attribute("failures")!);
+        XElement car = junit.Descendants("testcase").Single(c => (string)c.Attribute("name")! == "apAll of class 3 \"car\" drop not significantly above 0.0200");
+        Assert.Equal(
+            "apAll of class 3 \"car\": baseline 0.7228, current 0.6692, drop 0.0536 (95% interval 0.0000 to 0.0800) > allowed 0.0200, but not significantly\n" +
+            "metric: apAll of class 3 \"car\"\nbaseline: 0.7228\ncurrent: 0.6692\ndrop: 0.0536\nallowed: 0.0200\n95% interval of the drop: 0.0000 to 0.0800\n",
+            (string)car.Element("system-out")!);
+        Assert.Equal(["AP of class 47 \"cup\"", "apAll of class 3 \"car\"", "apAll of class 47 \"cup\""],
+            junit.Descendants("system-out").Select(o => ((string)o).Split(':')[0]));
+        Assert.Equal("AP drop not significantly above 0.0050", (string)junit.Descendants("testcase").First().Attribute("name")!);
+
+        // Judged by the measured drops alone, the same three are regressions.
+        CommandRun measured = Deval.Run("gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", predictions, "--max-drop", "AP=0.005", "--per-class-max-drop", "0.02");
+        Assert.Equal(1, measured.ExitCode);
+        Assert.StartsWith("deval: gate FAILED: 3 of 141 checks failed: AP of class 47 \"cup\": baseline 0.5056, current 0.4814, drop 0.0242 > allowed 0.0200;", Assert.Single(measured.ErrorLines));
     }
 
     [Fact]
@@ -287,6 +344,12 @@ public sealed class GateCommandTests : IDisposable
         Assert.Equal(all.Where(p => (int)p!["category_id"]! != 18).Select(p => p!.ToJsonString()), regressed.Select(p => p!.ToJsonString()));
         Assert.Equal(4, all.Count - regressed.Count);
 
+        // two_fewer_results.json: without the highest-scoring car (3) and cup (47) detections, the rest as it was.
+        JsonArray twoFewer = JsonNode.Parse(File.ReadAllText(Deval.Sample("coco-val2014-100", "gate", "two_fewer_results.json")))!.AsArray();
+        JsonNode[] best = [.. new[] { 3, 47 }.Select(c => all.Where(p => (int)p!["category_id"]! == c).MaxBy(p => (double)p!["score"]!)!)];
+        Assert.Equal(all.Where(p => !best.Contains(p)).Select(p => p!.ToJsonString()), twoFewer.Select(p => p!.ToJsonString()));
+        Assert.Equal(2, all.Count - twoFewer.Count);
+
         foreach ((string report, string predictions) in new[]
         {
             ("baseline.json", SamplePredictions),
@@ -314,6 +377,17 @@ public sealed class GateCommandTests : IDisposable
         CommandRun run = Deval.Run("gate", "--baseline", baseline, "--current", baseline, option, value);
         Assert.Equal(2, run.ExitCode);
         Assert.Equal("deval: error: " + message, Assert.Single(run.ErrorLines));
+    }
+
+    [Fact]
+    public void Help_says_which_formats_the_predictions_may_be_in()
+    {
+        CommandRun run = Deval.Run("gate", "--help");
+        Assert.Equal(0, run.ExitCode);
+        string line = run.Output.Split('\n').Single(l => l.TrimStart().StartsWith("--pred <", StringComparison.Ordinal));
+        Assert.Contains("The current predictions, evaluated with the baseline's settings: a file or folder in any format of --pred-format (", line);
+        foreach (string format in AnnotationFormats.Names) Assert.Contains(format, line);
+        Assert.DoesNotContain("(COCO results json)", run.Output);
     }
 
     [Fact]

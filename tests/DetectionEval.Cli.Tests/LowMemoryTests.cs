@@ -81,7 +81,9 @@ public sealed class LowMemoryTests : IDisposable
             Assert.Equal(expected.Output, low.Output);
             Assert.Equal(expected.Error, low.Error);
         }
-        Assert.Contains("1 detections of category ids not in the ground truth were ignored (99)", Deval.Run("evaluate", "--gt", gt, "--pred", odd, "--low-memory").Error);
+        CommandRun dropped = Deval.Run("evaluate", "--gt", gt, "--pred", odd, "--low-memory");
+        Assert.Contains("1 detection of category ids not in the ground truth was ignored (99)", dropped.Error);
+        Assert.Matches(@"^20 images, 4 classes, \d+ ground-truth boxes, [\d,]+ detections \(1 more of classes not in the ground truth dropped\)\n", dropped.Output);
     }
 
     [Fact]

@@ -66,7 +66,6 @@ public sealed class SynthCommandTests : IDisposable
         File.WriteAllText(file, "x");
         CommandRun run = Deval.Run("synth", "--images", "3", "--out", Path.Combine(file, "sub"));
         Assert.Equal(ExitCodes.UsageOrInputError, run.ExitCode);
-        Assert.Single(run.ErrorLines);
-        Assert.StartsWith($"deval: error: {Path.Combine(file, "sub")}: Expected a folder that can be created for --out, but got ", run.ErrorLines[0]);
+        Assert.Equal($"deval: error: {Path.Combine(file, "sub")}: Expected a path whose folders can be created for --out, but got a file in the way ({file}).", Assert.Single(run.ErrorLines));
     }
 }

@@ -125,7 +125,10 @@ public sealed class ReportWriterTests
 
         Assert.Contains("| COCO AP | 0.505 | IoU 0.50:0.95 |", markdown, StringComparison.Ordinal);
         Assert.Contains("| VOC mAP | 0.697 |", markdown, StringComparison.Ordinal);
-        Assert.Contains("| best F1 | 0.830 | confidence &ge; 0.012:", markdown, StringComparison.Ordinal);
+        Assert.Contains("| best F1 | 0.830 | confidence >= 0.012:", markdown, StringComparison.Ordinal);
+        Assert.Contains("| VOC mAP | 0.697 | all-point, IoU >= 0.50, continuous coordinates |", markdown, StringComparison.Ordinal);
+        // Readable as raw text and rendered alike: no HTML entities.
+        Assert.DoesNotMatch("&[a-z]+;", markdown);
         Assert.Contains("| F1 at 0.5 |", markdown, StringComparison.Ordinal);
         Assert.Contains("<details><summary>Per class (80)</summary>", markdown, StringComparison.Ordinal);
         Assert.Contains("| 1 | person | 0.533 | 0.788 | 0.596 | 250 | 199 | 2 | 0.792 |", markdown, StringComparison.Ordinal);

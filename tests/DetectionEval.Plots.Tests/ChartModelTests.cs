@@ -42,19 +42,78 @@ public class ChartModelTests
     }
 
     [Fact]
-    public void Curves_past_the_coloured_ones_are_grey_under_one_legend_entry()
+    public void The_best_curves_get_distinct_colours_and_the_rest_one_grey_band_listed_after_them()
     {
         PrSeries[] curves = [.. Enumerable.Range(0, 23).Select(i => new PrSeries($"class {i}", [0.0, 1.0], [1.0, i / 23.0], []))];
 
-        ChartModel model = Charts.ManyPrecisionRecall("All classes", curves, coloured: 20);
+        ChartModel model = Charts.ManyPrecisionRecall("All classes", curves, coloured: 10);
 
-        Assert.Equal(23, model.Series.Count);
-        Assert.Equal(21, model.LegendEntries.Count);
-        Assert.Equal("3 other classes", model.LegendEntries[0]);
-        Assert.Equal("class 0", model.LegendEntries[1]);
-        Assert.All(model.Series.Take(3), s => Assert.Equal(Charts.Other, s.Color));
-        Assert.Equal(Charts.Palette[0], model.Series[3].Color);
-        Assert.Equal([1.0, 22 / 23.0], model.Series[0].Y);
+        Assert.Equal([.. Enumerable.Range(0, 10).Select(i => $"class {i}"), "13 other classes"], model.LegendEntries);
+        Assert.Equal(Charts.Distinct, model.Series.Select(s => s.Color));
+        Assert.Equal(10, Charts.Distinct.Distinct().Count());
+        Assert.All(model.Series, s => Assert.Equal(SeriesStyle.LineEndingInDot, s.Style));
+        BandSeries band = Assert.Single(model.Bands);
+        Assert.Equal(Charts.OtherFill, band.Fill);
+        // Classes 10 to 22 end at recall 1 with precisions 10/23 to 22/23: the band spans them there.
+        Assert.Equal(10 / 23.0, band.Lower[^1], 3);
+        Assert.Equal(22 / 23.0, band.Upper[^1], 3);
+        Assert.Equal(1.0, band.Upper[0], 3);
+    }
+
+    [Fact]
+    public void A_curve_on_the_many_curve_chart_ends_at_its_last_non_zero_precision_without_a_drop_to_zero()
+    {
+        // An envelope as PrecisionEnvelope writes it: steps, then precision 0 from the highest recall to 1.
+        var envelope = new PrSeries("dog (0.45)", [0.0, 0.5, 0.5, 0.6, 0.6, 1.0], [1.0, 1.0, 0.5, 0.5, 0.0, 0.0], []);
+
+        ChartModel model = Charts.ManyPrecisionRecall("All classes", [envelope]);
+
+        Assert.Equal([0.0, 0.5, 0.5, 0.6], model.Series[0].X);
+        Assert.Equal([1.0, 1.0, 0.5, 0.5], model.Series[0].Y);
+        Assert.Empty(model.Bands);
+    }
+
+    [Fact]
+    public void The_grey_band_runs_from_the_lowest_to_the_highest_curve_that_reaches_each_recall_as_steps()
+    {
+        (double[], double[])[] curves = [([0.0, 0.5], [1.0, 1.0]), ([0.0, 1.0], [0.4, 0.4])];
+
+        BandSeries band = Assert.Single(Charts.RangeBands("2 other classes", curves));
+
+        Assert.Equal("2 other classes", band.Label);
+        Assert.Equal([0.0, 0.5, 0.5, 1.0], band.X, (a, b) => Math.Abs(a - b) < 1e-12);
+        Assert.Equal([0.4, 0.4, 0.4, 0.4], band.Lower);
+        Assert.Equal([1.0, 1.0, 0.4, 0.4], band.Upper);
+    }
+
+    [Fact]
+    public void Recalls_no_grey_curve_reaches_split_the_band_and_only_the_first_piece_is_in_the_legend()
+    {
+        (double[], double[])[] curves = [([0.0, 0.2], [0.9, 0.9]), ([0.6, 1.0], [0.3, 0.3])];
+
+        BandSeries[] bands = Charts.RangeBands("2 other classes", curves);
+
+        Assert.Equal(2, bands.Length);
+        Assert.Equal(["2 other classes", null], bands.Select(b => b.Label));
+        Assert.Equal(0.2, bands[0].X[^1], 3);
+        Assert.Equal(0.6, bands[1].X[0], 3);
+    }
+
+    [Fact]
+    public void The_scottplot_chart_draws_the_band_behind_the_lines_and_lists_it_after_them()
+    {
+        PrSeries[] curves = [.. Enumerable.Range(0, 3).Select(i => new PrSeries($"class {i}", [0.0, 1.0], [1.0, 0.5 - i / 10.0], []))];
+        ChartModel model = Charts.ManyPrecisionRecall("All classes", curves, coloured: 1);
+
+        Plot plot = ChartRenderer.ToPlot(model);
+
+        Assert.Equal(["class 0", "2 other classes"], plot.Legend.GetItems().Select(i => i.LabelText));
+        IPlottable[] drawn = [.. plot.GetPlottables()];
+        Assert.IsType<Polygon>(drawn[0]);
+        Assert.IsType<Scatter>(drawn[1]);
+        // The line ends in a dot on its last point.
+        Marker end = Assert.Single(plot.GetPlottables<Marker>());
+        Assert.Equal(new Coordinates(1.0, 0.5), end.Location);
     }
 
     [Fact]
@@ -71,7 +130,7 @@ public class ChartModelTests
         Assert.Equal(data.Confidence, model.Series[0].X);
         Marker marker = Assert.Single(plot.GetPlottables<Marker>());
         Assert.Equal(new Coordinates(0.4, 0.6), marker.Location);
-        Assert.Equal("best F1 0.600 at 0.4", marker.LegendText);
+        Assert.Equal(model.LegendEntries, plot.Legend.GetItems().Select(i => i.LabelText));
     }
 
     [Fact]

@@ -43,6 +43,37 @@ public class OverlayRendererTests
     }
 
     [Fact]
+    public void Labels_are_filled_in_their_boxs_colour_above_a_detection_and_inside_the_bottom_of_a_miss()
+    {
+        OverlayBox[] boxes =
+        [
+            new(40, 60, 150, 150, OverlayKind.TruePositive, "dog 0.91"),
+            new(260, 60, 150, 150, OverlayKind.FalseNegative, "cat"),
+        ];
+
+        byte[] jpeg = OverlayRenderer.Draw(GreyPhoto(500, 300), boxes, "img.jpg");
+
+        using Mat image = Cv2.ImDecode(jpeg, ImreadModes.Color);
+        // The strip just above the TP box's left end is mostly green; the one inside the FN box's bottom mostly blue.
+        Assert.True(ShareOf(image, new Rect(42, 46, 20, 12), v => v.Item1 > v.Item0 + 60 && v.Item1 > v.Item2 + 60) > 0.5, "no green label above the TP box");
+        Assert.True(ShareOf(image, new Rect(262, 196, 20, 12), v => v.Item0 > v.Item2 + 60) > 0.5, "no blue label inside the FN box's bottom");
+        Assert.True(ShareOf(image, new Rect(262, 46, 20, 12), v => Math.Abs(v.Item0 - v.Item2) < 20) > 0.9, "the FN box has no label above it");
+    }
+
+    private static double ShareOf(Mat image, Rect area, Func<Vec3b, bool> test)
+    {
+        int hits = 0;
+        for (int y = area.Top; y < area.Bottom; y++)
+        {
+            for (int x = area.Left; x < area.Right; x++)
+            {
+                if (test(image.At<Vec3b>(y, x))) hits++;
+            }
+        }
+        return hits / (double)(area.Width * area.Height);
+    }
+
+    [Fact]
     public void Bytes_that_are_not_an_image_are_refused()
     {
         Assert.Throws<ArgumentException>(() => OverlayRenderer.Draw("not an image"u8.ToArray(), [], "x"));

@@ -73,6 +73,22 @@ public class SvgChartWriterTests
     }
 
     [Fact]
+    public void The_grey_band_is_drawn_behind_the_lines_and_listed_after_them_and_each_line_ends_in_a_dot()
+    {
+        PrSeries[] curves = [.. Enumerable.Range(0, 3).Select(i => new PrSeries($"class {i}", [0.0, 1.0], [1.0, 0.5 - i / 10.0], []))];
+        XDocument svg = XDocument.Parse(SvgChartWriter.Write(Charts.ManyPrecisionRecall("All classes", curves, coloured: 1)));
+
+        XElement[] shapes = [.. svg.Descendants().Where(e => e.Name == Svg + "polygon" || e.Name == Svg + "polyline")];
+        Assert.Equal([Svg + "polygon", Svg + "polyline"], shapes.Select(e => e.Name));
+        Assert.Equal(Charts.OtherFill, shapes[0].Attribute("fill")!.Value);
+        string[] texts = [.. svg.Descendants(Svg + "text").Select(t => t.Value)];
+        Assert.True(Array.IndexOf(texts, "class 0") < Array.IndexOf(texts, "2 other classes"), "the band is listed after the coloured line");
+        Assert.Contains(svg.Descendants(Svg + "rect"), r => r.Attribute("fill")?.Value == Charts.OtherFill);
+        (double X, double Y) last = shapes[1].Attribute("points")!.Value.Split(' ').Select(p => p.Split(',')).Select(p => (Parse(p[0]), Parse(p[1]))).Last();
+        Assert.Contains(svg.Descendants(Svg + "circle"), c => Parse(c.Attribute("cx")!.Value) == last.X && Parse(c.Attribute("cy")!.Value) == last.Y);
+    }
+
+    [Fact]
     public void Bars_show_their_labels_values_and_colours()
     {
         ChartModel bars = Charts.Bars("AP per class", "AP", [new BarItem("dog", 0.75), new BarItem("cat & co", 0.5) { Text = "half", Color = "#D62728" }]);

@@ -113,6 +113,8 @@ public sealed class CompareCommand
         {
             throw new UsageException("Expected --gt, --pred-a and --pred-b only with --bootstrap N, but got no --bootstrap.");
         }
+        // Without the bootstrap only the two reports are read: options that say how annotation files are read have nothing to act on.
+        if (settings.Bootstrap is null) _inputs.RequireNoneGiven(parse, [_groundTruthFormat, _predictionFormat], "--bootstrap, --gt, --pred-a and --pred-b", "no --bootstrap");
         if (settings.MarkdownPath == "-") throw new UsageException("--markdown: Expected a file, but got '-' (stdout carries the comparison).");
         string?[] inputs = [settings.A, settings.B, settings.GroundTruth, settings.PredictionsA, settings.PredictionsB];
         OutputFiles.RefuseToOverwriteInputs(settings.MarkdownPath, "--markdown", [.. inputs.OfType<string>()]);
@@ -135,6 +137,7 @@ public sealed class CompareCommand
         BootstrapResult? bootstrap = null;
         if (settings.Bootstrap is { } bootstrapSettings)
         {
+            using var progress = Progress.Start(error, "loading");
             var options = new EvaluationOptions
             {
                 Metrics = families,
@@ -142,15 +145,18 @@ public sealed class CompareCommand
                 Voc = a.Voc?.Settings ?? new EvaluationOptions().Voc,
                 Threads = settings.Threads,
                 Cancellation = DevalApp.Cancellation,
+                Progress = progress.Sink,
             };
             (MatchedRun runA, MatchedRun runB) = PairedRunOptions.EvaluatePair(
                 new AnnotationInput(settings.GroundTruth!, settings.GroundTruthFormat),
                 new AnnotationInput(settings.PredictionsA!, settings.PredictionFormat),
                 new AnnotationInput(settings.PredictionsB!, settings.PredictionFormat),
-                settings.Inputs ?? InputSettings.Default, options, error);
+                settings.Inputs ?? InputSettings.Default, options, progress.Writer);
             ReportCompatibility.RequireSameValues(a, PairedRunOptions.ReportOf(runA, settings.GroundTruth!, settings.PredictionsA!), families);
             ReportCompatibility.RequireSameValues(b, PairedRunOptions.ReportOf(runB, settings.GroundTruth!, settings.PredictionsB!), families);
-            bootstrap = MatchedRun.Bootstrap(runA, runB, Comparison.Keys(families, b.Categories.Count), bootstrapSettings, settings.Threads, DevalApp.Cancellation);
+            // Named before the runs' records are sorted for it; the replicates then tell their count.
+            progress.Stage("resampling");
+            bootstrap = MatchedRun.Bootstrap(runA, runB, Comparison.Keys(families, b.Categories.Count), bootstrapSettings, settings.Threads, DevalApp.Cancellation, progress.Sink);
         }
 
         Comparison comparison = Comparison.Of(a, b, families, bootstrap);

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Globalization;
+using DetectionEval.Eval;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Loaders;
 
@@ -97,11 +97,12 @@ public sealed class ConvertCommand
 
         LoadOptions loadOptions = settings.Inputs.ToLoadOptions();
         LoadedAnnotations loaded = settings.GroundTruth is { } groundTruth
-            ? InputOptions.Load(new AnnotationInput(groundTruth, settings.GroundTruthFormat), new AnnotationInput(settings.Input, settings.From), loadOptions, error)
-            : InputOptions.Load(new AnnotationInput(settings.Input, settings.From), null, loadOptions, error);
+            ? InputOptions.Load(new AnnotationInput(groundTruth, settings.GroundTruthFormat), new AnnotationInput(settings.Input, settings.From), loadOptions, error, imageSizesUsedLater: true)
+            : InputOptions.Load(new AnnotationInput(settings.Input, settings.From), null, loadOptions, error, imageSizesUsedLater: true);
         if (loaded.Builder.UnknownClassNames.Count > 0)
         {
-            error.WriteLine($"{DevalApp.ToolName}: warning: {settings.Input}: {loaded.Builder.DetectionsOfUnknownCategories} predictions of classes not in the ground truth were left out.");
+            int unknown = loaded.Builder.DetectionsOfUnknownCategories;
+            error.WriteLine($"{DevalApp.ToolName}: warning: {settings.Input}: {Counting.Of(unknown, "prediction")} of classes not in the ground truth {(unknown == 1 ? "was" : "were")} left out.");
         }
         DevalApp.Cancellation.ThrowIfCancellationRequested();
         Dataset dataset = loaded.Builder.Build();
@@ -109,19 +110,23 @@ public sealed class ConvertCommand
         WriteOptions write = settings.Write with { ImageSizes = settings.Write.ImageSizes ?? loadOptions.ImageSizes };
         // A run interrupted before this point writes nothing; writing, from memory, is not interrupted.
         DevalApp.Cancellation.ThrowIfCancellationRequested();
+        // A missing folder above OUT is created, as evaluate creates the folders of its outputs.
+        OutputFiles.CreateFolderFor(settings.Output, "OUT");
         try
         {
             AnnotationLoader.Write(dataset, role, settings.To, settings.Output, write);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UsageException($"{settings.Output}: Expected a writable {(writer.IsFolder ? "new folder" : "file")} for OUT, but got {e.Message}.");
+            throw new UsageException($"{settings.Output}: Expected a writable {(writer.IsFolder ? "new folder" : "file")} for OUT, but got {OutputFiles.Describe(e)}.");
         }
+        InputOptions.WarnIfImageSizesUnused(loadOptions, loaded, error);
 
         InputFormat read = role == AnnotationRole.GroundTruth ? loaded.GroundTruth : loaded.Predictions!;
         int boxes = role == AnnotationRole.GroundTruth ? dataset.GroundTruth.Count : dataset.Detections.Count;
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{settings.Input} ({AnnotationFormats.Name(read.Format)}) -> {settings.Output} ({AnnotationFormats.Name(settings.To)}): {dataset.Images.Count} images, {dataset.Categories.Count} classes, {boxes} {(role == AnnotationRole.GroundTruth ? "ground-truth boxes" : "detections")}"));
+        output.WriteLine(
+            $"{settings.Input} ({AnnotationFormats.Name(read.Format)}) -> {settings.Output} ({AnnotationFormats.Name(settings.To)}): "
+            + $"{Counting.Of(dataset.Images.Count, "image")}, {Counting.Of(dataset.Categories.Count, "class")}, {Counting.Of(boxes, role == AnnotationRole.GroundTruth ? "ground-truth box" : "detection")}");
         return ExitCodes.Success;
     }
 

@@ -147,10 +147,11 @@ public sealed class EvaluateCommand
         Description = "VOC inclusive-pixel convention: a box [x1, x2] spans x2 - x1 + 1 pixels (VOC devkit, py-faster-rcnn).",
     };
 
+    // No DefaultValueFactory: help would print the default int[] as "1|10|100"; the description states it
+    // as the option is written, and ReadSettings puts it in when the option is absent.
     private readonly Option<int[]> _maxDets = new("--max-dets")
     {
-        Description = "COCO's three detection caps per image and class, ascending.",
-        DefaultValueFactory = _ => [.. CocoParameters.DefaultMaxDetections],
+        Description = $"COCO's three detection caps per image and class, ascending. [default: {string.Join(',', CocoParameters.DefaultMaxDetections)}]",
         CustomParser = ParseMaxDetections,
         HelpName = "A,B,C",
     };
@@ -221,7 +222,7 @@ public sealed class EvaluateCommand
             parse.GetValue(_iou),
             parse.GetValue(_iouRule) == "gt" ? VocIouRule.Greater : VocIouRule.GreaterOrEqual,
             parse.GetValue(_plusOne)),
-        parse.GetValue(_maxDets) ?? [.. CocoParameters.DefaultMaxDetections],
+        parse.GetResult(_maxDets) is null ? [.. CocoParameters.DefaultMaxDetections] : parse.GetValue(_maxDets)!,
         parse.GetValue(_json),
         parse.GetValue(_threads),
         InputOptions.FormatOf(parse, _groundTruthFormat),
@@ -251,6 +252,8 @@ public sealed class EvaluateCommand
         var timings = new StageTimings();
         CompileAhead.Start(settings);
         using var progress = Progress.Start(error, "loading");
+        // Messages during the run clear the progress line first.
+        TextWriter messages = progress.Writer;
         // --device gpu opens the device before loading, so a machine without one fails at once.
         using IOverlapEngine? requested = settings.EngineOverride is null && settings.Device == ComputeDevice.Gpu
             ? timings.Time("open device", () => DeviceChoice.OpenRequested(settings.Device))
@@ -259,23 +262,26 @@ public sealed class EvaluateCommand
         bool lowMemory = settings.UsesLowMemory();
         LoadOptions loadOptions = (settings.Inputs ?? InputSettings.Default).ToLoadOptions();
         if (lowMemory) loadOptions = loadOptions with { Spill = settings.Spill ?? new SpillSettings() };
+        loadOptions = loadOptions with { Progress = progress.Sink };
         LoadedAnnotations loaded = timings.Time("load", () => InputOptions.LoadParts(
             new AnnotationInput(settings.GroundTruth, settings.GroundTruthFormat),
             [.. settings.AllPredictions.Select(part => new AnnotationInput(part, settings.PredictionFormat))],
             loadOptions,
-            error));
+            messages,
+            imageSizesUsedLater: settings.Reports.OverlaysDirectory is not null));
         DatasetBuilder builder = loaded.Builder;
         using DetectionSpill? spill = builder.Spill;
-        WarnAboutUnknownCategories(builder, settings.PredictionsLabel, error);
+        WarnAboutUnknownCategories(builder, settings.PredictionsLabel, messages);
         DevalApp.Cancellation.ThrowIfCancellationRequested();
+        progress.Stage("grouping");
         Dataset dataset = timings.Time("group", builder.Build);
 
         using IOverlapEngine? chosen = settings.EngineOverride is null && settings.Device == ComputeDevice.Auto && !lowMemory
             ? DeviceChoice.OpenForWork(settings.Device, dataset, settings.ToOptions())
             : null;
-        EvaluationOptions options = settings.ToOptions() with { Engine = settings.EngineOverride ?? requested ?? chosen, Cancellation = DevalApp.Cancellation };
+        EvaluationOptions options = settings.ToOptions() with { Engine = settings.EngineOverride ?? requested ?? chosen, Cancellation = DevalApp.Cancellation, Progress = progress.Sink };
         EvaluationResult result = lowMemory
-            ? EvaluateSpilled(builder, dataset, options, timings, progress)
+            ? EvaluateSpilled(builder, dataset, options, timings)
             : EvaluateInMemory(settings, dataset, options, timings, progress);
         var header = new ReportHeader(DevalApp.ToolName, DevalApp.Version, settings.GroundTruth, settings.PredictionsLabel);
         progress.Done();
@@ -289,14 +295,14 @@ public sealed class EvaluateCommand
         return ExitCodes.Success;
     }
 
+    /// <summary>The in-memory run: each family matched, then accumulated; the stages tell the progress display their size through the options.</summary>
     private static EvaluationResult EvaluateInMemory(EvaluateSettings settings, Dataset dataset, EvaluationOptions options, StageTimings timings, Progress progress)
     {
-        progress.Stage("matching");
         CocoMatches? cocoMatches = settings.Metrics.HasFlag(MetricSet.Coco) ? timings.Time("match COCO", () => CocoEvaluation.Match(dataset, options)) : null;
         VocMatches? vocMatches = settings.Metrics.HasFlag(MetricSet.Voc) ? timings.Time("match VOC", () => VocEvaluation.Match(dataset, options)) : null;
-        progress.Stage("accumulating");
         CocoResult? coco = cocoMatches is null ? null : timings.Time("accumulate COCO", () => CocoEvaluation.Accumulate(cocoMatches, options));
         VocResult? voc = vocMatches is null ? null : timings.Time("accumulate VOC", () => VocEvaluation.Accumulate(vocMatches, options));
+        progress.Stage("operating points");
         EvaluationResult result = timings.Time("operating points", () => DetectionEvaluation.Combine(dataset, options, coco, voc));
         if (settings.Analysis.Enabled)
         {
@@ -307,12 +313,10 @@ public sealed class EvaluateCommand
         return result;
     }
 
-    /// <summary>The low-memory run: the spilled predictions matched shard by shard, then accumulated class by class.</summary>
-    private static EvaluationResult EvaluateSpilled(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, StageTimings timings, Progress progress)
+    /// <summary>The low-memory run: the spilled predictions matched shard by shard, then accumulated class by class (both tell the progress display their detections).</summary>
+    private static EvaluationResult EvaluateSpilled(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, StageTimings timings)
     {
-        progress.Stage("matching shards", builder.Spill!.ShardCount);
-        ShardedMatches matches = timings.Time("match shards", () => ShardedEvaluation.Match(builder, groundTruth, options, (done, _) => progress.Report(done)));
-        progress.Stage("accumulating");
+        ShardedMatches matches = timings.Time("match shards", () => ShardedEvaluation.Match(builder, groundTruth, options));
         return timings.Time("accumulate", () => ShardedEvaluation.Accumulate(matches, options));
     }
 
@@ -347,15 +351,15 @@ public sealed class EvaluateCommand
         if (builder.UnknownClassNames.Count > 0)
         {
             int count = builder.UnknownClassNames.Values.Sum();
-            string names = string.Join(", ", builder.UnknownClassNames.Take(10).Select(p => $"{p.Key} {p.Value.ToString(CultureInfo.InvariantCulture)}"));
+            string names = string.Join(", ", builder.UnknownClassNames.Take(10).Select(p => $"{p.Key} {Counting.Number(p.Value)}"));
             if (builder.UnknownClassNames.Count > 10) names += ", ...";
-            error.WriteLine($"{DevalApp.ToolName}: warning: {predictions}: {count} predictions of classes not in the ground truth were ignored ({names}).");
+            error.WriteLine($"{DevalApp.ToolName}: warning: {predictions}: {Counting.Of(count, "prediction")} of classes not in the ground truth {(count == 1 ? "was" : "were")} ignored ({names}).");
         }
         if (builder.UnknownCategoryIds.Count == 0) return;
         string ids = string.Join(", ", builder.UnknownCategoryIds.Take(10).Select(id => id.ToString(CultureInfo.InvariantCulture)));
         if (builder.UnknownCategoryIds.Count > 10) ids += ", ...";
         int byId = builder.DetectionsOfUnknownCategories - builder.UnknownClassNames.Values.Sum();
-        error.WriteLine($"{DevalApp.ToolName}: warning: {predictions}: {byId} detections of category ids not in the ground truth were ignored ({ids}).");
+        error.WriteLine($"{DevalApp.ToolName}: warning: {predictions}: {Counting.Of(byId, "detection")} of category ids not in the ground truth {(byId == 1 ? "was" : "were")} ignored ({ids}).");
     }
 
     private static Option<string> CreateMetricOption()

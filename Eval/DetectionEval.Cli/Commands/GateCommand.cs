@@ -67,20 +67,21 @@ public sealed class GateCommand
 
     private readonly Option<string?> _groundTruth = new("--gt")
     {
-        Description = "Ground truth to evaluate --pred against (instead of --current); it must be the baseline's.",
-        HelpName = "FILE",
+        Description = "Ground truth to evaluate --pred against (instead of --current): a file or folder in any format of --gt-format; it must be the baseline's.",
+        HelpName = "PATH",
     };
 
     private readonly Option<string?> _predictions = new("--pred")
     {
-        Description = "The current predictions (COCO results json), evaluated with the baseline's settings.",
-        HelpName = "FILE",
+        Description = "The current predictions, evaluated with the baseline's settings: a file or folder in any format of --pred-format "
+            + $"({string.Join(", ", AnnotationFormats.Names)}; COCO json: a list of {{image_id, category_id, bbox, score}}).",
+        HelpName = "PATH",
     };
 
     private readonly Option<string?> _baselinePredictions = new("--baseline-pred")
     {
-        Description = "The baseline's predictions, which --bootstrap needs; they must reproduce BASE.json exactly.",
-        HelpName = "FILE",
+        Description = "The baseline's predictions, which --bootstrap needs, in a format of --pred-format; they must reproduce BASE.json exactly.",
+        HelpName = "PATH",
     };
 
     private readonly Option<double?> _iou = new("--iou")
@@ -216,6 +217,8 @@ public sealed class GateCommand
             LowMemory = PairedRunOptions.ReadLowMemory(parse, _lowMemory),
         };
         RequireConsistent(settings);
+        // A given report is not read again: options that say how annotation files are read have nothing to act on.
+        if (settings.Current is not null) _inputs.RequireNoneGiven(parse, [_groundTruthFormat, _predictionFormat], "--gt and --pred", "--current");
         return settings;
     }
 
@@ -304,6 +307,10 @@ public sealed class GateCommand
     {
         EvaluationOptions options = OptionsFor(baseline, families, settings);
         CompileAhead.StartForGate(options, settings.Rules, families, bootstrap: settings.Bootstrap is not null && settings.BaselinePredictions is not null);
+        using var progress = Progress.Start(error, "loading");
+        // The stages tell the progress display their size; messages during the run clear its line first.
+        options = options with { Progress = progress.Sink };
+        TextWriter messages = progress.Writer;
         string groundTruth = settings.GroundTruth!, predictions = settings.Predictions!;
         var groundTruthInput = new AnnotationInput(groundTruth, settings.GroundTruthFormat);
         InputSettings inputs = settings.Inputs ?? InputSettings.Default;
@@ -313,21 +320,24 @@ public sealed class GateCommand
         {
             (MatchedRun currentRun, MatchedRun baselineRun) = PairedRunOptions.EvaluatePair(
                 groundTruthInput, new AnnotationInput(predictions, settings.PredictionFormat), new AnnotationInput(baselinePredictions, settings.PredictionFormat),
-                inputs, options, error);
+                inputs, options, messages);
             result = currentRun.Result;
             ReportCompatibility.Require(baseline, EvaluationReport.From(predictions, PairedRunOptions.Header(groundTruth, predictions), result), families);
             ReportCompatibility.RequireSameValues(baseline, PairedRunOptions.ReportOf(baselineRun, groundTruth, baselinePredictions), families);
             if (settings.Bootstrap is { } b)
             {
                 IReadOnlyList<MetricKey> keys = settings.Rules.DropKeys(families, baselineRun.Dataset.Categories.Count);
-                bootstrap = MatchedRun.Bootstrap(baselineRun, currentRun, keys, b, settings.Threads, DevalApp.Cancellation);
+                // Named before the runs' records are sorted for it; the replicates then tell their count.
+                progress.Stage("resampling");
+                bootstrap = MatchedRun.Bootstrap(baselineRun, currentRun, keys, b, settings.Threads, DevalApp.Cancellation, progress.Sink);
             }
         }
         else
         {
             bool lowMemory = settings.LowMemory ?? SpillSettings.BytesOf(predictions) >= EvaluateSettings.LowMemoryFromBytes;
-            result = PairedRunOptions.EvaluateOne(groundTruthInput, new AnnotationInput(predictions, settings.PredictionFormat), inputs, options, lowMemory, error);
+            result = PairedRunOptions.EvaluateOne(groundTruthInput, new AnnotationInput(predictions, settings.PredictionFormat), inputs, options, lowMemory, messages);
         }
+        progress.Done();
         ReportHeader header = PairedRunOptions.Header(groundTruth, predictions);
         EvaluationReport current = EvaluationReport.From(predictions, header, result);
         ReportCompatibility.Require(baseline, current, families);

@@ -77,12 +77,13 @@ internal static class PairedRunOptions
     /// <summary>
     /// Reads ground truth and predictions, in any format the loaders know, into a dataset; what the
     /// loaders say (a detected format, unknown classes) comes back as text, for the caller to print in order.
+    /// <paramref name="progress"/> is told the bytes read.
     /// </summary>
-    public static (Dataset Dataset, string Messages) Load(AnnotationInput groundTruth, AnnotationInput predictions, InputSettings inputs)
+    public static (Dataset Dataset, string Messages) Load(AnnotationInput groundTruth, AnnotationInput predictions, InputSettings inputs, IProgressSink? progress = null)
     {
         using var messages = new StringWriter { NewLine = "\n" };
         // Options per load: two loads may run at once, and the options hold readers and caches.
-        LoadedAnnotations loaded = InputOptions.Load(groundTruth, predictions, inputs.ToLoadOptions(), messages);
+        LoadedAnnotations loaded = InputOptions.Load(groundTruth, predictions, inputs.ToLoadOptions() with { Progress = progress }, messages);
         EvaluateCommand.WarnAboutUnknownCategories(loaded.Builder, predictions.Path, messages);
         return (loaded.Builder.Build(), messages.ToString());
     }
@@ -90,17 +91,18 @@ internal static class PairedRunOptions
     /// <summary>
     /// Evaluates one prediction file against the ground truth; with <paramref name="lowMemory"/>, spilled to
     /// disk and matched image shard by image shard (<see cref="ShardedEvaluation"/>), with the same result.
+    /// The progress sink of <paramref name="options"/> is told of the loading too.
     /// </summary>
     public static EvaluationResult EvaluateOne(
         AnnotationInput groundTruth, AnnotationInput predictions, InputSettings inputs, EvaluationOptions options, bool lowMemory, TextWriter error)
     {
         if (!lowMemory)
         {
-            (Dataset dataset, string messages) = Load(groundTruth, predictions, inputs);
+            (Dataset dataset, string messages) = Load(groundTruth, predictions, inputs, options.Progress);
             error.Write(messages);
             return DetectionEvaluation.Evaluate(dataset, options);
         }
-        LoadedAnnotations loaded = InputOptions.Load(groundTruth, predictions, inputs.ToLoadOptions() with { Spill = new SpillSettings() }, error);
+        LoadedAnnotations loaded = InputOptions.Load(groundTruth, predictions, inputs.ToLoadOptions() with { Spill = new SpillSettings(), Progress = options.Progress }, error);
         using DetectionSpill spill = loaded.Builder.Spill!;
         EvaluateCommand.WarnAboutUnknownCategories(loaded.Builder, predictions.Path, error);
         Dataset onlyGroundTruth = loaded.Builder.Build();
@@ -116,13 +118,14 @@ internal static class PairedRunOptions
 
     /// <summary>
     /// Evaluates two prediction files against one ground truth, loading them in parallel, and keeps the
-    /// matches for a bootstrap. Messages go to <paramref name="error"/> in argument order.
+    /// matches for a bootstrap. Messages go to <paramref name="error"/> in argument order. The progress sink of
+    /// <paramref name="options"/> is told of both loads, as one stage, and of each run's stages.
     /// </summary>
     public static (MatchedRun First, MatchedRun Second) EvaluatePair(
         AnnotationInput groundTruth, AnnotationInput first, AnnotationInput second, InputSettings inputs, EvaluationOptions options, TextWriter error)
     {
-        Task<(Dataset, string)> loadSecond = Task.Run(() => Load(groundTruth, second, inputs));
-        (Dataset firstData, string firstMessages) = Load(groundTruth, first, inputs);
+        Task<(Dataset, string)> loadSecond = Task.Run(() => Load(groundTruth, second, inputs, options.Progress));
+        (Dataset firstData, string firstMessages) = Load(groundTruth, first, inputs, options.Progress);
         (Dataset secondData, string secondMessages) = loadSecond.GetAwaiter().GetResult();
         // The ground truth is read twice: say what was said about it once.
         foreach (string line in (firstMessages + secondMessages).Split('\n', StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal))

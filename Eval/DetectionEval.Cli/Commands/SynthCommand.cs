@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using DetectionEval.Eval;
 using DetectionEval.Eval.Synthetic;
 
 namespace DetectionEval.Cli.Commands;
@@ -103,7 +104,7 @@ public sealed class SynthCommand
     public static int Execute(SynthCommandSettings settings, TextWriter output, TextWriter error)
     {
         CreateFolder(settings.OutputFolder);
-        using var progress = Progress.Start(error, "synth", settings.Dataset.Images, "images");
+        using var progress = Progress.Start(error, "generating", settings.Dataset.Images, ProgressUnit.Images);
         SynthSummary summary = null!;
         CancellationToken cancellation = DevalApp.Cancellation;
         // Both files are written to temporary names and renamed only once both are complete, so an
@@ -117,30 +118,16 @@ public sealed class SynthCommand
                 })));
         progress.Done();
         output.WriteLine(
-            $"{settings.GroundTruthPath}: {Count(summary.Images, "image")}, {Count(summary.Classes, "class")}, "
-            + $"{Count(summary.GroundTruth, "ground-truth box")} ({summary.Crowd.ToString("N0", CultureInfo.InvariantCulture)} crowd)");
-        output.WriteLine($"{settings.DetectionsPath}: {Count(summary.Detections, "detection")}");
+            $"{settings.GroundTruthPath}: {Counting.Of(summary.Images, "image")}, {Counting.Of(summary.Classes, "class")}, "
+            + $"{Counting.Of(summary.GroundTruth, "ground-truth box")} ({Counting.Number(summary.Crowd)} crowd)");
+        output.WriteLine($"{settings.DetectionsPath}: {Counting.Of(summary.Detections, "detection")}");
         return ExitCodes.Success;
-    }
-
-    /// <summary>"1 class", "2 classes", "1,234 images".</summary>
-    private static string Count(long count, string noun)
-    {
-        string number = count.ToString("N0", CultureInfo.InvariantCulture);
-        if (count == 1) return $"{number} {noun}";
-        return noun.EndsWith("ss", StringComparison.Ordinal) || noun.EndsWith('x') ? $"{number} {noun}es" : $"{number} {noun}s";
     }
 
     private static void CreateFolder(string folder)
     {
-        try
-        {
-            Directory.CreateDirectory(folder);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"{folder}: Expected a folder that can be created for --out, but got {e.Message.TrimEnd('.')}.");
-        }
+        if (File.Exists(folder)) throw new UsageException($"{folder}: Expected a folder for --out (gt.json and dt.json are written into it), but got a file.");
+        OutputFiles.CreateFolder(folder, folder, "--out");
     }
 
     private static int ParsePositive(ArgumentResult result, string name)

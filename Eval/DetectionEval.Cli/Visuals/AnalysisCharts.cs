@@ -1,4 +1,5 @@
 using System.Globalization;
+using DetectionEval.Eval;
 using DetectionEval.Eval.Analysis;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Plots;
@@ -45,11 +46,11 @@ public static class AnalysisCharts
             {
                 int count = matrix[shown[i], shown[j]];
                 shade[i * shown.Length + j] = total == 0 ? 0 : (double)count / total;
-                text[i * shown.Length + j] = count == 0 ? "" : count.ToString(Invariant);
+                text[i * shown.Length + j] = count == 0 ? "" : Counting.Number(count);
             }
         }
         string hidden = shown.Length - 1 < matrix.Categories.Count
-            ? string.Create(Invariant, $"; {matrix.Categories.Count - (shown.Length - 1)} classes without counts left out")
+            ? $"; {Counting.Of(matrix.Categories.Count - (shown.Length - 1), "class")} without counts left out"
             : "";
         return Charts.Heatmap(
             $"Confusion matrix at {Threshold(matrix.ScoreThreshold)} (VOC, {TextReport.DescribeProfile(matrix.Settings)}){hidden}",
@@ -63,7 +64,7 @@ public static class AnalysisCharts
         ArgumentNullException.ThrowIfNull(tide);
         BarItem[] bars = [.. tide.Errors.Select(e => new BarItem($"{TideResult.ShortName(e.Type)}: {Describe(e.Type)}", e.DeltaAp ?? 0)
         {
-            Text = string.Create(Invariant, $"{F(e.DeltaAp)} ({e.Count} {(e.Count == 1 ? "error" : "errors")})"),
+            Text = $"{F(e.DeltaAp)} ({Counting.Of(e.Count, "error")})",
             Color = TypeColors[(int)e.Type],
         })];
         string ap = tide.Ap is double a ? a.ToString("0.00", Invariant) : "-";

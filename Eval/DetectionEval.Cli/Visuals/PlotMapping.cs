@@ -1,4 +1,5 @@
 using System.Globalization;
+using DetectionEval.Eval;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Plots;
@@ -61,7 +62,7 @@ public static class PlotMapping
         CurvePoints envelope = PrecisionEnvelope.Of(c.Curve.Recall, c.Curve.Precision);
         return Charts.ClassPrecisionRecall(
             $"{c.Category.Name}: precision / recall (VOC, {TextReport.DescribeProfile(voc.Settings)})",
-            new PrSeries(string.Create(Invariant, $"raw ({c.Detections} detections, {c.Positives} positives)"), c.Curve.Recall, c.Curve.Precision, c.Curve.Scores),
+            new PrSeries($"raw ({Counting.Of(c.Detections, "detection")}, {Counting.Of(c.Positives, "positive")})", c.Curve.Recall, c.Curve.Precision, c.Curve.Scores),
             new PrSeries($"interpolated envelope, AP {F(c.ApAll)}", envelope.Recall, envelope.Precision, []));
     }
 

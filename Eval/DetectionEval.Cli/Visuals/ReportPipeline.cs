@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using DetectionEval.Cli.Commands;
+using DetectionEval.Eval;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Loaders;
 using DetectionEval.Eval.Metrics;
@@ -103,6 +104,8 @@ public static class ReportPipeline
             if (!settings.Metrics.HasFlag(MetricSet.Voc)) throw new UsageException("--overlays: Expected the VOC matches (--metric voc or all), but got --metric coco.");
         }
         if (r.ImagesDirectory is { } images && !Directory.Exists(images)) throw new UsageException($"{images}: Expected a folder of images for --images, but got {(File.Exists(images) ? "a file" : "no such folder")}.");
+        // Before the evaluation, which may take minutes, rather than when the first overlay is drawn.
+        if (r.OverlaysDirectory is not null) OpenCvRequirement.Require("--overlays");
     }
 
     /// <summary>A missing folder is created when the files are written; only a file standing in its way is an error.</summary>
@@ -282,8 +285,8 @@ public static class ReportPipeline
         return new OverlayBox(box.Box.X, box.Box.Y, box.Box.Width, box.Box.Height, kind, caption);
     }
 
-    private static string Title(string fileName, ImageErrorCounts n) => string.Create(Invariant,
-        $"{fileName}: FP {n.FalsePositives}, FN {n.FalseNegatives}, TP {n.TruePositives}");
+    private static string Title(string fileName, ImageErrorCounts n) =>
+        $"{fileName}: FP {Counting.Number(n.FalsePositives)}, FN {Counting.Number(n.FalseNegatives)}, TP {Counting.Number(n.TruePositives)}";
 
     /// <summary>The overlay's path relative to the report, as a URL path.</summary>
     private static string Link(string reportFolder, string file)

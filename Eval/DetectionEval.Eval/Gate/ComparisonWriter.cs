@@ -1,5 +1,6 @@
 using System.Globalization;
 using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Reports;
 
 namespace DetectionEval.Eval.Gate;
 
@@ -12,11 +13,11 @@ public static class ComparisonWriter
     public static void WriteText(TextWriter output, Comparison comparison)
     {
         output.WriteLine($"deval compare: A {comparison.A.Source}, B {comparison.B.Source} " +
-            string.Create(Invariant, $"({GateMetrics.Describe(comparison.Families)}, {comparison.B.Inputs.Classes} classes, {comparison.B.Inputs.Images} images)"));
+            $"({GateMetrics.Describe(comparison.Families)}, {Counting.Of(comparison.B.Inputs.Classes, "class")}, {Counting.Of(comparison.B.Inputs.Images, "image")})");
         bool intervals = comparison.Bootstrap is not null;
         if (comparison.Bootstrap is { } b)
         {
-            output.WriteLine(string.Create(Invariant, $"paired bootstrap: {b.Replicates} replicates, seed {b.Seed}, {b.Confidence * 100:0.##}% intervals of B - A"));
+            output.WriteLine(string.Create(Invariant, $"paired bootstrap: {Counting.Of(b.Replicates, "replicate")}, seed {b.Seed}, {b.Confidence * 100:0.##}% intervals of B - A"));
         }
         output.WriteLine();
         string intervalHeader = intervals ? "  " + "interval".PadLeft(19) : "";
@@ -45,18 +46,18 @@ public static class ComparisonWriter
     {
         output.WriteLine("## deval compare");
         output.WriteLine();
-        output.WriteLine(Markdown.Escape($"A: {comparison.A.Source}; B: {comparison.B.Source}; " +
-            string.Create(Invariant, $"{GateMetrics.Describe(comparison.Families)}, {comparison.B.Inputs.Classes} classes, {comparison.B.Inputs.Images} images.")));
+        output.WriteLine(MarkdownText.Escape($"A: {comparison.A.Source}; B: {comparison.B.Source}; " +
+            $"{GateMetrics.Describe(comparison.Families)}, {Counting.Of(comparison.B.Inputs.Classes, "class")}, {Counting.Of(comparison.B.Inputs.Images, "image")}."));
         bool intervals = comparison.Bootstrap is { };
         if (comparison.Bootstrap is { } b)
         {
             output.WriteLine();
-            output.WriteLine(string.Create(Invariant, $"Paired bootstrap: {b.Replicates} replicates, seed {b.Seed}, {b.Confidence * 100:0.##}% intervals of B - A."));
+            output.WriteLine(string.Create(Invariant, $"Paired bootstrap: {Counting.Of(b.Replicates, "replicate")}, seed {b.Seed}, {b.Confidence * 100:0.##}% intervals of B - A."));
         }
         output.WriteLine();
         output.WriteLine(intervals ? "| metric | A | B | B - A | interval |" : "| metric | A | B | B - A |");
         output.WriteLine(intervals ? "|---|---:|---:|---:|---:|" : "|---|---:|---:|---:|");
-        foreach (ComparisonRow row in comparison.Summary) output.WriteLine(MarkdownRow(Markdown.Escape(row.Name), row, intervals));
+        foreach (ComparisonRow row in comparison.Summary) output.WriteLine(MarkdownRow(MarkdownText.Escape(row.Name), row, intervals));
         foreach ((GateMetric metric, IReadOnlyList<ComparisonRow> rows) in comparison.PerClass)
         {
             output.WriteLine();
@@ -67,7 +68,7 @@ public static class ComparisonWriter
             foreach (ComparisonRow row in rows)
             {
                 long id = comparison.B.Categories[row.Key.ClassIndex!.Value].Id;
-                output.WriteLine(MarkdownRow(string.Create(Invariant, $"{id} | {Markdown.Escape(Name(comparison, row))}"), row, intervals));
+                output.WriteLine(MarkdownRow(string.Create(Invariant, $"{id} | {MarkdownText.Escape(Name(comparison, row))}"), row, intervals));
             }
         }
     }

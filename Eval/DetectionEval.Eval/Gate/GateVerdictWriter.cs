@@ -1,4 +1,5 @@
 using System.Globalization;
+using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Reports;
 
@@ -7,19 +8,23 @@ namespace DetectionEval.Eval.Gate;
 /// <summary>
 /// Writes a gate's verdict for people: a plain-text list for the terminal and a Markdown summary fit for a
 /// CI step summary (GitHub's <c>$GITHUB_STEP_SUMMARY</c>) or a merge-request comment. Every summary check
-/// gets a line; per-class checks list the failures and count the rest.
+/// gets a line; per-class checks list the failures and, with a bootstrap, the drops measured above the
+/// allowance that are not significant, and count the rest.
 /// </summary>
 public static class GateVerdictWriter
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
+    /// <summary>How many classes measured above the allowance a class group's line names; the others are counted.</summary>
+    public const int NamedClasses = 5;
+
     /// <summary>The first line: what was compared.</summary>
-    public static string Header(EvaluationReport baseline, EvaluationReport current, MetricSet families) => string.Create(Invariant,
-        $"baseline {baseline.Source}, current {current.Source} ({GateMetrics.Describe(families)}, {current.Inputs.Classes} classes, {current.Inputs.Images} images)");
+    public static string Header(EvaluationReport baseline, EvaluationReport current, MetricSet families) =>
+        $"baseline {baseline.Source}, current {current.Source} ({GateMetrics.Describe(families)}, {Counting.Of(current.Inputs.Classes, "class")}, {Counting.Of(current.Inputs.Images, "image")})";
 
     /// <summary>How drops were judged, or null without a bootstrap.</summary>
     public static string? BootstrapLine(BootstrapSettings? bootstrap) => bootstrap is not { } b ? null : string.Create(Invariant,
-        $"paired bootstrap: {b.Replicates} replicates, seed {b.Seed}; a drop fails only when its {b.Confidence * 100:0.##}% interval lies above the allowance");
+        $"paired bootstrap: {Counting.Of(b.Replicates, "replicate")}, seed {b.Seed}; a drop fails only when its {b.Confidence * 100:0.##}% interval lies above the allowance");
 
     /// <summary>The verdict as text: one line per check, per-class checks summarised.</summary>
     public static void WriteText(TextWriter output, GateVerdict verdict, EvaluationReport baseline, EvaluationReport current)
@@ -27,24 +32,27 @@ public static class GateVerdictWriter
         output.WriteLine("deval gate: " + Header(baseline, current, verdict.Families));
         if (BootstrapLine(verdict.Bootstrap) is { } line) output.WriteLine(line);
         foreach (GateCheck check in verdict.Checks.Where(c => c.Kind != GateCheckKind.ClassDrop)) output.WriteLine($"{Status(check.Outcome),-5} {check.Describe()}");
-        foreach (var group in ClassGroups(verdict))
+        foreach (ClassGroup group in ClassGroups(verdict, current))
         {
-            foreach (GateCheck check in group.Checks.Where(c => c.Outcome == GateOutcome.Fail)) output.WriteLine($"{Status(check.Outcome),-5} {check.Describe()}");
+            foreach (GateCheck check in group.Checks.Where(IsListed)) output.WriteLine($"{Status(check.Outcome),-5} {check.Describe()}");
             output.WriteLine($"{Status(GateOutcome.Pass),-5} {group.Describe()}");
         }
         output.WriteLine(verdict.Passed ? "PASS" : "FAIL");
     }
 
-    /// <summary>The verdict as Markdown: a heading with the verdict, a table of the checks, and every per-class check folded away.</summary>
+    /// <summary>
+    /// The verdict as Markdown: a heading with the verdict, a table of the summary checks, the failed classes
+    /// and those measured above the allowance, and every per-class check folded away.
+    /// </summary>
     public static void WriteMarkdown(TextWriter output, GateVerdict verdict, EvaluationReport baseline, EvaluationReport current)
     {
         int failed = verdict.Failures.Count, total = verdict.Checks.Count(c => c.Outcome != GateOutcome.NotApplicable);
         output.WriteLine(verdict.Passed
-            ? string.Create(Invariant, $"## deval gate: passed ({total} checks)")
-            : string.Create(Invariant, $"## deval gate: FAILED ({failed} of {total} checks)"));
+            ? $"## deval gate: passed ({Counting.Of(total, "check")})"
+            : $"## deval gate: FAILED ({Counting.Number(failed)} of {Counting.Of(total, "check")})");
         output.WriteLine();
         string header = Header(baseline, current, verdict.Families);
-        output.WriteLine(Markdown.Escape(char.ToUpperInvariant(header[0]) + header[1..]) + ".");
+        output.WriteLine(MarkdownText.Escape(char.ToUpperInvariant(header[0]) + header[1..]) + ".");
         if (BootstrapLine(verdict.Bootstrap) is { } line)
         {
             output.WriteLine();
@@ -53,18 +61,19 @@ public static class GateVerdictWriter
         output.WriteLine();
         bool intervals = verdict.Bootstrap is not null;
         WriteTableHeader(output, intervals);
-        foreach (GateCheck check in verdict.Checks.Where(c => c.Kind != GateCheckKind.ClassDrop || c.Outcome == GateOutcome.Fail))
+        foreach (GateCheck check in verdict.Checks.Where(c => c.Kind != GateCheckKind.ClassDrop || IsListed(c)))
         {
             WriteRow(output, check, intervals);
         }
-        foreach (var group in ClassGroups(verdict))
+        IReadOnlyList<ClassGroup> groups = [.. ClassGroups(verdict, current)];
+        foreach (ClassGroup group in groups)
         {
-            output.WriteLine($"| pass | {Markdown.Escape(group.Describe())} | | | | {group.Checks[0].Amount(group.Checks[0].Limit)} |{(intervals ? " |" : "")}");
+            output.WriteLine($"| pass | {MarkdownText.Escape(group.Describe())} | | | | {group.Checks[0].Amount(group.Checks[0].Limit)} |{(intervals ? " |" : "")}");
         }
-        foreach (var group in ClassGroups(verdict))
+        foreach (ClassGroup group in groups)
         {
             output.WriteLine();
-            output.WriteLine($"<details><summary>{Markdown.Escape(group.Metric.ClassName())} per class: {group.Checks.Count} classes</summary>");
+            output.WriteLine($"<details><summary>{MarkdownText.Escape(group.Metric.ClassName())} per class: {Counting.Of(group.Checks.Count, "class")}</summary>");
             output.WriteLine();
             WriteTableHeader(output, intervals);
             foreach (GateCheck check in group.Checks) WriteRow(output, check, intervals);
@@ -72,6 +81,9 @@ public static class GateVerdictWriter
             output.WriteLine("</details>");
         }
     }
+
+    /// <summary>Per-class checks that get a line of their own: the failures, and the drops above the allowance that are not significant.</summary>
+    private static bool IsListed(GateCheck check) => check.Outcome == GateOutcome.Fail || check.IsAboveAllowanceWithinNoise;
 
     private static void WriteTableHeader(TextWriter output, bool intervals)
     {
@@ -83,10 +95,16 @@ public static class GateVerdictWriter
 
     private static void WriteRow(TextWriter output, GateCheck check, bool intervals)
     {
-        string result = check.Outcome switch { GateOutcome.Fail => "**FAIL**", GateOutcome.Pass => "pass", _ => "n/a" };
-        string name = check.Kind == GateCheckKind.Floor ? $"{check.Name} >= {GateCheck.Value(check.Limit)}" : check.Name;
+        string result = check.Outcome switch
+        {
+            GateOutcome.Fail => "**FAIL**",
+            GateOutcome.Pass when check.IsAboveAllowanceWithinNoise => "pass (not significant)",
+            GateOutcome.Pass => "pass",
+            _ => "n/a",
+        };
+        string name = check.Kind == GateCheckKind.Floor ? $"{check.Name} {check.DescribeRule()}" : check.Name;
         string allowed = check.Kind == GateCheckKind.Floor ? "" : check.Amount(check.Limit);
-        string row = $"| {result} | {Markdown.Escape(name)} | {Cell(check.Baseline)} | {Cell(check.Current)} | {(check.Drop is null ? "" : check.Amount(check.Drop))} | {allowed} |";
+        string row = $"| {result} | {MarkdownText.Escape(name)} | {Cell(check.Baseline)} | {Cell(check.Current)} | {(check.Drop is null ? "" : check.Amount(check.Drop))} | {allowed} |";
         if (intervals) row += check.Interval is { } ci ? $" {check.Amount(ci.Lower)} to {check.Amount(ci.Upper)} |" : " |";
         output.WriteLine(row);
     }
@@ -100,37 +118,42 @@ public static class GateVerdictWriter
         _ => "n/a",
     };
 
-    /// <summary>Per-class checks of one metric.</summary>
-    private sealed record ClassGroup(GateMetric Metric, IReadOnlyList<GateCheck> Checks)
+    /// <summary>Per-class checks of one metric and allowance.</summary>
+    private sealed record ClassGroup(GateMetric Metric, IReadOnlyList<GateCheck> Checks, IReadOnlyList<Category> Categories)
     {
-        /// <summary>The checks that did not fail, in a phrase.</summary>
+        /// <summary>
+        /// The checks that did not fail, in a phrase: "every drop within" the allowance when every measured drop
+        /// is; with a bootstrap and drops measured above it, "no drop significantly above" it, naming those classes.
+        /// </summary>
         public string Describe()
         {
             int failed = Checks.Count(c => c.Outcome == GateOutcome.Fail);
             int notApplicable = Checks.Count(c => c.Outcome == GateOutcome.NotApplicable);
             int passed = Checks.Count - failed - notApplicable;
-            if (passed + failed == 0) return string.Create(Invariant, $"{Metric.ClassName()}: no class has ground truth ({notApplicable} classes not checked)");
-            string who = failed == 0 ? $"all {passed} classes" : $"{passed} other classes";
-            string text = string.Create(Invariant, $"{Metric.ClassName()} of {who}: every drop within {Checks[0].Amount(Checks[0].Limit)}");
-            return notApplicable == 0 ? text : string.Create(Invariant, $"{text} ({notApplicable} classes without ground truth not checked)");
+            if (passed + failed == 0) return $"{Metric.ClassName()}: no class has ground truth ({Counting.Of(notApplicable, "class")} not checked)";
+            string who = failed > 0 ? Counting.Of(passed, "other class") : passed == 1 ? "1 class" : $"all {Counting.Of(passed, "class")}";
+            string limit = Checks[0].Amount(Checks[0].Limit);
+            GateCheck[] noise = [.. Checks.Where(c => c.IsAboveAllowanceWithinNoise)];
+            string text = noise.Length == 0
+                ? $"{Metric.ClassName()} of {who}: every drop within {limit}"
+                : $"{Metric.ClassName()} of {who}: no drop significantly above {limit}; measured above it: {NameClasses(noise)}";
+            return notApplicable == 0 ? text : $"{text} ({Counting.Of(notApplicable, "class")} without ground truth not checked)";
+        }
+
+        /// <summary>The first <see cref="NamedClasses"/> classes with their measured drops, e.g. <c>class 47 "cup" 0.0242</c>, and how many more.</summary>
+        private string NameClasses(IReadOnlyList<GateCheck> checks)
+        {
+            string named = string.Join(", ", checks.Take(NamedClasses).Select(c =>
+            {
+                Category category = Categories[c.Key.ClassIndex!.Value];
+                return string.Create(Invariant, $"class {category.Id} \"{category.Name}\" {c.Amount(c.Drop)}");
+            }));
+            return checks.Count > NamedClasses ? $"{named} and {Counting.Number(checks.Count - NamedClasses)} more" : named;
         }
     }
 
-    private static IEnumerable<ClassGroup> ClassGroups(GateVerdict verdict) =>
+    private static IEnumerable<ClassGroup> ClassGroups(GateVerdict verdict, EvaluationReport current) =>
         verdict.Checks.Where(c => c.Kind == GateCheckKind.ClassDrop)
             .GroupBy(c => (c.Key.Metric, c.Limit))
-            .Select(g => new ClassGroup(g.Key.Metric, [.. g]));
-}
-
-/// <summary>Markdown helpers.</summary>
-internal static class Markdown
-{
-    /// <summary>Text safe in a Markdown table cell: pipes, angle brackets and backslashes escaped, line breaks removed.</summary>
-    public static string Escape(string text) => text
-        .Replace("\\", "\\\\", StringComparison.Ordinal)
-        .Replace("|", "\\|", StringComparison.Ordinal)
-        .Replace("<", "&lt;", StringComparison.Ordinal)
-        .Replace(">", "&gt;", StringComparison.Ordinal)
-        .Replace("\r", " ", StringComparison.Ordinal)
-        .Replace("\n", " ", StringComparison.Ordinal);
+            .Select(g => new ClassGroup(g.Key.Metric, [.. g], current.Categories));
 }

@@ -133,9 +133,10 @@ public static class PairedBootstrap
     /// <param name="pool">The images to draw from, with multiplicity; empty for every image once.</param>
     /// <param name="threads">Worker threads; null for all cores. Results never depend on it.</param>
     /// <param name="cancellation">Stops the replicates soon after it is cancelled (<see cref="OperationCanceledException"/>).</param>
+    /// <param name="progress">Told the replicates as they are done (<see cref="WorkStage.Resampling"/>); null for none.</param>
     public static BootstrapResult Run(
         ResampledMetrics baseline, ResampledMetrics current, BootstrapSettings settings, ReadOnlySpan<int> pool = default, int? threads = null,
-        CancellationToken cancellation = default)
+        CancellationToken cancellation = default, IProgressSink? progress = null)
     {
         ArgumentNullException.ThrowIfNull(baseline);
         ArgumentNullException.ThrowIfNull(current);
@@ -151,6 +152,7 @@ public static class PairedBootstrap
         int keys = baseline.Keys.Count;
         var baselineValues = new double[settings.Replicates * keys];
         var currentValues = new double[settings.Replicates * keys];
+        progress?.Begin(WorkStage.Resampling, settings.Replicates);
         Parallel.For(
             0,
             settings.Replicates,
@@ -161,6 +163,7 @@ public static class PairedBootstrap
                 Resample(settings.Seed, r, images, scratch.Weights);
                 baseline.Compute(scratch.Weights, baselineValues.AsSpan(r * keys, keys), scratch.A);
                 current.Compute(scratch.Weights, currentValues.AsSpan(r * keys, keys), scratch.B);
+                progress?.Advance(1);
                 return scratch;
             },
             _ => { });

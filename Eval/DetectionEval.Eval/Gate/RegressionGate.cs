@@ -116,8 +116,24 @@ public sealed record GateCheck(
         if (Outcome == GateOutcome.NotApplicable) return $"{Name}: no value (no ground truth in that setting)";
         string text = $"{Name}: baseline {Value(Baseline)}, current {Value(Current)}, drop {Amount(Drop)}";
         if (Interval is { } ci) text += string.Create(Invariant, $" ({ConfidencePercent}% interval {Amount(ci.Lower)} to {Amount(ci.Upper)})");
+        if (IsAboveAllowanceWithinNoise) return text + $" > allowed {Amount(Limit)}, but not significantly";
         return text + (Outcome == GateOutcome.Fail ? " > " : ", ") + $"allowed {Amount(Limit)}";
     }
+
+    /// <summary>
+    /// True for a drop that passed although its measured value is above the allowance: its bootstrap
+    /// interval reaches the allowance, so the drop cannot be told from resampling noise.
+    /// </summary>
+    public bool IsAboveAllowanceWithinNoise =>
+        Kind != GateCheckKind.Floor && Outcome == GateOutcome.Pass && Interval is not null && Drop > Limit + RegressionGate.Slack;
+
+    /// <summary>The rule in a phrase: <c>&gt;= 0.3000</c>, <c>drop &lt;= 0.0050</c>, or with a bootstrap <c>drop not significantly above 0.0050</c>.</summary>
+    public string DescribeRule() => Kind == GateCheckKind.Floor
+        ? $">= {Value(Limit)}"
+        : BySignificance ? $"drop not significantly above {Amount(Limit)}" : $"drop <= {Amount(Limit)}";
+
+    /// <summary>True when a bootstrap judged the drops: a drop fails only when its interval lies above the allowance. Set by the gate.</summary>
+    public bool BySignificance { get; init; }
 
     /// <summary>The confidence of <see cref="Interval"/> in percent; set by the gate.</summary>
     public double ConfidencePercent { get; init; } = 95;
@@ -147,12 +163,17 @@ public sealed record GateVerdict(IReadOnlyList<GateCheck> Checks, MetricSet Fami
     {
         int applicable = Checks.Count(c => c.Outcome != GateOutcome.NotApplicable);
         int notApplicable = Checks.Count - applicable;
-        string extra = notApplicable > 0 ? $", {notApplicable} not applicable" : "";
-        if (Passed) return $"gate passed: {applicable} of {applicable} checks within limits{extra}";
+        string extra = notApplicable > 0 ? $", {Counting.Number(notApplicable)} not applicable" : "";
+        if (Passed)
+        {
+            int noise = Checks.Count(c => c.IsAboveAllowanceWithinNoise);
+            string measured = noise > 0 ? $" ({Counting.Of(noise, "drop")} above the allowance, but not significantly)" : "";
+            return $"gate passed: {Counting.Number(applicable)} of {Counting.Of(applicable, "check")} within limits{measured}{extra}";
+        }
         IReadOnlyList<GateCheck> failures = Failures;
         string first = string.Join("; ", failures.Take(3).Select(f => f.Describe()));
-        string more = failures.Count > 3 ? $"; and {failures.Count - 3} more" : "";
-        return $"gate FAILED: {failures.Count} of {applicable} checks failed: {first}{more}";
+        string more = failures.Count > 3 ? $"; and {Counting.Number(failures.Count - 3)} more" : "";
+        return $"gate FAILED: {Counting.Number(failures.Count)} of {Counting.Of(applicable, "check")} failed: {first}{more}";
     }
 }
 
@@ -192,7 +213,7 @@ public static class RegressionGate
         {
             var key = new MetricKey(limit.Metric!.Value);
             checks.Add(CheckDrop(GateCheckKind.Drop, key, key.Describe(categories), GateMetrics.SummaryValue(baseline, key.Metric),
-                GateMetrics.SummaryValue(current, key.Metric), limit.MaxDrop, rules.Mode, bootstrap) with { ConfidencePercent = confidence });
+                GateMetrics.SummaryValue(current, key.Metric), limit.MaxDrop, rules.Mode, bootstrap) with { ConfidencePercent = confidence, BySignificance = bootstrap is not null });
         }
         foreach ((GateMetric metric, double maxDrop) in rules.ClassDropsFor(families))
         {
@@ -200,7 +221,7 @@ public static class RegressionGate
             {
                 var key = new MetricKey(metric, k);
                 checks.Add(CheckDrop(GateCheckKind.ClassDrop, key, key.Describe(categories), GateMetrics.ClassValue(baseline, metric, k),
-                    GateMetrics.ClassValue(current, metric, k), maxDrop, rules.Mode, bootstrap) with { ConfidencePercent = confidence });
+                    GateMetrics.ClassValue(current, metric, k), maxDrop, rules.Mode, bootstrap) with { ConfidencePercent = confidence, BySignificance = bootstrap is not null });
             }
         }
         return new GateVerdict(checks, families, bootstrap?.Settings);

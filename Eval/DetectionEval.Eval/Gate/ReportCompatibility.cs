@@ -31,7 +31,7 @@ public static class ReportCompatibility
         RequireSameClasses(baseline, current, families);
         if (baseline.Inputs.Images != current.Inputs.Images)
         {
-            throw Mismatch(baseline, "$.inputs.images", $"{current.Inputs.Images} images as in {current.Source}", $"{baseline.Inputs.Images}");
+            throw Mismatch(baseline, "$.inputs.images", $"{Counting.Of(current.Inputs.Images, "image")} as in {GroundTruthOf(current)}", $"{Counting.Of(baseline.Inputs.Images, "image")} from {GroundTruthOf(baseline)}");
         }
         if (baseline.Inputs.GroundTruthFingerprint != current.Inputs.GroundTruthFingerprint)
         {
@@ -116,11 +116,15 @@ public static class ReportCompatibility
         {
             if (k < expected.Count && k < found.Count && expected[k] == found[k]) continue;
             string path = string.Create(Invariant, $"$.{family}.perClass[{k}]");
-            string want = k < expected.Count ? $"class {JsonReportReader.Describe(expected[k])} as in {current.Source}" : $"{expected.Count} classes as in {current.Source}";
-            string got = k < found.Count ? $"class {JsonReportReader.Describe(found[k])}" : $"{found.Count} classes";
+            // Classes come from the ground truth, so the message names the ground-truth file of each side.
+            string want = k < expected.Count ? $"class {JsonReportReader.Describe(expected[k])} as in {GroundTruthOf(current)}" : $"{Counting.Of(expected.Count, "class")} as in {GroundTruthOf(current)}";
+            string got = k < found.Count ? $"class {JsonReportReader.Describe(found[k])} from {GroundTruthOf(baseline)}" : $"{Counting.Of(found.Count, "class")} from {GroundTruthOf(baseline)}";
             throw Mismatch(baseline, path, want, got);
         }
     }
+
+    /// <summary>"gt.json (the ground truth of dt.json)": the file a report's images and classes came from.</summary>
+    private static string GroundTruthOf(EvaluationReport report) => $"{report.Inputs.GroundTruth} (the ground truth of {report.Source})";
 
     private static AnnotationFormatException Mismatch(EvaluationReport report, string path, string expected, string found, string? hint = null) =>
         new(new SourceLocation(report.Source, Path: path), expected, found, hint);

@@ -16,9 +16,11 @@ public static class RunBootstrap
     /// <param name="settings">Replicates, seed, confidence.</param>
     /// <param name="threads">Worker threads; null for all cores. Results never depend on it.</param>
     /// <param name="cancellation">Stops the replicates soon after it is cancelled (<see cref="OperationCanceledException"/>).</param>
+    /// <param name="progress">Told the replicates as they are done (<see cref="WorkStage.Resampling"/>); null for none.</param>
     /// <exception cref="ArgumentException">The runs do not share their images, or did not keep their matches.</exception>
     public static BootstrapResult Compare(
-        EvaluationRun baseline, EvaluationRun current, IReadOnlyList<MetricKey> keys, BootstrapSettings settings, int? threads = null, CancellationToken cancellation = default)
+        EvaluationRun baseline, EvaluationRun current, IReadOnlyList<MetricKey> keys, BootstrapSettings settings, int? threads = null, CancellationToken cancellation = default,
+        IProgressSink? progress = null)
     {
         ArgumentNullException.ThrowIfNull(baseline);
         ArgumentNullException.ThrowIfNull(current);
@@ -30,7 +32,7 @@ public static class RunBootstrap
         // Each run's records are sorted and cut once, the two runs at the same time.
         Task<ResampledMetrics> baselineMetrics = threads == 1 ? Task.FromResult(Resampled(baseline, keys)) : Task.Run(() => Resampled(baseline, keys));
         ResampledMetrics currentMetrics = Resampled(current, keys);
-        return PairedBootstrap.Run(baselineMetrics.GetAwaiter().GetResult(), currentMetrics, settings, threads: threads, cancellation: cancellation);
+        return PairedBootstrap.Run(baselineMetrics.GetAwaiter().GetResult(), currentMetrics, settings, threads: threads, cancellation: cancellation, progress: progress);
     }
 
     /// <summary>The values of <paramref name="keys"/> of a run under any image weights.</summary>

@@ -35,6 +35,28 @@ internal static class AnnotationFiles
         if (entries.Count == 0) throw new AnnotationFormatException(new SourceLocation(path), $"a folder of {what}", "a folder without any");
     }
 
+    /// <summary>
+    /// The bytes a format reads from <paramref name="path"/>, for a progress display: a file's length, or
+    /// the lengths of the annotation files the folder formats list (a VOC root's Annotations/*.xml, not its
+    /// images); 0 when the path does not exist.
+    /// </summary>
+    public static long BytesToRead(string path, AnnotationFormat format)
+    {
+        if (File.Exists(path)) return new FileInfo(path).Length;
+        string? extension = format switch
+        {
+            AnnotationFormat.VocXml => ".xml",
+            AnnotationFormat.LabelMe => ".json",
+            AnnotationFormat.Yolo or AnnotationFormat.Txt or AnnotationFormat.VocResults => ".txt",
+            _ => null,
+        };
+        if (extension is null || !Directory.Exists(path)) return 0;
+        string folder = format == AnnotationFormat.VocXml && Directory.Exists(System.IO.Path.Combine(path, "Annotations")) ? System.IO.Path.Combine(path, "Annotations") : path;
+        long bytes = 0;
+        foreach (Entry entry in List(folder, extension)) bytes += new FileInfo(entry.Path).Length;
+        return bytes;
+    }
+
     /// <summary>The classes.txt in a folder input, if there is one.</summary>
     public static string? ClassListNextTo(string path)
     {

@@ -22,6 +22,9 @@ public sealed record LoadedAnnotations(DatasetBuilder Builder, InputFormat Groun
 {
     /// <summary>How each predictions input was read, in the order they were read; empty when none were asked for.</summary>
     public IReadOnlyList<InputFormat> AllPredictions { get; init; } = Predictions is null ? [] : [Predictions];
+
+    /// <summary>How many detections each predictions input held (kept or dropped for an unknown class), in the order of <see cref="AllPredictions"/>.</summary>
+    public IReadOnlyList<int> DetectionsRead { get; init; } = [];
 }
 
 /// <summary>
@@ -57,6 +60,7 @@ public static class AnnotationLoader
         InputFormat gtFormat = Resolve(groundTruth, AnnotationRole.GroundTruth, options);
         resolved?.Invoke(gtFormat);
         IAnnotationFormat gtReader = AnnotationFormats.Get(gtFormat.Format);
+        options.Progress?.Begin(WorkStage.Loading, AnnotationFiles.BytesToRead(gtFormat.Path, gtFormat.Format) + predictions.Sum(p => BytesToReadQuietly(p, options)));
 
         // COCO results next to COCO ground truth: the results file is scanned while the ground truth loads
         // (CocoJson.ReadGroundTruthAndDetections does the same). Detection errors are not raised here; the
@@ -64,7 +68,7 @@ public static class AnnotationLoader
         Task<CocoResultsFastPath.Scanned?>? cocoScan = null;
         if (gtFormat.Format == AnnotationFormat.Coco && predictions.Count == 1 && options.Spill is null && IsCocoQuietly(predictions[0], options))
         {
-            cocoScan = Task.Run(() => CocoResultsFastPath.Scan(predictions[0].Path, Environment.ProcessorCount, cancellation: options.Cancellation));
+            cocoScan = Task.Run(() => CocoResultsFastPath.Scan(predictions[0].Path, Environment.ProcessorCount, cancellation: options.Cancellation, progress: options.Progress));
         }
 
         var builder = new DatasetBuilder();
@@ -108,9 +112,11 @@ public static class AnnotationLoader
         LoadOptions options, List<string> notices, Action<InputFormat>? resolved)
     {
         var formats = new List<InputFormat>(predictions.Count);
+        var counts = new List<int>(predictions.Count);
         foreach (AnnotationInput part in predictions)
         {
             options.Cancellation.ThrowIfCancellationRequested();
+            int before = builder.DetectionCount + builder.DetectionsOfUnknownCategories;
             InputFormat dtFormat = Resolve(part, AnnotationRole.Predictions, options);
             resolved?.Invoke(dtFormat);
             formats.Add(dtFormat);
@@ -124,11 +130,12 @@ public static class AnnotationLoader
             // The COCO reader reads straight into the builder, so the scan's detections are what it would add.
             bool scanned = dtFormat.Format == AnnotationFormat.Coco && (builder.Spill is null
                 ? cocoScan?.GetAwaiter().GetResult() is { } scan && scan.TryCommit(builder)
-                : gtFormat.Format == AnnotationFormat.Coco && CocoResultsFastPath.TryReadIntoSpill(part.Path, builder, Environment.ProcessorCount, options.Cancellation));
+                : gtFormat.Format == AnnotationFormat.Coco && CocoResultsFastPath.TryReadIntoSpill(part.Path, builder, Environment.ProcessorCount, options.Cancellation, options.Progress));
             if (!scanned) AnnotationFormats.Get(dtFormat.Format).ReadPredictions(part.Path, dtSink);
+            counts.Add(builder.DetectionCount + builder.DetectionsOfUnknownCategories - before);
         }
         builder.CommitOpenPart();
-        return new LoadedAnnotations(builder, gtFormat, formats[0], notices) { AllPredictions = formats };
+        return new LoadedAnnotations(builder, gtFormat, formats[0], notices) { AllPredictions = formats, DetectionsRead = counts };
     }
 
     /// <summary>True when <paramref name="input"/> is (or is detected as) COCO json; false on any error, which the real resolution reports later.</summary>
@@ -145,11 +152,29 @@ public static class AnnotationLoader
         }
     }
 
+    /// <summary>
+    /// The bytes of a predictions input for the progress display, its format detected as the real
+    /// resolution will; 0 on any error, which that resolution reports later, in its place.
+    /// </summary>
+    private static long BytesToReadQuietly(AnnotationInput input, LoadOptions options)
+    {
+        try
+        {
+            AnnotationFormat format = input.Format ?? AnnotationFormats.Detect(input.Path, AnnotationRole.Predictions, options).Format;
+            return AnnotationFiles.BytesToRead(input.Path, format);
+        }
+        catch (Exception e) when (e is AnnotationFormatException or IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
+
     private static string ClassFolder(string path, AnnotationFormat format) =>
         format == AnnotationFormat.VocXml && Directory.Exists(Path.Combine(path, "Annotations")) ? Path.Combine(path, "Annotations") : path;
 
     private static InputFormat Resolve(AnnotationInput input, AnnotationRole role, LoadOptions options)
     {
+        InputFiles.RequireInput(input.Path, role == AnnotationRole.GroundTruth ? "ground truth" : "predictions");
         DetectedFormat? detected = input.Format is null ? AnnotationFormats.Detect(input.Path, role, options) : null;
         AnnotationFormat format = input.Format ?? detected!.Format;
         if (!AnnotationFormats.Get(format).Supports(role))

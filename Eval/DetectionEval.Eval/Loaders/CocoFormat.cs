@@ -14,9 +14,9 @@ internal sealed class CocoFormat : IAnnotationFormat
 
     public bool Supports(AnnotationRole role) => true;
 
-    public void ReadGroundTruth(string path, GroundTruthSink sink) => CocoJson.ReadGroundTruth(path, sink.Builder, sink.Options.Cancellation);
+    public void ReadGroundTruth(string path, GroundTruthSink sink) => CocoJson.ReadGroundTruth(path, sink.Builder, sink.Options.Cancellation, sink.Options.Progress);
 
-    public void ReadPredictions(string path, PredictionSink sink) => CocoJson.ReadDetections(path, sink.Builder, sink.Options.Cancellation);
+    public void ReadPredictions(string path, PredictionSink sink) => CocoJson.ReadDetections(path, sink.Builder, sink.Options.Cancellation, sink.Options.Progress);
 
     public void Write(Dataset dataset, AnnotationRole role, string path, WriteOptions options) =>
         AtomicFile.Write(path, stream =>

@@ -19,10 +19,14 @@ public static class CocoJson
     /// <param name="builder">Receives images, categories and ground truth.</param>
     /// <param name="cancellation">Stops the reading (<see cref="OperationCanceledException"/>) soon after it is cancelled.</param>
     /// <exception cref="AnnotationFormatException">The file is missing or not valid COCO ground truth.</exception>
-    public static void ReadGroundTruth(string path, DatasetBuilder builder, CancellationToken cancellation = default)
+    public static void ReadGroundTruth(string path, DatasetBuilder builder, CancellationToken cancellation = default) =>
+        ReadGroundTruth(path, builder, cancellation, progress: null);
+
+    /// <summary>Reads a COCO ground-truth file, telling <paramref name="progress"/> the bytes read.</summary>
+    internal static void ReadGroundTruth(string path, DatasetBuilder builder, CancellationToken cancellation, IProgressSink? progress)
     {
         InputFiles.RequireFile(path);
-        using JsonStreamReader json = JsonStreamReader.OpenFile(path, path, cancellation);
+        using JsonStreamReader json = JsonStreamReader.OpenFile(path, path, cancellation, progress);
         ReadGroundTruth(json, builder);
     }
 
@@ -64,13 +68,17 @@ public static class CocoJson
     /// pycocotools does; a detection on an image the ground truth does not list is an error.
     /// </remarks>
     /// <exception cref="AnnotationFormatException">The file is missing or not a valid COCO results list.</exception>
-    public static void ReadDetections(string path, DatasetBuilder builder, CancellationToken cancellation = default)
+    public static void ReadDetections(string path, DatasetBuilder builder, CancellationToken cancellation = default) =>
+        ReadDetections(path, builder, cancellation, progress: null);
+
+    /// <summary>Reads a COCO results file, telling <paramref name="progress"/> the bytes read.</summary>
+    internal static void ReadDetections(string path, DatasetBuilder builder, CancellationToken cancellation, IProgressSink? progress)
     {
         InputFiles.RequireFile(path);
         // The common shape is read by a byte scanner; anything it does not expect is read again by the
         // general reader, which gives identical results and the precise message for bad input.
-        if (CocoResultsFastPath.TryRead(path, builder, Environment.ProcessorCount, cancellation: cancellation)) return;
-        using JsonStreamReader json = JsonStreamReader.OpenFile(path, path, cancellation);
+        if (CocoResultsFastPath.TryRead(path, builder, Environment.ProcessorCount, cancellation: cancellation, progress: progress)) return;
+        using JsonStreamReader json = JsonStreamReader.OpenFile(path, path, cancellation, progress);
         ReadDetections(json, builder);
     }
 
@@ -362,7 +370,7 @@ public static class CocoJson
             }
             values[count++] = value;
         }
-        if (count != 4) throw json.Error(BoxShape, count == 1 ? "1 number" : $"{count} numbers");
+        if (count != 4) throw json.Error(BoxShape, Counting.Of(count, "number"));
         var box = new Box(values[0], values[1], values[2], values[3]);
         if (!BoxLayout.IsFinite(box))
         {

@@ -59,8 +59,8 @@ internal sealed class CocoResultsFastPath
 
     /// <summary>Reads the file at <paramref name="path"/> into <paramref name="builder"/> when it has the common shape.</summary>
     /// <returns>False, with <paramref name="builder"/> untouched, when the general reader must read the file.</returns>
-    public static bool TryRead(string path, DatasetBuilder builder, int maxThreads, long splitAbove = SplitAbove, CancellationToken cancellation = default) =>
-        Scan(path, maxThreads, splitAbove, cancellation) is { } scanned && scanned.TryCommit(builder);
+    public static bool TryRead(string path, DatasetBuilder builder, int maxThreads, long splitAbove = SplitAbove, CancellationToken cancellation = default, IProgressSink? progress = null) =>
+        Scan(path, maxThreads, splitAbove, cancellation, progress) is { } scanned && scanned.TryCommit(builder);
 
     /// <summary>Reads a results file held in memory into <paramref name="builder"/> when it has the common shape.</summary>
     /// <returns>False, with <paramref name="builder"/> untouched, when the general reader must read it.</returns>
@@ -76,14 +76,15 @@ internal sealed class CocoResultsFastPath
     /// detection (keys are the four known names, values numbers), so each cut is put on a '{'. Each
     /// segment must end exactly where the next begins, right after a comma; the first must open the array
     /// and the last close it. If any segment fails, the whole file goes to the general reader, so a cut
-    /// in the wrong place can cost time but never change a result.
+    /// in the wrong place can cost time but never change a result. <paramref name="progress"/> is told the
+    /// bytes read, and told them back when the general reader must read the file again.
     /// </remarks>
-    public static Scanned? Scan(string path, int maxThreads, long splitAbove = SplitAbove, CancellationToken cancellation = default)
+    public static Scanned? Scan(string path, int maxThreads, long splitAbove = SplitAbove, CancellationToken cancellation = default, IProgressSink? progress = null)
     {
         try
         {
             using SafeFileHandle file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.None);
-            return Scan(new FileSource(file), maxThreads, splitAbove, cancellation);
+            return Scan(new FileSource(file), maxThreads, splitAbove, cancellation, progress);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -92,15 +93,15 @@ internal sealed class CocoResultsFastPath
         }
     }
 
-    /// <summary>Scans a results file held in memory, as <see cref="Scan(string, int, long, CancellationToken)"/> scans a file.</summary>
+    /// <summary>Scans a results file held in memory, as <see cref="Scan(string, int, long, CancellationToken, IProgressSink)"/> scans a file.</summary>
     public static Scanned? Scan(ReadOnlyMemory<byte> bytes, int maxThreads, long splitAbove = SplitAbove, CancellationToken cancellation = default) =>
-        Scan(new MemorySource(bytes), maxThreads, splitAbove, cancellation);
+        Scan(new MemorySource(bytes), maxThreads, splitAbove, cancellation, progress: null);
 
-    private static Scanned? Scan(IByteSource source, int maxThreads, long splitAbove, CancellationToken cancellation)
+    private static Scanned? Scan(IByteSource source, int maxThreads, long splitAbove, CancellationToken cancellation, IProgressSink? progress)
     {
         long[] cuts = CutSegments(source, maxThreads, splitAbove);
         var readers = new CocoResultsFastPath[cuts.Length - 1];
-        bool ok = ScanSegments(source, cuts, (_, bytes) => new CocoResultsFastPath(bytes), readers, cancellation);
+        bool ok = ScanSegments(source, cuts, (_, bytes) => new CocoResultsFastPath(bytes), readers, cancellation, progress);
         return ok ? new Scanned(readers) : null;
     }
 
@@ -111,19 +112,26 @@ internal sealed class CocoResultsFastPath
     /// <summary>
     /// Scans every segment in parallel with the reader made for it (segment index, its bytes), a draining
     /// reader handing on what it still holds at the end; true when every segment read without surprise.
+    /// <paramref name="progress"/> is told the bytes as they are read, and told them back on false: the
+    /// general reader reads the file again.
     /// </summary>
     private static bool ScanSegments(
-        IByteSource source, long[] cuts, Func<int, long, CocoResultsFastPath> readerFor, CocoResultsFastPath[] readers, CancellationToken cancellation)
+        IByteSource source, long[] cuts, Func<int, long, CocoResultsFastPath> readerFor, CocoResultsFastPath[] readers, CancellationToken cancellation,
+        IProgressSink? progress)
     {
         int segments = cuts.Length - 1;
         bool[] ok = new bool[segments];
+        var parts = new Segment[segments];
+        for (int k = 0; k < segments; k++) parts[k] = new Segment(source, cuts[k], cuts[k + 1], progress);
         Parallel.For(0, segments, new ParallelOptions { MaxDegreeOfParallelism = segments, CancellationToken = cancellation }, k =>
         {
             CocoResultsFastPath reader = readers[k] = readerFor(k, cuts[k + 1] - cuts[k]);
-            ok[k] = reader.Scan(new Segment(source, cuts[k], cuts[k + 1]), first: k == 0, last: k == segments - 1, cancellation)
+            ok[k] = reader.Scan(parts[k], first: k == 0, last: k == segments - 1, cancellation)
                 && (reader._drain?.Invoke(reader) ?? true);
         });
-        return ok.All(x => x);
+        if (ok.All(x => x)) return true;
+        progress?.Advance(-parts.Sum(part => part.Consumed));
+        return false;
     }
 
     /// <summary>
@@ -133,7 +141,7 @@ internal sealed class CocoResultsFastPath
     /// segment was read without surprise, else they are deleted and the general reader reads the file.
     /// </summary>
     /// <returns>False, with the builder untouched, when the general reader must read the file.</returns>
-    public static bool TryReadIntoSpill(string path, DatasetBuilder builder, int maxThreads, CancellationToken cancellation = default)
+    public static bool TryReadIntoSpill(string path, DatasetBuilder builder, int maxThreads, CancellationToken cancellation = default, IProgressSink? progress = null)
     {
         SafeFileHandle file;
         try
@@ -144,18 +152,19 @@ internal sealed class CocoResultsFastPath
         {
             return false;
         }
-        using (file) return TryReadIntoSpill(new FileSource(file), builder, maxThreads, SplitAbove, DrainEvery, cancellation);
+        using (file) return TryReadIntoSpill(new FileSource(file), builder, maxThreads, SplitAbove, DrainEvery, cancellation, progress);
     }
 
     /// <summary>
     /// Reads a results file held in memory into the spill of <paramref name="builder"/>, as
-    /// <see cref="TryReadIntoSpill(string, DatasetBuilder, int, CancellationToken)"/> reads a file, handing the
+    /// <see cref="TryReadIntoSpill(string, DatasetBuilder, int, CancellationToken, IProgressSink)"/> reads a file, handing the
     /// detections on every <paramref name="drainEvery"/> (the fuzzer makes it small to cut the scan anywhere).
     /// </summary>
     internal static bool TryReadIntoSpill(ReadOnlyMemory<byte> bytes, DatasetBuilder builder, int maxThreads, long splitAbove, int drainEvery) =>
-        TryReadIntoSpill(new MemorySource(bytes), builder, maxThreads, splitAbove, drainEvery, default);
+        TryReadIntoSpill(new MemorySource(bytes), builder, maxThreads, splitAbove, drainEvery, default, progress: null);
 
-    private static bool TryReadIntoSpill(IByteSource source, DatasetBuilder builder, int maxThreads, long splitAbove, int drainEvery, CancellationToken cancellation)
+    private static bool TryReadIntoSpill(
+        IByteSource source, DatasetBuilder builder, int maxThreads, long splitAbove, int drainEvery, CancellationToken cancellation, IProgressSink? progress)
     {
         DetectionSpill spill = builder.Spill ?? throw new ArgumentException("The builder does not spill its detections.", nameof(builder));
         ArgumentOutOfRangeException.ThrowIfLessThan(drainEvery, 1);
@@ -172,7 +181,8 @@ internal sealed class CocoResultsFastPath
                 cuts,
                 (k, _) => new CocoResultsFastPath(drainEvery + 1, r => r.DrainInto(builder, parts[k], unknown[k]), drainEvery),
                 new CocoResultsFastPath[segments],
-                cancellation);
+                cancellation,
+                progress);
         }
         catch (Exception e)
         {
@@ -329,12 +339,16 @@ internal sealed class CocoResultsFastPath
         }
     }
 
-    /// <summary>A byte range of the source, read in chunks.</summary>
-    private sealed class Segment(IByteSource source, long start, long end)
+    /// <summary>A byte range of the source, read in chunks; <paramref name="progress"/> is told each chunk's bytes.</summary>
+    private sealed class Segment(IByteSource source, long start, long end, IProgressSink? progress)
     {
+        private readonly long _first = start;
         private long _next = start;
 
         public long Length { get; } = end - start;
+
+        /// <summary>The bytes read so far.</summary>
+        public long Consumed => _next - _first;
 
         public int Read(byte[] buffer, int offset, int count)
         {
@@ -342,6 +356,7 @@ internal sealed class CocoResultsFastPath
             if (wanted <= 0) return 0;
             int read = source.Read(buffer.AsSpan(offset, wanted), _next);
             _next += read;
+            progress?.Advance(read);
             return read;
         }
     }

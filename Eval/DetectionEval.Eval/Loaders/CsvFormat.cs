@@ -11,7 +11,8 @@ namespace DetectionEval.Eval.Loaders;
  * bar). Columns are found by header name, ignoring case: image, class, the box (x1,y1,x2,y2 or
  * xmin,...; x,y,w,h; cx,cy,w,h; the layout follows --box-format or the header), score (predictions),
  * difficult and iscrowd (ground truth, optional), width and height (image size, optional, used for
- * --coords rel). --csv-columns role=header picks other names. Rows keep file order. A ground-truth row
+ * --coords rel). --csv-columns column=header picks other names (--gt-csv-columns and --pred-csv-columns for
+ * one side only, column by column over --csv-columns). Rows keep file order. A ground-truth row
  * with an image and no class or box names an image without boxes (deval writes one for each such image);
  * so do the images of --images or --image-sizes.
  */
@@ -28,7 +29,7 @@ internal sealed class CsvFormat : IAnnotationFormat
     /// <summary>The columns of one file, by role; -1 where absent.</summary>
     private sealed record Columns(int Image, int Class, BoxFormat Layout, int[] Box, int Score, int Difficult, int Crowd, int Width, int Height, string[] Headers);
 
-    internal static CsvReader Open(string path, CancellationToken cancellation = default)
+    internal static CsvReader Open(string path, CancellationToken cancellation = default, IProgressSink? progress = null)
     {
         InputFiles.RequireFile(path);
         FileStream stream;
@@ -40,20 +41,20 @@ internal sealed class CsvFormat : IAnnotationFormat
         {
             throw InputFiles.CannotOpen(path, e);
         }
-        return Open(stream, path, cancellation);
+        return Open(stream, path, cancellation, progress);
     }
 
     /// <summary>Reads CSV from a stream, which the reader disposes; records longer than <see cref="InputLimits.MaxLineBytes"/> are refused.</summary>
-    internal static CsvReader Open(Stream stream, string displayName, CancellationToken cancellation = default) =>
+    internal static CsvReader Open(Stream stream, string displayName, CancellationToken cancellation = default, IProgressSink? progress = null) =>
         CsvReader.Create(
-            new GuardedStream(stream, displayName, cancellation),
+            new GuardedStream(stream, displayName, cancellation, progress: progress),
             CsvReaderOptions.Default with { TrackLineNumbers = true, PoolStrings = true, SkipEmptyLines = true, MaxRecordSize = InputLimits.MaxLineBytes },
             leaveOpen: false);
 
     private static Columns FindColumns(CsvReader csv, string path, LoadOptions options, AnnotationRole role)
     {
         string[] headers = ReadHeaders(csv, path);
-        CsvColumnNames names = options.CsvColumns;
+        CsvColumnNames names = options.CsvColumnsFor(role);
         int Find(CsvColumn column) => Index(csv, names.Candidates(column));
         int image = Find(CsvColumn.Image), cls = Find(CsvColumn.Class);
         string found = $"a header with {string.Join(",", headers)}";
@@ -116,7 +117,7 @@ internal sealed class CsvFormat : IAnnotationFormat
 
     public void ReadGroundTruth(string path, GroundTruthSink sink)
     {
-        using CsvReader csv = Open(path, sink.Options.Cancellation);
+        using CsvReader csv = Open(path, sink.Options.Cancellation, sink.Options.Progress);
         ReadGroundTruth(csv, path, sink);
     }
 
@@ -149,7 +150,7 @@ internal sealed class CsvFormat : IAnnotationFormat
 
     public void ReadPredictions(string path, PredictionSink sink)
     {
-        using CsvReader csv = Open(path, sink.Options.Cancellation);
+        using CsvReader csv = Open(path, sink.Options.Cancellation, sink.Options.Progress);
         ReadPredictions(csv, path, sink);
     }
 

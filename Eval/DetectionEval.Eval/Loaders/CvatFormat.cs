@@ -31,11 +31,11 @@ internal sealed class CvatFormat : IAnnotationFormat
     public void ReadGroundTruth(string path, GroundTruthSink sink)
     {
         InputFiles.RequireFile(path);
-        using XmlReader xml = XmlInput.Open(path, path, sink.Options.Cancellation);
+        using XmlReader xml = XmlInput.Open(path, path, sink.Options.Cancellation, sink.Options.Progress);
         ReadGroundTruth(xml, path, sink);
     }
 
-    /// <summary>Reads ground truth from an open reader (<see cref="XmlInput.Open(Stream, string, CancellationToken)"/>); <paramref name="displayName"/> names the file in messages.</summary>
+    /// <summary>Reads ground truth from an open reader (<see cref="XmlInput.Open(Stream, string, CancellationToken, IProgressSink)"/>); <paramref name="displayName"/> names the file in messages.</summary>
     internal static void ReadGroundTruth(XmlReader xml, string displayName, GroundTruthSink sink)
     {
         string path = displayName;
@@ -48,13 +48,13 @@ internal sealed class CvatFormat : IAnnotationFormat
             int image = sink.Image(name, name, size);
             foreach (CvatBox box in boxes) sink.Add(image, sink.Class(box.Label, box.At), box.Box, box.Flags);
         });
-        if (skipped > 0) sink.Notice($"{path}: {skipped} CVAT shapes that are not boxes were skipped");
+        if (skipped > 0) sink.Notice($"{path}: {Counting.Of(skipped, "CVAT shape")} that {(skipped == 1 ? "is not a box was" : "are not boxes were")} skipped");
     }
 
     public void ReadPredictions(string path, PredictionSink sink)
     {
         InputFiles.RequireFile(path);
-        using XmlReader xml = XmlInput.Open(path, path, sink.Options.Cancellation);
+        using XmlReader xml = XmlInput.Open(path, path, sink.Options.Cancellation, sink.Options.Progress);
         ReadPredictions(xml, path, sink);
     }
 
@@ -72,7 +72,7 @@ internal sealed class CvatFormat : IAnnotationFormat
                 if (sink.Class(box.Label, box.At) is int k) sink.Add(image, k, box.Box, score);
             }
         });
-        if (skipped > 0) sink.Notice($"{path}: {skipped} CVAT shapes that are not boxes were skipped");
+        if (skipped > 0) sink.Notice($"{path}: {Counting.Of(skipped, "CVAT shape")} that {(skipped == 1 ? "is not a box was" : "are not boxes were")} skipped");
     }
 
     /// <summary>Streams the file: the labels once, then each image with its boxes. Returns the number of skipped shapes.</summary>

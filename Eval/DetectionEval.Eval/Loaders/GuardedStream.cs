@@ -2,18 +2,20 @@ namespace DetectionEval.Eval.Loaders;
 
 /*
  * A read-only wrapper around an input stream for the readers deval does not write itself (XmlReader,
- * CsvHelper): each Read checks the run's cancellation, so a long file stops soon after Ctrl-C, and, for
- * XML, counts the bytes since the last '<' or '>' and refuses a run longer than InputLimits.MaxXmlTokenBytes
- * (one text node or tag of gigabytes, which XmlReader would buffer whole). Lines are counted as the bytes
- * pass, for the error's location. The bytes themselves are passed through unchanged.
+ * CsvHelper): each Read checks the run's cancellation, so a long file stops soon after Ctrl-C, tells the
+ * progress display (when there is one) how many bytes it read, and, for XML, counts the bytes since the
+ * last '<' or '>' and refuses a run longer than InputLimits.MaxXmlTokenBytes (one text node or tag of
+ * gigabytes, which XmlReader would buffer whole). Lines are counted as the bytes pass, for the error's
+ * location. The bytes themselves are passed through unchanged.
  */
 
-/// <summary>Passes an input stream through, checking cancellation and, for XML, the length of tokens.</summary>
+/// <summary>Passes an input stream through, checking cancellation, counting the bytes for progress and, for XML, the length of tokens.</summary>
 internal sealed class GuardedStream : Stream
 {
     private readonly Stream _inner;
     private readonly string _displayName;
     private readonly CancellationToken _cancellation;
+    private readonly IProgressSink? _progress;
     private readonly int _maxXmlToken;
     private long _sinceMarkup;
     private int _line = 1;
@@ -35,11 +37,13 @@ internal sealed class GuardedStream : Stream
     /// <param name="displayName">The file in messages.</param>
     /// <param name="cancellation">Checked on every read.</param>
     /// <param name="maxXmlToken">The longest run without '&lt;' or '&gt;'; 0 for no check (not XML).</param>
-    public GuardedStream(Stream inner, string displayName, CancellationToken cancellation, int maxXmlToken = 0)
+    /// <param name="progress">Told the bytes read; null for none.</param>
+    public GuardedStream(Stream inner, string displayName, CancellationToken cancellation, int maxXmlToken = 0, IProgressSink? progress = null)
     {
         _inner = inner;
         _displayName = displayName;
         _cancellation = cancellation;
+        _progress = progress;
         _maxXmlToken = maxXmlToken;
     }
 
@@ -51,6 +55,7 @@ internal sealed class GuardedStream : Stream
         // Chunks no longer than the limit, so that a run too long always crosses a chunk's edge.
         if (_maxXmlToken > 0 && buffer.Length > _maxXmlToken) buffer = buffer[.._maxXmlToken];
         int read = _inner.Read(buffer);
+        _progress?.Advance(read);
         if (_maxXmlToken > 0 && read > 0)
         {
             if (Doctype is null) FindDoctype(buffer[..read]);

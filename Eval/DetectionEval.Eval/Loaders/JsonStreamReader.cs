@@ -29,6 +29,7 @@ internal sealed class JsonStreamReader : IDisposable
     private readonly string _displayName;
     private readonly string? _filePath;
     private readonly CancellationToken _cancellation;
+    private readonly IProgressSink? _progress;
     private byte[] _buffer = new byte[InitialBufferSize];
     private int _start;
     private int _end;
@@ -47,8 +48,8 @@ internal sealed class JsonStreamReader : IDisposable
     private int _depth;
     private readonly PropertyNameCache _names = new();
 
-    /// <summary>Opens a file for reading.</summary>
-    public static JsonStreamReader OpenFile(string path, string displayName, CancellationToken cancellation = default)
+    /// <summary>Opens a file for reading; <paramref name="progress"/> is told the bytes read.</summary>
+    public static JsonStreamReader OpenFile(string path, string displayName, CancellationToken cancellation = default, IProgressSink? progress = null)
     {
         FileStream stream;
         try
@@ -59,15 +60,16 @@ internal sealed class JsonStreamReader : IDisposable
         {
             throw InputFiles.CannotOpen(displayName, e);
         }
-        return new JsonStreamReader(stream, displayName, path, cancellation);
+        return new JsonStreamReader(stream, displayName, path, cancellation, progress);
     }
 
-    public JsonStreamReader(Stream stream, string displayName, string? filePath = null, CancellationToken cancellation = default)
+    public JsonStreamReader(Stream stream, string displayName, string? filePath = null, CancellationToken cancellation = default, IProgressSink? progress = null)
     {
         _stream = stream;
         _displayName = displayName;
         _filePath = filePath;
         _cancellation = cancellation;
+        _progress = progress;
         _origin = filePath is null && stream.CanSeek ? stream.Position : -1;
     }
 
@@ -216,6 +218,7 @@ internal sealed class JsonStreamReader : IDisposable
         }
         if (read == 0) _finalBlock = true;
         else _end += read;
+        _progress?.Advance(read);
     }
 
     private AnnotationFormatException TokenTooLong()

@@ -56,10 +56,10 @@ internal sealed class LabelMeFormat : IAnnotationFormat
         int skipped = 0;
         foreach (AnnotationFiles.Entry file in files)
         {
-            using JsonStreamReader json = JsonStreamReader.OpenFile(file.Path, file.DisplayName, sink.Options.Cancellation);
+            using JsonStreamReader json = JsonStreamReader.OpenFile(file.Path, file.DisplayName, sink.Options.Cancellation, sink.Options.Progress);
             skipped += ReadGroundTruthFile(json, file.Stem, file.Path, sink);
         }
-        if (skipped > 0) sink.Notice($"{path}: {skipped} LabelMe shapes that are not rectangles were skipped");
+        if (skipped > 0) sink.Notice($"{path}: {Counting.Of(skipped, "LabelMe shape")} that {(skipped == 1 ? "is not a rectangle was" : "are not rectangles were")} skipped");
     }
 
     /// <summary>Reads the file of the image named <paramref name="stem"/>; returns the number of shapes skipped. <paramref name="filePath"/> (null for a stream) gives errors found later their line.</summary>
@@ -77,10 +77,10 @@ internal sealed class LabelMeFormat : IAnnotationFormat
         int skipped = 0;
         foreach (AnnotationFiles.Entry file in AnnotationFiles.List(path, ".json"))
         {
-            using JsonStreamReader json = JsonStreamReader.OpenFile(file.Path, file.DisplayName, sink.Options.Cancellation);
+            using JsonStreamReader json = JsonStreamReader.OpenFile(file.Path, file.DisplayName, sink.Options.Cancellation, sink.Options.Progress);
             skipped += ReadPredictionsFile(json, file.Stem, file.Path, sink);
         }
-        if (skipped > 0) sink.Notice($"{path}: {skipped} LabelMe shapes that are not rectangles were skipped");
+        if (skipped > 0) sink.Notice($"{path}: {Counting.Of(skipped, "LabelMe shape")} that {(skipped == 1 ? "is not a rectangle was" : "are not rectangles were")} skipped");
     }
 
     /// <summary>Reads the predictions of the image named <paramref name="stem"/>; returns the number of shapes skipped.</summary>
@@ -158,7 +158,7 @@ internal sealed class LabelMeFormat : IAnnotationFormat
         // LabelMe's default shape type is a polygon.
         if (type != "rectangle") return null;
         if (string.IsNullOrWhiteSpace(label)) throw json.ErrorAt(start, path, "a rectangle with a \"label\"", "none");
-        if (points.Count != 2) throw json.ErrorAt(start, path + ".points", "a rectangle with 2 points [[x1, y1], [x2, y2]]", points.Count == 1 ? "1 point" : $"{points.Count} points");
+        if (points.Count != 2) throw json.ErrorAt(start, path + ".points", "a rectangle with 2 points [[x1, y1], [x2, y2]]", Counting.Of(points.Count, "point"));
         var at = new SourceLocation(json.DisplayName, Path: path);
         double x1 = Math.Min(points[0].X, points[1].X), x2 = Math.Max(points[0].X, points[1].X);
         double y1 = Math.Min(points[0].Y, points[1].Y), y2 = Math.Max(points[0].Y, points[1].Y);
@@ -187,7 +187,7 @@ internal sealed class LabelMeFormat : IAnnotationFormat
                 if (count == 2) throw json.Error("a point of 2 numbers [x, y]", "more than 2");
                 xy[count++] = json.GetDouble();
             }
-            if (count != 2) throw json.Error("a point of 2 numbers [x, y]", $"{count} numbers");
+            if (count != 2) throw json.Error("a point of 2 numbers [x, y]", Counting.Of(count, "number"));
             points.Add((xy[0], xy[1]));
         }
     }

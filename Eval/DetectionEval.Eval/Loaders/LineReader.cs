@@ -17,25 +17,27 @@ internal sealed class LineReader : IDisposable
 {
     private readonly Stream _stream;
     private readonly CancellationToken _cancellation;
+    private readonly IProgressSink? _progress;
     private byte[] _buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 16);
     private int _start;
     private int _end;
     private bool _eof;
     private bool _started;
 
-    private LineReader(Stream stream, string displayName, CancellationToken cancellation)
+    private LineReader(Stream stream, string displayName, CancellationToken cancellation, IProgressSink? progress = null)
     {
         _stream = stream;
         _cancellation = cancellation;
+        _progress = progress;
         DisplayName = displayName;
     }
 
-    /// <summary>Opens <paramref name="path"/>; errors name it as <paramref name="displayName"/>.</summary>
-    public static LineReader Open(string path, string displayName, CancellationToken cancellation = default)
+    /// <summary>Opens <paramref name="path"/>; errors name it as <paramref name="displayName"/>; <paramref name="progress"/> is told the bytes read.</summary>
+    public static LineReader Open(string path, string displayName, CancellationToken cancellation = default, IProgressSink? progress = null)
     {
         try
         {
-            return new LineReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan), displayName, cancellation);
+            return new LineReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan), displayName, cancellation, progress);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -124,6 +126,7 @@ internal sealed class LineReader : IDisposable
         }
         if (read == 0) _eof = true;
         else _end += read;
+        _progress?.Advance(read);
     }
 
     private AnnotationFormatException LineTooLong() => new(

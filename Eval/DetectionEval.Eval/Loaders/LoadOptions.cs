@@ -21,14 +21,31 @@ public sealed record LoadOptions
     /// <summary>Image sizes for relative coordinates (<c>--image-sizes</c> or <c>--images</c>).</summary>
     public IImageSizeSource? ImageSizes { get; init; }
 
-    /// <summary>CSV header names chosen by the user, by column (<c>--csv-columns image=file,class=label</c>).</summary>
+    /// <summary>CSV header names chosen by the user, by column, for ground truth and predictions (<c>--csv-columns image=file,class=label</c>).</summary>
     public CsvColumnNames CsvColumns { get; init; } = CsvColumnNames.Default;
 
+    /// <summary>CSV header names of the ground truth only (<c>--gt-csv-columns</c>), chosen over <see cref="CsvColumns"/> column by column; null for none.</summary>
+    public CsvColumnNames? GroundTruthCsvColumns { get; init; }
+
+    /// <summary>CSV header names of the predictions only (<c>--pred-csv-columns</c>), chosen over <see cref="CsvColumns"/> column by column; null for none.</summary>
+    public CsvColumnNames? PredictionCsvColumns { get; init; }
+
+    /// <summary>The CSV header names for a file of <paramref name="role"/>: its own names where it has them, else the shared ones.</summary>
+    public CsvColumnNames CsvColumnsFor(AnnotationRole role) =>
+        (role == AnnotationRole.GroundTruth ? GroundTruthCsvColumns : PredictionCsvColumns) is { } own ? CsvColumns.With(own) : CsvColumns;
+
     /// <summary>Stops reading soon after it is cancelled (<see cref="OperationCanceledException"/>); the loaders check it every few thousand records.</summary>
-    public CancellationToken Cancellation { get; init; }
+    internal CancellationToken Cancellation { get; init; }
 
     /// <summary>Write the predictions to a spill on disk instead of memory (bounded-memory runs); null to keep them in memory.</summary>
-    public SpillSettings? Spill { get; init; }
+    internal SpillSettings? Spill { get; init; }
+
+    /// <summary>
+    /// Told the bytes of the input files as they are read (<see cref="WorkStage.Loading"/>): their total
+    /// first, then each buffer read; null for none (what reading costs then is one null check per buffer).
+    /// Set by the pipeline from its observer.
+    /// </summary>
+    internal IProgressSink? Progress { get; init; }
 }
 
 /// <summary>How a bounded-memory run spills its predictions.</summary>
@@ -164,6 +181,15 @@ public sealed record CsvColumnNames
 
     /// <summary>The header names to look for: the chosen one alone, or the usual ones.</summary>
     public IReadOnlyList<string> Candidates(CsvColumn column) => Chosen.TryGetValue(column, out string? name) ? [name] : UsualNames[column];
+
+    /// <summary>These names with those chosen in <paramref name="other"/> in their place, column by column.</summary>
+    public CsvColumnNames With(CsvColumnNames other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        var chosen = new Dictionary<CsvColumn, string>(Chosen);
+        foreach ((CsvColumn column, string name) in other.Chosen) chosen[column] = name;
+        return new CsvColumnNames { Chosen = chosen };
+    }
 
     /// <summary>Parses <c>column=header,column=header</c>, columns named as in <see cref="OptionName"/>.</summary>
     /// <exception cref="FormatException">An entry is not column=header or names an unknown column.</exception>

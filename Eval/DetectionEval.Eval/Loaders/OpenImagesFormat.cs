@@ -50,7 +50,7 @@ internal sealed class OpenImagesFormat : IAnnotationFormat
 
     public void ReadGroundTruth(string path, GroundTruthSink sink)
     {
-        using CsvReader csv = CsvFormat.Open(path, sink.Options.Cancellation);
+        using CsvReader csv = CsvFormat.Open(path, sink.Options.Cancellation, sink.Options.Progress);
         ReadGroundTruth(csv, path, sink);
     }
 
@@ -72,7 +72,7 @@ internal sealed class OpenImagesFormat : IAnnotationFormat
 
     public void ReadPredictions(string path, PredictionSink sink)
     {
-        using CsvReader csv = CsvFormat.Open(path, sink.Options.Cancellation);
+        using CsvReader csv = CsvFormat.Open(path, sink.Options.Cancellation, sink.Options.Progress);
         ReadPredictions(csv, path, sink);
     }
 
@@ -197,7 +197,7 @@ internal sealed class OpenImagesFormat : IAnnotationFormat
                 }
             }
         });
-        if (difficult > 0) options.Notice?.Invoke($"{path}: {difficult} difficult boxes written as ordinary boxes (Open Images has no difficult flag)");
+        if (difficult > 0) options.Notice?.Invoke($"{path}: {Counting.Of(difficult, "difficult box")} written as {(difficult == 1 ? "an ordinary box" : "ordinary boxes")} (Open Images has no difficult flag)");
     }
 
     private static void WriteCorners(CsvWriter csv, DatasetView view, int image, Box box, WriteOptions options, string path, Span<double> values)

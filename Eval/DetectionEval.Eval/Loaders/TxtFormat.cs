@@ -36,7 +36,7 @@ internal sealed class TxtFormat : IAnnotationFormat
         AnnotationFiles.RequireSome(files, path, "per-image .txt files");
         foreach (AnnotationFiles.Entry file in files)
         {
-            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation);
+            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation, sink.Options.Progress);
             ReadGroundTruthFile(reader, file.Stem, sink);
         }
     }
@@ -72,7 +72,7 @@ internal sealed class TxtFormat : IAnnotationFormat
     {
         foreach (AnnotationFiles.Entry file in AnnotationFiles.List(path, ".txt"))
         {
-            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation);
+            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation, sink.Options.Progress);
             ReadPredictionsFile(reader, file.Stem, sink);
         }
     }
@@ -154,7 +154,7 @@ internal sealed class TxtFormat : IAnnotationFormat
             }
             texts[image] = text.ToString();
         }
-        if (crowds > 0) options.Notice?.Invoke($"{path}: {crowds} crowd boxes written as difficult (the txt format has no crowd flag)");
+        if (crowds > 0) options.Notice?.Invoke($"{path}: {Counting.Of(crowds, "crowd box")} written as difficult (the txt format has no crowd flag)");
         AtomicFolder.Write(path, folder =>
         {
             for (int image = 0; image < stems.Length; image++) File.WriteAllText(Path.Combine(folder, stems[image] + ".txt"), texts[image], new UTF8Encoding(false));

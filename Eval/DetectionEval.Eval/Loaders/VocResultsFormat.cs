@@ -40,7 +40,7 @@ internal sealed class VocResultsFormat : IAnnotationFormat
     {
         foreach (AnnotationFiles.Entry file in AnnotationFiles.List(path, ".txt"))
         {
-            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation);
+            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation, sink.Options.Progress);
             ReadFile(reader, ClassOfFile(file.Stem), sink);
         }
     }

@@ -37,7 +37,7 @@ internal sealed class VocXmlFormat : IAnnotationFormat
         throw new AnnotationFormatException(new SourceLocation(path), "predictions in a format with scores (VOC results: voc-results)", "Pascal VOC annotation XML, which has no scores");
 
     private static void ReadFile(AnnotationFiles.Entry file, GroundTruthSink sink) =>
-        ReadAnnotation(XmlInput.Load(file.Path, file.DisplayName, sink.Options.Cancellation), file.DisplayName, file.Stem, sink);
+        ReadAnnotation(XmlInput.Load(file.Path, file.DisplayName, sink.Options.Cancellation, sink.Options.Progress), file.DisplayName, file.Stem, sink);
 
     /// <summary>Reads one annotation file from a stream: the image named <paramref name="stem"/>.</summary>
     internal static void ReadFile(Stream stream, string displayName, string stem, GroundTruthSink sink) =>

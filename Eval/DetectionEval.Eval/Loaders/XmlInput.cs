@@ -24,7 +24,7 @@ internal static class XmlInput
     };
 
     /// <summary>Opens a file as an XML reader with <see cref="SafeSettings"/> and the limits.</summary>
-    public static XmlReader Open(string path, string displayName, CancellationToken cancellation = default)
+    public static XmlReader Open(string path, string displayName, CancellationToken cancellation = default, IProgressSink? progress = null)
     {
         FileStream stream;
         try
@@ -35,14 +35,14 @@ internal static class XmlInput
         {
             throw InputFiles.CannotOpen(displayName, e);
         }
-        return Open(stream, displayName, cancellation);
+        return Open(stream, displayName, cancellation, progress);
     }
 
     /// <summary>Reads a stream as XML with <see cref="SafeSettings"/> and the limits; the reader disposes the stream.</summary>
     /// <exception cref="AnnotationFormatException">The first bytes are not XML in any encoding (XmlReader reads them at once).</exception>
-    public static XmlReader Open(Stream stream, string displayName, CancellationToken cancellation = default)
+    public static XmlReader Open(Stream stream, string displayName, CancellationToken cancellation = default, IProgressSink? progress = null)
     {
-        var guarded = new GuardedStream(stream, displayName, cancellation, InputLimits.MaxXmlTokenBytes);
+        var guarded = new GuardedStream(stream, displayName, cancellation, InputLimits.MaxXmlTokenBytes, progress);
         try
         {
             return new DepthLimitedXmlReader(XmlReader.Create(guarded, SafeSettings), displayName, guarded);
@@ -56,9 +56,9 @@ internal static class XmlInput
 
     /// <summary>Loads a small XML file (one VOC annotation) with line numbers.</summary>
     /// <exception cref="AnnotationFormatException">The file is not well-formed XML or has a DTD.</exception>
-    public static XDocument Load(string path, string displayName, CancellationToken cancellation = default)
+    public static XDocument Load(string path, string displayName, CancellationToken cancellation = default, IProgressSink? progress = null)
     {
-        using XmlReader reader = Open(path, displayName, cancellation);
+        using XmlReader reader = Open(path, displayName, cancellation, progress);
         return Load(reader, displayName);
     }
 

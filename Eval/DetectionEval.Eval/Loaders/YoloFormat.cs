@@ -37,7 +37,7 @@ internal sealed class YoloFormat : IAnnotationFormat
         var classes = new Dictionary<long, int>();
         foreach (AnnotationFiles.Entry file in files)
         {
-            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation);
+            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation, sink.Options.Progress);
             ReadGroundTruthFile(reader, file.Stem, sink, classes);
         }
         if (sink.Options.ImageSizes is { } sizes) sink.AddImagesOf(sizes);
@@ -73,7 +73,7 @@ internal sealed class YoloFormat : IAnnotationFormat
         var categories = new Dictionary<long, int>();
         foreach (AnnotationFiles.Entry file in AnnotationFiles.List(path, ".txt"))
         {
-            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation);
+            using LineReader reader = LineReader.Open(file.Path, file.DisplayName, sink.Options.Cancellation, sink.Options.Progress);
             ReadPredictionsFile(reader, file.Stem, sink, categories);
         }
     }
@@ -153,7 +153,7 @@ internal sealed class YoloFormat : IAnnotationFormat
             }
             texts[image] = text.ToString();
         }
-        if (flagged > 0) options.Notice?.Invoke($"{path}: {flagged} difficult or crowd boxes written as ordinary boxes (YOLO has no such flags)");
+        if (flagged > 0) options.Notice?.Invoke($"{path}: {Counting.Of(flagged, "difficult or crowd box")} written as {(flagged == 1 ? "an ordinary box" : "ordinary boxes")} (YOLO has no such flags)");
         AtomicFolder.Write(path, folder =>
         {
             for (int image = 0; image < stems.Length; image++) File.WriteAllText(Path.Combine(folder, stems[image] + ".txt"), texts[image], new UTF8Encoding(false));

@@ -76,6 +76,7 @@ internal static class CocoEvaluation
     {
         options.Validate();
         var matcher = new CocoMatcher(options.MaxDetections[^1]);
+        options.Progress?.Begin(WorkStage.MatchingCoco, dataset.Units.Length);
         if (options.Engine is { } engine) return MatchWithEngine(dataset, options, matcher, engine);
         ReadOnlySpan<EvaluationUnit> units = dataset.Units;
         int[] recordStart = new int[units.Length + 1];
@@ -85,6 +86,7 @@ internal static class CocoEvaluation
         int[] countable = new int[units.Length * areaRanges];
 
         EvaluationUnit[] unitArray = units.ToArray();
+        IProgressSink? progress = options.Progress;
         Parallel.For(
             0,
             unitArray.Length,
@@ -93,9 +95,10 @@ internal static class CocoEvaluation
             (u, _, scratch) =>
             {
                 MatchUnit(dataset, unitArray[u], matcher, scratch, records.AsSpan(recordStart[u]), countable.AsSpan(u * areaRanges, areaRanges));
+                ProgressBatch.CountOne(progress, ref scratch.Finished);
                 return scratch;
             },
-            _ => { });
+            scratch => ProgressBatch.Flush(progress, scratch.Finished));
         return new CocoMatches(dataset, records, recordStart, countable, areaRanges);
     }
 
@@ -134,6 +137,7 @@ internal static class CocoEvaluation
         var records = new CocoMatchRecord[slots];
         int areaRanges = matcher.AreaRangeCount;
         int[] countable = new int[units.Length * areaRanges];
+        IProgressSink? progress = options.Progress;
         Parallel.For(
             0,
             units.Length,
@@ -148,9 +152,11 @@ internal static class CocoEvaluation
                     UnitInput(dataset, unit), keptOrder.AsSpan(recordStart[u], kept), candidates, recordStart[u],
                     scratch.Outcomes, countable.AsSpan(u * areaRanges, areaRanges), scratch.Matcher);
                 WriteRecords(dataset, unit, scratch.Outcomes.AsSpan(0, kept), records.AsSpan(recordStart[u], kept));
+                // The units are counted as their assignment ends, the last of the engine path's three steps.
+                ProgressBatch.CountOne(progress, ref scratch.Finished);
                 return scratch;
             },
-            _ => { });
+            scratch => ProgressBatch.Flush(progress, scratch.Finished));
         return new CocoMatches(dataset, records, recordStart, countable, areaRanges);
     }
 
@@ -182,6 +188,9 @@ internal static class CocoEvaluation
     {
         public readonly CocoMatchScratch Matcher = new();
         public CocoDetectionOutcome[] Outcomes = new CocoDetectionOutcome[128];
+
+        /// <summary>Units this thread finished and has not yet told the progress sink.</summary>
+        public int Finished;
     }
 
     private static void MatchUnit(
@@ -213,7 +222,12 @@ internal static class CocoEvaluation
         IReadOnlyList<int> maxDetections = options.MaxDetections;
         int classes = dataset.Categories.Count;
         var tables = new CocoTables(CocoParameters.IouThresholds.Count, classes, matches.AreaRanges, maxDetections.Count);
-        Parallel.For(0, classes, options.Parallelism, k => AccumulateClass(matches, maxDetections, weights, k, tables, options.Parallelism.MaxDegreeOfParallelism));
+        options.Progress?.Begin(WorkStage.AccumulatingCoco, classes);
+        Parallel.For(0, classes, options.Parallelism, k =>
+        {
+            AccumulateClass(matches, maxDetections, weights, k, tables, options.Parallelism.MaxDegreeOfParallelism);
+            options.Progress?.Advance(1);
+        });
         return new CocoResult(maxDetections, Summarize(tables), PerClass(dataset.Categories, tables), tables);
     }
 

@@ -59,6 +59,13 @@ public sealed record EvaluationOptions
     /// </summary>
     public bool ConfidenceCurves { get; init; } = true;
 
+    /// <summary>
+    /// Told how far each stage has come (<see cref="WorkStage"/>): the match stages count units, the
+    /// accumulations classes, the low-memory run detections. Set by the pipeline from its observer; null
+    /// for none; results never depend on it.
+    /// </summary>
+    internal IProgressSink? Progress { get; init; }
+
     /// <summary>Checks the options, throwing <see cref="ArgumentException"/> for values no evaluation accepts.</summary>
     public void Validate()
     {

@@ -80,6 +80,15 @@ public sealed record DatasetSummary(int Images, int Classes, int GroundTruthBoxe
     /// </summary>
     public string? GroundTruthFingerprint { get; init; }
 
+    /// <summary>
+    /// Detections COCO leaves out: those beyond the last maxDets value in their image and class (pycocotools
+    /// keeps the highest-scoring ones). VOC counts them. 0 without COCO.
+    /// </summary>
+    public int DetectionsOverMaxDets { get; init; }
+
+    /// <summary>Detections evaluated: those read, less those of unknown categories.</summary>
+    public int DetectionsEvaluated => Detections - DetectionsOfUnknownCategories;
+
     /// <summary>Counts and ground-truth fingerprint of a dataset.</summary>
     public static DatasetSummary Of(Dataset dataset) => new(
         dataset.Images.Count,
@@ -90,6 +99,20 @@ public sealed record DatasetSummary(int Images, int Classes, int GroundTruthBoxe
     {
         GroundTruthFingerprint = Data.GroundTruthFingerprint.Of(dataset),
     };
+
+    /// <summary>Counts and ground-truth fingerprint of a dataset evaluated with <paramref name="options"/>, the detections over maxDets included.</summary>
+    public static DatasetSummary Of(Dataset dataset, EvaluationOptions options) => Of(dataset) with
+    {
+        DetectionsOverMaxDets = options.Metrics.HasFlag(MetricSet.Coco) ? DetectionsOverCap(dataset, options.MaxDetections[^1]) : 0,
+    };
+
+    /// <summary>Detections beyond <paramref name="cap"/> in their (image, class) unit, which COCO's matching does not keep.</summary>
+    internal static int DetectionsOverCap(Dataset dataset, int cap)
+    {
+        int over = 0;
+        foreach (EvaluationUnit unit in dataset.Units) over += Math.Max(0, unit.DetectionCount - cap);
+        return over;
+    }
 }
 
 /// <summary>Everything one evaluation produces.</summary>

@@ -22,11 +22,12 @@ namespace DetectionEval.Eval.Metrics;
 /// <summary>The match stage of a spilled run: every shard matched, the records stored by class.</summary>
 public sealed class ShardedMatches
 {
-    internal ShardedMatches(Dataset groundTruth, ClassMatchStore store, long detections)
+    internal ShardedMatches(Dataset groundTruth, ClassMatchStore store, long detections, int detectionsOverMaxDets)
     {
         GroundTruth = groundTruth;
         Store = store;
         Detections = detections;
+        DetectionsOverMaxDets = detectionsOverMaxDets;
     }
 
     /// <summary>The ground truth (no detections).</summary>
@@ -34,6 +35,9 @@ public sealed class ShardedMatches
 
     /// <summary>Detections matched.</summary>
     public long Detections { get; }
+
+    /// <summary>Detections COCO left out, beyond the last maxDets value in their image and class (0 without COCO).</summary>
+    public int DetectionsOverMaxDets { get; }
 
     internal ClassMatchStore Store { get; }
 
@@ -49,9 +53,8 @@ internal static class ShardedEvaluation
     /// <summary>Matches every shard of the builder's spill against <paramref name="groundTruth"/> (what the builder built).</summary>
     /// <param name="builder">The builder that spilled the detections.</param>
     /// <param name="groundTruth">The dataset the builder built: ground truth only.</param>
-    /// <param name="options">Metrics, profile, maxDets, threads, engine, cancellation.</param>
-    /// <param name="shardMatched">Told after each shard (shards done, shards in all).</param>
-    public static ShardedMatches Match(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, Action<int, int>? shardMatched = null)
+    /// <param name="options">Metrics, profile, maxDets, threads, engine, cancellation; its progress sink is told the detections of each shard matched.</param>
+    public static ShardedMatches Match(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(groundTruth);
@@ -61,16 +64,22 @@ internal static class ShardedEvaluation
         bool coco = options.Metrics.HasFlag(MetricSet.Coco), voc = options.Metrics.HasFlag(MetricSet.Voc);
         int[] categoryIndices = builder.DatasetCategoryIndices();
         var store = new ClassMatchStore(groundTruth.Categories.Count, new CocoMatcher(options.MaxDetections[^1]).AreaRangeCount, coco, voc);
+        options.Progress?.Begin(WorkStage.MatchingShards, spill.Count);
+        // The shards' own stages are steps of this one: the sink hears of whole shards only.
+        EvaluationOptions perShard = options with { Progress = null };
         long sinceCollection = 0;
+        int overMaxDets = 0;
         for (int s = 0; s < spill.ShardCount; s++)
         {
             options.Cancellation.ThrowIfCancellationRequested();
             (int first, int count) = spill.ImagesOf(s);
             Dataset shard = DatasetBuilder.BuildShard(groundTruth, first, count, spill.ReadShard(s), categoryIndices);
-            CocoMatches? cocoMatches = coco ? CocoEvaluation.Match(shard, options) : null;
-            VocMatches? vocMatches = voc ? VocEvaluation.Match(shard, options) : null;
+            CocoMatches? cocoMatches = coco ? CocoEvaluation.Match(shard, perShard) : null;
+            VocMatches? vocMatches = voc ? VocEvaluation.Match(shard, perShard) : null;
             StoreShard(shard, cocoMatches, vocMatches, store);
-            shardMatched?.Invoke(s + 1, spill.ShardCount);
+            // A shard holds whole images, so its (image, class) units are the whole dataset's.
+            if (coco) overMaxDets += DatasetSummary.DetectionsOverCap(shard, options.MaxDetections[^1]);
+            options.Progress?.Advance(shard.Detections.Count);
             sinceCollection += shard.Detections.Count;
             if (sinceCollection > DetectionsBetweenCollections)
             {
@@ -78,7 +87,7 @@ internal static class ShardedEvaluation
                 CollectGarbage();
             }
         }
-        return new ShardedMatches(groundTruth, store, spill.Count);
+        return new ShardedMatches(groundTruth, store, spill.Count, overMaxDets);
     }
 
     /// <summary>Keeps a matched shard's records by class: per detection of each unit, its VOC and COCO results together.</summary>
@@ -131,10 +140,13 @@ internal static class ShardedEvaluation
 
         // Smallest classes first: the largest, whose scratch is largest, run last, when little of the store is left.
         int[] bySize = [.. Enumerable.Range(0, classes).OrderBy(store.CountOf).ThenBy(k => k)];
+        // Counted in detections, not classes: the largest classes, last, take most of the time.
+        options.Progress?.Begin(WorkStage.AccumulatingShards, bySize.Sum(k => (long)store.CountOf(k)));
         long sinceCollection = 0;
         Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(bySize, loadBalance: true), options.Parallelism, k =>
         {
             StoredMatch[] stored = store.Release(k);
+            int size = stored.Length;
             if (Interlocked.Add(ref sinceCollection, stored.Length) > DetectionsBetweenCollections)
             {
                 Interlocked.Exchange(ref sinceCollection, 0);
@@ -142,13 +154,16 @@ internal static class ShardedEvaluation
             }
             ulong[] keys = new ulong[stored.Length];
             if (tables is not null) AccumulateCocoClass(stored, keys, store, options.MaxDetections, k, tables);
-            if (!store.HasVoc) return;
-            (double[] scores, VocOutcome[] outcomes) = InVocOrder(stored, keys);
-            stored = [];
-            VocClassResult result = VocEvaluation.Score(categories[k], scores, outcomes, null, store.Positives[k]);
-            points[k] = OperatingPointAnalysis.ForClass(result, options.ScoreThreshold, keepCurve: false);
-            classSteps[k] = ClassSteps.FromCurve(result.Curve)!;
-            vocClasses[k] = result with { Curve = NoCurve };
+            if (store.HasVoc)
+            {
+                (double[] scores, VocOutcome[] outcomes) = InVocOrder(stored, keys);
+                stored = [];
+                VocClassResult result = VocEvaluation.Score(categories[k], scores, outcomes, null, store.Positives[k]);
+                points[k] = OperatingPointAnalysis.ForClass(result, options.ScoreThreshold, keepCurve: false);
+                classSteps[k] = ClassSteps.FromCurve(result.Curve)!;
+                vocClasses[k] = result with { Curve = NoCurve };
+            }
+            options.Progress?.Advance(size);
         });
 
         CocoResult? coco = tables is null
@@ -165,6 +180,7 @@ internal static class ShardedEvaluation
         DatasetSummary summary = DatasetSummary.Of(matches.GroundTruth) with
         {
             Detections = checked((int)matches.Detections) + matches.GroundTruth.DetectionsOfUnknownCategories,
+            DetectionsOverMaxDets = matches.DetectionsOverMaxDets,
         };
         return new EvaluationResult(summary, categories, coco, voc) { OperatingPoints = operatingPoints };
     }

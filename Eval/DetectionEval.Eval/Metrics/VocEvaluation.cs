@@ -126,10 +126,12 @@ internal static class VocEvaluation
     {
         options.Validate();
         var matcher = new VocMatcher(options.Voc);
+        options.Progress?.Begin(WorkStage.MatchingVoc, dataset.Units.Length);
         EvaluationUnit[] units = dataset.Units.ToArray();
         var records = new VocMatchRecord[dataset.Detections.Count];
         int[] positives = new int[units.Length];
         BestOverlap[]? best = kept == VocOverlapsKept.None ? null : new BestOverlap[dataset.Detections.Count];
+        IProgressSink? progress = options.Progress;
         if (options.Engine is { } engine)
         {
             MatchWithEngine(dataset, options, matcher, engine, units, records, positives, best ?? new BestOverlap[dataset.Detections.Count]);
@@ -146,9 +148,10 @@ internal static class VocEvaluation
                     EvaluationUnit unit = units[u];
                     Span<BestOverlap> unitBest = best is null ? [] : best.AsSpan(unit.DetectionStart, unit.DetectionCount);
                     positives[u] = MatchUnit(dataset, unit, matcher, scratch, records.AsSpan(unit.DetectionStart, unit.DetectionCount), unitBest);
+                    ProgressBatch.CountOne(progress, ref scratch.Finished);
                     return scratch;
                 },
-                _ => { });
+                scratch => ProgressBatch.Flush(progress, scratch.Finished));
         }
         VocOverlaps? overlaps = best is null ? null : KeepOverlaps(dataset, options, best, kept);
         return new VocMatches(dataset, options.Voc, records, positives, overlaps);
@@ -158,6 +161,9 @@ internal static class VocEvaluation
     {
         public readonly VocMatchScratch Matcher = new();
         public VocDetectionOutcome[] Outcomes = new VocDetectionOutcome[128];
+
+        /// <summary>Units this thread finished and has not yet told the progress sink.</summary>
+        public int Finished;
     }
 
     private static int MatchUnit(Dataset dataset, EvaluationUnit unit, VocMatcher matcher, UnitScratch scratch, Span<VocMatchRecord> records, Span<BestOverlap> best)
@@ -282,6 +288,7 @@ internal static class VocEvaluation
         EngineUnits layout = EngineUnits.Of(dataset, units, u => units[u].DetectionStart, dt.Count);
         engine.FindBestOverlaps(layout.Describe(slotBoxes), options.Voc.PixelOffset, best);
 
+        IProgressSink? progress = options.Progress;
         Parallel.For(
             0,
             units.Length,
@@ -295,9 +302,11 @@ internal static class VocEvaluation
                 matcher.Assign(flags, order.AsSpan(unit.DetectionStart, unit.DetectionCount), best.AsSpan(unit.DetectionStart, unit.DetectionCount), scratch.Outcomes, scratch.Matcher);
                 positives[u] = VocMatcher.CountPositives(flags);
                 WriteRecords(dataset, unit, scratch.Outcomes, records.AsSpan(unit.DetectionStart, unit.DetectionCount));
+                // The units are counted as their assignment ends, the last of the engine path's three steps.
+                ProgressBatch.CountOne(progress, ref scratch.Finished);
                 return scratch;
             },
-            _ => { });
+            scratch => ProgressBatch.Flush(progress, scratch.Finished));
     }
 
     /// <summary>The accumulation stage: per-class curves and APs, and the means.</summary>
@@ -314,7 +323,12 @@ internal static class VocEvaluation
         }
         int[]? weights = imageWeights.IsEmpty ? null : imageWeights.ToArray();
         var perClass = new VocClassResult[dataset.Categories.Count];
-        Parallel.For(0, perClass.Length, options.Parallelism, k => perClass[k] = EvaluateClass(matches, weights, k, options.Parallelism.MaxDegreeOfParallelism));
+        options.Progress?.Begin(WorkStage.AccumulatingVoc, perClass.Length);
+        Parallel.For(0, perClass.Length, options.Parallelism, k =>
+        {
+            perClass[k] = EvaluateClass(matches, weights, k, options.Parallelism.MaxDegreeOfParallelism);
+            options.Progress?.Advance(1);
+        });
         return Summarize(matches.Settings, perClass);
     }
 

@@ -41,23 +41,22 @@ public enum EvaluationStage
 
 /// <summary>
 /// Watches a run: stage timings and progress, how inputs were read, and what the user should be told.
-/// Every method does nothing unless overridden; calls come from the thread that runs the pipeline, except
-/// <see cref="Advanced"/>, which any worker may call.
+/// Every method does nothing unless overridden; calls come from the thread that runs the pipeline (the
+/// <see cref="Progress"/> sink is told from the stages' worker threads too).
 /// </summary>
 public abstract class EvaluationObserver
 {
     /// <summary>An observer that ignores everything.</summary>
     public static EvaluationObserver None { get; } = new Silent();
 
-    /// <summary>A stage begins.</summary>
-    /// <param name="stage">The stage.</param>
-    /// <param name="total">Units of work in it (bytes, images, shards, classes), or 0 when unknown.</param>
-    public virtual void StageStarted(EvaluationStage stage, long total)
-    {
-    }
+    /// <summary>
+    /// Where the loaders and stages tell how far they have come (bytes read, units matched, classes
+    /// accumulated); null, the default, for nowhere, which costs the loops one null check per batch.
+    /// </summary>
+    public virtual IProgressSink? Progress => null;
 
-    /// <summary>Work of the current stage is done, <paramref name="done"/> units of its total so far.</summary>
-    public virtual void Advanced(long done)
+    /// <summary>A stage begins.</summary>
+    public virtual void StageStarted(EvaluationStage stage)
     {
     }
 

@@ -34,19 +34,19 @@ public static class EvaluationPipeline
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
         observer ??= EvaluationObserver.None;
-        EvaluationOptions options = request.Options with { Cancellation = cancellation };
+        EvaluationOptions options = request.Options with { Cancellation = cancellation, Progress = observer.Progress };
         switch (request.Inputs)
         {
             case DatasetInputs given:
                 return RunInMemory(request, given.Dataset, options, null, observer);
             case FileInputs files:
                 bool lowMemory = request.UsesLowMemory;
-                LoadOptions load = files.Load with { Cancellation = cancellation, Spill = lowMemory ? request.Spill ?? new SpillSettings() : null };
-                LoadedAnnotations loaded = Timed(observer, EvaluationStage.Load, 0, () => LoadFiles(files with { Load = load }, observer));
+                LoadOptions load = files.Load with { Cancellation = cancellation, Progress = observer.Progress, Spill = lowMemory ? request.Spill ?? new SpillSettings() : null };
+                LoadedAnnotations loaded = Timed(observer, EvaluationStage.Load, () => LoadFiles(files with { Load = load }, observer));
                 using (DetectionSpill? spill = loaded.Builder.Spill)
                 {
                     cancellation.ThrowIfCancellationRequested();
-                    Dataset dataset = Timed(observer, EvaluationStage.Group, 0, loaded.Builder.Build);
+                    Dataset dataset = Timed(observer, EvaluationStage.Group, loaded.Builder.Build);
                     var read = new InputsRead(loaded.GroundTruth, loaded.AllPredictions);
                     return lowMemory
                         ? RunSharded(loaded.Builder, dataset, options, read, observer)
@@ -66,10 +66,10 @@ public static class EvaluationPipeline
     {
         ArgumentNullException.ThrowIfNull(inputs);
         observer ??= EvaluationObserver.None;
-        LoadOptions load = inputs.Load with { Cancellation = cancellation, Spill = null };
-        LoadedAnnotations loaded = Timed(observer, EvaluationStage.Load, 0, () => LoadFiles(inputs with { Load = load }, observer));
+        LoadOptions load = inputs.Load with { Cancellation = cancellation, Progress = observer.Progress, Spill = null };
+        LoadedAnnotations loaded = Timed(observer, EvaluationStage.Load, () => LoadFiles(inputs with { Load = load }, observer));
         cancellation.ThrowIfCancellationRequested();
-        Dataset dataset = Timed(observer, EvaluationStage.Group, 0, loaded.Builder.Build);
+        Dataset dataset = Timed(observer, EvaluationStage.Group, loaded.Builder.Build);
         return new LoadedDataset(dataset, new InputsRead(loaded.GroundTruth, loaded.AllPredictions));
     }
 
@@ -107,28 +107,28 @@ public static class EvaluationPipeline
             if (chosen is not null) options = options with { Engine = chosen };
             bool coco = options.Metrics.HasFlag(MetricSet.Coco), voc = options.Metrics.HasFlag(MetricSet.Voc);
             int units = dataset.Units.Length, classes = dataset.Categories.Count;
-            CocoMatches? cocoMatches = coco ? Timed(observer, EvaluationStage.MatchCoco, units, () => CocoEvaluation.Match(dataset, options)) : null;
+            CocoMatches? cocoMatches = coco ? Timed(observer, EvaluationStage.MatchCoco, () => CocoEvaluation.Match(dataset, options)) : null;
             VocOverlapsKept overlaps = request.Analysis is not null ? VocOverlapsKept.CrossClassHits
                 : request.Keep.HasFlag(RunProducts.Matches) ? VocOverlapsKept.BestGroundTruth : VocOverlapsKept.None;
-            VocMatches? vocMatches = voc ? Timed(observer, EvaluationStage.MatchVoc, units, () => VocEvaluation.Match(dataset, options, overlaps)) : null;
-            TideMatches? tideMatches = request.Analysis is { } asked ? Timed(observer, EvaluationStage.MatchTide, dataset.Images.Count, () => TideMatchStage.Match(dataset, asked.Tide, options.Parallelism)) : null;
-            CocoResult? cocoResult = cocoMatches is null ? null : Timed(observer, EvaluationStage.AccumulateCoco, classes, () => CocoEvaluation.Accumulate(cocoMatches, options));
-            VocResult? vocResult = vocMatches is null ? null : Timed(observer, EvaluationStage.AccumulateVoc, classes, () => VocEvaluation.Accumulate(vocMatches, options));
-            EvaluationResult result = new(DatasetSummary.Of(dataset), dataset.Categories, cocoResult, vocResult);
+            VocMatches? vocMatches = voc ? Timed(observer, EvaluationStage.MatchVoc, () => VocEvaluation.Match(dataset, options, overlaps)) : null;
+            TideMatches? tideMatches = request.Analysis is { } asked ? Timed(observer, EvaluationStage.MatchTide, () => TideMatchStage.Match(dataset, asked.Tide, options.Parallelism)) : null;
+            CocoResult? cocoResult = cocoMatches is null ? null : Timed(observer, EvaluationStage.AccumulateCoco, () => CocoEvaluation.Accumulate(cocoMatches, options));
+            VocResult? vocResult = vocMatches is null ? null : Timed(observer, EvaluationStage.AccumulateVoc, () => VocEvaluation.Accumulate(vocMatches, options));
+            EvaluationResult result = new(DatasetSummary.Of(dataset, options), dataset.Categories, cocoResult, vocResult);
             if (vocResult is not null)
             {
                 result = result with
                 {
-                    OperatingPoints = Timed(observer, EvaluationStage.OperatingPoints, 0, () => OperatingPointAnalysis.Compute(vocResult, options.ScoreThreshold, options.ConfidenceCurves)),
+                    OperatingPoints = Timed(observer, EvaluationStage.OperatingPoints, () => OperatingPointAnalysis.Compute(vocResult, options.ScoreThreshold, options.ConfidenceCurves)),
                 };
             }
             if (request.Analysis is { } analysis)
             {
                 EvaluationResult evaluated = result;
-                result = result with { Analysis = Timed(observer, EvaluationStage.Analysis, 0, () => Analyze(vocMatches!, tideMatches!, evaluated, analysis, options)) };
+                result = result with { Analysis = Timed(observer, EvaluationStage.Analysis, () => Analyze(vocMatches!, tideMatches!, evaluated, analysis, options)) };
             }
             MatchRecords? kept = request.Keep.HasFlag(RunProducts.Matches) ? new MatchRecords(cocoMatches, vocMatches) : null;
-            return new EvaluationRun(result, dataset, kept, LowMemory: false, read, options with { Engine = null, Cancellation = default });
+            return new EvaluationRun(result, dataset, kept, LowMemory: false, read, options with { Engine = null, Cancellation = default, Progress = null });
         }
         finally
         {
@@ -140,9 +140,9 @@ public static class EvaluationPipeline
     private static EvaluationRun RunSharded(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, InputsRead read, EvaluationObserver observer)
     {
         int shards = builder.Spill!.ShardCount;
-        ShardedMatches matches = Timed(observer, EvaluationStage.MatchShards, shards, () => ShardedEvaluation.Match(builder, groundTruth, options, (done, _) => observer.Advanced(done)));
-        EvaluationResult result = Timed(observer, EvaluationStage.AccumulateClasses, groundTruth.Categories.Count, () => ShardedEvaluation.Accumulate(matches, options));
-        return new EvaluationRun(result, groundTruth, null, LowMemory: true, read, options with { Engine = null, Cancellation = default });
+        ShardedMatches matches = Timed(observer, EvaluationStage.MatchShards, () => ShardedEvaluation.Match(builder, groundTruth, options));
+        EvaluationResult result = Timed(observer, EvaluationStage.AccumulateClasses, () => ShardedEvaluation.Accumulate(matches, options));
+        return new EvaluationRun(result, groundTruth, null, LowMemory: true, read, options with { Engine = null, Cancellation = default, Progress = null });
     }
 
     /// <summary>
@@ -155,9 +155,9 @@ public static class EvaluationPipeline
         return ErrorAnalyzer.Analyze(voc, tide, new AnalysisOptions(threshold, analysis.WorstImages, options.Threads));
     }
 
-    private static T Timed<T>(EvaluationObserver observer, EvaluationStage stage, long total, Func<T> work)
+    private static T Timed<T>(EvaluationObserver observer, EvaluationStage stage, Func<T> work)
     {
-        observer.StageStarted(stage, total);
+        observer.StageStarted(stage);
         long start = Stopwatch.GetTimestamp();
         T result = work();
         observer.StageFinished(stage, Stopwatch.GetElapsedTime(start));

@@ -42,8 +42,8 @@ public static class AnalysisReport
         output.WriteLine(" type   count     dAP    small     dAP   medium     dAP    large     dAP");
         foreach (TideErrorSummary e in tide.Errors)
         {
-            var line = new StringBuilder(string.Create(Invariant, $" {TideResult.ShortName(e.Type),-4} {e.Count,7} {Points(e.DeltaAp),7}"));
-            foreach (TideSizeErrors s in e.BySize) line.Append(string.Create(Invariant, $" {s.Count,8} {Points(s.DeltaAp),7}"));
+            var line = new StringBuilder(string.Create(Invariant, $" {TideResult.ShortName(e.Type),-4} {N(e.Count),7} {Points(e.DeltaAp),7}"));
+            foreach (TideSizeErrors s in e.BySize) line.Append(string.Create(Invariant, $" {N(s.Count),8} {Points(s.DeltaAp),7}"));
             output.WriteLine(line.ToString());
         }
         output.WriteLine($" special: FalsePos dAP {Points(tide.FalsePositiveDeltaAp)}, FalseNeg dAP {Points(tide.FalseNegativeDeltaAp)}");
@@ -56,7 +56,7 @@ public static class AnalysisReport
         {
             ImageErrorCounts n = w.Counts;
             output.WriteLine(string.Create(Invariant,
-                $" {n.Errors,6} {n.FalsePositives,5} {n.FalseNegatives,5} {n.TruePositives,5} {w.Confusions,9}  {ImageName(w)}"));
+                $" {N(n.Errors),6} {N(n.FalsePositives),5} {N(n.FalseNegatives),5} {N(n.TruePositives),5} {N(w.Confusions),9}  {ImageName(w)}"));
         }
     }
 
@@ -67,18 +67,18 @@ public static class AnalysisReport
         int correct = 0;
         for (int k = 0; k < m.Background; k++) correct += m[k, k];
         return string.Create(Invariant,
-            $"{correct} correct, {m.Confusions} confused between classes, {m.RowTotal(m.Background)} detections on background, {m.ColumnTotal(m.Background)} objects missed, {m.IgnoredDetections} ignored");
+            $"{N(correct)} correct, {N(m.Confusions)} confused between classes, {Counting.Of(m.RowTotal(m.Background), "detection")} on background, {Counting.Of(m.ColumnTotal(m.Background), "object")} missed, {N(m.IgnoredDetections)} ignored");
     }
 
     private static string DescribeConfusions(ConfusionMatrix m, IReadOnlyList<(int GroundTruth, int Detected, int Count)> top) =>
-        string.Join(", ", top.Select(c => string.Create(Invariant, $"{m.Categories[c.GroundTruth].Name} as {m.Categories[c.Detected].Name} {c.Count}")));
+        string.Join(", ", top.Select(c => string.Create(Invariant, $"{m.Categories[c.GroundTruth].Name} as {m.Categories[c.Detected].Name} {N(c.Count)}")));
 
     /// <summary>TIDE's settings in words.</summary>
     public static string DescribeTide(TideSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
         return string.Create(Invariant,
-            $"foreground IoU {settings.ForegroundIou:0.0##}, background IoU {settings.BackgroundIou:0.0##}, every detection up to {settings.MaxDetectionsPerImage} per image");
+            $"foreground IoU {settings.ForegroundIou:0.0##}, background IoU {settings.BackgroundIou:0.0##}, every detection up to {N(settings.MaxDetectionsPerImage)} per image");
     }
 
     private static string ImageName(WorstImage w) => w.Image.FileName ?? w.Image.Id.ToString(Invariant);
@@ -231,31 +231,28 @@ public static class AnalysisReport
         output.WriteLine("|---|---:|---:|---:|---:|---:|");
         foreach (TideErrorSummary e in tide.Errors)
         {
-            string sizes = string.Join(" | ", e.BySize.Select(s => string.Create(Invariant, $"{s.Count} ({Points(s.DeltaAp)})")));
-            output.WriteLine(string.Create(Invariant, $"| {TideResult.ShortName(e.Type)} | {e.Count} | {Points(e.DeltaAp)} | {sizes} |"));
+            string sizes = string.Join(" | ", e.BySize.Select(s => string.Create(Invariant, $"{N(s.Count)} ({Points(s.DeltaAp)})")));
+            output.WriteLine(string.Create(Invariant, $"| {TideResult.ShortName(e.Type)} | {N(e.Count)} | {Points(e.DeltaAp)} | {sizes} |"));
         }
         output.WriteLine();
         output.WriteLine($"Special: FalsePos dAP {Points(tide.FalsePositiveDeltaAp)}, FalseNeg dAP {Points(tide.FalseNegativeDeltaAp)}. Sizes show count (dAP).");
         output.WriteLine();
         if (analysis.WorstImages.Count == 0) return;
-        output.WriteLine($"<details><summary>Images with the most errors ({analysis.WorstImages.Count.ToString(Invariant)})</summary>");
+        output.WriteLine($"<details><summary>Images with the most errors ({N(analysis.WorstImages.Count)})</summary>");
         output.WriteLine();
         output.WriteLine("| image | errors | fp | fn | tp | confused |");
         output.WriteLine("|---|---:|---:|---:|---:|---:|");
         foreach (WorstImage w in analysis.WorstImages)
         {
             ImageErrorCounts n = w.Counts;
-            output.WriteLine(string.Create(Invariant, $"| {Md(ImageName(w))} | {n.Errors} | {n.FalsePositives} | {n.FalseNegatives} | {n.TruePositives} | {w.Confusions} |"));
+            output.WriteLine(string.Create(Invariant, $"| {Md(ImageName(w))} | {N(n.Errors)} | {N(n.FalsePositives)} | {N(n.FalseNegatives)} | {N(n.TruePositives)} | {N(w.Confusions)} |"));
         }
         output.WriteLine();
         output.WriteLine("</details>");
         output.WriteLine();
     }
 
-    /// <summary>Text safe in Markdown: pipes escaped, angle brackets as entities, one line.</summary>
-    private static string Md(string text) =>
-        text.Replace("|", "\\|", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal)
-            .Replace('\n', ' ').Replace('\r', ' ');
+    private static string Md(string text) => MarkdownText.Escape(text);
 
     // ---- HTML ----
 
@@ -284,8 +281,8 @@ public static class AnalysisReport
         output.WriteLine("<table class=\"plain\"><thead><tr><th>type</th><th>count</th><th>dAP</th><th>small</th><th>dAP</th><th>medium</th><th>dAP</th><th>large</th><th>dAP</th></tr></thead><tbody>");
         foreach (TideErrorSummary e in tide.Errors)
         {
-            string sizes = string.Concat(e.BySize.Select(s => string.Create(Invariant, $"<td>{s.Count}</td><td>{Points(s.DeltaAp)}</td>")));
-            output.WriteLine(string.Create(Invariant, $"<tr><td>{TideResult.ShortName(e.Type)}</td><td>{e.Count}</td><td>{Points(e.DeltaAp)}</td>{sizes}</tr>"));
+            string sizes = string.Concat(e.BySize.Select(s => string.Create(Invariant, $"<td>{N(s.Count)}</td><td>{Points(s.DeltaAp)}</td>")));
+            output.WriteLine(string.Create(Invariant, $"<tr><td>{TideResult.ShortName(e.Type)}</td><td>{N(e.Count)}</td><td>{Points(e.DeltaAp)}</td>{sizes}</tr>"));
         }
         output.WriteLine("</tbody></table>");
         output.WriteLine($"<p class=\"note\">Special: FalsePos dAP {Points(tide.FalsePositiveDeltaAp)}, FalseNeg dAP {Points(tide.FalseNegativeDeltaAp)}.</p>");
@@ -297,7 +294,7 @@ public static class AnalysisReport
             {
                 ImageErrorCounts n = w.Counts;
                 output.WriteLine(string.Create(Invariant,
-                    $"<tr><td>{H(ImageName(w))}</td><td>{n.Errors}</td><td>{n.FalsePositives}</td><td>{n.FalseNegatives}</td><td>{n.TruePositives}</td><td>{w.Confusions}</td></tr>"));
+                    $"<tr><td>{H(ImageName(w))}</td><td>{N(n.Errors)}</td><td>{N(n.FalsePositives)}</td><td>{N(n.FalseNegatives)}</td><td>{N(n.TruePositives)}</td><td>{N(w.Confusions)}</td></tr>"));
             }
             output.WriteLine("</tbody></table>");
         }
@@ -305,4 +302,6 @@ public static class AnalysisReport
     }
 
     private static string H(string text) => WebUtility.HtmlEncode(text);
+
+    private static string N(long count) => Counting.Number(count);
 }

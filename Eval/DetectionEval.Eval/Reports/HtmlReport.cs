@@ -43,8 +43,7 @@ public static partial class HtmlReport
         output.WriteLine("</body></html>");
     }
 
-    private static string Inputs(EvaluationResult result) => string.Create(Invariant,
-        $"{result.Inputs.Images} images, {result.Inputs.Classes} classes, {result.Inputs.GroundTruthBoxes} ground-truth boxes, {result.Inputs.Detections} detections");
+    private static string Inputs(EvaluationResult result) => TextReport.DescribeInputs(result);
 
     private static void WriteSummary(TextWriter output, EvaluationResult result)
     {
@@ -59,7 +58,7 @@ public static partial class HtmlReport
         if (result.Voc is { } voc)
         {
             Card(output, "VOC mAP", voc.MeanApAll, $"all-point, {TextReport.DescribeProfile(voc.Settings)}");
-            Card(output, "VOC mAP 11-point", voc.MeanAp07, $"{voc.ClassesInMean} classes with positives");
+            Card(output, "VOC mAP 11-point", voc.MeanAp07, $"{Counting.Of(voc.ClassesInMean, "class")} with positives");
         }
         if (result.OperatingPoints is { } points)
         {
@@ -173,8 +172,8 @@ public static partial class HtmlReport
     {
         null => "<td data-v=\"\" class=\"na\">&ndash;</td>",
         double d => $"<td data-v=\"{d.ToString("R", Invariant)}\">{F(d)}</td>",
-        int i => $"<td data-v=\"{i.ToString(Invariant)}\">{i.ToString(Invariant)}</td>",
-        long l => $"<td data-v=\"{l.ToString(Invariant)}\">{l.ToString(Invariant)}</td>",
+        int i => $"<td data-v=\"{i.ToString(Invariant)}\">{Counting.Number(i)}</td>",
+        long l => $"<td data-v=\"{l.ToString(Invariant)}\">{Counting.Number(l)}</td>",
         _ => $"<td>{E(Convert.ToString(value, Invariant) ?? "")}</td>",
     };
 
@@ -182,12 +181,12 @@ public static partial class HtmlReport
     {
         if (content.Worst.Count == 0) return;
         string at = content.OverlayConfidence is double c ? $" at confidence &ge; {E(TextReport.Confidence(c))}" : "";
-        output.WriteLine($"<section id=\"worst\"><h2>Worst images</h2><p class=\"note\">The {content.Worst.Count} images with the most errors (false positives + false negatives){at}. "
+        output.WriteLine($"<section id=\"worst\"><h2>Worst images</h2><p class=\"note\">The {Counting.Of(content.Worst.Count, "image")} with the most errors (false positives + false negatives){at}. "
             + "<span class=\"tp\">TP green</span>, <span class=\"fp\">FP red</span>, <span class=\"fn\">FN blue</span>, <span class=\"ig\">ignored grey</span>. Click an image for the full-size file.</p><div class=\"worst\">");
         foreach (ReportOverlay overlay in content.Worst)
         {
             ImageErrorCounts n = overlay.Counts;
-            string caption = string.Create(Invariant, $"{overlay.ImageName}: {n.Errors} errors (FP {n.FalsePositives}, FN {n.FalseNegatives}, TP {n.TruePositives})");
+            string caption = $"{overlay.ImageName}: {Counting.Of(n.Errors, "error")} (FP {Counting.Number(n.FalsePositives)}, FN {Counting.Number(n.FalseNegatives)}, TP {Counting.Number(n.TruePositives)})";
             output.WriteLine($"<figure><a href=\"{E(overlay.Link)}\"><img alt=\"{E(overlay.ImageName)}\" src=\"data:image/jpeg;base64,{Convert.ToBase64String(overlay.Jpeg)}\"></a><figcaption>{E(caption)}</figcaption></figure>");
         }
         output.WriteLine("</div></section>");
@@ -200,11 +199,11 @@ public static partial class HtmlReport
         output.WriteLine("<table class=\"plain\"><thead><tr><th>input</th><th>path</th><th>bytes</th><th>SHA-256</th></tr></thead><tbody>");
         foreach (ReportInput input in content.Inputs)
         {
-            output.WriteLine($"<tr><td>{E(input.Role)}</td><td>{E(input.Path)}</td><td>{input.Bytes.ToString(Invariant)}</td><td><code>{E(input.Sha256)}</code></td></tr>");
+            output.WriteLine($"<tr><td>{E(input.Role)}</td><td>{E(input.Path)}</td><td>{Counting.Number(input.Bytes)}</td><td><code>{E(input.Sha256)}</code></td></tr>");
         }
         output.WriteLine("</tbody></table>");
         string voc = result.Voc is { } v ? $"; VOC {TextReport.DescribeProfile(v.Settings)}" : "";
-        output.WriteLine($"<p>Tool: {E(content.Header.ToolName)} {E(content.Header.ToolVersion)}. COCO follows pycocotools COCOeval (bbox){E(voc)}. Dropped detections of unknown categories: {result.Inputs.DetectionsOfUnknownCategories.ToString(Invariant)}.</p>");
+        output.WriteLine($"<p>Tool: {E(content.Header.ToolName)} {E(content.Header.ToolVersion)}. COCO follows pycocotools COCOeval (bbox){E(voc)}. Dropped detections of unknown categories: {Counting.Number(result.Inputs.DetectionsOfUnknownCategories)}.</p>");
         output.WriteLine("</section>");
     }
 

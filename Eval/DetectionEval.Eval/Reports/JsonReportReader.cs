@@ -194,7 +194,7 @@ public static partial class JsonReportReader
             }
             values.Add((int)v);
         }
-        if (values.Count != 3) throw json.Error(Expected, $"{values.Count} numbers");
+        if (values.Count != 3) throw json.Error(Expected, Counting.Of(values.Count, "number"));
         return [.. values];
     }
 
@@ -317,7 +317,7 @@ public static partial class JsonReportReader
         if (entries is int n && n != inputs.Classes)
         {
             throw json.ErrorAt(family.Offset, family.Path + ".perClass",
-                $"one entry per class ({inputs.Classes}, as \"inputs.classes\" says)", $"{n} entries");
+                $"one entry per class ({inputs.Classes}, as \"inputs.classes\" says)", Counting.Of(n, "entry"));
         }
     }
 

@@ -20,11 +20,9 @@ public static class MarkdownReport
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(header);
-        DatasetSummary inputs = result.Inputs;
         output.WriteLine($"### Detection evaluation: `{Code(Path.GetFileName(header.Predictions))}`");
         output.WriteLine();
-        output.WriteLine(string.Create(Invariant,
-            $"{inputs.Images} images, {inputs.Classes} classes, {inputs.GroundTruthBoxes} ground-truth boxes, {inputs.Detections} detections ({header.ToolName} {header.ToolVersion})"));
+        output.WriteLine($"{Cell(TextReport.DescribeInputs(result))} · {Cell(header.ToolName)} {Cell(header.ToolVersion)}");
         output.WriteLine();
         output.WriteLine("| metric | value | |");
         output.WriteLine("|---|---:|---|");
@@ -38,13 +36,13 @@ public static class MarkdownReport
         if (result.Voc is { } voc)
         {
             output.WriteLine($"| VOC mAP | {F(voc.MeanApAll)} | all-point, {Cell(TextReport.DescribeProfile(voc.Settings))} |");
-            output.WriteLine($"| VOC mAP (11-point) | {F(voc.MeanAp07)} | {voc.ClassesInMean.ToString(Invariant)} classes with positives |");
+            output.WriteLine($"| VOC mAP (11-point) | {F(voc.MeanAp07)} | {Counting.Of(voc.ClassesInMean, "class")} with positives |");
         }
         if (result.OperatingPoints is { } points)
         {
             if (points.BestF1 is { } best)
             {
-                output.WriteLine($"| best F1 | {F(best.F1)} | confidence &ge; {TextReport.Confidence(best.Confidence)}: precision {F(best.Precision)}, recall {F(best.Recall)} (all classes pooled) |");
+                output.WriteLine($"| best F1 | {F(best.F1)} | confidence >= {TextReport.Confidence(best.Confidence)}: precision {F(best.Precision)}, recall {F(best.Recall)} (all classes pooled) |");
             }
             if (points.ScoreThreshold is double t && points.AtThreshold is { } at)
             {
@@ -82,7 +80,7 @@ public static class MarkdownReport
         if (voc) headings.AddRange(["npos", "tp", "fp", "APall", "best F1", "@conf"]);
         if (threshold) headings.AddRange(["P@thr", "R@thr", "F1@thr"]);
 
-        output.WriteLine($"<details><summary>Per class ({result.Categories.Count.ToString(Invariant)})</summary>");
+        output.WriteLine($"<details><summary>Per class ({Counting.Number(result.Categories.Count)})</summary>");
         output.WriteLine();
         output.WriteLine("| " + string.Join(" | ", headings) + " |");
         output.WriteLine("|" + string.Join("|", headings.Select((_, i) => i == 1 ? "---" : "---:")) + "|");
@@ -104,12 +102,9 @@ public static class MarkdownReport
 
     private static string F(double? value) => value is double v ? v.ToString("0.000", Invariant) : "–";
 
-    private static string N(int? value) => value is int v ? v.ToString(Invariant) : "–";
+    private static string N(int? value) => value is int v ? Counting.Number(v) : "–";
 
-    /// <summary>Text safe inside a table cell: pipes escaped, angle brackets as entities, one line.</summary>
-    private static string Cell(string text) =>
-        text.Replace("|", "\\|", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal)
-            .Replace('\n', ' ').Replace('\r', ' ');
+    private static string Cell(string text) => MarkdownText.Escape(text);
 
     private static string Code(string text) => text.Replace("`", "'", StringComparison.Ordinal);
 }

@@ -13,9 +13,7 @@ public static class TextReport
     /// <summary>Writes the summary.</summary>
     public static void Write(TextWriter output, EvaluationResult result)
     {
-        DatasetSummary inputs = result.Inputs;
-        output.WriteLine(string.Create(Invariant,
-            $"{inputs.Images} images, {inputs.Classes} classes, {inputs.GroundTruthBoxes} ground-truth boxes, {inputs.Detections} detections"));
+        output.WriteLine(DescribeInputs(result));
         if (result.Coco is { } coco)
         {
             output.WriteLine();
@@ -25,7 +23,7 @@ public static class TextReport
         if (result.Voc is { } voc)
         {
             output.WriteLine();
-            output.WriteLine($"VOC ({DescribeProfile(voc.Settings)}), over {voc.ClassesInMean} classes with positives:");
+            output.WriteLine($"VOC ({DescribeProfile(voc.Settings)}), over {Counting.Of(voc.ClassesInMean, "class")} with positives:");
             output.WriteLine($" mAP (11-point)  = {Fixed(voc.MeanAp07, 4)}");
             output.WriteLine($" mAP (all-point) = {Fixed(voc.MeanApAll, 4)}");
         }
@@ -38,6 +36,26 @@ public static class TextReport
         output.WriteLine();
         WritePerClassTable(output, result);
         if (result.Analysis is { } analysis) AnalysisReport.WriteText(output, analysis);
+    }
+
+    /// <summary>
+    /// What was evaluated in one line: images, classes, ground-truth boxes and the detections evaluated, and
+    /// when some were dropped (classes not in the ground truth) or COCO left some out (beyond its last maxDets
+    /// value per image and class), how many, e.g. <c>730 detections (4 more of classes not in the ground truth dropped)</c>.
+    /// </summary>
+    public static string DescribeInputs(EvaluationResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        DatasetSummary inputs = result.Inputs;
+        string line = $"{Counting.Of(inputs.Images, "image")}, {Counting.Of(inputs.Classes, "class")}, "
+            + $"{Counting.Of(inputs.GroundTruthBoxes, "ground-truth box")}, {Counting.Of(inputs.DetectionsEvaluated, "detection")}";
+        var dropped = new List<string>();
+        if (inputs.DetectionsOfUnknownCategories > 0) dropped.Add($"{Counting.Number(inputs.DetectionsOfUnknownCategories)} more of classes not in the ground truth dropped");
+        if (inputs.DetectionsOverMaxDets > 0 && result.Coco is { } coco)
+        {
+            dropped.Add($"{Counting.Number(inputs.DetectionsOverMaxDets)} over maxDets {Counting.Number(coco.MaxDetections[^1])} per image and class not counted by COCO");
+        }
+        return dropped.Count == 0 ? line : $"{line} ({string.Join("; ", dropped)})";
     }
 
     /// <summary>The twelve lines exactly as pycocotools' <c>summarize()</c> prints them.</summary>
@@ -90,8 +108,8 @@ public static class TextReport
     /// <summary>A confidence as the reports print it: up to 6 decimals, shortest form.</summary>
     public static string Confidence(double value) => value.ToString("0.######", Invariant);
 
-    private static string Counts(OperatingPoint p) => string.Create(Invariant,
-        $"precision {Fixed(p.Precision, 4)}, recall {Fixed(p.Recall, 4)} (tp {p.TruePositives}, fp {p.FalsePositives}, fn {p.FalseNegatives})");
+    private static string Counts(OperatingPoint p) =>
+        $"precision {Fixed(p.Precision, 4)}, recall {Fixed(p.Recall, 4)} (tp {Counting.Number(p.TruePositives)}, fp {Counting.Number(p.FalsePositives)}, fn {Counting.Number(p.FalseNegatives)})";
 
     private static void WritePerClassTable(TextWriter output, EvaluationResult result)
     {
@@ -119,7 +137,7 @@ public static class TextReport
             if (result.Voc is { } voc)
             {
                 VocClassResult v = voc.PerClass[k];
-                row.AddRange(new[] { v.Positives, v.TruePositives, v.FalsePositives }.Select(n => n.ToString(Invariant).PadLeft(6)));
+                row.AddRange(new[] { v.Positives, v.TruePositives, v.FalsePositives }.Select(n => Counting.Number(n).PadLeft(6)));
                 row.Add(Fixed(v.Ap07, 4).PadLeft(7));
                 row.Add(Fixed(v.ApAll, 4).PadLeft(7));
             }

@@ -99,8 +99,8 @@ public sealed class AnalysisReportTests
         }
 
         string markdown = Markdown(result);
-        Assert.Contains("#### Error analysis at confidence &gt;= 0.5", markdown);
-        Assert.Contains("1 correct, 1 confused between classes, 0 detections on background, 1 objects missed, 0 ignored", markdown);
+        Assert.Contains("#### Error analysis at confidence >= 0.5", markdown);
+        Assert.Contains("1 correct, 1 confused between classes, 0 detections on background, 1 object missed, 0 ignored", markdown);
         Assert.Contains("| Cls | 1 |", markdown);
         Assert.Contains("| a.jpg | 3 | 1 | 2 | 1 | 1 |", markdown);
         Assert.DoesNotContain("Error analysis", Markdown(result with { Analysis = null }));

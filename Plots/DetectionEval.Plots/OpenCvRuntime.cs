@@ -1,0 +1,102 @@
+using OpenCvSharp;
+
+namespace DetectionEval.Plots;
+
+/// <summary>
+/// OpenCV's native library (OpenCvSharpExtern) cannot be loaded on this machine, usually because a system
+/// library it links is not installed (on Linux, GTK 3: libgtk-3.so.0).
+/// </summary>
+public sealed class OpenCvUnavailableException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="missingLibrary">The shared library the system loader could not find, when its message names one.</param>
+    /// <param name="inner">The loader's exception.</param>
+    public OpenCvUnavailableException(string? missingLibrary, Exception? inner)
+        : base(missingLibrary is null
+            ? "OpenCV's native library could not be loaded"
+            : $"OpenCV's native library could not be loaded ({missingLibrary} is missing)", inner)
+    {
+        MissingLibrary = missingLibrary;
+    }
+
+    /// <summary>The shared library the system loader could not find (e.g. libgtk-3.so.0), or null when its message names none.</summary>
+    public string? MissingLibrary { get; }
+}
+
+/// <summary>
+/// Loads OpenCV's native library once and turns a failure into <see cref="OpenCvUnavailableException"/>.
+/// Without this, the first OpenCV call throws a <see cref="TypeInitializationException"/> for
+/// OpenCvSharp's NativeMethods (wrapping a <see cref="DllNotFoundException"/>), and every later call throws
+/// the same again, from whichever thread or parallel loop happens to touch OpenCV first.
+/// </summary>
+public static class OpenCvRuntime
+{
+    private const string NativeLibraryName = "OpenCvSharpExtern";
+
+    private static readonly Lazy<Exception?> LoadFailure = new(TryLoad, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>Loads OpenCV's native library, once; a no-op after it has loaded.</summary>
+    /// <exception cref="OpenCvUnavailableException">The library (or a library it links) cannot be loaded.</exception>
+    public static void EnsureLoaded()
+    {
+        if (LoadFailure.Value is { } failure) throw FromLoadFailure(failure)!;
+    }
+
+    /// <summary>
+    /// <paramref name="exception"/> as an <see cref="OpenCvUnavailableException"/> when it is OpenCV's native
+    /// library failing to load (possibly wrapped in a <see cref="TypeInitializationException"/> or an
+    /// <see cref="AggregateException"/>); null for anything else.
+    /// </summary>
+    public static OpenCvUnavailableException? FromLoadFailure(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        switch (exception)
+        {
+            case OpenCvUnavailableException unavailable:
+                return unavailable;
+            case AggregateException aggregate:
+                return aggregate.Flatten().InnerExceptions.Select(FromLoadFailure).FirstOrDefault(e => e is not null);
+            case DllNotFoundException notFound when notFound.Message.Contains(NativeLibraryName, StringComparison.Ordinal):
+                return new OpenCvUnavailableException(MissingLibraryIn(notFound.Message), notFound);
+            case TypeInitializationException init when init.TypeName?.StartsWith("OpenCvSharp", StringComparison.Ordinal) == true:
+                return init.InnerException is { } inner && FromLoadFailure(inner) is { } cause
+                    ? new OpenCvUnavailableException(cause.MissingLibrary, init)
+                    : new OpenCvUnavailableException(null, init);
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// The library the loader's message says it could not open. .NET lists every path it tried, one per
+    /// line ("PATH: cannot open shared object file: No such file or directory"); when OpenCvSharpExtern
+    /// itself was found, the line for its path names the dependency that is missing instead (libgtk-3.so.0).
+    /// </summary>
+    internal static string? MissingLibraryIn(string message)
+    {
+        const string CannotOpen = ": cannot open shared object file";
+        string[] missing =
+        [
+            .. message.Split('\n')
+                .Select(line => line.Trim())
+                .Where(line => line.Contains(CannotOpen, StringComparison.Ordinal))
+                .Select(line => Path.GetFileName(line[..line.IndexOf(CannotOpen, StringComparison.Ordinal)])),
+        ];
+        if (missing.Length == 0) return null;
+        return missing.FirstOrDefault(name => !name.Contains(NativeLibraryName, StringComparison.Ordinal)) ?? $"lib{NativeLibraryName}.so";
+    }
+
+    private static Exception? TryLoad()
+    {
+        try
+        {
+            // Any call into the native library runs NativeMethods' static constructor, which loads it.
+            _ = Cv2.GetVersionString();
+            return null;
+        }
+        catch (Exception e) when (FromLoadFailure(e) is not null)
+        {
+            return e;
+        }
+    }
+}
