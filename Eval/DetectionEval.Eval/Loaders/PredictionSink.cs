@@ -7,7 +7,8 @@ namespace DetectionEval.Eval.Loaders;
 /*
  * Predictions name images and classes; this resolves them against the ground truth already in the
  * builder. Images: by the ground truth's key (a file stem or CSV image name), its file name, the stem of
- * either, and last by a whole-number image id (COCO results written with image ids). Classes: by name
+ * either, and last by an image id: a whole number (COCO results written with image ids) or a COCO
+ * string id, matched exactly. Classes: by name
  * after --class-map, and, for names that are whole numbers, by category id (a CSV with COCO category
  * ids). Ids count only when they mean something: those of COCO json, whole-number image names and a
  * class list's indices, not the 1..N deval gives in name order. YOLO indices are turned into names through the class list first. A name that matches nothing is
@@ -86,6 +87,8 @@ public sealed class PredictionSink
             return index >= 0;
         }
         if (_matchImageIds && long.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out long id) && Builder.TryGetImage(id, out index)) return true;
+        // COCO string image ids name an image as its file stem would.
+        if (_matchImageIds && (Builder.TryGetImage(new RecordId(name), out index) || Builder.TryGetImage(new RecordId(ImageNames.Stem(name)), out index))) return true;
         index = -1;
         return false;
     }
@@ -144,6 +147,6 @@ public sealed class PredictionSink
     {
         ImageInfo info = Builder.GetImage(image);
         if (info.Width is int w && info.Height is int h && w > 0 && h > 0) return new ImageSize(w, h);
-        return GroundTruthSink.LookUpSize(Options.ImageSizes, info.FileName ?? info.Id.ToString(CultureInfo.InvariantCulture), null, at);
+        return GroundTruthSink.LookUpSize(Options.ImageSizes, info.FileName ?? info.Id.ToString(), null, at);
     }
 }
