@@ -183,6 +183,29 @@ public sealed class FormatLoaderTests : IDisposable
         Assert.Equal(expected, AnnotationFormats.Detect(Write(file, content), AnnotationRole.GroundTruth, new LoadOptions()).Format);
 
     [Fact]
+    public void An_open_images_boxes_file_with_empty_flag_cells_reads_them_as_0()
+    {
+        // The boxes file as exporters write it: every column of the official file, flag cells left empty.
+        const string Header = "ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax,IsOccluded,IsTruncated,IsGroupOf,IsDepiction,IsInside\n";
+        string empty = Write("empty.csv", Header
+            + "0001eeaf4aed83f9,xclick,/m/0cmf2,1,0.1,0.5,0.2,0.6,,,,,\n"
+            + "0001eeaf4aed83f9,xclick,/m/0cmf2,1,0.5,0.9,0.2,0.6,1,0,1,0,0\n"
+            + "000a1249af2bc5f0,activemil,/m/01g317,1,0.0,1.0,0.0,1.0,,,,,\n");
+        string zeros = Write("zeros.csv", Header
+            + "0001eeaf4aed83f9,xclick,/m/0cmf2,1,0.1,0.5,0.2,0.6,0,0,0,0,0\n"
+            + "0001eeaf4aed83f9,xclick,/m/0cmf2,1,0.5,0.9,0.2,0.6,1,0,1,0,0\n"
+            + "000a1249af2bc5f0,activemil,/m/01g317,1,0.0,1.0,0.0,1.0,0,0,0,0,0\n");
+        var options = new LoadOptions { ImageSizes = ImageSizeTable.Read(Write("sizes.txt", "0001eeaf4aed83f9 1024 768\n000a1249af2bc5f0 640 480\n")) };
+        Dataset fromEmpty = AnnotationLoader.Load(new AnnotationInput(empty), null, options).Builder.Build();
+        Dataset fromZeros = AnnotationLoader.Load(new AnnotationInput(zeros), null, options).Builder.Build();
+        Assert.Equal([GroundTruthFlags.None, GroundTruthFlags.Crowd, GroundTruthFlags.None], fromEmpty.GroundTruth.Flags.ToArray());
+        Assert.True(fromZeros.GroundTruth.Flags.SequenceEqual(fromEmpty.GroundTruth.Flags));
+        Assert.True(fromZeros.GroundTruth.Boxes.SequenceEqual(fromEmpty.GroundTruth.Boxes));
+        // The documented conversion: corners XMin*W, YMin*H, XMax*W, YMax*H.
+        Assert.Equal(new Box(0.1 * 1024, 0.2 * 768, (0.5 * 1024) - (0.1 * 1024), (0.6 * 768) - (0.2 * 768)), fromEmpty.GroundTruth.Boxes[0]);
+    }
+
+    [Fact]
     public void Csv_with_tensorflow_columns_reads_width_and_height_as_the_image_size()
     {
         string gt = Write("tf.csv", "filename,width,height,class,xmin,ymin,xmax,ymax\na.jpg,640,480,cat,10,20,110,220\n");
