@@ -143,6 +143,20 @@ public sealed class StringIdTests : IDisposable
         Assert.Contains("$.annotations[1].id: Expected a unique annotation id, but got \"k\" again.", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Predictions_in_other_formats_name_an_image_by_its_string_id()
+    {
+        string gt = Write("gt.json", """
+            {"images": [{"id": "cam1_frame7"}, {"id": "cam2_frame7"}], "categories": [{"id": 1, "name": "cat"}],
+             "annotations": [{"id": 1, "image_id": "cam2_frame7", "category_id": 1, "bbox": [10, 10, 20, 20]}]}
+            """);
+        string predictions = Write("pred.csv", "image,class,x,y,w,h,score\ncam2_frame7,cat,10,10,20,20,0.9\ncam1_frame7.jpg,cat,0,0,5,5,0.4\n");
+        Dataset dataset = AnnotationLoader.Load(new AnnotationInput(gt), new AnnotationInput(predictions), new LoadOptions()).Builder.Build();
+        // Rows are grouped by image; in file order the first prediction is on cam2_frame7, the second (by its file name's stem) on cam1_frame7.
+        int[] rowsInFileOrder = [.. Enumerable.Range(0, dataset.Detections.Count).OrderBy(r => dataset.Detections.InputPositions[r])];
+        Assert.Equal(["cam2_frame7", "cam1_frame7"], rowsInFileOrder.Select(r => dataset.Images[dataset.Detections.Images[r]].Id.Text));
+    }
+
     /// <summary>A ground truth of 40 string-id images and a pycocotools-style results list (json.dump's ", " and ": ") over them.</summary>
     private (string Gt, string Dt, int Detections) StringIdPair(string idPrefix = "img_")
     {

@@ -107,9 +107,6 @@ public sealed class DatasetBuilder
     public bool TryGetImage(RecordId id, out int index) =>
         id.Text is { } text ? _imageIndexByText.TryGetValue(text, out index) : _imageIndex.TryGetValue(id.Number, out index);
 
-    /// <summary>Whether any image added so far has a string id; null when there is no image yet.</summary>
-    public bool? ImageIdsAreText => _images.Count == 0 ? null : _imageIndexByText.Count > 0;
-
     /// <summary>The image at <paramref name="index"/>.</summary>
     public ImageInfo GetImage(int index) => _images[index];
 
