@@ -240,6 +240,29 @@ public sealed class FormatLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Coco_results_need_ground_truth_ids_that_mean_something()
+    {
+        string results = Write("results.json", "[{\"image_id\": 2, \"category_id\": 1, \"bbox\": [1, 2, 3, 4], \"score\": 0.5}]");
+        // Images named cat.jpg and dog.jpg are numbered 1, 2 in name order: image_id 2 would silently be dog.jpg.
+        string named = Write("names.csv", "image,class,x,y,w,h\ncat.jpg,cat,1,2,3,4\ndog.jpg,dog,1,2,3,4\n");
+        var error = Assert.Throws<AnnotationFormatException>(() => AnnotationLoader.Load(new AnnotationInput(named), new AnnotationInput(results), new LoadOptions()));
+        Assert.Equal($"{results}: Expected ground truth whose image ids COCO results can name (COCO json, or files named by whole numbers), but got images that deval numbered 1..N in name order. "
+            + "Give COCO ground truth with the ids the predictions use, or predictions that name images (csv, txt, ...).", error.Message);
+
+        // Images named by numbers keep them; classes without a list are numbered 1..K in name order.
+        string numbered = Write("numbered.csv", "image,class,x,y,w,h\n1.jpg,cat,1,2,3,4\n2.jpg,dog,1,2,3,4\n");
+        error = Assert.Throws<AnnotationFormatException>(() => AnnotationLoader.Load(new AnnotationInput(numbered), new AnnotationInput(results), new LoadOptions()));
+        Assert.Equal($"{results}: Expected ground truth whose class ids COCO results can name (COCO json, or a class list), but got classes that deval numbered 1..K in name order. "
+            + "Give the class list with --names (line i is category_id i).", error.Message);
+
+        // With a class list, category_id is its line index: 1 is dog.
+        var options = new LoadOptions { Names = ClassList.FromNames("names.txt", ["cat", "dog"]) };
+        Dataset dataset = AnnotationLoader.Load(new AnnotationInput(numbered), new AnnotationInput(results), options).Builder.Build();
+        Assert.Equal("dog", dataset.Categories[Assert.Single(dataset.Detections.Categories.ToArray())].Name);
+        Assert.Equal(new RecordId(2), dataset.Images[dataset.Detections.Images[0]].Id);
+    }
+
+    [Fact]
     public void Predictions_match_coco_images_by_file_name_stem_and_classes_by_name()
     {
         string gt = Write("gt.json", """{"images": [{"id": 9, "file_name": "dir/x.jpg"}], "annotations": [], "categories": [{"id": 3, "name": "cat"}]}""");

@@ -16,7 +16,11 @@ internal sealed class CocoFormat : IAnnotationFormat
 
     public void ReadGroundTruth(string path, GroundTruthSink sink) => CocoJson.ReadGroundTruth(path, sink.Builder, sink.Options.Cancellation);
 
-    public void ReadPredictions(string path, PredictionSink sink) => CocoJson.ReadDetections(path, sink.Builder, sink.Options.Cancellation);
+    public void ReadPredictions(string path, PredictionSink sink)
+    {
+        sink.RequireIdsThatMeanSomething(path, "COCO results");
+        CocoJson.ReadDetections(path, sink.Builder, sink.Options.Cancellation);
+    }
 
     public void Write(Dataset dataset, AnnotationRole role, string path, WriteOptions options) =>
         AtomicFile.Write(path, stream =>

@@ -61,6 +61,27 @@ public sealed class PredictionSink
         if (!index.TryAdd(name, value) && index[name] != value) index[name] = Ambiguous;
     }
 
+    /// <summary>
+    /// Rule: a file that names images and classes by id alone (COCO results) needs ground truth whose ids
+    /// mean something; the 1..N deval gives in name order would match it silently and wrongly.
+    /// </summary>
+    /// <exception cref="AnnotationFormatException">The ground truth's image or class ids were given in name order.</exception>
+    internal void RequireIdsThatMeanSomething(string path, string what)
+    {
+        if (!_matchImageIds)
+        {
+            throw new AnnotationFormatException(new SourceLocation(path),
+                $"ground truth whose image ids {what} can name (COCO json, or files named by whole numbers)", "images that deval numbered 1..N in name order",
+                "Give COCO ground truth with the ids the predictions use, or predictions that name images (csv, txt, ...).");
+        }
+        if (!_matchClassIds)
+        {
+            throw new AnnotationFormatException(new SourceLocation(path),
+                $"ground truth whose class ids {what} can name (COCO json, or a class list)", "classes that deval numbered 1..K in name order",
+                "Give the class list with --names (line i is category_id i).");
+        }
+    }
+
     /// <summary>The dataset being built (for formats with their own ids: COCO json).</summary>
     public DatasetBuilder Builder { get; }
 
