@@ -72,6 +72,17 @@ public sealed class FormatDetectionTests : IDisposable
             "mixed: Expected input whose format can be told (yolo or txt here), but got lines like yolo's ('0 0.5 0.5 0.2 0.2' in a.txt) and lines yolo cannot read ('dog 10 20 30 40' in b.txt). "
             + "Name it with --gt-format yolo or --gt-format txt.",
             Refusal(() => Detect(Folder("mixed"))));
+
+        // A few YOLO lines among pixel lines: txt would read them as boxes under a pixel.
+        Write("few/a.txt", "0 0.5 0.5 0.2 0.2\n");
+        Write("few/b.txt", "0 10 20 30 40\n0 15 25 35 45\n");
+        Assert.StartsWith("few: Expected input whose format can be told (yolo or txt here), but got lines like yolo's ('0 0.5 0.5 0.2 0.2' in a.txt) and lines yolo cannot read ('0 10 20 30 40' in b.txt).",
+            Refusal(() => Detect(Folder("few"))), StringComparison.Ordinal);
+
+        // Most lines YOLO: YOLO, whose reader then reports the line out of range.
+        Write("most/a.txt", "0 0.5 0.5 0.2 0.2\n1 0.1 0.1 0.1 0.1\n");
+        Write("most/b.txt", "0 0.5 0.5 1.2 0.2\n");
+        Assert.Equal(AnnotationFormat.Yolo, Detect(Folder("most")).Format);
     }
 
     [Fact]

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text;
+using System.Text.Json;
 
 namespace DetectionEval.Eval.Loaders;
 
@@ -88,7 +90,8 @@ public sealed record DetectedFormat(AnnotationFormat Format, string Because);
  *   YOLO/txt  from the first 20 lines of the first 20 files: every line a class index and 4 numbers (5 for
  *             predictions), most of them all in [0, 1]: YOLO (txt would read them as boxes under a pixel),
  *             unless --coords rel makes txt read fractions too: ambiguous. Lines that cannot be YOLO (a
- *             class name, another number of fields, pixel coordinates): txt; both kinds of line: ambiguous.
+ *             class name, another number of fields, pixel coordinates): txt; a few YOLO lines among
+ *             them: ambiguous.
  *             Empty files: YOLO next to classes.txt, else txt (both read them as images without boxes).
  *             --box-format is no evidence: it is the layout of txt and CSV inputs, and YOLO ignores it.
  *   empty     folder of predictions: no predictions; of ground truth: unknown.
@@ -104,10 +107,10 @@ internal static class FormatDetection
 
     public static DetectedFormat Detect(string path, AnnotationRole role, LoadOptions options, string? formatOption)
     {
-        var asker = new Asker(path, role, formatOption);
-        if (Directory.Exists(path)) return DetectFolder(path, role, options, asker);
+        var ambiguity = new Ambiguity(path, role, formatOption);
+        if (Directory.Exists(path)) return DetectFolder(path, role, options, ambiguity);
         if (!File.Exists(path)) throw InputFiles.CannotOpen(path, new FileNotFoundException(null, path));
-        return DetectFile(path, role, options, asker) ?? throw Unknown(path, "a file");
+        return DetectFile(path, role, options, ambiguity) ?? throw Unknown(path, "a file");
     }
 
     private static AnnotationFormatException Unknown(string path, string what) =>
@@ -115,9 +118,9 @@ internal static class FormatDetection
             $"{what} whose format cannot be told", "Name the format with --gt-format or --pred-format.");
 
     /// <summary>Makes the error for input that two formats would read differently: it names both and the option that chooses.</summary>
-    private sealed record Asker(string Path, AnnotationRole Role, string? FormatOption)
+    private sealed record Ambiguity(string Path, AnnotationRole Role, string? FormatOption)
     {
-        public AnnotationFormatException Ambiguous(string found, AnnotationFormat one, AnnotationFormat other)
+        public AnnotationFormatException Between(string found, AnnotationFormat one, AnnotationFormat other)
         {
             string option = FormatOption ?? (Role == AnnotationRole.GroundTruth ? "--gt-format" : "--pred-format");
             return new AnnotationFormatException(new SourceLocation(Path),
@@ -126,14 +129,14 @@ internal static class FormatDetection
         }
     }
 
-    private static DetectedFormat? DetectFile(string path, AnnotationRole role, LoadOptions options, Asker asker)
+    private static DetectedFormat? DetectFile(string path, AnnotationRole role, LoadOptions options, Ambiguity ambiguity)
     {
         string extension = Path.GetExtension(path).ToLowerInvariant();
         byte[] head = HeadBytes(path);
         switch (extension)
         {
             case ".json":
-                return JsonKind(head, ".json file", asker);
+                return JsonKind(head, ".json file", ambiguity);
             case ".xml":
                 string? root = XmlRoot(Text(head));
                 if (root == "annotations") return new(AnnotationFormat.Cvat, "an .xml file with an <annotations> root");
@@ -149,10 +152,10 @@ internal static class FormatDetection
                 return new(AnnotationFormat.Csv, "a .csv file");
             case ".txt":
                 if (IsVocResultsName(path)) return new(AnnotationFormat.VocResults, "a results file named *_det_*");
-                return TextKind([path], role, options, null, asker);
+                return TextKind([path], role, options, null, ambiguity);
             default:
                 string text = Text(head).TrimStart();
-                if (text.StartsWith('{') || text.StartsWith('[')) return JsonKind(head, "json file", asker);
+                if (text.StartsWith('{') || text.StartsWith('[')) return JsonKind(head, "json file", ambiguity);
                 return null;
         }
     }
@@ -169,7 +172,7 @@ internal static class FormatDetection
     private static bool IsVocResultsName(string path) => Path.GetFileName(path).Contains("_det_", StringComparison.Ordinal);
 
     /// <summary>COCO or LabelMe, from the top-level keys of the file's start.</summary>
-    private static DetectedFormat JsonKind(byte[] head, string what, Asker asker)
+    private static DetectedFormat JsonKind(byte[] head, string what, Ambiguity ambiguity)
     {
         (bool list, HashSet<string> keys) = TopLevel(head);
         if (list) return new(AnnotationFormat.Coco, $"a {what} holding a list");
@@ -177,7 +180,7 @@ internal static class FormatDetection
         string? coco = new[] { "images", "annotations", "categories" }.FirstOrDefault(keys.Contains);
         if (labelMe && coco is not null)
         {
-            throw asker.Ambiguous($"a {what} with both \"shapes\" (labelme) and \"{coco}\" (coco)", AnnotationFormat.LabelMe, AnnotationFormat.Coco);
+            throw ambiguity.Between($"a {what} with both \"shapes\" (labelme) and \"{coco}\" (coco)", AnnotationFormat.LabelMe, AnnotationFormat.Coco);
         }
         if (labelMe) return new(AnnotationFormat.LabelMe, $"a {what} with \"shapes\"");
         // COCO too when nothing tells: its reader then says which section is missing.
@@ -190,26 +193,26 @@ internal static class FormatDetection
         var keys = new HashSet<string>(StringComparer.Ordinal);
         ReadOnlySpan<byte> bytes = head;
         if (bytes.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) bytes = bytes[3..];
-        var reader = new System.Text.Json.Utf8JsonReader(bytes, isFinalBlock: false, state: default);
+        var reader = new Utf8JsonReader(bytes, isFinalBlock: false, state: default);
         try
         {
             if (!reader.Read()) return (false, keys);
-            if (reader.TokenType == System.Text.Json.JsonTokenType.StartArray) return (true, keys);
-            if (reader.TokenType != System.Text.Json.JsonTokenType.StartObject) return (false, keys);
+            if (reader.TokenType == JsonTokenType.StartArray) return (true, keys);
+            if (reader.TokenType != JsonTokenType.StartObject) return (false, keys);
             // Read() stops at the end of the bytes, in the middle of a value if need be.
             while (reader.Read())
             {
-                if (reader.TokenType == System.Text.Json.JsonTokenType.PropertyName && reader.CurrentDepth == 1) keys.Add(reader.GetString()!);
+                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1) keys.Add(reader.GetString()!);
             }
         }
-        catch (System.Text.Json.JsonException)
+        catch (JsonException)
         {
             // Not json, or not json past this point: the keys so far are the evidence, and the reader reports the rest.
         }
         return (false, keys);
     }
 
-    private static DetectedFormat DetectFolder(string path, AnnotationRole role, LoadOptions options, Asker asker)
+    private static DetectedFormat DetectFolder(string path, AnnotationRole role, LoadOptions options, Ambiguity ambiguity)
     {
         if (Directory.Exists(Path.Combine(path, "Annotations"))) return new(AnnotationFormat.VocXml, "a VOC folder with Annotations/");
         var byExtension = new Dictionary<string, List<string>>(StringComparer.Ordinal);
@@ -232,11 +235,11 @@ internal static class FormatDetection
             if (results == files.Count) return new(AnnotationFormat.VocResults, "a folder of *_det_* results files");
             if (results > 0)
             {
-                throw asker.Ambiguous(
+                throw ambiguity.Between(
                     $"{Plural(results, "results file")} named *_det_* ({Path.GetFileName(files.First(IsVocResultsName))}) and {Plural(files.Count - results, "other .txt file")} ({Path.GetFileName(files.First(f => !IsVocResultsName(f)))})",
                     AnnotationFormat.VocResults, AnnotationFormat.Txt);
             }
-            return TextKind(files, role, options, AnnotationFiles.ClassListNextTo(path), asker);
+            return TextKind(files, role, options, AnnotationFiles.ClassListNextTo(path), ambiguity);
         }
         if (role == AnnotationRole.Predictions && byExtension.Count == 0) return new(AnnotationFormat.Txt, "an empty folder");
         throw Unknown(path, byExtension.Count == 0 ? "an empty folder" : "a folder");
@@ -246,7 +249,7 @@ internal static class FormatDetection
     /// YOLO or per-image txt, from the lines: YOLO lines are a class index and numbers in [0, 1]; txt lines
     /// name a class or hold pixels. Fractions read as txt only with --coords rel, which makes them ambiguous.
     /// </summary>
-    private static DetectedFormat TextKind(List<string> files, AnnotationRole role, LoadOptions options, string? classList, Asker asker)
+    private static DetectedFormat TextKind(List<string> files, AnnotationRole role, LoadOptions options, string? classList, Ambiguity ambiguity)
     {
         int expected = role == AnnotationRole.GroundTruth ? 5 : 6;
         int lines = 0, shaped = 0, inRange = 0;
@@ -269,6 +272,10 @@ internal static class FormatDetection
                     inRange++;
                     yoloLine ??= Example(file, fields);
                 }
+                else
+                {
+                    otherLine ??= Example(file, fields);
+                }
             }
         }
         string yoloShape = role == AnnotationRole.GroundTruth ? "'class cx cy w h'" : "'class cx cy w h conf'";
@@ -278,14 +285,14 @@ internal static class FormatDetection
         {
             if (options.Coordinates == CoordinateSpace.Relative)
             {
-                throw asker.Ambiguous($"lines of a class index and fractions ({yoloLine}), which yolo reads as {yoloShape} and txt with --coords rel as 'class {(role == AnnotationRole.Predictions ? "score " : "")}a b c d'",
+                throw ambiguity.Between($"lines of a class index and fractions ({yoloLine}), which yolo reads as {yoloShape} and txt with --coords rel as 'class {(role == AnnotationRole.Predictions ? "score " : "")}a b c d'",
                     AnnotationFormat.Yolo, AnnotationFormat.Txt);
             }
             return new(AnnotationFormat.Yolo, $".txt files of {yoloShape} in [0, 1]");
         }
         if (yoloLine is not null && otherLine is not null)
         {
-            throw asker.Ambiguous($"lines like yolo's ({yoloLine}) and lines yolo cannot read ({otherLine})", AnnotationFormat.Yolo, AnnotationFormat.Txt);
+            throw ambiguity.Between($"lines like yolo's ({yoloLine}) and lines yolo cannot read ({otherLine})", AnnotationFormat.Yolo, AnnotationFormat.Txt);
         }
         if (lines > 0) return new(AnnotationFormat.Txt, ".txt files of 'class " + (role == AnnotationRole.Predictions ? "score " : "") + "a b c d' boxes");
         return classList is not null ? new(AnnotationFormat.Yolo, "empty .txt files next to classes.txt") : new(AnnotationFormat.Txt, "empty .txt files");
@@ -300,16 +307,16 @@ internal static class FormatDetection
     }
 
     private static string Plural(int count, string noun) =>
-        count.ToString(System.Globalization.CultureInfo.InvariantCulture) + " " + noun + (count == 1 ? "" : "s");
+        count.ToString(CultureInfo.InvariantCulture) + " " + noun + (count == 1 ? "" : "s");
 
     private static bool IsYoloShaped(string[] fields, int expected, out bool fractions)
     {
         fractions = false;
-        if (fields.Length != expected || !long.TryParse(fields[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)) return false;
+        if (fields.Length != expected || !long.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out _)) return false;
         fractions = true;
         for (int i = 1; i < fields.Length; i++)
         {
-            if (!double.TryParse(fields[i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v)) return false;
+            if (!double.TryParse(fields[i], NumberStyles.Float, CultureInfo.InvariantCulture, out double v)) return false;
             if (v < 0 || v > 1) fractions = false;
         }
         return true;
