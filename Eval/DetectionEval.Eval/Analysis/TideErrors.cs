@@ -170,7 +170,7 @@ public static class TideAnalysis
         return images;
     }
 
-    private readonly record struct Object(int Class, Box Box, long AnnotationId);
+    private readonly record struct Object(int Class, Box Box, RecordId AnnotationId);
 
     private readonly record struct Detection(int Class, Box Box, double Score, int InputPosition);
 
@@ -197,7 +197,7 @@ public static class TideAnalysis
                 detections.Add(new Detection(unit.Category, dt.Boxes[r], dt.Scores[r], dt.InputPositions[r]));
             }
         }
-        // Rule: ground truth in file order (ascending annotation id); detections by score, ties in input order, capped.
+        // Rule: ground truth in file order (ascending annotation id; string ids by code point); detections by score, ties in input order, capped.
         objects.Sort(static (x, y) => x.AnnotationId.CompareTo(y.AnnotationId));
         regions.Sort(static (x, y) => x.AnnotationId.CompareTo(y.AnnotationId));
         detections.Sort(static (x, y) =>
