@@ -16,7 +16,7 @@ public sealed class FormatEvaluateTests
         Assert.Equal(0, run.ExitCode);
         Assert.Contains(" mAP (11-point)  = 0.8864\n mAP (all-point) = 0.8958\n", run.Output);
         Assert.Equal(
-            [$"deval: {gt}: read as voc-xml (a folder of .xml files)", $"deval: {dt}: read as txt (.txt files and --box-format)"],
+            [$"deval: {gt}: read as voc-xml (a folder of .xml files)", $"deval: {dt}: read as txt (.txt files of 'class score a b c d' boxes)"],
             run.ErrorLines);
 
         CommandRun strict = Deval.Run("evaluate", "--gt", gt, "--pred", dt, "--box-format", "xywh", "--voc-plus-one", "--iou", "0.75", "--metric", "voc", "--json", "-");

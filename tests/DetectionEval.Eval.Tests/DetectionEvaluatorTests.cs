@@ -77,7 +77,7 @@ public sealed class DetectionEvaluatorTests
         }
         for (int i = 0; i < dataset.Images.Count; i++)
         {
-            yield return new ImageSample(dataset.Images[i].Id, byImage[i].Gt, [.. byImage[i].Dt.OrderBy(d => d.Position).Select(d => d.Box)]);
+            yield return new ImageSample(dataset.Images[i].Id.Number, byImage[i].Gt, [.. byImage[i].Dt.OrderBy(d => d.Position).Select(d => d.Box)]);
         }
     }
 }

@@ -183,6 +183,29 @@ public sealed class FormatLoaderTests : IDisposable
         Assert.Equal(expected, AnnotationFormats.Detect(Write(file, content), AnnotationRole.GroundTruth, new LoadOptions()).Format);
 
     [Fact]
+    public void An_open_images_boxes_file_with_empty_flag_cells_reads_them_as_0()
+    {
+        // The boxes file as exporters write it: every column of the official file, flag cells left empty.
+        const string Header = "ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax,IsOccluded,IsTruncated,IsGroupOf,IsDepiction,IsInside\n";
+        string empty = Write("empty.csv", Header
+            + "0001eeaf4aed83f9,xclick,/m/0cmf2,1,0.1,0.5,0.2,0.6,,,,,\n"
+            + "0001eeaf4aed83f9,xclick,/m/0cmf2,1,0.5,0.9,0.2,0.6,1,0,1,0,0\n"
+            + "000a1249af2bc5f0,activemil,/m/01g317,1,0.0,1.0,0.0,1.0,,,,,\n");
+        string zeros = Write("zeros.csv", Header
+            + "0001eeaf4aed83f9,xclick,/m/0cmf2,1,0.1,0.5,0.2,0.6,0,0,0,0,0\n"
+            + "0001eeaf4aed83f9,xclick,/m/0cmf2,1,0.5,0.9,0.2,0.6,1,0,1,0,0\n"
+            + "000a1249af2bc5f0,activemil,/m/01g317,1,0.0,1.0,0.0,1.0,0,0,0,0,0\n");
+        var options = new LoadOptions { ImageSizes = ImageSizeTable.Read(Write("sizes.txt", "0001eeaf4aed83f9 1024 768\n000a1249af2bc5f0 640 480\n")) };
+        Dataset fromEmpty = AnnotationLoader.Load(new AnnotationInput(empty), null, options).Builder.Build();
+        Dataset fromZeros = AnnotationLoader.Load(new AnnotationInput(zeros), null, options).Builder.Build();
+        Assert.Equal([GroundTruthFlags.None, GroundTruthFlags.Crowd, GroundTruthFlags.None], fromEmpty.GroundTruth.Flags.ToArray());
+        Assert.True(fromZeros.GroundTruth.Flags.SequenceEqual(fromEmpty.GroundTruth.Flags));
+        Assert.True(fromZeros.GroundTruth.Boxes.SequenceEqual(fromEmpty.GroundTruth.Boxes));
+        // The documented conversion: corners XMin*W, YMin*H, XMax*W, YMax*H.
+        Assert.Equal(new Box(0.1 * 1024, 0.2 * 768, (0.5 * 1024) - (0.1 * 1024), (0.6 * 768) - (0.2 * 768)), fromEmpty.GroundTruth.Boxes[0]);
+    }
+
+    [Fact]
     public void Csv_with_tensorflow_columns_reads_width_and_height_as_the_image_size()
     {
         string gt = Write("tf.csv", "filename,width,height,class,xmin,ymin,xmax,ymax\na.jpg,640,480,cat,10,20,110,220\n");
@@ -214,6 +237,29 @@ public sealed class FormatLoaderTests : IDisposable
         string byImageId = Write("image-id.csv", "image,class,x,y,w,h,score\n2,dog,1,2,3,4,0.5\n");
         error = Assert.Throws<AnnotationFormatException>(() => AnnotationLoader.Load(new AnnotationInput(gt), new AnnotationInput(byImageId), new LoadOptions()));
         Assert.Contains("Expected an image of the ground truth, but got '2', which it does not have.", error.Message);
+    }
+
+    [Fact]
+    public void Coco_results_need_ground_truth_ids_that_mean_something()
+    {
+        string results = Write("results.json", "[{\"image_id\": 2, \"category_id\": 1, \"bbox\": [1, 2, 3, 4], \"score\": 0.5}]");
+        // Images named cat.jpg and dog.jpg are numbered 1, 2 in name order: image_id 2 would silently be dog.jpg.
+        string named = Write("names.csv", "image,class,x,y,w,h\ncat.jpg,cat,1,2,3,4\ndog.jpg,dog,1,2,3,4\n");
+        var error = Assert.Throws<AnnotationFormatException>(() => AnnotationLoader.Load(new AnnotationInput(named), new AnnotationInput(results), new LoadOptions()));
+        Assert.Equal($"{results}: Expected ground truth whose image ids COCO results can name (COCO json, or files named by whole numbers), but got images that deval numbered 1..N in name order. "
+            + "Give COCO ground truth with the ids the predictions use, or predictions that name images (csv, txt, ...).", error.Message);
+
+        // Images named by numbers keep them; classes without a list are numbered 1..K in name order.
+        string numbered = Write("numbered.csv", "image,class,x,y,w,h\n1.jpg,cat,1,2,3,4\n2.jpg,dog,1,2,3,4\n");
+        error = Assert.Throws<AnnotationFormatException>(() => AnnotationLoader.Load(new AnnotationInput(numbered), new AnnotationInput(results), new LoadOptions()));
+        Assert.Equal($"{results}: Expected ground truth whose class ids COCO results can name (COCO json, or a class list), but got classes that deval numbered 1..K in name order. "
+            + "Give the class list with --names (line i is category_id i).", error.Message);
+
+        // With a class list, category_id is its line index: 1 is dog.
+        var options = new LoadOptions { Names = ClassList.FromNames("names.txt", ["cat", "dog"]) };
+        Dataset dataset = AnnotationLoader.Load(new AnnotationInput(numbered), new AnnotationInput(results), options).Builder.Build();
+        Assert.Equal("dog", dataset.Categories[Assert.Single(dataset.Detections.Categories.ToArray())].Name);
+        Assert.Equal(new RecordId(2), dataset.Images[dataset.Detections.Images[0]].Id);
     }
 
     [Fact]

@@ -33,7 +33,7 @@ internal static class Targets
 
     private static readonly string[] JsonTokens =
         ["{", "}", "[", "]", "\"images\"", "\"annotations\"", "\"categories\"", "\"id\"", "\"image_id\"", "\"category_id\"", "\"bbox\"", "\"score\"", "\"area\"",
-         "\"iscrowd\"", "\"ignore\"", "\"difficult\"", "\"name\"", "\"file_name\"", "\"width\"", "\"height\"", ":", "[1, 2, 3, 4]", "{}", "[]", "\"\\u00e9\""];
+         "\"iscrowd\"", "\"ignore\"", "\"difficult\"", "\"name\"", "\"file_name\"", "\"width\"", "\"height\"", ":", "[1, 2, 3, 4]", "{}", "[]", "\"\\u00e9\"", "\"img1\"", "\"img2\"", "\"{\""];
 
     private static readonly string[] LabelMeTokens =
         [.. JsonTokens, "\"shapes\"", "\"label\"", "\"points\"", "\"shape_type\"", "\"rectangle\"", "\"polygon\"", "\"flags\"", "\"imagePath\"", "\"imageWidth\"", "\"imageHeight\"", "[[1, 2], [3, 4]]"];
@@ -91,6 +91,16 @@ internal static class Targets
          "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}]}
         """;
 
+    private const string CocoGtStringIds = """
+        {"images": [{"id": "img1", "file_name": "img1.jpg", "width": 100, "height": 100}, {"id": "img2", "file_name": "img2.jpg", "width": 100, "height": 100}],
+         "annotations": [
+          {"id": "a1", "image_id": "img1", "category_id": 1, "bbox": [10, 10, 40, 40], "area": 1600, "iscrowd": 0},
+          {"id": "a2", "image_id": "img1", "category_id": 2, "bbox": [60, 60, 30, 30], "area": 900, "iscrowd": 0},
+          {"id": "a3", "image_id": "img2", "category_id": 1, "bbox": [5, 5, 15, 15], "area": 225, "iscrowd": 1}
+         ],
+         "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}]}
+        """;
+
     private static readonly (string Stem, string Text)[] VocGt =
     [
         ("img1", "<annotation><filename>img1.jpg</filename><size><width>100</width><height>100</height></size><object><name>cat</name><difficult>0</difficult><bndbox><xmin>10</xmin><ymin>10</ymin><xmax>50</xmax><ymax>50</ymax></bndbox></object><object><name>dog</name><difficult>1</difficult><bndbox><xmin>60</xmin><ymin>60</ymin><xmax>90</xmax><ymax>90</ymax></bndbox></object></annotation>"),
@@ -134,9 +144,9 @@ internal static class Targets
     {
         int threads = 1 + (int)(choice % 3);
         long splitAbove = (choice >> 2) % 2 == 0 ? 0 : CocoResultsFastPath.SplitAbove;
-        DatasetBuilder fast = CocoGroundTruthBuilder();
+        DatasetBuilder fast = CocoGroundTruthBuilder(choice);
         bool scanned = CocoResultsFastPath.TryRead(input, fast, threads, splitAbove);
-        DatasetBuilder general = CocoGroundTruthBuilder();
+        DatasetBuilder general = CocoGroundTruthBuilder(choice);
         try
         {
             CocoJson.ReadDetections(new MemoryStream(input, writable: false), Input, general);
@@ -161,9 +171,9 @@ internal static class Targets
         long splitAbove = (choice >> 2) % 2 == 0 ? 0 : CocoResultsFastPath.SplitAbove;
         int drainEvery = 1 + (int)((choice >> 3) % 4);
         int imagesPerShard = 1 + (int)((choice >> 5) % 2);
-        DatasetBuilder memory = CocoGroundTruthBuilder();
+        DatasetBuilder memory = CocoGroundTruthBuilder(choice);
         bool scanned = CocoResultsFastPath.TryRead(input, memory, threads, splitAbove);
-        DatasetBuilder spilled = CocoGroundTruthBuilder();
+        DatasetBuilder spilled = CocoGroundTruthBuilder(choice);
         using var spill = new DetectionSpill(spilled.ImageCount, imagesPerShard, SpillFolder.Value);
         spilled.SpillDetectionsTo(spill);
         bool spilledScan = CocoResultsFastPath.TryReadIntoSpill(input, spilled, threads, splitAbove, drainEvery);
@@ -398,10 +408,11 @@ internal static class Targets
         return "ok " + Evaluate(builder);
     }
 
-    private static DatasetBuilder CocoGroundTruthBuilder()
+    /// <summary>The fixed COCO ground truth; bit 16 of the choice gives it string image ids ("img1", "img2") instead of 1 and 2.</summary>
+    private static DatasetBuilder CocoGroundTruthBuilder(ulong choice)
     {
         var builder = new DatasetBuilder();
-        CocoJson.ReadGroundTruth(Stream(CocoGt), "gt.json", builder);
+        CocoJson.ReadGroundTruth(Stream(((choice >> 16) & 1) == 0 ? CocoGt : CocoGtStringIds), "gt.json", builder);
         return builder;
     }
 

@@ -96,9 +96,10 @@ public sealed class ConvertCommand
         RefuseUnusableOutput(settings, writer);
 
         LoadOptions loadOptions = settings.Inputs.ToLoadOptions();
+        var input = new AnnotationInput(settings.Input, settings.From) { FormatOption = "--from" };
         LoadedAnnotations loaded = settings.GroundTruth is { } groundTruth
-            ? InputOptions.Load(new AnnotationInput(groundTruth, settings.GroundTruthFormat), new AnnotationInput(settings.Input, settings.From), loadOptions, error, imageSizesUsedLater: true)
-            : InputOptions.Load(new AnnotationInput(settings.Input, settings.From), null, loadOptions, error, imageSizesUsedLater: true);
+            ? InputOptions.Load(new AnnotationInput(groundTruth, settings.GroundTruthFormat), input, loadOptions, error, imageSizesUsedLater: true)
+            : InputOptions.Load(input, null, loadOptions, error, imageSizesUsedLater: true);
         if (loaded.Builder.UnknownClassNames.Count > 0)
         {
             int unknown = loaded.Builder.DetectionsOfUnknownCategories;

@@ -245,7 +245,7 @@ public static class ReportPipeline
             ImageInfo info = dataset.Images[index];
             if (info.FileName is not { } fileName)
             {
-                error.WriteLine($"{DevalApp.ToolName}: warning: {settings.GroundTruth}: image {info.Id.ToString(Invariant)} has no file_name; no overlay drawn.");
+                error.WriteLine($"{DevalApp.ToolName}: warning: {settings.GroundTruth}: image {info.Id.Describe()} has no file_name; no overlay drawn.");
                 continue;
             }
             var location = new SourceLocation(settings.GroundTruth, Path: $"$.images[{index.ToString(Invariant)}].file_name");

@@ -3,11 +3,11 @@ using DetectionEval.Matching;
 namespace DetectionEval.Eval.Data;
 
 /// <summary>One image of a dataset.</summary>
-/// <param name="Id">The image id of the annotation file.</param>
+/// <param name="Id">The image id of the annotation file: a number, or a string where COCO json gives one.</param>
 /// <param name="FileName">Its file name when the format carries one.</param>
 /// <param name="Width">Its width in pixels when known.</param>
 /// <param name="Height">Its height in pixels when known.</param>
-public sealed record ImageInfo(long Id, string? FileName = null, int? Width = null, int? Height = null);
+public sealed record ImageInfo(RecordId Id, string? FileName = null, int? Width = null, int? Height = null);
 
 /// <summary>One class of a dataset.</summary>
 /// <param name="Id">The category id of the annotation file.</param>
@@ -29,7 +29,7 @@ public readonly record struct EvaluationUnit(
 public sealed class GroundTruthTable
 {
     internal GroundTruthTable(
-        Box[] boxes, double[] areas, GroundTruthFlags[] flags, long[] annotationIds, int[] images, int[] categories)
+        Box[] boxes, double[] areas, GroundTruthFlags[] flags, RecordId[] annotationIds, int[] images, int[] categories)
     {
         _boxes = boxes;
         _areas = areas;
@@ -42,7 +42,7 @@ public sealed class GroundTruthTable
     private readonly Box[] _boxes;
     private readonly double[] _areas;
     private readonly GroundTruthFlags[] _flags;
-    private readonly long[] _annotationIds;
+    private readonly RecordId[] _annotationIds;
     private readonly int[] _images;
     private readonly int[] _categories;
 
@@ -58,8 +58,8 @@ public sealed class GroundTruthTable
     /// <summary>Crowd, difficult and ignore flags.</summary>
     public ReadOnlySpan<GroundTruthFlags> Flags => _flags;
 
-    /// <summary>Annotation ids.</summary>
-    public ReadOnlySpan<long> AnnotationIds => _annotationIds;
+    /// <summary>Annotation ids (numbers, or strings where COCO json gives them).</summary>
+    public ReadOnlySpan<RecordId> AnnotationIds => _annotationIds;
 
     /// <summary>Image index of each row.</summary>
     public ReadOnlySpan<int> Images => _images;
@@ -153,7 +153,10 @@ public sealed class Dataset
     /// <summary>Units ordered by (image index, category index).</summary>
     public ReadOnlySpan<EvaluationUnit> Units => _units;
 
-    /// <summary>An image's rank in ascending image-id order (COCO accumulates images in that order).</summary>
+    /// <summary>
+    /// An image's rank in ascending image-id order (COCO accumulates images in that order): numbers by
+    /// value, strings by code point (<see cref="RecordId.CompareTo"/>).
+    /// </summary>
     public int ImageRank(int image) => _imageRanks[image];
 
     /// <summary>Indices into <see cref="Units"/> of one category's units, in image-index order.</summary>

@@ -11,14 +11,16 @@ namespace DetectionEval.Eval.Data;
 public sealed class DatasetBuilder
 {
     private readonly List<ImageInfo> _images = [];
+    // Two indices, so that the common numeric lookups (a COCO results file's millions) hash a long.
     private readonly Dictionary<long, int> _imageIndex = [];
+    private readonly Dictionary<string, int> _imageIndexByText = new(StringComparer.Ordinal);
     private readonly List<Category> _categories = [];
     private readonly Dictionary<long, int> _categoryIndex = [];
 
     private readonly List<Box> _gtBoxes = [];
     private readonly List<double> _gtAreas = [];
     private readonly List<GroundTruthFlags> _gtFlags = [];
-    private readonly List<long> _gtIds = [];
+    private readonly List<RecordId> _gtIds = [];
     private readonly List<int> _gtImages = [];
     private readonly List<int> _gtCategories = [];
 
@@ -89,15 +91,21 @@ public sealed class DatasetBuilder
     /// <returns>False when an image with this id exists.</returns>
     public bool TryAddImage(ImageInfo image, out int index)
     {
-        if (_imageIndex.TryGetValue(image.Id, out index)) return false;
+        ArgumentNullException.ThrowIfNull(image);
+        if (TryGetImage(image.Id, out index)) return false;
         index = _images.Count;
         _images.Add(image);
-        _imageIndex.Add(image.Id, index);
+        if (image.Id.Text is { } text) _imageIndexByText.Add(text, index);
+        else _imageIndex.Add(image.Id.Number, index);
         return true;
     }
 
-    /// <summary>Finds an image by id.</summary>
+    /// <summary>Finds an image by a whole-number id.</summary>
     public bool TryGetImage(long id, out int index) => _imageIndex.TryGetValue(id, out index);
+
+    /// <summary>Finds an image by id; a string id finds only an image whose id is that string (<c>"1"</c> is not <c>1</c>).</summary>
+    public bool TryGetImage(RecordId id, out int index) =>
+        id.Text is { } text ? _imageIndexByText.TryGetValue(text, out index) : _imageIndex.TryGetValue(id.Number, out index);
 
     /// <summary>The image at <paramref name="index"/>.</summary>
     public ImageInfo GetImage(int index) => _images[index];
@@ -126,7 +134,7 @@ public sealed class DatasetBuilder
     /// <param name="area">The annotation's area field (COCO's size ranges read it).</param>
     /// <param name="flags">Crowd, difficult, ignore.</param>
     /// <param name="annotationId">The annotation id.</param>
-    public void AddGroundTruth(int image, int category, Box box, double area, GroundTruthFlags flags, long annotationId)
+    public void AddGroundTruth(int image, int category, Box box, double area, GroundTruthFlags flags, RecordId annotationId)
     {
         CheckIndices(image, category);
         _gtBoxes.Add(box);
@@ -153,7 +161,7 @@ public sealed class DatasetBuilder
         _dtCategories.Add(category);
     }
 
-    /// <summary>Adds many detections at once (a loader's fast path); indices come from <see cref="TryGetImage"/> and <see cref="TryGetCategory"/>.</summary>
+    /// <summary>Adds many detections at once (a loader's fast path); indices come from <see cref="TryGetImage(RecordId, out int)"/> and <see cref="TryGetCategory"/>.</summary>
     internal void AddDetections(List<int> images, List<int> categories, List<Box> boxes, List<double> scores)
     {
         if (_spill is not null)
@@ -326,6 +334,7 @@ public sealed class DatasetBuilder
         return remap;
     }
 
+    /// <summary>Ranks in ascending id order: numbers by value, strings by code point, as Python's sorted() orders them (pycocotools sorts image ids).</summary>
     private int[] RankImagesById()
     {
         int[] byId = new int[_images.Count];

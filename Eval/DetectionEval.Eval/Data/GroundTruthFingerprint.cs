@@ -9,7 +9,8 @@ namespace DetectionEval.Eval.Data;
 //
 // Input: a Dataset. What is hashed (SHA-256, little-endian numbers, UTF-8 names), in this order:
 //   every category in ascending id: id (int64), name length (int32) and bytes;
-//   every image in ascending id: id (int64), then its ground truth in ascending category id and, within
+//   every image in ascending id: id (int64; a string id: its UTF-8 length with the sign bit set, as an
+//   int64, then its UTF-8 bytes), then its ground truth in ascending category id and, within
 //   a category, in input order (the order matching uses): category id (int64), x, y, width, height and
 //   area (the doubles' bits) and the flags (one byte).
 // Left out, because no metric reads them: annotation ids, file names, image sizes and the order of images
@@ -42,8 +43,7 @@ public static class GroundTruthFingerprint
         int[] unitsStart = UnitsByImage(dataset, out int[] unitOrder);
         foreach (int image in ImagesInIdOrder(dataset))
         {
-            BinaryPrimitives.WriteInt64LittleEndian(buffer, dataset.Images[image].Id);
-            hash.AppendData(buffer[..8]);
+            AppendImageId(hash, buffer, dataset.Images[image].Id);
             // Units of an image are ordered by category index, which is ascending category id.
             for (int i = unitsStart[image]; i < unitsStart[image + 1]; i++)
             {
@@ -63,6 +63,20 @@ public static class GroundTruthFingerprint
             }
         }
         return Prefix + Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static void AppendImageId(IncrementalHash hash, Span<byte> buffer, RecordId id)
+    {
+        if (id.Text is not { } text)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(buffer, id.Number);
+            hash.AppendData(buffer[..8]);
+            return;
+        }
+        byte[] utf8 = Encoding.UTF8.GetBytes(text);
+        BinaryPrimitives.WriteInt64LittleEndian(buffer, long.MinValue + utf8.Length);
+        hash.AppendData(buffer[..8]);
+        hash.AppendData(utf8);
     }
 
     private static int[] ImagesInIdOrder(Dataset dataset)

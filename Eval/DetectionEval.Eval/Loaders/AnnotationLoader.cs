@@ -5,7 +5,11 @@ namespace DetectionEval.Eval.Loaders;
 /// <summary>An input: a path and its format, or null to detect it.</summary>
 /// <param name="Path">A file or folder.</param>
 /// <param name="Format">The format, or null for auto-detection.</param>
-public sealed record AnnotationInput(string Path, AnnotationFormat? Format = null);
+public sealed record AnnotationInput(string Path, AnnotationFormat? Format = null)
+{
+    /// <summary>The command-line option that names this input's format (<c>--from</c>), for the message when auto-detection cannot tell; null for <c>--gt-format</c> or <c>--pred-format</c> by role.</summary>
+    public string? FormatOption { get; init; }
+}
 
 /// <summary>How an input was read.</summary>
 /// <param name="Path">The file or folder.</param>
@@ -60,6 +64,7 @@ public static class AnnotationLoader
         InputFormat gtFormat = Resolve(groundTruth, AnnotationRole.GroundTruth, options);
         resolved?.Invoke(gtFormat);
         IAnnotationFormat gtReader = AnnotationFormats.Get(gtFormat.Format);
+        if (gtFormat.Format == AnnotationFormat.Coco && options.Names is { } names) RequireYoloPredictionsFor(names, predictions, options);
         options.Progress?.Begin(WorkStage.Loading, AnnotationFiles.BytesToRead(gtFormat.Path, gtFormat.Format) + predictions.Sum(p => BytesToReadQuietly(p, options)));
 
         // COCO results next to COCO ground truth: the results file is scanned while the ground truth loads
@@ -72,7 +77,8 @@ public static class AnnotationLoader
         }
 
         var builder = new DatasetBuilder();
-        var gtSink = new GroundTruthSink(builder, options, notices);
+        // COCO json names its categories itself: a class list only names YOLO predictions' indices there.
+        var gtSink = new GroundTruthSink(builder, gtFormat.Format == AnnotationFormat.Coco ? options with { Names = null } : options, notices);
         ClassList? folderClasses = null;
         if (options.Names is null && gtFormat.Format != AnnotationFormat.Coco && AnnotationFiles.ClassListNextTo(ClassFolder(groundTruth.Path, gtFormat.Format)) is { } classFile)
         {
@@ -138,6 +144,19 @@ public static class AnnotationLoader
         return new LoadedAnnotations(builder, gtFormat, formats[0], notices) { AllPredictions = formats, DetectionsRead = counts };
     }
 
+    /// <summary>
+    /// Rule: with COCO ground truth, whose "categories" name the classes, a class list can only name the
+    /// class indices of YOLO predictions; anywhere else it would silently mean nothing, so it is refused.
+    /// </summary>
+    private static void RequireYoloPredictionsFor(ClassList names, IReadOnlyList<AnnotationInput> predictions, LoadOptions options)
+    {
+        if (predictions.Any(p => Resolve(p, AnnotationRole.Predictions, options).Format == AnnotationFormat.Yolo)) return;
+        throw new AnnotationFormatException(new SourceLocation(names.Source),
+            "--names with ground truth that does not name its classes (yolo, txt, csv, ...) or with yolo predictions",
+            "COCO ground truth, whose \"categories\" name its classes" + (predictions.Count == 0 ? "" : ", and no yolo predictions"),
+            "Leave out --names.");
+    }
+
     /// <summary>True when <paramref name="input"/> is (or is detected as) COCO json; false on any error, which the real resolution reports later.</summary>
     private static bool IsCocoQuietly(AnnotationInput input, LoadOptions options)
     {
@@ -175,7 +194,7 @@ public static class AnnotationLoader
     private static InputFormat Resolve(AnnotationInput input, AnnotationRole role, LoadOptions options)
     {
         InputFiles.RequireInput(input.Path, role == AnnotationRole.GroundTruth ? "ground truth" : "predictions");
-        DetectedFormat? detected = input.Format is null ? AnnotationFormats.Detect(input.Path, role, options) : null;
+        DetectedFormat? detected = input.Format is null ? AnnotationFormats.Detect(input.Path, role, options, input.FormatOption) : null;
         AnnotationFormat format = input.Format ?? detected!.Format;
         if (!AnnotationFormats.Get(format).Supports(role))
         {

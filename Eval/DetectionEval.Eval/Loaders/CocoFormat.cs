@@ -16,7 +16,11 @@ internal sealed class CocoFormat : IAnnotationFormat
 
     public void ReadGroundTruth(string path, GroundTruthSink sink) => CocoJson.ReadGroundTruth(path, sink.Builder, sink.Options.Cancellation, sink.Options.Progress);
 
-    public void ReadPredictions(string path, PredictionSink sink) => CocoJson.ReadDetections(path, sink.Builder, sink.Options.Cancellation, sink.Options.Progress);
+    public void ReadPredictions(string path, PredictionSink sink)
+    {
+        sink.RequireIdsThatMeanSomething(path, "COCO results");
+        CocoJson.ReadDetections(path, sink.Builder, sink.Options.Cancellation, sink.Options.Progress);
+    }
 
     public void Write(Dataset dataset, AnnotationRole role, string path, WriteOptions options) =>
         AtomicFile.Write(path, stream =>
@@ -33,7 +37,7 @@ internal sealed class CocoFormat : IAnnotationFormat
         foreach (ImageInfo image in dataset.Images)
         {
             json.WriteStartObject();
-            json.WriteNumber("id", image.Id);
+            json.WriteRecordId("id", image.Id);
             if (image.FileName is { } name) json.WriteString("file_name", name);
             if (image.Width is int w) json.WriteNumber("width", w);
             if (image.Height is int h) json.WriteNumber("height", h);
@@ -46,8 +50,8 @@ internal sealed class CocoFormat : IAnnotationFormat
         for (int row = 0; row < gt.Count; row++)
         {
             json.WriteStartObject();
-            json.WriteNumber("id", gt.AnnotationIds[row]);
-            json.WriteNumber("image_id", dataset.Images[gt.Images[row]].Id);
+            json.WriteRecordId("id", gt.AnnotationIds[row]);
+            json.WriteRecordId("image_id", dataset.Images[gt.Images[row]].Id);
             json.WriteNumber("category_id", dataset.Categories[gt.Categories[row]].Id);
             WriteBox(json, gt.Boxes[row]);
             json.WriteNumber("area", gt.Areas[row]);
@@ -79,7 +83,7 @@ internal sealed class CocoFormat : IAnnotationFormat
         foreach (int row in view.DetectionOrder)
         {
             json.WriteStartObject();
-            json.WriteNumber("image_id", dataset.Images[dt.Images[row]].Id);
+            json.WriteRecordId("image_id", dataset.Images[dt.Images[row]].Id);
             json.WriteNumber("category_id", dataset.Categories[dt.Categories[row]].Id);
             WriteBox(json, dt.Boxes[row]);
             json.WriteNumber("score", dt.Scores[row]);

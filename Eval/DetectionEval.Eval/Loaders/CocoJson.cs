@@ -10,6 +10,12 @@ namespace DetectionEval.Eval.Loaders;
 /// results file (a list of <c>{image_id, category_id, bbox, score}</c>), without building a document of
 /// the whole file. Boxes are <c>[x, y, width, height]</c>.
 /// </summary>
+/// <remarks>
+/// Image ids and annotation ids may be integers or strings, as pycocotools takes them: a string id is
+/// matched exactly (<c>"1"</c> is not <c>1</c>) and images are ranked by Python's order of their ids
+/// (<see cref="RecordId"/>). The image ids of one file are all integers or all strings, since Python
+/// cannot sort a mix (pycocotools sorts them). Category ids are integers.
+/// </remarks>
 public static class CocoJson
 {
     private const string BoxShape = "4 numbers [x, y, width, height]";
@@ -103,7 +109,7 @@ public static class CocoJson
     // ---- ground truth ----
 
     private readonly record struct PendingAnnotation(
-        long ImageId, long ImageIdOffset, long CategoryId, long CategoryIdOffset, Box Box, double Area, GroundTruthFlags Flags, long Id);
+        RecordId ImageId, long ImageIdOffset, long CategoryId, long CategoryIdOffset, Box Box, double Area, GroundTruthFlags Flags, RecordId Id);
 
     private static void ReadGroundTruth(JsonStreamReader json, DatasetBuilder builder)
     {
@@ -113,16 +119,21 @@ public static class CocoJson
 
         var annotations = new List<PendingAnnotation>();
         bool sawImages = false, sawAnnotations = false, sawCategories = false;
+        RecordId? firstImageId = null;
         while (json.NextProperty())
         {
             if (json.ValueEquals("images"u8))
             {
-                ReadObjects(json, "an image object", () => ReadImage(json, builder));
+                ReadObjects(json, "an image object", () =>
+                {
+                    RecordId id = ReadImage(json, builder, firstImageId);
+                    firstImageId ??= id;
+                });
                 sawImages = true;
             }
             else if (json.ValueEquals("annotations"u8))
             {
-                var ids = new HashSet<long>();
+                var ids = new HashSet<RecordId>();
                 ReadObjects(json, "an annotation object", () => annotations.Add(ReadAnnotation(json, ids)));
                 sawAnnotations = true;
             }
@@ -142,12 +153,13 @@ public static class CocoJson
         RequireSection(json, sawCategories, "categories");
 
         // Sections may come in any order, so annotations are resolved once images and categories are known.
+        // An image id of the other kind than the images' ids ("1" for 1) is reported as not listed, with why.
         for (int i = 0; i < annotations.Count; i++)
         {
             PendingAnnotation a = annotations[i];
             if (!builder.TryGetImage(a.ImageId, out int image))
             {
-                throw json.ErrorAt(a.ImageIdOffset, $"$.annotations[{i}].image_id", "an image id listed in \"images\"", Number(a.ImageId));
+                throw json.ErrorAt(a.ImageIdOffset, $"$.annotations[{i}].image_id", "an image id listed in \"images\"", a.ImageId.Describe(), KindHint(firstImageId, a.ImageId));
             }
             if (!builder.TryGetCategory(a.CategoryId, out int category))
             {
@@ -169,9 +181,10 @@ public static class CocoJson
         }
     }
 
-    private static void ReadImage(JsonStreamReader json, DatasetBuilder builder)
+    /// <summary>Reads an image object; returns its id, which must be of the kind of <paramref name="firstId"/> (the file's first image id) when there is one.</summary>
+    private static RecordId ReadImage(JsonStreamReader json, DatasetBuilder builder, RecordId? firstId)
     {
-        long? id = null;
+        RecordId? id = null;
         long idOffset = 0;
         string? fileName = null;
         int? width = null, height = null;
@@ -179,19 +192,28 @@ public static class CocoJson
         {
             if (json.ValueEquals("id"u8))
             {
-                id = ReadInteger(json, "an integer image id");
+                id = ReadId(json, "image id");
                 idOffset = json.CurrentOffset;
+                if (firstId is { } first && first.IsText != id.Value.IsText)
+                {
+                    // Rule: one kind of image id per file. pycocotools sorts the ids (COCOeval: sorted(getImgIds())),
+                    // which Python cannot do for a mix of numbers and strings.
+                    throw json.Error($"an image id of the same kind as the first one ({first.Describe()}, {(first.IsText ? "a string" : "an integer")})",
+                        $"the {id.Value.Kind} {id.Value.Describe()}",
+                        "Image ids must be all integers or all strings: pycocotools sorts them, and Python cannot order a number and a string.");
+                }
             }
             else if (json.ValueEquals("file_name"u8)) fileName = json.ReadOptionalString();
             else if (json.ValueEquals("width"u8)) width = json.ReadOptionalPixels();
             else if (json.ValueEquals("height"u8)) height = json.ReadOptionalPixels();
             else json.Skip();
         }
-        if (id is not long imageId) throw json.Error("an image object with an integer \"id\"", "an object without \"id\"");
+        if (id is not RecordId imageId) throw json.Error("an image object with an \"id\" (an integer or a string)", "an object without \"id\"");
         if (!builder.TryAddImage(new ImageInfo(imageId, fileName, width, height), out _))
         {
-            throw json.ErrorAt(idOffset, json.CurrentPath + ".id", "a unique image id", $"{Number(imageId)} again");
+            throw json.ErrorAt(idOffset, json.CurrentPath + ".id", "a unique image id", $"{imageId.Describe()} again");
         }
+        return imageId;
     }
 
     private static void ReadCategory(JsonStreamReader json, DatasetBuilder builder)
@@ -219,9 +241,10 @@ public static class CocoJson
         }
     }
 
-    private static PendingAnnotation ReadAnnotation(JsonStreamReader json, HashSet<long> ids)
+    private static PendingAnnotation ReadAnnotation(JsonStreamReader json, HashSet<RecordId> ids)
     {
-        long? id = null, imageId = null, categoryId = null;
+        RecordId? id = null, imageId = null;
+        long? categoryId = null;
         long imageIdOffset = 0, categoryIdOffset = 0;
         Box? box = null;
         double? area = null;
@@ -230,12 +253,12 @@ public static class CocoJson
         {
             if (json.ValueEquals("id"u8))
             {
-                id = ReadInteger(json, "an integer annotation id");
-                if (!ids.Add(id.Value)) throw json.Error("a unique annotation id", $"{Number(id.Value)} again");
+                id = ReadId(json, "annotation id");
+                if (!ids.Add(id.Value)) throw json.Error("a unique annotation id", $"{id.Value.Describe()} again");
             }
             else if (json.ValueEquals("image_id"u8))
             {
-                imageId = ReadInteger(json, "an integer image id");
+                imageId = ReadId(json, "image id");
                 imageIdOffset = json.CurrentOffset;
             }
             else if (json.ValueEquals("category_id"u8))
@@ -303,10 +326,11 @@ public static class CocoJson
         {
             if (json.ValueEquals("image_id"u8))
             {
-                long imageId = ReadInteger(json, "an integer image id");
+                RecordId imageId = ReadId(json, "image id");
                 if (!builder.TryGetImage(imageId, out int index))
                 {
-                    throw json.Error("an image id listed in the ground truth's \"images\"", Number(imageId));
+                    throw json.Error("an image id listed in the ground truth's \"images\"", imageId.Describe(),
+                        KindHint(builder.ImageCount > 0 ? builder.GetImage(0).Id : null, imageId));
                 }
                 image = index;
             }
@@ -378,6 +402,25 @@ public static class CocoJson
         }
         return box;
     }
+
+    /// <summary>
+    /// An image or annotation id: an integer (<c>3</c> and <c>3.0</c> both are) or a string. A number that is
+    /// no integer is refused as "an integer ..." since a number was clearly meant.
+    /// </summary>
+    private static RecordId ReadId(JsonStreamReader json, string what)
+    {
+        json.ReadExpecting($"an {what} (an integer or a string)");
+        if (json.TokenType == JsonTokenType.String) return new RecordId(json.GetString());
+        if (json.TokenType != JsonTokenType.Number) throw json.Error($"an {what} (an integer or a string)");
+        if (!json.TryGetInt64(out long value)) throw json.Error($"an integer {what}");
+        return value;
+    }
+
+    /// <summary>Why an id of the other kind than the ground truth's image ids finds no image (pycocotools compares with Python's ==).</summary>
+    private static string? KindHint(RecordId? groundTruthId, RecordId id) =>
+        groundTruthId is { } known && known.IsText != id.IsText
+            ? $"The ground truth's image ids are {(known.IsText ? "strings" : "integers")} ({known.Describe()}, ...); {id.Describe()} is {(id.IsText ? "a string" : "an integer")}, and an integer and a string never match."
+            : null;
 
     private static long ReadInteger(JsonStreamReader json, string expected)
     {

@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Unicode;
 using DetectionEval.Eval.Data;
 using DetectionEval.Matching;
 using Microsoft.Win32.SafeHandles;
@@ -6,7 +8,8 @@ namespace DetectionEval.Eval.Loaders;
 
 // The fast path for COCO results files: a byte scanner for the common shape
 //   [ {"image_id": 1, "category_id": 3, "bbox": [x, y, w, h], "score": 0.9}, ... ]
-// with the four keys in any order and any JSON whitespace. It streams the file in chunks into flat
+// with the four keys in any order and any JSON whitespace, the image id an integer or a string without
+// escapes (all of one kind: the ground truth's ids are, so a mix cannot match). It streams the file in chunks into flat
 // arrays and commits them to the DatasetBuilder only when the whole file was read without surprise.
 // Anything else (another key, an escape in a key, a missing key, a value of the wrong type, a negative
 // size, an unknown image, invalid JSON, a top-level object) makes it give up, and the caller reads the
@@ -19,7 +22,17 @@ internal sealed class CocoResultsFastPath
 {
     private const int ChunkSize = 1 << 20;
 
+    /// <summary>Each detection's image id: the number itself, or, when this reader's ids are strings, an index into <see cref="_imageTexts"/>.</summary>
     private readonly List<long> _imageIds;
+
+    /// <summary>The distinct string image ids read, in order of appearance; null while the ids are numbers.</summary>
+    private List<string>? _imageTexts;
+    private Dictionary<string, int>? _imageTextIndex;
+    private bool _sawNumberId;
+
+    /// <summary>The last string id's UTF-8 bytes and index: detections come grouped by image, so it usually answers the next.</summary>
+    private byte[] _lastText = [];
+    private int _lastTextLength = -1, _lastTextIndex;
     private readonly List<long> _categoryIds;
     private readonly List<Box> _boxes;
     private readonly List<double> _scores;
@@ -73,7 +86,8 @@ internal sealed class CocoResultsFastPath
     /// </summary>
     /// <remarks>
     /// A large file is cut into segments read in parallel. In a file of the accepted shape every '{' opens a
-    /// detection (keys are the four known names, values numbers), so each cut is put on a '{'. Each
+    /// detection (keys are the four known names, values numbers), unless an image id string holds one, so
+    /// each cut is put on a '{'. A cut inside a string leaves the segment before it unfinished, which fails. Each
     /// segment must end exactly where the next begins, right after a comma; the first must open the array
     /// and the last close it. If any segment fails, the whole file goes to the general reader, so a cut
     /// in the wrong place can cost time but never change a result. <paramref name="progress"/> is told the
@@ -263,7 +277,8 @@ internal sealed class CocoResultsFastPath
             long imageId = _imageIds[i], categoryId = _categoryIds[i];
             if (imageId != lastImageId)
             {
-                if (!builder.TryGetImage(imageId, out lastImage)) return null;
+                RecordId id = _imageTexts is null ? imageId : new RecordId(_imageTexts[(int)imageId]);
+                if (!builder.TryGetImage(id, out lastImage)) return null;
                 lastImageId = imageId;
             }
             if (categoryId != lastCategoryId)
@@ -455,7 +470,7 @@ internal sealed class CocoResultsFastPath
         int i = p + 1;
         long imageId = 0, categoryId = 0;
         double score = 0, x = 0, y = 0, w = 0, h = 0;
-        int seen = 0;
+        int seen = 0, textStart = -1, textLength = 0;
         while (true)
         {
             i = SkipWhitespace(span, i);
@@ -481,7 +496,13 @@ internal sealed class CocoResultsFastPath
             if (span[i] != (byte)':') return Step.GiveUp;
             i = SkipWhitespace(span, i + 1);
             Step step;
-            if (key.SequenceEqual("image_id"u8)) { step = ReadInteger(span, ref i, final, out imageId); seen |= 1; }
+            if (key.SequenceEqual("image_id"u8))
+            {
+                textStart = -1;
+                if (i < span.Length && span[i] == (byte)'"') step = ReadText(span, ref i, final, out textStart, out textLength);
+                else step = ReadInteger(span, ref i, final, out imageId);
+                seen |= 1;
+            }
             else if (key.SequenceEqual("category_id"u8)) { step = ReadInteger(span, ref i, final, out categoryId); seen |= 2; }
             else if (key.SequenceEqual("bbox"u8)) { step = ReadBox(span, ref i, final, out x, out y, out w, out h); seen |= 4; }
             else if (key.SequenceEqual("score"u8)) { step = ReadNumber(span, ref i, final, out score); seen |= 8; }
@@ -489,12 +510,59 @@ internal sealed class CocoResultsFastPath
             if (step != Step.Done) return step;
         }
         if (seen != 15 || !double.IsFinite(score)) return Step.GiveUp;
+        if (textStart >= 0)
+        {
+            if (_sawNumberId) return Step.GiveUp;
+            imageId = InternImageText(span.Slice(textStart, textLength));
+        }
+        else
+        {
+            if (_imageTexts is not null) return Step.GiveUp;
+            _sawNumberId = true;
+        }
         _imageIds.Add(imageId);
         _categoryIds.Add(categoryId);
         _boxes.Add(new Box(x, y, w, h));
         _scores.Add(score);
         p = i;
         return Step.Done;
+    }
+
+    /// <summary>
+    /// A string without escapes; its UTF-8 bytes are <c>span[start..start+length]</c>. An escape, a control
+    /// character or bytes that are not UTF-8 go to the general reader, which reads or reports them.
+    /// </summary>
+    private static Step ReadText(ReadOnlySpan<byte> span, ref int i, bool final, out int start, out int length)
+    {
+        start = i + 1;
+        length = 0;
+        int end = span[start..].IndexOfAny((byte)'"', (byte)'\\');
+        if (end < 0) return final ? Step.GiveUp : Step.NeedMore;
+        ReadOnlySpan<byte> text = span.Slice(start, end);
+        if (span[start + end] == (byte)'\\' || text.IndexOfAnyInRange((byte)0, (byte)0x1F) >= 0 || !Utf8.IsValid(text)) return Step.GiveUp;
+        length = end;
+        i = start + end + 1;
+        return Step.Done;
+    }
+
+    /// <summary>The index of a string image id in <see cref="_imageTexts"/>, added when new.</summary>
+    private int InternImageText(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length == _lastTextLength && utf8.SequenceEqual(_lastText.AsSpan(0, _lastTextLength))) return _lastTextIndex;
+        _imageTexts ??= [];
+        _imageTextIndex ??= new Dictionary<string, int>(StringComparer.Ordinal);
+        // The same string the general reader makes of an unescaped JSON string.
+        string text = Encoding.UTF8.GetString(utf8);
+        if (!_imageTextIndex.TryGetValue(text, out int index))
+        {
+            index = _imageTexts.Count;
+            _imageTexts.Add(text);
+            _imageTextIndex.Add(text, index);
+        }
+        if (_lastText.Length < utf8.Length) _lastText = new byte[Math.Max(utf8.Length, 2 * _lastText.Length)];
+        utf8.CopyTo(_lastText);
+        (_lastTextLength, _lastTextIndex) = (utf8.Length, index);
+        return index;
     }
 
     private static Step ReadBox(ReadOnlySpan<byte> span, ref int i, bool final, out double x, out double y, out double w, out double h)

@@ -41,7 +41,7 @@ internal sealed class DatasetView
     public int[] DetectionOrder { get; }
 
     /// <summary>The name an image goes by in the written files: its file name, else its id.</summary>
-    public string ImageName(int image) => Dataset.Images[image].FileName ?? Dataset.Images[image].Id.ToString(CultureInfo.InvariantCulture);
+    public string ImageName(int image) => Dataset.Images[image].FileName ?? Dataset.Images[image].Id.ToString();
 
     /// <summary>File stems for one-file-per-image formats; two images with the same stem cannot be written.</summary>
     public string[] UniqueStems(string output)

@@ -11,7 +11,8 @@ namespace DetectionEval.Eval.Loaders;
  * ImageID, LabelName, Score, XMin, XMax, YMin, YMax. Coordinates are fractions of the image size in
  * [0, 1]; the box is Box.FromCorners(XMin*W, YMin*H, XMax*W, YMax*H), so the image sizes must be known
  * (--images or --image-sizes); the images listed there without a row are images without boxes.
- * IsGroupOf = 1 is a crowd. LabelName is the class, usually a machine id
+ * IsGroupOf = 1 is a crowd; an empty flag cell (exporters leave IsOccluded, IsGroupOf, ... empty) is 0,
+ * and the flags other than IsGroupOf are not read. LabelName is the class, usually a machine id
  * (/m/01g317); --class-map with the class-descriptions CSV renames them. Rows keep file order.
  */
 
@@ -24,7 +25,7 @@ internal sealed partial record OpenImagesBox(
     [property: CsvColumn("XMax")] double XMax,
     [property: CsvColumn("YMin")] double YMin,
     [property: CsvColumn("YMax")] double YMax,
-    [property: CsvColumn("IsGroupOf", Optional = true)] int IsGroupOf = 0);
+    [property: CsvColumn("IsGroupOf", Optional = true), CsvDefault(0)] int IsGroupOf = 0);
 
 /// <summary>A row of an Open Images challenge predictions file.</summary>
 [CsvRecord]

@@ -7,7 +7,8 @@ namespace DetectionEval.Eval.Loaders;
 /*
  * Predictions name images and classes; this resolves them against the ground truth already in the
  * builder. Images: by the ground truth's key (a file stem or CSV image name), its file name, the stem of
- * either, and last by a whole-number image id (COCO results written with image ids). Classes: by name
+ * either, and last by an image id: a whole number (COCO results written with image ids) or a COCO
+ * string id, matched exactly. Classes: by name
  * after --class-map, and, for names that are whole numbers, by category id (a CSV with COCO category
  * ids). Ids count only when they mean something: those of COCO json, whole-number image names and a
  * class list's indices, not the 1..N deval gives in name order. YOLO indices are turned into names through the class list first. A name that matches nothing is
@@ -60,6 +61,27 @@ public sealed class PredictionSink
         if (!index.TryAdd(name, value) && index[name] != value) index[name] = Ambiguous;
     }
 
+    /// <summary>
+    /// Rule: a file that names images and classes by id alone (COCO results) needs ground truth whose ids
+    /// mean something; the 1..N deval gives in name order would match it silently and wrongly.
+    /// </summary>
+    /// <exception cref="AnnotationFormatException">The ground truth's image or class ids were given in name order.</exception>
+    internal void RequireIdsThatMeanSomething(string path, string what)
+    {
+        if (!_matchImageIds)
+        {
+            throw new AnnotationFormatException(new SourceLocation(path),
+                $"ground truth whose image ids {what} can name (COCO json, or files named by whole numbers)", "images that deval numbered 1..N in name order",
+                "Give COCO ground truth with the ids the predictions use, or predictions that name images (csv, txt, ...).");
+        }
+        if (!_matchClassIds)
+        {
+            throw new AnnotationFormatException(new SourceLocation(path),
+                $"ground truth whose class ids {what} can name (COCO json, or a class list)", "classes that deval numbered 1..K in name order",
+                "Give the class list with --names (line i is category_id i).");
+        }
+    }
+
     /// <summary>The dataset being built (for formats with their own ids: COCO json).</summary>
     public DatasetBuilder Builder { get; }
 
@@ -86,6 +108,8 @@ public sealed class PredictionSink
             return index >= 0;
         }
         if (_matchImageIds && long.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out long id) && Builder.TryGetImage(id, out index)) return true;
+        // COCO string image ids name an image as its file stem would.
+        if (_matchImageIds && (Builder.TryGetImage(new RecordId(name), out index) || Builder.TryGetImage(new RecordId(ImageNames.Stem(name)), out index))) return true;
         index = -1;
         return false;
     }
@@ -144,6 +168,6 @@ public sealed class PredictionSink
     {
         ImageInfo info = Builder.GetImage(image);
         if (info.Width is int w && info.Height is int h && w > 0 && h > 0) return new ImageSize(w, h);
-        return GroundTruthSink.LookUpSize(Options.ImageSizes, info.FileName ?? info.Id.ToString(CultureInfo.InvariantCulture), null, at);
+        return GroundTruthSink.LookUpSize(Options.ImageSizes, info.FileName ?? info.Id.ToString(), null, at);
     }
 }

@@ -67,12 +67,14 @@ internal static class TideMatchStage
         return new TideMatches(settings, dataset.Categories.Count, images);
     }
 
-    private readonly record struct Row(TideBox Box, long Order, double Score);
+    private readonly record struct GroundTruthRow(TideBox Box, RecordId AnnotationId);
+
+    private readonly record struct Row(TideBox Box, int InputPosition, double Score);
 
     private static TideImageRecord MatchImage(Dataset dataset, TideSettings settings, int image)
     {
-        var objects = new List<Row>();
-        var regions = new List<Row>();
+        var objects = new List<GroundTruthRow>();
+        var regions = new List<GroundTruthRow>();
         var detections = new List<Row>();
         GroundTruthTable gt = dataset.GroundTruth;
         DetectionTable dt = dataset.Detections;
@@ -84,7 +86,7 @@ internal static class TideMatchStage
             for (int r = unit.GroundTruthStart; r < unit.GroundTruthStart + unit.GroundTruthCount; r++)
             {
                 // Rule: crowd (TIDE's COCO loader), difficult and ignore boxes are ignore regions.
-                var row = new Row(new TideBox(unit.Category, gt.Boxes[r]), gt.AnnotationIds[r], 0);
+                var row = new GroundTruthRow(new TideBox(unit.Category, gt.Boxes[r]), gt.AnnotationIds[r]);
                 if (gt.Flags[r] == GroundTruthFlags.None) objects.Add(row);
                 else regions.Add(row);
             }
@@ -93,13 +95,14 @@ internal static class TideMatchStage
                 detections.Add(new Row(new TideBox(unit.Category, dt.Boxes[r]), dt.InputPositions[r], dt.Scores[r]));
             }
         }
-        // Rule: ground truth in file order (ascending annotation id); detections by score, ties in input order, capped.
-        objects.Sort(static (x, y) => x.Order.CompareTo(y.Order));
-        regions.Sort(static (x, y) => x.Order.CompareTo(y.Order));
+        // Rule: ground truth in file order (ascending annotation id; string ids by code point); detections by
+        // score, ties in input order, capped.
+        objects.Sort(static (x, y) => x.AnnotationId.CompareTo(y.AnnotationId));
+        regions.Sort(static (x, y) => x.AnnotationId.CompareTo(y.AnnotationId));
         detections.Sort(static (x, y) =>
         {
             int c = y.Score.CompareTo(x.Score);
-            return c != 0 ? c : x.Order.CompareTo(y.Order);
+            return c != 0 ? c : x.InputPosition.CompareTo(y.InputPosition);
         });
         if (detections.Count > settings.MaxDetectionsPerImage) detections.RemoveRange(settings.MaxDetectionsPerImage, detections.Count - settings.MaxDetectionsPerImage);
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using DetectionEval.Eval.Analysis;
+using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching.Tide;
 
@@ -81,7 +82,7 @@ public static class AnalysisReport
             $"foreground IoU {settings.ForegroundIou:0.0##}, background IoU {settings.BackgroundIou:0.0##}, every detection up to {N(settings.MaxDetectionsPerImage)} per image");
     }
 
-    private static string ImageName(WorstImage w) => w.Image.FileName ?? w.Image.Id.ToString(Invariant);
+    private static string ImageName(WorstImage w) => w.Image.FileName ?? w.Image.Id.ToString();
 
     private static string Percent(double iou) => (iou * 100).ToString("0", Invariant);
 
@@ -99,7 +100,7 @@ public static class AnalysisReport
         foreach (WorstImage w in analysis.WorstImages)
         {
             json.WriteStartObject();
-            json.WriteNumber("id", w.Image.Id);
+            json.WriteRecordId("id", w.Image.Id);
             if (w.Image.FileName is { } name) json.WriteString("fileName", name);
             else json.WriteNull("fileName");
             json.WriteNumber("errors", w.Counts.Errors);
