@@ -116,8 +116,8 @@ public static class ReportCompatibility
         {
             if (k < expected.Count && k < found.Count && expected[k] == found[k]) continue;
             string path = string.Create(Invariant, $"$.{family}.perClass[{k}]");
-            string want = k < expected.Count ? $"class {JsonReportReader.Describe(expected[k])} as in {current.Source}" : $"{expected.Count} classes as in {current.Source}";
-            string got = k < found.Count ? $"class {JsonReportReader.Describe(found[k])}" : $"{found.Count} classes";
+            string want = k < expected.Count ? $"class {ReportValidator.Describe(expected[k])} as in {current.Source}" : $"{expected.Count} classes as in {current.Source}";
+            string got = k < found.Count ? $"class {ReportValidator.Describe(found[k])}" : $"{found.Count} classes";
             throw Mismatch(baseline, path, want, got);
         }
     }
@@ -125,8 +125,8 @@ public static class ReportCompatibility
     private static AnnotationFormatException Mismatch(EvaluationReport report, string path, string expected, string found, string? hint = null) =>
         new(new SourceLocation(report.Source, Path: path), expected, found, hint);
 
-    private static string Short(string fingerprint) =>
-        fingerprint.Length > GroundTruthFingerprint.Prefix.Length + 12 ? fingerprint[..(GroundTruthFingerprint.Prefix.Length + 12)] + "..." : fingerprint;
+    private static string Short(string? fingerprint) =>
+        fingerprint is null ? "none" : fingerprint.Length > GroundTruthFingerprint.Prefix.Length + 12 ? fingerprint[..(GroundTruthFingerprint.Prefix.Length + 12)] + "..." : fingerprint;
 
     private static string List(IReadOnlyList<int> values) => "[" + string.Join(", ", values.Select(v => v.ToString(Invariant))) + "]";
 
