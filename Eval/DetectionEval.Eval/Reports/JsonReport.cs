@@ -73,7 +73,11 @@ public static class JsonReport
         }
         using (file)
         {
-            return ReadDocument(file, path, () => File.ReadAllBytes(path));
+            return ReadDocument(file, path, () =>
+            {
+                using FileStream again = File.OpenRead(path);
+                return ReadAgain(again, 0, MaxReportBytes);
+            }, MaxReportBytes);
         }
     }
 
@@ -86,14 +90,14 @@ public static class JsonReport
     {
         ArgumentNullException.ThrowIfNull(stream);
         long origin = stream.CanSeek ? stream.Position : -1;
-        return ReadDocument(stream, displayName, origin < 0 ? null : () => ReadAgain(stream, origin), maxBytes);
+        return ReadDocument(stream, displayName, origin < 0 ? null : () => ReadAgain(stream, origin, maxBytes), maxBytes);
     }
 
     /// <param name="stream">The report.</param>
     /// <param name="displayName">How messages name it.</param>
     /// <param name="readAgain">The report's bytes once more, to explain an error; null when it cannot be read again.</param>
     /// <param name="maxBytes">The largest report read.</param>
-    private static ReportDocument ReadDocument(Stream stream, string displayName, Func<byte[]>? readAgain, long maxBytes = MaxReportBytes)
+    private static ReportDocument ReadDocument(Stream stream, string displayName, Func<byte[]>? readAgain, long maxBytes)
     {
         ReportDocument? document;
         try
@@ -116,11 +120,12 @@ public static class JsonReport
         return document;
     }
 
-    private static byte[] ReadAgain(Stream stream, long origin)
+    /// <summary>The report's bytes from <paramref name="origin"/>, to explain an error; no more than the limit.</summary>
+    private static byte[] ReadAgain(Stream stream, long origin, long maxBytes)
     {
         stream.Position = origin;
         using var copy = new MemoryStream();
-        new SizeLimitedStream(stream, "", MaxReportBytes).CopyTo(copy);
+        new SizeLimitedStream(stream, "", maxBytes).CopyTo(copy);
         return copy.ToArray();
     }
 

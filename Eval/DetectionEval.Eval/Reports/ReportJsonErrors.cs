@@ -221,7 +221,8 @@ internal static partial class ReportJsonErrors
             JsonTypeInfoKind.Enumerable => "an array",
             _ when t == typeof(string) => "a string",
             _ when t == typeof(bool) => "true or false",
-            _ when t == typeof(int) => "a whole number from -2147483648 to 2147483647",
+            // Every int of the schema is a count (maxDets too); ReportValidator says the same of a negative one.
+            _ when t == typeof(int) => ReportValidator.Count,
             _ when t == typeof(long) => "a whole number from -9223372036854775808 to 9223372036854775807",
             _ => "a number",
         };

@@ -158,8 +158,12 @@ public sealed record CocoClassEntry(
         return new(c.Category.Id, c.Category.Name, c.Ap, c.Ap50, c.Ap75, c.ApSmall, c.ApMedium, c.ApLarge, c.Ar100);
     }
 
+    /// <summary>The class.</summary>
+    [JsonIgnore]
+    public Category Category => new(Id, Name);
+
     /// <summary>The entry as a class result.</summary>
-    public CocoClassResult ToResult() => new(new Category(Id, Name), Ap, Ap50, Ap75, ApSmall, ApMedium, ApLarge, Ar100);
+    public CocoClassResult ToResult() => new(Category, Ap, Ap50, Ap75, ApSmall, ApMedium, ApLarge, Ar100);
 }
 
 /// <summary>The report's <c>voc</c>: the profile, the means and one entry per class.</summary>
@@ -230,9 +234,13 @@ public sealed record VocClassEntry(
             c.Ap07, c.ApAll, c.MaxRecall, c.FinalPrecision);
     }
 
+    /// <summary>The class.</summary>
+    [JsonIgnore]
+    public Category Category => new(Id, Name);
+
     /// <summary>The entry as the gate reads it.</summary>
     public VocClassReport ToReport() =>
-        new(new Category(Id, Name), Positives, Detections, TruePositives, FalsePositives, Ignored, Ap07, ApAll, MaxRecall, FinalPrecision);
+        new(Category, Positives, Detections, TruePositives, FalsePositives, Ignored, Ap07, ApAll, MaxRecall, FinalPrecision);
 }
 
 /// <summary>The report's <c>operatingPoint</c>: all classes pooled, and one entry per class.</summary>
@@ -258,7 +266,12 @@ public sealed record OperatingPointSection(
 /// <param name="Name">The class name.</param>
 /// <param name="BestF1">The class's best-F1 point; null without positives or without detections.</param>
 /// <param name="AtThreshold">The class at the score threshold; null when none was asked or the class has no positives.</param>
-public sealed record ClassPointsEntry(long Id, string Name, PointEntry? BestF1, PointEntry? AtThreshold);
+public sealed record ClassPointsEntry(long Id, string Name, PointEntry? BestF1, PointEntry? AtThreshold)
+{
+    /// <summary>The class.</summary>
+    [JsonIgnore]
+    public Category Category => new(Id, Name);
+}
 
 /// <summary>Precision, recall and F1 keeping the detections with a score at or above <paramref name="Confidence"/>.</summary>
 /// <param name="Confidence">The confidence threshold.</param>

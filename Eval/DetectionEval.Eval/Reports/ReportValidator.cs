@@ -15,7 +15,8 @@ namespace DetectionEval.Eval.Reports;
 internal sealed partial class ReportValidator
 {
     private const string Unit = "a number from 0 to 1, or null";
-    private const string Count = "a whole number of 0 or more";
+    /// <summary>What a count must be.</summary>
+    internal const string Count = "a whole number of 0 or more";
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
@@ -39,8 +40,9 @@ internal sealed partial class ReportValidator
         if (d.Coco is null && d.Voc is null) throw Error("$", "COCO or VOC results", "a report where \"coco\" and \"voc\" are both null");
         if (d.Coco is { } coco) Coco(coco, d.Inputs.Classes);
         if (d.Voc is { } voc) Voc(voc, d.Inputs.Classes);
-        Category[] classes = d.Coco is not null ? [.. d.Coco.PerClass.Select(c => new Category(c.Id, c.Name))] : [.. d.Voc!.PerClass.Select(c => new Category(c.Id, c.Name))];
-        if (d.Coco is not null && d.Voc is not null) SameClasses("$.voc.perClass", "coco.perClass", classes, [.. d.Voc.PerClass.Select(c => new Category(c.Id, c.Name))]);
+        // Every section lists the classes of the first family, in the same order.
+        Category[] classes = d.Coco is not null ? [.. d.Coco.PerClass.Select(c => c.Category)] : [.. d.Voc!.PerClass.Select(c => c.Category)];
+        if (d.Coco is not null && d.Voc is not null) SameClasses("$.voc.perClass", "coco.perClass", classes, [.. d.Voc.PerClass.Select(c => c.Category)]);
         if (d.OperatingPoint is { } points) OperatingPoint(points, classes);
         if (d.Analysis is { } analysis) Analysis(analysis, classes);
     }
@@ -120,7 +122,7 @@ internal sealed partial class ReportValidator
             Point(path + ".atThreshold", c.AtThreshold);
         });
         OnePerClass("$.operatingPoint.perClass", points.PerClass.Count, classes.Count);
-        SameClasses("$.operatingPoint.perClass", "the other sections' perClass", classes, [.. points.PerClass.Select(c => new Category(c.Id, c.Name))]);
+        SameClasses("$.operatingPoint.perClass", "the other sections' perClass", classes, [.. points.PerClass.Select(c => c.Category)]);
     }
 
     private void Point(string path, PointEntry? p)
