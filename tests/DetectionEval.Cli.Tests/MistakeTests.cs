@@ -215,7 +215,7 @@ public sealed class MistakeTests : IDisposable
         CommandRun relative = Deval.Run("evaluate", "--gt", gt, "--pred", pred, "--box-format", "xyxy", "--coords", "rel",
             "--image-sizes", Deval.TestData("malformed", "txt", "sizes.txt"), "--metric", "voc");
         Assert.Equal(0, relative.ExitCode);
-        Assert.Equal([$"deval: {gt}: read as txt (.txt files and --box-format)", $"deval: {pred}: read as txt (.txt files and --box-format)"], relative.ErrorLines);
+        Assert.Equal([$"deval: {gt}: read as txt (.txt files of 'class a b c d' boxes)", $"deval: {pred}: read as txt (.txt files of 'class score a b c d' boxes)"], relative.ErrorLines);
         Assert.Contains("mAP (all-point) = 1.0000", relative.Output);
 
         string yolo = Deval.TestData("malformed", "yolo");

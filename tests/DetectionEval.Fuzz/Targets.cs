@@ -73,7 +73,7 @@ internal static class Targets
         new("cvat-pred", "CVAT for images 1.1 XML predictions", XmlTokens, CvatPredictions),
         new("openimages-gt", "Open Images CSV ground truth", CsvTokens, OpenImagesGroundTruth),
         new("openimages-pred", "Open Images CSV predictions", CsvTokens, OpenImagesPredictions),
-        new("json-report", "JSON report (JsonReportReader, the gate's baseline reader)", ReportTokens, JsonReport),
+        new("json-report", "JSON report (JsonReport.Read, the gate's baseline reader)", ReportTokens, JsonReport),
         new("names", "class lists (--names: names.txt, data.yaml)", [.. TextTokens, "names:", "- ", "0: ", "[", "]", "'", "\""], ClassNames),
         new("image-sizes", "image sizes (--image-sizes)", TextTokens, ImageSizes),
         new("class-map", "class renames (--class-map)", CsvTokens, ClassMapFile),
@@ -348,7 +348,7 @@ internal static class Targets
 
     private static string JsonReport(byte[] input, ulong choice)
     {
-        EvaluationReport report = JsonReportReader.Read(new MemoryStream(input, writable: false), Input);
+        EvaluationReport report = Eval.Reports.JsonReport.Read(new MemoryStream(input, writable: false), Input);
         return $"ok {Bucket(report.Inputs.Classes)} {report.Coco is not null} {report.Voc is not null}";
     }
 
@@ -428,7 +428,7 @@ internal static class Targets
         using var report = new MemoryStream();
         Eval.Reports.JsonReport.Write(report, new ReportHeader("deval", "0.1.0", "gt", "dt"), result);
         report.Position = 0;
-        JsonReportReader.Read(report, "the report written from the input");
+        Eval.Reports.JsonReport.Read(report, "the report written from the input");
         return $"{Bucket(dataset.Images.Count)} {Bucket(dataset.Categories.Count)} {Bucket(dataset.GroundTruth.Count)} {Bucket(dataset.Detections.Count)} {result.Coco?.Summary.Ap is not null} {result.Voc?.MeanApAll is not null}";
     }
 

@@ -124,8 +124,8 @@ public sealed class CompareCommand
     /// <summary>Reads both reports, bootstraps when asked, and writes the comparison.</summary>
     public static int Execute(CompareSettings settings, TextWriter output, TextWriter error)
     {
-        EvaluationReport a = JsonReportReader.Read(settings.A);
-        EvaluationReport b = JsonReportReader.Read(settings.B);
+        EvaluationReport a = JsonReport.Read(settings.A);
+        EvaluationReport b = JsonReport.Read(settings.B);
         MetricSet common = (a.Families ?? 0) & (b.Families ?? 0);
         if (settings.Families is null && common == 0)
         {

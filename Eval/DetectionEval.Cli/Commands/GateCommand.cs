@@ -275,13 +275,13 @@ public sealed class GateCommand
     /// <summary>Reads the inputs, checks the rules and writes the verdict; exit 0 pass, 1 regression.</summary>
     public static int Execute(GateSettings settings, TextWriter output, TextWriter error)
     {
-        EvaluationReport baseline = JsonReportReader.Read(settings.Baseline);
+        EvaluationReport baseline = JsonReport.Read(settings.Baseline);
         MetricSet families = ReportCompatibility.FamiliesToGate(settings.Families, baseline);
         RequireRulesWithin(settings.Rules, families);
         ReportCompatibility.RequireFamilies(baseline, families);
 
         (EvaluationReport current, BootstrapResult? bootstrap) = settings.Current is { } currentPath
-            ? (JsonReportReader.Read(currentPath), null)
+            ? (JsonReport.Read(currentPath), null)
             : EvaluateCurrentRun(baseline, families, settings, error);
         // The evaluated run was checked before its report was written; a given report is checked here.
         if (settings.Current is not null) ReportCompatibility.Require(baseline, current, families);

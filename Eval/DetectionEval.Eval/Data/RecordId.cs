@@ -122,3 +122,20 @@ internal static class RecordIdJson
         else json.WriteNumber(propertyName, id.Number);
     }
 }
+
+/// <summary>Reads and writes a <see cref="RecordId"/> in reports: a number as a number, a string as a string.</summary>
+internal sealed class RecordIdJsonConverter : System.Text.Json.Serialization.JsonConverter<RecordId>
+{
+    public override RecordId Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) => reader.TokenType switch
+    {
+        System.Text.Json.JsonTokenType.String => new RecordId(reader.GetString()!),
+        System.Text.Json.JsonTokenType.Number when reader.TryGetInt64(out long number) => new RecordId(number),
+        _ => throw new System.Text.Json.JsonException("Expected an id: a whole number or a string."),
+    };
+
+    public override void Write(System.Text.Json.Utf8JsonWriter writer, RecordId value, System.Text.Json.JsonSerializerOptions options)
+    {
+        if (value.Text is { } text) writer.WriteStringValue(text);
+        else writer.WriteNumberValue(value.Number);
+    }
+}

@@ -117,8 +117,8 @@ public static class ReportCompatibility
             if (k < expected.Count && k < found.Count && expected[k] == found[k]) continue;
             string path = string.Create(Invariant, $"$.{family}.perClass[{k}]");
             // Classes come from the ground truth, so the message names the ground-truth file of each side.
-            string want = k < expected.Count ? $"class {JsonReportReader.Describe(expected[k])} as in {GroundTruthOf(current)}" : $"{Counting.Of(expected.Count, "class")} as in {GroundTruthOf(current)}";
-            string got = k < found.Count ? $"class {JsonReportReader.Describe(found[k])} from {GroundTruthOf(baseline)}" : $"{Counting.Of(found.Count, "class")} from {GroundTruthOf(baseline)}";
+            string want = k < expected.Count ? $"class {ReportValidator.Describe(expected[k])} as in {GroundTruthOf(current)}" : $"{Counting.Of(expected.Count, "class")} as in {GroundTruthOf(current)}";
+            string got = k < found.Count ? $"class {ReportValidator.Describe(found[k])} from {GroundTruthOf(baseline)}" : $"{Counting.Of(found.Count, "class")} from {GroundTruthOf(baseline)}";
             throw Mismatch(baseline, path, want, got);
         }
     }
@@ -129,8 +129,8 @@ public static class ReportCompatibility
     private static AnnotationFormatException Mismatch(EvaluationReport report, string path, string expected, string found, string? hint = null) =>
         new(new SourceLocation(report.Source, Path: path), expected, found, hint);
 
-    private static string Short(string fingerprint) =>
-        fingerprint.Length > GroundTruthFingerprint.Prefix.Length + 12 ? fingerprint[..(GroundTruthFingerprint.Prefix.Length + 12)] + "..." : fingerprint;
+    private static string Short(string? fingerprint) =>
+        fingerprint is null ? "none" : fingerprint.Length > GroundTruthFingerprint.Prefix.Length + 12 ? fingerprint[..(GroundTruthFingerprint.Prefix.Length + 12)] + "..." : fingerprint;
 
     private static string List(IReadOnlyList<int> values) => "[" + string.Join(", ", values.Select(v => v.ToString(Invariant))) + "]";
 

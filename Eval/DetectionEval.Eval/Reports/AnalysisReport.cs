@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using System.Text.Json;
 using DetectionEval.Eval.Analysis;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Metrics;
@@ -10,8 +9,8 @@ using DetectionEval.Matching.Tide;
 namespace DetectionEval.Eval.Reports;
 
 /// <summary>
-/// The error analysis in every output: the text summary, the JSON "analysis" section, the confusion matrix
-/// as CSV, and the Markdown and HTML sections.
+/// The error analysis in the text outputs: the text summary, the confusion matrix as CSV, and the Markdown
+/// and HTML sections (the JSON report's "analysis" section is <see cref="AnalysisSection"/>).
 /// </summary>
 public static class AnalysisReport
 {
@@ -87,107 +86,6 @@ public static class AnalysisReport
     private static string Percent(double iou) => (iou * 100).ToString("0", Invariant);
 
     private static string Points(double? value) => value is double v ? v.ToString("0.00", Invariant) : "-";
-
-    // ---- JSON ----
-
-    /// <summary>Writes the "analysis" property of the JSON report.</summary>
-    internal static void WriteJson(Utf8JsonWriter json, ErrorAnalysis analysis)
-    {
-        json.WriteStartObject("analysis");
-        WriteConfusionJson(json, analysis.Confusion);
-        WriteTideJson(json, analysis.Tide);
-        json.WriteStartArray("worstImages");
-        foreach (WorstImage w in analysis.WorstImages)
-        {
-            json.WriteStartObject();
-            json.WriteRecordId("id", w.Image.Id);
-            if (w.Image.FileName is { } name) json.WriteString("fileName", name);
-            else json.WriteNull("fileName");
-            json.WriteNumber("errors", w.Counts.Errors);
-            json.WriteNumber("tp", w.Counts.TruePositives);
-            json.WriteNumber("fp", w.Counts.FalsePositives);
-            json.WriteNumber("fn", w.Counts.FalseNegatives);
-            json.WriteNumber("ignored", w.Counts.Ignored);
-            json.WriteNumber("confusions", w.Confusions);
-            json.WriteEndObject();
-        }
-        json.WriteEndArray();
-        json.WriteEndObject();
-    }
-
-    private static void WriteConfusionJson(Utf8JsonWriter json, ConfusionMatrix m)
-    {
-        json.WriteStartObject("confusionMatrix");
-        json.WriteNumber("iou", m.Settings.IouThreshold);
-        json.WriteString("iouRule", JsonReport.IouRuleName(m.Settings.Rule));
-        json.WriteBoolean("plusOne", m.Settings.PlusOnePixel);
-        if (double.IsNegativeInfinity(m.ScoreThreshold)) json.WriteNull("scoreThreshold");
-        else json.WriteNumber("scoreThreshold", m.ScoreThreshold);
-        json.WriteString("rows", "groundTruth");
-        json.WriteString("columns", "detected");
-        json.WriteStartArray("labels");
-        foreach (var category in m.Categories)
-        {
-            json.WriteStartObject();
-            json.WriteNumber("id", category.Id);
-            json.WriteString("name", category.Name);
-            json.WriteEndObject();
-        }
-        json.WriteStartObject();
-        json.WriteNull("id");
-        json.WriteString("name", "background");
-        json.WriteEndObject();
-        json.WriteEndArray();
-        json.WriteStartArray("counts");
-        for (int i = 0; i < m.Size; i++)
-        {
-            json.WriteStartArray();
-            for (int j = 0; j < m.Size; j++) json.WriteNumberValue(m[i, j]);
-            json.WriteEndArray();
-        }
-        json.WriteEndArray();
-        json.WriteNumber("ignoredDetections", m.IgnoredDetections);
-        json.WriteEndObject();
-    }
-
-    private static void WriteTideJson(Utf8JsonWriter json, TideResult tide)
-    {
-        json.WriteStartObject("tide");
-        json.WriteNumber("foregroundIou", tide.Settings.ForegroundIou);
-        json.WriteNumber("backgroundIou", tide.Settings.BackgroundIou);
-        json.WriteNumber("maxDetsPerImage", tide.Settings.MaxDetectionsPerImage);
-        WriteNullable(json, "ap", tide.Ap);
-        json.WriteStartArray("errors");
-        foreach (TideErrorSummary e in tide.Errors)
-        {
-            json.WriteStartObject();
-            json.WriteString("type", TideResult.ShortName(e.Type));
-            json.WriteNumber("count", e.Count);
-            WriteNullable(json, "dAP", e.DeltaAp);
-            json.WriteStartObject("bySize");
-            foreach (TideSizeErrors s in e.BySize)
-            {
-                json.WriteStartObject(TideResult.SizeName(s.Size));
-                json.WriteNumber("count", s.Count);
-                WriteNullable(json, "dAP", s.DeltaAp);
-                json.WriteEndObject();
-            }
-            json.WriteEndObject();
-            json.WriteEndObject();
-        }
-        json.WriteEndArray();
-        json.WriteStartObject("special");
-        WriteNullable(json, "FalsePos", tide.FalsePositiveDeltaAp);
-        WriteNullable(json, "FalseNeg", tide.FalseNegativeDeltaAp);
-        json.WriteEndObject();
-        json.WriteEndObject();
-    }
-
-    private static void WriteNullable(Utf8JsonWriter json, string name, double? value)
-    {
-        if (value is double v) json.WriteNumber(name, v);
-        else json.WriteNull(name);
-    }
 
     // ---- CSV ----
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DetectionEval.Eval.Loaders;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching.Voc;
 
@@ -12,150 +13,153 @@ namespace DetectionEval.Eval.Reports;
 public sealed record ReportHeader(string ToolName, string ToolVersion, string GroundTruth, string Predictions);
 
 /// <summary>
-/// The JSON report: the contract users' scripts and the CI gate read. Names are stable. A value that
-/// pycocotools reports as -1, or a VOC AP of a class without positives, is <c>null</c>. Doubles are
-/// written as the shortest text that reads back as the same double.
+/// The JSON report: the contract users' scripts and the CI gate read, whose shape is
+/// <see cref="ReportDocument"/>. Written as indented UTF-8 with a final line break; read back strictly
+/// (System.Text.Json checks names, types and presence; <see cref="ReportValidator"/> ranges and consistency),
+/// failing with one <see cref="AnnotationFormatException"/> that names the file and the JSON path.
 /// </summary>
 public static class JsonReport
 {
-    /// <summary>Writes the report as indented UTF-8 JSON.</summary>
-    public static void Write(Stream stream, ReportHeader header, EvaluationResult result)
+    /// <summary>
+    /// The largest report read: 256 MiB. A report of 50,000 classes (<see cref="InputLimits.MaxClasses"/>)
+    /// is about 60 MB; the analysis' confusion matrix of 4,000 classes adds about 200 MB.
+    /// </summary>
+    public const long MaxReportBytes = 256L << 20;
+
+    /// <summary>Writes the report of an evaluation.</summary>
+    public static void Write(Stream stream, ReportHeader header, EvaluationResult result) =>
+        Write(stream, ReportDocument.From(header, result));
+
+    /// <summary>Writes a report.</summary>
+    public static void Write(Stream stream, ReportDocument document)
     {
-        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
-        json.WriteStartObject();
-
-        json.WriteStartObject("tool");
-        json.WriteString("name", header.ToolName);
-        json.WriteString("version", header.ToolVersion);
-        json.WriteEndObject();
-
-        json.WriteStartObject("inputs");
-        json.WriteString("groundTruth", header.GroundTruth);
-        json.WriteString("predictions", header.Predictions);
-        json.WriteNumber("images", result.Inputs.Images);
-        json.WriteNumber("classes", result.Inputs.Classes);
-        json.WriteNumber("groundTruthBoxes", result.Inputs.GroundTruthBoxes);
-        json.WriteNumber("detections", result.Inputs.Detections);
-        json.WriteNumber("detectionsOfUnknownCategories", result.Inputs.DetectionsOfUnknownCategories);
-        if (result.Inputs.GroundTruthFingerprint is { } fingerprint) json.WriteString("groundTruthFingerprint", fingerprint);
-        else json.WriteNull("groundTruthFingerprint");
-        json.WriteEndObject();
-
-        if (result.Coco is { } coco) WriteCoco(json, coco);
-        else json.WriteNull("coco");
-        if (result.Voc is { } voc) WriteVoc(json, voc);
-        else json.WriteNull("voc");
-        if (result.OperatingPoints is { } points) WriteOperatingPoints(json, points);
-        else json.WriteNull("operatingPoint");
-        // Present only when the analysis was asked for, so a plain report is unchanged.
-        if (result.Analysis is { } analysis) AnalysisReport.WriteJson(json, analysis);
-
-        json.WriteEndObject();
-        json.Flush();
+        ArgumentNullException.ThrowIfNull(stream);
+        JsonSerializer.Serialize(stream, document, ReportJsonContext.Default.ReportDocument);
         stream.WriteByte((byte)'\n');
-    }
-
-    private static void WriteCoco(Utf8JsonWriter json, CocoResult coco)
-    {
-        json.WriteStartObject("coco");
-        IReadOnlyList<double?> stats = coco.Summary.Stats;
-        for (int i = 0; i < stats.Count; i++) WriteNullable(json, CocoSummary.StatNames[i], stats[i]);
-        json.WriteStartArray("maxDets");
-        foreach (int m in coco.MaxDetections) json.WriteNumberValue(m);
-        json.WriteEndArray();
-        json.WriteStartArray("perClass");
-        foreach (CocoClassResult c in coco.PerClass)
-        {
-            json.WriteStartObject();
-            json.WriteNumber("id", c.Category.Id);
-            json.WriteString("name", c.Category.Name);
-            WriteNullable(json, "AP", c.Ap);
-            WriteNullable(json, "AP50", c.Ap50);
-            WriteNullable(json, "AP75", c.Ap75);
-            WriteNullable(json, "APs", c.ApSmall);
-            WriteNullable(json, "APm", c.ApMedium);
-            WriteNullable(json, "APl", c.ApLarge);
-            WriteNullable(json, "AR100", c.Ar100);
-            json.WriteEndObject();
-        }
-        json.WriteEndArray();
-        json.WriteEndObject();
-    }
-
-    private static void WriteVoc(Utf8JsonWriter json, VocResult voc)
-    {
-        json.WriteStartObject("voc");
-        json.WriteNumber("iou", voc.Settings.IouThreshold);
-        json.WriteString("iouRule", IouRuleName(voc.Settings.Rule));
-        json.WriteBoolean("plusOne", voc.Settings.PlusOnePixel);
-        WriteNullable(json, "mAP07", voc.MeanAp07);
-        WriteNullable(json, "mAPAll", voc.MeanApAll);
-        json.WriteNumber("classesInMean", voc.ClassesInMean);
-        json.WriteStartArray("perClass");
-        foreach (VocClassResult c in voc.PerClass)
-        {
-            json.WriteStartObject();
-            json.WriteNumber("id", c.Category.Id);
-            json.WriteString("name", c.Category.Name);
-            json.WriteNumber("npos", c.Positives);
-            json.WriteNumber("detections", c.Detections);
-            json.WriteNumber("tp", c.TruePositives);
-            json.WriteNumber("fp", c.FalsePositives);
-            json.WriteNumber("ignored", c.Ignored);
-            WriteNullable(json, "ap07", c.Ap07);
-            WriteNullable(json, "apAll", c.ApAll);
-            WriteNullable(json, "maxRecall", c.MaxRecall);
-            WriteNullable(json, "finalPrecision", c.FinalPrecision);
-            json.WriteEndObject();
-        }
-        json.WriteEndArray();
-        json.WriteEndObject();
-    }
-
-    private static void WriteOperatingPoints(Utf8JsonWriter json, OperatingPoints points)
-    {
-        json.WriteStartObject("operatingPoint");
-        WriteNullable(json, "scoreThreshold", points.ScoreThreshold);
-        WritePoint(json, "bestF1", points.BestF1);
-        WritePoint(json, "atThreshold", points.AtThreshold);
-        json.WriteStartArray("perClass");
-        foreach (ClassOperatingPoints c in points.PerClass)
-        {
-            json.WriteStartObject();
-            json.WriteNumber("id", c.Category.Id);
-            json.WriteString("name", c.Category.Name);
-            WritePoint(json, "bestF1", c.BestF1);
-            WritePoint(json, "atThreshold", c.AtThreshold);
-            json.WriteEndObject();
-        }
-        json.WriteEndArray();
-        json.WriteEndObject();
-    }
-
-    private static void WritePoint(Utf8JsonWriter json, string name, OperatingPoint? point)
-    {
-        if (point is null)
-        {
-            json.WriteNull(name);
-            return;
-        }
-        json.WriteStartObject(name);
-        json.WriteNumber("confidence", point.Confidence);
-        json.WriteNumber("precision", point.Precision);
-        json.WriteNumber("recall", point.Recall);
-        json.WriteNumber("f1", point.F1);
-        json.WriteNumber("tp", point.TruePositives);
-        json.WriteNumber("fp", point.FalsePositives);
-        json.WriteNumber("fn", point.FalseNegatives);
-        json.WriteEndObject();
     }
 
     /// <summary>The short name of an overlap test: <c>ge</c> or <c>gt</c>.</summary>
     public static string IouRuleName(VocIouRule rule) => rule == VocIouRule.Greater ? "gt" : "ge";
 
-    private static void WriteNullable(Utf8JsonWriter json, string name, double? value)
+    /// <summary>The overlap test of a short name; null for a name that is neither <c>ge</c> nor <c>gt</c>.</summary>
+    public static VocIouRule? TryIouRule(string name) => name switch
     {
-        if (value is double v) json.WriteNumber(name, v);
-        else json.WriteNull(name);
+        "ge" => VocIouRule.GreaterOrEqual,
+        "gt" => VocIouRule.Greater,
+        _ => null,
+    };
+
+    /// <summary>Reads the report at <paramref name="path"/> as the gate reads it.</summary>
+    /// <exception cref="AnnotationFormatException">The file is missing, not JSON, or not a valid report.</exception>
+    public static EvaluationReport Read(string path) => ReadDocument(path).ToEvaluationReport(path);
+
+    /// <summary>Reads a report from a stream as the gate reads it; <paramref name="displayName"/> names it in errors.</summary>
+    /// <exception cref="AnnotationFormatException">The stream does not hold a valid report.</exception>
+    public static EvaluationReport Read(Stream stream, string displayName) => ReadDocument(stream, displayName).ToEvaluationReport(displayName);
+
+    /// <summary>Reads the whole report at <paramref name="path"/>.</summary>
+    /// <exception cref="AnnotationFormatException">The file is missing, not JSON, or not a valid report.</exception>
+    public static ReportDocument ReadDocument(string path)
+    {
+        InputFiles.RequireFile(path);
+        FileStream file;
+        try
+        {
+            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw InputFiles.CannotOpen(path, e);
+        }
+        using (file)
+        {
+            return ReadDocument(file, path, () =>
+            {
+                using FileStream again = File.OpenRead(path);
+                return ReadAgain(again, 0, MaxReportBytes);
+            }, MaxReportBytes);
+        }
+    }
+
+    /// <summary>Reads a whole report from a stream; <paramref name="displayName"/> names it in errors.</summary>
+    /// <exception cref="AnnotationFormatException">The stream does not hold a valid report.</exception>
+    public static ReportDocument ReadDocument(Stream stream, string displayName) => ReadDocument(stream, displayName, MaxReportBytes);
+
+    /// <summary>Reads a whole report of at most <paramref name="maxBytes"/> from a stream.</summary>
+    internal static ReportDocument ReadDocument(Stream stream, string displayName, long maxBytes)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        long origin = stream.CanSeek ? stream.Position : -1;
+        return ReadDocument(stream, displayName, origin < 0 ? null : () => ReadAgain(stream, origin, maxBytes), maxBytes);
+    }
+
+    /// <param name="stream">The report.</param>
+    /// <param name="displayName">How messages name it.</param>
+    /// <param name="readAgain">The report's bytes once more, to explain an error; null when it cannot be read again.</param>
+    /// <param name="maxBytes">The largest report read.</param>
+    private static ReportDocument ReadDocument(Stream stream, string displayName, Func<byte[]>? readAgain, long maxBytes)
+    {
+        ReportDocument? document;
+        try
+        {
+            document = JsonSerializer.Deserialize(new SizeLimitedStream(stream, displayName, maxBytes), ReportJsonContext.Default.ReportDocument);
+        }
+        catch (JsonException e)
+        {
+            throw ReportJsonErrors.Explain(e, displayName, readAgain);
+        }
+        catch (IOException e)
+        {
+            throw new AnnotationFormatException(new SourceLocation(displayName), "a readable file", $"a read error ({e.Message})", inner: e);
+        }
+        if (document is null)
+        {
+            throw new AnnotationFormatException(new SourceLocation(displayName, Path: "$"), ReportJsonErrors.TopLevel, "null");
+        }
+        ReportValidator.Validate(document, displayName);
+        return document;
+    }
+
+    /// <summary>The report's bytes from <paramref name="origin"/>, to explain an error; no more than the limit.</summary>
+    private static byte[] ReadAgain(Stream stream, long origin, long maxBytes)
+    {
+        stream.Position = origin;
+        using var copy = new MemoryStream();
+        new SizeLimitedStream(stream, "", maxBytes).CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    /// <summary>Reads at most a given number of bytes from a stream, and fails as an input error past them.</summary>
+    private sealed class SizeLimitedStream(Stream inner, string displayName, long limit) : Stream
+    {
+        private long _read;
+
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+        public override int Read(Span<byte> buffer) => Count(inner.Read(buffer));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+
+        private int Count(int read)
+        {
+            _read += read;
+            if (_read > limit)
+            {
+                throw new AnnotationFormatException(
+                    new SourceLocation(displayName, Path: "$"), $"a report of at most {InputLimits.Describe(limit)}", "a larger file");
+            }
+            return read;
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

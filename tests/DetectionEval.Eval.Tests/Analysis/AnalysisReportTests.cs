@@ -65,7 +65,7 @@ public sealed class AnalysisReportTests
         Assert.Equal((3, 1, 2, 1), (worst.GetProperty("errors").GetInt32(), worst.GetProperty("fp").GetInt32(), worst.GetProperty("fn").GetInt32(), worst.GetProperty("confusions").GetInt32()));
         // Every name the report had before is still read back.
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(Json(result)));
-        Assert.Equal(result.Voc!.MeanApAll, JsonReportReader.Read(stream, "report.json").Voc!.MeanApAll);
+        Assert.Equal(result.Voc!.MeanApAll, JsonReport.Read(stream, "report.json").Voc!.MeanApAll);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ using DetectionEval.Eval.Reports;
 namespace DetectionEval.Eval.Tests.Reports;
 
 /// <summary>Reading the JSON report back: every value round-trips, and anything off the contract is one clear error.</summary>
-public sealed class JsonReportReaderTests
+public sealed class JsonReportReadingTests
 {
     private static readonly ReportHeader Header = new("deval", "0.1.0", "gt.json", "dt.json");
 
@@ -20,7 +20,7 @@ public sealed class JsonReportReaderTests
         return (result, Encoding.UTF8.GetString(stream.ToArray()));
     });
 
-    private static EvaluationReport Read(string json) => JsonReportReader.Read(new MemoryStream(Encoding.UTF8.GetBytes(json)), "report.json");
+    private static EvaluationReport Read(string json) => JsonReport.Read(new MemoryStream(Encoding.UTF8.GetBytes(json)), "report.json");
 
     [Fact]
     public void A_written_report_reads_back_to_the_same_values()
@@ -43,8 +43,9 @@ public sealed class JsonReportReaderTests
     public void Properties_the_contract_does_not_name_are_skipped()
     {
         JsonNode root = JsonNode.Parse(Sample.Value.Json)!;
-        root["operatingPoint"] = new JsonObject { ["f1"] = 0.5, ["nested"] = new JsonArray(1, 2, new JsonObject()) };
+        root["laterSection"] = new JsonObject { ["f1"] = 0.5, ["nested"] = new JsonArray(1, 2, new JsonObject()) };
         root["coco"]!["perClass"]![0]!["extra"] = "value";
+        root["operatingPoint"]!["bestF1"]!["f2"] = 0.25;
         Assert.Equal(Read(Sample.Value.Json).Coco!.Summary, Read(root.ToJsonString()).Coco!.Summary);
     }
 
@@ -62,7 +63,7 @@ public sealed class JsonReportReaderTests
     {
         { "missing_fingerprint", "$.inputs:", "Expected the property \"groundTruthFingerprint\", but got an object without it" },
         { "null_fingerprint", "$.inputs.groundTruthFingerprint:", "Expected the ground truth's fingerprint, \"sha256:\" and 64 hex digits, but got null" },
-        { "string_ap", "$.coco.AP:", "Expected a number from 0 to 1, or null, but got the string \"0.5\"" },
+        { "string_ap", "$.coco.AP:", "Expected a number or null, but got the string \"0.5\"" },
         { "ap_above_one", "$.coco.perClass[2].AP50:", "Expected a number from 0 to 1, or null, but got the number 1.5" },
         { "other_tool", "$.tool.name:", "Expected \"deval\" (a report written by deval), but got the string \"hotcoco\"" },
         { "missing_voc", "$:", "Expected the property \"voc\", but got an object without it" },
@@ -74,6 +75,11 @@ public sealed class JsonReportReaderTests
         { "negative_count", "$.voc.perClass[0].tp:", "Expected a whole number of 0 or more, but got the number -1" },
         { "truncated", ":", "Expected valid JSON, but got the end of the file inside an unfinished object or array" },
         { "array", "$:", "Expected a JSON object written by deval evaluate --json, but got an array" },
+        { "null_class", "$.coco.perClass[3]:", "Expected a class object {\"id\", \"name\", \"AP\", ...}, but got null" },
+        { "fractional_count", "$.voc.perClass[0].npos:", "Expected a whole number of 0 or more, but got the number 2.5" },
+        { "precision_above_one", "$.operatingPoint.bestF1.precision:", "Expected a number from 0 to 1, but got the number 1.5" },
+        { "nested_too_deep", "$.laterSection:", "Expected valid JSON, but got '[[[[[[[[[[[[[[[[[[[[' (The maximum configured depth of 64 has been exceeded" },
+        { "lone_surrogate", "$.coco.perClass[0].name:", "Expected a string of valid Unicode, but got an escaped half of a surrogate pair (\\uD800 to \\uDFFF) on its own" },
     };
 
     [Theory]
@@ -91,7 +97,7 @@ public sealed class JsonReportReaderTests
     [Fact]
     public void A_missing_file_is_an_input_error()
     {
-        var error = Assert.Throws<AnnotationFormatException>(() => JsonReportReader.Read(Path.Combine(Path.GetTempPath(), "no-such-deval-report.json")));
+        var error = Assert.Throws<AnnotationFormatException>(() => JsonReport.Read(Path.Combine(Path.GetTempPath(), "no-such-deval-report.json")));
         Assert.Contains("Expected an existing, readable file, but got no such file", error.Message);
     }
 
@@ -119,6 +125,11 @@ public sealed class JsonReportReaderTests
             case "negative_count": root["voc"]!["perClass"]![0]!["tp"] = -1; break;
             case "truncated": return Sample.Value.Json[..Sample.Value.Json.IndexOf("\"maxDets\"", StringComparison.Ordinal)];
             case "array": return "[" + Sample.Value.Json + "]";
+            case "null_class": root["coco"]!["perClass"]![3] = null; break;
+            case "fractional_count": root["voc"]!["perClass"]![0]!["npos"] = 2.5; break;
+            case "precision_above_one": root["operatingPoint"]!["bestF1"]!["precision"] = 1.5; break;
+            case "nested_too_deep": return "{\"laterSection\": " + new string('[', 100) + new string(']', 100) + "," + Sample.Value.Json[1..];
+            case "lone_surrogate": return Sample.Value.Json.Replace("\"name\": \"person\"", "\"name\": \"\\uD800\"", StringComparison.Ordinal);
         }
         return root.ToJsonString();
     }
