@@ -41,7 +41,7 @@ public static class EvaluationPipeline
                 return RunInMemory(request, given.Dataset, options, null, observer);
             case FileInputs files:
                 bool lowMemory = request.UsesLowMemory;
-                LoadOptions load = files.Load with { Cancellation = cancellation, Progress = observer.Progress, Spill = lowMemory ? request.Spill ?? new SpillSettings() : null };
+                LoadOptions load = RunLoadOptions(files.Load, observer, cancellation, lowMemory ? request.Spill ?? new SpillSettings() : null);
                 LoadedAnnotations loaded = Timed(observer, EvaluationStage.Load, () => LoadFiles(files with { Load = load }, observer));
                 using (DetectionSpill? spill = loaded.Builder.Spill)
                 {
@@ -66,20 +66,37 @@ public static class EvaluationPipeline
     {
         ArgumentNullException.ThrowIfNull(inputs);
         observer ??= EvaluationObserver.None;
-        LoadOptions load = inputs.Load with { Cancellation = cancellation, Progress = observer.Progress, Spill = null };
+        LoadOptions load = RunLoadOptions(inputs.Load, observer, cancellation, spill: null);
         LoadedAnnotations loaded = Timed(observer, EvaluationStage.Load, () => LoadFiles(inputs with { Load = load }, observer));
         cancellation.ThrowIfCancellationRequested();
         Dataset dataset = Timed(observer, EvaluationStage.Group, loaded.Builder.Build);
-        return new LoadedDataset(dataset, new InputsRead(loaded.GroundTruth, loaded.AllPredictions));
+        return new LoadedDataset(dataset, new InputsRead(loaded.GroundTruth, loaded.AllPredictions), load.ImageSizes);
     }
 
+    /// <summary>Reads the files, telling the observer how each is read and what the load stage noticed.</summary>
     private static LoadedAnnotations LoadFiles(FileInputs files, EvaluationObserver observer)
     {
         LoadedAnnotations loaded = AnnotationLoader.LoadParts(files.GroundTruth, files.Predictions, files.Load, observer.InputResolved);
         foreach (string notice in loaded.Notices) observer.Notice(notice);
+        if (files.Predictions.Count > 0) LoadChecks.RequireGroundTruthImages(files.GroundTruth.Path, loaded.Builder);
+        LoadChecks.WarnAboutEmptyPredictions(files.Predictions, loaded, observer);
+        LoadChecks.WarnAboutUnreadOptions(files.Load, loaded, observer);
+        if (!files.ImageSizesUsedLater && LoadChecks.UnusedImageSizes(files.Load.ImageSizes, new InputsRead(loaded.GroundTruth, loaded.AllPredictions)) is { } unused)
+        {
+            observer.Warning(unused);
+        }
         if (files.Predictions.Count > 0) WarnAboutUnknownCategories(loaded.Builder, files.PredictionsLabel, observer);
         return loaded;
     }
+
+    /// <summary>The loader options of a run: cancelled with it, its progress told to the observer, image sizes watched for use.</summary>
+    private static LoadOptions RunLoadOptions(LoadOptions given, EvaluationObserver observer, CancellationToken cancellation, SpillSettings? spill) => given with
+    {
+        Cancellation = cancellation,
+        Progress = observer.Progress,
+        Spill = spill,
+        ImageSizes = given.ImageSizes is null or ObservedImageSizes ? given.ImageSizes : new ObservedImageSizes(given.ImageSizes),
+    };
 
     /// <summary>Rule: predictions of categories the ground truth does not list are dropped, counted and reported.</summary>
     private static void WarnAboutUnknownCategories(DatasetBuilder builder, string predictions, EvaluationObserver observer)

@@ -19,6 +19,12 @@ public sealed record FileInputs(AnnotationInput GroundTruth, IReadOnlyList<Annot
     /// <summary>The predictions as reports name them: the path, or the parts' paths joined by ", ".</summary>
     public string PredictionsLabel => string.Join(", ", Predictions.Select(p => p.Path));
 
+    /// <summary>
+    /// Whether the image sizes of <see cref="LoadOptions.ImageSizes"/> are used after reading too (overlays
+    /// read the images; a writer may need sizes): then the load stage does not warn that no input used them.
+    /// </summary>
+    public bool ImageSizesUsedLater { get; init; }
+
     /// <summary>The size of the predictions on disk, which decides an automatic low-memory run.</summary>
     public long PredictionBytes => Predictions.Sum(p => SpillSettings.BytesOf(p.Path));
 }

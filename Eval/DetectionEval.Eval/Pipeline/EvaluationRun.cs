@@ -24,6 +24,26 @@ public sealed record InputsRead(InputFormat GroundTruth, IReadOnlyList<InputForm
 public sealed record EvaluationRun(EvaluationResult Result, Dataset Dataset, MatchRecords? Matches, bool LowMemory, InputsRead? Read, EvaluationOptions Options);
 
 /// <summary>A dataset read from files, for the verbs that rewrite it rather than evaluate it.</summary>
-/// <param name="Dataset">Ground truth and predictions.</param>
-/// <param name="Read">How the files were read.</param>
-public sealed record LoadedDataset(Dataset Dataset, InputsRead Read);
+public sealed class LoadedDataset
+{
+    private readonly IImageSizeSource? _imageSizes;
+
+    internal LoadedDataset(Dataset dataset, InputsRead read, IImageSizeSource? imageSizes)
+    {
+        Dataset = dataset;
+        Read = read;
+        _imageSizes = imageSizes;
+    }
+
+    /// <summary>Ground truth and predictions.</summary>
+    public Dataset Dataset { get; }
+
+    /// <summary>How the files were read.</summary>
+    public InputsRead Read { get; }
+
+    /// <summary>The image sizes the files were read with (watched for use), for a writer that needs them too; null when none were given.</summary>
+    public IImageSizeSource? ImageSizes => _imageSizes;
+
+    /// <summary>A warning when image sizes were given but neither the reading nor anything since asked for one; null otherwise.</summary>
+    public string? UnusedImageSizesWarning() => LoadChecks.UnusedImageSizes(_imageSizes, Read);
+}
