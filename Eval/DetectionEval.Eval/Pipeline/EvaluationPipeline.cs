@@ -101,19 +101,18 @@ public static class EvaluationPipeline
     /// <summary>Rule: predictions of categories the ground truth does not list are dropped, counted and reported.</summary>
     private static void WarnAboutUnknownCategories(DatasetBuilder builder, string predictions, EvaluationObserver observer)
     {
-        CultureInfo invariant = CultureInfo.InvariantCulture;
         if (builder.UnknownClassNames.Count > 0)
         {
             int count = builder.UnknownClassNames.Values.Sum();
-            string names = string.Join(", ", builder.UnknownClassNames.Take(10).Select(p => $"{p.Key} {p.Value.ToString(invariant)}"));
+            string names = string.Join(", ", builder.UnknownClassNames.Take(10).Select(p => $"{p.Key} {Counting.Number(p.Value)}"));
             if (builder.UnknownClassNames.Count > 10) names += ", ...";
-            observer.Warning($"{predictions}: {count.ToString(invariant)} predictions of classes not in the ground truth were ignored ({names}).");
+            observer.Warning($"{predictions}: {Counting.Of(count, "prediction")} of classes not in the ground truth {(count == 1 ? "was" : "were")} ignored ({names}).");
         }
         if (builder.UnknownCategoryIds.Count == 0) return;
-        string ids = string.Join(", ", builder.UnknownCategoryIds.Take(10).Select(id => id.ToString(invariant)));
+        string ids = string.Join(", ", builder.UnknownCategoryIds.Take(10).Select(id => id.ToString(CultureInfo.InvariantCulture)));
         if (builder.UnknownCategoryIds.Count > 10) ids += ", ...";
         int byId = builder.DetectionsOfUnknownCategories - builder.UnknownClassNames.Values.Sum();
-        observer.Warning($"{predictions}: {byId.ToString(invariant)} detections of category ids not in the ground truth were ignored ({ids}).");
+        observer.Warning($"{predictions}: {Counting.Of(byId, "detection")} of category ids not in the ground truth {(byId == 1 ? "was" : "were")} ignored ({ids}).");
     }
 
     private static EvaluationRun RunInMemory(EvaluationRequest request, Dataset dataset, EvaluationOptions options, InputsRead? read, EvaluationObserver observer)

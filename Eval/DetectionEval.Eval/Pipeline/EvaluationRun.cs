@@ -21,7 +21,20 @@ public sealed record InputsRead(InputFormat GroundTruth, IReadOnlyList<InputForm
 /// <param name="LowMemory">Whether the predictions were spilled and evaluated shard by shard.</param>
 /// <param name="Read">How the files were read; null when the inputs were a dataset.</param>
 /// <param name="Options">The options the run was evaluated with.</param>
-public sealed record EvaluationRun(EvaluationResult Result, Dataset Dataset, MatchRecords? Matches, bool LowMemory, InputsRead? Read, EvaluationOptions Options);
+public sealed record EvaluationRun(EvaluationResult Result, Dataset Dataset, MatchRecords? Matches, bool LowMemory, InputsRead? Read, EvaluationOptions Options)
+{
+    /// <summary>
+    /// The <paramref name="count"/> images with the most errors at <paramref name="confidence"/> by the VOC
+    /// rules, each with every box to draw, read from the kept VOC match records.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The run did not keep its VOC match records (<see cref="RunProducts.Matches"/> and the VOC family).</exception>
+    public IReadOnlyList<ImageReview> WorstImages(double confidence, int count) =>
+        ImageErrors.Worst(
+            Matches?.Voc ?? throw new InvalidOperationException("The worst images are read from the VOC match records; ask the run to keep them (RunProducts.Matches)."),
+            confidence,
+            count,
+            Options.Threads);
+}
 
 /// <summary>A dataset read from files, for the verbs that rewrite it rather than evaluate it.</summary>
 public sealed class LoadedDataset

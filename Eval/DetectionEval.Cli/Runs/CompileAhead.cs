@@ -1,5 +1,6 @@
 using System.Text;
 using DetectionEval.Cli.Commands;
+using DetectionEval.Eval.Pipeline;
 using DetectionEval.Cli.Visuals;
 using DetectionEval.Eval;
 using DetectionEval.Eval.Data;
@@ -8,7 +9,7 @@ using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Matching;
 
-namespace DetectionEval.Cli;
+namespace DetectionEval.Cli.Runs;
 
 /// <summary>
 /// Compiles the code a run needs after loading while it loads. deval runs with tiered compilation off (its
@@ -30,7 +31,7 @@ internal static class CompileAhead
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (Environment.ProcessorCount < 2) return;
-        EvaluationOptions options = settings.ToOptions() with { Threads = 1, Engine = null, Cancellation = default, Progress = null };
+        EvaluationOptions options = settings.ToOptions() with { Threads = 1, Engine = null };
         bool charts = settings.Reports.HtmlPath is not null || settings.Reports.PlotsDirectory is not null;
         StartQuietly(() => Trial(options, charts));
     }
@@ -38,7 +39,7 @@ internal static class CompileAhead
     /// <summary>The trial: evaluates the made-up dataset and formats what a run writes; returns the text, for tests.</summary>
     internal static string Trial(EvaluationOptions options, bool charts)
     {
-        EvaluationResult result = DetectionEvaluation.Evaluate(TinyDataset(), options);
+        EvaluationResult result = EvaluationPipeline.Run(new EvaluationRequest(new DatasetInputs(TinyDataset())) { Options = options }).Result;
         var text = new StringWriter();
         // The charts first: their code is the most to compile, and the last the run needs.
         if (charts) text.Write(ReportPipeline.DrawTrialReport(result));
@@ -58,7 +59,7 @@ internal static class CompileAhead
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(rules);
         if (Environment.ProcessorCount < 2) return;
-        EvaluationOptions trial = options with { Threads = 1, Engine = null, Cancellation = default, Progress = null };
+        EvaluationOptions trial = options with { Threads = 1, Engine = null };
         StartQuietly(() => GateTrial(trial, rules, families, bootstrap));
     }
 
@@ -66,9 +67,9 @@ internal static class CompileAhead
     internal static string GateTrial(EvaluationOptions options, GateRules rules, MetricSet families, bool bootstrap)
     {
         Dataset dataset = TinyDataset();
-        MatchedRun run = MatchedRun.Evaluate(dataset, options);
+        EvaluationRun run = EvaluationPipeline.Run(new EvaluationRequest(new DatasetInputs(dataset)) { Options = options, Keep = RunProducts.Matches });
         BootstrapResult? resampled = bootstrap
-            ? MatchedRun.Bootstrap(run, run, rules.DropKeys(families, dataset.Categories.Count), new BootstrapSettings(2), threads: 1)
+            ? RunBootstrap.Compare(run, run, rules.DropKeys(families, dataset.Categories.Count), new BootstrapSettings(2), threads: 1)
             : null;
         EvaluationReport report = EvaluationReport.From("predictions.json", new ReportHeader(DevalApp.ToolName, DevalApp.Version, "gt.json", "predictions.json"), run.Result);
         GateVerdict verdict = RegressionGate.Check(report, report, rules, families, resampled);

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using DetectionEval.Eval;
 
-namespace DetectionEval.Cli;
+namespace DetectionEval.Cli.Runs;
 
 /// <summary>
 /// A one-line progress display on stderr for long runs: it appears only when stderr is the process's own

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 
-namespace DetectionEval.Cli.Commands;
+namespace DetectionEval.Cli.Options;
 
 /// <summary>What <c>deval evaluate</c> should draw and write besides its table and JSON.</summary>
 /// <param name="PlotsDirectory">Folder for PNG and SVG charts, or null.</param>

@@ -3,7 +3,7 @@ using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching;
 using DetectionEval.Matching.Gpu;
 
-namespace DetectionEval.Cli;
+namespace DetectionEval.Cli.Runs;
 
 /// <summary>Where the IoU candidate search of the match stage runs (<c>--device</c>).</summary>
 public enum ComputeDevice

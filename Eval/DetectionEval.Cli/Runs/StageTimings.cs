@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace DetectionEval.Cli;
+namespace DetectionEval.Cli.Runs;
 
 /// <summary>Wall time of each stage of a run, for <c>--timings</c>; printed on stderr, one line per stage.</summary>
 public sealed class StageTimings
@@ -25,6 +25,9 @@ public sealed class StageTimings
         _stages.Add((stage, Stopwatch.GetElapsedTime(start)));
         return result;
     }
+
+    /// <summary>Records a stage timed elsewhere (the pipeline's, through its observer).</summary>
+    public void Record(string stage, TimeSpan elapsed) => _stages.Add((stage, elapsed));
 
     /// <summary>The stages timed so far, in order.</summary>
     public IReadOnlyList<(string Stage, TimeSpan Elapsed)> Stages => _stages;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace DetectionEval.Cli.Commands;
+namespace DetectionEval.Cli.Options;
 
 /// <summary>Whether <c>deval evaluate</c> runs the error analysis, and where its confusion matrix CSV goes.</summary>
 /// <param name="Enabled">Run the analysis (confusion matrix, TIDE's error types, worst images).</param>
