@@ -205,7 +205,7 @@ public sealed class PropertyTests : IDisposable
         foreach (double? value in new[] { coco.Ap, coco.Ap50, coco.Ap75, coco.Ar100 }) Assert.InRange(value!.Value, 1 - 1e-12, 1 + 1e-12);
         foreach (CocoClassResult c in result.Coco.PerClass.Where(c => c.Ap is not null)) Assert.InRange(c.Ap!.Value, 1 - 1e-12, 1 + 1e-12);
         // VOC's precision is exactly 1, and its all-point AP adds recall steps that sum to exactly 1; the
-        // 11-point AP adds eleven elevenths, which is 1 or 1.0000000000000002 (README, VOC).
+        // 11-point AP adds eleven elevenths, which is 1 or 1.0000000000000002 (docs/conventions.md, VOC).
         Assert.Equal(1.0, result.Voc!.MeanApAll);
         foreach (VocClassResult c in result.Voc.PerClass.Where(c => c.ApAll is not null))
         {
