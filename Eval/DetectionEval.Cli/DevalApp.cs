@@ -2,9 +2,10 @@ using System.CommandLine;
 using System.Reflection;
 using DetectionEval.Cli.Commands;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Plots;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Cli;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using DetectionEval.Eval;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Pipeline;
 using DetectionEval.Eval.Reports;

@@ -84,7 +84,7 @@ public sealed class EngineAgreementTests : IDisposable
         {
             EngineOverride = engine,
             LowMemory = lowMemory,
-            Spill = lowMemory ? new Eval.Loaders.SpillSettings(ImagesPerShard: 2) : null,
+            Spill = lowMemory ? new Eval.Formats.SpillSettings(ImagesPerShard: 2) : null,
         };
         var output = new StringWriter { NewLine = "\n" };
         var error = new StringWriter { NewLine = "\n" };

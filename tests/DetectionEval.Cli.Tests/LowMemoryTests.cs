@@ -199,7 +199,7 @@ public sealed class LowMemoryTests : IDisposable
         var settings = new Commands.EvaluateSettings(gt, dt, Eval.Metrics.MetricSet.All, new(), [1, 10, 100], null, null)
         {
             LowMemory = true,
-            Spill = new Eval.Loaders.SpillSettings(ImagesPerShard: 1, Folder: folder),
+            Spill = new Eval.Formats.SpillSettings(ImagesPerShard: 1, Folder: folder),
         };
         var output = new StringWriter { NewLine = "\n" };
         var error = new StringWriter { NewLine = "\n" };

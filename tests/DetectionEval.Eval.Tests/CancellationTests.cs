@@ -1,7 +1,7 @@
 using System.Text;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Gate;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Synthetic;
 

@@ -1,6 +1,6 @@
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Gate;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Pipeline;
 using DetectionEval.Eval.Synthetic;

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using CsvHelper;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Reports;
 

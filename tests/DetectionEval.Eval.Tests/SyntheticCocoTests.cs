@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Synthetic;
 using DetectionEval.Matching;

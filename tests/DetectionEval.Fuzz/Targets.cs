@@ -3,10 +3,11 @@ using System.Xml;
 using CsvHelper;
 using DetectionEval.Eval;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Pipeline;
 using DetectionEval.Eval.Reports;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Fuzz;
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using DetectionEval.Cli.Options;
 using DetectionEval.Cli.Runs;
 using DetectionEval.Eval.Gate;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Pipeline;
 using DetectionEval.Eval.Reports;

@@ -3,7 +3,7 @@ using DetectionEval.Cli.Options;
 using DetectionEval.Cli.Runs;
 using DetectionEval.Eval;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Cli.Commands;

@@ -3,7 +3,7 @@ using System.Text;
 using DetectionEval.Cli.Options;
 using DetectionEval.Cli.Runs;
 using DetectionEval.Cli.Visuals;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Pipeline;
 using DetectionEval.Eval.Reports;

@@ -4,12 +4,13 @@ using DetectionEval.Cli.Options;
 using DetectionEval.Cli.Runs;
 using DetectionEval.Eval;
 using DetectionEval.Eval.Gate;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Pipeline;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Matching.Coco;
 using DetectionEval.Matching.Voc;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Cli.Commands;
 

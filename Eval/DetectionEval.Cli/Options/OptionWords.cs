@@ -1,6 +1,6 @@
 using System.CommandLine;
 using DetectionEval.Cli.Runs;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching.Voc;
 

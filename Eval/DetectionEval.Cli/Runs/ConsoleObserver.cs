@@ -1,5 +1,5 @@
 using DetectionEval.Eval;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Cli.Runs;

@@ -1,5 +1,5 @@
 using DetectionEval.Cli.Options;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Pipeline;
 using DetectionEval.Eval.Reports;

@@ -6,11 +6,12 @@ using DetectionEval.Cli.Options;
 using DetectionEval.Cli.Commands;
 using DetectionEval.Eval;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Pipeline;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Plots;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Cli.Visuals;
 

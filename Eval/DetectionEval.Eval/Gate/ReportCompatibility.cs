@@ -1,8 +1,9 @@
 using System.Globalization;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Reports;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Eval.Gate;
 

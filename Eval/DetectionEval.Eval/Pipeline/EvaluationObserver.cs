@@ -1,4 +1,4 @@
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 
 namespace DetectionEval.Eval.Pipeline;
 

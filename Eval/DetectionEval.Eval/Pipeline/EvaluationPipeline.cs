@@ -2,10 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using DetectionEval.Eval.Analysis;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Matches;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Eval.Pipeline;
 

@@ -1,7 +1,8 @@
 using System.Text.Json;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching.Voc;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Eval.Reports;
 

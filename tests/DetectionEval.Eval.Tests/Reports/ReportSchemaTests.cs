@@ -2,10 +2,11 @@ using System.Text;
 using System.Text.Json.Nodes;
 using DetectionEval.Eval.Analysis;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Matching.Voc;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Eval.Tests.Reports;
 
