@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Reflection;
 using DetectionEval.Cli.Commands;
 using DetectionEval.Eval.Data;
+using DetectionEval.Eval.Gate;
 using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Plots;
@@ -82,6 +83,9 @@ public static class DevalApp
                 error.WriteLine($"{ToolName}: error: {e.Message}");
                 return ExitCodes.UsageOrInputError;
             case UsageException e:
+                error.WriteLine($"{ToolName}: error: {e.Message}");
+                return ExitCodes.UsageOrInputError;
+            case IncomparableRunsException e:
                 error.WriteLine($"{ToolName}: error: {e.Message}");
                 return ExitCodes.UsageOrInputError;
             case SpillFailedException e:

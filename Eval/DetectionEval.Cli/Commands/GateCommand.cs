@@ -354,7 +354,7 @@ public sealed class GateCommand
         return new EvaluationOptions { Metrics = families, MaxDetections = maxDets, Voc = voc, Threads = settings.Threads };
     }
 
-    private static AnnotationFormatException Disagrees(EvaluationReport baseline, string path, string expected, string found) =>
+    private static IncomparableRunsException Disagrees(EvaluationReport baseline, string path, string expected, string found) =>
         new(new SourceLocation(baseline.Source, Path: path), expected, found, "The current run must be evaluated like the baseline.");
 
     private static void RequireRulesWithin(GateRules rules, MetricSet families)

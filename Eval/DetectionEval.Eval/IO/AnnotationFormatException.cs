@@ -61,7 +61,8 @@ public sealed class AnnotationFormatException : Exception
     /// <summary>A suggestion, or null.</summary>
     public string? Hint { get; }
 
-    private static string Compose(SourceLocation location, string expected, string found, string? hint)
+    /// <summary>The one-line message "LOCATION: Expected X, but got Y. HINT" that input errors share.</summary>
+    internal static string Compose(SourceLocation location, string expected, string found, string? hint)
     {
         string message = $"{Printable(location.ToString(), MaxLocation)}: Expected {Printable(expected, MaxExpected)}, but got {Printable(found, MaxFound)}.";
         return hint is null ? message : $"{message} {Printable(hint, MaxHint)}";

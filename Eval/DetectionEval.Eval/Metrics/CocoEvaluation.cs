@@ -228,7 +228,7 @@ internal static class CocoEvaluation
             AccumulateClass(matches, maxDetections, weights, k, tables, options.Parallelism.MaxDegreeOfParallelism);
             options.Progress?.Advance(1);
         });
-        return new CocoResult(maxDetections, Summarize(tables), PerClass(dataset.Categories, tables), tables);
+        return new CocoResult(maxDetections, Summarize(tables), PerClass(dataset.Categories, tables)) { Tables = tables };
     }
 
     private static void AccumulateClass(CocoMatches matches, IReadOnlyList<int> maxDetections, int[]? weights, int k, CocoTables tables, int threads)

@@ -24,9 +24,14 @@ public sealed record CocoClassResult(
 /// <param name="MaxDetections">The three maxDets values.</param>
 /// <param name="Summary">The twelve summary numbers.</param>
 /// <param name="PerClass">One entry per category, in ascending id order.</param>
-/// <param name="Tables">Precision at every recall threshold and final recall, per threshold, class, area and maxDets.</param>
-public sealed record CocoResult(
-    IReadOnlyList<int> MaxDetections, CocoSummary Summary, IReadOnlyList<CocoClassResult> PerClass, CocoTables Tables);
+public sealed record CocoResult(IReadOnlyList<int> MaxDetections, CocoSummary Summary, IReadOnlyList<CocoClassResult> PerClass)
+{
+    /// <summary>
+    /// Precision at every recall threshold and final recall, per IoU threshold, class, area range and maxDets:
+    /// the tables the summary, the per-class values and the COCO curves (<see cref="CocoCurves"/>) are read from.
+    /// </summary>
+    internal CocoTables Tables { get; init; } = null!;
+}
 
 /// <summary>A precision/recall curve in detection order (score descending).</summary>
 /// <param name="Recall">Recall after each detection.</param>

@@ -168,7 +168,7 @@ internal static class ShardedEvaluation
 
         CocoResult? coco = tables is null
             ? null
-            : new CocoResult(options.MaxDetections, CocoEvaluation.Summarize(tables), CocoEvaluation.PerClass(categories, tables), tables);
+            : new CocoResult(options.MaxDetections, CocoEvaluation.Summarize(tables), CocoEvaluation.PerClass(categories, tables)) { Tables = tables };
         VocResult? voc = store.HasVoc ? VocEvaluation.Summarize(options.Voc, vocClasses) : null;
         OperatingPoints? operatingPoints = null;
         if (voc is not null)
