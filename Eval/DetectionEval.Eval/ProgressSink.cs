@@ -18,10 +18,10 @@ public enum WorkStage
     /// <summary>VOC's accumulation (<see cref="Metrics.VocEvaluation.Accumulate"/>); counted in classes.</summary>
     AccumulatingVoc,
 
-    /// <summary>The low-memory match stage (<see cref="Metrics.ShardedEvaluation.Match"/>), shard after shard; counted in detections.</summary>
+    /// <summary>The low-memory match stage (<see cref="Pipeline.ShardedEvaluation.Match"/>), shard after shard; counted in detections.</summary>
     MatchingShards,
 
-    /// <summary>The low-memory accumulation (<see cref="Metrics.ShardedEvaluation.Accumulate"/>); counted in the detections of the classes done.</summary>
+    /// <summary>The low-memory accumulation (<see cref="Pipeline.ShardedEvaluation.Accumulate"/>); counted in the detections of the classes done.</summary>
     AccumulatingShards,
 
     /// <summary>The paired bootstrap (<see cref="Gate.PairedBootstrap.Run"/>); counted in replicates.</summary>

@@ -9,6 +9,7 @@ using DetectionEval.Matching;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Eval.Tests;
 

@@ -29,19 +29,6 @@ namespace DetectionEval.Eval.Analysis;
 // size's dAP fixes only the errors of that type and size.
 // Sentinels: AP and the dAPs are null when no class has data points or positives (TIDE divides by zero).
 
-/// <summary>COCO's object size ranges as TIDE's qualifiers draw them: small &lt;= 32², medium &lt;= 96², large above.</summary>
-public enum ObjectSize
-{
-    /// <summary>Area up to 32² = 1024.</summary>
-    Small,
-
-    /// <summary>Area above 32², up to 96² = 9216.</summary>
-    Medium,
-
-    /// <summary>Area above 96².</summary>
-    Large,
-}
-
 /// <summary>One error type in one size range.</summary>
 /// <param name="Size">The size range.</param>
 /// <param name="Count">Errors of the type in that range.</param>
@@ -84,7 +71,7 @@ public sealed record TideResult(
     };
 
     /// <summary>Rule (TIDE's AREA qualifiers): small &lt;= 32², medium &lt;= 96², large above.</summary>
-    public static ObjectSize SizeOf(double area) => area <= 32 * 32 ? ObjectSize.Small : area <= 96 * 96 ? ObjectSize.Medium : ObjectSize.Large;
+    public static ObjectSize SizeOf(double area) => TideMatcher.SizeOf(area);
 }
 
 /// <summary>Computes <see cref="TideResult"/>.</summary>

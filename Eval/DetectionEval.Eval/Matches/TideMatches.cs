@@ -1,4 +1,3 @@
-using DetectionEval.Eval.Analysis;
 using DetectionEval.Eval.Data;
 using DetectionEval.Matching;
 using DetectionEval.Matching.Tide;
@@ -112,7 +111,7 @@ internal static class TideMatchStage
             // TIDE: an image without detections has every object missed.
             return new TideImageRecord(
                 groundTruthClasses, [],
-                [.. objects.Select(o => new TideError(TideErrorType.Missed, o.Box.Class, 0, -1, TideResult.SizeOf(o.Box.Box.Area)))],
+                [.. objects.Select(o => new TideError(TideErrorType.Missed, o.Box.Class, 0, -1, TideMatcher.SizeOf(o.Box.Box.Area)))],
                 groundTruthClasses);
         }
 
@@ -161,14 +160,14 @@ internal static class TideMatchStage
             }
             // Rule (TIDE's qualifiers): errors with an object take its area, the others the detection's.
             double area = verdict.Error is TideErrorType.Classification or TideErrorType.Localization ? objects[verdict.Object].Box.Area : detection.Box.Area;
-            errors.Add(new TideError(verdict.Error, detection.Class, detections[d].Score, fixClass, TideResult.SizeOf(area)));
+            errors.Add(new TideError(verdict.Error, detection.Class, detections[d].Score, fixClass, TideMatcher.SizeOf(area)));
         }
         var unmatchedClasses = new List<int>();
         for (int g = 0; g < m; g++)
         {
             if (used[g]) continue;
             unmatchedClasses.Add(objects[g].Class);
-            if (!usable[g]) errors.Add(new TideError(TideErrorType.Missed, objects[g].Class, 0, -1, TideResult.SizeOf(objects[g].Box.Area)));
+            if (!usable[g]) errors.Add(new TideError(TideErrorType.Missed, objects[g].Class, 0, -1, TideMatcher.SizeOf(objects[g].Box.Area)));
         }
         return new TideImageRecord(groundTruthClasses, points, errors, unmatchedClasses);
     }

@@ -41,6 +41,19 @@ public enum TideErrorType
     Missed,
 }
 
+/// <summary>COCO's object size ranges as TIDE's qualifiers draw them: small &lt;= 32², medium &lt;= 96², large above.</summary>
+public enum ObjectSize
+{
+    /// <summary>Area up to 32² = 1024.</summary>
+    Small,
+
+    /// <summary>Area above 32², up to 96² = 9216.</summary>
+    Medium,
+
+    /// <summary>Area above 96².</summary>
+    Large,
+}
+
 /// <summary>How TIDE runs.</summary>
 /// <param name="ForegroundIou">A match needs at least this IoU (TIDE's pos_threshold, 0.5).</param>
 /// <param name="BackgroundIou">At most this IoU with every object is background (TIDE's background_threshold, 0.1).</param>
@@ -85,6 +98,9 @@ public enum TideVerdictKind
 /// <summary>TIDE's matching of one image.</summary>
 public static class TideMatcher
 {
+    /// <summary>Rule (TIDE's AREA qualifiers, tidecv/errors/qualifiers.py): small &lt;= 32², medium &lt;= 96², large above.</summary>
+    public static ObjectSize SizeOf(double area) => area <= 32 * 32 ? ObjectSize.Small : area <= 96 * 96 ? ObjectSize.Medium : ObjectSize.Large;
+
     /// <summary>Matches one image's detections and names the error of each false positive.</summary>
     /// <param name="objects">Ground truth without flags, in ascending annotation id.</param>
     /// <param name="regions">Flagged ground truth (crowd, difficult, ignore): TIDE's ignore regions.</param>

@@ -7,6 +7,7 @@ using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Matching.Voc;
 using DetectionEval.Eval.IO;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Eval.Tests.Reports;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
-using DetectionEval.Eval.IO;
 
-namespace DetectionEval.Eval.Formats;
+namespace DetectionEval.Eval.IO;
 
 /*
  * The bounds every loader keeps, so that a hostile or broken file fails with the one-line input error

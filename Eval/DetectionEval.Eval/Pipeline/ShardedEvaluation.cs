@@ -2,8 +2,9 @@ using DetectionEval.Eval.Data;
 using DetectionEval.Matching;
 using DetectionEval.Matching.Coco;
 using DetectionEval.Matching.Voc;
+using DetectionEval.Eval.Metrics;
 
-namespace DetectionEval.Eval.Metrics;
+namespace DetectionEval.Eval.Pipeline;
 
 // Bounded-memory evaluation: the same numbers as the in-memory run, for predictions too large
 // to hold.

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using DetectionEval.Matching.Coco;
 using DetectionEval.Matching.Voc;
 
-namespace DetectionEval.Eval.Metrics;
+namespace DetectionEval.Eval.Pipeline;
 
 // The match records of a bounded-memory run, grouped by class, 32 bytes a detection.
 //

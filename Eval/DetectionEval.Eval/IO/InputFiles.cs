@@ -1,5 +1,4 @@
-using DetectionEval.Eval.IO;
-namespace DetectionEval.Eval.Formats;
+namespace DetectionEval.Eval.IO;
 
 /// <summary>Errors about input files as a whole, before any content is read.</summary>
 public static class InputFiles
