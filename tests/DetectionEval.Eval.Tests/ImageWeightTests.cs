@@ -1,3 +1,4 @@
+using System.Text.Json;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
@@ -10,14 +11,31 @@ public sealed class ImageWeightTests
     private static readonly EvaluationOptions Options = new();
 
     [Fact]
-    public void Weights_of_one_give_exactly_the_unweighted_result()
+    public void Weights_of_one_give_the_reference_numbers()
     {
-        Dataset dataset = GoldenParityTests.LoadCase("cases/c03_crowd");
+        // c03_crowd (crowds, ignore flags, score ties): every image once must give pycocotools' 12 stats and
+        // voc_eval's class APs, as the unweighted run does (GoldenParityTests).
+        const string Case = "cases/c03_crowd";
+        Dataset dataset = GoldenParityTests.LoadCase(Case);
+        using JsonDocument expected = GoldenParityTests.LoadExpected(Case);
         int[] ones = [.. Enumerable.Repeat(1, dataset.Images.Count)];
-        CocoMatches coco = CocoEvaluation.Match(dataset, Options);
-        VocMatches voc = VocEvaluation.Match(dataset, Options);
-        Assert.Equal(CocoEvaluation.Accumulate(coco, Options).Summary, CocoEvaluation.Accumulate(coco, Options, ones).Summary);
-        Assert.Equal(VocEvaluation.Accumulate(voc, Options).MeanApAll, VocEvaluation.Accumulate(voc, Options, ones).MeanApAll);
+
+        CocoSummary coco = CocoEvaluation.Accumulate(CocoEvaluation.Match(dataset, Options), Options, ones).Summary;
+        JsonElement stats = expected.RootElement.GetProperty("coco").GetProperty("stats_list");
+        for (int i = 0; i < 12; i++) GoldenParityTests.AssertCocoValue(stats[i], coco.Stats[i], $"{Case} weighted {CocoSummary.StatNames[i]}");
+
+        VocResult voc = VocEvaluation.Accumulate(VocEvaluation.Match(dataset, Options), Options, ones);
+        JsonElement profile = expected.RootElement.GetProperty("voc");
+        GoldenParityTests.AssertExact(profile.GetProperty("mAP07"), voc.MeanAp07, $"{Case} weighted mAP07");
+        GoldenParityTests.AssertExact(profile.GetProperty("mAP_all"), voc.MeanApAll, $"{Case} weighted mAP_all");
+        int k = 0;
+        foreach (JsonElement c in profile.GetProperty("per_class").EnumerateArray())
+        {
+            VocClassResult r = voc.PerClass[k++];
+            GoldenParityTests.AssertExact(c.GetProperty("ap07"), r.Ap07, $"{Case} weighted class {r.Category.Id} ap07");
+            GoldenParityTests.AssertExact(c.GetProperty("ap_all"), r.ApAll, $"{Case} weighted class {r.Category.Id} ap_all");
+            Assert.Equal(c.GetProperty("tp").GetInt32(), r.TruePositives);
+        }
     }
 
     [Fact]

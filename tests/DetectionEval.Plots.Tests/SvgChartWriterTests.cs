@@ -67,9 +67,25 @@ public class SvgChartWriterTests
     }
 
     [Fact]
-    public void The_same_chart_gives_the_same_text()
+    public void The_text_does_not_depend_on_the_current_cultures_number_format()
     {
-        Assert.Equal(SvgChartWriter.Write(Model()), SvgChartWriter.Write(Model()));
+        // A host application with a decimal comma and another minus sign must still get SVG numbers.
+        string invariant = SvgChartWriter.Write(Model());
+        CultureInfo before = CultureInfo.CurrentCulture;
+        var comma = (CultureInfo)CultureInfo.InvariantCulture.Clone();
+        comma.NumberFormat.NumberDecimalSeparator = ",";
+        comma.NumberFormat.NumberGroupSeparator = ".";
+        comma.NumberFormat.NegativeSign = "\u2212";
+        try
+        {
+            CultureInfo.CurrentCulture = comma;
+            Assert.Equal(invariant, SvgChartWriter.Write(Model()));
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = before;
+        }
+        Assert.Contains("0.5", invariant);
     }
 
     [Fact]

@@ -43,9 +43,12 @@ public sealed class PairedBootstrapTests
         PairedBootstrap.Resample(7, 3, pool, weights);
         Assert.Equal(5, weights.Sum());
         Assert.All(new[] { 3, 4, 6, 7 }, i => Assert.Equal(0, weights[i]));
-        var again = new int[8];
-        PairedBootstrap.Resample(7, 3, pool, again);
-        Assert.Equal(weights, again);
+        // The documented draw: replicate r of seed s keys the generator with s + (r + 1) * 0x9E3779B97F4A7C15
+        // and draws pool.Length places without bias; the reference generator and Lemire's draw give them.
+        var reference = ReferenceXoshiro.SeededBySplitMix64(unchecked(7 + (3 + 1) * 0x9E3779B97F4A7C15UL));
+        var expected = new int[8];
+        for (int i = 0; i < pool.Length; i++) expected[pool[reference.Below((uint)pool.Length)]]++;
+        Assert.Equal(expected, weights);
     }
 
     [Fact]

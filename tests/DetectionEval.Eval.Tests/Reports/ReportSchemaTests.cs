@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using DetectionEval.Eval.Analysis;
 using DetectionEval.Eval.Data;
@@ -39,6 +40,19 @@ public sealed class ReportSchemaTests
 
         byte[] expected = File.ReadAllBytes(Path.Combine(ReferenceData.RepositoryRoot, "tests", "data", "reports", "c08_sparse_empty-everything.json"));
         Assert.Equal(expected, written.ToArray());
+
+        // The stored file is deval's own output, kept for its bytes; its COCO numbers are held to pycocotools'
+        // (c08's expected.json), so the file cannot preserve a wrong number.
+        using JsonDocument stored = JsonDocument.Parse(expected);
+        using JsonDocument reference = GoldenParityTests.LoadExpected(Case);
+        int compared = 0;
+        foreach (JsonProperty stat in reference.RootElement.GetProperty("coco").GetProperty("stats").EnumerateObject())
+        {
+            JsonElement value = stored.RootElement.GetProperty("coco").GetProperty(stat.Name);
+            GoldenParityTests.AssertCocoValue(stat.Value, value.ValueKind == JsonValueKind.Null ? null : value.GetDouble(), $"stored report {stat.Name}");
+            compared++;
+        }
+        Assert.Equal(12, compared);
     }
 
     /// <summary>
