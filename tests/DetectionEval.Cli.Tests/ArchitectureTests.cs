@@ -52,6 +52,8 @@ public sealed class ArchitectureTests
     [InlineData("Data", "Metrics")]
     [InlineData("Data", "Pipeline")]
     [InlineData("Matches", "Formats")]
+    [InlineData("Matches", "Metrics")]
+    [InlineData("Matches", "Analysis")]
     [InlineData("Matches", "Reports")]
     [InlineData("Metrics", "Formats")]
     [InlineData("Metrics", "Reports")]
@@ -117,7 +119,7 @@ public sealed class ArchitectureTests
     public void Only_the_pipeline_runs_the_match_and_accumulation_stages()
     {
         // The stages are internal to Eval: the command line cannot call a matcher or an accumulator.
-        string[] stages = ["CocoEvaluation", "VocEvaluation", "ShardedEvaluation", "TideMatchStage"];
+        string[] stages = ["CocoMatchStage", "VocMatchStage", "TideMatchStage", "CocoAccumulation", "VocAccumulation", "ShardedEvaluation"];
         foreach (string stage in stages)
         {
             Type? type = Eval.GetTypes().SingleOrDefault(t => t.Name == stage);

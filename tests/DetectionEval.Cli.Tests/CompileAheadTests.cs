@@ -1,3 +1,4 @@
+using DetectionEval.Eval;
 using DetectionEval.Cli.Runs;
 using DetectionEval.Eval.Gate;
 using DetectionEval.Eval.Metrics;

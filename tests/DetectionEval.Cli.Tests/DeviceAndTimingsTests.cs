@@ -1,3 +1,4 @@
+using DetectionEval.Eval;
 using DetectionEval.Cli.Runs;
 using System.Text.Json;
 using DetectionEval.Eval.Data;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using DetectionEval.Eval;
 using DetectionEval.Cli.Commands;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching.Coco;

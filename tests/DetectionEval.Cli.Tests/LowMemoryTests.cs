@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using DetectionEval.Eval;
 
 namespace DetectionEval.Cli.Tests;
 
@@ -196,7 +197,7 @@ public sealed class LowMemoryTests : IDisposable
     /// <summary>A low-memory run of shards of one image whose spill goes under <paramref name="folder"/>, as the command line runs it.</summary>
     private static (int Exit, string Error) RunSpillingIn(string folder, string gt, string dt)
     {
-        var settings = new Commands.EvaluateSettings(gt, dt, Eval.Metrics.MetricSet.All, new(), [1, 10, 100], null, null)
+        var settings = new Commands.EvaluateSettings(gt, dt, MetricSet.All, new(), [1, 10, 100], null, null)
         {
             LowMemory = true,
             Spill = new Eval.Formats.SpillSettings(ImagesPerShard: 1, Folder: folder),
@@ -215,7 +216,7 @@ public sealed class LowMemoryTests : IDisposable
         // A sparse file: its length is what the choice reads, and it takes no disk.
         using (FileStream file = File.Create(big)) file.SetLength(Eval.Pipeline.EvaluationRequest.LowMemoryFromBytes);
         File.WriteAllText(small, "[]");
-        var settings = new Commands.EvaluateSettings("gt.json", big, Eval.Metrics.MetricSet.All, new(), [1, 10, 100], null, null);
+        var settings = new Commands.EvaluateSettings("gt.json", big, MetricSet.All, new(), [1, 10, 100], null, null);
         static bool LowMemory(Commands.EvaluateSettings s) => s.ToRequest().UsesLowMemory;
 
         Assert.True(LowMemory(settings));

@@ -6,6 +6,7 @@ using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Synthetic;
 
 using DetectionEval.Eval.Pipeline;
+using DetectionEval.Eval.Matches;
 namespace DetectionEval.Eval.Tests;
 
 /// <summary>A cancelled token stops loading, evaluation and the bootstrap with <see cref="OperationCanceledException"/>.</summary>
@@ -87,9 +88,9 @@ public sealed class CancellationTests : IDisposable
         Dataset dataset = builder.Build();
         var cancelled = new EvaluationOptions { Cancellation = Cancelled };
         Assert.Throws<OperationCanceledException>(() => Evaluations.Of(dataset, cancellation: Cancelled));
-        Assert.Throws<OperationCanceledException>(() => VocEvaluation.Match(dataset, cancelled));
-        CocoMatches matches = CocoEvaluation.Match(dataset, new EvaluationOptions());
-        Assert.Throws<OperationCanceledException>(() => CocoEvaluation.Accumulate(matches, cancelled));
+        Assert.Throws<OperationCanceledException>(() => VocMatchStage.Match(dataset, cancelled));
+        CocoMatches matches = CocoMatchStage.Match(dataset, new EvaluationOptions());
+        Assert.Throws<OperationCanceledException>(() => CocoAccumulation.Accumulate(matches, cancelled));
         // The same dataset without a cancellation evaluates as before.
         Assert.NotNull(Evaluations.Of(dataset).Coco);
     }

@@ -25,7 +25,7 @@ internal static class Evaluations
 
     /// <summary>The VOC match stage of a dataset under <paramref name="profile"/>, with the overlaps the analyses read.</summary>
     public static VocMatches VocRecords(Dataset dataset, VocMatchSettings? profile = null, int? threads = null) =>
-        VocEvaluation.Match(dataset, new EvaluationOptions { Voc = profile ?? new VocMatchSettings(), Threads = threads }, VocOverlapsKept.CrossClassHits);
+        VocMatchStage.Match(dataset, new EvaluationOptions { Voc = profile ?? new VocMatchSettings(), Threads = threads }, VocOverlapsKept.CrossClassHits);
 
     /// <summary>TIDE's match stage of a dataset.</summary>
     public static TideMatches TideRecords(Dataset dataset, TideSettings? settings = null) =>

@@ -2,6 +2,7 @@ using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching;
 using DetectionEval.Matching.Voc;
+using DetectionEval.Eval.Analysis;
 
 namespace DetectionEval.Eval.Tests;
 
@@ -78,7 +79,7 @@ public sealed class ImageErrorsTests
     public void Image_counts_agree_with_the_voc_evaluation_when_every_detection_is_kept()
     {
         Dataset dataset = Sample();
-        VocResult voc = VocEvaluation.Evaluate(dataset, new EvaluationOptions());
+        VocResult voc = VocAccumulation.Evaluate(dataset, new EvaluationOptions());
         ImageErrorCounts[] counts = ImageErrors.CountAll(Evaluations.VocRecords(dataset, new VocMatchSettings()), double.NegativeInfinity);
 
         Assert.Equal(voc.PerClass.Sum(c => c.TruePositives), counts.Sum(c => c.TruePositives));

@@ -6,6 +6,7 @@ using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Eval.Pipeline;
+using DetectionEval.Eval.Analysis;
 
 namespace DetectionEval.Eval.Tests;
 

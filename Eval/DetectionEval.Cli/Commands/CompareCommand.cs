@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DetectionEval.Eval;
 using DetectionEval.Cli.Options;
 using DetectionEval.Cli.Runs;
 using DetectionEval.Eval.Gate;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text;
+using DetectionEval.Eval;
 using DetectionEval.Cli.Options;
 using DetectionEval.Cli.Runs;
 using DetectionEval.Cli.Visuals;

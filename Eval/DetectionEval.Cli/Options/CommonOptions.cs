@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using DetectionEval.Eval;
 using DetectionEval.Eval.Gate;
 using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DetectionEval.Eval;
 using DetectionEval.Cli.Runs;
 using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;

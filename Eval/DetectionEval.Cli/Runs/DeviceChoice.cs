@@ -1,3 +1,4 @@
+using DetectionEval.Eval;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching;

@@ -1,3 +1,4 @@
+using DetectionEval.Eval;
 using DetectionEval.Cli.Options;
 using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;

@@ -12,6 +12,7 @@ using DetectionEval.Eval.Pipeline;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Plots;
 using DetectionEval.Eval.IO;
+using DetectionEval.Eval.Analysis;
 
 namespace DetectionEval.Cli.Visuals;
 

@@ -124,13 +124,13 @@ public static class EvaluationPipeline
             if (chosen is not null) options = options with { Engine = chosen };
             bool coco = options.Metrics.HasFlag(MetricSet.Coco), voc = options.Metrics.HasFlag(MetricSet.Voc);
             int units = dataset.Units.Length, classes = dataset.Categories.Count;
-            CocoMatches? cocoMatches = coco ? Timed(observer, EvaluationStage.MatchCoco, () => CocoEvaluation.Match(dataset, options)) : null;
+            CocoMatches? cocoMatches = coco ? Timed(observer, EvaluationStage.MatchCoco, () => CocoMatchStage.Match(dataset, options)) : null;
             VocOverlapsKept overlaps = request.Analysis is not null ? VocOverlapsKept.CrossClassHits
                 : request.Keep.HasFlag(RunProducts.Matches) ? VocOverlapsKept.BestGroundTruth : VocOverlapsKept.None;
-            VocMatches? vocMatches = voc ? Timed(observer, EvaluationStage.MatchVoc, () => VocEvaluation.Match(dataset, options, overlaps)) : null;
+            VocMatches? vocMatches = voc ? Timed(observer, EvaluationStage.MatchVoc, () => VocMatchStage.Match(dataset, options, overlaps)) : null;
             TideMatches? tideMatches = request.Analysis is { } asked ? Timed(observer, EvaluationStage.MatchTide, () => TideMatchStage.Match(dataset, asked.Tide, options.Parallelism)) : null;
-            CocoResult? cocoResult = cocoMatches is null ? null : Timed(observer, EvaluationStage.AccumulateCoco, () => CocoEvaluation.Accumulate(cocoMatches, options));
-            VocResult? vocResult = vocMatches is null ? null : Timed(observer, EvaluationStage.AccumulateVoc, () => VocEvaluation.Accumulate(vocMatches, options));
+            CocoResult? cocoResult = cocoMatches is null ? null : Timed(observer, EvaluationStage.AccumulateCoco, () => CocoAccumulation.Accumulate(cocoMatches, options));
+            VocResult? vocResult = vocMatches is null ? null : Timed(observer, EvaluationStage.AccumulateVoc, () => VocAccumulation.Accumulate(vocMatches, options));
             EvaluationResult result = new(DatasetSummary.Of(dataset, options), dataset.Categories, cocoResult, vocResult);
             if (vocResult is not null)
             {

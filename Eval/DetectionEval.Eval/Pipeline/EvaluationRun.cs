@@ -1,6 +1,8 @@
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Matches;
+using DetectionEval.Eval.Analysis;
 
 namespace DetectionEval.Eval.Pipeline;
 

@@ -3,6 +3,7 @@ using DetectionEval.Matching;
 using DetectionEval.Matching.Coco;
 using DetectionEval.Matching.Voc;
 using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Matches;
 
 namespace DetectionEval.Eval.Pipeline;
 
@@ -75,8 +76,8 @@ internal static class ShardedEvaluation
             options.Cancellation.ThrowIfCancellationRequested();
             (int first, int count) = spill.ImagesOf(s);
             Dataset shard = DatasetBuilder.BuildShard(groundTruth, first, count, spill.ReadShard(s), categoryIndices);
-            CocoMatches? cocoMatches = coco ? CocoEvaluation.Match(shard, perShard) : null;
-            VocMatches? vocMatches = voc ? VocEvaluation.Match(shard, perShard) : null;
+            CocoMatches? cocoMatches = coco ? CocoMatchStage.Match(shard, perShard) : null;
+            VocMatches? vocMatches = voc ? VocMatchStage.Match(shard, perShard) : null;
             StoreShard(shard, cocoMatches, vocMatches, store);
             // A shard holds whole images, so its (image, class) units are the whole dataset's.
             if (coco) overMaxDets += DatasetSummary.DetectionsOverCap(shard, options.MaxDetections[^1]);
@@ -159,7 +160,7 @@ internal static class ShardedEvaluation
             {
                 (double[] scores, VocOutcome[] outcomes) = InVocOrder(stored, keys);
                 stored = [];
-                VocClassResult result = VocEvaluation.Score(categories[k], scores, outcomes, null, store.Positives[k]);
+                VocClassResult result = VocAccumulation.Score(categories[k], scores, outcomes, null, store.Positives[k]);
                 points[k] = OperatingPointAnalysis.ForClass(result, options.ScoreThreshold, keepCurve: false);
                 classSteps[k] = ClassSteps.FromCurve(result.Curve)!;
                 vocClasses[k] = result with { Curve = NoCurve };
@@ -169,8 +170,8 @@ internal static class ShardedEvaluation
 
         CocoResult? coco = tables is null
             ? null
-            : new CocoResult(options.MaxDetections, CocoEvaluation.Summarize(tables), CocoEvaluation.PerClass(categories, tables)) { Tables = tables };
-        VocResult? voc = store.HasVoc ? VocEvaluation.Summarize(options.Voc, vocClasses) : null;
+            : new CocoResult(options.MaxDetections, CocoAccumulation.Summarize(tables), CocoAccumulation.PerClass(categories, tables)) { Tables = tables };
+        VocResult? voc = store.HasVoc ? VocAccumulation.Summarize(options.Voc, vocClasses) : null;
         OperatingPoints? operatingPoints = null;
         if (voc is not null)
         {
@@ -216,7 +217,7 @@ internal static class ShardedEvaluation
             weights[next++] = 1;
         }
         int[] countable = store.Countable.AsSpan(k * store.AreaRanges, store.AreaRanges).ToArray();
-        CocoEvaluation.FillClassTables(new CocoEvaluation.ClassRecords(outcomes, ranks, weights), countable, maxDetections, k, tables);
+        CocoAccumulation.FillClassTables(new CocoAccumulation.ClassRecords(outcomes, ranks, weights), countable, maxDetections, k, tables);
     }
 
     /// <summary>A class's VOC records in accumulation order: score descending, then input position (<paramref name="keys"/> is scratch).</summary>

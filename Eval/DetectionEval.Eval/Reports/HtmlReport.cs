@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Pipeline;
+using DetectionEval.Eval.Analysis;
 
 namespace DetectionEval.Eval.Reports;
 

@@ -1,7 +1,7 @@
 using DetectionEval.Eval.Data;
 using DetectionEval.Matching;
 
-namespace DetectionEval.Eval.Metrics;
+namespace DetectionEval.Eval.Matches;
 
 /// <summary>
 /// The per-unit arrays an <see cref="IOverlapEngine"/> reads, built once per match stage from a dataset:

@@ -1,8 +1,9 @@
 using DetectionEval.Eval.Data;
 using DetectionEval.Matching;
 using DetectionEval.Matching.Voc;
+using DetectionEval.Eval.Matches;
 
-namespace DetectionEval.Eval.Metrics;
+namespace DetectionEval.Eval.Analysis;
 
 // Per-image error review: which boxes of an image are right, wrong or missed at one confidence.
 //

@@ -2,7 +2,7 @@ using DetectionEval.Matching;
 using DetectionEval.Matching.Coco;
 using DetectionEval.Matching.Voc;
 
-namespace DetectionEval.Eval.Metrics;
+namespace DetectionEval.Eval;
 
 /// <summary>Which metric families to compute.</summary>
 [Flags]
