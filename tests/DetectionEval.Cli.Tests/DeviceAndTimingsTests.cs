@@ -1,3 +1,5 @@
+using DetectionEval.Eval;
+using DetectionEval.Cli.Runs;
 using System.Text.Json;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Metrics;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using DetectionEval.Eval;
 using DetectionEval.Cli.Commands;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching.Coco;
@@ -175,7 +176,7 @@ public sealed class EngineAgreementTests
         {
             EngineOverride = engine,
             LowMemory = lowMemory,
-            Spill = lowMemory ? new Eval.Loaders.SpillSettings(ImagesPerShard: 2) : null,
+            Spill = lowMemory ? new Eval.Formats.SpillSettings(ImagesPerShard: 2) : null,
         };
         var output = new StringWriter { NewLine = "\n" };
         var error = new StringWriter { NewLine = "\n" };

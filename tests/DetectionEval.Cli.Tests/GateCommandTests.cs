@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Xml.Linq;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 
 namespace DetectionEval.Cli.Tests;
 

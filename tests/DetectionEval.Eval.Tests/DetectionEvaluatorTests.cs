@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Eval.Tests;
 

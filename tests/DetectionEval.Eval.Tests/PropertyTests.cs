@@ -2,13 +2,14 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Matching;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Eval.Tests;
 
@@ -162,7 +163,7 @@ public sealed class PropertyTests : IDisposable
         return builder.Build();
     }
 
-    private static EvaluationResult Evaluate(Dataset dataset) => DetectionEvaluation.Evaluate(dataset);
+    private static EvaluationResult Evaluate(Dataset dataset) => Evaluations.Of(dataset);
 
     /// <summary>Every number of the evaluation: its JSON report without the "inputs" object.</summary>
     private static string Numbers(EvaluationResult result)

@@ -1,9 +1,10 @@
 using System.Security.Cryptography;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Synthetic;
 using DetectionEval.Matching;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Eval.Tests;
 
@@ -86,7 +87,7 @@ public sealed class SyntheticCocoTests
     public void The_detector_finds_most_objects_but_not_all()
     {
         var (gt, dt, _) = Generate(new SynthSettings(300, 10, 5));
-        EvaluationResult result = DetectionEvaluation.Evaluate(Load(gt, dt));
+        EvaluationResult result = Evaluations.Of(Load(gt, dt));
         double ap50 = result.Coco!.Summary.Ap50!.Value;
         double ap = result.Coco.Summary.Ap!.Value;
         Assert.InRange(ap50, 0.4, 0.8);

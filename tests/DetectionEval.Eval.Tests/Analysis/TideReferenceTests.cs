@@ -1,7 +1,7 @@
 using System.Text.Json;
 using DetectionEval.Eval.Analysis;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 
 namespace DetectionEval.Eval.Tests.Analysis;
 

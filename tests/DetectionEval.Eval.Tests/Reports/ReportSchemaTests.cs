@@ -3,10 +3,12 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using DetectionEval.Eval.Analysis;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Matching.Voc;
+using DetectionEval.Eval.IO;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Eval.Tests.Reports;
 
@@ -29,8 +31,8 @@ public sealed class ReportSchemaTests
         const string Case = "cases/c08_sparse_empty";
         var voc = new VocMatchSettings(0.7, VocIouRule.Greater, PlusOnePixel: true);
         Dataset dataset = GoldenParityTests.LoadCase(Case);
-        EvaluationResult result = DetectionEvaluation.Evaluate(dataset, new EvaluationOptions { Voc = voc, ScoreThreshold = 0.5 });
-        result = result with { Analysis = ErrorAnalyzer.Analyze(dataset, new AnalysisOptions(voc, 0.5)) };
+        EvaluationResult result = Evaluations.Of(dataset, new EvaluationOptions { Voc = voc, ScoreThreshold = 0.5 });
+        result = result with { Analysis = ErrorAnalyzer.Analyze(Evaluations.VocRecords(dataset, voc), Evaluations.TideRecords(dataset), new AnalysisOptions(0.5)) };
         var header = new ReportHeader("deval", "0.1.0", $"tests/data/reference/{Case}/gt.json", $"tests/data/reference/{Case}/dt.json");
 
         using var written = new MemoryStream();
@@ -66,8 +68,8 @@ public sealed class ReportSchemaTests
     public void A_written_report_reads_back_and_writes_the_same_bytes(string caseName, bool analysis, double? threshold)
     {
         Dataset dataset = GoldenParityTests.LoadCase(caseName);
-        EvaluationResult result = DetectionEvaluation.Evaluate(dataset, new EvaluationOptions { ScoreThreshold = threshold });
-        if (analysis) result = result with { Analysis = ErrorAnalyzer.Analyze(dataset, new AnalysisOptions(new VocMatchSettings(), threshold ?? double.NegativeInfinity)) };
+        EvaluationResult result = Evaluations.Of(dataset, new EvaluationOptions { ScoreThreshold = threshold });
+        if (analysis) result = result with { Analysis = ErrorAnalyzer.Analyze(Evaluations.VocRecords(dataset, new VocMatchSettings()), Evaluations.TideRecords(dataset), new AnalysisOptions(threshold ?? double.NegativeInfinity)) };
         byte[] written = Write(result);
 
         ReportDocument read = JsonReport.ReadDocument(new MemoryStream(written), "report.json");
@@ -87,8 +89,8 @@ public sealed class ReportSchemaTests
         CocoJson.ReadGroundTruth(Path.Combine(folder, "gt.json"), builder);
         CocoJson.ReadDetections(Path.Combine(folder, "dt.json"), builder);
         Dataset dataset = builder.Build();
-        EvaluationResult result = DetectionEvaluation.Evaluate(dataset, new EvaluationOptions { ScoreThreshold = 0.3 });
-        result = result with { Analysis = ErrorAnalyzer.Analyze(dataset, new AnalysisOptions(new VocMatchSettings(), 0.3)) };
+        EvaluationResult result = Evaluations.Of(dataset, new EvaluationOptions { ScoreThreshold = 0.3 });
+        result = result with { Analysis = ErrorAnalyzer.Analyze(Evaluations.VocRecords(dataset, new VocMatchSettings()), Evaluations.TideRecords(dataset), new AnalysisOptions(0.3)) };
         var header = new ReportHeader("deval", "0.1.0", "naïve <dir> & 'x'/gt.json", "\"quoted\"\\dt.json");
         using var written = new MemoryStream();
         JsonReport.Write(written, header, result);
@@ -108,7 +110,7 @@ public sealed class ReportSchemaTests
     [Fact]
     public void A_report_without_analysis_writes_no_analysis_property_and_reads_back_without_one()
     {
-        EvaluationResult result = DetectionEvaluation.Evaluate(GoldenParityTests.LoadCase("cases/c02_basic"));
+        EvaluationResult result = Evaluations.Of(GoldenParityTests.LoadCase("cases/c02_basic"));
         string json = Encoding.UTF8.GetString(Write(result));
 
         Assert.DoesNotContain("\"analysis\"", json);
@@ -133,8 +135,8 @@ public sealed class ReportSchemaTests
     public void A_broken_analysis_section_is_one_error_with_its_path(string change, string where, string message)
     {
         Dataset dataset = GoldenParityTests.LoadCase("cases/c08_sparse_empty");
-        EvaluationResult result = DetectionEvaluation.Evaluate(dataset);
-        result = result with { Analysis = ErrorAnalyzer.Analyze(dataset, new AnalysisOptions(new VocMatchSettings(), 0.5)) };
+        EvaluationResult result = Evaluations.Of(dataset);
+        result = result with { Analysis = ErrorAnalyzer.Analyze(Evaluations.VocRecords(dataset, new VocMatchSettings()), Evaluations.TideRecords(dataset), new AnalysisOptions(0.5)) };
         JsonNode root = JsonNode.Parse(Write(result))!;
         JsonNode matrix = root["analysis"]!["confusionMatrix"]!;
         switch (change)
@@ -157,7 +159,7 @@ public sealed class ReportSchemaTests
     [Fact]
     public void A_report_larger_than_the_limit_is_refused_while_it_is_read()
     {
-        byte[] report = Write(DetectionEvaluation.Evaluate(GoldenParityTests.LoadCase("cases/c02_basic")));
+        byte[] report = Write(Evaluations.Of(GoldenParityTests.LoadCase("cases/c02_basic")));
 
         var error = Assert.Throws<AnnotationFormatException>(() => JsonReport.ReadDocument(new MemoryStream(report), "report.json", maxBytes: 1024));
 
@@ -168,7 +170,7 @@ public sealed class ReportSchemaTests
     [Fact]
     public void A_stream_that_cannot_be_read_again_still_gives_the_file_line_and_path()
     {
-        JsonNode root = JsonNode.Parse(Write(DetectionEvaluation.Evaluate(GoldenParityTests.LoadCase("cases/c02_basic"))))!;
+        JsonNode root = JsonNode.Parse(Write(Evaluations.Of(GoldenParityTests.LoadCase("cases/c02_basic"))))!;
         root["coco"]!["AP"] = "0.5";
 
         var error = Assert.Throws<AnnotationFormatException>(() => JsonReport.ReadDocument(new ForwardOnlyStream(Encoding.UTF8.GetBytes(root.ToJsonString())), "report.json"));
