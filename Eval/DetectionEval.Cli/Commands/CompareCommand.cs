@@ -35,7 +35,7 @@ public sealed class CompareCommand
 
     private readonly Argument<string> _b = new("B.json") { Description = "The second report; changes are B - A." };
 
-    private readonly Option<MetricSet?> _metricSet = CommonOptions.MetricSet(
+    private readonly WordOption<MetricSet> _metricSet = CommonOptions.MetricSet(
         "Metric families to compare (default: those both reports hold).");
 
     private readonly Option<string?> _groundTruth = new("--gt")
@@ -67,9 +67,9 @@ public sealed class CompareCommand
 
     private readonly Option<int?> _threads = CommonOptions.Threads();
 
-    private readonly Option<AnnotationFormat?> _groundTruthFormat = CommonOptions.GroundTruthFormat();
+    private readonly WordOption<AnnotationFormat> _groundTruthFormat = CommonOptions.GroundTruthFormat();
 
-    private readonly Option<AnnotationFormat?> _predictionFormat = CommonOptions.PredictionFormat("--pred-a and --pred-b");
+    private readonly WordOption<AnnotationFormat> _predictionFormat = CommonOptions.PredictionFormat("--pred-a and --pred-b");
 
     private readonly InputOptions _inputs = new();
 
@@ -93,15 +93,15 @@ public sealed class CompareCommand
         var settings = new CompareSettings(
             parse.GetValue(_a)!,
             parse.GetValue(_b)!,
-            parse.GetValue(_metricSet),
+            _metricSet.Read(parse),
             parse.GetValue(_groundTruth),
             parse.GetValue(_predictionsA),
             parse.GetValue(_predictionsB),
             CommonOptions.ReadBootstrap(parse.GetValue(_bootstrap), parse.GetValue(_seed), parse.GetValue(_confidence)),
             parse.GetValue(_markdown),
             parse.GetValue(_threads),
-            parse.GetValue(_groundTruthFormat),
-            parse.GetValue(_predictionFormat),
+            _groundTruthFormat.Read(parse),
+            _predictionFormat.Read(parse),
             _inputs.Read(parse));
         bool anyInput = settings.GroundTruth is not null || settings.PredictionsA is not null || settings.PredictionsB is not null;
         bool allInputs = settings.GroundTruth is not null && settings.PredictionsA is not null && settings.PredictionsB is not null;

@@ -34,9 +34,9 @@ public sealed class ConvertCommand
 
     private readonly Argument<string> _output = new("OUT") { Description = "The converted file, or a new folder for the folder formats (voc-xml, voc-results, yolo, txt, labelme)." };
 
-    private readonly Option<AnnotationFormat?> _from = OptionWords.Choice("--from", "Format of IN; auto detects it. [default: auto]", OptionWords.Formats, auto: true);
+    private readonly WordOption<AnnotationFormat> _from = OptionWords.Choice("--from", "Format of IN; auto detects it. [default: auto]", OptionWords.Formats, auto: true);
 
-    private readonly Option<AnnotationFormat?> _to = OptionWords.Choice("--to", "Format to write.", OptionWords.Formats);
+    private readonly WordOption<AnnotationFormat> _to = OptionWords.Choice("--to", "Format to write.", OptionWords.Formats);
 
     private readonly Option<string?> _groundTruth = new("--gt")
     {
@@ -44,11 +44,11 @@ public sealed class ConvertCommand
         HelpName = "PATH",
     };
 
-    private readonly Option<AnnotationFormat?> _groundTruthFormat = CommonOptions.GroundTruthFormat();
+    private readonly WordOption<AnnotationFormat> _groundTruthFormat = CommonOptions.GroundTruthFormat();
 
-    private readonly Option<BoxFormat?> _toBoxFormat = OptionWords.Choice("--to-box-format", "Box layout written by the txt and CSV formats.", OptionWords.BoxFormats);
+    private readonly WordOption<BoxFormat> _toBoxFormat = OptionWords.Choice("--to-box-format", "Box layout written by the txt and CSV formats.", OptionWords.BoxFormats);
 
-    private readonly Option<CoordinateSpace?> _toCoords = OptionWords.Choice("--to-coords", "Coordinates written by the txt and CSV formats: abs or rel (needs image sizes).", OptionWords.Coordinates);
+    private readonly WordOption<CoordinateSpace> _toCoords = OptionWords.Choice("--to-coords", "Coordinates written by the txt and CSV formats: abs or rel (needs image sizes).", OptionWords.Coordinates);
 
     private readonly Option<bool> _overwrite = new("--overwrite")
     {
@@ -67,7 +67,7 @@ public sealed class ConvertCommand
             _input, _output, _from, _to, _groundTruth, _groundTruthFormat, _toBoxFormat, _toCoords, _overwrite,
         };
         foreach (Option option in _inputs.All) command.Options.Add(option);
-        _to.Required = true;
+        _to.Option.Required = true;
         command.SetAction((parse, cancellation) => Task.FromResult(DevalApp.Guard(error, () => Execute(ReadSettings(parse, error), output, error, cancellation))));
         return command;
     }
@@ -78,15 +78,15 @@ public sealed class ConvertCommand
         return new ConvertSettings(
             parse.GetValue(_input)!,
             parse.GetValue(_output)!,
-            parse.GetValue(_from),
-            parse.GetValue(_to) ?? AnnotationFormat.Coco,
+            _from.Read(parse),
+            _to.Read(parse) ?? AnnotationFormat.Coco,
             parse.GetValue(_groundTruth),
-            parse.GetValue(_groundTruthFormat),
+            _groundTruthFormat.Read(parse),
             inputs,
             new WriteOptions
             {
-                BoxFormat = parse.GetValue(_toBoxFormat),
-                Coordinates = parse.GetValue(_toCoords) ?? CoordinateSpace.Absolute,
+                BoxFormat = _toBoxFormat.Read(parse),
+                Coordinates = _toCoords.Read(parse) ?? CoordinateSpace.Absolute,
                 Replace = parse.GetValue(_overwrite),
                 Notice = message => error.WriteLine($"{DevalApp.ToolName}: {message}"),
             });

@@ -139,17 +139,17 @@ public sealed class EvaluateCommand
         AllowMultipleArgumentsPerToken = true,
     };
 
-    private readonly Option<AnnotationFormat?> _groundTruthFormat = CommonOptions.GroundTruthFormat();
+    private readonly WordOption<AnnotationFormat> _groundTruthFormat = CommonOptions.GroundTruthFormat();
 
-    private readonly Option<AnnotationFormat?> _predictionFormat = CommonOptions.PredictionFormat("--pred");
+    private readonly WordOption<AnnotationFormat> _predictionFormat = CommonOptions.PredictionFormat("--pred");
 
     private readonly InputOptions _inputs = new(includeImages: false);
 
-    private readonly Option<MetricSet?> _metric = OptionWords.Choice("--metric", "Metric families to compute. [default: all]", OptionWords.Metrics);
+    private readonly WordOption<MetricSet> _metric = OptionWords.Choice("--metric", "Metric families to compute. [default: all]", OptionWords.Metrics);
 
     private readonly Option<double?> _iou = CommonOptions.Iou("VOC IoU threshold. COCO always uses .50:.05:.95. [default: 0.5]");
 
-    private readonly Option<VocIouRule?> _iouRule = CommonOptions.IouRule("VOC overlap test: ge (IoU >= t, VOC devkit) or gt (IoU > t, py-faster-rcnn/detectron2). [default: ge]");
+    private readonly WordOption<VocIouRule> _iouRule = CommonOptions.IouRule("VOC overlap test: ge (IoU >= t, VOC devkit) or gt (IoU > t, py-faster-rcnn/detectron2). [default: ge]");
 
     private readonly Option<bool> _plusOne = CommonOptions.PlusOne("VOC inclusive-pixel convention: a box [x1, x2] spans x2 - x1 + 1 pixels (VOC devkit, py-faster-rcnn).");
 
@@ -167,7 +167,7 @@ public sealed class EvaluateCommand
         Description = "Print the time of each stage (load, match, accumulate, write) on stderr.",
     };
 
-    private readonly Option<ComputeDevice?> _device = OptionWords.Choice(
+    private readonly WordOption<ComputeDevice> _device = OptionWords.Choice(
         "--device", "Where IoU candidates are computed: auto (the GPU when one is usable and the work pays off), cpu or gpu. [default: auto]", OptionWords.Devices);
 
     private readonly AnalysisOptions _analysis = new();
@@ -205,20 +205,20 @@ public sealed class EvaluateCommand
     private EvaluateSettings ReadSettings(ParseResult parse) => new(
         parse.GetValue(_groundTruth)!,
         parse.GetValue(_predictions)![0],
-        parse.GetValue(_metric) ?? MetricSet.All,
-        new VocMatchSettings(parse.GetValue(_iou) ?? 0.5, parse.GetValue(_iouRule) ?? VocIouRule.GreaterOrEqual, parse.GetValue(_plusOne)),
+        _metric.Read(parse) ?? MetricSet.All,
+        new VocMatchSettings(parse.GetValue(_iou) ?? 0.5, _iouRule.Read(parse) ?? VocIouRule.GreaterOrEqual, parse.GetValue(_plusOne)),
         CommonOptions.ReadMaxDetections(parse, _maxDets) ?? [.. CocoParameters.DefaultMaxDetections],
         parse.GetValue(_json),
         parse.GetValue(_threads),
-        parse.GetValue(_groundTruthFormat),
-        parse.GetValue(_predictionFormat),
+        _groundTruthFormat.Read(parse),
+        _predictionFormat.Read(parse),
         // One --images folder: the overlays draw its images and relative coordinates take their sizes.
         _inputs.Read(parse) with { ImagesFolder = _reports.Read(parse).ImagesDirectory })
     {
         MorePredictions = parse.GetValue(_predictions)![1..],
         Reports = _reports.Read(parse),
         Timings = parse.GetValue(_timings),
-        Device = parse.GetValue(_device) ?? ComputeDevice.Auto,
+        Device = _device.Read(parse) ?? ComputeDevice.Auto,
         Analysis = _analysis.Read(parse),
         LowMemory = parse.GetValue(_shardImages) is not null ? true : CommonOptions.ReadLowMemory(parse, _lowMemory),
         Spill = parse.GetValue(_shardImages) is int shardImages ? new SpillSettings(shardImages) : null,

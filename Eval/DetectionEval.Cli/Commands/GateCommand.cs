@@ -89,13 +89,13 @@ public sealed class GateCommand
 
     private readonly Option<double?> _iou = CommonOptions.Iou("VOC IoU threshold; must match the baseline's (default: the baseline's).");
 
-    private readonly Option<VocIouRule?> _iouRule = CommonOptions.IouRule("VOC overlap test, ge or gt; must match the baseline's (default: the baseline's).");
+    private readonly WordOption<VocIouRule> _iouRule = CommonOptions.IouRule("VOC overlap test, ge or gt; must match the baseline's (default: the baseline's).");
 
     private readonly Option<bool> _plusOne = CommonOptions.PlusOne("VOC inclusive-pixel convention; must match the baseline's (default: the baseline's).");
 
     private readonly Option<int[]?> _maxDets = CommonOptions.MaxDetections("COCO's three maxDets values; must match the baseline's (default: the baseline's).");
 
-    private readonly Option<MetricSet?> _metricSet = CommonOptions.MetricSet(
+    private readonly WordOption<MetricSet> _metricSet = CommonOptions.MetricSet(
         "Metric families to gate (default: those of the baseline); both runs must hold them.");
 
     private readonly Option<string[]> _min = new("--min")
@@ -140,9 +140,9 @@ public sealed class GateCommand
 
     private readonly Option<int?> _threads = CommonOptions.Threads();
 
-    private readonly Option<AnnotationFormat?> _groundTruthFormat = CommonOptions.GroundTruthFormat();
+    private readonly WordOption<AnnotationFormat> _groundTruthFormat = CommonOptions.GroundTruthFormat();
 
-    private readonly Option<AnnotationFormat?> _predictionFormat = CommonOptions.PredictionFormat("--pred and --baseline-pred");
+    private readonly WordOption<AnnotationFormat> _predictionFormat = CommonOptions.PredictionFormat("--pred and --baseline-pred");
 
     private readonly InputOptions _inputs = new();
 
@@ -169,7 +169,7 @@ public sealed class GateCommand
     {
         var evaluation = new GateEvaluationSettings(
             parse.GetValue(_iou),
-            parse.GetValue(_iouRule),
+            _iouRule.Read(parse),
             parse.GetValue(_plusOne),
             // Absent means "the baseline's".
             CommonOptions.ReadMaxDetections(parse, _maxDets));
@@ -185,15 +185,15 @@ public sealed class GateCommand
             parse.GetValue(_predictions),
             parse.GetValue(_baselinePredictions),
             evaluation,
-            parse.GetValue(_metricSet),
+            _metricSet.Read(parse),
             rules,
             CommonOptions.ReadBootstrap(parse.GetValue(_bootstrap), parse.GetValue(_seed), parse.GetValue(_confidence)),
             parse.GetValue(_junit),
             parse.GetValue(_markdown),
             parse.GetValue(_json),
             parse.GetValue(_threads),
-            parse.GetValue(_groundTruthFormat),
-            parse.GetValue(_predictionFormat),
+            _groundTruthFormat.Read(parse),
+            _predictionFormat.Read(parse),
             _inputs.Read(parse))
         {
             LowMemory = CommonOptions.ReadLowMemory(parse, _lowMemory),

@@ -20,15 +20,15 @@ internal static class CommonOptions
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
     /// <summary>--gt-format: the ground truth's format; absent or <c>auto</c> detects it.</summary>
-    public static Option<AnnotationFormat?> GroundTruthFormat() =>
+    public static WordOption<AnnotationFormat> GroundTruthFormat() =>
         OptionWords.Choice("--gt-format", "Format of --gt; auto detects it from the file or folder. [default: auto]", OptionWords.Formats, auto: true);
 
     /// <summary>--pred-format: the predictions' format, for every predictions input of the verb.</summary>
-    public static Option<AnnotationFormat?> PredictionFormat(string inputs) =>
+    public static WordOption<AnnotationFormat> PredictionFormat(string inputs) =>
         OptionWords.Choice("--pred-format", $"Format of {inputs}; auto detects it from the file or folder. [default: auto]", OptionWords.Formats, auto: true);
 
     /// <summary>--metric-set (gate, compare): the metric families to read from reports.</summary>
-    public static Option<MetricSet?> MetricSet(string description) => OptionWords.Choice("--metric-set", description, OptionWords.Metrics);
+    public static WordOption<MetricSet> MetricSet(string description) => OptionWords.Choice("--metric-set", description, OptionWords.Metrics);
 
     /// <summary>--iou: the VOC IoU threshold, a number from 0 to 1.</summary>
     public static Option<double?> Iou(string description) => new("--iou")
@@ -39,7 +39,7 @@ internal static class CommonOptions
     };
 
     /// <summary>--voc-iou-rule: VOC's overlap test.</summary>
-    public static Option<VocIouRule?> IouRule(string description) => OptionWords.Choice("--voc-iou-rule", description, OptionWords.IouRules);
+    public static WordOption<VocIouRule> IouRule(string description) => OptionWords.Choice("--voc-iou-rule", description, OptionWords.IouRules);
 
     /// <summary>--voc-plus-one: VOC's inclusive-pixel convention.</summary>
     public static Option<bool> PlusOne(string description) => new("--voc-plus-one") { Description = description };

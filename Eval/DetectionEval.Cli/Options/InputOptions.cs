@@ -64,9 +64,9 @@ public sealed record InputSettings(
 /// <param name="includeImages">Whether the verb gets --images from here (evaluate has it among its report options).</param>
 internal sealed class InputOptions(bool includeImages = true)
 {
-    public Option<BoxFormat?> BoxFormat { get; } = OptionWords.Choice("--box-format", "Box layout of the txt and CSV formats (default: txt xyxy, CSV from its header).", OptionWords.BoxFormats);
+    public WordOption<BoxFormat> BoxFormat { get; } = OptionWords.Choice("--box-format", "Box layout of the txt and CSV formats (default: txt xyxy, CSV from its header).", OptionWords.BoxFormats);
 
-    public Option<CoordinateSpace?> Coordinates { get; } = OptionWords.Choice("--coords", "txt and CSV coordinates: abs (pixels) or rel (fractions of the image size; needs --images or --image-sizes).", OptionWords.Coordinates);
+    public WordOption<CoordinateSpace> Coordinates { get; } = OptionWords.Choice("--coords", "txt and CSV coordinates: abs (pixels) or rel (fractions of the image size; needs --images or --image-sizes).", OptionWords.Coordinates);
 
     public Option<string?> Names { get; } = new("--names")
     {
@@ -111,8 +111,8 @@ internal sealed class InputOptions(bool includeImages = true)
     {
         string? images = includeImages ? parse.GetValue(Images) : null, sizes = parse.GetValue(ImageSizes);
         return new InputSettings(
-            parse.GetValue(BoxFormat),
-            parse.GetValue(Coordinates) ?? CoordinateSpace.Absolute,
+            BoxFormat.Read(parse),
+            Coordinates.Read(parse) ?? CoordinateSpace.Absolute,
             parse.GetValue(Names),
             images,
             sizes,
