@@ -184,19 +184,14 @@ public static class ConfusionMatrixBuilder
         for (int u = firstUnit; u < firstUnit + unitCount; u++)
         {
             EvaluationUnit unit = units[u];
-            // Step 1: the unit's records, in score order.
-            ReadOnlySpan<VocMatchRecord> records = matches.RecordsOfUnit(u);
-            ReadOnlySpan<int> best = overlaps.BestGroundTruth.Slice(unit.DetectionStart, unit.DetectionCount);
-            bool[] taken = new bool[unit.GroundTruthCount];
-            for (int d = 0; d < records.Length; d++)
+            // Step 1: the unit's kept records, in score order, and the ground truth their TPs took.
+            ReadOnlySpan<VocMatchRecord> kept = matches.KeptRecordsOfUnit(u, scoreThreshold);
+            bool[] taken = matches.TakenGroundTruth(u, kept.Length);
+            foreach (VocMatchRecord record in kept)
             {
-                VocMatchRecord record = records[d];
-                // Records come in score order, so the kept detections are a prefix.
-                if (!(record.Score >= scoreThreshold)) break;
                 switch (record.Outcome)
                 {
                     case VocOutcome.TruePositive:
-                        taken[best[d]] = true;
                         Count(unit.Category, unit.Category);   // step 2
                         break;
                     case VocOutcome.Ignored:

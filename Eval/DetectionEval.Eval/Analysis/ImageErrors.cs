@@ -115,25 +115,17 @@ public static class ImageErrors
         for (int u = firstUnit; u < firstUnit + unitCount; u++)
         {
             EvaluationUnit unit = units[u];
-            ReadOnlySpan<VocMatchRecord> records = matches.RecordsOfUnit(u);
-            ReadOnlySpan<int> best = matches.Overlaps!.BestGroundTruth.Slice(unit.DetectionStart, unit.DetectionCount);
-            bool[] found = new bool[unit.GroundTruthCount];
-            for (int d = 0; d < records.Length; d++)
+            ReadOnlySpan<VocMatchRecord> kept = matches.KeptRecordsOfUnit(u, minimumScore);
+            bool[] found = matches.TakenGroundTruth(u, kept.Length);
+            foreach (VocMatchRecord record in kept)
             {
-                VocMatchRecord record = records[d];
-                // Rule: records come in score order, so the kept detections are a prefix.
-                if (!(record.Score >= minimumScore)) break;
                 BoxVerdict verdict = record.Outcome switch
                 {
                     VocOutcome.TruePositive => BoxVerdict.TruePositive,
                     VocOutcome.Ignored => BoxVerdict.Ignored,
                     _ => BoxVerdict.FalsePositive,
                 };
-                if (verdict == BoxVerdict.TruePositive)
-                {
-                    found[best[d]] = true;
-                    tp++;
-                }
+                if (verdict == BoxVerdict.TruePositive) tp++;
                 else if (verdict == BoxVerdict.FalsePositive) fp++;
                 else ignored++;
                 boxes?.Add(new ReviewedBox(unit.Category, dataset.Detections.Boxes[record.Row], record.Score, verdict));

@@ -59,6 +59,36 @@ public sealed class VocMatches
 
     /// <summary>Non-difficult ground truths of unit <paramref name="unit"/>.</summary>
     public int Positives(int unit) => _positives[unit];
+
+    /// <summary>
+    /// The records of unit <paramref name="unit"/> kept at a confidence: those with a score at or above
+    /// <paramref name="minimumScore"/>. VOC matching is greedy in score order, so they are a prefix of the
+    /// records and dropping the others changes none of their outcomes.
+    /// </summary>
+    public ReadOnlySpan<VocMatchRecord> KeptRecordsOfUnit(int unit, double minimumScore)
+    {
+        ReadOnlySpan<VocMatchRecord> records = RecordsOfUnit(unit);
+        int kept = 0;
+        while (kept < records.Length && records[kept].Score >= minimumScore) kept++;
+        return records[..kept];
+    }
+
+    /// <summary>
+    /// Which ground truth of unit <paramref name="unit"/> its first <paramref name="kept"/> records took: a
+    /// true positive takes its best overlap's ground truth. Needs the overlaps kept by the match stage.
+    /// </summary>
+    public bool[] TakenGroundTruth(int unit, int kept)
+    {
+        EvaluationUnit u = Dataset.Units[unit];
+        ReadOnlySpan<int> best = (Overlaps ?? throw new InvalidOperationException("The match stage kept no best overlaps.")).BestGroundTruth.Slice(u.DetectionStart, kept);
+        ReadOnlySpan<VocMatchRecord> records = RecordsOfUnit(unit);
+        bool[] taken = new bool[u.GroundTruthCount];
+        for (int d = 0; d < kept; d++)
+        {
+            if (records[d].Outcome == VocOutcome.TruePositive) taken[best[d]] = true;
+        }
+        return taken;
+    }
 }
 
 /// <summary>Which overlaps the VOC match stage keeps besides its records.</summary>
