@@ -10,8 +10,9 @@ check=0
 if [ "${1:-}" = "--check" ]; then check=1; shift; fi
 source_dir="${1:-$here/../../../shared/reference}"
 [ -d "$source_dir" ] || { echo "copy-reference: no reference folder at $source_dir" >&2; exit 2; }
-# What the tests read: the rules, the generated cases and the public peer cases.
-parts=(README.md cases peer)
+# What the tests read: the rules, the generated cases, the public peer cases and the segm and keypoints
+# protocol cases (protocols/lvis_val_100 has no detections yet, so nothing reads it).
+parts=(README.md cases peer protocols/coco_val2014_100_segm protocols/fce_keypoints)
 
 if [ "$check" = 1 ]; then
   for part in "${parts[@]}"; do
@@ -23,7 +24,10 @@ fi
 
 rm -rf "$here/reference"
 mkdir -p "$here/reference"
-for part in "${parts[@]}"; do cp -r "$source_dir/$part" "$here/reference/"; done
+for part in "${parts[@]}"; do
+  mkdir -p "$here/reference/$(dirname "$part")"
+  cp -r "$source_dir/$part" "$here/reference/$(dirname "$part")/"
+done
 chmod -R u+w "$here/reference"
 (cd "$here/reference" && find . -type f | LC_ALL=C sort | sed 's|^\./||' | xargs -d '\n' sha256sum) > "$here/reference.sha256"
 echo "copy-reference: $(wc -l < "$here/reference.sha256") files copied from $source_dir"
