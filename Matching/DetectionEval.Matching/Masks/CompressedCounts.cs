@@ -1,0 +1,88 @@
+namespace DetectionEval.Matching.Masks;
+
+// COCO's compressed RLE string ("counts" as a string in json): each count in 5-bit groups, six bits per
+// character (ASCII 48 … 111), bit 32 of a character meaning "more follows", bit 16 of the last one the
+// sign; from the fourth count on, what is stored is the difference to the count two before.
+// Reference: cocodataset/cocoapi common/maskApi.c (rleToString, rleFrString), in 64-bit arithmetic.
+
+/// <summary>COCO's compressed RLE string encoding of run lengths.</summary>
+public static class CompressedCounts
+{
+    /// <summary>The compressed string of a mask's counts (pycocotools' <c>rleToString</c>).</summary>
+    public static string Encode(ReadOnlySpan<uint> counts)
+    {
+        var text = new System.Text.StringBuilder(counts.Length * 2);
+        for (int i = 0; i < counts.Length; i++)
+        {
+            long x = counts[i];
+            if (i > 2) x -= counts[i - 2];
+            bool more = true;
+            while (more)
+            {
+                long c = x & 0x1f;
+                x >>= 5;
+                // Stop once the rest is pure sign: 0 for a non-negative value, -1 for a negative one.
+                more = (c & 0x10) != 0 ? x != -1 : x != 0;
+                if (more) c |= 0x20;
+                text.Append((char)(c + 48));
+            }
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Decodes a compressed string into run lengths (pycocotools' <c>rleFrString</c>).</summary>
+    /// <param name="text">The string.</param>
+    /// <param name="counts">The counts, when the string is valid.</param>
+    /// <param name="problem">Why it is not, otherwise: a character outside '0' … 'o', a count cut short, or a
+    /// count that is negative or too large.</param>
+    public static bool TryDecode(string text, out uint[] counts, out string? problem)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var decoded = new List<uint>();
+        int p = 0;
+        while (p < text.Length)
+        {
+            long x = 0;
+            int k = 0;
+            bool more = true;
+            while (more)
+            {
+                if (p >= text.Length)
+                {
+                    counts = [];
+                    problem = $"a count cut short at the end of the string (count {decoded.Count + 1})";
+                    return false;
+                }
+                int c = text[p] - 48;
+                if (c is < 0 or > 63)
+                {
+                    counts = [];
+                    problem = $"the character '{text[p]}' at position {p} (compressed counts use '0' to 'o')";
+                    return false;
+                }
+                if (k >= 12)
+                {
+                    counts = [];
+                    problem = $"a count longer than 12 characters at position {p}";
+                    return false;
+                }
+                x |= (long)(c & 0x1f) << (5 * k);
+                more = (c & 0x20) != 0;
+                p++;
+                k++;
+                if (!more && (c & 0x10) != 0) x |= -1L << (5 * k);
+            }
+            if (decoded.Count > 2) x += decoded[^2];
+            if (x is < 0 or > uint.MaxValue)
+            {
+                counts = [];
+                problem = $"count {decoded.Count + 1} decoding to {x}, outside 0 … {uint.MaxValue}";
+                return false;
+            }
+            decoded.Add((uint)x);
+        }
+        counts = [.. decoded];
+        problem = null;
+        return true;
+    }
+}

@@ -1,0 +1,166 @@
+namespace DetectionEval.Matching.Masks;
+
+// Operations on run-length masks, as pycocotools' maskApi.c computes them: encode and decode a bitmap,
+// IoU with the crowd rule, union and intersection. IoU and the merges walk the two lists of runs together
+// and never build a bitmap, so their cost is the number of runs, not of pixels.
+// Layout: column-major masks (index x * h + y), runs of 0s first (see RunLengthMask).
+// Reference: cocodataset/cocoapi common/maskApi.c (rleEncode, rleDecode, rleIou, rleMerge).
+// Sentinels: IoU -1 for masks of different sizes whose boxes overlap (rleIou's o = -1).
+
+/// <summary>Run-length mask operations with pycocotools' results.</summary>
+public static class MaskRules
+{
+    /// <summary>Encodes a column-major bitmap (any non-zero byte is set) of <paramref name="height"/> × <paramref name="width"/>.</summary>
+    public static RunLengthMask Encode(ReadOnlySpan<byte> columnMajor, int height, int width)
+    {
+        if (columnMajor.Length != (long)height * width) throw new ArgumentException("The bitmap must hold height * width bytes.", nameof(columnMajor));
+        var counts = new List<uint>();
+        bool current = false;
+        uint run = 0;
+        foreach (byte b in columnMajor)
+        {
+            bool set = b != 0;
+            if (set != current)
+            {
+                counts.Add(run);
+                run = 0;
+                current = set;
+            }
+            run++;
+        }
+        counts.Add(run);
+        return new RunLengthMask(height, width, [.. counts], check: false);
+    }
+
+    /// <summary>The column-major bitmap of a mask: 1 where set, 0 elsewhere.</summary>
+    public static byte[] Decode(RunLengthMask mask)
+    {
+        ArgumentNullException.ThrowIfNull(mask);
+        byte[] bitmap = new byte[(long)mask.Height * mask.Width];
+        long p = 0;
+        byte value = 0;
+        foreach (uint run in mask.Counts)
+        {
+            bitmap.AsSpan((int)p, (int)run).Fill(value);
+            p += run;
+            value ^= 1;
+        }
+        return bitmap;
+    }
+
+    /// <summary>
+    /// COCO mask IoU (maskApi.c rleIou): intersection over union, both counted in pixels; for a crowd
+    /// ground truth the union is the detection's own area. 0 when the masks share no pixel (empty masks
+    /// included); -1 when their sizes differ and their boxes overlap, as pycocotools returns.
+    /// </summary>
+    public static double Iou(RunLengthMask detection, RunLengthMask groundTruth, bool groundTruthIsCrowd)
+    {
+        ArgumentNullException.ThrowIfNull(detection);
+        ArgumentNullException.ThrowIfNull(groundTruth);
+        // rleIou computes the masks' box IoU first and only walks the runs where it is > 0; a shared
+        // pixel implies overlapping boxes, so this only saves time, except for the size check below.
+        if (IouRules.Coco(detection.BoundingBox, groundTruth.BoundingBox, groundTruthIsCrowd) <= 0) return 0;
+        if (detection.Height != groundTruth.Height || detection.Width != groundTruth.Width) return -1;
+        (long intersection, long union) = IntersectionAndUnion(detection.Counts, groundTruth.Counts);
+        if (intersection == 0) return 0;
+        if (groundTruthIsCrowd) union = detection.Area;
+        // One double division of the two exact counts, as (double)i / (double)u.
+        return (double)intersection / union;
+    }
+
+    /// <summary>Pixels set in both masks and in either, from one walk over the two run lists.</summary>
+    public static (long Intersection, long Union) IntersectionAndUnion(ReadOnlySpan<uint> a, ReadOnlySpan<uint> b)
+    {
+        long intersection = 0, union = 0;
+        int ia = 0, ib = 0;
+        long leftA = a.Length > 0 ? a[0] : 0, leftB = b.Length > 0 ? b[0] : 0;
+        bool setA = false, setB = false;
+        while (true)
+        {
+            // Skip exhausted runs (a zero-length run flips the value without covering a pixel).
+            while (leftA == 0 && ia + 1 < a.Length)
+            {
+                leftA = a[++ia];
+                setA = !setA;
+            }
+            while (leftB == 0 && ib + 1 < b.Length)
+            {
+                leftB = b[++ib];
+                setB = !setB;
+            }
+            if (leftA == 0 && leftB == 0) break;
+            // A mask whose runs ended counts as unset over the rest.
+            long step = leftA == 0 ? leftB : leftB == 0 ? leftA : Math.Min(leftA, leftB);
+            bool inA = setA && leftA > 0, inB = setB && leftB > 0;
+            if (inA || inB) union += step;
+            if (inA && inB) intersection += step;
+            leftA = Math.Max(0, leftA - step);
+            leftB = Math.Max(0, leftB - step);
+        }
+        return (intersection, union);
+    }
+
+    /// <summary>The union of masks of one size (pycocotools' <c>merge</c> with intersect = 0).</summary>
+    /// <exception cref="ArgumentException">The masks differ in size, or there are none.</exception>
+    public static RunLengthMask Union(IReadOnlyList<RunLengthMask> masks) => Merge(masks, intersect: false);
+
+    /// <summary>The intersection of masks of one size (pycocotools' <c>merge</c> with intersect = 1).</summary>
+    /// <exception cref="ArgumentException">The masks differ in size, or there are none.</exception>
+    public static RunLengthMask Intersection(IReadOnlyList<RunLengthMask> masks) => Merge(masks, intersect: true);
+
+    private static RunLengthMask Merge(IReadOnlyList<RunLengthMask> masks, bool intersect)
+    {
+        ArgumentNullException.ThrowIfNull(masks);
+        if (masks.Count == 0) throw new ArgumentException("Merging needs at least one mask.", nameof(masks));
+        RunLengthMask result = masks[0];
+        for (int i = 1; i < masks.Count; i++)
+        {
+            RunLengthMask next = masks[i];
+            if (next.Height != result.Height || next.Width != result.Width)
+            {
+                throw new ArgumentException("Only masks of one size can be merged.", nameof(masks));
+            }
+            result = MergeTwo(result, next, intersect);
+        }
+        return result;
+    }
+
+    /// <summary>Walks the two run lists together and writes a run each time the merged value changes.</summary>
+    private static RunLengthMask MergeTwo(RunLengthMask first, RunLengthMask second, bool intersect)
+    {
+        ReadOnlySpan<uint> a = first.Counts, b = second.Counts;
+        var counts = new List<uint>(a.Length + b.Length);
+        int ia = 0, ib = 0;
+        long leftA = a.Length > 0 ? a[0] : 0, leftB = b.Length > 0 ? b[0] : 0;
+        bool setA = false, setB = false, current = false;
+        long run = 0;
+        while (true)
+        {
+            while (leftA == 0 && ia + 1 < a.Length)
+            {
+                leftA = a[++ia];
+                setA = !setA;
+            }
+            while (leftB == 0 && ib + 1 < b.Length)
+            {
+                leftB = b[++ib];
+                setB = !setB;
+            }
+            if (leftA == 0 && leftB == 0) break;
+            long step = leftA == 0 ? leftB : leftB == 0 ? leftA : Math.Min(leftA, leftB);
+            bool inA = setA && leftA > 0, inB = setB && leftB > 0;
+            bool value = intersect ? inA && inB : inA || inB;
+            if (value != current)
+            {
+                counts.Add((uint)run);
+                run = 0;
+                current = value;
+            }
+            run += step;
+            leftA = Math.Max(0, leftA - step);
+            leftB = Math.Max(0, leftB - step);
+        }
+        counts.Add((uint)run);
+        return new RunLengthMask(first.Height, first.Width, [.. counts], check: false);
+    }
+}

@@ -1,0 +1,110 @@
+namespace DetectionEval.Matching.Masks;
+
+/// <summary>
+/// A binary mask of an image, run-length encoded as COCO stores it.
+/// </summary>
+/// <remarks>
+/// Layout: the mask is read column by column, so pixel (x, y) has index <c>x * Height + y</c>. The counts
+/// are the lengths of alternating runs of 0s and 1s over the indices 0 … Height·Width − 1, starting with
+/// a run of 0s (of length 0 when pixel 0 is set); they sum to Height·Width. The object is immutable; its
+/// area (pixels set) and its box (pycocotools' <c>rleToBbox</c>, quirk included) are computed once.
+/// Reference: cocodataset/cocoapi common/maskApi.c.
+/// </remarks>
+public sealed class RunLengthMask
+{
+    private readonly uint[] _counts;
+
+    /// <summary>Makes a mask from its run lengths; the counts are copied.</summary>
+    /// <param name="height">Image height in pixels.</param>
+    /// <param name="width">Image width in pixels.</param>
+    /// <param name="counts">Alternating run lengths, 0s first.</param>
+    /// <exception cref="ArgumentException">The counts do not sum to <c>height * width</c>.</exception>
+    public RunLengthMask(int height, int width, ReadOnlySpan<uint> counts)
+        : this(height, width, counts.ToArray(), check: true)
+    {
+    }
+
+    /// <summary>Takes <paramref name="counts"/> without a copy (the toolkit's own results).</summary>
+    internal RunLengthMask(int height, int width, uint[] counts, bool check)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(height);
+        ArgumentOutOfRangeException.ThrowIfNegative(width);
+        if (check && Sum(counts) != (long)height * width)
+        {
+            throw new ArgumentException($"The run lengths sum to {Sum(counts)}, not to height * width = {(long)height * width}.", nameof(counts));
+        }
+        Height = height;
+        Width = width;
+        _counts = counts;
+        Area = AreaOf(counts);
+        BoundingBox = BoxOf(counts, height);
+    }
+
+    /// <summary>Image height in pixels.</summary>
+    public int Height { get; }
+
+    /// <summary>Image width in pixels.</summary>
+    public int Width { get; }
+
+    /// <summary>The run lengths, 0s first.</summary>
+    public ReadOnlySpan<uint> Counts => _counts;
+
+    /// <summary>Number of pixels set (pycocotools' <c>area</c>).</summary>
+    public long Area { get; }
+
+    /// <summary>
+    /// The box of the set pixels, <c>[x0, y0, x1 − x0 + 1, y1 − y0 + 1]</c> (pycocotools' <c>toBbox</c>):
+    /// an empty mask has [0, 0, 0, 0], and when a run of set pixels goes on from the bottom of one column
+    /// into the next, the box spans the full height, as pycocotools' quirk makes it.
+    /// </summary>
+    public Box BoundingBox { get; }
+
+    /// <summary>True when no pixel is set.</summary>
+    public bool IsEmpty => Area == 0;
+
+    /// <summary>An empty mask of the given size.</summary>
+    public static RunLengthMask Empty(int height, int width) => new(height, width, [(uint)((long)height * width)], check: false);
+
+    private static long Sum(ReadOnlySpan<uint> counts)
+    {
+        long sum = 0;
+        foreach (uint c in counts) sum += c;
+        return sum;
+    }
+
+    /// <summary>maskApi.c rleArea: the sum of the odd runs (the runs of 1s).</summary>
+    private static long AreaOf(ReadOnlySpan<uint> counts)
+    {
+        long area = 0;
+        for (int j = 1; j < counts.Length; j += 2) area += counts[j];
+        return area;
+    }
+
+    /// <summary>maskApi.c rleToBbox, in 64-bit indices.</summary>
+    private static Box BoxOf(ReadOnlySpan<uint> counts, int height)
+    {
+        // Only whole (0s, 1s) pairs are read, as rleToBbox does (m = (m / 2) * 2).
+        int m = counts.Length / 2 * 2;
+        if (m == 0 || height == 0) return new Box(0, 0, 0, 0);
+        long xs = long.MaxValue, ys = long.MaxValue, xe = 0, ye = 0, cc = 0, xp = 0;
+        for (int j = 0; j < m; j++)
+        {
+            cc += counts[j];
+            // The start of a run of 1s is index cc; its last pixel is cc - 1.
+            long t = cc - (j % 2);
+            long y = t % height, x = (t - y) / height;
+            if (j % 2 == 0) xp = x;
+            else if (xp < x)
+            {
+                // A run of 1s crossing a column boundary: pycocotools then takes the full height.
+                ys = 0;
+                ye = height - 1;
+            }
+            xs = Math.Min(xs, x);
+            xe = Math.Max(xe, x);
+            ys = Math.Min(ys, y);
+            ye = Math.Max(ye, y);
+        }
+        return new Box(xs, ys, xe - xs + 1, ye - ys + 1);
+    }
+}
