@@ -18,6 +18,19 @@ public enum MetricSet
     All = Coco | Voc,
 }
 
+/// <summary>What COCO measures the overlap of a detection and a ground truth on (pycocotools' <c>iouType</c>).</summary>
+public enum IouType
+{
+    /// <summary>Boxes: box IoU, the 12 stats.</summary>
+    Bbox,
+
+    /// <summary>Instance masks: mask IoU on run-length masks, the 12 stats.</summary>
+    Segm,
+
+    /// <summary>Keypoints: OKS with per-keypoint sigmas, maxDets 20, areas all/medium/large, the 10 stats.</summary>
+    Keypoints,
+}
+
 /// <summary>How an evaluation runs.</summary>
 public sealed record EvaluationOptions
 {
@@ -26,6 +39,21 @@ public sealed record EvaluationOptions
 
     /// <summary>COCO's three maxDets values, ascending; [1, 10, 100] by default.</summary>
     public IReadOnlyList<int> MaxDetections { get; init; } = CocoParameters.DefaultMaxDetections;
+
+    /// <summary>
+    /// The COCO evaluations to run, in report order; boxes alone by default. VOC, the operating points and
+    /// the analysis are box evaluations: they run only when <see cref="IouType.Bbox"/> is listed.
+    /// </summary>
+    public IReadOnlyList<IouType> IouTypes { get; init; } = [IouType.Bbox];
+
+    /// <summary>The keypoint sigmas of OKS, one per keypoint; null for COCO's 17 person keypoints.</summary>
+    public IReadOnlyList<double>? KeypointSigmas { get; init; }
+
+    /// <summary>The sigmas a keypoint evaluation uses.</summary>
+    internal IReadOnlyList<double> SigmasOrCoco => KeypointSigmas ?? Matching.Keypoints.OksRules.CocoPersonSigmas;
+
+    /// <summary>True when the box evaluations (COCO bbox, VOC) run.</summary>
+    internal bool EvaluatesBoxes => IouTypes.Contains(IouType.Bbox);
 
     /// <summary>The VOC profile; IoU &gt;= 0.5 in continuous coordinates by default.</summary>
     public VocMatchSettings Voc { get; init; } = new();
@@ -79,6 +107,11 @@ public sealed record EvaluationOptions
         if (ScoreThreshold is double t && !double.IsFinite(t)) throw new ArgumentException("The score threshold must be a finite number.", nameof(ScoreThreshold));
         if (Threads is < 1) throw new ArgumentException("Threads must be at least 1.", nameof(Threads));
         if ((Metrics & MetricSet.All) == 0) throw new ArgumentException("Ask for at least one metric family.", nameof(Metrics));
+        if (IouTypes.Count == 0 || IouTypes.Distinct().Count() != IouTypes.Count) throw new ArgumentException("Ask for each iou type at most once, and for at least one.", nameof(IouTypes));
+        if (KeypointSigmas is { } sigmas && (sigmas.Count == 0 || sigmas.Any(s => !(s > 0) || !double.IsFinite(s))))
+        {
+            throw new ArgumentException("Keypoint sigmas must be positive finite numbers, at least one.", nameof(KeypointSigmas));
+        }
     }
 
     internal ParallelOptions Parallelism => new() { MaxDegreeOfParallelism = Threads ?? -1, CancellationToken = Cancellation };

@@ -29,8 +29,9 @@ public readonly record struct EvaluationUnit(
 public sealed class GroundTruthTable
 {
     internal GroundTruthTable(
-        Box[] boxes, double[] areas, GroundTruthFlags[] flags, RecordId[] annotationIds, int[] images, int[] categories)
+        Box[] boxes, double[] areas, GroundTruthFlags[] flags, RecordId[] annotationIds, int[] images, int[] categories, ObjectShape?[]? shapes = null)
     {
+        _shapes = shapes;
         _boxes = boxes;
         _areas = areas;
         _flags = flags;
@@ -66,13 +67,21 @@ public sealed class GroundTruthTable
 
     /// <summary>Category index of each row.</summary>
     public ReadOnlySpan<int> Categories => _categories;
+
+    private readonly ObjectShape?[]? _shapes;
+
+    /// <summary>Each row's mask and keypoints (null where it has none); empty when no row has any.</summary>
+    public ReadOnlySpan<ObjectShape?> Shapes => _shapes;
 }
 
 /// <summary>Detections as flat columns, grouped by unit and in input order within a unit.</summary>
 public sealed class DetectionTable
 {
-    internal DetectionTable(Box[] boxes, double[] scores, int[] inputPositions, int[] images, int[] categories)
+    internal DetectionTable(
+        Box[] boxes, double[] scores, int[] inputPositions, int[] images, int[] categories, ObjectShape?[]? shapes = null, double[]? areas = null)
     {
+        _shapes = shapes;
+        _areas = areas;
         _boxes = boxes;
         _scores = scores;
         _inputPositions = inputPositions;
@@ -103,6 +112,18 @@ public sealed class DetectionTable
 
     /// <summary>Category index of each row.</summary>
     public ReadOnlySpan<int> Categories => _categories;
+
+    private readonly ObjectShape?[]? _shapes;
+    private readonly double[]? _areas;
+
+    /// <summary>Each row's mask and keypoints (null where it has none); empty when no row has any.</summary>
+    public ReadOnlySpan<ObjectShape?> Shapes => _shapes;
+
+    /// <summary>
+    /// Each row's area for COCO's area ranges, where the results gave no boxes (pycocotools' <c>loadRes</c>:
+    /// a mask's pixel count, or the extent of the keypoints); empty when every area is its box's <c>w * h</c>.
+    /// </summary>
+    public ReadOnlySpan<double> Areas => _areas;
 }
 
 /// <summary>

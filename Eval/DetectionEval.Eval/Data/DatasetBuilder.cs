@@ -29,6 +29,11 @@ public sealed class DatasetBuilder
     private readonly List<int> _dtImages = [];
     private readonly List<int> _dtCategories = [];
 
+    // Shapes and detection areas are kept only once some row has one; rows before it are null (NaN for areas).
+    private List<ObjectShape?>? _gtShapes;
+    private List<ObjectShape?>? _dtShapes;
+    private List<double>? _dtAreas;
+
     /// <summary>Number of images added so far.</summary>
     public int ImageCount => _images.Count;
 
@@ -134,9 +139,11 @@ public sealed class DatasetBuilder
     /// <param name="area">The annotation's area field (COCO's size ranges read it).</param>
     /// <param name="flags">Crowd, difficult, ignore.</param>
     /// <param name="annotationId">The annotation id.</param>
-    public void AddGroundTruth(int image, int category, Box box, double area, GroundTruthFlags flags, RecordId annotationId)
+    /// <param name="shape">Its mask and keypoints, when the input has them.</param>
+    public void AddGroundTruth(int image, int category, Box box, double area, GroundTruthFlags flags, RecordId annotationId, ObjectShape? shape = null)
     {
         CheckIndices(image, category);
+        if (shape is not null || _gtShapes is not null) (_gtShapes ??= Nulls<ObjectShape?>(_gtBoxes.Count, null)).Add(shape);
         _gtBoxes.Add(box);
         _gtAreas.Add(area);
         _gtFlags.Add(flags);
@@ -146,9 +153,24 @@ public sealed class DatasetBuilder
     }
 
     /// <summary>Adds a detection; its input position is the number of detections added before it.</summary>
-    public void AddDetection(int image, int category, Box box, double score)
+    public void AddDetection(int image, int category, Box box, double score) => AddDetection(image, category, box, score, null, null);
+
+    /// <summary>Adds a detection with its mask or keypoints and, where the results gave no box, the area COCO's ranges test.</summary>
+    /// <exception cref="InvalidOperationException">The detections are spilled, which keeps boxes and scores only.</exception>
+    public void AddDetection(int image, int category, Box box, double score, ObjectShape? shape, double? area)
     {
         CheckIndices(image, category);
+        if (shape is not null || area is not null)
+        {
+            if (_spill is not null) throw new InvalidOperationException("A low-memory run keeps boxes and scores only; masks, keypoints and areas need an in-memory run.");
+            if (shape is not null || _dtShapes is not null) (_dtShapes ??= Nulls<ObjectShape?>(_dtBoxes.Count, null)).Add(shape);
+            if (area is not null || _dtAreas is not null) (_dtAreas ??= Nulls(_dtBoxes.Count, double.NaN)).Add(area ?? double.NaN);
+        }
+        else
+        {
+            _dtShapes?.Add(null);
+            _dtAreas?.Add(double.NaN);
+        }
         if (_spill is not null)
         {
             (_openPart ??= _spill.OpenPart()).Append(image, category, box, score);
@@ -168,6 +190,11 @@ public sealed class DatasetBuilder
         {
             for (int i = 0; i < images.Count; i++) AddDetection(images[i], categories[i], boxes[i], scores[i]);
             return;
+        }
+        for (int i = 0; i < images.Count; i++)
+        {
+            _dtShapes?.Add(null);
+            _dtAreas?.Add(double.NaN);
         }
         _dtImages.AddRange(images);
         _dtCategories.AddRange(categories);
@@ -199,6 +226,23 @@ public sealed class DatasetBuilder
         _unknownClassNames[name] = _unknownClassNames.GetValueOrDefault(name) + 1;
     }
 
+    /// <summary>Each given area, or the box's <c>w * h</c> where none was given (a results part read by the box rule).</summary>
+    private static double[] AreasOrBoxAreas(double[] areas, Box[] boxes)
+    {
+        for (int i = 0; i < areas.Length; i++)
+        {
+            if (double.IsNaN(areas[i])) areas[i] = boxes[i].Area;
+        }
+        return areas;
+    }
+
+    private static List<T> Nulls<T>(int count, T value)
+    {
+        var list = new List<T>(count + 1);
+        for (int i = 0; i < count; i++) list.Add(value);
+        return list;
+    }
+
     private void CheckIndices(int image, int category)
     {
         if ((uint)image >= (uint)_images.Count) throw new ArgumentOutOfRangeException(nameof(image));
@@ -224,13 +268,16 @@ public sealed class DatasetBuilder
             Gather(_gtFlags, gtOrder),
             Gather(_gtIds, gtOrder),
             Gather(_gtImages, gtOrder),
-            Gather(gtCategories, gtOrder));
+            Gather(gtCategories, gtOrder),
+            _gtShapes is null ? null : Gather(_gtShapes, gtOrder));
         var detections = new DetectionTable(
             Gather(_dtBoxes, dtOrder),
             Gather(_dtScores, dtOrder),
             dtOrder,
             Gather(_dtImages, dtOrder),
-            Gather(dtCategories, dtOrder));
+            Gather(dtCategories, dtOrder),
+            _dtShapes is null ? null : Gather(_dtShapes, dtOrder),
+            _dtAreas is null ? null : AreasOrBoxAreas(Gather(_dtAreas, dtOrder), Gather(_dtBoxes, dtOrder)));
 
         EvaluationUnit[] units = FindUnits(groundTruth, detections, categoryCount);
         return new Dataset(
@@ -271,7 +318,8 @@ public sealed class DatasetBuilder
             all.Flags[gtStart..gtEnd].ToArray(),
             all.AnnotationIds[gtStart..gtEnd].ToArray(),
             gtImages,
-            all.Categories[gtStart..gtEnd].ToArray());
+            all.Categories[gtStart..gtEnd].ToArray(),
+            all.Shapes.IsEmpty ? null : all.Shapes[gtStart..gtEnd].ToArray());
 
         int n = detections.Length;
         int[] images = new int[n], categories = new int[n];

@@ -3,6 +3,7 @@ using System.Text.Json;
 using DetectionEval.Eval.Data;
 using DetectionEval.Matching;
 using DetectionEval.Eval.IO;
+using DetectionEval.Matching.Masks;
 
 namespace DetectionEval.Eval.Formats;
 
@@ -110,7 +111,8 @@ public static class CocoJson
     // ---- ground truth ----
 
     private readonly record struct PendingAnnotation(
-        RecordId ImageId, long ImageIdOffset, long CategoryId, long CategoryIdOffset, Box Box, double Area, GroundTruthFlags Flags, RecordId Id);
+        RecordId ImageId, long ImageIdOffset, long CategoryId, long CategoryIdOffset, Box Box, double Area, GroundTruthFlags Flags, RecordId Id,
+        PendingSegmentation? Segmentation, double[]? Keypoints, int? LabelledKeypoints);
 
     private static void ReadGroundTruth(JsonStreamReader json, DatasetBuilder builder)
     {
@@ -166,7 +168,13 @@ public static class CocoJson
             {
                 throw json.ErrorAt(a.CategoryIdOffset, $"$.annotations[{i}].category_id", "a category id listed in \"categories\"", Number(a.CategoryId));
             }
-            builder.AddGroundTruth(image, category, a.Box, a.Area, a.Flags, a.Id);
+            ObjectShape? shape = a.Segmentation is null && a.Keypoints is null && a.LabelledKeypoints is null
+                ? null
+                : new ObjectShape(a.Segmentation is null ? null : CocoShapes.Resolve(a.Segmentation, builder.GetImage(image), json, required: false), a.Keypoints)
+                {
+                    LabelledKeypoints = a.LabelledKeypoints,
+                };
+            builder.AddGroundTruth(image, category, a.Box, a.Area, a.Flags, a.Id, shape);
         }
     }
 
@@ -250,6 +258,9 @@ public static class CocoJson
         Box? box = null;
         double? area = null;
         GroundTruthFlags flags = GroundTruthFlags.None;
+        PendingSegmentation? segmentation = null;
+        double[]? keypoints = null;
+        int? labelled = null;
         while (json.NextProperty())
         {
             if (json.ValueEquals("id"u8))
@@ -272,6 +283,9 @@ public static class CocoJson
             else if (json.ValueEquals("iscrowd"u8)) flags |= ReadFlag(json, GroundTruthFlags.Crowd);
             else if (json.ValueEquals("ignore"u8)) flags |= ReadFlag(json, GroundTruthFlags.Ignore);
             else if (json.ValueEquals("difficult"u8)) flags |= ReadFlag(json, GroundTruthFlags.Difficult);
+            else if (json.ValueEquals("segmentation"u8)) segmentation = CocoShapes.ReadSegmentation(json);
+            else if (json.ValueEquals("keypoints"u8)) keypoints = CocoShapes.ReadKeypoints(json);
+            else if (json.ValueEquals("num_keypoints"u8)) labelled = (int)Math.Min(int.MaxValue, ReadCount(json, "num_keypoints, a whole number of 0 or more"));
             else json.Skip();
         }
         if (id is null) throw MissingProperty(json, "an annotation", "id");
@@ -279,7 +293,7 @@ public static class CocoJson
         if (categoryId is null) throw MissingProperty(json, "an annotation", "category_id");
         if (box is not Box b) throw MissingProperty(json, "an annotation", "bbox");
         // Convention: a missing area field is the box's w * h (pycocotools would fail; every other format has none).
-        return new PendingAnnotation(imageId.Value, imageIdOffset, categoryId.Value, categoryIdOffset, b, area ?? b.Area, flags, id.Value);
+        return new PendingAnnotation(imageId.Value, imageIdOffset, categoryId.Value, categoryIdOffset, b, area ?? b.Area, flags, id.Value, segmentation, keypoints, labelled);
     }
 
     // ---- detections ----
@@ -296,7 +310,8 @@ public static class CocoJson
             {
                 if (json.ValueEquals("annotations"u8))
                 {
-                    ReadObjects(json, "a detection object", () => ReadDetection(json, builder));
+                    var rule = new ResultsAreaRule();
+                    ReadObjects(json, "a detection object", () => ReadDetection(json, builder, rule));
                     sawAnnotations = true;
                 }
                 else
@@ -308,7 +323,8 @@ public static class CocoJson
         }
         else if (json.TokenType == JsonTokenType.StartArray)
         {
-            ReadObjectsOfOpenArray(json, "a detection object", () => ReadDetection(json, builder));
+            var rule = new ResultsAreaRule();
+            ReadObjectsOfOpenArray(json, "a detection object", () => ReadDetection(json, builder, rule));
         }
         else
         {
@@ -317,12 +333,33 @@ public static class CocoJson
         RequireEnd(json);
     }
 
-    private static void ReadDetection(JsonStreamReader json, DatasetBuilder builder)
+    /// <summary>Where results' areas come from; pycocotools' <c>loadRes</c> decides it once, by the first result.</summary>
+    private enum DetectionArea
+    {
+        /// <summary>The first result has a box: every area is its box's <c>w * h</c>.</summary>
+        Box,
+
+        /// <summary>The first result has no box but a segmentation: every area is its mask's pixel count, and a missing box is the mask's box.</summary>
+        Mask,
+
+        /// <summary>The first result has no box but keypoints: every area and box is the extent of its keypoints.</summary>
+        Keypoints,
+    }
+
+    /// <summary>The results file's area rule, set by its first result.</summary>
+    private sealed class ResultsAreaRule
+    {
+        public DetectionArea? Rule;
+    }
+
+    private static void ReadDetection(JsonStreamReader json, DatasetBuilder builder, ResultsAreaRule rule)
     {
         int? image = null;
         long? categoryId = null;
         Box? box = null;
         double? score = null;
+        PendingSegmentation? segmentation = null;
+        double[]? keypoints = null;
         while (json.NextProperty())
         {
             if (json.ValueEquals("image_id"u8))
@@ -338,14 +375,68 @@ public static class CocoJson
             else if (json.ValueEquals("category_id"u8)) categoryId = ReadInteger(json, "an integer category id");
             else if (json.ValueEquals("bbox"u8)) box = ReadBox(json);
             else if (json.ValueEquals("score"u8)) score = ReadFinite(json, "the score, a finite number");
+            else if (json.ValueEquals("segmentation"u8)) segmentation = CocoShapes.ReadSegmentation(json);
+            else if (json.ValueEquals("keypoints"u8)) keypoints = CocoShapes.ReadKeypoints(json);
             else json.Skip();
         }
         if (image is not int imageIndex) throw MissingProperty(json, "a detection", "image_id");
         if (categoryId is not long category) throw MissingProperty(json, "a detection", "category_id");
-        if (box is not Box b) throw MissingProperty(json, "a detection", "bbox");
+        // Rule (pycocotools loadRes): the first result decides where every area comes from.
+        rule.Rule ??= box is not null ? DetectionArea.Box : segmentation is not null ? DetectionArea.Mask : keypoints is not null ? DetectionArea.Keypoints : DetectionArea.Box;
+        RunLengthMask? mask = segmentation is null ? null : CocoShapes.Resolve(segmentation, builder.GetImage(imageIndex), json, required: rule.Rule == DetectionArea.Mask);
+        double? area = null;
+        switch (rule.Rule)
+        {
+            case DetectionArea.Box:
+                if (box is null) throw MissingProperty(json, "a detection", "bbox");
+                break;
+            case DetectionArea.Mask:
+                if (mask is null)
+                {
+                    throw json.Error("a detection with \"segmentation\"", "an object without \"segmentation\"",
+                        "The first result has no \"bbox\", so every result's area is its mask's pixel count (pycocotools' rule).");
+                }
+                area = mask.Area;
+                box ??= mask.BoundingBox;
+                break;
+            case DetectionArea.Keypoints:
+                if (keypoints is null)
+                {
+                    throw json.Error("a detection with \"keypoints\"", "an object without \"keypoints\"",
+                        "The first result has no \"bbox\", so every result's area is the extent of its keypoints (pycocotools' rule).");
+                }
+                box = KeypointExtent(keypoints);
+                area = box.Value.Width * box.Value.Height;
+                break;
+        }
         if (score is not double s) throw MissingProperty(json, "a detection", "score");
-        if (builder.TryGetCategory(category, out int categoryIndex)) builder.AddDetection(imageIndex, categoryIndex, b, s);
-        else builder.CountDetectionOfUnknownCategory(category);
+        ObjectShape? shape = mask is null && keypoints is null ? null : new ObjectShape(mask, keypoints);
+        if (!builder.TryGetCategory(category, out int categoryIndex)) builder.CountDetectionOfUnknownCategory(category);
+        else if (shape is null && area is null) builder.AddDetection(imageIndex, categoryIndex, box!.Value, s);
+        else if (builder.Spill is not null)
+        {
+            throw json.Error("results a low-memory run can keep (boxes and scores)", "a result with a mask or keypoints",
+                "Masks and keypoints are evaluated in memory: run without --memory low.");
+        }
+        else builder.AddDetection(imageIndex, categoryIndex, box!.Value, s, shape, area);
+    }
+
+    /// <summary>
+    /// pycocotools' box of keypoint results without one: [x0, y0, x1 - x0, y1 - y0] over every keypoint's
+    /// position, unlabelled ones (0, 0) included; its area is <c>(x1 - x0) * (y1 - y0)</c>.
+    /// </summary>
+    private static Box KeypointExtent(double[] keypoints)
+    {
+        if (keypoints.Length == 0) return new Box(0, 0, 0, 0);
+        double x0 = double.PositiveInfinity, x1 = double.NegativeInfinity, y0 = double.PositiveInfinity, y1 = double.NegativeInfinity;
+        for (int i = 0; i + 1 < keypoints.Length; i += 3)
+        {
+            x0 = Math.Min(x0, keypoints[i]);
+            x1 = Math.Max(x1, keypoints[i]);
+            y0 = Math.Min(y0, keypoints[i + 1]);
+            y1 = Math.Max(y1, keypoints[i + 1]);
+        }
+        return new Box(x0, y0, x1 - x0, y1 - y0);
     }
 
     // ---- shared pieces ----
@@ -427,6 +518,13 @@ public static class CocoJson
     {
         json.ReadExpecting(expected);
         if (json.TokenType != JsonTokenType.Number || !json.TryGetInt64(out long value)) throw json.Error(expected);
+        return value;
+    }
+
+    private static long ReadCount(JsonStreamReader json, string expected)
+    {
+        json.ReadExpecting(expected);
+        if (json.TokenType != JsonTokenType.Number || !json.TryGetInt64(out long value) || value < 0) throw json.Error(expected);
         return value;
     }
 

@@ -33,8 +33,9 @@ public sealed class CocoMatches
     private readonly int[] _recordStart;
     private readonly int[] _countable;
 
-    internal CocoMatches(Dataset dataset, CocoMatchRecord[] records, int[] recordStart, int[] countable, int areaRanges)
+    internal CocoMatches(Dataset dataset, CocoMatchRecord[] records, int[] recordStart, int[] countable, int areaRanges, IReadOnlyList<int>? maxDetections = null)
     {
+        MaxDetections = maxDetections;
         Dataset = dataset;
         _records = records;
         _recordStart = recordStart;
@@ -47,6 +48,9 @@ public sealed class CocoMatches
 
     /// <summary>Number of area ranges.</summary>
     public int AreaRanges { get; }
+
+    /// <summary>The maxDets values of the protocol matched (keypoints: [20]); null for the options' values.</summary>
+    internal IReadOnlyList<int>? MaxDetections { get; }
 
     /// <summary>All records, grouped by unit in <see cref="Dataset.Units"/> order.</summary>
     public ReadOnlySpan<CocoMatchRecord> Records => _records;
@@ -159,7 +163,11 @@ internal static class CocoMatchStage
             gt.Areas.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
             gt.Flags.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
             dt.Boxes.Slice(unit.DetectionStart, unit.DetectionCount),
-            dt.Scores.Slice(unit.DetectionStart, unit.DetectionCount));
+            dt.Scores.Slice(unit.DetectionStart, unit.DetectionCount))
+        {
+            // Results without boxes carry pycocotools' areas (mask pixels, keypoint extent); others use w * h.
+            DetectionAreas = dt.Areas.IsEmpty ? default : dt.Areas.Slice(unit.DetectionStart, unit.DetectionCount),
+        };
     }
 
     private static void WriteRecords(Dataset dataset, EvaluationUnit unit, ReadOnlySpan<CocoDetectionOutcome> outcomes, Span<CocoMatchRecord> records)
@@ -177,6 +185,7 @@ internal static class CocoMatchStage
     private sealed class UnitScratch
     {
         public readonly CocoMatchScratch Matcher = new();
+
         public CocoDetectionOutcome[] Outcomes = new CocoDetectionOutcome[128];
 
         /// <summary>Units this thread finished and has not yet told the progress sink.</summary>

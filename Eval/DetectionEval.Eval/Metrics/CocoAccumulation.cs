@@ -33,6 +33,13 @@ internal static class CocoAccumulation
     /// empty for once each. An image drawn twice by a bootstrap counts twice; weight 0 leaves it out.</param>
     public static CocoResult Accumulate(CocoMatches matches, EvaluationOptions options, ReadOnlySpan<int> imageWeights = default)
     {
+        CocoTables tables = AccumulateTables(matches, options, imageWeights);
+        return new CocoResult(matches.MaxDetections ?? options.MaxDetections, Summarize(tables), PerClass(matches.Dataset.Categories, tables)) { Tables = tables };
+    }
+
+    /// <summary>The precision and recall tables of the matches, with the maxDets of their protocol.</summary>
+    private static CocoTables AccumulateTables(CocoMatches matches, EvaluationOptions options, ReadOnlySpan<int> imageWeights)
+    {
         options.Validate();
         Dataset dataset = matches.Dataset;
         if (!imageWeights.IsEmpty && imageWeights.Length != dataset.Images.Count)
@@ -40,7 +47,7 @@ internal static class CocoAccumulation
             throw new ArgumentException("One weight per image is needed.", nameof(imageWeights));
         }
         int[]? weights = imageWeights.IsEmpty ? null : imageWeights.ToArray();
-        IReadOnlyList<int> maxDetections = options.MaxDetections;
+        IReadOnlyList<int> maxDetections = matches.MaxDetections ?? options.MaxDetections;
         int classes = dataset.Categories.Count;
         var tables = new CocoTables(CocoParameters.IouThresholds.Count, classes, matches.AreaRanges, maxDetections.Count);
         options.Progress?.Begin(WorkStage.AccumulatingCoco, classes);
@@ -49,7 +56,7 @@ internal static class CocoAccumulation
             AccumulateClass(matches, maxDetections, weights, k, tables, options.Parallelism.MaxDegreeOfParallelism);
             options.Progress?.Advance(1);
         });
-        return new CocoResult(maxDetections, Summarize(tables), PerClass(dataset.Categories, tables)) { Tables = tables };
+        return tables;
     }
 
     private static void AccumulateClass(CocoMatches matches, IReadOnlyList<int> maxDetections, int[]? weights, int k, CocoTables tables, int threads)
@@ -257,6 +264,54 @@ internal static class CocoAccumulation
         }
     }
 
+    /// <summary>
+    /// The keypoint accumulation: the same tables as <see cref="Accumulate"/> (maxDets [20], area ranges all,
+    /// medium, large), summarised as pycocotools' <c>summarizeKps</c>.
+    /// </summary>
+    public static CocoKeypointResult AccumulateKeypoints(CocoMatches matches, EvaluationOptions options)
+    {
+        CocoTables tables = AccumulateTables(matches, options, default);
+        return new CocoKeypointResult([.. options.SigmasOrCoco], SummarizeKeypoints(tables), PerClassKeypoints(matches.Dataset.Categories, tables))
+        {
+            Tables = tables,
+        };
+    }
+
+    /// <summary>The ten stats of <c>COCOeval.summarizeKps</c>: area ranges all (0), medium (1), large (2); maxDets 20 (m = 0).</summary>
+    internal static CocoKeypointSummary SummarizeKeypoints(CocoTables tables)
+    {
+        const int All = 0, Medium = 1, Large = 2, M = 0;
+        return new CocoKeypointSummary(
+            MeanPrecision(tables, null, All, M),
+            MeanPrecision(tables, CocoParameters.Iou50, All, M),
+            MeanPrecision(tables, CocoParameters.Iou75, All, M),
+            MeanPrecision(tables, null, Medium, M),
+            MeanPrecision(tables, null, Large, M),
+            MeanRecall(tables, All, M),
+            MeanRecall(tables, All, M, threshold: CocoParameters.Iou50),
+            MeanRecall(tables, All, M, threshold: CocoParameters.Iou75),
+            MeanRecall(tables, Medium, M),
+            MeanRecall(tables, Large, M));
+    }
+
+    internal static IReadOnlyList<CocoKeypointClassResult> PerClassKeypoints(IReadOnlyList<Category> categories, CocoTables tables)
+    {
+        const int All = 0, Medium = 1, Large = 2, M = 0;
+        var results = new CocoKeypointClassResult[tables.Classes];
+        for (int k = 0; k < tables.Classes; k++)
+        {
+            results[k] = new CocoKeypointClassResult(
+                categories[k],
+                MeanPrecision(tables, null, All, M, k),
+                MeanPrecision(tables, CocoParameters.Iou50, All, M, k),
+                MeanPrecision(tables, CocoParameters.Iou75, All, M, k),
+                MeanPrecision(tables, null, Medium, M, k),
+                MeanPrecision(tables, null, Large, M, k),
+                MeanRecall(tables, All, M, k));
+        }
+        return results;
+    }
+
     // ---- summary ----
 
     /// <summary>The twelve stats of <c>COCOeval.summarizeDets</c>.</summary>
@@ -321,10 +376,10 @@ internal static class CocoAccumulation
     }
 
     /// <summary>Mean of the recall entries &gt; -1 over all thresholds and classes (or one class), in (t, k) order.</summary>
-    private static double? MeanRecall(CocoTables tables, int a, int m, int? onlyClass = null)
+    private static double? MeanRecall(CocoTables tables, int a, int m, int? onlyClass = null, int? threshold = null)
     {
         var selected = new List<double>();
-        for (int t = 0; t < tables.Thresholds; t++)
+        for (int t = threshold ?? 0; t <= (threshold ?? tables.Thresholds - 1); t++)
         {
             for (int k = onlyClass ?? 0; k <= (onlyClass ?? tables.Classes - 1); k++)
             {

@@ -33,6 +33,32 @@ public sealed record CocoResult(IReadOnlyList<int> MaxDetections, CocoSummary Su
     internal CocoTables Tables { get; init; } = null!;
 }
 
+/// <summary>The ten numbers of pycocotools' <c>summarizeKps</c> (maxDets 20); null where it prints -1.</summary>
+public sealed record CocoKeypointSummary(
+    double? Ap, double? Ap50, double? Ap75, double? ApMedium, double? ApLarge,
+    double? Ar, double? Ar50, double? Ar75, double? ArMedium, double? ArLarge)
+{
+    /// <summary>The ten values in pycocotools' <c>stats</c> order.</summary>
+    public IReadOnlyList<double?> Stats => [Ap, Ap50, Ap75, ApMedium, ApLarge, Ar, Ar50, Ar75, ArMedium, ArLarge];
+
+    /// <summary>The names of <see cref="Stats"/>, as the JSON report writes them.</summary>
+    public static IReadOnlyList<string> StatNames { get; } = ["AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl"];
+}
+
+/// <summary>Keypoint values of one class; null when the class has no ground truth that counts in that setting.</summary>
+public sealed record CocoKeypointClassResult(
+    Category Category, double? Ap, double? Ap50, double? Ap75, double? ApMedium, double? ApLarge, double? Ar);
+
+/// <summary>COCO keypoint evaluation (OKS): the summary and per-class values.</summary>
+/// <param name="Sigmas">The keypoint sigmas used.</param>
+/// <param name="Summary">The ten summary numbers.</param>
+/// <param name="PerClass">One entry per category, in ascending id order.</param>
+public sealed record CocoKeypointResult(IReadOnlyList<double> Sigmas, CocoKeypointSummary Summary, IReadOnlyList<CocoKeypointClassResult> PerClass)
+{
+    /// <summary>The tables behind the summary (maxDets [20], areas all, medium, large).</summary>
+    internal CocoTables Tables { get; init; } = null!;
+}
+
 /// <summary>A precision/recall curve in detection order (score descending).</summary>
 /// <param name="Recall">Recall after each detection.</param>
 /// <param name="Precision">Precision after each detection (not yet made monotone).</param>

@@ -35,6 +35,18 @@ public enum EvaluationStage
     /// <summary>Precision, recall and F1 at the best-F1 confidence and at the asked threshold.</summary>
     OperatingPoints,
 
+    /// <summary>COCO's match stage on masks (iou type segm).</summary>
+    MatchCocoSegm,
+
+    /// <summary>COCO's accumulation of the mask matches.</summary>
+    AccumulateCocoSegm,
+
+    /// <summary>COCO's match stage on keypoints (OKS).</summary>
+    MatchCocoKeypoints,
+
+    /// <summary>COCO's accumulation of the keypoint matches.</summary>
+    AccumulateCocoKeypoints,
+
     /// <summary>The error analysis from the match records.</summary>
     Analysis,
 }

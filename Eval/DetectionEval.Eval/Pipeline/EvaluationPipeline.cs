@@ -39,7 +39,7 @@ public static class EvaluationPipeline
         switch (request.Inputs)
         {
             case DatasetInputs given:
-                return RunInMemory(request, given.Dataset, options, null, observer);
+                return RunInMemory(request, given.Dataset, options, null, observer, new InputNames("ground truth", "predictions"));
             case FileInputs files:
                 bool lowMemory = request.UsesLowMemory;
                 LoadOptions load = RunLoadOptions(files.Load, observer, cancellation, lowMemory ? request.Spill ?? new SpillSettings() : null);
@@ -51,7 +51,7 @@ public static class EvaluationPipeline
                     var read = new InputsRead(loaded.GroundTruth, loaded.AllPredictions);
                     return lowMemory
                         ? RunSharded(loaded.Builder, dataset, options, read, observer)
-                        : RunInMemory(request, dataset, options, read, observer);
+                        : RunInMemory(request, dataset, options, read, observer, new InputNames(files.GroundTruth.Path, files.PredictionsLabel));
                 }
             default:
                 throw new ArgumentException("Unknown kind of inputs.", nameof(request));
@@ -116,13 +116,15 @@ public static class EvaluationPipeline
         observer.Warning($"{predictions}: {Counting.Of(byId, "detection")} of category ids not in the ground truth {(byId == 1 ? "was" : "were")} ignored ({ids}).");
     }
 
-    private static EvaluationRun RunInMemory(EvaluationRequest request, Dataset dataset, EvaluationOptions options, InputsRead? read, EvaluationObserver observer)
+    private static EvaluationRun RunInMemory(EvaluationRequest request, Dataset dataset, EvaluationOptions options, InputsRead? read, EvaluationObserver observer, InputNames names)
     {
+        foreach (IouType iouType in options.IouTypes) ShapeChecks.Require(dataset, iouType, options, names.GroundTruth, names.Predictions);
         IOverlapEngine? chosen = options.Engine is null ? request.ChooseEngine?.Invoke(dataset, options) : null;
         try
         {
             if (chosen is not null) options = options with { Engine = chosen };
-            bool coco = options.Metrics.HasFlag(MetricSet.Coco), voc = options.Metrics.HasFlag(MetricSet.Voc);
+            bool boxes = options.EvaluatesBoxes;
+            bool coco = boxes && options.Metrics.HasFlag(MetricSet.Coco), voc = boxes && options.Metrics.HasFlag(MetricSet.Voc);
             int units = dataset.Units.Length, classes = dataset.Categories.Count;
             CocoMatches? cocoMatches = coco ? Timed(observer, EvaluationStage.MatchCoco, () => CocoMatchStage.Match(dataset, options)) : null;
             VocOverlapsKept overlaps = request.Analysis is not null ? VocOverlapsKept.CrossClassHits
@@ -131,7 +133,17 @@ public static class EvaluationPipeline
             TideMatches? tideMatches = request.Analysis is { } asked ? Timed(observer, EvaluationStage.MatchTide, () => TideMatchStage.Match(dataset, asked.Tide, options.Parallelism)) : null;
             CocoResult? cocoResult = cocoMatches is null ? null : Timed(observer, EvaluationStage.AccumulateCoco, () => CocoAccumulation.Accumulate(cocoMatches, options));
             VocResult? vocResult = vocMatches is null ? null : Timed(observer, EvaluationStage.AccumulateVoc, () => VocAccumulation.Accumulate(vocMatches, options));
-            EvaluationResult result = new(DatasetSummary.Of(dataset, options), dataset.Categories, cocoResult, vocResult);
+            EvaluationResult result = new(DatasetSummary.Of(dataset, options), dataset.Categories, cocoResult, vocResult) { IouTypes = options.IouTypes };
+            if (options.IouTypes.Contains(IouType.Segm))
+            {
+                CocoMatches segm = Timed(observer, EvaluationStage.MatchCocoSegm, () => CocoShapeMatchStage.Match(dataset, options, IouType.Segm));
+                result = result with { CocoSegm = Timed(observer, EvaluationStage.AccumulateCocoSegm, () => CocoAccumulation.Accumulate(segm, options)) };
+            }
+            if (options.IouTypes.Contains(IouType.Keypoints))
+            {
+                CocoMatches keypoints = Timed(observer, EvaluationStage.MatchCocoKeypoints, () => CocoShapeMatchStage.Match(dataset, options, IouType.Keypoints));
+                result = result with { CocoKeypoints = Timed(observer, EvaluationStage.AccumulateCocoKeypoints, () => CocoAccumulation.AccumulateKeypoints(keypoints, options)) };
+            }
             if (vocResult is not null)
             {
                 result = result with
@@ -152,6 +164,9 @@ public static class EvaluationPipeline
             chosen?.Dispose();
         }
     }
+
+    /// <summary>How errors name the run's inputs.</summary>
+    private sealed record InputNames(string GroundTruth, string Predictions);
 
     /// <summary>The low-memory run: the spilled predictions matched shard by shard, then accumulated class by class.</summary>
     private static EvaluationRun RunSharded(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, InputsRead read, EvaluationObserver observer)

@@ -112,7 +112,8 @@ public sealed record EvaluationRequest(EvaluationInputs Inputs)
     {
         MemoryMode.LowMemory => true,
         MemoryMode.InMemory => false,
-        _ => Inputs is FileInputs files && NeedsEverything == RunProducts.Results && files.PredictionBytes >= LowMemoryFromBytes,
+        // Masks and keypoints are kept in memory: a spill holds boxes and scores only.
+        _ => Inputs is FileInputs files && NeedsEverything == RunProducts.Results && files.PredictionBytes >= LowMemoryFromBytes && Options.IouTypes is [IouType.Bbox],
     };
 
     /// <summary>Checks the request, throwing <see cref="ArgumentException"/> for one no run can carry out.</summary>
@@ -124,7 +125,12 @@ public sealed record EvaluationRequest(EvaluationInputs Inputs)
         {
             throw new ArgumentException($"A low-memory run cannot keep {NeedsEverything}: it holds one shard's matches at a time.", nameof(Memory));
         }
+        if (Memory == MemoryMode.LowMemory && Options.IouTypes is not [IouType.Bbox])
+        {
+            throw new ArgumentException("A low-memory run evaluates boxes only: its spill keeps boxes and scores, not masks or keypoints.", nameof(Memory));
+        }
         if (Analysis is not null && !Options.Metrics.HasFlag(MetricSet.Voc)) throw new ArgumentException("The error analysis reads the VOC matches.", nameof(Analysis));
+        if (Analysis is not null && !Options.EvaluatesBoxes) throw new ArgumentException("The error analysis reads the box matches: add bbox to the iou types.", nameof(Analysis));
         if (Analysis is { WorstImages: < 0 }) throw new ArgumentException("The number of worst images cannot be negative.", nameof(Analysis));
     }
 }

@@ -65,4 +65,13 @@ public sealed record EvaluationResult(DatasetSummary Inputs, IReadOnlyList<Categ
 
     /// <summary>The error analysis (confusion matrix, TIDE's error types, worst images); null unless asked for.</summary>
     public ErrorAnalysis? Analysis { get; init; }
+
+    /// <summary>COCO's instance-mask evaluation (iou type segm), when asked for.</summary>
+    public CocoResult? CocoSegm { get; init; }
+
+    /// <summary>COCO's keypoint evaluation (OKS), when asked for.</summary>
+    public CocoKeypointResult? CocoKeypoints { get; init; }
+
+    /// <summary>The COCO iou types evaluated, in the order they were asked for.</summary>
+    public IReadOnlyList<IouType> IouTypes { get; init; } = [IouType.Bbox];
 }

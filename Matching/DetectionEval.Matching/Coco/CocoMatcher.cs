@@ -37,6 +37,22 @@ public readonly ref struct CocoUnit(
 
     /// <summary>Detection scores, in input order.</summary>
     public ReadOnlySpan<double> Scores { get; } = Scores;
+
+    /// <summary>
+    /// The detections' areas for the area ranges, in input order; empty for each box's <c>w * h</c> (the
+    /// bbox rule). pycocotools takes a mask's pixel count or a keypoint extent where results carry no box.
+    /// </summary>
+    public ReadOnlySpan<double> DetectionAreas { get; init; }
+
+    /// <summary>
+    /// Ground truth ignored in every area range besides the crowds, in input order; empty for none. The
+    /// keypoint rule sets it for a ground truth with <c>num_keypoints</c> 0. Unlike a crowd, such a ground
+    /// truth takes one detection at most.
+    /// </summary>
+    public ReadOnlySpan<bool> GroundTruthIgnored { get; init; }
+
+    /// <summary>The area a detection is tested against the ranges with.</summary>
+    internal double DetectionArea(int detection) => DetectionAreas.IsEmpty ? Detections[detection].Area : DetectionAreas[detection];
 }
 
 /// <summary>Reusable buffers for <see cref="CocoMatcher"/>; one per thread, never shared.</summary>
@@ -278,14 +294,14 @@ public sealed class CocoMatcher
             AreaRange range = _areaRanges[a];
             Span<bool> ignored = scratch.GroundTruthIgnored.AsSpan(0, groundTruthCount);
             Span<int> groundTruthOrder = scratch.GroundTruthOrder.AsSpan(0, groundTruthCount);
-            countableGroundTruth[a] = OrderGroundTruthIgnoredLast(unit.GroundTruthAreas, isCrowd, range, ignored, groundTruthOrder);
+            countableGroundTruth[a] = OrderGroundTruthIgnoredLast(unit.GroundTruthAreas, isCrowd, unit.GroundTruthIgnored, range, ignored, groundTruthOrder);
 
-            // Rule: an unmatched detection whose own area w*h is outside the range is ignored; until a
+            // Rule: an unmatched detection whose own area (w*h by default) is outside the range is ignored; until a
             // walk below matches it, every detection is unmatched at every threshold.
             ulong unmatchedIgnored = allThresholds << (a * CocoOutcome.MaxThresholds);
             for (int d = 0; d < kept; d++)
             {
-                if (!range.Excludes(unit.Detections[keptOrder[d]].Area)) continue;
+                if (!range.Excludes(unit.DetectionArea(keptOrder[d]))) continue;
                 CocoOutcome outcome = outcomes[d].Outcome;
                 outcomes[d] = outcomes[d] with { Outcome = outcome with { Ignored = outcome.Ignored | unmatchedIgnored } };
             }
@@ -367,18 +383,18 @@ public sealed class CocoMatcher
     }
 
     /// <summary>
-    /// Rule: a ground truth is ignored in a range when it is a crowd or its <c>area</c> field lies outside
-    /// the range (bounds inclusive); the matcher visits the others first, then the ignored ones, each
+    /// Rule: a ground truth is ignored in a range when it is a crowd, is ignored by the protocol
+    /// (<see cref="CocoUnit.GroundTruthIgnored"/>) or its <c>area</c> field lies outside the range (bounds inclusive); the matcher visits the others first, then the ignored ones, each
     /// group in input order (pycocotools' stable <c>argsort</c> of the ignore flags).
     /// </summary>
     /// <returns>The number of ground truths that are not ignored.</returns>
     private static int OrderGroundTruthIgnoredLast(
-        ReadOnlySpan<double> areas, ReadOnlySpan<bool> isCrowd, AreaRange range, Span<bool> ignored, Span<int> order)
+        ReadOnlySpan<double> areas, ReadOnlySpan<bool> isCrowd, ReadOnlySpan<bool> alwaysIgnored, AreaRange range, Span<bool> ignored, Span<int> order)
     {
         int countable = 0;
         for (int g = 0; g < areas.Length; g++)
         {
-            ignored[g] = isCrowd[g] || range.Excludes(areas[g]);
+            ignored[g] = isCrowd[g] || (!alwaysIgnored.IsEmpty && alwaysIgnored[g]) || range.Excludes(areas[g]);
             if (!ignored[g]) order[countable++] = g;
         }
         int next = countable;

@@ -46,4 +46,18 @@ public static class CocoParameters
 
     /// <summary>The default detection caps per (image, category): 1, 10 and 100.</summary>
     public static IReadOnlyList<int> DefaultMaxDetections { get; } = [1, 10, 100];
+
+    /// <summary>
+    /// The keypoint protocol's area ranges (pycocotools <c>Params.setKpParams</c>): all [0, 1e10], medium
+    /// [32², 96²], large [96², 1e10]; there is no small range.
+    /// </summary>
+    public static IReadOnlyList<AreaRange> KeypointAreaRanges { get; } =
+    [
+        new("all", 0, 1e10),
+        new("medium", 32 * 32, 96 * 96),
+        new("large", 96 * 96, 1e10),
+    ];
+
+    /// <summary>The keypoint protocol's one detection cap per (image, category): 20.</summary>
+    public static IReadOnlyList<int> KeypointMaxDetections { get; } = [20];
 }
