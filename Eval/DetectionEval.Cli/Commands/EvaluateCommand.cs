@@ -55,6 +55,12 @@ public sealed record EvaluateSettings(
     /// <summary>Print the time of each stage (load, match, accumulate, write) on stderr.</summary>
     public bool Timings { get; init; }
 
+    /// <summary>COCO's iou types, in report order; boxes alone by default.</summary>
+    public IReadOnlyList<IouType> IouTypes { get; init; } = [IouType.Bbox];
+
+    /// <summary>OKS's per-keypoint sigmas; null for COCO's 17 person keypoints.</summary>
+    public IReadOnlyList<double>? KeypointSigmas { get; init; }
+
     /// <summary>Where the IoU candidate search runs.</summary>
     public ComputeDevice Device { get; init; } = ComputeDevice.Auto;
 
@@ -89,6 +95,8 @@ public sealed record EvaluateSettings(
         Metrics = Metrics,
         Voc = Voc,
         MaxDetections = MaxDetections,
+        IouTypes = IouTypes,
+        KeypointSigmas = KeypointSigmas,
         Threads = Threads,
         ScoreThreshold = Reports.ScoreThreshold,
         // Only the charts draw the confidence curves.
@@ -156,6 +164,12 @@ public sealed class EvaluateCommand
     private readonly Option<int[]?> _maxDets = CommonOptions.MaxDetections(
         $"COCO's three detection caps per image and class, ascending. [default: {string.Join(',', CocoParameters.DefaultMaxDetections)}]");
 
+    private readonly Option<IouType[]?> _iouTypes = CommonOptions.IouTypes(
+        "COCO's iou types, a comma list: bbox (boxes), segm (instance masks: polygons or RLE in \"segmentation\") and keypoints (OKS on \"keypoints\"); one report section each. VOC, the operating point and the analysis are box metrics and come with bbox. [default: bbox]");
+
+    private readonly Option<double[]?> _kptSigmas = CommonOptions.KeypointSigmas(
+        "OKS sigmas, one per keypoint, for --iou-type keypoints. [default: COCO's 17 person keypoints]");
+
     private readonly Option<string?> _json = CommonOptions.Json("Write the JSON report to FILE, or to stdout with '-' (then nothing else goes to stdout).");
 
     private readonly Option<int?> _threads = CommonOptions.Threads();
@@ -189,7 +203,7 @@ public sealed class EvaluateCommand
     {
         var command = new Command("evaluate", "Score predictions against ground truth with COCO and/or VOC metrics.")
         {
-            _groundTruth, _predictions, _metric, _iou, _iouRule, _plusOne, _maxDets, _json, _threads,
+            _groundTruth, _predictions, _metric, _iouTypes, _kptSigmas, _iou, _iouRule, _plusOne, _maxDets, _json, _threads,
             _timings, _device, _lowMemory, _shardImages,
         };
         foreach (Option option in _reports.All) command.Options.Add(option);
@@ -218,6 +232,8 @@ public sealed class EvaluateCommand
         MorePredictions = parse.GetValue(_predictions)![1..],
         Reports = _reports.Read(parse),
         Timings = parse.GetValue(_timings),
+        IouTypes = parse.GetResult(_iouTypes) is null ? [IouType.Bbox] : parse.GetValue(_iouTypes) ?? [IouType.Bbox],
+        KeypointSigmas = parse.GetResult(_kptSigmas) is null ? null : parse.GetValue(_kptSigmas),
         Device = _device.Read(parse) ?? ComputeDevice.Auto,
         Analysis = _analysis.Read(parse),
         LowMemory = parse.GetValue(_shardImages) is not null ? true : CommonOptions.ReadLowMemory(parse, _lowMemory),

@@ -52,6 +52,66 @@ internal static class CommonOptions
         HelpName = "A,B,C",
     };
 
+    /// <summary>--iou-type: COCO's iou types, a comma list of bbox, segm and keypoints.</summary>
+    public static Option<IouType[]?> IouTypes(string description) => new("--iou-type")
+    {
+        Description = description,
+        CustomParser = ParseIouTypes,
+        HelpName = "bbox|segm|keypoints[,...]",
+    };
+
+    /// <summary>--kpt-sigmas: OKS's per-keypoint sigmas, a comma list of positive numbers.</summary>
+    public static Option<double[]?> KeypointSigmas(string description) => new("--kpt-sigmas")
+    {
+        Description = description,
+        CustomParser = ParseSigmas,
+        HelpName = "S1,S2,...",
+    };
+
+    private static IouType[]? ParseIouTypes(ArgumentResult result)
+    {
+        if (result.Tokens.Count == 0) return null;
+        string text = string.Join(",", result.Tokens.Select(t => t.Value));
+        string[] parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var types = new List<IouType>();
+        foreach (string part in parts)
+        {
+            IouType? type = part switch
+            {
+                "bbox" => IouType.Bbox,
+                "segm" => IouType.Segm,
+                "keypoints" => IouType.Keypoints,
+                _ => null,
+            };
+            if (type is not IouType t || types.Contains(t))
+            {
+                result.AddError($"--iou-type expects bbox, segm or keypoints, each at most once, like bbox,segm, but got '{text}'.");
+                return null;
+            }
+            types.Add(t);
+        }
+        if (types.Count == 0) result.AddError($"--iou-type expects bbox, segm or keypoints, like bbox,segm, but got '{text}'.");
+        return [.. types];
+    }
+
+    private static double[]? ParseSigmas(ArgumentResult result)
+    {
+        if (result.Tokens.Count == 0) return null;
+        string text = string.Join(",", result.Tokens.Select(t => t.Value));
+        string[] parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var sigmas = new double[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!double.TryParse(parts[i], NumberStyles.Float, Invariant, out sigmas[i]) || !(sigmas[i] > 0) || !double.IsFinite(sigmas[i]))
+            {
+                result.AddError($"--kpt-sigmas expects positive numbers, one per keypoint, like 0.026,0.025,0.025, but got '{text}'.");
+                return null;
+            }
+        }
+        if (sigmas.Length == 0) result.AddError($"--kpt-sigmas expects positive numbers, one per keypoint, but got '{text}'.");
+        return sigmas;
+    }
+
     /// <summary>--max-dets as given, or null when absent (System.CommandLine reads an absent array option as empty).</summary>
     public static int[]? ReadMaxDetections(ParseResult parse, Option<int[]?> option) =>
         parse.GetResult(option) is null ? null : parse.GetValue(option);

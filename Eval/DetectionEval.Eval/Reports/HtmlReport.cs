@@ -30,8 +30,9 @@ public static partial class HtmlReport
         output.WriteLine($"<p class=\"sub\">{E(Inputs(result))} &middot; {E(content.Header.ToolName)} {E(content.Header.ToolVersion)}</p></header>");
         output.WriteLine("<main>");
         WriteSummary(output, result);
+        WriteIouTypeSections(output, result);
         WriteFigures(output, content.Figures.Where(f => f.ClassName is null && !f.IsAnalysis).ToList(), "Charts", "charts");
-        WriteClassTable(output, result);
+        if (result.Coco is not null || result.Voc is not null) WriteClassTable(output, result);
         if (result.Analysis is { } analysis)
         {
             ReportFigure[] figures = [.. content.Figures.Where(f => f.IsAnalysis)];
@@ -87,6 +88,57 @@ public static partial class HtmlReport
             output.WriteLine($"<p class=\"note\">Operating point (VOC matches, all classes pooled):</p><pre>{E(text.ToString())}</pre>");
         }
         output.WriteLine("</section>");
+    }
+
+    /// <summary>One section per COCO iou type besides boxes: its cards, pycocotools' summary lines and a sortable per-class table.</summary>
+    private static void WriteIouTypeSections(TextWriter output, EvaluationResult result)
+    {
+        if (result.CocoSegm is { } segm)
+        {
+            var text = new StringWriter { NewLine = "\n" };
+            TextReport.WriteCocoSummary(text, segm);
+            WriteIouTypeSection(output, "segm", "COCO segm (instance masks)",
+                [("AP", segm.Summary.Ap, "mask IoU 0.50:0.95"), ("AP50", segm.Summary.Ap50, "mask IoU 0.50"), ("AP75", segm.Summary.Ap75, "mask IoU 0.75"),
+                    ("AR100", segm.Summary.Ar100, "maxDets " + segm.MaxDetections[^1].ToString(Invariant))],
+                text.ToString(),
+                ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR100"],
+                segm.PerClass.Select(c => (c.Category, new[] { c.Ap, c.Ap50, c.Ap75, c.ApSmall, c.ApMedium, c.ApLarge, c.Ar100 })));
+        }
+        if (result.CocoKeypoints is { } keypoints)
+        {
+            var text = new StringWriter { NewLine = "\n" };
+            TextReport.WriteKeypointSummary(text, keypoints);
+            WriteIouTypeSection(output, "keypoints", "COCO keypoints (OKS)",
+                [("AP", keypoints.Summary.Ap, "OKS 0.50:0.95"), ("AP50", keypoints.Summary.Ap50, "OKS 0.50"), ("AP75", keypoints.Summary.Ap75, "OKS 0.75"),
+                    ("AR", keypoints.Summary.Ar, "maxDets 20")],
+                text.ToString(),
+                ["AP", "AP50", "AP75", "APm", "APl", "AR"],
+                keypoints.PerClass.Select(c => (c.Category, new[] { c.Ap, c.Ap50, c.Ap75, c.ApMedium, c.ApLarge, c.Ar })));
+        }
+    }
+
+    private static void WriteIouTypeSection(
+        TextWriter output, string id, string heading, (string Name, double? Value, string Detail)[] cards, string summary,
+        string[] columns, IEnumerable<(Data.Category Category, double?[] Values)> rows)
+    {
+        output.WriteLine($"<section id=\"{id}\"><h2>{E(heading)}</h2><div class=\"cards\">");
+        foreach (var card in cards) Card(output, $"COCO {id} {card.Name}", card.Value, card.Detail);
+        output.WriteLine("</div>");
+        output.WriteLine($"<details><summary>{E(heading)} summary (pycocotools layout)</summary><pre>{E(summary)}</pre></details>");
+        output.WriteLine("<div class=\"scroll\"><table class=\"sortable\"><thead><tr>");
+        output.WriteLine("<th title=\"category id\">id</th>");
+        output.WriteLine("<th title=\"category name\">class</th>");
+        foreach (string column in columns) output.WriteLine($"<th>{E(column)}</th>");
+        output.WriteLine("</tr></thead><tbody>");
+        foreach ((Data.Category category, double?[] values) in rows)
+        {
+            output.Write("<tr>");
+            output.Write(Cell(category.Id));
+            output.Write(Cell(category.Name));
+            foreach (double? value in values) output.Write(Cell(value));
+            output.WriteLine("</tr>");
+        }
+        output.WriteLine("</tbody></table></div></section>");
     }
 
     private static void Card(TextWriter output, string name, double? value, string detail, bool raw = false) =>

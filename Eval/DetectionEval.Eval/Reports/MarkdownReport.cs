@@ -34,6 +34,20 @@ public static class MarkdownReport
             output.WriteLine($"| COCO AP75 | {F(coco.Summary.Ap75)} | IoU 0.75 |");
             output.WriteLine($"| COCO AR100 | {F(coco.Summary.Ar100)} | |");
         }
+        if (result.CocoSegm is { } segm)
+        {
+            output.WriteLine($"| COCO segm AP | {F(segm.Summary.Ap)} | mask IoU 0.50:0.95 |");
+            output.WriteLine($"| COCO segm AP50 | {F(segm.Summary.Ap50)} | mask IoU 0.50 |");
+            output.WriteLine($"| COCO segm AP75 | {F(segm.Summary.Ap75)} | mask IoU 0.75 |");
+            output.WriteLine($"| COCO segm AR100 | {F(segm.Summary.Ar100)} | |");
+        }
+        if (result.CocoKeypoints is { } keypoints)
+        {
+            output.WriteLine($"| COCO keypoints AP | {F(keypoints.Summary.Ap)} | OKS 0.50:0.95 |");
+            output.WriteLine($"| COCO keypoints AP50 | {F(keypoints.Summary.Ap50)} | OKS 0.50 |");
+            output.WriteLine($"| COCO keypoints AP75 | {F(keypoints.Summary.Ap75)} | OKS 0.75 |");
+            output.WriteLine($"| COCO keypoints AR | {F(keypoints.Summary.Ar)} | maxDets 20 |");
+        }
         if (result.Voc is { } voc)
         {
             output.WriteLine($"| VOC mAP | {F(voc.MeanApAll)} | all-point, {Cell(TextReport.DescribeProfile(voc.Settings))} |");
@@ -53,7 +67,35 @@ public static class MarkdownReport
         output.WriteLine();
         WriteWeakest(output, result);
         if (result.Analysis is { } analysis) AnalysisReport.WriteMarkdown(output, analysis);
-        WriteTable(output, result);
+        if (result.Coco is not null || result.Voc is not null) WriteTable(output, result);
+        if (result.CocoSegm is { } segmClasses)
+        {
+            WriteIouTypeTable(output, "COCO segm", ["AP", "AP50", "AP75", "AR100"],
+                segmClasses.PerClass.Select(c => (c.Category, new[] { c.Ap, c.Ap50, c.Ap75, c.Ar100 })));
+        }
+        if (result.CocoKeypoints is { } keypointClasses)
+        {
+            WriteIouTypeTable(output, "COCO keypoints", ["AP", "AP50", "AP75", "AR"],
+                keypointClasses.PerClass.Select(c => (c.Category, new[] { c.Ap, c.Ap50, c.Ap75, c.Ar })));
+        }
+    }
+
+    /// <summary>The folded per-class table of one COCO iou type besides boxes.</summary>
+    private static void WriteIouTypeTable(TextWriter output, string title, string[] columns, IEnumerable<(Data.Category Category, double?[] Values)> rows)
+    {
+        var list = rows.ToList();
+        if (list.Count == 0) return;
+        output.WriteLine();
+        output.WriteLine($"<details><summary>Per class, {title} ({Counting.Number(list.Count)})</summary>");
+        output.WriteLine();
+        output.WriteLine("| id | class | " + string.Join(" | ", columns) + " |");
+        output.WriteLine("|---:|---|" + string.Join("|", columns.Select(_ => "---:")) + "|");
+        foreach ((Data.Category category, double?[] values) in list)
+        {
+            output.WriteLine($"| {category.Id.ToString(Invariant)} | {Cell(category.Name)} | " + string.Join(" | ", values.Select(F)) + " |");
+        }
+        output.WriteLine();
+        output.WriteLine("</details>");
     }
 
     private static void WriteWeakest(TextWriter output, EvaluationResult result)

@@ -25,14 +25,29 @@ namespace DetectionEval.Eval.Reports;
 /// <param name="Voc">VOC results; null when the run did not compute them.</param>
 /// <param name="OperatingPoint">Precision, recall and F1 at chosen confidences; null without VOC.</param>
 /// <param name="Analysis">The error analysis; null (and not written) unless it was asked for.</param>
+/// <param name="IouTypes">The COCO iou types evaluated, in order (<c>bbox</c>, <c>segm</c>, <c>keypoints</c>);
+/// null (and not written) for boxes alone, so that a box report reads as before.</param>
+/// <param name="CocoSegm">COCO's mask evaluation; null (and not written) unless segm was asked for.</param>
+/// <param name="CocoKeypoints">COCO's keypoint evaluation; null (and not written) unless keypoints were asked for.</param>
 public sealed record ReportDocument(
     ReportTool Tool,
     ReportInputs Inputs,
     CocoSection? Coco,
     VocSection? Voc,
     OperatingPointSection? OperatingPoint,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AnalysisSection? Analysis = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AnalysisSection? Analysis = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? IouTypes = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] CocoSegmSection? CocoSegm = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] CocoKeypointSection? CocoKeypoints = null)
 {
+    /// <summary>An iou type's name in reports and on the command line.</summary>
+    public static string IouTypeName(IouType type) => type switch
+    {
+        IouType.Segm => "segm",
+        IouType.Keypoints => "keypoints",
+        _ => "bbox",
+    };
+
     /// <summary>The report of an evaluation.</summary>
     public static ReportDocument From(ReportHeader header, EvaluationResult result)
     {
@@ -48,7 +63,10 @@ public sealed record ReportDocument(
             result.Coco is { } coco ? CocoSection.From(coco) : null,
             result.Voc is { } voc ? VocSection.From(voc) : null,
             result.OperatingPoints is { } points ? OperatingPointSection.From(points) : null,
-            result.Analysis is { } analysis ? AnalysisSection.From(analysis) : null);
+            result.Analysis is { } analysis ? AnalysisSection.From(analysis) : null,
+            result.IouTypes is [IouType.Bbox] ? null : [.. result.IouTypes.Select(IouTypeName)],
+            result.CocoSegm is { } segm ? CocoSegmSection.From(segm) : null,
+            result.CocoKeypoints is { } keypoints ? CocoKeypointSection.From(keypoints) : null);
     }
 
     /// <summary>The part of the report the gate and the comparison read.</summary>
@@ -131,6 +149,120 @@ public sealed record CocoSection(
             coco.MaxDetections, [.. coco.PerClass.Select(CocoClassEntry.From)]);
     }
 }
+
+/// <summary>The report's <c>cocoSegm</c>: the twelve values of COCO's mask evaluation, the caps and one entry per class.</summary>
+/// <param name="IouType">Always <c>segm</c>: the iou type of the section.</param>
+/// <param name="Ap">AP at IoU .50:.05:.95.</param>
+/// <param name="Ap50">AP at IoU .50.</param>
+/// <param name="Ap75">AP at IoU .75.</param>
+/// <param name="ApSmall">AP of small objects.</param>
+/// <param name="ApMedium">AP of medium objects.</param>
+/// <param name="ApLarge">AP of large objects.</param>
+/// <param name="Ar1">AR with 1 detection per image.</param>
+/// <param name="Ar10">AR with 10.</param>
+/// <param name="Ar100">AR with 100.</param>
+/// <param name="ArSmall">AR of small objects.</param>
+/// <param name="ArMedium">AR of medium objects.</param>
+/// <param name="ArLarge">AR of large objects.</param>
+/// <param name="MaxDets">The three maxDets values.</param>
+/// <param name="PerClass">One entry per class, in ascending id order.</param>
+public sealed record CocoSegmSection(
+    string IouType,
+    [property: JsonPropertyName("AP")] double? Ap,
+    [property: JsonPropertyName("AP50")] double? Ap50,
+    [property: JsonPropertyName("AP75")] double? Ap75,
+    [property: JsonPropertyName("APs")] double? ApSmall,
+    [property: JsonPropertyName("APm")] double? ApMedium,
+    [property: JsonPropertyName("APl")] double? ApLarge,
+    [property: JsonPropertyName("AR1")] double? Ar1,
+    [property: JsonPropertyName("AR10")] double? Ar10,
+    [property: JsonPropertyName("AR100")] double? Ar100,
+    [property: JsonPropertyName("ARs")] double? ArSmall,
+    [property: JsonPropertyName("ARm")] double? ArMedium,
+    [property: JsonPropertyName("ARl")] double? ArLarge,
+    IReadOnlyList<int> MaxDets,
+    IReadOnlyList<CocoClassEntry> PerClass)
+{
+    /// <summary>The twelve values as a <see cref="CocoSummary"/>.</summary>
+    [JsonIgnore]
+    public CocoSummary Summary => new(Ap, Ap50, Ap75, ApSmall, ApMedium, ApLarge, Ar1, Ar10, Ar100, ArSmall, ArMedium, ArLarge);
+
+    /// <summary>The section of a mask evaluation.</summary>
+    public static CocoSegmSection From(CocoResult segm)
+    {
+        ArgumentNullException.ThrowIfNull(segm);
+        CocoSummary s = segm.Summary;
+        return new CocoSegmSection(
+            "segm", s.Ap, s.Ap50, s.Ap75, s.ApSmall, s.ApMedium, s.ApLarge, s.Ar1, s.Ar10, s.Ar100, s.ArSmall, s.ArMedium, s.ArLarge,
+            segm.MaxDetections, [.. segm.PerClass.Select(CocoClassEntry.From)]);
+    }
+}
+
+/// <summary>The report's <c>cocoKeypoints</c>: the ten values of COCO's keypoint evaluation (OKS), the sigmas and one entry per class.</summary>
+/// <param name="IouType">Always <c>keypoints</c>: the iou type of the section.</param>
+/// <param name="Ap">AP at OKS .50:.05:.95.</param>
+/// <param name="Ap50">AP at OKS .50.</param>
+/// <param name="Ap75">AP at OKS .75.</param>
+/// <param name="ApMedium">AP of medium objects.</param>
+/// <param name="ApLarge">AP of large objects.</param>
+/// <param name="Ar">AR at OKS .50:.05:.95.</param>
+/// <param name="Ar50">AR at OKS .50.</param>
+/// <param name="Ar75">AR at OKS .75.</param>
+/// <param name="ArMedium">AR of medium objects.</param>
+/// <param name="ArLarge">AR of large objects.</param>
+/// <param name="MaxDets">The one maxDets value, 20.</param>
+/// <param name="Sigmas">The keypoint sigmas, one per keypoint.</param>
+/// <param name="PerClass">One entry per class, in ascending id order.</param>
+public sealed record CocoKeypointSection(
+    string IouType,
+    [property: JsonPropertyName("AP")] double? Ap,
+    [property: JsonPropertyName("AP50")] double? Ap50,
+    [property: JsonPropertyName("AP75")] double? Ap75,
+    [property: JsonPropertyName("APm")] double? ApMedium,
+    [property: JsonPropertyName("APl")] double? ApLarge,
+    [property: JsonPropertyName("AR")] double? Ar,
+    [property: JsonPropertyName("AR50")] double? Ar50,
+    [property: JsonPropertyName("AR75")] double? Ar75,
+    [property: JsonPropertyName("ARm")] double? ArMedium,
+    [property: JsonPropertyName("ARl")] double? ArLarge,
+    IReadOnlyList<int> MaxDets,
+    IReadOnlyList<double> Sigmas,
+    IReadOnlyList<CocoKeypointClassEntry> PerClass)
+{
+    /// <summary>The ten values as a <see cref="CocoKeypointSummary"/>.</summary>
+    [JsonIgnore]
+    public CocoKeypointSummary Summary => new(Ap, Ap50, Ap75, ApMedium, ApLarge, Ar, Ar50, Ar75, ArMedium, ArLarge);
+
+    /// <summary>The section of a keypoint evaluation.</summary>
+    public static CocoKeypointSection From(CocoKeypointResult keypoints)
+    {
+        ArgumentNullException.ThrowIfNull(keypoints);
+        CocoKeypointSummary s = keypoints.Summary;
+        return new CocoKeypointSection(
+            "keypoints", s.Ap, s.Ap50, s.Ap75, s.ApMedium, s.ApLarge, s.Ar, s.Ar50, s.Ar75, s.ArMedium, s.ArLarge,
+            [.. Matching.Coco.CocoParameters.KeypointMaxDetections], keypoints.Sigmas,
+            [.. keypoints.PerClass.Select(c => new CocoKeypointClassEntry(c.Category.Id, c.Category.Name, c.Ap, c.Ap50, c.Ap75, c.ApMedium, c.ApLarge, c.Ar))]);
+    }
+}
+
+/// <summary>One entry of <c>cocoKeypoints.perClass</c>.</summary>
+/// <param name="Id">The class id.</param>
+/// <param name="Name">The class name.</param>
+/// <param name="Ap">AP at OKS .50:.05:.95.</param>
+/// <param name="Ap50">AP at OKS .50.</param>
+/// <param name="Ap75">AP at OKS .75.</param>
+/// <param name="ApMedium">AP of medium objects.</param>
+/// <param name="ApLarge">AP of large objects.</param>
+/// <param name="Ar">AR at OKS .50:.05:.95.</param>
+public sealed record CocoKeypointClassEntry(
+    long Id,
+    string Name,
+    [property: JsonPropertyName("AP")] double? Ap,
+    [property: JsonPropertyName("AP50")] double? Ap50,
+    [property: JsonPropertyName("AP75")] double? Ap75,
+    [property: JsonPropertyName("APm")] double? ApMedium,
+    [property: JsonPropertyName("APl")] double? ApLarge,
+    [property: JsonPropertyName("AR")] double? Ar);
 
 /// <summary>One entry of <c>coco.perClass</c>.</summary>
 /// <param name="Id">The class id.</param>

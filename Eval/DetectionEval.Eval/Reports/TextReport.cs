@@ -21,6 +21,18 @@ public static class TextReport
             output.WriteLine("COCO bbox:");
             WriteCocoSummary(output, coco);
         }
+        if (result.CocoSegm is { } segm)
+        {
+            output.WriteLine();
+            output.WriteLine("COCO segm:");
+            WriteCocoSummary(output, segm);
+        }
+        if (result.CocoKeypoints is { } keypoints)
+        {
+            output.WriteLine();
+            output.WriteLine($"COCO keypoints ({Counting.Of(keypoints.Sigmas.Count, "keypoint")}):");
+            WriteKeypointSummary(output, keypoints);
+        }
         if (result.Voc is { } voc)
         {
             output.WriteLine();
@@ -34,8 +46,25 @@ public static class TextReport
             output.WriteLine("Operating point (VOC matches, all classes pooled):");
             WriteOperatingPoints(output, points);
         }
-        output.WriteLine();
-        WritePerClassTable(output, result);
+        if (result.Coco is not null || result.Voc is not null)
+        {
+            output.WriteLine();
+            WritePerClassTable(output, result);
+        }
+        if (result.CocoSegm is { } segmClasses)
+        {
+            output.WriteLine();
+            WriteCocoPerClass(output, result, "Per class, COCO segm:", ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR100"],
+                k => [segmClasses.PerClass[k].Ap, segmClasses.PerClass[k].Ap50, segmClasses.PerClass[k].Ap75, segmClasses.PerClass[k].ApSmall,
+                    segmClasses.PerClass[k].ApMedium, segmClasses.PerClass[k].ApLarge, segmClasses.PerClass[k].Ar100]);
+        }
+        if (result.CocoKeypoints is { } keypointClasses)
+        {
+            output.WriteLine();
+            WriteCocoPerClass(output, result, "Per class, COCO keypoints:", ["AP", "AP50", "AP75", "APm", "APl", "AR"],
+                k => [keypointClasses.PerClass[k].Ap, keypointClasses.PerClass[k].Ap50, keypointClasses.PerClass[k].Ap75,
+                    keypointClasses.PerClass[k].ApMedium, keypointClasses.PerClass[k].ApLarge, keypointClasses.PerClass[k].Ar]);
+        }
         if (result.Analysis is { } analysis) AnalysisReport.WriteText(output, analysis);
     }
 
@@ -89,6 +118,54 @@ public static class TextReport
             string value = (line.Value ?? -1.0).ToString("0.000", Invariant);
             output.WriteLine(string.Create(Invariant,
                 $" {title,-18} {type} @[ IoU={line.Iou,-9} | area={line.Area,6} | maxDets={line.MaxDets,3} ] = {value}"));
+        }
+    }
+
+    /// <summary>The ten lines exactly as pycocotools' <c>summarize()</c> prints them for keypoints (maxDets 20).</summary>
+    public static void WriteKeypointSummary(TextWriter output, CocoKeypointResult keypoints)
+    {
+        ArgumentNullException.ThrowIfNull(keypoints);
+        IReadOnlyList<double> thresholds = CocoParameters.IouThresholds;
+        string allThresholds = string.Create(Invariant, $"{thresholds[0]:0.00}:{thresholds[^1]:0.00}");
+        int m = CocoParameters.KeypointMaxDetections[^1];
+        CocoKeypointSummary s = keypoints.Summary;
+        (bool Ap, string Iou, string Area, double? Value)[] lines =
+        [
+            (true, allThresholds, "all", s.Ap),
+            (true, "0.50", "all", s.Ap50),
+            (true, "0.75", "all", s.Ap75),
+            (true, allThresholds, "medium", s.ApMedium),
+            (true, allThresholds, "large", s.ApLarge),
+            (false, allThresholds, "all", s.Ar),
+            (false, "0.50", "all", s.Ar50),
+            (false, "0.75", "all", s.Ar75),
+            (false, allThresholds, "medium", s.ArMedium),
+            (false, allThresholds, "large", s.ArLarge),
+        ];
+        foreach (var line in lines)
+        {
+            string title = line.Ap ? "Average Precision" : "Average Recall";
+            string type = line.Ap ? "(AP)" : "(AR)";
+            string value = (line.Value ?? -1.0).ToString("0.000", Invariant);
+            output.WriteLine(string.Create(Invariant,
+                $" {title,-18} {type} @[ IoU={line.Iou,-9} | area={line.Area,6} | maxDets={m,3} ] = {value}"));
+        }
+    }
+
+    /// <summary>A per-class table of one COCO iou type: id, class, then one column per value.</summary>
+    private static void WriteCocoPerClass(TextWriter output, EvaluationResult result, string title, string[] columns, Func<int, double?[]> values)
+    {
+        int nameWidth = Math.Clamp(result.Categories.Max(c => (int?)c.Name.Length) ?? 4, 4, 30);
+        output.WriteLine(title);
+        output.WriteLine(string.Join("  ", new[] { "id".PadLeft(6), "class".PadRight(nameWidth) }.Concat(columns.Select(h => h.PadLeft(6)))));
+        for (int k = 0; k < result.Categories.Count; k++)
+        {
+            IEnumerable<string> row = new[]
+            {
+                result.Categories[k].Id.ToString(Invariant).PadLeft(6),
+                Shorten(result.Categories[k].Name, nameWidth).PadRight(nameWidth),
+            }.Concat(values(k).Select(v => Fixed(v, 3).PadLeft(6)));
+            output.WriteLine(string.Join("  ", row));
         }
     }
 
