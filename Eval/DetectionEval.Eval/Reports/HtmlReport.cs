@@ -125,12 +125,14 @@ public static partial class HtmlReport
         foreach (var card in cards) Card(output, $"COCO {id} {card.Name}", card.Value, card.Detail);
         output.WriteLine("</div>");
         output.WriteLine($"<details><summary>{E(heading)} summary (pycocotools layout)</summary><pre>{E(summary)}</pre></details>");
+        var list = rows.ToList();
+        output.WriteLine($"<details><summary>Per class ({Counting.Number(list.Count)}); click a column heading to sort</summary>");
         output.WriteLine("<div class=\"scroll\"><table class=\"sortable\"><thead><tr>");
         output.WriteLine("<th title=\"category id\">id</th>");
         output.WriteLine("<th title=\"category name\">class</th>");
         foreach (string column in columns) output.WriteLine($"<th>{E(column)}</th>");
         output.WriteLine("</tr></thead><tbody>");
-        foreach ((Data.Category category, double?[] values) in rows)
+        foreach ((Data.Category category, double?[] values) in list)
         {
             output.Write("<tr>");
             output.Write(Cell(category.Id));
@@ -138,7 +140,7 @@ public static partial class HtmlReport
             foreach (double? value in values) output.Write(Cell(value));
             output.WriteLine("</tr>");
         }
-        output.WriteLine("</tbody></table></div></section>");
+        output.WriteLine("</tbody></table></div></details></section>");
     }
 
     private static void Card(TextWriter output, string name, double? value, string detail, bool raw = false) =>
