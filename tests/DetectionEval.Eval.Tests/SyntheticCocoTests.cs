@@ -28,6 +28,22 @@ public sealed class SyntheticCocoTests
     }
 
     [Fact]
+    public void Masks_leave_the_boxes_and_their_numbers_as_they_were()
+    {
+        var plain = Generate(new SynthSettings(40, 5, 3));
+        var masked = Generate(new SynthSettings(40, 5, 3) { Segm = true });
+        Assert.Equal(plain.Summary, masked.Summary);
+        Dataset withMasks = Load(masked.Gt, masked.Dt);
+        Assert.All(withMasks.GroundTruth.Shapes.ToArray(), s => Assert.NotNull(s?.Mask));
+        Assert.All(withMasks.Detections.Shapes.ToArray(), s => Assert.NotNull(s?.Mask));
+        // Results carry boxes first, so their areas stay w*h and the box evaluation is unchanged.
+        Assert.Equal(Evaluations.Of(Load(plain.Gt, plain.Dt)).Coco!.Summary, Evaluations.Of(withMasks).Coco!.Summary);
+        CocoResult segm = Evaluations.Of(withMasks, new EvaluationOptions { IouTypes = [IouType.Segm] }).CocoSegm!;
+        Assert.InRange(segm.Summary.Ap!.Value, 0.05, 0.95);
+        Assert.Equal(masked.Dt, Generate(new SynthSettings(40, 5, 3) { Segm = true }).Dt);
+    }
+
+    [Fact]
     public void A_different_seed_gives_different_files()
     {
         Assert.NotEqual(Generate(new SynthSettings(50, 5, 1)).Dt, Generate(new SynthSettings(50, 5, 2)).Dt);

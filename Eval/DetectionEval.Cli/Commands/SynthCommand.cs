@@ -64,6 +64,11 @@ public sealed class SynthCommand
         Description = "Dense scenes: about 300 objects and 3,000 detections per image.",
     };
 
+    private readonly Option<bool> _segm = new("--segm")
+    {
+        Description = "Add masks: a polygon per ground truth and a compressed RLE per detection (the octagon inscribed in each box), for --iou-type segm.",
+    };
+
     private readonly Option<double?> _objects = new("--objects-per-image")
     {
         Description = "Mean ground-truth objects per image (default 7.3, or 300 with --dense).",
@@ -85,7 +90,7 @@ public sealed class SynthCommand
     {
         var command = new Command("synth", "Write a deterministic synthetic COCO pair (gt.json, dt.json) for benchmarks and stress tests.")
         {
-            _images, _classes, _seed, _out, _dense, _objects, _detections,
+            _images, _classes, _seed, _out, _dense, _segm, _objects, _detections,
         };
         command.SetAction((parse, cancellation) => Task.FromResult(DevalApp.Guard(error, () => Execute(ReadSettings(parse), output, error, cancellation))));
         return command;
@@ -98,7 +103,7 @@ public sealed class SynthCommand
             parse.GetValue(_seed),
             parse.GetValue(_dense),
             parse.GetValue(_objects),
-            parse.GetValue(_detections)),
+            parse.GetValue(_detections)) { Segm = parse.GetValue(_segm) },
         parse.GetValue(_out)!);
 
     /// <summary>Generates the pair and writes both files atomically.</summary>

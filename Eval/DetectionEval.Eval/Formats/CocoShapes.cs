@@ -34,12 +34,12 @@ internal static class CocoShapes
     {
         json.ReadExpecting(SegmentationShape);
         long offset = json.CurrentOffset;
-        string path = json.CurrentPath;
         return json.TokenType switch
         {
             JsonTokenType.Null => null,
-            JsonTokenType.StartArray => ReadPolygons(json, offset, path),
-            JsonTokenType.StartObject => new PendingSegmentation.Rle(ReadRle(json), offset, path),
+            // Only polygons need the path later (for an image without a size); an RLE is complete as read.
+            JsonTokenType.StartArray => ReadPolygons(json, offset, json.CurrentPath),
+            JsonTokenType.StartObject => new PendingSegmentation.Rle(ReadRle(json), offset, ""),
             _ => throw json.Error(SegmentationShape),
         };
     }
@@ -83,7 +83,6 @@ internal static class CocoShapes
         const string SizeShape = "the RLE size [height, width], two whole numbers of 0 or more";
         int? height = null, width = null;
         uint[]? counts = null;
-        string? text = null;
         long countsOffset = 0;
         string countsPath = "";
         while (json.NextProperty())
@@ -111,14 +110,15 @@ internal static class CocoShapes
                 const string CountsShape = "RLE counts: a compressed string or a list of whole numbers of 0 or more";
                 json.ReadExpecting(CountsShape);
                 countsOffset = json.CurrentOffset;
-                countsPath = json.CurrentPath;
+                // The path is built only where the sum is checked after the object (counts before size).
+                countsPath = height is null ? json.CurrentPath : "";
                 if (json.TokenType == JsonTokenType.String)
                 {
-                    text = json.GetString();
-                    if (!CompressedCounts.TryDecode(text, out counts, out string? problem))
-                    {
-                        throw json.Error("compressed RLE counts (COCO's string encoding)", problem);
-                    }
+                    // The common case, without escapes, is decoded from the reader's bytes without a string.
+                    bool valid = json.TryGetUnescapedUtf8(out ReadOnlySpan<byte> utf8)
+                        ? CompressedCounts.TryDecode(utf8, out counts, out string? problem)
+                        : CompressedCounts.TryDecode(json.GetString(), out counts, out problem);
+                    if (!valid) throw json.Error("compressed RLE counts (COCO's string encoding)", problem);
                 }
                 else if (json.TokenType == JsonTokenType.StartArray)
                 {
@@ -139,6 +139,7 @@ internal static class CocoShapes
                 {
                     throw json.Error(CountsShape);
                 }
+                if (height is int hh && width is int ww) RequireFullCounts(json, counts!, hh, ww, countsOffset, null);
             }
             else
             {
@@ -147,16 +148,23 @@ internal static class CocoShapes
         }
         if (height is not int h || width is not int w) throw json.Error("an RLE object with \"size\" [height, width]", "an object without \"size\"");
         if (counts is null) throw json.Error("an RLE object with \"counts\"", "an object without \"counts\"");
+        if (countsPath.Length > 0) RequireFullCounts(json, counts, h, w, countsOffset, countsPath);
+        return RunLengthMask.FromCheckedCounts(h, w, counts);
+    }
+
+    /// <summary>
+    /// Rule: the run lengths cover the mask's height × width exactly. They were read at <paramref name="offset"/>;
+    /// <paramref name="path"/> is their JSON path, or null while the reader is still on them.
+    /// </summary>
+    private static void RequireFullCounts(JsonStreamReader json, uint[] counts, int h, int w, long offset, string? path)
+    {
         long sum = 0;
         foreach (uint c in counts) sum += c;
-        if (sum != (long)h * w)
-        {
-            throw json.ErrorAt(countsOffset, countsPath,
-                string.Create(CultureInfo.InvariantCulture, $"run lengths that sum to height × width = {(long)h * w}"),
-                string.Create(CultureInfo.InvariantCulture, $"run lengths that sum to {sum}"),
-                "The counts must cover every pixel of the mask's size, column by column.");
-        }
-        return new RunLengthMask(h, w, counts);
+        if (sum == (long)h * w) return;
+        string expected = string.Create(CultureInfo.InvariantCulture, $"run lengths that sum to height × width = {(long)h * w}");
+        string found = string.Create(CultureInfo.InvariantCulture, $"run lengths that sum to {sum}");
+        const string Hint = "The counts must cover every pixel of the mask's size, column by column.";
+        throw json.ErrorAt(offset, path ?? json.CurrentPath, expected, found, Hint);
     }
 
     /// <summary>

@@ -235,6 +235,13 @@ internal sealed class JsonStreamReader : IDisposable
 
     private ReadOnlySpan<byte> RawValue => _buffer.AsSpan(_current.ValueStart, _current.ValueLength);
 
+    /// <summary>The current string's UTF-8 bytes when it has no escape; empty with false otherwise (then use <see cref="GetString"/>).</summary>
+    public bool TryGetUnescapedUtf8(out ReadOnlySpan<byte> utf8)
+    {
+        utf8 = _current.Escaped ? default : RawValue;
+        return !_current.Escaped;
+    }
+
     /// <summary>The current string or property name.</summary>
     public string GetString()
     {

@@ -17,6 +17,12 @@ internal sealed class JsonLineWriter(Stream stream) : IDisposable
     /// <summary>Writes ASCII text as it is.</summary>
     public void Raw(string ascii)
     {
+        if (ascii.Length > _buffer.Length)
+        {
+            Flush();
+            _stream.Write(Encoding.ASCII.GetBytes(ascii));
+            return;
+        }
         Reserve(ascii.Length);
         _used += Encoding.ASCII.GetBytes(ascii, _buffer.AsSpan(_used));
     }

@@ -38,51 +38,73 @@ public static class CompressedCounts
     public static bool TryDecode(string text, out uint[] counts, out string? problem)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var decoded = new List<uint>();
-        int p = 0;
-        while (p < text.Length)
+        byte[] bytes = new byte[text.Length];
+        for (int i = 0; i < text.Length; i++)
         {
-            long x = 0;
-            int k = 0;
-            bool more = true;
-            while (more)
-            {
-                if (p >= text.Length)
-                {
-                    counts = [];
-                    problem = $"a count cut short at the end of the string (count {decoded.Count + 1})";
-                    return false;
-                }
-                int c = text[p] - 48;
-                if (c is < 0 or > 63)
-                {
-                    counts = [];
-                    problem = $"the character '{text[p]}' at position {p} (compressed counts use '0' to 'o')";
-                    return false;
-                }
-                if (k >= 12)
-                {
-                    counts = [];
-                    problem = $"a count longer than 12 characters at position {p}";
-                    return false;
-                }
-                x |= (long)(c & 0x1f) << (5 * k);
-                more = (c & 0x20) != 0;
-                p++;
-                k++;
-                if (!more && (c & 0x10) != 0) x |= -1L << (5 * k);
-            }
-            if (decoded.Count > 2) x += decoded[^2];
-            if (x is < 0 or > uint.MaxValue)
-            {
-                counts = [];
-                problem = $"count {decoded.Count + 1} decoding to {x}, outside 0 … {uint.MaxValue}";
-                return false;
-            }
-            decoded.Add((uint)x);
+            // A character beyond ASCII is outside '0' … 'o' either way; 0xFF keeps it so.
+            bytes[i] = text[i] < 128 ? (byte)text[i] : (byte)0xFF;
         }
-        counts = [.. decoded];
-        problem = null;
-        return true;
+        return TryDecode(bytes, out counts, out problem);
+    }
+
+    /// <summary>Decodes a compressed string given as its ASCII bytes (as a JSON reader holds it).</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> text, out uint[] counts, out string? problem)
+    {
+        // A count takes at least one character, so the string's length bounds the number of counts.
+        uint[] decoded = System.Buffers.ArrayPool<uint>.Shared.Rent(Math.Max(1, text.Length));
+        try
+        {
+            int m = 0;
+            int p = 0;
+            while (p < text.Length)
+            {
+                long x = 0;
+                int k = 0;
+                bool more = true;
+                while (more)
+                {
+                    if (p >= text.Length)
+                    {
+                        counts = [];
+                        problem = $"a count cut short at the end of the string (count {m + 1})";
+                        return false;
+                    }
+                    int c = text[p] - 48;
+                    if (c is < 0 or > 63)
+                    {
+                        counts = [];
+                        problem = $"the character '{(text[p] < 128 ? ((char)text[p]).ToString() : "non-ASCII")}' at position {p} (compressed counts use '0' to 'o')";
+                        return false;
+                    }
+                    if (k >= 12)
+                    {
+                        counts = [];
+                        problem = $"a count longer than 12 characters at position {p}";
+                        return false;
+                    }
+                    x |= (long)(c & 0x1f) << (5 * k);
+                    more = (c & 0x20) != 0;
+                    p++;
+                    k++;
+                    if (!more && (c & 0x10) != 0) x |= -1L << (5 * k);
+                }
+                // From the fourth count on, the stored value is the difference to the count two before.
+                if (m > 2) x += decoded[m - 2];
+                if (x is < 0 or > uint.MaxValue)
+                {
+                    counts = [];
+                    problem = $"count {m + 1} decoding to {x}, outside 0 … {uint.MaxValue}";
+                    return false;
+                }
+                decoded[m++] = (uint)x;
+            }
+            counts = decoded.AsSpan(0, m).ToArray();
+            problem = null;
+            return true;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<uint>.Shared.Return(decoded);
+        }
     }
 }

@@ -24,6 +24,12 @@ public sealed class RunLengthMask
     {
     }
 
+    /// <summary>
+    /// A mask that takes <paramref name="counts"/> as they are, without a copy: for a reader that already
+    /// checked that they sum to <c>height * width</c> and gives up the array.
+    /// </summary>
+    public static RunLengthMask FromCheckedCounts(int height, int width, uint[] counts) => new(height, width, counts, check: false);
+
     /// <summary>Takes <paramref name="counts"/> without a copy (the toolkit's own results).</summary>
     internal RunLengthMask(int height, int width, uint[] counts, bool check)
     {
@@ -36,9 +42,15 @@ public sealed class RunLengthMask
         Height = height;
         Width = width;
         _counts = counts;
-        Area = AreaOf(counts);
-        BoundingBox = BoxOf(counts, height);
     }
+
+    /// <summary>Area and box, computed together on first use (a reader of half a million masks needs neither yet).</summary>
+    private sealed record Measures(long Area, Box Box);
+
+    private Measures? _measures;
+
+    // A reference assignment is atomic, so two threads that race here compute the same value and keep either.
+    private Measures Measured => LazyInitializer.EnsureInitialized(ref _measures, () => new Measures(AreaOf(_counts), BoxOf(_counts, Height)));
 
     /// <summary>Image height in pixels.</summary>
     public int Height { get; }
@@ -50,14 +62,14 @@ public sealed class RunLengthMask
     public ReadOnlySpan<uint> Counts => _counts;
 
     /// <summary>Number of pixels set (pycocotools' <c>area</c>).</summary>
-    public long Area { get; }
+    public long Area => Measured.Area;
 
     /// <summary>
     /// The box of the set pixels, <c>[x0, y0, x1 − x0 + 1, y1 − y0 + 1]</c> (pycocotools' <c>toBbox</c>):
     /// an empty mask has [0, 0, 0, 0], and when a run of set pixels goes on from the bottom of one column
     /// into the next, the box spans the full height, as pycocotools' quirk makes it.
     /// </summary>
-    public Box BoundingBox { get; }
+    public Box BoundingBox => Measured.Box;
 
     /// <summary>True when no pixel is set.</summary>
     public bool IsEmpty => Area == 0;
