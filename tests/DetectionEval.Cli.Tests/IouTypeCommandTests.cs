@@ -90,4 +90,16 @@ public sealed class IouTypeCommandTests
         string gt = Path.Combine(Segm, "gt.json");
         Assert.Equal([$"deval: error: {gt}: annotation 1210803: Expected 51 keypoint values (17 (x, y, v) triples, one per sigma), but got an annotation without \"keypoints\". --kpt-sigmas gives one sigma per keypoint; COCO's 17 person keypoints are the default."], run.ErrorLines);
     }
+
+    [Fact]
+    public void A_malformed_mask_is_one_line_with_file_line_and_json_path()
+    {
+        string gt = Deval.TestData("malformed", "coco", "segm_short_counts_gt.json");
+        CommandRun run = Deval.Run("evaluate", "--gt", gt, "--pred", Deval.TestData("malformed", "coco", "dt.json"), "--iou-type", "segm");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("", run.Output);
+        Assert.Equal(
+            [$"deval: error: {gt}:3:136: $.annotations[0].segmentation.counts: Expected run lengths that sum to height × width = 16, but got run lengths that sum to 5. The counts must cover every pixel of the mask's size, column by column."],
+            run.ErrorLines);
+    }
 }

@@ -101,7 +101,8 @@ public static class ReportPipeline
         }
         if (!settings.IouTypes.Contains(IouType.Bbox))
         {
-            foreach ((bool asked, string option) in new[] { (settings.Analysis.Enabled, "--analysis"), (r.OverlaysDirectory is not null, "--overlays"), (r.PlotsDirectory is not null, "--plots") })
+            // The CSV table, the charts, overlays and the analysis hold the box metrics only.
+            foreach ((bool asked, string option) in new[] { (settings.Analysis.Enabled, "--analysis"), (r.OverlaysDirectory is not null, "--overlays"), (r.PlotsDirectory is not null, "--plots"), (r.CsvPath is not null, "--csv") })
             {
                 if (asked) throw new UsageException($"{option}: Expected bbox among --iou-type (it reads the box matches), but got --iou-type {string.Join(',', settings.IouTypes.Select(ReportDocument.IouTypeName))}.");
             }
