@@ -26,6 +26,17 @@ public sealed class ArchitectureTests
         AssertReferencesNone(Matching, "DetectionEval.Eval", "DetectionEval.Plots", "deval", "DetectionEval.Matching.Gpu");
     }
 
+    [Theory]
+    [InlineData("DetectionEval.Matching.Masks")]
+    [InlineData("DetectionEval.Matching.Keypoints")]
+    public void Masks_and_keypoints_are_primitives_that_know_no_matcher(string folder)
+    {
+        // Run-length masks and OKS measure overlaps; the matchers use them, never the other way round.
+        TestResult result = Types.InAssembly(Matching).That().ResideInNamespace(folder).ShouldNot().HaveDependencyOnAny(
+            "DetectionEval.Matching.Coco", "DetectionEval.Matching.Voc", "DetectionEval.Matching.Tide").GetResult();
+        Assert.True(result.IsSuccessful, $"{folder} depends on a matcher in: {string.Join(", ", result.FailingTypeNames ?? [])}");
+    }
+
     [Fact]
     public void Plots_knows_no_eval_and_no_command_line()
     {
@@ -119,7 +130,7 @@ public sealed class ArchitectureTests
     public void Only_the_pipeline_runs_the_match_and_accumulation_stages()
     {
         // The stages are internal to Eval: the command line cannot call a matcher or an accumulator.
-        string[] stages = ["CocoMatchStage", "VocMatchStage", "TideMatchStage", "CocoAccumulation", "VocAccumulation", "ShardedEvaluation"];
+        string[] stages = ["CocoMatchStage", "CocoShapeMatchStage", "VocMatchStage", "TideMatchStage", "CocoAccumulation", "VocAccumulation", "ShardedEvaluation"];
         foreach (string stage in stages)
         {
             Type? type = Eval.GetTypes().SingleOrDefault(t => t.Name == stage);

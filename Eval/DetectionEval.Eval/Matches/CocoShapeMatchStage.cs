@@ -19,7 +19,7 @@ namespace DetectionEval.Eval.Matches;
 internal static class CocoShapeMatchStage
 {
     /// <summary>Matches every unit of the dataset under <paramref name="iouType"/> (segm or keypoints).</summary>
-    /// <exception cref="ArgumentException">A ground truth or detection lacks what the iou type needs (see <see cref="Pipeline"/>'s checks).</exception>
+    /// <remarks>The pipeline's <c>ShapeChecks</c> first make sure every object has what the iou type needs.</remarks>
     public static CocoMatches Match(Dataset dataset, EvaluationOptions options, IouType iouType)
     {
         options.Validate();
@@ -106,7 +106,6 @@ internal static class CocoShapeMatchStage
     private static void MaskOverlaps(Dataset dataset, EvaluationUnit unit, ReadOnlySpan<int> keptOrder, Span<double> overlaps)
     {
         GroundTruthTable gt = dataset.GroundTruth;
-        DetectionTable dt = dataset.Detections;
         int groundTruthCount = unit.GroundTruthCount;
         if (groundTruthCount == 0) return;
         for (int d = 0; d < keptOrder.Length; d++)
@@ -120,7 +119,6 @@ internal static class CocoShapeMatchStage
                 overlaps[(d * groundTruthCount) + g] = MaskRules.Iou(detection, groundTruth, crowd);
             }
         }
-        _ = dt;
     }
 
     /// <summary>A detection's mask; without one, its box's polygon at the image's size (pycocotools' loadRes).</summary>
