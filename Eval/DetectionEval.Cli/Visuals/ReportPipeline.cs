@@ -194,38 +194,28 @@ public static class ReportPipeline
         return new PreparedOutputs(directories, files);
     }
 
-    /// <summary>The report's figures: each chart's inline SVG, its class, and whether it belongs to the error analysis.</summary>
+    /// <summary>The report's figures: each chart's SVG, its class, and whether it belongs to the error analysis.</summary>
     private static ReportFigure[] FiguresOf(RenderedChart[] rendered) =>
     [
-        .. rendered.Select(c => new ReportFigure(c.Chart.Model.Title, c.InlineSvg!, c.Chart.ClassName)
+        .. rendered.Select(c => new ReportFigure(c.Chart.Model.Title, c.Svg!, c.Chart.ClassName)
         {
             IsAnalysis = AnalysisCharts.FileStems.Contains(c.Chart.FileStem),
-            IsHtmlReady = c.Chart.Model.Heatmap is null,
         }),
     ];
 
     /// <param name="Chart">The chart.</param>
-    /// <param name="Png">ScottPlot's PNG, for --plots.</param>
-    /// <param name="Svg">ScottPlot's SVG, for --plots.</param>
-    /// <param name="InlineSvg">The light SVG the HTML report inlines.</param>
-    private sealed record RenderedChart(NamedChart Chart, byte[]? Png, string? Svg, string? InlineSvg);
+    /// <param name="Png">The PNG, for --plots.</param>
+    /// <param name="Svg">The SVG, for --plots and for the HTML report, which inlines it.</param>
+    private sealed record RenderedChart(NamedChart Chart, byte[]? Png, string? Svg);
 
-    /// <summary>
-    /// Draws every chart, in parallel (each chart is independent): PNG and SVG files with ScottPlot for
-    /// --plots, and for --report the light SVG writer, which keeps a report with a chart per class cheap
-    /// (heatmaps, one or two per report, still come from ScottPlot).
-    /// </summary>
+    /// <summary>Draws every chart, in parallel (each chart is independent): PNG for --plots, SVG for --plots and --report.</summary>
     private static RenderedChart[] Render(IReadOnlyList<NamedChart> charts, bool files, bool report, int? threads)
     {
         var rendered = new RenderedChart[charts.Count];
         Parallel.For(0, charts.Count, new ParallelOptions { MaxDegreeOfParallelism = threads ?? -1 }, i =>
         {
             ChartModel model = charts[i].Model;
-            rendered[i] = new RenderedChart(
-                charts[i],
-                files ? ChartRenderer.RenderPng(model) : null,
-                files ? ChartRenderer.RenderSvg(model) : null,
-                !report ? null : model.Heatmap is null ? SvgChartWriter.Write(model, "chart" + i.ToString(Invariant), forHtml: true) : ChartRenderer.RenderSvg(model));
+            rendered[i] = new RenderedChart(charts[i], files ? ChartRenderer.RenderPng(model) : null, files || report ? ChartRenderer.RenderSvg(model) : null);
         });
         return rendered;
     }
