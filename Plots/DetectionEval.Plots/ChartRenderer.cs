@@ -19,15 +19,20 @@ public static partial class ChartRenderer
     {
         ArgumentNullException.ThrowIfNull(model);
         PlotFonts.Register();
-        // Every label takes Fonts.Default, which Register set to the bundled family. (Plot.Font.Set would
-        // pin the weight and silently turn the bold titles regular.)
+        // Each text gets the bundled face that can set it (PlotFonts.FamilyFor), by name: Plot.Font.Set would
+        // pin the weight and silently turn the bold titles regular.
         var plot = new Plot();
         plot.Title(model.Title, size: 16);
         plot.XLabel(model.XLabel, size: 14);
         plot.YLabel(model.YLabel, size: 14);
-        plot.Axes.Title.Label.Bold = true;
-        plot.Axes.Bottom.Label.Bold = true;
-        plot.Axes.Left.Label.Bold = true;
+        foreach ((LabelStyle label, string text) in new[] { (plot.Axes.Title.Label, model.Title), (plot.Axes.Bottom.Label, model.XLabel), (plot.Axes.Left.Label, model.YLabel) })
+        {
+            label.FontName = PlotFonts.FamilyFor(text);
+            label.Bold = true;
+        }
+        // Numbers, unless bars or a heatmap name their ticks.
+        plot.Axes.Bottom.TickLabelStyle.FontName = PlotFonts.Latin1Family;
+        plot.Axes.Left.TickLabelStyle.FontName = PlotFonts.Latin1Family;
 
         foreach (BandSeries b in model.Bands) AddBand(plot, b);
         foreach (LineSeries s in model.Series) AddSeries(plot, s);
@@ -46,7 +51,7 @@ public static partial class ChartRenderer
             // lines).
             plot.Legend.DisplayPlottableLegendItems = false;
             plot.Legend.ManualItems.AddRange(LegendItemsOf(model));
-            plot.Legend.FontName = PlotFonts.Family;
+            plot.Legend.FontName = PlotFonts.FamilyFor(model.LegendEntries);
             plot.Legend.FontSize = 12;
             // Many entries go beside the chart; a few fit in the corner PR curves leave empty.
             if (model.LegendEntries.Count > 6) plot.ShowLegend(Edge.Right);
@@ -205,9 +210,10 @@ public static partial class ChartRenderer
         }
         var plottable = plot.Add.Bars(bars);
         plottable.Horizontal = true;
-        plottable.ValueLabelStyle.FontName = PlotFonts.Family;
+        plottable.ValueLabelStyle.FontName = PlotFonts.FamilyFor(bars.Select(b => b.Label));
         plottable.ValueLabelStyle.FontSize = 11;
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks);
+        plot.Axes.Left.TickLabelStyle.FontName = PlotFonts.FamilyFor(items.Select(b => b.Label));
         plot.Axes.Left.TickLabelStyle.FontSize = 11;
         plot.Grid.YAxisStyle.MajorLineStyle.Width = 0;
     }
@@ -235,7 +241,7 @@ public static partial class ChartRenderer
                 cell.LineWidth = 0;
                 if (text.Length == 0) continue;
                 var label = plot.Add.Text(text, j, y);
-                label.LabelFontName = PlotFonts.Family;
+                label.LabelFontName = PlotFonts.FamilyFor(text);
                 label.LabelFontSize = textSize;
                 label.LabelFontColor = shade > 0.55 ? Colors.White : Colors.Black;
                 label.LabelAlignment = Alignment.MiddleCenter;
@@ -247,6 +253,8 @@ public static partial class ChartRenderer
         for (int j = 0; j < columns; j++) bottom[j] = new Tick(j, heatmap.ColumnLabels[j]);
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(left);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(bottom);
+        plot.Axes.Left.TickLabelStyle.FontName = PlotFonts.FamilyFor(heatmap.RowLabels);
+        plot.Axes.Bottom.TickLabelStyle.FontName = PlotFonts.FamilyFor(heatmap.ColumnLabels);
         plot.Axes.Left.TickLabelStyle.FontSize = textSize + 1;
         plot.Axes.Bottom.TickLabelStyle.FontSize = textSize + 1;
         plot.Axes.Bottom.TickLabelStyle.Rotation = 90;

@@ -63,9 +63,14 @@ public static class PointThinning
         if (Pixels(x, y, scale) is not { } pixels || pixels.X.Length <= 2) return ([.. x], [.. y]);
         (double[] px, double[] py) = pixels;
         int[] distinct = WithoutRepeats(px, py);
-        double[] dx = [.. distinct.Select(i => px[i])], dy = [.. distinct.Select(i => py[i])];
+        double[] dx = Gather(px, distinct), dy = Gather(py, distinct);
         bool[] keep = KeptByRamerDouglasPeucker(dx, dy, StepCorners(dx, dy));
-        return Kept(x, y, [.. distinct.Where((_, k) => keep[k])]);
+        var kept = new List<int>();
+        for (int k = 0; k < distinct.Length; k++)
+        {
+            if (keep[k]) kept.Add(distinct[k]);
+        }
+        return (Gather(x, [.. kept]), Gather(y, [.. kept]));
     }
 
     /// <summary>The points of a marked series whose dots do not sit within <see cref="Tolerance"/> pixels of the last kept dot (the first and last always stay).</summary>
@@ -84,7 +89,7 @@ public static class PointThinning
             if (i < n - 1 && dx * dx + dy * dy <= tolerance2) continue;
             kept.Add(i);
         }
-        return Kept(x, y, [.. kept]);
+        return (Gather(x, [.. kept]), Gather(y, [.. kept]));
     }
 
     /// <summary>The indices of the points that differ from the point before them (the first always).</summary>
@@ -199,8 +204,13 @@ public static class PointThinning
         return (px, py);
     }
 
-    private static (double[] X, double[] Y) Kept(IReadOnlyList<double> x, IReadOnlyList<double> y, int[] kept) =>
-        ([.. kept.Select(i => x[i])], [.. kept.Select(i => y[i])]);
+    /// <summary>The values at <paramref name="indices"/>, in their order.</summary>
+    private static double[] Gather(IReadOnlyList<double> values, int[] indices)
+    {
+        var gathered = new double[indices.Length];
+        for (int k = 0; k < indices.Length; k++) gathered[k] = values[indices[k]];
+        return gathered;
+    }
 }
 
 /// <summary>

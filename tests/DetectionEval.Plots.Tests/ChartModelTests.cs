@@ -38,7 +38,7 @@ public class ChartModelTests
         Assert.Equal(2, lines.Length);
         Assert.Equal(Raw.Recall.Zip(Raw.Precision), lines[0].Data.GetScatterPoints().Select(c => (c.X, c.Y)));
         Assert.Equal(Envelope.Recall.Zip(Envelope.Precision), lines[1].Data.GetScatterPoints().Select(c => (c.X, c.Y)));
-        Assert.Equal(PlotFonts.Family, plot.Axes.Title.Label.FontName);
+        Assert.Equal(PlotFonts.Latin1Family, plot.Axes.Title.Label.FontName);
     }
 
     [Fact]
