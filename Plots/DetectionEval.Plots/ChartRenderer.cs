@@ -45,6 +45,9 @@ public static partial class ChartRenderer
         // ScottPlot measure label sizes for many candidate spacings on each render.
         if (model.Heatmap is null) plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(RoundStep(model.Range.XMax - model.Range.XMin));
         if (model.Bars.Count == 0 && model.Heatmap is null) plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(RoundStep(model.Range.YMax - model.Range.YMin));
+        // The top and right axes only frame the data: no ticks to generate (ScottPlot would still measure candidate spacings for them).
+        plot.Axes.Top.TickGenerator = new ScottPlot.TickGenerators.NumericManual();
+        plot.Axes.Right.TickGenerator = new ScottPlot.TickGenerators.NumericManual();
         if (model.LegendEntries.Count > 0)
         {
             // The legend is built from the model, in its order (bands are drawn first but listed after the
