@@ -2,9 +2,11 @@ using System.CommandLine;
 using System.Reflection;
 using DetectionEval.Cli.Commands;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Gate;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Plots;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Cli;
 
@@ -17,25 +19,18 @@ public static class DevalApp
     /// <summary>The tool's version (the informational version without build metadata).</summary>
     public static string Version { get; } = ReadVersion();
 
-    private static readonly AsyncLocal<CancellationToken> CurrentCancellation = new();
-
-    /// <summary>
-    /// The cancellation of the command line being run (Ctrl-C): the verbs pass it to the loaders
-    /// (<see cref="LoadOptions.Cancellation"/>), the evaluation (<see cref="EvaluationOptions.Cancellation"/>)
-    /// and their own loops, and check it once more before they write their first output file; a cancelled
-    /// run exits with <see cref="ExitCodes.Interrupted"/> and has written nothing. Writing, which works from
-    /// memory, is not interrupted once it has begun.
-    /// </summary>
-    public static CancellationToken Cancellation => CurrentCancellation.Value;
-
     /// <summary>Runs one command line; everything the user sees goes through <paramref name="output"/> and <paramref name="error"/>.</summary>
     /// <param name="args">The arguments.</param>
     /// <param name="output">Stdout.</param>
     /// <param name="error">Stderr.</param>
-    /// <param name="cancellation">Cancelled on Ctrl-C (<c>Program</c> wires SIGINT to it); the run then stops with exit code 130.</param>
+    /// <param name="cancellation">
+    /// Cancelled on Ctrl-C (<c>Program</c> wires SIGINT to it). System.CommandLine hands it to the verb's
+    /// action, which passes it to the pipeline and its own loops and checks it once more before it writes
+    /// its first output file; a cancelled run exits with <see cref="ExitCodes.Interrupted"/> and has written
+    /// nothing. Writing, which works from memory, is not interrupted once it has begun.
+    /// </param>
     public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken cancellation = default)
     {
-        CurrentCancellation.Value = cancellation;
         var root = new RootCommand("deval: scores object detectors with COCO and Pascal VOC metrics.")
         {
             EvaluateCommand.Create(output, error),
@@ -59,7 +54,9 @@ public static class DevalApp
             return ExitCodes.UsageOrInputError;
         }
         // deval handles Ctrl-C itself (Program.cs), so System.CommandLine is told not to.
-        return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+        // The verbs' work is synchronous; the action runs on this thread and hands back a finished task.
+        return parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cancellation)
+            .GetAwaiter().GetResult();
     }
 
     /// <summary>
@@ -86,6 +83,9 @@ public static class DevalApp
                 error.WriteLine($"{ToolName}: error: {e.Message}");
                 return ExitCodes.UsageOrInputError;
             case UsageException e:
+                error.WriteLine($"{ToolName}: error: {e.Message}");
+                return ExitCodes.UsageOrInputError;
+            case IncomparableRunsException e:
                 error.WriteLine($"{ToolName}: error: {e.Message}");
                 return ExitCodes.UsageOrInputError;
             case SpillFailedException e:

@@ -1,6 +1,6 @@
 namespace DetectionEval.Cli;
 
-/// <summary>The process exit codes, in one place; the README lists the same table.</summary>
+/// <summary>The process exit codes, in one place; docs/troubleshooting.md lists the same table.</summary>
 public static class ExitCodes
 {
     /// <summary>The command did what was asked.</summary>

@@ -1,5 +1,6 @@
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Plots;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Cli;
 

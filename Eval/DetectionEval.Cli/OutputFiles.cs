@@ -1,4 +1,5 @@
 using DetectionEval.Eval.Reports;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Cli;
 

@@ -1,5 +1,6 @@
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Pipeline;
 using DetectionEval.Matching;
 
 namespace DetectionEval.Eval;
@@ -90,8 +91,8 @@ public sealed class DetectionEvaluator
         }
     }
 
-    /// <summary>Evaluates everything added so far. Can be called again after more updates.</summary>
-    public EvaluationResult Compute() => DetectionEvaluation.Evaluate(_builder.Build(), _options);
+    /// <summary>Evaluates everything added so far, through <see cref="EvaluationPipeline"/>. Can be called again after more updates.</summary>
+    public EvaluationResult Compute() => EvaluationPipeline.Run(new EvaluationRequest(new DatasetInputs(_builder.Build())) { Options = _options }).Result;
 
     /// <summary>Forgets every image added so far.</summary>
     public void Reset()

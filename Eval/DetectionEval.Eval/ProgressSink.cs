@@ -6,22 +6,22 @@ public enum WorkStage
     /// <summary>Reading the input files; counted in bytes of the files read.</summary>
     Loading,
 
-    /// <summary>COCO's match stage (<see cref="Metrics.CocoEvaluation.Match"/>); counted in units, one per (image, class) with boxes.</summary>
+    /// <summary>COCO's match stage (<see cref="Matches.CocoMatchStage.Match"/>); counted in units, one per (image, class) with boxes.</summary>
     MatchingCoco,
 
-    /// <summary>VOC's match stage (<see cref="Metrics.VocEvaluation.Match"/>); counted in units, one per (image, class) with boxes.</summary>
+    /// <summary>VOC's match stage (<see cref="Matches.VocMatchStage.Match"/>); counted in units, one per (image, class) with boxes.</summary>
     MatchingVoc,
 
-    /// <summary>COCO's accumulation (<see cref="Metrics.CocoEvaluation.Accumulate"/>); counted in classes.</summary>
+    /// <summary>COCO's accumulation (<see cref="Metrics.CocoAccumulation.Accumulate"/>); counted in classes.</summary>
     AccumulatingCoco,
 
-    /// <summary>VOC's accumulation (<see cref="Metrics.VocEvaluation.Accumulate"/>); counted in classes.</summary>
+    /// <summary>VOC's accumulation (<see cref="Metrics.VocAccumulation.Accumulate"/>); counted in classes.</summary>
     AccumulatingVoc,
 
-    /// <summary>The low-memory match stage (<see cref="Metrics.ShardedEvaluation.Match"/>), shard after shard; counted in detections.</summary>
+    /// <summary>The low-memory match stage (<see cref="Pipeline.ShardedEvaluation.Match"/>), shard after shard; counted in detections.</summary>
     MatchingShards,
 
-    /// <summary>The low-memory accumulation (<see cref="Metrics.ShardedEvaluation.Accumulate"/>); counted in the detections of the classes done.</summary>
+    /// <summary>The low-memory accumulation (<see cref="Pipeline.ShardedEvaluation.Accumulate"/>); counted in the detections of the classes done.</summary>
     AccumulatingShards,
 
     /// <summary>The paired bootstrap (<see cref="Gate.PairedBootstrap.Run"/>); counted in replicates.</summary>

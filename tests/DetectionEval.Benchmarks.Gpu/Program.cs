@@ -2,8 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using DetectionEval.Eval;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Pipeline;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Eval.Synthetic;
 using DetectionEval.Matching;
@@ -69,10 +70,7 @@ static int Evaluate(Arguments a)
     }
 
     var load = Stopwatch.StartNew();
-    var builder = new DatasetBuilder();
-    CocoJson.ReadGroundTruth(gtPath, builder);
-    CocoJson.ReadDetections(dtPath, builder);
-    Dataset dataset = builder.Build();
+    Dataset dataset = EvaluationPipeline.Load(new FileInputs(new AnnotationInput(gtPath, AnnotationFormat.Coco), [new AnnotationInput(dtPath, AnnotationFormat.Coco)], new LoadOptions())).Dataset;
     Report("load", load);
     var options = new EvaluationOptions { Metrics = metrics, Threads = threads, Engine = engine };
     Console.WriteLine($"pairs {PairCount(dataset, metrics):E3}");
@@ -82,16 +80,11 @@ static int Evaluate(Arguments a)
     {
         // The first repetition includes the kernels' compilation; later ones show the warm engine.
         var evaluate = Stopwatch.StartNew();
-        var match = Stopwatch.StartNew();
-        CocoMatches? cm = metrics.HasFlag(MetricSet.Coco) ? CocoEvaluation.Match(dataset, options) : null;
-        VocMatches? vm = metrics.HasFlag(MetricSet.Voc) ? VocEvaluation.Match(dataset, options) : null;
-        Report(r == 0 ? "match" : $"match-warm{r}", match);
-        var accumulate = Stopwatch.StartNew();
-        CocoResult? coco = cm is null ? null : CocoEvaluation.Accumulate(cm, options);
-        VocResult? voc = vm is null ? null : VocEvaluation.Accumulate(vm, options);
-        Report(r == 0 ? "accumulate" : $"accumulate-warm{r}", accumulate);
+        var stages = new StageClock();
+        result = EvaluationPipeline.Run(new EvaluationRequest(new DatasetInputs(dataset)) { Options = options }, stages).Result;
+        ReportSeconds(r == 0 ? "match" : $"match-warm{r}", stages.Match);
+        ReportSeconds(r == 0 ? "accumulate" : $"accumulate-warm{r}", stages.Accumulate);
         Report(r == 0 ? "evaluate" : $"evaluate-warm{r}", evaluate);
-        result = new EvaluationResult(DatasetSummary.Of(dataset), dataset.Categories, coco, voc);
     }
 
     var write = Stopwatch.StartNew();
@@ -118,8 +111,10 @@ static double PairCount(Dataset dataset, MetricSet metrics)
     return pairs;
 }
 
-static void Report(string stage, Stopwatch clock) =>
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{stage} {clock.Elapsed.TotalSeconds:F3}"));
+static void Report(string stage, Stopwatch clock) => ReportSeconds(stage, clock.Elapsed);
+
+static void ReportSeconds(string stage, TimeSpan elapsed) =>
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{stage} {elapsed.TotalSeconds:F3}"));
 
 static int Agree(Arguments a)
 {
@@ -274,5 +269,19 @@ internal sealed record Batch(Box[] GroundTruth, byte[] Crowd, int[] GroundTruthS
             }
             for (int s = SlotStart[u]; s < SlotStart[u + 1]; s++) best[s] = VocMatcher.FindBestOverlap(Detections[s], g, 0.0);
         });
+    }
+}
+
+/// <summary>The pipeline's match and accumulation stages, timed.</summary>
+internal sealed class StageClock : EvaluationObserver
+{
+    public TimeSpan Match { get; private set; }
+
+    public TimeSpan Accumulate { get; private set; }
+
+    public override void StageFinished(EvaluationStage stage, TimeSpan elapsed)
+    {
+        if (stage is EvaluationStage.MatchCoco or EvaluationStage.MatchVoc) Match += elapsed;
+        if (stage is EvaluationStage.AccumulateCoco or EvaluationStage.AccumulateVoc) Accumulate += elapsed;
     }
 }

@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Synthetic;
 
 namespace DetectionEval.Benchmarks;

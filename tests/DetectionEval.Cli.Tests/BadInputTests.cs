@@ -80,10 +80,22 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
-    public void The_valid_pair_next_to_the_malformed_files_evaluates()
+    public void The_valid_pair_next_to_the_malformed_files_evaluates_to_its_hand_worked_numbers()
     {
+        // person: ground truth [10, 10, 50, 80] (area 4000, medium), detection [12, 10, 50, 80]: overlap
+        // 48 x 80 = 3840, union 4000 + 4000 - 3840 = 4160, IoU 0.923: a hit at the nine thresholds up to
+        // 0.8999999999999999, a miss at 0.95, so AP = 9/10. dog: ground truth [5, 5, 20, 20] (area 400, small)
+        // found exactly: IoU 1, AP 1. COCO AP = (0.9 + 1) / 2 = 0.95; APm is the person's, APs the dog's, no
+        // large object (-1). VOC: both hits at 0.5 with precision 1, mAP 1.
         CommandRun run = Deval.Run("evaluate", "--gt", Malformed("gt.json"), "--pred", Malformed("dt.json"));
         Assert.Equal(0, run.ExitCode);
+        Assert.Equal("", run.Error);
+        Assert.StartsWith("2 images, 2 classes, 2 ground-truth boxes, 2 detections\n", run.Output);
+        Assert.Contains(" Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 0.950\n", run.Output);
+        Assert.Contains(" Average Precision  (AP) @[ IoU=0.50:0.95 | area= small | maxDets=100 ] = 1.000\n", run.Output);
+        Assert.Contains(" Average Precision  (AP) @[ IoU=0.50:0.95 | area=medium | maxDets=100 ] = 0.900\n", run.Output);
+        Assert.Contains(" Average Precision  (AP) @[ IoU=0.50:0.95 | area= large | maxDets=100 ] = -1.000\n", run.Output);
+        Assert.Contains(" mAP (11-point)  = 1.0000\n mAP (all-point) = 1.0000\n", run.Output);
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using DetectionEval.Eval;
+using DetectionEval.Cli.Runs;
 using DetectionEval.Eval.Gate;
 using DetectionEval.Eval.Metrics;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
-using System.Text;
+using System.Text.Json;
+using DetectionEval.Eval;
 using DetectionEval.Cli.Commands;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching.Coco;
@@ -9,63 +10,155 @@ using DetectionEval.Matching.Voc;
 namespace DetectionEval.Cli.Tests;
 
 /// <summary>
-/// The results never depend on how the work runs: the JSON report is byte-identical for one thread, all
-/// threads, <c>--device cpu</c> and the GPU kernels on ILGPU's CPU accelerator, on synthetic data and on
-/// boxes whose IoUs land exactly on the thresholds.
+/// Every way the match stage can run gives the reference numbers (pycocotools' COCO values to 1e-12,
+/// voc_eval's VOC values bit for bit, tests/data/reference): one thread, all threads, <c>--device cpu</c>,
+/// shards of two images, the GPU kernels on ILGPU's CPU accelerator in memory and in shards, and
+/// <c>--device gpu</c> where a CUDA GPU is usable; on the reference cases with crowds and ignore flags
+/// (c03), score ties and duplicates (c06), IoUs of exactly 0.5 under each rule (c11) and the detection
+/// cap with ties at the cut (c05), under every VOC profile each case records. No run is compared with
+/// another run.
 /// </summary>
-public sealed class EngineAgreementTests : IDisposable
+public sealed class EngineAgreementTests
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("deval-engines-").FullName;
-
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
-
-    public static TheoryData<string[]> Profiles() => new()
+    public static TheoryData<string, string> CasesAndProfiles()
     {
-        Array.Empty<string>(),
-        new[] { "--voc-iou-rule", "gt" },
-        new[] { "--voc-plus-one", "--iou", "0.75" },
-        new[] { "--max-dets", "1,2,3" },
-    };
-
-    [Theory]
-    [MemberData(nameof(Profiles))]
-    public void Json_is_identical_for_one_thread_all_threads_cpu_and_the_ilgpu_cpu_accelerator_on_synthetic_data(string[] profile)
-    {
-        string dir = Path.Combine(_folder, "synth");
-        Assert.Equal(0, Deval.Run("synth", "--images", "12", "--classes", "4", "--seed", "3", "--detections-per-image", "40", "--out", dir).ExitCode);
-        AssertAllEnginesAgree(Path.Combine(dir, "gt.json"), Path.Combine(dir, "dt.json"), profile);
+        var data = new TheoryData<string, string>();
+        foreach (string caseName in new[] { "cases/c03_crowd", "cases/c06_ties_duplicates", "cases/c11_iou_exact_half" })
+        {
+            using JsonDocument expected = Expected(caseName);
+            foreach (JsonProperty profile in expected.RootElement.EnumerateObject())
+            {
+                if (profile.Name.StartsWith("voc", StringComparison.Ordinal) && profile.Value.ValueKind == JsonValueKind.Object && profile.Value.TryGetProperty("per_class", out _))
+                {
+                    data.Add(caseName, profile.Name);
+                }
+            }
+        }
+        data.Add("cases/c05_maxdets", "voc");
+        return data;
     }
 
     [Theory]
-    [MemberData(nameof(Profiles))]
-    public void Json_is_identical_for_every_engine_when_ious_land_exactly_on_the_thresholds(string[] profile)
+    [MemberData(nameof(CasesAndProfiles))]
+    public void Every_engine_and_thread_count_gives_the_reference_numbers(string caseName, string profileKey)
     {
-        (string gt, string dt) = WriteExactThresholdCase();
-        AssertAllEnginesAgree(gt, dt, profile);
+        using JsonDocument expected = Expected(caseName);
+        JsonElement profile = expected.RootElement.GetProperty(profileKey);
+        string[] options = ProfileOptions(profile.GetProperty("params"));
+        string gt = ReferenceData.Case(Path.Combine(caseName, "gt.json")), dt = ReferenceData.Case(Path.Combine(caseName, "dt.json"));
+        string[] common = ["evaluate", "--gt", gt, "--pred", dt, "--json", "-", .. options];
+
+        var runs = new List<(string How, string Json)>
+        {
+            ("one thread", Succeeded(Deval.Run([.. common, "--threads", "1"]))),
+            ("all threads", Succeeded(Deval.Run(common))),
+            ("--device cpu", Succeeded(Deval.Run([.. common, "--device", "cpu"]))),
+            ("shards of two images", Succeeded(Deval.Run([.. common, "--shard-images", "2"]))),
+            ("ILGPU CPU accelerator", RunOnIlgpuCpuAccelerator(gt, dt, options)),
+            ("ILGPU CPU accelerator in shards", RunOnIlgpuCpuAccelerator(gt, dt, options, lowMemory: true)),
+        };
+        if (IlgpuOverlapEngine.TryCreateCuda(out IlgpuOverlapEngine? cuda, out _))
+        {
+            cuda!.Dispose();
+            runs.Add(("--device gpu", Succeeded(Deval.Run([.. common, "--device", "gpu"]))));
+        }
+
+        foreach ((string how, string json) in runs)
+        {
+            using JsonDocument report = JsonDocument.Parse(json);
+            string where = $"{caseName} {profileKey}, {how}";
+            AssertCocoReference(expected.RootElement.GetProperty("coco"), report.RootElement.GetProperty("coco"), where);
+            AssertVocReference(profile, report.RootElement.GetProperty("voc"), where);
+        }
     }
 
-    [Fact]
-    public void The_exact_threshold_case_really_has_ious_on_the_threshold()
+    private static JsonDocument Expected(string caseName) =>
+        JsonDocument.Parse(File.ReadAllBytes(ReferenceData.Case(Path.Combine(caseName, "expected.json"))));
+
+    /// <summary>The command-line options of a VOC profile's <c>params</c>.</summary>
+    private static string[] ProfileOptions(JsonElement p)
     {
-        (string gt, string dt) = WriteExactThresholdCase();
-        // IoU >= 0.5 and IoU > 0.5 differ only where an IoU is exactly 0.5.
-        string ge = Deval.Run("evaluate", "--gt", gt, "--pred", dt, "--metric", "voc").Output;
-        string gtRule = Deval.Run("evaluate", "--gt", gt, "--pred", dt, "--metric", "voc", "--voc-iou-rule", "gt").Output;
-        Assert.NotEqual(ge.Split('\n')[4], gtRule.Split('\n')[4]);
+        var options = new List<string>();
+        double iou = p.GetProperty("iou").GetDouble();
+        if (iou != 0.5) options.AddRange(["--iou", iou.ToString("R", CultureInfo.InvariantCulture)]);
+        if (p.GetProperty("iou_test").GetString() == "gt") options.AddRange(["--voc-iou-rule", "gt"]);
+        if (p.GetProperty("plus_one").GetBoolean()) options.Add("--voc-plus-one");
+        return [.. options];
     }
 
-    private static void AssertAllEnginesAgree(string gt, string dt, string[] profile)
+    private static string Succeeded(CommandRun run)
     {
-        string[] common = ["evaluate", "--gt", gt, "--pred", dt, "--json", "-", .. profile];
-        CommandRun oneThread = Deval.Run([.. common, "--threads", "1"]);
-        CommandRun allThreads = Deval.Run(common);
-        CommandRun cpu = Deval.Run([.. common, "--device", "cpu"]);
-        Assert.Equal(0, oneThread.ExitCode);
-        Assert.Contains("\"AP\": ", oneThread.Output);
-        Assert.Equal(oneThread.Output, allThreads.Output);
-        Assert.Equal(oneThread.Output, cpu.Output);
-        Assert.Equal(oneThread.Output, RunOnIlgpuCpuAccelerator(gt, dt, profile));
-        Assert.Equal(oneThread.Output, RunOnIlgpuCpuAccelerator(gt, dt, profile, lowMemory: true));
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Error}");
+        Assert.Equal("", run.Error);
+        return run.Output;
+    }
+
+    private static double? Value(JsonElement e) => e.ValueKind == JsonValueKind.Null ? null : e.GetDouble();
+
+    /// <summary>pycocotools' 12 stats and per-category values (-1 or null where there is no ground truth), to 1e-12.</summary>
+    private static void AssertCocoReference(JsonElement expected, JsonElement report, string where)
+    {
+        int compared = 0;
+        foreach (JsonProperty stat in expected.GetProperty("stats").EnumerateObject())
+        {
+            AssertCocoValue(stat.Value, Value(report.GetProperty(stat.Name)), $"{where}: COCO {stat.Name}");
+            compared++;
+        }
+        Assert.Equal(12, compared);
+        JsonElement[] perClass = [.. report.GetProperty("perClass").EnumerateArray()];
+        JsonElement[] perCategory = [.. expected.GetProperty("per_category").EnumerateArray()];
+        Assert.Equal(perCategory.Length, perClass.Length);
+        for (int k = 0; k < perCategory.Length; k++)
+        {
+            Assert.Equal(perCategory[k].GetProperty("category_id").GetInt64(), perClass[k].GetProperty("id").GetInt64());
+            foreach (string key in new[] { "AP", "AP50", "AP75", "APs", "APm", "APl", "AR100" })
+            {
+                AssertCocoValue(perCategory[k].GetProperty(key), Value(perClass[k].GetProperty(key)), $"{where}: COCO class {perClass[k].GetProperty("id")} {key}");
+            }
+        }
+    }
+
+    private static void AssertCocoValue(JsonElement expected, double? actual, string where)
+    {
+        if (expected.ValueKind == JsonValueKind.Null || expected.GetDouble() == -1)
+        {
+            Assert.True(actual is null, $"{where}: {actual:R}, the reference has none");
+            return;
+        }
+        Assert.True(actual is not null && Math.Abs(expected.GetDouble() - actual.Value) <= 1e-12, $"{where}: {actual:R}, the reference says {expected.GetDouble():R}");
+    }
+
+    /// <summary>voc_eval's means and class values, bit for bit; its counts exactly.</summary>
+    private static void AssertVocReference(JsonElement expected, JsonElement report, string where)
+    {
+        AssertExact(expected.GetProperty("mAP07"), report.GetProperty("mAP07"), $"{where}: VOC mAP07");
+        AssertExact(expected.GetProperty("mAP_all"), report.GetProperty("mAPAll"), $"{where}: VOC mAP_all");
+        JsonElement[] perClass = [.. report.GetProperty("perClass").EnumerateArray()];
+        JsonElement[] reference = [.. expected.GetProperty("per_class").EnumerateArray()];
+        Assert.Equal(reference.Length, perClass.Length);
+        for (int k = 0; k < reference.Length; k++)
+        {
+            string at = $"{where}: VOC class {reference[k].GetProperty("category_id")}";
+            Assert.Equal(reference[k].GetProperty("category_id").GetInt64(), perClass[k].GetProperty("id").GetInt64());
+            foreach ((string key, string name) in new[] { ("npos", "npos"), ("tp", "tp"), ("fp", "fp"), ("ignored", "ignored") })
+            {
+                Assert.True(reference[k].GetProperty(key).GetInt32() == perClass[k].GetProperty(name).GetInt32(), $"{at} {key}: {perClass[k].GetProperty(name)}, the reference says {reference[k].GetProperty(key)}");
+            }
+            AssertExact(reference[k].GetProperty("ap07"), perClass[k].GetProperty("ap07"), at + " ap07");
+            AssertExact(reference[k].GetProperty("ap_all"), perClass[k].GetProperty("apAll"), at + " ap_all");
+        }
+    }
+
+    private static void AssertExact(JsonElement expected, JsonElement actual, string where)
+    {
+        if (expected.ValueKind == JsonValueKind.Null)
+        {
+            Assert.True(actual.ValueKind == JsonValueKind.Null, $"{where}: {actual}, the reference has null");
+            return;
+        }
+        Assert.True(
+            actual.ValueKind == JsonValueKind.Number && BitConverter.DoubleToInt64Bits(expected.GetDouble()) == BitConverter.DoubleToInt64Bits(actual.GetDouble()),
+            $"{where}: {actual}, the reference says {expected.GetDouble():R}");
     }
 
     /// <summary>
@@ -78,67 +171,17 @@ public sealed class EngineAgreementTests : IDisposable
             profile.Contains("--iou") ? double.Parse(profile[Array.IndexOf(profile, "--iou") + 1], CultureInfo.InvariantCulture) : 0.5,
             profile.Contains("gt") ? VocIouRule.Greater : VocIouRule.GreaterOrEqual,
             profile.Contains("--voc-plus-one"));
-        int[] maxDets = profile.Contains("--max-dets") ? [1, 2, 3] : [.. CocoParameters.DefaultMaxDetections];
         using IlgpuOverlapEngine engine = IlgpuOverlapEngine.CreateCpuSimulator();
-        var settings = new EvaluateSettings(gt, dt, MetricSet.All, voc, maxDets, "-", null)
+        var settings = new EvaluateSettings(gt, dt, MetricSet.All, voc, [.. CocoParameters.DefaultMaxDetections], "-", null)
         {
             EngineOverride = engine,
             LowMemory = lowMemory,
-            Spill = lowMemory ? new Eval.Loaders.SpillSettings(ImagesPerShard: 2) : null,
+            Spill = lowMemory ? new Eval.Formats.SpillSettings(ImagesPerShard: 2) : null,
         };
         var output = new StringWriter { NewLine = "\n" };
         var error = new StringWriter { NewLine = "\n" };
         Assert.Equal(0, EvaluateCommand.Execute(settings, output, error));
         Assert.Equal("", error.ToString());
         return output.ToString();
-    }
-
-    /// <summary>
-    /// Against a 10 x 10 ground truth, detections of height 5, 7.5, 8, 8.5, 9, 9.5 and 10 give IoUs of
-    /// exactly 0.5, 0.75, 0.8, 0.85, 0.9, 0.95 and 1 (COCO and VOC rules alike); with the inclusive-pixel
-    /// convention a 9 x 4 box on a 9 x 9 box gives exactly 0.5 as well. Duplicates, a crowd and equal
-    /// scores across images make every rule of the matchers take part.
-    /// </summary>
-    private (string Gt, string Dt) WriteExactThresholdCase()
-    {
-        var gt = new StringBuilder("{\"images\": [");
-        var annotations = new StringBuilder();
-        var dt = new StringBuilder("[");
-        double[] heights = [5, 7.5, 8, 8.5, 9, 9.5, 10, 4.5];
-        int annotation = 0;
-        for (int image = 1; image <= 8; image++)
-        {
-            gt.Append(image == 1 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"{{\"id\": {image}}}");
-            for (int k = 1; k <= 2; k++)
-            {
-                double x = 20 * k;
-                Annotation(annotations, ++annotation, image, k, $"[{x}, 0, 10, 10]", crowd: false);
-                Annotation(annotations, ++annotation, image, k, $"[{x}, 40, 9, 9]", crowd: false);
-                if (image % 3 == 0) Annotation(annotations, ++annotation, image, k, $"[{x}, 80, 30, 30]", crowd: true);
-                double h = heights[(image + k) % heights.Length];
-                Detection(dt, image, k, $"[{x}, 0, 10, {h.ToString(CultureInfo.InvariantCulture)}]", 0.9);
-                Detection(dt, image, k, $"[{x}, 0, 10, 5]", 0.9);
-                Detection(dt, image, k, $"[{x}, 40, 9, 4]", 0.5);
-                Detection(dt, image, k, $"[{x + 1}, 81, 10, 10]", 0.7);
-            }
-        }
-        gt.Append("], \"annotations\": [").Append(annotations).Append("], \"categories\": [{\"id\": 1, \"name\": \"a\"}, {\"id\": 2, \"name\": \"b\"}]}");
-        dt.Append(']');
-        string gtPath = Path.Combine(_folder, "exact-gt.json"), dtPath = Path.Combine(_folder, "exact-dt.json");
-        File.WriteAllText(gtPath, gt.ToString());
-        File.WriteAllText(dtPath, dt.ToString());
-        return (gtPath, dtPath);
-    }
-
-    private static void Annotation(StringBuilder json, int id, int image, int category, string box, bool crowd)
-    {
-        if (json.Length > 0) json.Append(", ");
-        json.Append(CultureInfo.InvariantCulture, $"{{\"id\": {id}, \"image_id\": {image}, \"category_id\": {category}, \"bbox\": {box}, \"iscrowd\": {(crowd ? 1 : 0)}}}");
-    }
-
-    private static void Detection(StringBuilder json, int image, int category, string box, double score)
-    {
-        if (json.Length > 1) json.Append(", ");
-        json.Append(CultureInfo.InvariantCulture, $"{{\"image_id\": {image}, \"category_id\": {category}, \"bbox\": {box}, \"score\": {score}}}");
     }
 }

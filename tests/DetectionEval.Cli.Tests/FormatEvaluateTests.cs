@@ -1,5 +1,6 @@
 using System.Text.Json;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Cli.Tests;
 

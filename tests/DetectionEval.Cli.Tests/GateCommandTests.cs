@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Xml.Linq;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 
 namespace DetectionEval.Cli.Tests;
 
@@ -334,7 +334,7 @@ public sealed class GateCommandTests : IDisposable
             run.ErrorLines);
     }
 
-    // ---- the README's sample files ----
+    // ---- the sample files of docs/gate-and-compare.md ----
 
     [Fact]
     public void The_gate_samples_are_the_sample_without_dogs_and_what_evaluate_writes()

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using DetectionEval.Eval;
 
 namespace DetectionEval.Cli.Tests;
 
@@ -196,10 +197,10 @@ public sealed class LowMemoryTests : IDisposable
     /// <summary>A low-memory run of shards of one image whose spill goes under <paramref name="folder"/>, as the command line runs it.</summary>
     private static (int Exit, string Error) RunSpillingIn(string folder, string gt, string dt)
     {
-        var settings = new Commands.EvaluateSettings(gt, dt, Eval.Metrics.MetricSet.All, new(), [1, 10, 100], null, null)
+        var settings = new Commands.EvaluateSettings(gt, dt, MetricSet.All, new(), [1, 10, 100], null, null)
         {
             LowMemory = true,
-            Spill = new Eval.Loaders.SpillSettings(ImagesPerShard: 1, Folder: folder),
+            Spill = new Eval.Formats.SpillSettings(ImagesPerShard: 1, Folder: folder),
         };
         var output = new StringWriter { NewLine = "\n" };
         var error = new StringWriter { NewLine = "\n" };
@@ -213,19 +214,21 @@ public sealed class LowMemoryTests : IDisposable
     {
         string big = Path.Combine(_folder, "big.json"), small = Path.Combine(_folder, "small.json");
         // A sparse file: its length is what the choice reads, and it takes no disk.
-        using (FileStream file = File.Create(big)) file.SetLength(Commands.EvaluateSettings.LowMemoryFromBytes);
+        using (FileStream file = File.Create(big)) file.SetLength(Eval.Pipeline.EvaluationRequest.LowMemoryFromBytes);
         File.WriteAllText(small, "[]");
-        var settings = new Commands.EvaluateSettings("gt.json", big, Eval.Metrics.MetricSet.All, new(), [1, 10, 100], null, null);
+        var settings = new Commands.EvaluateSettings("gt.json", big, MetricSet.All, new(), [1, 10, 100], null, null);
+        static bool LowMemory(Commands.EvaluateSettings s) => s.ToRequest().UsesLowMemory;
 
-        Assert.True(settings.UsesLowMemory());
-        Assert.False((settings with { Predictions = small }).UsesLowMemory());
-        Assert.True((settings with { Predictions = small, MorePredictions = [big] }).UsesLowMemory());
-        Assert.True((settings with { Predictions = _folder }).UsesLowMemory());
-        Assert.False((settings with { Predictions = Path.Combine(_folder, "missing") }).UsesLowMemory());
-        Assert.False((settings with { LowMemory = false }).UsesLowMemory());
-        Assert.True((settings with { Predictions = small, LowMemory = true }).UsesLowMemory());
-        Assert.False((settings with { Reports = Commands.ReportSettings.None with { PlotsDirectory = "plots" } }).UsesLowMemory());
-        Assert.False((settings with { Analysis = settings.Analysis with { Enabled = true } }).UsesLowMemory());
+        Assert.True(LowMemory(settings));
+        Assert.False(LowMemory(settings with { Predictions = small }));
+        Assert.True(LowMemory(settings with { Predictions = small, MorePredictions = [big] }));
+        Assert.True(LowMemory(settings with { Predictions = _folder }));
+        Assert.False(LowMemory(settings with { Predictions = Path.Combine(_folder, "missing") }));
+        Assert.False(LowMemory(settings with { LowMemory = false }));
+        Assert.True(LowMemory(settings with { Predictions = small, LowMemory = true }));
+        Assert.False(LowMemory(settings with { Reports = Options.ReportSettings.None with { PlotsDirectory = "plots" } }));
+        Assert.False(LowMemory(settings with { Reports = Options.ReportSettings.None with { OverlaysDirectory = "overlays" } }));
+        Assert.False(LowMemory(settings with { Analysis = settings.Analysis with { Enabled = true } }));
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using DetectionEval.Cli.Runs;
 using DetectionEval.Eval;
 
 namespace DetectionEval.Cli.Tests;

@@ -6,47 +6,70 @@ namespace DetectionEval.Cli.Tests;
 public sealed class WorkingDirectoryCollection;
 
 /// <summary>
-/// The README shows real commands with their real output. These tests run every `deval` example in it
-/// from the repository root and check that each line it shows is printed, in order (lines with "..." mark
-/// elided output and are skipped).
+/// The README and the pages in docs/ show real commands with their real output. These tests run every `deval`
+/// example in them from the repository root and check that each line shown is printed, in order: lines that
+/// start with "deval: " on stderr, the others on stdout (lines with "..." mark elided output and are skipped).
+/// An example is a ```sh block of one `dotnet run --project Eval/DetectionEval.Cli -- ARGS` line followed by a
+/// ```text block, or a `$ deval ARGS` line followed by a `deval: ...` line.
 /// </summary>
 [Collection(nameof(WorkingDirectoryCollection))]
 public sealed partial class ReadmeExampleTests
 {
     private const string RunPrefix = "dotnet run --project Eval/DetectionEval.Cli -- ";
 
-    public static TheoryData<string, string> Examples()
+    /// <summary>The pages that show commands with their output; each must exist and hold at least one example.</summary>
+    public static TheoryData<string> PagesWithExamples() =>
+    [
+        "README.md", "docs/evaluate.md", "docs/formats.md", "docs/reports-and-charts.md", "docs/analysis.md",
+        "docs/gate-and-compare.md", "docs/troubleshooting.md",
+    ];
+
+    /// <summary>Every example of every page: the page, the arguments after `deval`, the output shown.</summary>
+    public static TheoryData<string, string, string> Examples()
     {
-        var data = new TheoryData<string, string>();
-        string readme = File.ReadAllText(Path.Combine(ReferenceData.RepositoryRoot, "README.md"));
-        foreach (Match m in CommandThenOutput().Matches(readme))
+        var data = new TheoryData<string, string, string>();
+        foreach (string page in DocumentationPages.All())
+        {
+            foreach ((string arguments, string shown) in ExamplesIn(DocumentationPages.Read(page))) data.Add(page, arguments, shown);
+        }
+        return data;
+    }
+
+    private static List<(string Arguments, string Shown)> ExamplesIn(string text)
+    {
+        var examples = new List<(string, string)>();
+        foreach (Match m in CommandThenOutput().Matches(text))
         {
             if (m.Groups["command"].Value.StartsWith(RunPrefix, StringComparison.Ordinal))
             {
-                data.Add(m.Groups["command"].Value[RunPrefix.Length..], m.Groups["output"].Value);
+                examples.Add((m.Groups["command"].Value[RunPrefix.Length..], m.Groups["output"].Value));
             }
         }
-        foreach (Match m in PromptLines().Matches(readme)) data.Add(m.Groups["command"].Value, m.Groups["output"].Value);
-        return data;
+        foreach (Match m in PromptLines().Matches(text)) examples.Add((m.Groups["command"].Value, m.Groups["output"].Value));
+        return examples;
     }
 
     [Theory]
     [MemberData(nameof(Examples))]
-    public void The_readme_example_prints_what_the_readme_shows(string arguments, string shown)
+    public void The_documented_example_prints_what_the_page_shows(string page, string arguments, string shown)
     {
         string previous = Environment.CurrentDirectory;
         Environment.CurrentDirectory = ReferenceData.RepositoryRoot;
         try
         {
             CommandRun run = Deval.Run(arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries));
-            string printed = run.Output + run.Error;
-            int from = 0;
+            int fromOutput = 0, fromError = 0;
             foreach (string line in shown.Split('\n'))
             {
                 if (line.Length == 0 || line.Contains("...", StringComparison.Ordinal)) continue;
-                int at = printed.IndexOf(line, from, StringComparison.Ordinal);
-                Assert.True(at >= 0, $"`deval {arguments}` did not print, in order:\n{line}\n--- it printed ---\n{printed}");
-                from = at + line.Length;
+                bool onError = line.StartsWith("deval: ", StringComparison.Ordinal);
+                string printed = onError ? run.Error : run.Output;
+                int at = printed.IndexOf(line, onError ? fromError : fromOutput, StringComparison.Ordinal);
+                Assert.True(at >= 0,
+                    $"{page}: `deval {arguments}` did not print, in order, on {(onError ? "stderr" : "stdout")}:\n{line}\n" +
+                    $"--- stdout ---\n{run.Output}--- stderr ---\n{run.Error}");
+                if (onError) fromError = at + line.Length;
+                else fromOutput = at + line.Length;
             }
         }
         finally
@@ -55,10 +78,12 @@ public sealed partial class ReadmeExampleTests
         }
     }
 
-    [Fact]
-    public void The_readme_has_examples_to_check()
+    [Theory]
+    [MemberData(nameof(PagesWithExamples))]
+    public void The_page_has_examples_to_check(string page)
     {
-        Assert.True(Examples().Count() >= 3);
+        Assert.True(File.Exists(DocumentationPages.FullPath(page)), $"{page} is missing");
+        Assert.True(ExamplesIn(DocumentationPages.Read(page)).Count > 0, $"{page} shows no example the tests can run");
     }
 
     [GeneratedRegex(@"```sh\n(?<command>[^\n]+)\n```\n```text\n(?<output>.*?)```", RegexOptions.Singleline)]

@@ -1,10 +1,12 @@
 using System.Text;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Gate;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Synthetic;
 
+using DetectionEval.Eval.Pipeline;
+using DetectionEval.Eval.Matches;
 namespace DetectionEval.Eval.Tests;
 
 /// <summary>A cancelled token stops loading, evaluation and the bootstrap with <see cref="OperationCanceledException"/>.</summary>
@@ -85,12 +87,12 @@ public sealed class CancellationTests : IDisposable
         CocoJson.ReadGroundTruthAndDetections(gt, dt, builder);
         Dataset dataset = builder.Build();
         var cancelled = new EvaluationOptions { Cancellation = Cancelled };
-        Assert.Throws<OperationCanceledException>(() => DetectionEvaluation.Evaluate(dataset, cancelled));
-        Assert.Throws<OperationCanceledException>(() => VocEvaluation.Match(dataset, cancelled));
-        CocoMatches matches = CocoEvaluation.Match(dataset, new EvaluationOptions());
-        Assert.Throws<OperationCanceledException>(() => CocoEvaluation.Accumulate(matches, cancelled));
-        // The same options without a cancellation evaluate as before.
-        Assert.NotNull(DetectionEvaluation.Evaluate(dataset, cancelled with { Cancellation = default }).Coco);
+        Assert.Throws<OperationCanceledException>(() => Evaluations.Of(dataset, cancellation: Cancelled));
+        Assert.Throws<OperationCanceledException>(() => VocMatchStage.Match(dataset, cancelled));
+        CocoMatches matches = CocoMatchStage.Match(dataset, new EvaluationOptions());
+        Assert.Throws<OperationCanceledException>(() => CocoAccumulation.Accumulate(matches, cancelled));
+        // The same dataset without a cancellation evaluates as before.
+        Assert.NotNull(Evaluations.Of(dataset).Coco);
     }
 
     [Fact]
@@ -99,9 +101,9 @@ public sealed class CancellationTests : IDisposable
         (string gt, string dt) = Synth(30);
         var builder = new DatasetBuilder();
         CocoJson.ReadGroundTruthAndDetections(gt, dt, builder);
-        MatchedRun run = MatchedRun.Evaluate(builder.Build(), new EvaluationOptions());
+        EvaluationRun run = Evaluations.Run(builder.Build(), new EvaluationOptions());
         IReadOnlyList<MetricKey> keys = Comparison.Keys(MetricSet.All, run.Dataset.Categories.Count);
-        Assert.Throws<OperationCanceledException>(() => MatchedRun.Bootstrap(run, run, keys, new BootstrapSettings(50, 1), cancellation: Cancelled));
+        Assert.Throws<OperationCanceledException>(() => RunBootstrap.Compare(run, run, keys, new BootstrapSettings(50, 1), cancellation: Cancelled));
     }
 
     [Fact]

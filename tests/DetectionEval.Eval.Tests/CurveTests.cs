@@ -1,6 +1,7 @@
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Eval.Tests;
 
@@ -17,7 +18,7 @@ public sealed class CurveTests
         var builder = new DatasetBuilder();
         CocoJson.ReadGroundTruth(Path.Combine(folder, "instances_val2014_100.json"), builder);
         CocoJson.ReadDetections(Path.Combine(folder, "fakebbox100_results.json"), builder);
-        return DetectionEvaluation.Evaluate(builder.Build());
+        return Evaluations.Of(builder.Build());
     }
 
     [Fact]

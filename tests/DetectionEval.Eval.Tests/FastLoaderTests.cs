@@ -1,7 +1,8 @@
 using System.Globalization;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Synthetic;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Eval.Tests;
 

@@ -1,4 +1,5 @@
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Eval.Tests;
 

@@ -1,6 +1,7 @@
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Matching;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Eval.Tests;
 

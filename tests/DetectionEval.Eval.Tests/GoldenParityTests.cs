@@ -1,6 +1,6 @@
 using System.Text.Json;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching.Voc;
 
@@ -60,7 +60,7 @@ public sealed class GoldenParityTests
     {
         using JsonDocument expected = LoadExpected(caseName);
         Dataset dataset = LoadCase(caseName);
-        CocoResult coco = CocoEvaluation.Evaluate(dataset, new EvaluationOptions());
+        CocoResult coco = CocoAccumulation.Evaluate(dataset, new EvaluationOptions());
 
         JsonElement stats = expected.RootElement.GetProperty("coco").GetProperty("stats_list");
         IReadOnlyList<double?> actual = coco.Summary.Stats;
@@ -105,7 +105,7 @@ public sealed class GoldenParityTests
                 p.GetProperty("iou").GetDouble(),
                 p.GetProperty("iou_test").GetString() == "gt" ? VocIouRule.Greater : VocIouRule.GreaterOrEqual,
                 p.GetProperty("plus_one").GetBoolean());
-            VocResult voc = VocEvaluation.Evaluate(dataset, new EvaluationOptions { Voc = settings });
+            VocResult voc = VocAccumulation.Evaluate(dataset, new EvaluationOptions { Voc = settings });
             AssertVocProfile(profile.Value, voc, $"{caseName} {profile.Name}");
         }
         Assert.True(profiles >= 4, $"{caseName}: expected at least the four standard VOC profiles, found {profiles}");

@@ -2,6 +2,7 @@ using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching;
 using DetectionEval.Matching.Voc;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Eval.Tests;
 

@@ -2,6 +2,7 @@ using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching;
 using DetectionEval.Matching.Voc;
+using DetectionEval.Eval.Analysis;
 
 namespace DetectionEval.Eval.Tests;
 
@@ -40,7 +41,7 @@ public sealed class ImageErrorsTests
     [Fact]
     public void Kept_detections_are_judged_by_the_voc_rules_and_unfound_ground_truth_is_a_false_negative()
     {
-        ImageReview review = ImageErrors.Review(Sample(), new VocMatchSettings(), 0.5, 0);
+        ImageReview review = ImageErrors.Review(Evaluations.VocRecords(Sample(), new VocMatchSettings()), 0.5, 0);
 
         Assert.Equal(new ImageErrorCounts(0, TruePositives: 1, FalsePositives: 1, FalseNegatives: 1, Ignored: 2), review.Counts);
         Assert.Equal(
@@ -58,7 +59,7 @@ public sealed class ImageErrorsTests
     [Fact]
     public void Lowering_the_confidence_keeps_more_detections()
     {
-        ImageErrorCounts counts = ImageErrors.CountAll(Sample(), new VocMatchSettings(), 0.0)[0];
+        ImageErrorCounts counts = ImageErrors.CountAll(Evaluations.VocRecords(Sample(), new VocMatchSettings()), 0.0)[0];
 
         Assert.Equal(2, counts.FalsePositives);
         Assert.Equal(3, counts.Errors);
@@ -67,19 +68,19 @@ public sealed class ImageErrorsTests
     [Fact]
     public void The_worst_images_come_by_errors_then_image_id_and_error_free_images_are_left_out()
     {
-        IReadOnlyList<ImageReview> worst = ImageErrors.Worst(Sample(), new VocMatchSettings(), 0.5, 10);
+        IReadOnlyList<ImageReview> worst = ImageErrors.Worst(Evaluations.VocRecords(Sample(), new VocMatchSettings()), 0.5, 10);
 
         Assert.Equal([0, 2], worst.Select(w => w.Counts.Image));
         Assert.Equal([2, 1], worst.Select(w => w.Counts.Errors));
-        Assert.Single(ImageErrors.Worst(Sample(), new VocMatchSettings(), 0.5, 1));
+        Assert.Single(ImageErrors.Worst(Evaluations.VocRecords(Sample(), new VocMatchSettings()), 0.5, 1));
     }
 
     [Fact]
     public void Image_counts_agree_with_the_voc_evaluation_when_every_detection_is_kept()
     {
         Dataset dataset = Sample();
-        VocResult voc = VocEvaluation.Evaluate(dataset, new EvaluationOptions());
-        ImageErrorCounts[] counts = ImageErrors.CountAll(dataset, new VocMatchSettings(), double.NegativeInfinity);
+        VocResult voc = VocAccumulation.Evaluate(dataset, new EvaluationOptions());
+        ImageErrorCounts[] counts = ImageErrors.CountAll(Evaluations.VocRecords(dataset, new VocMatchSettings()), double.NegativeInfinity);
 
         Assert.Equal(voc.PerClass.Sum(c => c.TruePositives), counts.Sum(c => c.TruePositives));
         Assert.Equal(voc.PerClass.Sum(c => c.FalsePositives), counts.Sum(c => c.FalsePositives));

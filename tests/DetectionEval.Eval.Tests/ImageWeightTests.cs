@@ -1,6 +1,8 @@
+using System.Text.Json;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Matches;
 
 namespace DetectionEval.Eval.Tests;
 
@@ -10,14 +12,31 @@ public sealed class ImageWeightTests
     private static readonly EvaluationOptions Options = new();
 
     [Fact]
-    public void Weights_of_one_give_exactly_the_unweighted_result()
+    public void Weights_of_one_give_the_reference_numbers()
     {
-        Dataset dataset = GoldenParityTests.LoadCase("cases/c03_crowd");
+        // c03_crowd (crowds, ignore flags, score ties): every image once must give pycocotools' 12 stats and
+        // voc_eval's class APs, as the unweighted run does (GoldenParityTests).
+        const string Case = "cases/c03_crowd";
+        Dataset dataset = GoldenParityTests.LoadCase(Case);
+        using JsonDocument expected = GoldenParityTests.LoadExpected(Case);
         int[] ones = [.. Enumerable.Repeat(1, dataset.Images.Count)];
-        CocoMatches coco = CocoEvaluation.Match(dataset, Options);
-        VocMatches voc = VocEvaluation.Match(dataset, Options);
-        Assert.Equal(CocoEvaluation.Accumulate(coco, Options).Summary, CocoEvaluation.Accumulate(coco, Options, ones).Summary);
-        Assert.Equal(VocEvaluation.Accumulate(voc, Options).MeanApAll, VocEvaluation.Accumulate(voc, Options, ones).MeanApAll);
+
+        CocoSummary coco = CocoAccumulation.Accumulate(CocoMatchStage.Match(dataset, Options), Options, ones).Summary;
+        JsonElement stats = expected.RootElement.GetProperty("coco").GetProperty("stats_list");
+        for (int i = 0; i < 12; i++) GoldenParityTests.AssertCocoValue(stats[i], coco.Stats[i], $"{Case} weighted {CocoSummary.StatNames[i]}");
+
+        VocResult voc = VocAccumulation.Accumulate(VocMatchStage.Match(dataset, Options), Options, ones);
+        JsonElement profile = expected.RootElement.GetProperty("voc");
+        GoldenParityTests.AssertExact(profile.GetProperty("mAP07"), voc.MeanAp07, $"{Case} weighted mAP07");
+        GoldenParityTests.AssertExact(profile.GetProperty("mAP_all"), voc.MeanApAll, $"{Case} weighted mAP_all");
+        int k = 0;
+        foreach (JsonElement c in profile.GetProperty("per_class").EnumerateArray())
+        {
+            VocClassResult r = voc.PerClass[k++];
+            GoldenParityTests.AssertExact(c.GetProperty("ap07"), r.Ap07, $"{Case} weighted class {r.Category.Id} ap07");
+            GoldenParityTests.AssertExact(c.GetProperty("ap_all"), r.ApAll, $"{Case} weighted class {r.Category.Id} ap_all");
+            Assert.Equal(c.GetProperty("tp").GetInt32(), r.TruePositives);
+        }
     }
 
     [Fact]
@@ -29,10 +48,10 @@ public sealed class ImageWeightTests
         Dataset without = Without(dataset, i => weights[i] == 0);
 
         Assert.Equal(
-            CocoEvaluation.Evaluate(without, Options).Summary,
-            CocoEvaluation.Accumulate(CocoEvaluation.Match(dataset, Options), Options, weights).Summary);
-        VocResult expected = VocEvaluation.Evaluate(without, Options);
-        VocResult weighted = VocEvaluation.Accumulate(VocEvaluation.Match(dataset, Options), Options, weights);
+            CocoAccumulation.Evaluate(without, Options).Summary,
+            CocoAccumulation.Accumulate(CocoMatchStage.Match(dataset, Options), Options, weights).Summary);
+        VocResult expected = VocAccumulation.Evaluate(without, Options);
+        VocResult weighted = VocAccumulation.Accumulate(VocMatchStage.Match(dataset, Options), Options, weights);
         Assert.Equal(expected.MeanAp07, weighted.MeanAp07);
         Assert.Equal(expected.MeanApAll, weighted.MeanApAll);
         Assert.Equal(expected.PerClass.Select(c => (c.Positives, c.TruePositives, c.FalsePositives)), weighted.PerClass.Select(c => (c.Positives, c.TruePositives, c.FalsePositives)));
@@ -43,12 +62,12 @@ public sealed class ImageWeightTests
     {
         Dataset dataset = GoldenParityTests.LoadCase("cases/c08_sparse_empty");
         int[] twos = [.. Enumerable.Repeat(2, dataset.Images.Count)];
-        CocoSummary once = CocoEvaluation.Evaluate(dataset, Options).Summary;
-        CocoSummary twice = CocoEvaluation.Accumulate(CocoEvaluation.Match(dataset, Options), Options, twos).Summary;
+        CocoSummary once = CocoAccumulation.Evaluate(dataset, Options).Summary;
+        CocoSummary twice = CocoAccumulation.Accumulate(CocoMatchStage.Match(dataset, Options), Options, twos).Summary;
         for (int i = 0; i < once.Stats.Count; i++) Assert.Equal(once.Stats[i]!.Value, twice.Stats[i]!.Value, 1e-12);
-        VocResult vocTwice = VocEvaluation.Accumulate(VocEvaluation.Match(dataset, Options), Options, twos);
-        Assert.Equal(VocEvaluation.Evaluate(dataset, Options).MeanApAll!.Value, vocTwice.MeanApAll!.Value, 1e-12);
-        Assert.Equal(2 * VocEvaluation.Evaluate(dataset, Options).PerClass[0].TruePositives, vocTwice.PerClass[0].TruePositives);
+        VocResult vocTwice = VocAccumulation.Accumulate(VocMatchStage.Match(dataset, Options), Options, twos);
+        Assert.Equal(VocAccumulation.Evaluate(dataset, Options).MeanApAll!.Value, vocTwice.MeanApAll!.Value, 1e-12);
+        Assert.Equal(2 * VocAccumulation.Evaluate(dataset, Options).PerClass[0].TruePositives, vocTwice.PerClass[0].TruePositives);
     }
 
     private static Dataset Without(Dataset dataset, Func<int, bool> dropImage)

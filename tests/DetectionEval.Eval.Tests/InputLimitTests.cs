@@ -2,7 +2,8 @@ using System.Text;
 using System.Xml;
 using CsvHelper;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Eval.Tests;
 

@@ -1,6 +1,8 @@
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching;
+using DetectionEval.Eval.Pipeline;
+using DetectionEval.Eval.Matches;
 
 namespace DetectionEval.Eval.Tests;
 
@@ -158,7 +160,7 @@ public sealed class OperatingPointTests
     [MemberData(nameof(GoldenParityTests.Cases), MemberType = typeof(GoldenParityTests))]
     public void Without_confidence_curves_every_point_is_the_same(string caseName)
     {
-        VocResult voc = VocEvaluation.Evaluate(GoldenParityTests.LoadCase(caseName), new EvaluationOptions());
+        VocResult voc = VocAccumulation.Evaluate(GoldenParityTests.LoadCase(caseName), new EvaluationOptions());
         foreach (double? threshold in new double?[] { null, 0.0, 0.5, 0.99 })
         {
             OperatingPoints full = OperatingPointAnalysis.Compute(voc, threshold), lean = OperatingPointAnalysis.Compute(voc, threshold, confidenceCurves: false);
@@ -172,9 +174,9 @@ public sealed class OperatingPointTests
     [Fact]
     public void Weighted_curves_keep_the_full_computation()
     {
-        VocMatches matches = VocEvaluation.Match(GoldenParityTests.LoadCase("cases/c02_basic"), new EvaluationOptions());
+        VocMatches matches = VocMatchStage.Match(GoldenParityTests.LoadCase("cases/c02_basic"), new EvaluationOptions());
         int images = matches.Dataset.Images.Count;
-        VocResult weighted = VocEvaluation.Accumulate(matches, new EvaluationOptions(), [.. Enumerable.Repeat(2, images)]);
+        VocResult weighted = VocAccumulation.Accumulate(matches, new EvaluationOptions(), [.. Enumerable.Repeat(2, images)]);
         OperatingPoints full = OperatingPointAnalysis.Compute(weighted, 0.5), lean = OperatingPointAnalysis.Compute(weighted, 0.5, confidenceCurves: false);
         Assert.Equal((full.BestF1, full.AtThreshold), (lean.BestF1, lean.AtThreshold));
         Assert.NotEmpty(lean.Curve.Confidence);

@@ -1,7 +1,9 @@
+using System.Text.Json;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Gate;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Pipeline;
 using DetectionEval.Eval.Synthetic;
 using DetectionEval.Matching;
 
@@ -114,21 +116,24 @@ public sealed class ProgressSinkTests : IDisposable
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void An_evaluation_tells_each_stage_its_units_or_classes_and_gives_the_same_results(bool engine)
+    public void An_evaluation_tells_each_stage_its_units_or_classes_and_gives_the_reference_results(bool engine)
     {
         Dataset dataset = SampleDataset();
         var sink = new RecordingSink();
 
-        EvaluationResult counted = DetectionEvaluation.Evaluate(dataset, new EvaluationOptions { Progress = sink, Engine = engine ? new CpuOverlapEngine() : null });
+        var request = new EvaluationRequest(new DatasetInputs(dataset)) { Options = new EvaluationOptions { Engine = engine ? new CpuOverlapEngine() : null } };
+        EvaluationResult counted = EvaluationPipeline.Run(request, new SinkObserver(sink)).Result;
 
         int units = dataset.Units.Length, classes = dataset.Categories.Count;
         Assert.Equal(
-            [(WorkStage.MatchingCoco, units), (WorkStage.AccumulatingCoco, classes), (WorkStage.MatchingVoc, units), (WorkStage.AccumulatingVoc, classes)],
+            [(WorkStage.MatchingCoco, units), (WorkStage.MatchingVoc, units), (WorkStage.AccumulatingCoco, classes), (WorkStage.AccumulatingVoc, classes)],
             sink.Stages);
-        Assert.Equal([units, classes, units, classes], sink.DonePerStage);
-        EvaluationResult plain = DetectionEvaluation.Evaluate(dataset);
-        Assert.Equal(plain.Coco!.Summary, counted.Coco!.Summary);
-        Assert.Equal(plain.Voc!.MeanApAll, counted.Voc!.MeanApAll);
+        Assert.Equal([units, units, classes, classes], sink.DonePerStage);
+        // The sample is reference case peer/coco_val2014_100: watching the run changes none of its numbers.
+        using JsonDocument expected = GoldenParityTests.LoadExpected("peer/coco_val2014_100");
+        JsonElement stats = expected.RootElement.GetProperty("coco").GetProperty("stats_list");
+        for (int i = 0; i < 12; i++) GoldenParityTests.AssertCocoValue(stats[i], counted.Coco!.Summary.Stats[i], $"watched run {CocoSummary.StatNames[i]}");
+        GoldenParityTests.AssertExact(expected.RootElement.GetProperty("voc").GetProperty("mAP_all"), counted.Voc!.MeanApAll, "watched run mAP_all");
     }
 
     [Fact]
@@ -153,13 +158,19 @@ public sealed class ProgressSinkTests : IDisposable
     {
         Dataset dataset = SampleDataset();
         var options = new EvaluationOptions();
-        MatchedRun run = MatchedRun.Evaluate(dataset, options);
+        EvaluationRun run = Evaluations.Run(dataset, options);
         var sink = new RecordingSink();
 
-        MatchedRun.Bootstrap(run, run, [new MetricKey(GateMetric.Ap)], new BootstrapSettings(40, 1), progress: sink);
+        RunBootstrap.Compare(run, run, [new MetricKey(GateMetric.Ap)], new BootstrapSettings(40, 1), progress: sink);
 
         Assert.Equal([(WorkStage.Resampling, 40L)], sink.Stages);
         Assert.Equal([40L], sink.DonePerStage);
+    }
+
+    /// <summary>An observer that hands the stages' progress to a sink.</summary>
+    private sealed class SinkObserver(IProgressSink sink) : EvaluationObserver
+    {
+        public override IProgressSink? Progress => sink;
     }
 
     private static Dataset SampleDataset() =>

@@ -2,13 +2,14 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Matching;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Eval.Tests;
 
@@ -162,7 +163,7 @@ public sealed class PropertyTests : IDisposable
         return builder.Build();
     }
 
-    private static EvaluationResult Evaluate(Dataset dataset) => DetectionEvaluation.Evaluate(dataset);
+    private static EvaluationResult Evaluate(Dataset dataset) => Evaluations.Of(dataset);
 
     /// <summary>Every number of the evaluation: its JSON report without the "inputs" object.</summary>
     private static string Numbers(EvaluationResult result)
@@ -205,7 +206,7 @@ public sealed class PropertyTests : IDisposable
         foreach (double? value in new[] { coco.Ap, coco.Ap50, coco.Ap75, coco.Ar100 }) Assert.InRange(value!.Value, 1 - 1e-12, 1 + 1e-12);
         foreach (CocoClassResult c in result.Coco.PerClass.Where(c => c.Ap is not null)) Assert.InRange(c.Ap!.Value, 1 - 1e-12, 1 + 1e-12);
         // VOC's precision is exactly 1, and its all-point AP adds recall steps that sum to exactly 1; the
-        // 11-point AP adds eleven elevenths, which is 1 or 1.0000000000000002 (README, VOC).
+        // 11-point AP adds eleven elevenths, which is 1 or 1.0000000000000002 (docs/conventions.md, VOC).
         Assert.Equal(1.0, result.Voc!.MeanApAll);
         foreach (VocClassResult c in result.Voc.PerClass.Where(c => c.ApAll is not null))
         {

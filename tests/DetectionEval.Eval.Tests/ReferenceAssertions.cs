@@ -1,6 +1,6 @@
 using System.Text.Json;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching.Voc;
 
@@ -44,7 +44,7 @@ internal static class ReferenceAssertions
 
     public static void AssertCoco(Dataset dataset, JsonElement expected, string where)
     {
-        CocoResult coco = CocoEvaluation.Evaluate(dataset, new EvaluationOptions());
+        CocoResult coco = CocoAccumulation.Evaluate(dataset, new EvaluationOptions());
         JsonElement stats = expected.GetProperty("stats_list");
         for (int i = 0; i < 12; i++) GoldenParityTests.AssertCocoValue(stats[i], coco.Summary.Stats[i], $"{where} {CocoSummary.StatNames[i]}");
 
@@ -72,7 +72,7 @@ internal static class ReferenceAssertions
 
     public static void AssertVoc(Dataset dataset, JsonElement expected, string where)
     {
-        VocResult voc = VocEvaluation.Evaluate(dataset, new EvaluationOptions { Voc = Settings(expected) });
+        VocResult voc = VocAccumulation.Evaluate(dataset, new EvaluationOptions { Voc = Settings(expected) });
         GoldenParityTests.AssertExact(expected.GetProperty("mAP07"), voc.MeanAp07, where + " mAP07");
         GoldenParityTests.AssertExact(expected.GetProperty("mAP_all"), voc.MeanApAll, where + " mAP_all");
         Assert.Equal(expected.GetProperty("num_classes_in_mAP").GetInt32(), voc.ClassesInMean);
@@ -107,7 +107,7 @@ internal static class ReferenceAssertions
         {
             string key = entry.GetProperty("expected_key").GetString()!;
             string field = entry.GetProperty("field").GetString()!;
-            VocResult voc = VocEvaluation.Evaluate(dataset, new EvaluationOptions { Voc = Settings(expected.GetProperty(key)) });
+            VocResult voc = VocAccumulation.Evaluate(dataset, new EvaluationOptions { Voc = Settings(expected.GetProperty(key)) });
             double? ours = field switch
             {
                 "mAP07" => voc.MeanAp07,

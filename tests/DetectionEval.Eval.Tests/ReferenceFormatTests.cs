@@ -1,6 +1,6 @@
 using System.Text.Json;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 
 namespace DetectionEval.Eval.Tests;
 

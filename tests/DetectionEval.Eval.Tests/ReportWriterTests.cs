@@ -2,9 +2,11 @@ using System.Text;
 using System.Text.RegularExpressions;
 using CsvHelper;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Reports;
+using DetectionEval.Eval.Pipeline;
+using DetectionEval.Eval.Analysis;
 
 namespace DetectionEval.Eval.Tests;
 
@@ -31,7 +33,7 @@ public sealed class ReportWriterTests
         var builder = new DatasetBuilder();
         CocoJson.ReadGroundTruth(Path.Combine(folder, "instances_val2014_100.json"), builder);
         CocoJson.ReadDetections(Path.Combine(folder, "fakebbox100_results.json"), builder);
-        return DetectionEvaluation.Evaluate(builder.Build(), new EvaluationOptions { ScoreThreshold = threshold });
+        return Evaluations.Of(builder.Build(), new EvaluationOptions { ScoreThreshold = threshold });
     }
 
     private static string Html(EvaluationResult result)

@@ -1,9 +1,10 @@
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching;
 using DetectionEval.Matching.Coco;
 using DetectionEval.Matching.Voc;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Eval.Tests;
 
@@ -19,7 +20,7 @@ public sealed class ShardedEvaluationTests : IDisposable
     public void Shards_of_two_images_give_every_value_of_the_whole_dataset_run(string caseName)
     {
         var options = new EvaluationOptions { ScoreThreshold = 0.5 };
-        EvaluationResult whole = DetectionEvaluation.Evaluate(Load(caseName, spill: null).Builder.Build(), options);
+        EvaluationResult whole = Evaluations.Of(Load(caseName, spill: null).Builder.Build(), options);
 
         LoadedAnnotations loaded = Load(caseName, new SpillSettings(ImagesPerShard: 2, Folder: _folder));
         using DetectionSpill spill = loaded.Builder.Spill!;

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Fuzz;
 

@@ -3,9 +3,11 @@ using System.Xml;
 using CsvHelper;
 using DetectionEval.Eval;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Pipeline;
 using DetectionEval.Eval.Reports;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Fuzz;
 
@@ -180,7 +182,7 @@ internal static class Targets
         if (!scanned) return "handed over";
         var options = new EvaluationOptions { Threads = 1, ScoreThreshold = 0.5 };
         Dataset dataset = memory.Build();
-        string whole = ReportText(DetectionEvaluation.Evaluate(dataset, options));
+        string whole = ReportText(InMemory(dataset, options));
         string sharded = ReportText(ShardedEvaluation.Accumulate(ShardedEvaluation.Match(spilled, spilled.Build(), options), options));
         if (whole != sharded) throw new InvalidOperationException("The spilled run's report differs from the in-memory run's.");
         return $"spilled {Bucket(dataset.Detections.Count)} {Bucket(dataset.DetectionsOfUnknownCategories)}";
@@ -415,11 +417,15 @@ internal static class Targets
         return builder;
     }
 
+    /// <summary>The pipeline's in-memory run of a dataset.</summary>
+    private static EvaluationResult InMemory(Dataset dataset, EvaluationOptions options) =>
+        EvaluationPipeline.Run(new EvaluationRequest(new DatasetInputs(dataset)) { Options = options }).Result;
+
     /// <summary>Evaluates what was read, writes its JSON report and reads the report back; returns a signature.</summary>
     private static string Evaluate(DatasetBuilder builder)
     {
         Dataset dataset = builder.Build();
-        EvaluationResult result = DetectionEvaluation.Evaluate(dataset, new EvaluationOptions { Threads = 1 });
+        EvaluationResult result = InMemory(dataset, new EvaluationOptions { Threads = 1 });
         using var report = new MemoryStream();
         Eval.Reports.JsonReport.Write(report, new ReportHeader("deval", "0.1.0", "gt", "dt"), result);
         report.Position = 0;

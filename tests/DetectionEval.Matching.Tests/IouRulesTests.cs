@@ -75,4 +75,29 @@ public sealed class IouRulesTests
         Assert.Equal(1.0000000000000002, IouRules.Coco(box, box, false));
         Assert.Equal(1.0, IouRules.Voc(box, box, 0));
     }
+
+    [Fact]
+    public void Both_rules_give_the_bits_of_the_readmes_formulas_on_random_boxes()
+    {
+        // Boxes off any grid, so that each sum and product rounds and only the README's order of operations
+        // (tests/Shared/ReferenceRules.cs, sections 5 and 6) gives its bits; every fourth pair overlaps a lot.
+        var random = new Random(17);
+        int overlapping = 0;
+        for (int n = 0; n < 20_000; n++)
+        {
+            var d = new ReferenceRules.Xywh(random.NextDouble() * 50, random.NextDouble() * 50, random.NextDouble() * 40, random.NextDouble() * 40);
+            ReferenceRules.Xywh g = n % 4 == 0
+                ? d with { X = d.X + random.NextDouble(), W = d.W * (0.5 + random.NextDouble() / 2) }
+                : new(random.NextDouble() * 50, random.NextDouble() * 50, random.NextDouble() * 40, random.NextDouble() * 40);
+            Box detection = new(d.X, d.Y, d.W, d.H), groundTruth = new(g.X, g.Y, g.W, g.H);
+            foreach (bool crowd in new[] { false, true }) AssertSameBits(ReferenceRules.CocoIou(d, g, crowd), IouRules.Coco(detection, groundTruth, crowd), $"COCO pair {n}, crowd {crowd}");
+            AssertSameBits(ReferenceRules.VocIou(d, g, plusOne: false), IouRules.Voc(detection, groundTruth, 0), $"VOC pair {n}");
+            AssertSameBits(ReferenceRules.VocIou(d, g, plusOne: true), IouRules.Voc(detection, groundTruth, 1), $"VOC +1 pair {n}");
+            overlapping += ReferenceRules.CocoIou(d, g, false) > 0.3 ? 1 : 0;
+        }
+        Assert.True(overlapping > 3000, $"only {overlapping} pairs overlap");
+    }
+
+    private static void AssertSameBits(double expected, double actual, string where) =>
+        Assert.True(BitConverter.DoubleToInt64Bits(expected) == BitConverter.DoubleToInt64Bits(actual), $"{where}: {actual:R}, the README's formula gives {expected:R}");
 }

@@ -24,12 +24,15 @@ public class RenderingTests
     }
 
     [Fact]
-    public void The_same_chart_drawn_twice_gives_the_same_png_bytes()
+    public void Charts_drawn_in_parallel_give_the_png_bytes_of_one_drawn_alone()
     {
-        byte[] first = ChartRenderer.RenderPng(Model());
-        byte[] second = ChartRenderer.RenderPng(Model());
+        // The reports draw their charts in parallel (ReportPipeline): fonts, typefaces and ScottPlot's state
+        // are shared between the threads, and must not leak from one picture into another.
+        byte[] alone = ChartRenderer.RenderPng(Model());
+        byte[][] together = new byte[8][];
+        Parallel.For(0, together.Length, i => together[i] = ChartRenderer.RenderPng(Model()));
 
-        Assert.Equal(first, second);
+        Assert.All(together, png => Assert.Equal(alone, png));
     }
 
     [Fact]

@@ -1,7 +1,11 @@
 using System.CommandLine;
+using DetectionEval.Eval;
+using DetectionEval.Cli.Options;
+using DetectionEval.Cli.Runs;
 using DetectionEval.Eval.Gate;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Pipeline;
 using DetectionEval.Eval.Reports;
 
 namespace DetectionEval.Cli.Commands;
@@ -31,7 +35,7 @@ public sealed class CompareCommand
 
     private readonly Argument<string> _b = new("B.json") { Description = "The second report; changes are B - A." };
 
-    private readonly Option<string?> _metricSet = PairedRunOptions.MetricSetOption(
+    private readonly WordOption<MetricSet> _metricSet = CommonOptions.MetricSet(
         "Metric families to compare (default: those both reports hold).");
 
     private readonly Option<string?> _groundTruth = new("--gt")
@@ -52,24 +56,20 @@ public sealed class CompareCommand
         HelpName = "FILE",
     };
 
-    private readonly Option<int?> _bootstrap = PairedRunOptions.BootstrapOption(
+    private readonly Option<int?> _bootstrap = CommonOptions.Bootstrap(
         "Resample images N times (paired) for intervals of every change. Needs --gt, --pred-a and --pred-b.");
 
-    private readonly Option<ulong?> _seed = PairedRunOptions.SeedOption();
+    private readonly Option<ulong?> _seed = CommonOptions.Seed();
 
-    private readonly Option<double?> _confidence = PairedRunOptions.ConfidenceOption();
+    private readonly Option<double?> _confidence = CommonOptions.Confidence();
 
-    private readonly Option<string?> _markdown = new("--markdown")
-    {
-        Description = "Also write the comparison as Markdown.",
-        HelpName = "FILE",
-    };
+    private readonly Option<string?> _markdown = CommonOptions.Markdown("Also write the comparison as Markdown.");
 
-    private readonly Option<int?> _threads = PairedRunOptions.ThreadsOption();
+    private readonly Option<int?> _threads = CommonOptions.Threads();
 
-    private readonly Option<string> _groundTruthFormat = PairedRunOptions.GroundTruthFormatOption();
+    private readonly WordOption<AnnotationFormat> _groundTruthFormat = CommonOptions.GroundTruthFormat();
 
-    private readonly Option<string> _predictionFormat = PairedRunOptions.PredictionFormatOption("--pred-a and --pred-b");
+    private readonly WordOption<AnnotationFormat> _predictionFormat = CommonOptions.PredictionFormat("--pred-a and --pred-b");
 
     private readonly InputOptions _inputs = new();
 
@@ -84,7 +84,7 @@ public sealed class CompareCommand
             _groundTruthFormat, _predictionFormat,
         };
         foreach (Option option in _inputs.All) command.Options.Add(option);
-        command.SetAction(parse => DevalApp.Guard(error, () => Execute(ReadSettings(parse), output, error)));
+        command.SetAction((parse, cancellation) => Task.FromResult(DevalApp.Guard(error, () => Execute(ReadSettings(parse), output, error, cancellation))));
         return command;
     }
 
@@ -93,15 +93,15 @@ public sealed class CompareCommand
         var settings = new CompareSettings(
             parse.GetValue(_a)!,
             parse.GetValue(_b)!,
-            PairedRunOptions.ReadMetricSet(parse.GetValue(_metricSet)),
+            _metricSet.Read(parse),
             parse.GetValue(_groundTruth),
             parse.GetValue(_predictionsA),
             parse.GetValue(_predictionsB),
-            PairedRunOptions.ReadBootstrap(parse.GetValue(_bootstrap), parse.GetValue(_seed), parse.GetValue(_confidence)),
+            CommonOptions.ReadBootstrap(parse.GetValue(_bootstrap), parse.GetValue(_seed), parse.GetValue(_confidence)),
             parse.GetValue(_markdown),
             parse.GetValue(_threads),
-            InputOptions.FormatOf(parse, _groundTruthFormat),
-            InputOptions.FormatOf(parse, _predictionFormat),
+            _groundTruthFormat.Read(parse),
+            _predictionFormat.Read(parse),
             _inputs.Read(parse));
         bool anyInput = settings.GroundTruth is not null || settings.PredictionsA is not null || settings.PredictionsB is not null;
         bool allInputs = settings.GroundTruth is not null && settings.PredictionsA is not null && settings.PredictionsB is not null;
@@ -122,7 +122,7 @@ public sealed class CompareCommand
     }
 
     /// <summary>Reads both reports, bootstraps when asked, and writes the comparison.</summary>
-    public static int Execute(CompareSettings settings, TextWriter output, TextWriter error)
+    public static int Execute(CompareSettings settings, TextWriter output, TextWriter error, CancellationToken cancellation = default)
     {
         EvaluationReport a = JsonReport.Read(settings.A);
         EvaluationReport b = JsonReport.Read(settings.B);
@@ -144,24 +144,23 @@ public sealed class CompareCommand
                 MaxDetections = a.Coco?.MaxDetections ?? new EvaluationOptions().MaxDetections,
                 Voc = a.Voc?.Settings ?? new EvaluationOptions().Voc,
                 Threads = settings.Threads,
-                Cancellation = DevalApp.Cancellation,
-                Progress = progress.Sink,
             };
-            (MatchedRun runA, MatchedRun runB) = PairedRunOptions.EvaluatePair(
-                new AnnotationInput(settings.GroundTruth!, settings.GroundTruthFormat),
-                new AnnotationInput(settings.PredictionsA!, settings.PredictionFormat),
-                new AnnotationInput(settings.PredictionsB!, settings.PredictionFormat),
-                settings.Inputs ?? InputSettings.Default, options, progress.Writer);
-            ReportCompatibility.RequireSameValues(a, PairedRunOptions.ReportOf(runA, settings.GroundTruth!, settings.PredictionsA!), families);
-            ReportCompatibility.RequireSameValues(b, PairedRunOptions.ReportOf(runB, settings.GroundTruth!, settings.PredictionsB!), families);
+            var groundTruth = new AnnotationInput(settings.GroundTruth!, settings.GroundTruthFormat);
+            InputSettings inputs = settings.Inputs ?? InputSettings.Default;
+            (EvaluationRun runA, EvaluationRun runB) = PairedRuns.Pair(
+                PairedRuns.Request(groundTruth, new AnnotationInput(settings.PredictionsA!, settings.PredictionFormat), inputs, options, cancellation),
+                PairedRuns.Request(groundTruth, new AnnotationInput(settings.PredictionsB!, settings.PredictionFormat), inputs, options, cancellation),
+                progress, cancellation);
+            ReportCompatibility.RequireSameValues(a, PairedRuns.ReportOf(runA, settings.GroundTruth!, settings.PredictionsA!), families);
+            ReportCompatibility.RequireSameValues(b, PairedRuns.ReportOf(runB, settings.GroundTruth!, settings.PredictionsB!), families);
             // Named before the runs' records are sorted for it; the replicates then tell their count.
             progress.Stage("resampling");
-            bootstrap = MatchedRun.Bootstrap(runA, runB, Comparison.Keys(families, b.Categories.Count), bootstrapSettings, settings.Threads, DevalApp.Cancellation, progress.Sink);
+            bootstrap = RunBootstrap.Compare(runA, runB, Comparison.Keys(families, b.Categories.Count), bootstrapSettings, settings.Threads, cancellation, progress.Sink);
         }
 
         Comparison comparison = Comparison.Of(a, b, families, bootstrap);
         // A run interrupted before this point writes nothing; writing, from memory, is not interrupted.
-        DevalApp.Cancellation.ThrowIfCancellationRequested();
+        cancellation.ThrowIfCancellationRequested();
         if (settings.MarkdownPath is { } markdown)
         {
             OutputFiles.Write(markdown, "--markdown", stream =>

@@ -1,7 +1,10 @@
 using System.CommandLine;
+using DetectionEval.Cli.Options;
+using DetectionEval.Cli.Runs;
 using DetectionEval.Eval;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Cli.Commands;
 
@@ -31,9 +34,9 @@ public sealed class ConvertCommand
 
     private readonly Argument<string> _output = new("OUT") { Description = "The converted file, or a new folder for the folder formats (voc-xml, voc-results, yolo, txt, labelme)." };
 
-    private readonly Option<string> _from = InputOptions.FormatOption("--from", "Format of IN; auto detects it.");
+    private readonly WordOption<AnnotationFormat> _from = OptionWords.Choice("--from", "Format of IN; auto detects it. [default: auto]", OptionWords.Formats, auto: true);
 
-    private readonly Option<string> _to = CreateToOption();
+    private readonly WordOption<AnnotationFormat> _to = OptionWords.Choice("--to", "Format to write.", OptionWords.Formats);
 
     private readonly Option<string?> _groundTruth = new("--gt")
     {
@@ -41,11 +44,11 @@ public sealed class ConvertCommand
         HelpName = "PATH",
     };
 
-    private readonly Option<string> _groundTruthFormat = InputOptions.FormatOption("--gt-format", "Format of --gt; auto detects it.");
+    private readonly WordOption<AnnotationFormat> _groundTruthFormat = CommonOptions.GroundTruthFormat();
 
-    private readonly Option<string> _toBoxFormat = CreateChoice("--to-box-format", "Box layout written by the txt and CSV formats.", "xyxy", "xywh", "cxcywh");
+    private readonly WordOption<BoxFormat> _toBoxFormat = OptionWords.Choice("--to-box-format", "Box layout written by the txt and CSV formats.", OptionWords.BoxFormats);
 
-    private readonly Option<string> _toCoords = CreateChoice("--to-coords", "Coordinates written by the txt and CSV formats: abs or rel (needs image sizes).", "abs", "rel");
+    private readonly WordOption<CoordinateSpace> _toCoords = OptionWords.Choice("--to-coords", "Coordinates written by the txt and CSV formats: abs or rel (needs image sizes).", OptionWords.Coordinates);
 
     private readonly Option<bool> _overwrite = new("--overwrite")
     {
@@ -64,7 +67,8 @@ public sealed class ConvertCommand
             _input, _output, _from, _to, _groundTruth, _groundTruthFormat, _toBoxFormat, _toCoords, _overwrite,
         };
         foreach (Option option in _inputs.All) command.Options.Add(option);
-        command.SetAction(parse => DevalApp.Guard(error, () => Execute(ReadSettings(parse, error), output, error)));
+        _to.Option.Required = true;
+        command.SetAction((parse, cancellation) => Task.FromResult(DevalApp.Guard(error, () => Execute(ReadSettings(parse, error), output, error, cancellation))));
         return command;
     }
 
@@ -74,43 +78,41 @@ public sealed class ConvertCommand
         return new ConvertSettings(
             parse.GetValue(_input)!,
             parse.GetValue(_output)!,
-            InputOptions.FormatOf(parse, _from),
-            InputOptions.FormatOf(parse, _to) ?? AnnotationFormat.Coco,
+            _from.Read(parse),
+            _to.Read(parse) ?? AnnotationFormat.Coco,
             parse.GetValue(_groundTruth),
-            InputOptions.FormatOf(parse, _groundTruthFormat),
+            _groundTruthFormat.Read(parse),
             inputs,
             new WriteOptions
             {
-                BoxFormat = InputOptions.BoxFormatOf(parse.GetValue(_toBoxFormat)),
-                Coordinates = parse.GetValue(_toCoords) == "rel" ? CoordinateSpace.Relative : CoordinateSpace.Absolute,
+                BoxFormat = _toBoxFormat.Read(parse),
+                Coordinates = _toCoords.Read(parse) ?? CoordinateSpace.Absolute,
                 Replace = parse.GetValue(_overwrite),
                 Notice = message => error.WriteLine($"{DevalApp.ToolName}: {message}"),
             });
     }
 
     /// <summary>Reads, converts and writes; prints one line saying what was written.</summary>
-    public static int Execute(ConvertSettings settings, TextWriter output, TextWriter error)
+    public static int Execute(ConvertSettings settings, TextWriter output, TextWriter error, CancellationToken cancellation = default)
     {
         IAnnotationFormat writer = AnnotationFormats.Get(settings.To);
         AnnotationRole role = settings.GroundTruth is null ? AnnotationRole.GroundTruth : AnnotationRole.Predictions;
         RefuseUnusableOutput(settings, writer);
 
-        LoadOptions loadOptions = settings.Inputs.ToLoadOptions();
+        LoadOptions loadOptions = settings.Inputs.ToLoadOptions(cancellation);
         var input = new AnnotationInput(settings.Input, settings.From) { FormatOption = "--from" };
-        LoadedAnnotations loaded = settings.GroundTruth is { } groundTruth
-            ? InputOptions.Load(new AnnotationInput(groundTruth, settings.GroundTruthFormat), input, loadOptions, error, imageSizesUsedLater: true)
-            : InputOptions.Load(input, null, loadOptions, error, imageSizesUsedLater: true);
-        if (loaded.Builder.UnknownClassNames.Count > 0)
-        {
-            int unknown = loaded.Builder.DetectionsOfUnknownCategories;
-            error.WriteLine($"{DevalApp.ToolName}: warning: {settings.Input}: {Counting.Of(unknown, "prediction")} of classes not in the ground truth {(unknown == 1 ? "was" : "were")} left out.");
-        }
-        DevalApp.Cancellation.ThrowIfCancellationRequested();
-        Dataset dataset = loaded.Builder.Build();
+        // The writer may need the image sizes too (relative coordinates), so they are checked for use after writing.
+        FileInputs inputs = settings.GroundTruth is { } groundTruth
+            ? new FileInputs(new AnnotationInput(groundTruth, settings.GroundTruthFormat), [input], loadOptions) { ImageSizesUsedLater = true }
+            : new FileInputs(input, [], loadOptions) { ImageSizesUsedLater = true };
+        using var progress = Progress.Start(error, "loading");
+        LoadedDataset loaded = EvaluationPipeline.Load(inputs, new ConsoleObserver(progress, new StageTimings(), progress.Writer), cancellation);
+        progress.Done();
+        Dataset dataset = loaded.Dataset;
 
-        WriteOptions write = settings.Write with { ImageSizes = settings.Write.ImageSizes ?? loadOptions.ImageSizes };
+        WriteOptions write = settings.Write with { ImageSizes = settings.Write.ImageSizes ?? loaded.ImageSizes };
         // A run interrupted before this point writes nothing; writing, from memory, is not interrupted.
-        DevalApp.Cancellation.ThrowIfCancellationRequested();
+        cancellation.ThrowIfCancellationRequested();
         // A missing folder above OUT is created, as evaluate creates the folders of its outputs.
         OutputFiles.CreateFolderFor(settings.Output, "OUT");
         try
@@ -121,9 +123,9 @@ public sealed class ConvertCommand
         {
             throw new UsageException($"{settings.Output}: Expected a writable {(writer.IsFolder ? "new folder" : "file")} for OUT, but got {OutputFiles.Describe(e)}.");
         }
-        InputOptions.WarnIfImageSizesUnused(loadOptions, loaded, error);
+        if (loaded.UnusedImageSizesWarning() is { } unused) error.WriteLine($"{DevalApp.ToolName}: warning: {unused}");
 
-        InputFormat read = role == AnnotationRole.GroundTruth ? loaded.GroundTruth : loaded.Predictions!;
+        InputFormat read = role == AnnotationRole.GroundTruth ? loaded.Read.GroundTruth : loaded.Read.Predictions[0];
         int boxes = role == AnnotationRole.GroundTruth ? dataset.GroundTruth.Count : dataset.Detections.Count;
         output.WriteLine(
             $"{settings.Input} ({AnnotationFormats.Name(read.Format)}) -> {settings.Output} ({AnnotationFormats.Name(settings.To)}): "
@@ -155,19 +157,5 @@ public sealed class ConvertCommand
         {
             throw new UsageException($"{settings.Output}: Expected a folder for OUT ({AnnotationFormats.Name(settings.To)} writes one file per image or class), but got a file.");
         }
-    }
-
-    private static Option<string> CreateToOption()
-    {
-        Option<string> option = InputOptions.FormatOption("--to", "Format to write.", allowAuto: false);
-        option.Required = true;
-        return option;
-    }
-
-    private static Option<string> CreateChoice(string name, string description, params string[] values)
-    {
-        var option = new Option<string>(name) { Description = description };
-        option.AcceptOnlyFromAmong(values);
-        return option;
     }
 }

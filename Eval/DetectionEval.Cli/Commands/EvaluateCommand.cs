@@ -1,13 +1,13 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
-using System.Globalization;
 using System.Text;
 using DetectionEval.Eval;
-using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
-using DetectionEval.Eval.Metrics;
-using DetectionEval.Eval.Reports;
+using DetectionEval.Cli.Options;
+using DetectionEval.Cli.Runs;
 using DetectionEval.Cli.Visuals;
+using DetectionEval.Eval.Formats;
+using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Pipeline;
+using DetectionEval.Eval.Reports;
 using DetectionEval.Matching;
 using DetectionEval.Matching.Coco;
 using DetectionEval.Matching.Voc;
@@ -51,6 +51,7 @@ public sealed record EvaluateSettings(
 
     /// <summary>The predictions as reports name them: the file, or the parts joined by ", ".</summary>
     public string PredictionsLabel => MorePredictions.Count == 0 ? Predictions : string.Join(", ", AllPredictions);
+
     /// <summary>Print the time of each stage (load, match, accumulate, write) on stderr.</summary>
     public bool Timings { get; init; }
 
@@ -67,30 +68,20 @@ public sealed record EvaluateSettings(
     public bool? LowMemory { get; init; }
 
     /// <summary>How a low-memory run spills (tests force tiny shards with it); null for the defaults.</summary>
-    public Eval.Loaders.SpillSettings? Spill { get; init; }
+    public SpillSettings? Spill { get; init; }
 
-    /// <summary>Predictions of at least this many bytes in all are evaluated with low memory unless an output needs every curve or box.</summary>
-    public const long LowMemoryFromBytes = 256L << 20;
-
-    /// <summary>The outputs that need every detection's box or curve point at once, which a low-memory run does not keep.</summary>
-    public IReadOnlyList<string> OutputsNeedingEverything =>
-    [
-        .. new (bool Asked, string Option)[]
+    /// <summary>The options asking for what a low-memory run does not keep, each with what it needs.</summary>
+    private IEnumerable<(string Option, RunProducts Needs)> OptionsNeedingEverything =>
+        new (bool Asked, string Option, RunProducts Needs)[]
         {
-            (Reports.PlotsDirectory is not null, "--plots"),
-            (Reports.HtmlPath is not null, "--report"),
-            (Reports.OverlaysDirectory is not null, "--overlays"),
-            (Analysis.Enabled, "--analysis"),
-        }.Where(o => o.Asked).Select(o => o.Option),
-    ];
+            (Reports.PlotsDirectory is not null, "--plots", RunProducts.Curves),
+            (Reports.HtmlPath is not null, "--report", RunProducts.Curves),
+            (Reports.OverlaysDirectory is not null, "--overlays", RunProducts.Matches),
+            (Analysis.Enabled, "--analysis", RunProducts.Matches),
+        }.Where(o => o.Asked).Select(o => (o.Option, o.Needs));
 
-    /// <summary>Whether this run spills its predictions: asked for, or automatic for large predictions when nothing needs everything.</summary>
-    public bool UsesLowMemory()
-    {
-        if (LowMemory is bool asked) return asked;
-        if (OutputsNeedingEverything.Count > 0) return false;
-        return AllPredictions.Sum(SpillSettings.BytesOf) >= LowMemoryFromBytes;
-    }
+    /// <summary>The options that need every detection's box or curve point at once, which a low-memory run does not keep.</summary>
+    public IReadOnlyList<string> OutputsNeedingEverything => [.. OptionsNeedingEverything.Select(o => o.Option)];
 
     /// <summary>The engine options these settings ask for.</summary>
     public EvaluationOptions ToOptions() => new()
@@ -103,6 +94,30 @@ public sealed record EvaluateSettings(
         // Only the charts draw the confidence curves.
         ConfidenceCurves = Reports.PlotsDirectory is not null || Reports.HtmlPath is not null,
     };
+
+    /// <summary>The pipeline's request: the files, the options, where the predictions live and what the outputs need kept.</summary>
+    /// <param name="cancellation">Stops reading the images' sizes for --images soon after it is cancelled.</param>
+    public EvaluationRequest ToRequest(CancellationToken cancellation = default) =>
+        new(new FileInputs(
+            new AnnotationInput(GroundTruth, GroundTruthFormat),
+            [.. AllPredictions.Select(part => new AnnotationInput(part, PredictionFormat))],
+            (Inputs ?? InputSettings.Default).ToLoadOptions(cancellation))
+        {
+            // --images also gives the overlays their images.
+            ImageSizesUsedLater = Reports.OverlaysDirectory is not null,
+        })
+        {
+            Options = ToOptions(),
+            Memory = LowMemory switch
+            {
+                true => MemoryMode.LowMemory,
+                false => MemoryMode.InMemory,
+                null => MemoryMode.Auto,
+            },
+            Spill = Spill,
+            Keep = OptionsNeedingEverything.Where(o => o.Option != "--analysis").Aggregate(RunProducts.Results, (keep, o) => keep | o.Needs),
+            Analysis = Analysis.Enabled ? new AnalysisRequest(Reports.Worst) : null,
+        };
 }
 
 /// <summary><c>deval evaluate</c>: scores predictions against ground truth and prints or writes the results.</summary>
@@ -124,69 +139,47 @@ public sealed class EvaluateCommand
         AllowMultipleArgumentsPerToken = true,
     };
 
-    private readonly Option<string> _groundTruthFormat = InputOptions.FormatOption("--gt-format", "Format of --gt; auto detects it from the file or folder.");
+    private readonly WordOption<AnnotationFormat> _groundTruthFormat = CommonOptions.GroundTruthFormat();
 
-    private readonly Option<string> _predictionFormat = InputOptions.FormatOption("--pred-format", "Format of --pred; auto detects it from the file or folder.");
+    private readonly WordOption<AnnotationFormat> _predictionFormat = CommonOptions.PredictionFormat("--pred");
 
     private readonly InputOptions _inputs = new(includeImages: false);
 
-    private readonly Option<string> _metric = CreateMetricOption();
+    private readonly WordOption<MetricSet> _metric = OptionWords.Choice("--metric", "Metric families to compute. [default: all]", OptionWords.Metrics);
 
-    private readonly Option<double> _iou = new("--iou")
-    {
-        Description = "VOC IoU threshold. COCO always uses .50:.05:.95.",
-        DefaultValueFactory = _ => 0.5,
-        CustomParser = ParseIouThreshold,
-        HelpName = "T",
-    };
+    private readonly Option<double?> _iou = CommonOptions.Iou("VOC IoU threshold. COCO always uses .50:.05:.95. [default: 0.5]");
 
-    private readonly Option<string> _iouRule = CreateIouRuleOption();
+    private readonly WordOption<VocIouRule> _iouRule = CommonOptions.IouRule("VOC overlap test: ge (IoU >= t, VOC devkit) or gt (IoU > t, py-faster-rcnn/detectron2). [default: ge]");
 
-    private readonly Option<bool> _plusOne = new("--voc-plus-one")
-    {
-        Description = "VOC inclusive-pixel convention: a box [x1, x2] spans x2 - x1 + 1 pixels (VOC devkit, py-faster-rcnn).",
-    };
+    private readonly Option<bool> _plusOne = CommonOptions.PlusOne("VOC inclusive-pixel convention: a box [x1, x2] spans x2 - x1 + 1 pixels (VOC devkit, py-faster-rcnn).");
 
-    // No DefaultValueFactory: help would print the default int[] as "1|10|100"; the description states it
-    // as the option is written, and ReadSettings puts it in when the option is absent.
-    private readonly Option<int[]> _maxDets = new("--max-dets")
-    {
-        Description = $"COCO's three detection caps per image and class, ascending. [default: {string.Join(',', CocoParameters.DefaultMaxDetections)}]",
-        CustomParser = ParseMaxDetections,
-        HelpName = "A,B,C",
-    };
+    private readonly Option<int[]?> _maxDets = CommonOptions.MaxDetections(
+        $"COCO's three detection caps per image and class, ascending. [default: {string.Join(',', CocoParameters.DefaultMaxDetections)}]");
 
-    private readonly Option<string?> _json = new("--json")
-    {
-        Description = "Write the JSON report to FILE, or to stdout with '-' (then nothing else goes to stdout).",
-        HelpName = "FILE",
-    };
+    private readonly Option<string?> _json = CommonOptions.Json("Write the JSON report to FILE, or to stdout with '-' (then nothing else goes to stdout).");
 
-    private readonly Option<int?> _threads = new("--threads")
-    {
-        Description = "Worker threads (default: all cores). Results never depend on it.",
-        CustomParser = ParseThreads,
-        HelpName = "N",
-    };
+    private readonly Option<int?> _threads = CommonOptions.Threads();
 
     private readonly ReportOptions _reports = new();
+
     private readonly Option<bool> _timings = new("--timings")
     {
         Description = "Print the time of each stage (load, match, accumulate, write) on stderr.",
     };
 
-    private readonly Option<string> _device = CreateDeviceOption();
+    private readonly WordOption<ComputeDevice> _device = OptionWords.Choice(
+        "--device", "Where IoU candidates are computed: auto (the GPU when one is usable and the work pays off), cpu or gpu. [default: auto]", OptionWords.Devices);
 
     private readonly AnalysisOptions _analysis = new();
 
     private readonly Option<int?> _shardImages = new("--shard-images")
     {
         Description = "Images per shard of a low-memory run (implies --low-memory); by default shards hold about half a million detections. Smaller shards use less memory.",
-        CustomParser = result => ParseCount(result, "--shard-images"),
+        CustomParser = result => CommonOptions.ParseCount(result, "--shard-images"),
         HelpName = "N",
     };
 
-    private readonly Option<bool> _lowMemory = PairedRunOptions.LowMemoryOption(
+    private readonly Option<bool> _lowMemory = CommonOptions.LowMemory(
         "Spill the predictions to a temporary folder and evaluate them image shard by image shard: about 32 bytes of memory per detection, same results. Automatic for predictions of 256 MiB or more (--low-memory false turns that off); not with --plots, --report, --overlays or --analysis, which need every box or curve at once.");
 
     /// <summary>Builds the verb; its action writes through <paramref name="output"/> and <paramref name="error"/>.</summary>
@@ -204,7 +197,7 @@ public sealed class EvaluateCommand
         command.Options.Add(_groundTruthFormat);
         command.Options.Add(_predictionFormat);
         foreach (Option option in _inputs.All) command.Options.Add(option);
-        command.SetAction(parse => DevalApp.Guard(error, () => Execute(ReadSettings(parse), output, error)));
+        command.SetAction((parse, cancellation) => Task.FromResult(DevalApp.Guard(error, () => Execute(ReadSettings(parse), output, error, cancellation))));
         return command;
     }
 
@@ -212,112 +205,67 @@ public sealed class EvaluateCommand
     private EvaluateSettings ReadSettings(ParseResult parse) => new(
         parse.GetValue(_groundTruth)!,
         parse.GetValue(_predictions)![0],
-        parse.GetValue(_metric) switch
-        {
-            "coco" => MetricSet.Coco,
-            "voc" => MetricSet.Voc,
-            _ => MetricSet.All,
-        },
-        new VocMatchSettings(
-            parse.GetValue(_iou),
-            parse.GetValue(_iouRule) == "gt" ? VocIouRule.Greater : VocIouRule.GreaterOrEqual,
-            parse.GetValue(_plusOne)),
-        parse.GetResult(_maxDets) is null ? [.. CocoParameters.DefaultMaxDetections] : parse.GetValue(_maxDets)!,
+        _metric.Read(parse) ?? MetricSet.All,
+        new VocMatchSettings(parse.GetValue(_iou) ?? 0.5, _iouRule.Read(parse) ?? VocIouRule.GreaterOrEqual, parse.GetValue(_plusOne)),
+        CommonOptions.ReadMaxDetections(parse, _maxDets) ?? [.. CocoParameters.DefaultMaxDetections],
         parse.GetValue(_json),
         parse.GetValue(_threads),
-        InputOptions.FormatOf(parse, _groundTruthFormat),
-        InputOptions.FormatOf(parse, _predictionFormat),
+        _groundTruthFormat.Read(parse),
+        _predictionFormat.Read(parse),
         // One --images folder: the overlays draw its images and relative coordinates take their sizes.
         _inputs.Read(parse) with { ImagesFolder = _reports.Read(parse).ImagesDirectory })
     {
         MorePredictions = parse.GetValue(_predictions)![1..],
         Reports = _reports.Read(parse),
         Timings = parse.GetValue(_timings),
-        Device = parse.GetValue(_device) switch
-        {
-            "cpu" => ComputeDevice.Cpu,
-            "gpu" => ComputeDevice.Gpu,
-            _ => ComputeDevice.Auto,
-        },
+        Device = _device.Read(parse) ?? ComputeDevice.Auto,
         Analysis = _analysis.Read(parse),
-        LowMemory = parse.GetValue(_shardImages) is not null ? true : PairedRunOptions.ReadLowMemory(parse, _lowMemory),
+        LowMemory = parse.GetValue(_shardImages) is not null ? true : CommonOptions.ReadLowMemory(parse, _lowMemory),
         Spill = parse.GetValue(_shardImages) is int shardImages ? new SpillSettings(shardImages) : null,
     };
 
-    /// <summary>Loads, evaluates and reports.</summary>
-    public static int Execute(EvaluateSettings settings, TextWriter output, TextWriter error)
+    /// <summary>Evaluates through the pipeline, then draws and writes what was asked for.</summary>
+    /// <param name="settings">What to do.</param>
+    /// <param name="output">Stdout.</param>
+    /// <param name="error">Stderr.</param>
+    /// <param name="cancellation">Ctrl-C: the run stops and writes nothing.</param>
+    public static int Execute(EvaluateSettings settings, TextWriter output, TextWriter error, CancellationToken cancellation = default)
     {
         OutputFiles.RefuseToOverwriteInputs(settings.JsonPath, "--json", [settings.GroundTruth, .. settings.AllPredictions]);
         ReportPipeline.CheckOutputs(settings);
         var timings = new StageTimings();
         CompileAhead.Start(settings);
         using var progress = Progress.Start(error, "loading");
-        // Messages during the run clear the progress line first.
-        TextWriter messages = progress.Writer;
         // --device gpu opens the device before loading, so a machine without one fails at once.
         using IOverlapEngine? requested = settings.EngineOverride is null && settings.Device == ComputeDevice.Gpu
             ? timings.Time("open device", () => DeviceChoice.OpenRequested(settings.Device))
             : null;
-
-        bool lowMemory = settings.UsesLowMemory();
-        LoadOptions loadOptions = (settings.Inputs ?? InputSettings.Default).ToLoadOptions();
-        if (lowMemory) loadOptions = loadOptions with { Spill = settings.Spill ?? new SpillSettings() };
-        loadOptions = loadOptions with { Progress = progress.Sink };
-        LoadedAnnotations loaded = timings.Time("load", () => InputOptions.LoadParts(
-            new AnnotationInput(settings.GroundTruth, settings.GroundTruthFormat),
-            [.. settings.AllPredictions.Select(part => new AnnotationInput(part, settings.PredictionFormat))],
-            loadOptions,
-            messages,
-            imageSizesUsedLater: settings.Reports.OverlaysDirectory is not null));
-        DatasetBuilder builder = loaded.Builder;
-        using DetectionSpill? spill = builder.Spill;
-        WarnAboutUnknownCategories(builder, settings.PredictionsLabel, messages);
-        DevalApp.Cancellation.ThrowIfCancellationRequested();
-        progress.Stage("grouping");
-        Dataset dataset = timings.Time("group", builder.Build);
-
-        using IOverlapEngine? chosen = settings.EngineOverride is null && settings.Device == ComputeDevice.Auto && !lowMemory
-            ? DeviceChoice.OpenForWork(settings.Device, dataset, settings.ToOptions())
-            : null;
-        EvaluationOptions options = settings.ToOptions() with { Engine = settings.EngineOverride ?? requested ?? chosen, Cancellation = DevalApp.Cancellation, Progress = progress.Sink };
-        EvaluationResult result = lowMemory
-            ? EvaluateSpilled(builder, dataset, options, timings)
-            : EvaluateInMemory(settings, dataset, options, timings, progress);
+        IOverlapEngine? given = settings.EngineOverride ?? requested;
+        string engine = given?.Name ?? "cpu";
+        EvaluationRequest request = settings.ToRequest(cancellation) with
+        {
+            Options = settings.ToOptions() with { Engine = given },
+            ChooseEngine = given is null && settings.Device == ComputeDevice.Auto
+                ? (dataset, options) => DeviceChoice.OpenForWork(settings.Device, dataset, options) is { } chosen ? Named(chosen, out engine) : null
+                : null,
+        };
+        EvaluationRun run = EvaluationPipeline.Run(request, new ConsoleObserver(progress, timings, progress.Writer), cancellation);
         var header = new ReportHeader(DevalApp.ToolName, DevalApp.Version, settings.GroundTruth, settings.PredictionsLabel);
         progress.Done();
 
         // Everything is drawn and formatted before the first file is written, so a failure leaves none.
-        PreparedOutputs prepared = timings.Time("draw reports", () => ReportPipeline.Prepare(settings, dataset, result, header, error));
+        PreparedOutputs prepared = timings.Time("draw reports", () => ReportPipeline.Prepare(settings, run, header, error));
         // A run interrupted before this point writes nothing; writing, from memory, is not interrupted.
-        DevalApp.Cancellation.ThrowIfCancellationRequested();
-        timings.Time("write", () => WriteReports(settings, header, result, prepared, output));
-        if (settings.Timings) timings.Print(error, options.Engine?.Name ?? "cpu");
+        cancellation.ThrowIfCancellationRequested();
+        timings.Time("write", () => WriteReports(settings, header, run.Result, prepared, output));
+        if (settings.Timings) timings.Print(error, engine);
         return ExitCodes.Success;
     }
 
-    /// <summary>The in-memory run: each family matched, then accumulated; the stages tell the progress display their size through the options.</summary>
-    private static EvaluationResult EvaluateInMemory(EvaluateSettings settings, Dataset dataset, EvaluationOptions options, StageTimings timings, Progress progress)
+    private static IOverlapEngine Named(IOverlapEngine engine, out string name)
     {
-        CocoMatches? cocoMatches = settings.Metrics.HasFlag(MetricSet.Coco) ? timings.Time("match COCO", () => CocoEvaluation.Match(dataset, options)) : null;
-        VocMatches? vocMatches = settings.Metrics.HasFlag(MetricSet.Voc) ? timings.Time("match VOC", () => VocEvaluation.Match(dataset, options)) : null;
-        CocoResult? coco = cocoMatches is null ? null : timings.Time("accumulate COCO", () => CocoEvaluation.Accumulate(cocoMatches, options));
-        VocResult? voc = vocMatches is null ? null : timings.Time("accumulate VOC", () => VocEvaluation.Accumulate(vocMatches, options));
-        progress.Stage("operating points");
-        EvaluationResult result = timings.Time("operating points", () => DetectionEvaluation.Combine(dataset, options, coco, voc));
-        if (settings.Analysis.Enabled)
-        {
-            progress.Stage("analysing");
-            EvaluationResult evaluated = result;
-            result = timings.Time("analysis", () => evaluated with { Analysis = Analyze(settings, dataset, evaluated) });
-        }
-        return result;
-    }
-
-    /// <summary>The low-memory run: the spilled predictions matched shard by shard, then accumulated class by class (both tell the progress display their detections).</summary>
-    private static EvaluationResult EvaluateSpilled(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, StageTimings timings)
-    {
-        ShardedMatches matches = timings.Time("match shards", () => ShardedEvaluation.Match(builder, groundTruth, options));
-        return timings.Time("accumulate", () => ShardedEvaluation.Accumulate(matches, options));
+        name = engine.Name;
+        return engine;
     }
 
     private static void WriteReports(EvaluateSettings settings, ReportHeader header, EvaluationResult result, PreparedOutputs prepared, TextWriter output)
@@ -333,115 +281,5 @@ public sealed class EvaluateCommand
         if (settings.JsonPath is { } jsonPath) OutputFiles.Write(jsonPath, "--json", stream => JsonReport.Write(stream, header, result));
         prepared.WriteAll();
         TextReport.Write(output, result);
-    }
-
-    /// <summary>
-    /// The error analysis at --score-threshold, else at the pooled best-F1 confidence (where the overlays
-    /// are drawn too), else (no detections) at every confidence.
-    /// </summary>
-    private static Eval.Analysis.ErrorAnalysis Analyze(EvaluateSettings settings, Dataset dataset, EvaluationResult result)
-    {
-        double threshold = settings.Reports.ScoreThreshold ?? result.OperatingPoints?.BestF1?.Confidence ?? double.NegativeInfinity;
-        var options = new Eval.Analysis.AnalysisOptions(settings.Voc, threshold, settings.Reports.Worst, settings.Threads);
-        return Eval.Analysis.ErrorAnalyzer.Analyze(dataset, options);
-    }
-
-    internal static void WarnAboutUnknownCategories(DatasetBuilder builder, string predictions, TextWriter error)
-    {
-        if (builder.UnknownClassNames.Count > 0)
-        {
-            int count = builder.UnknownClassNames.Values.Sum();
-            string names = string.Join(", ", builder.UnknownClassNames.Take(10).Select(p => $"{p.Key} {Counting.Number(p.Value)}"));
-            if (builder.UnknownClassNames.Count > 10) names += ", ...";
-            error.WriteLine($"{DevalApp.ToolName}: warning: {predictions}: {Counting.Of(count, "prediction")} of classes not in the ground truth {(count == 1 ? "was" : "were")} ignored ({names}).");
-        }
-        if (builder.UnknownCategoryIds.Count == 0) return;
-        string ids = string.Join(", ", builder.UnknownCategoryIds.Take(10).Select(id => id.ToString(CultureInfo.InvariantCulture)));
-        if (builder.UnknownCategoryIds.Count > 10) ids += ", ...";
-        int byId = builder.DetectionsOfUnknownCategories - builder.UnknownClassNames.Values.Sum();
-        error.WriteLine($"{DevalApp.ToolName}: warning: {predictions}: {Counting.Of(byId, "detection")} of category ids not in the ground truth {(byId == 1 ? "was" : "were")} ignored ({ids}).");
-    }
-
-    private static Option<string> CreateMetricOption()
-    {
-        var option = new Option<string>("--metric")
-        {
-            Description = "Metric families to compute.",
-            DefaultValueFactory = _ => "all",
-        };
-        option.AcceptOnlyFromAmong("coco", "voc", "all");
-        return option;
-    }
-
-    private static Option<string> CreateDeviceOption()
-    {
-        var option = new Option<string>("--device")
-        {
-            Description = "Where IoU candidates are computed: auto (the GPU when one is usable and the work pays off), cpu or gpu.",
-            DefaultValueFactory = _ => "auto",
-        };
-        option.AcceptOnlyFromAmong("auto", "cpu", "gpu");
-        return option;
-    }
-
-    private static Option<string> CreateIouRuleOption()
-    {
-        var option = new Option<string>("--voc-iou-rule")
-        {
-            Description = "VOC overlap test: ge (IoU >= t, VOC devkit) or gt (IoU > t, py-faster-rcnn/detectron2).",
-            DefaultValueFactory = _ => "ge",
-        };
-        option.AcceptOnlyFromAmong("ge", "gt");
-        return option;
-    }
-
-    private static double ParseIouThreshold(ArgumentResult result)
-    {
-        if (result.Tokens.Count == 0) return 0.5;
-        string text = result.Tokens[0].Value;
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value >= 0 && value <= 1))
-        {
-            result.AddError($"--iou expects a number between 0 and 1, but got '{text}'.");
-            return 0.5;
-        }
-        return value;
-    }
-
-    internal static int[] ParseMaxDetections(ArgumentResult result)
-    {
-        int[] fallback = [.. CocoParameters.DefaultMaxDetections];
-        if (result.Tokens.Count == 0) return fallback;
-        string text = string.Join(",", result.Tokens.Select(t => t.Value));
-        string[] parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var values = new int[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-        {
-            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out values[i]) || values[i] < 1)
-            {
-                result.AddError($"--max-dets expects three ascending whole numbers like 1,10,100, but got '{text}'.");
-                return fallback;
-            }
-        }
-        if (values.Length != 3 || values[0] >= values[1] || values[1] >= values[2])
-        {
-            result.AddError($"--max-dets expects three ascending whole numbers like 1,10,100, but got '{text}'.");
-            return fallback;
-        }
-        return values;
-    }
-
-    internal static int? ParseThreads(ArgumentResult result) => ParseCount(result, "--threads");
-
-    /// <summary>A whole number of 1 or more, or null when the option is absent; anything else is a parse error naming <paramref name="option"/>.</summary>
-    private static int? ParseCount(ArgumentResult result, string option)
-    {
-        if (result.Tokens.Count == 0) return null;
-        string text = result.Tokens[0].Value;
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int count) || count < 1)
-        {
-            result.AddError($"{option} expects a whole number of 1 or more, but got '{text}'.");
-            return null;
-        }
-        return count;
     }
 }

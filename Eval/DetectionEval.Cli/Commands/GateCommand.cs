@@ -1,13 +1,16 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
 using System.Globalization;
+using DetectionEval.Cli.Options;
+using DetectionEval.Cli.Runs;
 using DetectionEval.Eval;
 using DetectionEval.Eval.Gate;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Pipeline;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Matching.Coco;
 using DetectionEval.Matching.Voc;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Cli.Commands;
 
@@ -84,28 +87,15 @@ public sealed class GateCommand
         HelpName = "PATH",
     };
 
-    private readonly Option<double?> _iou = new("--iou")
-    {
-        Description = "VOC IoU threshold; must match the baseline's (default: the baseline's).",
-        CustomParser = ParseIou,
-        HelpName = "T",
-    };
+    private readonly Option<double?> _iou = CommonOptions.Iou("VOC IoU threshold; must match the baseline's (default: the baseline's).");
 
-    private readonly Option<string?> _iouRule = CreateIouRuleOption();
+    private readonly WordOption<VocIouRule> _iouRule = CommonOptions.IouRule("VOC overlap test, ge or gt; must match the baseline's (default: the baseline's).");
 
-    private readonly Option<bool> _plusOne = new("--voc-plus-one")
-    {
-        Description = "VOC inclusive-pixel convention; must match the baseline's (default: the baseline's).",
-    };
+    private readonly Option<bool> _plusOne = CommonOptions.PlusOne("VOC inclusive-pixel convention; must match the baseline's (default: the baseline's).");
 
-    private readonly Option<int[]?> _maxDets = new("--max-dets")
-    {
-        Description = "COCO's three maxDets values; must match the baseline's (default: the baseline's).",
-        CustomParser = EvaluateCommand.ParseMaxDetections,
-        HelpName = "A,B,C",
-    };
+    private readonly Option<int[]?> _maxDets = CommonOptions.MaxDetections("COCO's three maxDets values; must match the baseline's (default: the baseline's).");
 
-    private readonly Option<string?> _metricSet = PairedRunOptions.MetricSetOption(
+    private readonly WordOption<MetricSet> _metricSet = CommonOptions.MetricSet(
         "Metric families to gate (default: those of the baseline); both runs must hold them.");
 
     private readonly Option<string[]> _min = new("--min")
@@ -131,12 +121,12 @@ public sealed class GateCommand
         HelpName = "V|M=V,...",
     };
 
-    private readonly Option<int?> _bootstrap = PairedRunOptions.BootstrapOption(
+    private readonly Option<int?> _bootstrap = CommonOptions.Bootstrap(
         "Resample images N times (paired) and fail a drop only when its whole interval lies beyond the allowance. Needs --gt, --pred and --baseline-pred.");
 
-    private readonly Option<ulong?> _seed = PairedRunOptions.SeedOption();
+    private readonly Option<ulong?> _seed = CommonOptions.Seed();
 
-    private readonly Option<double?> _confidence = PairedRunOptions.ConfidenceOption();
+    private readonly Option<double?> _confidence = CommonOptions.Confidence();
 
     private readonly Option<string?> _junit = new("--junit")
     {
@@ -144,27 +134,19 @@ public sealed class GateCommand
         HelpName = "FILE",
     };
 
-    private readonly Option<string?> _markdown = new("--markdown")
-    {
-        Description = "Write the verdict as Markdown (for a CI step summary or a merge-request comment).",
-        HelpName = "FILE",
-    };
+    private readonly Option<string?> _markdown = CommonOptions.Markdown("Write the verdict as Markdown (for a CI step summary or a merge-request comment).");
 
-    private readonly Option<string?> _json = new("--json")
-    {
-        Description = "With --gt and --pred: also write the current run's JSON report (a future baseline).",
-        HelpName = "FILE",
-    };
+    private readonly Option<string?> _json = CommonOptions.Json("With --gt and --pred: also write the current run's JSON report (a future baseline).");
 
-    private readonly Option<int?> _threads = PairedRunOptions.ThreadsOption();
+    private readonly Option<int?> _threads = CommonOptions.Threads();
 
-    private readonly Option<string> _groundTruthFormat = PairedRunOptions.GroundTruthFormatOption();
+    private readonly WordOption<AnnotationFormat> _groundTruthFormat = CommonOptions.GroundTruthFormat();
 
-    private readonly Option<string> _predictionFormat = PairedRunOptions.PredictionFormatOption("--pred and --baseline-pred");
+    private readonly WordOption<AnnotationFormat> _predictionFormat = CommonOptions.PredictionFormat("--pred and --baseline-pred");
 
     private readonly InputOptions _inputs = new();
 
-    private readonly Option<bool> _lowMemory = PairedRunOptions.LowMemoryOption(
+    private readonly Option<bool> _lowMemory = CommonOptions.LowMemory(
         "With --gt and --pred: spill the predictions to a temporary folder and evaluate them image shard by image shard, as deval evaluate --low-memory does. Automatic for predictions of 256 MiB or more; not with --baseline-pred.");
 
     /// <summary>Builds the verb; its action writes through <paramref name="output"/> and <paramref name="error"/>.</summary>
@@ -179,7 +161,7 @@ public sealed class GateCommand
             _groundTruthFormat, _predictionFormat, _lowMemory,
         };
         foreach (Option option in _inputs.All) command.Options.Add(option);
-        command.SetAction(parse => DevalApp.Guard(error, () => Execute(ReadSettings(parse), output, error)));
+        command.SetAction((parse, cancellation) => Task.FromResult(DevalApp.Guard(error, () => Execute(ReadSettings(parse), output, error, cancellation))));
         return command;
     }
 
@@ -187,10 +169,10 @@ public sealed class GateCommand
     {
         var evaluation = new GateEvaluationSettings(
             parse.GetValue(_iou),
-            parse.GetValue(_iouRule) switch { "gt" => VocIouRule.Greater, "ge" => VocIouRule.GreaterOrEqual, _ => null },
+            _iouRule.Read(parse),
             parse.GetValue(_plusOne),
-            // The shared max-dets parser answers the default when the option is absent; absent means "the baseline's".
-            parse.GetResult(_maxDets) is null ? null : parse.GetValue(_maxDets));
+            // Absent means "the baseline's".
+            CommonOptions.ReadMaxDetections(parse, _maxDets));
         var rules = new GateRules(
             [.. (parse.GetValue(_min) ?? []).SelectMany(text => ParseFloors(text))],
             [.. (parse.GetValue(_maxDrop) ?? []).SelectMany(text => ParseDrops("--max-drop", text, perClass: false))],
@@ -203,18 +185,18 @@ public sealed class GateCommand
             parse.GetValue(_predictions),
             parse.GetValue(_baselinePredictions),
             evaluation,
-            PairedRunOptions.ReadMetricSet(parse.GetValue(_metricSet)),
+            _metricSet.Read(parse),
             rules,
-            PairedRunOptions.ReadBootstrap(parse.GetValue(_bootstrap), parse.GetValue(_seed), parse.GetValue(_confidence)),
+            CommonOptions.ReadBootstrap(parse.GetValue(_bootstrap), parse.GetValue(_seed), parse.GetValue(_confidence)),
             parse.GetValue(_junit),
             parse.GetValue(_markdown),
             parse.GetValue(_json),
             parse.GetValue(_threads),
-            InputOptions.FormatOf(parse, _groundTruthFormat),
-            InputOptions.FormatOf(parse, _predictionFormat),
+            _groundTruthFormat.Read(parse),
+            _predictionFormat.Read(parse),
             _inputs.Read(parse))
         {
-            LowMemory = PairedRunOptions.ReadLowMemory(parse, _lowMemory),
+            LowMemory = CommonOptions.ReadLowMemory(parse, _lowMemory),
         };
         RequireConsistent(settings);
         // A given report is not read again: options that say how annotation files are read have nothing to act on.
@@ -273,7 +255,7 @@ public sealed class GateCommand
     }
 
     /// <summary>Reads the inputs, checks the rules and writes the verdict; exit 0 pass, 1 regression.</summary>
-    public static int Execute(GateSettings settings, TextWriter output, TextWriter error)
+    public static int Execute(GateSettings settings, TextWriter output, TextWriter error, CancellationToken cancellation = default)
     {
         EvaluationReport baseline = JsonReport.Read(settings.Baseline);
         MetricSet families = ReportCompatibility.FamiliesToGate(settings.Families, baseline);
@@ -282,12 +264,12 @@ public sealed class GateCommand
 
         (EvaluationReport current, BootstrapResult? bootstrap) = settings.Current is { } currentPath
             ? (JsonReport.Read(currentPath), null)
-            : EvaluateCurrentRun(baseline, families, settings, error);
+            : EvaluateCurrentRun(baseline, families, settings, error, cancellation);
         // The evaluated run was checked before its report was written; a given report is checked here.
         if (settings.Current is not null) ReportCompatibility.Require(baseline, current, families);
 
         GateVerdict verdict = RegressionGate.Check(baseline, current, settings.Rules, families, bootstrap);
-        DevalApp.Cancellation.ThrowIfCancellationRequested();
+        cancellation.ThrowIfCancellationRequested();
         if (settings.JUnitPath is { } junit) OutputFiles.Write(junit, "--junit", stream => JUnitReport.Write(stream, verdict));
         if (settings.MarkdownPath is { } markdown)
         {
@@ -303,46 +285,43 @@ public sealed class GateCommand
     /// baseline, for the bootstrap); writes --json; returns the current report and the bootstrap, if any.
     /// </summary>
     private static (EvaluationReport Current, BootstrapResult? Bootstrap) EvaluateCurrentRun(
-        EvaluationReport baseline, MetricSet families, GateSettings settings, TextWriter error)
+        EvaluationReport baseline, MetricSet families, GateSettings settings, TextWriter error, CancellationToken cancellation)
     {
         EvaluationOptions options = OptionsFor(baseline, families, settings);
         CompileAhead.StartForGate(options, settings.Rules, families, bootstrap: settings.Bootstrap is not null && settings.BaselinePredictions is not null);
         using var progress = Progress.Start(error, "loading");
-        // The stages tell the progress display their size; messages during the run clear its line first.
-        options = options with { Progress = progress.Sink };
-        TextWriter messages = progress.Writer;
         string groundTruth = settings.GroundTruth!, predictions = settings.Predictions!;
         var groundTruthInput = new AnnotationInput(groundTruth, settings.GroundTruthFormat);
         InputSettings inputs = settings.Inputs ?? InputSettings.Default;
+        EvaluationRequest request = PairedRuns.Request(groundTruthInput, new AnnotationInput(predictions, settings.PredictionFormat), inputs, options, cancellation);
         EvaluationResult result;
         BootstrapResult? bootstrap = null;
         if (settings.BaselinePredictions is { } baselinePredictions)
         {
-            (MatchedRun currentRun, MatchedRun baselineRun) = PairedRunOptions.EvaluatePair(
-                groundTruthInput, new AnnotationInput(predictions, settings.PredictionFormat), new AnnotationInput(baselinePredictions, settings.PredictionFormat),
-                inputs, options, messages);
+            EvaluationRequest baselineRequest = PairedRuns.Request(groundTruthInput, new AnnotationInput(baselinePredictions, settings.PredictionFormat), inputs, options, cancellation);
+            (EvaluationRun currentRun, EvaluationRun baselineRun) = PairedRuns.Pair(request, baselineRequest, progress, cancellation);
             result = currentRun.Result;
-            ReportCompatibility.Require(baseline, EvaluationReport.From(predictions, PairedRunOptions.Header(groundTruth, predictions), result), families);
-            ReportCompatibility.RequireSameValues(baseline, PairedRunOptions.ReportOf(baselineRun, groundTruth, baselinePredictions), families);
+            ReportCompatibility.Require(baseline, EvaluationReport.From(predictions, PairedRuns.Header(groundTruth, predictions), result), families);
+            ReportCompatibility.RequireSameValues(baseline, PairedRuns.ReportOf(baselineRun, groundTruth, baselinePredictions), families);
             if (settings.Bootstrap is { } b)
             {
                 IReadOnlyList<MetricKey> keys = settings.Rules.DropKeys(families, baselineRun.Dataset.Categories.Count);
                 // Named before the runs' records are sorted for it; the replicates then tell their count.
                 progress.Stage("resampling");
-                bootstrap = MatchedRun.Bootstrap(baselineRun, currentRun, keys, b, settings.Threads, DevalApp.Cancellation, progress.Sink);
+                bootstrap = RunBootstrap.Compare(baselineRun, currentRun, keys, b, settings.Threads, cancellation, progress.Sink);
             }
         }
         else
         {
-            bool lowMemory = settings.LowMemory ?? SpillSettings.BytesOf(predictions) >= EvaluateSettings.LowMemoryFromBytes;
-            result = PairedRunOptions.EvaluateOne(groundTruthInput, new AnnotationInput(predictions, settings.PredictionFormat), inputs, options, lowMemory, messages);
+            MemoryMode memory = settings.LowMemory switch { true => MemoryMode.LowMemory, false => MemoryMode.InMemory, null => MemoryMode.Auto };
+            result = PairedRuns.One(request with { Memory = memory }, progress, cancellation).Result;
         }
         progress.Done();
-        ReportHeader header = PairedRunOptions.Header(groundTruth, predictions);
+        ReportHeader header = PairedRuns.Header(groundTruth, predictions);
         EvaluationReport current = EvaluationReport.From(predictions, header, result);
         ReportCompatibility.Require(baseline, current, families);
         // A run interrupted before this point writes nothing; writing, from memory, is not interrupted.
-        DevalApp.Cancellation.ThrowIfCancellationRequested();
+        cancellation.ThrowIfCancellationRequested();
         if (settings.JsonPath is { } jsonPath) OutputFiles.Write(jsonPath, "--json", stream => JsonReport.Write(stream, header, result));
         return (current, bootstrap);
     }
@@ -372,10 +351,10 @@ public sealed class GateCommand
             }
             if (given.PlusOne && !voc.PlusOnePixel) throw Disagrees(baseline, "$.voc.plusOne", "true (--voc-plus-one)", "false");
         }
-        return new EvaluationOptions { Metrics = families, MaxDetections = maxDets, Voc = voc, Threads = settings.Threads, Cancellation = DevalApp.Cancellation };
+        return new EvaluationOptions { Metrics = families, MaxDetections = maxDets, Voc = voc, Threads = settings.Threads };
     }
 
-    private static AnnotationFormatException Disagrees(EvaluationReport baseline, string path, string expected, string found) =>
+    private static IncomparableRunsException Disagrees(EvaluationReport baseline, string path, string expected, string found) =>
         new(new SourceLocation(baseline.Source, Path: path), expected, found, "The current run must be evaluated like the baseline.");
 
     private static void RequireRulesWithin(GateRules rules, MetricSet families)
@@ -435,28 +414,6 @@ public sealed class GateCommand
         if (GateMetrics.TryParse(name, out GateMetric metric) && metric.HasPerClassValue()) return metric;
         string names = string.Join(", ", GateMetrics.All.Where(m => m.HasPerClassValue()).Select(m => m.ClassName()));
         throw new UsageException($"{option}: Expected a per-class metric ({names}), but got '{name}'.");
-    }
-
-    private static double? ParseIou(ArgumentResult result)
-    {
-        if (result.Tokens.Count == 0) return null;
-        string text = result.Tokens[0].Value;
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value >= 0 && value <= 1))
-        {
-            result.AddError($"--iou expects a number between 0 and 1, but got '{text}'.");
-            return null;
-        }
-        return value;
-    }
-
-    private static Option<string?> CreateIouRuleOption()
-    {
-        var option = new Option<string?>("--voc-iou-rule")
-        {
-            Description = "VOC overlap test, ge or gt; must match the baseline's (default: the baseline's).",
-        };
-        option.AcceptOnlyFromAmong("ge", "gt");
-        return option;
     }
 
     private static void WriteText(Stream stream, Action<TextWriter> write)

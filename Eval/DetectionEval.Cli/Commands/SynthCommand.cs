@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using DetectionEval.Eval;
 using DetectionEval.Eval.Synthetic;
+using DetectionEval.Cli.Runs;
 
 namespace DetectionEval.Cli.Commands;
 
@@ -86,7 +87,7 @@ public sealed class SynthCommand
         {
             _images, _classes, _seed, _out, _dense, _objects, _detections,
         };
-        command.SetAction(parse => DevalApp.Guard(error, () => Execute(ReadSettings(parse), output, error)));
+        command.SetAction((parse, cancellation) => Task.FromResult(DevalApp.Guard(error, () => Execute(ReadSettings(parse), output, error, cancellation))));
         return command;
     }
 
@@ -101,12 +102,11 @@ public sealed class SynthCommand
         parse.GetValue(_out)!);
 
     /// <summary>Generates the pair and writes both files atomically.</summary>
-    public static int Execute(SynthCommandSettings settings, TextWriter output, TextWriter error)
+    public static int Execute(SynthCommandSettings settings, TextWriter output, TextWriter error, CancellationToken cancellation = default)
     {
         CreateFolder(settings.OutputFolder);
         using var progress = Progress.Start(error, "generating", settings.Dataset.Images, ProgressUnit.Images);
         SynthSummary summary = null!;
-        CancellationToken cancellation = DevalApp.Cancellation;
         // Both files are written to temporary names and renamed only once both are complete, so an
         // interrupted run (checked at every image) leaves neither.
         OutputFiles.Write(settings.GroundTruthPath, "--out", gt =>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using DetectionEval.Eval;
 using DetectionEval.Eval.Analysis;
+using DetectionEval.Matching.Tide;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Plots;
 

@@ -3,6 +3,7 @@ using DetectionEval.Eval;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Plots;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Cli.Visuals;
 

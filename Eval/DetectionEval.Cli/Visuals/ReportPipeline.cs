@@ -1,13 +1,18 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using DetectionEval.Cli.Runs;
+using DetectionEval.Cli.Options;
 using DetectionEval.Cli.Commands;
 using DetectionEval.Eval;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Pipeline;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Plots;
+using DetectionEval.Eval.IO;
+using DetectionEval.Eval.Analysis;
 
 namespace DetectionEval.Cli.Visuals;
 
@@ -133,11 +138,11 @@ public static class ReportPipeline
     }
 
     /// <summary>Draws and formats everything the settings ask for.</summary>
-    public static PreparedOutputs Prepare(EvaluateSettings settings, Dataset dataset, EvaluationResult result, ReportHeader header, TextWriter error)
+    public static PreparedOutputs Prepare(EvaluateSettings settings, EvaluationRun run, ReportHeader header, TextWriter error)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        ArgumentNullException.ThrowIfNull(dataset);
-        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(run);
+        EvaluationResult result = run.Result;
         ReportSettings r = settings.Reports;
         string? confusionCsv = settings.Analysis.ConfusionCsvPath;
         if (!r.AnyOutput && confusionCsv is null) return PreparedOutputs.None;
@@ -174,7 +179,7 @@ public static class ReportPipeline
         if (r.OverlaysDirectory is { } overlayDirectory)
         {
             overlayConfidence = r.ScoreThreshold ?? result.OperatingPoints?.BestF1?.Confidence ?? double.NegativeInfinity;
-            overlays = DrawOverlays(settings, dataset, overlayConfidence.Value, error);
+            overlays = DrawOverlays(settings, run, overlayConfidence.Value, error);
             directories.Add((overlayDirectory, "--overlays"));
             files.AddRange(overlays.Select(o => new PreparedFile(o.Path, "--overlays", o.Jpeg)));
         }
@@ -223,11 +228,13 @@ public static class ReportPipeline
     private sealed record DrawnOverlay(string Path, string ImageName, byte[] Jpeg, ImageErrorCounts Counts);
 
     /// <summary>The worst images at <paramref name="confidence"/>, drawn; images that cannot be found or read are skipped with a warning.</summary>
-    private static IReadOnlyList<DrawnOverlay> DrawOverlays(EvaluateSettings settings, Dataset dataset, double confidence, TextWriter error)
+    private static IReadOnlyList<DrawnOverlay> DrawOverlays(EvaluateSettings settings, EvaluationRun run, double confidence, TextWriter error)
     {
         ReportSettings r = settings.Reports;
         var images = new ImageFiles(r.ImagesDirectory!);
-        IReadOnlyList<ImageReview> worst = ImageErrors.Worst(dataset, settings.Voc, confidence, r.Worst, settings.Threads);
+        // The run kept its VOC match records for the overlays (RunProducts.Matches): the worst images are read from them.
+        Dataset dataset = run.Dataset;
+        IReadOnlyList<ImageReview> worst = run.WorstImages(confidence, r.Worst);
         var drawn = new List<DrawnOverlay>();
         foreach (ImageReview review in worst)
         {

@@ -1,20 +1,21 @@
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Metrics;
-using DetectionEval.Matching;
 using DetectionEval.Matching.Voc;
+using DetectionEval.Eval.Matches;
 
 namespace DetectionEval.Eval.Analysis;
 
 // The detection confusion matrix: which class each ground truth was detected as, at one confidence.
 //
-// Inputs: the dataset, the run's VOC profile (IoU threshold, overlap test, pixel convention) and a
-// confidence c (detections with score >= c are kept).
+// Inputs: the VOC match records of the run (its profile: IoU threshold, overlap test, pixel convention),
+// with each record's best ground truth and each detection's hits on other classes' ground truth (kept by
+// the match stage for the analysis), and a confidence c (detections with score >= c are kept).
 // Layout: (K + 1) x (K + 1) counts, row-major; rows are the ground truth's class, columns the detected
 // class; index K (the last row and column) is "background".
 // Rule, per image:
-//   1. Every (image, class) unit is matched with the VOC rules on all its detections (VocMatcher, the
-//      evaluation's own matcher); only detections with score >= c are kept. VOC matching is greedy in
-//      score order, so dropping lower scores changes no kept outcome.
+//   1. Every (image, class) unit's records (the evaluation's VOC matching of all its detections, in score
+//      order); only detections with score >= c are kept. VOC matching is greedy in score order, so
+//      dropping lower scores changes no kept outcome.
 //   2. A kept TP of class k counts in cell [k, k]. A kept detection that hit a difficult (difficult,
 //      ignore or crowd) ground truth is neither TP nor FP and counts nowhere (IgnoredDetections).
 //   3. The kept FPs of the image, in score order (descending, equal scores in input order), each look at
@@ -22,7 +23,9 @@ namespace DetectionEval.Eval.Analysis;
 //      class) and take the one with the largest VOC IoU, the first one on ties, compared with all of them,
 //      already confused or not (VOC's own rule). When that IoU passes the overlap test and the ground
 //      truth is not yet confused, cell [its class, detected class] counts one and the ground truth is
-//      confused; otherwise the FP counts in [background, detected class].
+//      confused; otherwise the FP counts in [background, detected class]. Only a hit can be confused, so
+//      the largest IoU is looked for among the FP's hits (the match stage's cross-class hits) that are
+//      missed: when none is, the largest IoU over all missed ground truth fails the test too.
 //   4. Missed ground truth that no FP confused counts in [its class, background].
 // So, per class k, at the same confidence and profile as the evaluation:
 //   row k sums to npos_k (= TP_k + FN_k), column k sums to TP_k + FP_k, the diagonal is TP_k;
@@ -121,28 +124,30 @@ public sealed class ConfusionMatrix
     }
 }
 
-/// <summary>Builds the <see cref="ConfusionMatrix"/> of a dataset.</summary>
+/// <summary>Builds the <see cref="ConfusionMatrix"/> from VOC match records.</summary>
 public static class ConfusionMatrixBuilder
 {
-    /// <summary>The confusion matrix at <paramref name="scoreThreshold"/> under <paramref name="settings"/>.</summary>
-    public static ConfusionMatrix Build(Dataset dataset, VocMatchSettings settings, double scoreThreshold, int? threads = null) =>
-        BuildWithImages(dataset, settings, scoreThreshold, threads).Matrix;
+    /// <summary>The confusion matrix at <paramref name="scoreThreshold"/> of a run's VOC matches.</summary>
+    /// <param name="matches">The VOC match records, with the overlaps kept for the analysis.</param>
+    /// <param name="scoreThreshold">Detections with a score at or above it are kept; negative infinity keeps all.</param>
+    /// <param name="threads">Worker threads; null for all cores. Results never depend on it.</param>
+    public static ConfusionMatrix Build(VocMatches matches, double scoreThreshold, int? threads = null) =>
+        BuildWithImages(matches, scoreThreshold, threads).Matrix;
 
     /// <summary>The matrix and, per image, how many of its kept FPs were confusions.</summary>
-    internal static (ConfusionMatrix Matrix, int[] ConfusionsPerImage) BuildWithImages(Dataset dataset, VocMatchSettings settings, double scoreThreshold, int? threads)
+    internal static (ConfusionMatrix Matrix, int[] ConfusionsPerImage) BuildWithImages(VocMatches matches, double scoreThreshold, int? threads)
     {
-        ArgumentNullException.ThrowIfNull(dataset);
-        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(matches);
         if (double.IsNaN(scoreThreshold)) throw new ArgumentException("The score threshold must be a number.", nameof(scoreThreshold));
+        if (matches.Overlaps is not { HasCrossClassHits: true }) throw new ArgumentException("The confusion matrix needs the cross-class hits of the match stage.", nameof(matches));
+        Dataset dataset = matches.Dataset;
         int size = dataset.Categories.Count + 1;
-        int[] firstUnit = ImageUnits.FirstUnitOfEachImage(dataset);
-        var matcher = new VocMatcher(settings);
         var perImage = new ImageCells[dataset.Images.Count];
         Parallel.For(
             0,
             perImage.Length,
             new ParallelOptions { MaxDegreeOfParallelism = threads ?? -1 },
-            image => perImage[image] = CountImage(dataset, matcher, scoreThreshold, image, firstUnit));
+            image => perImage[image] = CountImage(matches, scoreThreshold, image));
 
         // Integer counts: the order they are added in does not matter.
         int[] cells = new int[size * size];
@@ -154,58 +159,53 @@ public static class ConfusionMatrixBuilder
             ignored += perImage[image].Ignored;
             confusions[image] = perImage[image].Confusions;
         }
-        return (new ConfusionMatrix(dataset.Categories, settings, scoreThreshold, cells, ignored), confusions);
+        return (new ConfusionMatrix(dataset.Categories, matches.Settings, scoreThreshold, cells, ignored), confusions);
     }
 
     private sealed record ImageCells(Dictionary<int, int> Cells, int Ignored, int Confusions);
 
-    private readonly record struct KeptFalsePositive(int Category, Box Box, double Score, int InputPosition);
+    private readonly record struct KeptFalsePositive(int Category, int Row, double Score, int InputPosition);
 
-    private readonly record struct MissedObject(int Category, Box Box);
-
-    private static ImageCells CountImage(Dataset dataset, VocMatcher matcher, double scoreThreshold, int image, int[] firstUnit)
+    private static ImageCells CountImage(VocMatches matches, double scoreThreshold, int image)
     {
+        Dataset dataset = matches.Dataset;
+        VocOverlaps overlaps = matches.Overlaps!;
         int background = dataset.Categories.Count, size = background + 1;
         var cells = new Dictionary<int, int>();
         void Count(int groundTruth, int detected) => cells[groundTruth * size + detected] = cells.GetValueOrDefault(groundTruth * size + detected) + 1;
 
         var falsePositives = new List<KeptFalsePositive>();
-        var missed = new List<MissedObject>();
+        // The image's missed ground truth (not difficult, not taken) by ground-truth row, with its class, in row order.
+        var missed = new SortedDictionary<int, int>();
         int ignored = 0;
-        var scratch = new VocMatchScratch();
-        DetectionTable dt = dataset.Detections;
         ReadOnlySpan<EvaluationUnit> units = dataset.Units;
-        for (int u = firstUnit[image]; u < firstUnit[image + 1]; u++)
+        GroundTruthTable gt = dataset.GroundTruth;
+        (int firstUnit, int unitCount) = dataset.UnitsOfImage(image).GetOffsetAndLength(units.Length);
+        for (int u = firstUnit; u < firstUnit + unitCount; u++)
         {
             EvaluationUnit unit = units[u];
-            VocUnit input = VocEvaluation.MatcherInput(dataset, unit);
-            // Step 1: the evaluation's VOC matching of the unit, on all its detections.
-            (VocDetectionOutcome[] outcomes, BestOverlap[] best) = VocEvaluation.MatchWithOverlaps(matcher, input, scratch);
-
-            bool[] taken = new bool[unit.GroundTruthCount];
-            for (int d = 0; d < outcomes.Length; d++)
+            // Step 1: the unit's kept records, in score order, and the ground truth their TPs took.
+            ReadOnlySpan<VocMatchRecord> kept = matches.KeptRecordsOfUnit(u, scoreThreshold);
+            bool[] taken = matches.TakenGroundTruth(u, kept.Length);
+            foreach (VocMatchRecord record in kept)
             {
-                int detection = outcomes[d].Detection;
-                // Outcomes come in score order, so the kept detections are a prefix.
-                if (!(input.Scores[detection] >= scoreThreshold)) break;
-                switch (outcomes[d].Outcome)
+                switch (record.Outcome)
                 {
                     case VocOutcome.TruePositive:
-                        taken[best[d].GroundTruth] = true;
                         Count(unit.Category, unit.Category);   // step 2
                         break;
                     case VocOutcome.Ignored:
                         ignored++;
                         break;
                     default:
-                        int row = unit.DetectionStart + detection;
-                        falsePositives.Add(new KeptFalsePositive(unit.Category, dt.Boxes[row], dt.Scores[row], dt.InputPositions[row]));
+                        falsePositives.Add(new KeptFalsePositive(unit.Category, record.Row, record.Score, record.InputPosition));
                         break;
                 }
             }
             for (int g = 0; g < unit.GroundTruthCount; g++)
             {
-                if (!taken[g] && !VocMatcher.IsDifficult(input.GroundTruthFlags[g])) missed.Add(new MissedObject(unit.Category, input.GroundTruth[g]));
+                int row = unit.GroundTruthStart + g;
+                if (!taken[g] && !VocMatcher.IsDifficult(gt.Flags[row])) missed.Add(row, unit.Category);
             }
         }
 
@@ -215,28 +215,28 @@ public static class ConfusionMatrixBuilder
             int c = y.Score.CompareTo(x.Score);
             return c != 0 ? c : x.InputPosition.CompareTo(y.InputPosition);
         });
-        bool[] confused = new bool[missed.Count];
+        var confused = new HashSet<int>();
         int confusions = 0;
         foreach (KeptFalsePositive fp in falsePositives)
         {
+            ReadOnlySpan<int> hitRows = overlaps.HitRows(fp.Row);
+            ReadOnlySpan<double> hitIous = overlaps.HitIous(fp.Row);
             int jmax = -1;
             double ovmax = double.NegativeInfinity;
-            for (int m = 0; m < missed.Count; m++)
+            for (int h = 0; h < hitRows.Length; h++)
             {
-                if (missed[m].Category == fp.Category) continue;
-                double iou = IouRules.Voc(fp.Box, missed[m].Box, matcher.Settings.PixelOffset);
-                // Strictly greater keeps the first one on ties, as VOC's argmax does.
-                if (iou > ovmax)
+                // Hits come in ground-truth row order, the order of the missed list; strictly greater keeps the
+                // first one on ties, as VOC's argmax does.
+                if (missed.ContainsKey(hitRows[h]) && hitIous[h] > ovmax)
                 {
-                    ovmax = iou;
-                    jmax = m;
+                    ovmax = hitIous[h];
+                    jmax = hitRows[h];
                 }
             }
-            if (jmax >= 0 && matcher.Settings.IsHit(ovmax) && !confused[jmax])
+            if (jmax >= 0 && confused.Add(jmax))
             {
-                confused[jmax] = true;
                 confusions++;
-                Count(missed[jmax].Category, fp.Category);
+                Count(missed[jmax], fp.Category);
             }
             else
             {
@@ -244,28 +244,10 @@ public static class ConfusionMatrixBuilder
             }
         }
         // Step 4.
-        for (int m = 0; m < missed.Count; m++)
+        foreach ((int row, int category) in missed)
         {
-            if (!confused[m]) Count(missed[m].Category, background);
+            if (!confused.Contains(row)) Count(category, background);
         }
         return new ImageCells(cells, ignored, confusions);
-    }
-}
-
-/// <summary>Where each image's units start in <see cref="Dataset.Units"/>.</summary>
-internal static class ImageUnits
-{
-    /// <summary>Units are ordered by (image, category): the units of image i are [first[i], first[i + 1]).</summary>
-    public static int[] FirstUnitOfEachImage(Dataset dataset)
-    {
-        ReadOnlySpan<EvaluationUnit> units = dataset.Units;
-        int[] first = new int[dataset.Images.Count + 1];
-        int u = 0;
-        for (int image = 0; image <= dataset.Images.Count; image++)
-        {
-            while (u < units.Length && units[u].Image < image) u++;
-            first[image] = u;
-        }
-        return first;
     }
 }

@@ -161,4 +161,25 @@ public sealed class Dataset
 
     /// <summary>Indices into <see cref="Units"/> of one category's units, in image-index order.</summary>
     public ReadOnlySpan<int> UnitsOfCategory(int category) => _unitsByCategory[category];
+
+    private int[]? _firstUnitOfImage;
+
+    /// <summary>The indices into <see cref="Units"/> of one image's units (units are ordered by image, then category).</summary>
+    public Range UnitsOfImage(int image)
+    {
+        int[] first = LazyInitializer.EnsureInitialized(ref _firstUnitOfImage, FirstUnitOfEachImage);
+        return first[image]..first[image + 1];
+    }
+
+    private int[] FirstUnitOfEachImage()
+    {
+        int[] first = new int[Images.Count + 1];
+        int u = 0;
+        for (int image = 0; image <= Images.Count; image++)
+        {
+            while (u < _units.Length && _units[u].Image < image) u++;
+            first[image] = u;
+        }
+        return first;
+    }
 }

@@ -1,13 +1,14 @@
 using System.Numerics;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching.Coco;
+using DetectionEval.Eval.Matches;
 
 namespace DetectionEval.Eval.Gate;
 
 // COCO metrics of a resampled dataset, fast enough to run a thousand times: the bootstrap's inner loop.
 //
 // Input: the match stage (CocoMatches) and, per call, one weight per image (how often a resample drew
-// it). The result equals CocoEvaluation.Accumulate(matches, options, weights) to the last bit; the tests
+// it). The result equals CocoAccumulation.Accumulate(matches, options, weights) to the last bit; the tests
 // compare them. What makes it cheap:
 // - Each class's records are sorted once, in accumulation order (score descending, image rank, input
 //   position). Weights never change that order; an image drawn w times adds w to the counts at once.
@@ -24,7 +25,7 @@ namespace DetectionEval.Eval.Gate;
 //   whole true-positive counts: SmallestTpReaching finds, per point, the count whose double tp / G
 //   reaches it, so the answer is the double comparison's.
 // Sentinel: a (class, slice) whose weighted countable ground truth is 0 is -1 in pycocotools and is left
-// out of every mean, as in CocoEvaluation.
+// out of every mean, as in CocoAccumulation.
 
 /// <summary>COCO values for any image weights, from one match stage.</summary>
 internal sealed class CocoReplicates
@@ -177,7 +178,7 @@ internal sealed class CocoReplicates
                 reached[t] = r;
                 int cell = t * RecallPoints + r;
                 // pr = tp / ((fp + tp) + eps), as pycocotools; the counts are whole, so exact in double.
-                double denominator = ((double)fp + cumulative) + CocoEvaluation.Epsilon;
+                double denominator = ((double)fp + cumulative) + CocoAccumulation.Epsilon;
                 // Most true positives fall below the best precision already seen at their point. The fused
                 // multiply-add gives the sign of tp - best * denominator exactly (one rounding, which keeps
                 // the sign), and when that is not positive, tp / denominator rounds to at most best: no
@@ -253,7 +254,7 @@ internal sealed class CocoReplicates
 
     /// <summary>
     /// Rule: the order of pycocotools' stable sort over images concatenated in ascending id, i.e. score
-    /// descending, then image rank, then input position (as CocoEvaluation.Accumulate).
+    /// descending, then image rank, then input position (as CocoAccumulation.Accumulate).
     /// </summary>
     private static CocoMatchRecord[][] SortEachClassOnce(CocoMatches matches)
     {

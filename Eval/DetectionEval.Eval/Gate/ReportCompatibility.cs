@@ -1,8 +1,9 @@
 using System.Globalization;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Reports;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Eval.Gate;
 
@@ -23,7 +24,7 @@ public static class ReportCompatibility
         requested ?? baseline.Families ?? MetricSet.All;
 
     /// <summary>Throws unless <paramref name="baseline"/> and <paramref name="current"/> can be compared on <paramref name="families"/>.</summary>
-    /// <exception cref="AnnotationFormatException">They cannot; the message names the baseline (or the report that lacks a family).</exception>
+    /// <exception cref="IncomparableRunsException">They cannot; the message names the baseline (or the report that lacks a family).</exception>
     public static void Require(EvaluationReport baseline, EvaluationReport current, MetricSet families)
     {
         RequireFamilies(baseline, current, families);
@@ -46,7 +47,7 @@ public static class ReportCompatibility
     /// has exactly the values of <paramref name="baseline"/> in <paramref name="families"/>: the check that
     /// the baseline predictions given for a bootstrap are the ones the baseline report was made from.
     /// </summary>
-    /// <exception cref="AnnotationFormatException">A value differs; the message names the baseline file and path.</exception>
+    /// <exception cref="IncomparableRunsException">A value differs; the message names the baseline file and path.</exception>
     public static void RequireSameValues(EvaluationReport baseline, EvaluationReport reproduced, MetricSet families)
     {
         Require(baseline, reproduced, families);
@@ -78,7 +79,7 @@ public static class ReportCompatibility
     }
 
     /// <summary>Throws unless <paramref name="report"/> holds every family of <paramref name="families"/>.</summary>
-    /// <exception cref="AnnotationFormatException">A family is missing; the message names the report and the family.</exception>
+    /// <exception cref="IncomparableRunsException">A family is missing; the message names the report and the family.</exception>
     public static void RequireFamilies(EvaluationReport report, MetricSet families)
     {
         foreach (MetricSet family in GateMetrics.FamiliesOf(families))
@@ -126,7 +127,7 @@ public static class ReportCompatibility
     /// <summary>"gt.json (the ground truth of dt.json)": the file a report's images and classes came from.</summary>
     private static string GroundTruthOf(EvaluationReport report) => $"{report.Inputs.GroundTruth} (the ground truth of {report.Source})";
 
-    private static AnnotationFormatException Mismatch(EvaluationReport report, string path, string expected, string found, string? hint = null) =>
+    private static IncomparableRunsException Mismatch(EvaluationReport report, string path, string expected, string found, string? hint = null) =>
         new(new SourceLocation(report.Source, Path: path), expected, found, hint);
 
     private static string Short(string? fingerprint) =>

@@ -1,5 +1,6 @@
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Matches;
 
 namespace DetectionEval.Eval.Gate;
 

@@ -1,12 +1,13 @@
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching.Voc;
+using DetectionEval.Eval.Matches;
 
 namespace DetectionEval.Eval.Gate;
 
 // VOC metrics of a resampled dataset, for the bootstrap's inner loop.
 //
 // Input: the match stage (VocMatches) and, per call, one weight per image. The result equals
-// VocEvaluation.Accumulate(matches, options, weights) to the last bit; the tests compare them.
+// VocAccumulation.Accumulate(matches, options, weights) to the last bit; the tests compare them.
 // Each class's records are sorted once (score descending, input position: voc_eval's stable sort) into
 // flat arrays: the images of the true positives, and of the false positives before each of them (ignored
 // detections change no count; nothing after the last true positive changes an AP). Both AP rules read the precision envelope only where recall
@@ -107,7 +108,7 @@ internal sealed class VocReplicates
             tp += w;
             // rec = tp / float(npos); prec = tp / np.maximum(tp + fp, eps); whole counts, exact in double.
             recall[events] = (double)tp / positives;
-            precision[events] = tp / Math.Max((double)(tp + fp), VocEvaluation.Epsilon);
+            precision[events] = tp / Math.Max((double)(tp + fp), VocAccumulation.Epsilon);
             events++;
         }
         ReadOnlySpan<double> r = recall.AsSpan(0, events), p = precision.AsSpan(0, events);

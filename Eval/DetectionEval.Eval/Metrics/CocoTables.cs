@@ -7,7 +7,7 @@ namespace DetectionEval.Eval.Metrics;
 /// Layout: precision is row-major [threshold t][recall point r][class k][area range a][maxDets m];
 /// recall is [t][k][a][m]. -1 marks a (k, a, m) without ground truth that counts, as in pycocotools.
 /// </remarks>
-public sealed class CocoTables
+internal sealed class CocoTables
 {
     internal CocoTables(int thresholds, int classes, int areaRanges, int maxDetectionSettings)
     {

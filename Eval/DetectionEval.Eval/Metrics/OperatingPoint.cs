@@ -343,7 +343,7 @@ public static class OperatingPointAnalysis
     private static OperatingPoint Point(double confidence, double tp, double fp, double positives) =>
         new(confidence, Precision(tp, fp), tp / positives, F1(tp, fp, positives), tp, fp, positives);
 
-    private static double Precision(double tp, double fp) => tp / Math.Max(tp + fp, VocEvaluation.Epsilon);
+    private static double Precision(double tp, double fp) => tp / Math.Max(tp + fp, VocAccumulation.Epsilon);
 
     private static double F1(double tp, double fp, double positives) => 2 * tp / (tp + fp + positives);
 
@@ -366,7 +366,7 @@ public static class OperatingPointAnalysis
     {
         if (curve.TruePositives.Count != curve.Scores.Count || curve.FalsePositives.Count != curve.Scores.Count)
         {
-            throw new ArgumentException("Operating points need curves with cumulative TP and FP counts (VocEvaluation records them).", nameof(curve));
+            throw new ArgumentException("Operating points need curves with cumulative TP and FP counts (VocAccumulation records them).", nameof(curve));
         }
     }
 }

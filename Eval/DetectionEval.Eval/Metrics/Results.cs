@@ -24,9 +24,14 @@ public sealed record CocoClassResult(
 /// <param name="MaxDetections">The three maxDets values.</param>
 /// <param name="Summary">The twelve summary numbers.</param>
 /// <param name="PerClass">One entry per category, in ascending id order.</param>
-/// <param name="Tables">Precision at every recall threshold and final recall, per threshold, class, area and maxDets.</param>
-public sealed record CocoResult(
-    IReadOnlyList<int> MaxDetections, CocoSummary Summary, IReadOnlyList<CocoClassResult> PerClass, CocoTables Tables);
+public sealed record CocoResult(IReadOnlyList<int> MaxDetections, CocoSummary Summary, IReadOnlyList<CocoClassResult> PerClass)
+{
+    /// <summary>
+    /// Precision at every recall threshold and final recall, per IoU threshold, class, area range and maxDets:
+    /// the tables the summary, the per-class values and the COCO curves (<see cref="CocoCurves"/>) are read from.
+    /// </summary>
+    internal CocoTables Tables { get; init; } = null!;
+}
 
 /// <summary>A precision/recall curve in detection order (score descending).</summary>
 /// <param name="Recall">Recall after each detection.</param>
@@ -65,66 +70,3 @@ public sealed record VocClassResult(
 /// <param name="PerClass">One entry per category, in ascending id order.</param>
 public sealed record VocResult(
     VocMatchSettings Settings, double? MeanAp07, double? MeanApAll, int ClassesInMean, IReadOnlyList<VocClassResult> PerClass);
-
-/// <summary>What was evaluated.</summary>
-/// <param name="Images">Images in the ground truth.</param>
-/// <param name="Classes">Categories in the ground truth.</param>
-/// <param name="GroundTruthBoxes">Ground-truth boxes.</param>
-/// <param name="Detections">Detections read, including those of unknown categories.</param>
-/// <param name="DetectionsOfUnknownCategories">Detections dropped because their category is not in the ground truth.</param>
-public sealed record DatasetSummary(int Images, int Classes, int GroundTruthBoxes, int Detections, int DetectionsOfUnknownCategories)
-{
-    /// <summary>
-    /// The content fingerprint of the ground truth (<see cref="Data.GroundTruthFingerprint"/>): reports with
-    /// equal fingerprints were scored against the same ground truth. Null when it was not computed.
-    /// </summary>
-    public string? GroundTruthFingerprint { get; init; }
-
-    /// <summary>
-    /// Detections COCO leaves out: those beyond the last maxDets value in their image and class (pycocotools
-    /// keeps the highest-scoring ones). VOC counts them. 0 without COCO.
-    /// </summary>
-    public int DetectionsOverMaxDets { get; init; }
-
-    /// <summary>Detections evaluated: those read, less those of unknown categories.</summary>
-    public int DetectionsEvaluated => Detections - DetectionsOfUnknownCategories;
-
-    /// <summary>Counts and ground-truth fingerprint of a dataset.</summary>
-    public static DatasetSummary Of(Dataset dataset) => new(
-        dataset.Images.Count,
-        dataset.Categories.Count,
-        dataset.GroundTruth.Count,
-        dataset.Detections.Count + dataset.DetectionsOfUnknownCategories,
-        dataset.DetectionsOfUnknownCategories)
-    {
-        GroundTruthFingerprint = Data.GroundTruthFingerprint.Of(dataset),
-    };
-
-    /// <summary>Counts and ground-truth fingerprint of a dataset evaluated with <paramref name="options"/>, the detections over maxDets included.</summary>
-    public static DatasetSummary Of(Dataset dataset, EvaluationOptions options) => Of(dataset) with
-    {
-        DetectionsOverMaxDets = options.Metrics.HasFlag(MetricSet.Coco) ? DetectionsOverCap(dataset, options.MaxDetections[^1]) : 0,
-    };
-
-    /// <summary>Detections beyond <paramref name="cap"/> in their (image, class) unit, which COCO's matching does not keep.</summary>
-    internal static int DetectionsOverCap(Dataset dataset, int cap)
-    {
-        int over = 0;
-        foreach (EvaluationUnit unit in dataset.Units) over += Math.Max(0, unit.DetectionCount - cap);
-        return over;
-    }
-}
-
-/// <summary>Everything one evaluation produces.</summary>
-/// <param name="Inputs">What was evaluated.</param>
-/// <param name="Categories">The categories, in ascending id order.</param>
-/// <param name="Coco">COCO results, when asked for.</param>
-/// <param name="Voc">VOC results, when asked for.</param>
-public sealed record EvaluationResult(DatasetSummary Inputs, IReadOnlyList<Category> Categories, CocoResult? Coco, VocResult? Voc)
-{
-    /// <summary>Precision, recall and F1 at the best-F1 confidence and at the asked score threshold, from the VOC matches; null without VOC.</summary>
-    public OperatingPoints? OperatingPoints { get; init; }
-
-    /// <summary>The error analysis (confusion matrix, TIDE's error types, worst images); null unless asked for.</summary>
-    public Analysis.ErrorAnalysis? Analysis { get; init; }
-}

@@ -4,6 +4,7 @@ using System.Text;
 using DetectionEval.Eval.Analysis;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Metrics;
+using DetectionEval.Matching.Tide;
 
 namespace DetectionEval.Eval.Reports;
 

@@ -1,5 +1,6 @@
 using CsvHelper;
 using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Eval.Reports;
 

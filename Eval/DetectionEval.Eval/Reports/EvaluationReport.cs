@@ -1,6 +1,7 @@
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching.Voc;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Eval.Reports;
 

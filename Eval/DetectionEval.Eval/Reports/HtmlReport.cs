@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
 using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Pipeline;
+using DetectionEval.Eval.Analysis;
 
 namespace DetectionEval.Eval.Reports;
 

@@ -1,7 +1,9 @@
 using System.Text.Json;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching.Voc;
+using DetectionEval.Eval.IO;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Eval.Reports;
 

@@ -1,4 +1,5 @@
 using DetectionEval.Eval.Metrics;
+using DetectionEval.Eval.Analysis;
 
 namespace DetectionEval.Eval.Reports;
 

@@ -3,7 +3,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Text.RegularExpressions;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Eval.Reports;
 

@@ -2,7 +2,9 @@ using System.Text.Json.Serialization;
 using DetectionEval.Eval.Analysis;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Metrics;
+using DetectionEval.Matching.Tide;
 using DetectionEval.Matching.Voc;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Eval.Reports;
 

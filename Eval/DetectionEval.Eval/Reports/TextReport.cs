@@ -2,6 +2,7 @@ using System.Globalization;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching.Coco;
 using DetectionEval.Matching.Voc;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Eval.Reports;
 

@@ -136,7 +136,15 @@ public sealed class VocMatcher(VocMatchSettings settings)
     /// <param name="outcomes">Receives one entry per detection, in score order.</param>
     /// <param name="scratch">This thread's buffers.</param>
     /// <returns>The unit's number of positives (<c>npos</c>).</returns>
-    public int Match(VocUnit unit, Span<VocDetectionOutcome> outcomes, VocMatchScratch scratch)
+    public int Match(VocUnit unit, Span<VocDetectionOutcome> outcomes, VocMatchScratch scratch) => Match(unit, outcomes, [], scratch);
+
+    /// <summary>Matches one unit and gives each detection's best overlap, which a true positive took.</summary>
+    /// <param name="unit">The unit's boxes.</param>
+    /// <param name="outcomes">Receives one entry per detection, in score order.</param>
+    /// <param name="bestOverlaps">Receives each detection's best overlap, in score order; empty to skip.</param>
+    /// <param name="scratch">This thread's buffers.</param>
+    /// <returns>The unit's number of positives (<c>npos</c>).</returns>
+    public int Match(VocUnit unit, Span<VocDetectionOutcome> outcomes, Span<BestOverlap> bestOverlaps, VocMatchScratch scratch)
     {
         int detections = unit.Detections.Length;
         scratch.Reserve(detections, unit.GroundTruth.Length);
@@ -155,6 +163,7 @@ public sealed class VocMatcher(VocMatchSettings settings)
             FindBestOverlaps(unit, order, Settings.PixelOffset, best);
         }
         Assign(unit.GroundTruthFlags, order, best, outcomes, scratch);
+        if (!bestOverlaps.IsEmpty) best.CopyTo(bestOverlaps);
         return CountPositives(unit.GroundTruthFlags);
     }
 

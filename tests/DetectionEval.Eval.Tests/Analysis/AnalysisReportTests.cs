@@ -6,6 +6,7 @@ using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Matching;
 using DetectionEval.Matching.Voc;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Eval.Tests.Analysis;
 
@@ -28,8 +29,8 @@ public sealed class AnalysisReportTests
         b.AddDetection(image, 0, new Box(0, 0, 10, 10), 0.9);
         b.AddDetection(image, 2, new Box(100, 0, 10, 10), 0.8);
         Dataset dataset = b.Build();
-        EvaluationResult result = DetectionEvaluation.Evaluate(dataset);
-        return (dataset, result with { Analysis = ErrorAnalyzer.Analyze(dataset, new AnalysisOptions(new VocMatchSettings(), 0.5)) });
+        EvaluationResult result = Evaluations.Of(dataset);
+        return (dataset, result with { Analysis = ErrorAnalyzer.Analyze(Evaluations.VocRecords(dataset), Evaluations.TideRecords(dataset), new AnalysisOptions(0.5)) });
     }
 
     private static string Json(EvaluationResult result)

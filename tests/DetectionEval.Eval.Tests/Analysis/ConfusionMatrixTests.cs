@@ -3,6 +3,7 @@ using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching;
 using DetectionEval.Matching.Voc;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Eval.Tests.Analysis;
 
@@ -37,7 +38,7 @@ public sealed class ConfusionMatrixTests
         b.AddDetection(image, Cat, new Box(300, 0, 10, 10), 0.6);      // on the difficult cat: ignored
         b.AddDetection(image, Dog, new Box(500, 0, 10, 10), 0.4);      // below the threshold: dropped
 
-        ConfusionMatrix m = ConfusionMatrixBuilder.Build(b.Build(), new VocMatchSettings(), 0.5);
+        ConfusionMatrix m = ConfusionMatrixBuilder.Build(Evaluations.VocRecords(b.Build(), new VocMatchSettings()), 0.5);
 
         int[,] expected =
         {
@@ -64,7 +65,7 @@ public sealed class ConfusionMatrixTests
         b.AddGroundTruth(image, Dog, new Box(0, 0, 10, 10), 100, GroundTruthFlags.None, 1);
         b.AddDetection(image, Cat, new Box(5, 0, 10, 10), 0.9);   // IoU 1/3
 
-        ConfusionMatrix m = ConfusionMatrixBuilder.Build(b.Build(), new VocMatchSettings(), double.NegativeInfinity);
+        ConfusionMatrix m = ConfusionMatrixBuilder.Build(Evaluations.VocRecords(b.Build(), new VocMatchSettings()), double.NegativeInfinity);
 
         Assert.Equal(1, m[Background, Cat]);
         Assert.Equal(1, m[Dog, Background]);
@@ -94,8 +95,8 @@ public sealed class ConfusionMatrixTests
             foreach (double threshold in new[] { -1.0, random.NextDouble(), 0.5 })
             {
                 var options = new EvaluationOptions { Metrics = MetricSet.Voc, Voc = profile, ScoreThreshold = threshold, Threads = 1 };
-                EvaluationResult evaluation = DetectionEvaluation.Evaluate(dataset, options);
-                ConfusionMatrix m = ConfusionMatrixBuilder.Build(dataset, profile, threshold, threads: 2);
+                EvaluationResult evaluation = Evaluations.Of(dataset, options);
+                ConfusionMatrix m = ConfusionMatrixBuilder.Build(Evaluations.VocRecords(dataset, profile), threshold, threads: 2);
                 string where = $"seed {seed}, threshold {threshold}";
 
                 int tp = 0, fp = 0, fn = 0;
@@ -122,7 +123,7 @@ public sealed class ConfusionMatrixTests
                 confusions += m.Confusions;
                 ignored += m.IgnoredDetections;
 
-                ImageErrorCounts[] images = ImageErrors.CountAll(dataset, profile, threshold, threads: 1);
+                ImageErrorCounts[] images = ImageErrors.CountAll(Evaluations.VocRecords(dataset, profile), threshold, threads: 1);
                 Assert.True(images.Sum(i => i.FalsePositives) == fp && images.Sum(i => i.FalseNegatives) == fn, $"{where}: image counts");
             }
         }

@@ -1,4 +1,5 @@
 using DetectionEval.Eval.Analysis;
+using DetectionEval.Matching.Tide;
 using DetectionEval.Eval.Data;
 using DetectionEval.Matching;
 

@@ -2,6 +2,7 @@ using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Gate;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching;
+using DetectionEval.Eval.Matches;
 
 namespace DetectionEval.Eval.Tests.Gate;
 
@@ -55,7 +56,7 @@ public sealed class BootstrapCoverageTests
     }
 
     private static ResampledMetrics Prepare(Dataset dataset, EvaluationOptions options, MetricKey[] keys) =>
-        new(dataset, CocoEvaluation.Match(dataset, options), VocEvaluation.Match(dataset, options), options, keys);
+        new(dataset, CocoMatchStage.Match(dataset, options), VocMatchStage.Match(dataset, options), options, keys);
 
     private static double Drop(ResampledMetrics a, ResampledMetrics b, int[] weights)
     {

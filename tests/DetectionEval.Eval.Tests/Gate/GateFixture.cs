@@ -15,7 +15,7 @@ internal static class GateFixture
     public static readonly Lazy<EvaluationReport> Baseline = new(() => Report("base.json", Dataset));
 
     public static EvaluationReport Report(string source, Dataset dataset) =>
-        EvaluationReport.From(source, new ReportHeader("deval", "0.1.0", "gt.json", source), DetectionEvaluation.Evaluate(dataset));
+        EvaluationReport.From(source, new ReportHeader("deval", "0.1.0", "gt.json", source), Evaluations.Of(dataset));
 
     /// <summary>The sample's predictions without those of one class (by id).</summary>
     public static Dataset WithoutClass(long categoryId) => Rebuild(Dataset, (category, _) => Dataset.Categories[category].Id != categoryId);

@@ -1,19 +1,20 @@
 using DetectionEval.Eval.Gate;
 using DetectionEval.Eval.Metrics;
 
+using DetectionEval.Eval.Pipeline;
 namespace DetectionEval.Eval.Tests.Gate;
 
 /// <summary>The bootstrap is a function of its seed: same seed, same replicates, on any number of threads.</summary>
 public sealed class PairedBootstrapTests
 {
-    private static readonly Lazy<(MatchedRun A, MatchedRun B)> Runs = new(() => (
-        MatchedRun.Evaluate(GateFixture.Dataset, new EvaluationOptions()),
-        MatchedRun.Evaluate(GateFixture.WithoutClass(1), new EvaluationOptions())));
+    private static readonly Lazy<(EvaluationRun A, EvaluationRun B)> Runs = new(() => (
+        Evaluations.Run(GateFixture.Dataset, new EvaluationOptions()),
+        Evaluations.Run(GateFixture.WithoutClass(1), new EvaluationOptions())));
 
     private static readonly MetricKey[] Keys = [new(GateMetric.Ap), new(GateMetric.VocApAll), new(GateMetric.Ap, 0)];
 
     private static BootstrapResult Run(ulong seed, int? threads) =>
-        MatchedRun.Bootstrap(Runs.Value.A, Runs.Value.B, Keys, new BootstrapSettings(64, seed), threads);
+        RunBootstrap.Compare(Runs.Value.A, Runs.Value.B, Keys, new BootstrapSettings(64, seed), threads);
 
     [Fact]
     public void The_same_seed_gives_the_same_replicates_on_any_number_of_threads()
@@ -42,9 +43,12 @@ public sealed class PairedBootstrapTests
         PairedBootstrap.Resample(7, 3, pool, weights);
         Assert.Equal(5, weights.Sum());
         Assert.All(new[] { 3, 4, 6, 7 }, i => Assert.Equal(0, weights[i]));
-        var again = new int[8];
-        PairedBootstrap.Resample(7, 3, pool, again);
-        Assert.Equal(weights, again);
+        // The documented draw: replicate r of seed s keys the generator with s + (r + 1) * 0x9E3779B97F4A7C15
+        // and draws pool.Length places without bias; the reference generator and Lemire's draw give them.
+        var reference = ReferenceXoshiro.SeededBySplitMix64(unchecked(7 + (3 + 1) * 0x9E3779B97F4A7C15UL));
+        var expected = new int[8];
+        for (int i = 0; i < pool.Length; i++) expected[pool[reference.Below((uint)pool.Length)]]++;
+        Assert.Equal(expected, weights);
     }
 
     [Fact]
@@ -79,7 +83,7 @@ public sealed class PairedBootstrapTests
     [Fact]
     public void Runs_over_other_images_are_refused()
     {
-        var other = MatchedRun.Evaluate(GoldenParityTests.LoadCase("cases/c02_basic"), new EvaluationOptions());
-        Assert.Throws<ArgumentException>(() => MatchedRun.Bootstrap(Runs.Value.A, other, Keys, new BootstrapSettings(2)));
+        var other = Evaluations.Run(GoldenParityTests.LoadCase("cases/c02_basic"), new EvaluationOptions());
+        Assert.Throws<ArgumentException>(() => RunBootstrap.Compare(Runs.Value.A, other, Keys, new BootstrapSettings(2)));
     }
 }

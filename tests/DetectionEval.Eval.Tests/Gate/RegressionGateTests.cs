@@ -85,16 +85,16 @@ public sealed class RegressionGateTests
     [Fact]
     public void With_a_bootstrap_a_drop_fails_only_when_its_whole_interval_lies_beyond_the_allowance()
     {
-        var baselineRun = MatchedRun.Evaluate(GateFixture.Dataset, new EvaluationOptions());
+        var baselineRun = Evaluations.Run(GateFixture.Dataset, new EvaluationOptions());
         // Weaken the current run a little: every detection of one class in three is gone.
-        var currentRun = MatchedRun.Evaluate(GateFixture.Rebuild(GateFixture.Dataset, (k, row) => k % 3 != 0 || row % 2 == 0), new EvaluationOptions());
+        var currentRun = Evaluations.Run(GateFixture.Rebuild(GateFixture.Dataset, (k, row) => k % 3 != 0 || row % 2 == 0), new EvaluationOptions());
         EvaluationReport baseline = EvaluationReport.From("base.json", new ReportHeader("deval", "0", "gt", "a"), baselineRun.Result);
         EvaluationReport current = EvaluationReport.From("cur.json", new ReportHeader("deval", "0", "gt", "b"), currentRun.Result);
         double drop = baseline.Coco!.Summary.Ap!.Value - current.Coco!.Summary.Ap!.Value;
         Assert.InRange(drop, 0.005, 0.2);
 
         MetricKey[] keys = [new(GateMetric.Ap)];
-        BootstrapResult bootstrap = MatchedRun.Bootstrap(baselineRun, currentRun, keys, new BootstrapSettings(300, Seed: 5));
+        BootstrapResult bootstrap = RunBootstrap.Compare(baselineRun, currentRun, keys, new BootstrapSettings(300, Seed: 5));
         ConfidenceInterval ci = bootstrap.DropInterval(keys[0], DropMode.Absolute)!.Value;
         Assert.True(ci.Lower < drop && drop < ci.Upper, $"the interval {ci} should hold the measured drop {drop}");
 

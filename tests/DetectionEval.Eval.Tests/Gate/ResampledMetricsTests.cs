@@ -2,6 +2,8 @@ using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Gate;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching.Voc;
+using DetectionEval.Eval.Pipeline;
+using DetectionEval.Eval.Matches;
 
 namespace DetectionEval.Eval.Tests.Gate;
 
@@ -26,8 +28,8 @@ public sealed class ResampledMetricsTests
             new EvaluationOptions { MaxDetections = [1, 2, 3], Voc = new VocMatchSettings(0.5, VocIouRule.Greater, PlusOnePixel: true) },
         })
         {
-            CocoMatches coco = CocoEvaluation.Match(dataset, options);
-            VocMatches voc = VocEvaluation.Match(dataset, options);
+            CocoMatches coco = CocoMatchStage.Match(dataset, options);
+            VocMatches voc = VocMatchStage.Match(dataset, options);
             MetricKey[] keys = [.. GateMetrics.All.SelectMany(m => PairedBootstrap.SummaryAndClasses(m, dataset.Categories))];
             var resampled = new ResampledMetrics(dataset, coco, voc, options, keys);
             ResampledMetrics.Workspace workspace = resampled.CreateWorkspace();
@@ -40,8 +42,8 @@ public sealed class ResampledMetricsTests
                 int[] weights = [.. Enumerable.Range(0, dataset.Images.Count).Select(_ => trial == 0 ? 1 : (int)random.NextBelow(4))];
                 resampled.Compute(weights, values, workspace);
 
-                CocoResult expectedCoco = CocoEvaluation.Accumulate(coco, options, weights);
-                VocResult expectedVoc = VocEvaluation.Accumulate(voc, options, weights);
+                CocoResult expectedCoco = CocoAccumulation.Accumulate(coco, options, weights);
+                VocResult expectedVoc = VocAccumulation.Accumulate(voc, options, weights);
                 for (int i = 0; i < keys.Length; i++)
                 {
                     double? expected = Expected(keys[i], expectedCoco, expectedVoc);
@@ -59,11 +61,11 @@ public sealed class ResampledMetricsTests
         Dataset dataset = GoldenParityTests.LoadCase("peer/coco_val2014_100");
         var options = new EvaluationOptions();
         MetricKey[] keys = [new(GateMetric.VocApAll, 0), new(GateMetric.Ap50), new(GateMetric.Ap, 0)];
-        var resampled = new ResampledMetrics(dataset, CocoEvaluation.Match(dataset, options), VocEvaluation.Match(dataset, options), options, keys);
+        var resampled = new ResampledMetrics(dataset, CocoMatchStage.Match(dataset, options), VocMatchStage.Match(dataset, options), options, keys);
         var values = new double[3];
         resampled.Compute(Enumerable.Repeat(1, dataset.Images.Count).ToArray(), values, resampled.CreateWorkspace());
 
-        EvaluationResult full = DetectionEvaluation.Evaluate(dataset, options);
+        EvaluationResult full = Evaluations.Of(dataset, options);
         Assert.Equal(full.Voc!.PerClass[0].ApAll!.Value, values[0]);
         Assert.Equal(full.Coco!.Summary.Ap50!.Value, values[1]);
         Assert.Equal(full.Coco.PerClass[0].Ap!.Value, values[2]);
@@ -75,11 +77,11 @@ public sealed class ResampledMetricsTests
         Dataset dataset = GoldenParityTests.LoadCase("peer/coco_val2014_100");
         var options = new EvaluationOptions();
         MetricKey[] keys = [new(GateMetric.Ap75), new(GateMetric.Ap75, 0), new(GateMetric.Ar1)];
-        var resampled = new ResampledMetrics(dataset, CocoEvaluation.Match(dataset, options), null, options, keys);
+        var resampled = new ResampledMetrics(dataset, CocoMatchStage.Match(dataset, options), null, options, keys);
         var values = new double[3];
         resampled.Compute(Enumerable.Repeat(1, dataset.Images.Count).ToArray(), values, resampled.CreateWorkspace());
 
-        CocoResult full = CocoEvaluation.Evaluate(dataset, options);
+        CocoResult full = CocoAccumulation.Evaluate(dataset, options);
         Assert.Equal(full.Summary.Ap75!.Value, values[0]);
         Assert.Equal(full.PerClass[0].Ap75!.Value, values[1]);
         Assert.Equal(full.Summary.Ar1!.Value, values[2]);

@@ -1,9 +1,11 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Reports;
+using DetectionEval.Eval.IO;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Eval.Tests.Reports;
 
@@ -14,7 +16,7 @@ public sealed class JsonReportReadingTests
 
     private static readonly Lazy<(EvaluationResult Result, string Json)> Sample = new(() =>
     {
-        EvaluationResult result = DetectionEvaluation.Evaluate(GoldenParityTests.LoadCase("peer/coco_val2014_100"));
+        EvaluationResult result = Evaluations.Of(GoldenParityTests.LoadCase("peer/coco_val2014_100"));
         using var stream = new MemoryStream();
         JsonReport.Write(stream, Header, result);
         return (result, Encoding.UTF8.GetString(stream.ToArray()));

@@ -1,11 +1,14 @@
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using DetectionEval.Eval.Analysis;
 using DetectionEval.Eval.Data;
-using DetectionEval.Eval.Loaders;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Matching.Voc;
+using DetectionEval.Eval.IO;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Eval.Tests.Reports;
 
@@ -28,8 +31,8 @@ public sealed class ReportSchemaTests
         const string Case = "cases/c08_sparse_empty";
         var voc = new VocMatchSettings(0.7, VocIouRule.Greater, PlusOnePixel: true);
         Dataset dataset = GoldenParityTests.LoadCase(Case);
-        EvaluationResult result = DetectionEvaluation.Evaluate(dataset, new EvaluationOptions { Voc = voc, ScoreThreshold = 0.5 });
-        result = result with { Analysis = ErrorAnalyzer.Analyze(dataset, new AnalysisOptions(voc, 0.5)) };
+        EvaluationResult result = Evaluations.Of(dataset, new EvaluationOptions { Voc = voc, ScoreThreshold = 0.5 });
+        result = result with { Analysis = ErrorAnalyzer.Analyze(Evaluations.VocRecords(dataset, voc), Evaluations.TideRecords(dataset), new AnalysisOptions(0.5)) };
         var header = new ReportHeader("deval", "0.1.0", $"tests/data/reference/{Case}/gt.json", $"tests/data/reference/{Case}/dt.json");
 
         using var written = new MemoryStream();
@@ -37,6 +40,19 @@ public sealed class ReportSchemaTests
 
         byte[] expected = File.ReadAllBytes(Path.Combine(ReferenceData.RepositoryRoot, "tests", "data", "reports", "c08_sparse_empty-everything.json"));
         Assert.Equal(expected, written.ToArray());
+
+        // The stored file is deval's own output, kept for its bytes; its COCO numbers are held to pycocotools'
+        // (c08's expected.json), so the file cannot preserve a wrong number.
+        using JsonDocument stored = JsonDocument.Parse(expected);
+        using JsonDocument reference = GoldenParityTests.LoadExpected(Case);
+        int compared = 0;
+        foreach (JsonProperty stat in reference.RootElement.GetProperty("coco").GetProperty("stats").EnumerateObject())
+        {
+            JsonElement value = stored.RootElement.GetProperty("coco").GetProperty(stat.Name);
+            GoldenParityTests.AssertCocoValue(stat.Value, value.ValueKind == JsonValueKind.Null ? null : value.GetDouble(), $"stored report {stat.Name}");
+            compared++;
+        }
+        Assert.Equal(12, compared);
     }
 
     /// <summary>
@@ -52,8 +68,8 @@ public sealed class ReportSchemaTests
     public void A_written_report_reads_back_and_writes_the_same_bytes(string caseName, bool analysis, double? threshold)
     {
         Dataset dataset = GoldenParityTests.LoadCase(caseName);
-        EvaluationResult result = DetectionEvaluation.Evaluate(dataset, new EvaluationOptions { ScoreThreshold = threshold });
-        if (analysis) result = result with { Analysis = ErrorAnalyzer.Analyze(dataset, new AnalysisOptions(new VocMatchSettings(), threshold ?? double.NegativeInfinity)) };
+        EvaluationResult result = Evaluations.Of(dataset, new EvaluationOptions { ScoreThreshold = threshold });
+        if (analysis) result = result with { Analysis = ErrorAnalyzer.Analyze(Evaluations.VocRecords(dataset, new VocMatchSettings()), Evaluations.TideRecords(dataset), new AnalysisOptions(threshold ?? double.NegativeInfinity)) };
         byte[] written = Write(result);
 
         ReportDocument read = JsonReport.ReadDocument(new MemoryStream(written), "report.json");
@@ -73,8 +89,8 @@ public sealed class ReportSchemaTests
         CocoJson.ReadGroundTruth(Path.Combine(folder, "gt.json"), builder);
         CocoJson.ReadDetections(Path.Combine(folder, "dt.json"), builder);
         Dataset dataset = builder.Build();
-        EvaluationResult result = DetectionEvaluation.Evaluate(dataset, new EvaluationOptions { ScoreThreshold = 0.3 });
-        result = result with { Analysis = ErrorAnalyzer.Analyze(dataset, new AnalysisOptions(new VocMatchSettings(), 0.3)) };
+        EvaluationResult result = Evaluations.Of(dataset, new EvaluationOptions { ScoreThreshold = 0.3 });
+        result = result with { Analysis = ErrorAnalyzer.Analyze(Evaluations.VocRecords(dataset, new VocMatchSettings()), Evaluations.TideRecords(dataset), new AnalysisOptions(0.3)) };
         var header = new ReportHeader("deval", "0.1.0", "naïve <dir> & 'x'/gt.json", "\"quoted\"\\dt.json");
         using var written = new MemoryStream();
         JsonReport.Write(written, header, result);
@@ -94,7 +110,7 @@ public sealed class ReportSchemaTests
     [Fact]
     public void A_report_without_analysis_writes_no_analysis_property_and_reads_back_without_one()
     {
-        EvaluationResult result = DetectionEvaluation.Evaluate(GoldenParityTests.LoadCase("cases/c02_basic"));
+        EvaluationResult result = Evaluations.Of(GoldenParityTests.LoadCase("cases/c02_basic"));
         string json = Encoding.UTF8.GetString(Write(result));
 
         Assert.DoesNotContain("\"analysis\"", json);
@@ -119,8 +135,8 @@ public sealed class ReportSchemaTests
     public void A_broken_analysis_section_is_one_error_with_its_path(string change, string where, string message)
     {
         Dataset dataset = GoldenParityTests.LoadCase("cases/c08_sparse_empty");
-        EvaluationResult result = DetectionEvaluation.Evaluate(dataset);
-        result = result with { Analysis = ErrorAnalyzer.Analyze(dataset, new AnalysisOptions(new VocMatchSettings(), 0.5)) };
+        EvaluationResult result = Evaluations.Of(dataset);
+        result = result with { Analysis = ErrorAnalyzer.Analyze(Evaluations.VocRecords(dataset, new VocMatchSettings()), Evaluations.TideRecords(dataset), new AnalysisOptions(0.5)) };
         JsonNode root = JsonNode.Parse(Write(result))!;
         JsonNode matrix = root["analysis"]!["confusionMatrix"]!;
         switch (change)
@@ -143,7 +159,7 @@ public sealed class ReportSchemaTests
     [Fact]
     public void A_report_larger_than_the_limit_is_refused_while_it_is_read()
     {
-        byte[] report = Write(DetectionEvaluation.Evaluate(GoldenParityTests.LoadCase("cases/c02_basic")));
+        byte[] report = Write(Evaluations.Of(GoldenParityTests.LoadCase("cases/c02_basic")));
 
         var error = Assert.Throws<AnnotationFormatException>(() => JsonReport.ReadDocument(new MemoryStream(report), "report.json", maxBytes: 1024));
 
@@ -154,7 +170,7 @@ public sealed class ReportSchemaTests
     [Fact]
     public void A_stream_that_cannot_be_read_again_still_gives_the_file_line_and_path()
     {
-        JsonNode root = JsonNode.Parse(Write(DetectionEvaluation.Evaluate(GoldenParityTests.LoadCase("cases/c02_basic"))))!;
+        JsonNode root = JsonNode.Parse(Write(Evaluations.Of(GoldenParityTests.LoadCase("cases/c02_basic"))))!;
         root["coco"]!["AP"] = "0.5";
 
         var error = Assert.Throws<AnnotationFormatException>(() => JsonReport.ReadDocument(new ForwardOnlyStream(Encoding.UTF8.GetBytes(root.ToJsonString())), "report.json"));

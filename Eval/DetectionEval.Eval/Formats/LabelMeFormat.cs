@@ -1,0 +1,298 @@
+using System.Globalization;
+using System.Text.Json;
+using DetectionEval.Eval.Data;
+using DetectionEval.Eval.Reports;
+using DetectionEval.Matching;
+using DetectionEval.Eval.IO;
+
+namespace DetectionEval.Eval.Formats;
+
+/*
+ * LabelMe json: a folder of <stem>.json, one per image, read in file-name order (streamed, like COCO).
+ * Each "shapes" entry with "shape_type": "rectangle" is a box: "label" is the class, "points" its two
+ * corners in any order (the box is Box.FromCorners of their min and max). Other shapes (polygons,
+ * points, ...) are skipped and counted in a notice. "flags": {"difficult": true} and {"iscrowd": true}
+ * set those flags. Predictions carry a "score" per shape (the X-AnyLabeling convention). The image is
+ * named by the file stem; "imagePath", "imageWidth" and "imageHeight" give its file name and size.
+ */
+
+/// <summary>LabelMe json (rectangle shapes).</summary>
+internal sealed class LabelMeFormat : IAnnotationFormat
+{
+    public AnnotationFormat Format => AnnotationFormat.LabelMe;
+
+    public bool IsFolder => true;
+
+    public bool Supports(AnnotationRole role) => true;
+
+    private sealed record Shape(string Label, Box Box, GroundTruthFlags Flags, double? Score, SourceLocation At, string? FilePath, long Offset)
+    {
+        /// <summary>The shape's location with its line, which costs a second pass over the file: only for errors.</summary>
+        public SourceLocation Located()
+        {
+            (int? line, int? column) = JsonStreamReader.LineAndColumnIn(FilePath, Offset);
+            return At with { Line = line, Column = column };
+        }
+
+        /// <summary>Runs <paramref name="resolve"/>, giving its input errors the shape's line.</summary>
+        public T WithLine<T>(Func<T> resolve)
+        {
+            try
+            {
+                return resolve();
+            }
+            catch (AnnotationFormatException e) when (e.Location.Line is null)
+            {
+                throw new AnnotationFormatException(Located(), e.Expected, e.Found, e.Hint, e);
+            }
+        }
+    }
+
+    private sealed record ImageFile(string? ImagePath, int? Width, int? Height, List<Shape> Shapes, int Skipped);
+
+    public void ReadGroundTruth(string path, GroundTruthSink sink)
+    {
+        List<AnnotationFiles.Entry> files = AnnotationFiles.List(path, ".json");
+        AnnotationFiles.RequireSome(files, path, "LabelMe .json files");
+        int skipped = 0;
+        foreach (AnnotationFiles.Entry file in files)
+        {
+            using JsonStreamReader json = JsonStreamReader.OpenFile(file.Path, file.DisplayName, sink.Options.Cancellation, sink.Options.Progress);
+            skipped += ReadGroundTruthFile(json, file.Stem, file.Path, sink);
+        }
+        if (skipped > 0) sink.Notice($"{path}: {Counting.Of(skipped, "LabelMe shape")} that {(skipped == 1 ? "is not a rectangle was" : "are not rectangles were")} skipped");
+    }
+
+    /// <summary>Reads the file of the image named <paramref name="stem"/>; returns the number of shapes skipped. <paramref name="filePath"/> (null for a stream) gives errors found later their line.</summary>
+    internal static int ReadGroundTruthFile(JsonStreamReader json, string stem, string? filePath, GroundTruthSink sink)
+    {
+        ImageFile read = ReadFile(json, filePath);
+        ImageSize? size = read.Width is int w && read.Height is int h && w > 0 && h > 0 ? new ImageSize(w, h) : null;
+        int image = sink.Image(stem, read.ImagePath, size);
+        foreach (Shape shape in read.Shapes) sink.Add(image, shape.WithLine(() => sink.Class(shape.Label, shape.At)), shape.Box, shape.Flags);
+        return read.Skipped;
+    }
+
+    public void ReadPredictions(string path, PredictionSink sink)
+    {
+        int skipped = 0;
+        foreach (AnnotationFiles.Entry file in AnnotationFiles.List(path, ".json"))
+        {
+            using JsonStreamReader json = JsonStreamReader.OpenFile(file.Path, file.DisplayName, sink.Options.Cancellation, sink.Options.Progress);
+            skipped += ReadPredictionsFile(json, file.Stem, file.Path, sink);
+        }
+        if (skipped > 0) sink.Notice($"{path}: {Counting.Of(skipped, "LabelMe shape")} that {(skipped == 1 ? "is not a rectangle was" : "are not rectangles were")} skipped");
+    }
+
+    /// <summary>Reads the predictions of the image named <paramref name="stem"/>; returns the number of shapes skipped.</summary>
+    internal static int ReadPredictionsFile(JsonStreamReader json, string stem, string? filePath, PredictionSink sink)
+    {
+        ImageFile read = ReadFile(json, filePath);
+        if (read.Shapes.Count == 0) return read.Skipped;
+        int image = read.Shapes[0].WithLine(() => sink.Image(stem, read.Shapes[0].At));
+        foreach (Shape shape in read.Shapes)
+        {
+            if (shape.Score is not double score) throw new AnnotationFormatException(shape.Located(), "a shape with a \"score\" (predictions need one)", "a shape without \"score\"");
+            if (shape.WithLine(() => sink.Class(shape.Label, shape.At)) is int k) sink.Add(image, k, shape.Box, score);
+        }
+        return read.Skipped;
+    }
+
+    private static ImageFile ReadFile(JsonStreamReader json, string? filePath)
+    {
+        json.ReadExpecting("a LabelMe json object");
+        if (json.TokenType != JsonTokenType.StartObject) throw json.Error("a LabelMe json object with \"shapes\"");
+        string? imagePath = null;
+        int? width = null, height = null;
+        var shapes = new List<Shape>();
+        int skipped = 0;
+        bool sawShapes = false;
+        while (json.NextProperty())
+        {
+            if (json.ValueEquals("imagePath"u8)) imagePath = json.ReadOptionalString();
+            else if (json.ValueEquals("imageWidth"u8)) width = json.ReadOptionalPixels();
+            else if (json.ValueEquals("imageHeight"u8)) height = json.ReadOptionalPixels();
+            else if (json.ValueEquals("shapes"u8))
+            {
+                sawShapes = true;
+                json.ReadExpecting("an array of shapes");
+                if (json.TokenType != JsonTokenType.StartArray) throw json.Error("an array of shapes");
+                while (true)
+                {
+                    json.ReadExpecting("a shape object");
+                    if (json.TokenType == JsonTokenType.EndArray) break;
+                    if (json.TokenType != JsonTokenType.StartObject) throw json.Error("a shape object");
+                    if (ReadShape(json, filePath) is Shape shape) shapes.Add(shape);
+                    else skipped++;
+                }
+            }
+            else json.Skip();
+        }
+        if (!sawShapes) throw new AnnotationFormatException(new SourceLocation(json.DisplayName, Path: "$"), "a LabelMe json object with \"shapes\"", "an object without \"shapes\"");
+        return new ImageFile(imagePath, width, height, shapes, skipped);
+    }
+
+    /// <summary>Reads one shape object (the reader is on its start); null for a shape that is not a rectangle.</summary>
+    private static Shape? ReadShape(JsonStreamReader json, string? filePath)
+    {
+        long start = json.CurrentOffset;
+        string path = json.CurrentPath;
+        string? label = null, type = null;
+        double? score = null;
+        var points = new List<(double X, double Y)>();
+        GroundTruthFlags flags = GroundTruthFlags.None;
+        while (json.NextProperty())
+        {
+            if (json.ValueEquals("label"u8)) label = json.ReadOptionalString();
+            else if (json.ValueEquals("shape_type"u8)) type = json.ReadOptionalString();
+            else if (json.ValueEquals("score"u8))
+            {
+                json.ReadExpecting("the score, a number");
+                if (json.TokenType == JsonTokenType.Null) continue;
+                if (json.TokenType != JsonTokenType.Number || !double.IsFinite(json.GetDouble())) throw json.Error("the score, a finite number");
+                score = json.GetDouble();
+            }
+            else if (json.ValueEquals("points"u8)) ReadPoints(json, points);
+            else if (json.ValueEquals("flags"u8)) flags = ReadFlags(json);
+            else json.Skip();
+        }
+        // LabelMe's default shape type is a polygon.
+        if (type != "rectangle") return null;
+        if (string.IsNullOrWhiteSpace(label)) throw json.ErrorAt(start, path, "a rectangle with a \"label\"", "none");
+        if (points.Count != 2) throw json.ErrorAt(start, path + ".points", "a rectangle with 2 points [[x1, y1], [x2, y2]]", Counting.Of(points.Count, "point"));
+        var at = new SourceLocation(json.DisplayName, Path: path);
+        double x1 = Math.Min(points[0].X, points[1].X), x2 = Math.Max(points[0].X, points[1].X);
+        double y1 = Math.Min(points[0].Y, points[1].Y), y2 = Math.Max(points[0].Y, points[1].Y);
+        Box box = Box.FromCorners(x1, y1, x2, y2);
+        if (!BoxLayout.IsFinite(box)) throw json.ErrorAt(start, path + ".points", BoxLayout.FiniteBox, $"[[{BoxLayout.Number(x1)}, {BoxLayout.Number(y1)}], [{BoxLayout.Number(x2)}, {BoxLayout.Number(y2)}]]");
+        return new Shape(label, box, flags, score, at, filePath, start);
+    }
+
+    private static void ReadPoints(JsonStreamReader json, List<(double X, double Y)> points)
+    {
+        const string Expected = "an array of points [x, y]";
+        json.ReadExpecting(Expected);
+        if (json.TokenType != JsonTokenType.StartArray) throw json.Error(Expected);
+        Span<double> xy = stackalloc double[2];
+        while (true)
+        {
+            json.ReadExpecting("a point [x, y]");
+            if (json.TokenType == JsonTokenType.EndArray) return;
+            if (json.TokenType != JsonTokenType.StartArray) throw json.Error("a point [x, y]");
+            int count = 0;
+            while (true)
+            {
+                json.ReadExpecting("a coordinate");
+                if (json.TokenType == JsonTokenType.EndArray) break;
+                if (json.TokenType != JsonTokenType.Number || !double.IsFinite(json.GetDouble())) throw json.Error("a coordinate, a finite number");
+                if (count == 2) throw json.Error("a point of 2 numbers [x, y]", "more than 2");
+                xy[count++] = json.GetDouble();
+            }
+            if (count != 2) throw json.Error("a point of 2 numbers [x, y]", Counting.Of(count, "number"));
+            points.Add((xy[0], xy[1]));
+        }
+    }
+
+    private static GroundTruthFlags ReadFlags(JsonStreamReader json)
+    {
+        json.ReadExpecting("an object of flags");
+        if (json.TokenType == JsonTokenType.Null) return GroundTruthFlags.None;
+        if (json.TokenType != JsonTokenType.StartObject) throw json.Error("an object of flags");
+        GroundTruthFlags flags = GroundTruthFlags.None;
+        while (json.NextProperty())
+        {
+            GroundTruthFlags flag = json.ValueEquals("difficult"u8) ? GroundTruthFlags.Difficult
+                : json.ValueEquals("iscrowd"u8) ? GroundTruthFlags.Crowd
+                : GroundTruthFlags.None;
+            json.ReadExpecting("a flag value");
+            if (flag == GroundTruthFlags.None)
+            {
+                json.Skip();
+                continue;
+            }
+            bool set = json.TokenType switch
+            {
+                JsonTokenType.True => true,
+                JsonTokenType.False or JsonTokenType.Null => false,
+                JsonTokenType.Number => json.GetDouble() != 0,
+                _ => throw json.Error("true or false"),
+            };
+            if (set) flags |= flag;
+        }
+        return flags;
+    }
+
+    public void Write(Dataset dataset, AnnotationRole role, string path, WriteOptions options)
+    {
+        var view = new DatasetView(dataset);
+        string[] stems = view.UniqueStems(path);
+        AtomicFolder.Write(path, folder =>
+        {
+            for (int image = 0; image < stems.Length; image++)
+            {
+                AtomicFile.Write(Path.Combine(folder, stems[image] + ".json"), stream => WriteImage(stream, view, image, role, options));
+            }
+            if (role == AnnotationRole.GroundTruth) VocXmlFormat.WriteClassList(folder, dataset);
+        }, options.Replace);
+    }
+
+    private static void WriteImage(Stream stream, DatasetView view, int image, AnnotationRole role, WriteOptions options)
+    {
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        json.WriteStartObject();
+        json.WriteString("version", "5.4.1");
+        json.WriteStartObject("flags");
+        json.WriteEndObject();
+        json.WriteStartArray("shapes");
+        if (role == AnnotationRole.GroundTruth)
+        {
+            GroundTruthTable gt = view.Dataset.GroundTruth;
+            foreach (int row in view.GroundTruthOfImage[image])
+            {
+                WriteShape(json, view.ClassName(gt.Categories[row]), gt.Boxes[row], null, gt.Flags[row]);
+            }
+        }
+        else
+        {
+            DetectionTable dt = view.Dataset.Detections;
+            foreach (int row in view.DetectionsOfImage[image])
+            {
+                WriteShape(json, view.ClassName(dt.Categories[row]), dt.Boxes[row], dt.Scores[row], GroundTruthFlags.None);
+            }
+        }
+        json.WriteEndArray();
+        json.WriteString("imagePath", view.ImageName(image));
+        json.WriteNull("imageData");
+        if (view.SizeOf(image, options.ImageSizes) is ImageSize size)
+        {
+            json.WriteNumber("imageHeight", size.Height);
+            json.WriteNumber("imageWidth", size.Width);
+        }
+        json.WriteEndObject();
+    }
+
+    private static void WriteShape(Utf8JsonWriter json, string label, Box box, double? score, GroundTruthFlags flags)
+    {
+        json.WriteStartObject();
+        json.WriteString("label", label);
+        json.WriteStartArray("points");
+        json.WriteStartArray();
+        json.WriteNumberValue(box.X);
+        json.WriteNumberValue(box.Y);
+        json.WriteEndArray();
+        json.WriteStartArray();
+        json.WriteNumberValue(box.X2);
+        json.WriteNumberValue(box.Y2);
+        json.WriteEndArray();
+        json.WriteEndArray();
+        json.WriteNull("group_id");
+        json.WriteString("description", "");
+        json.WriteString("shape_type", "rectangle");
+        json.WriteStartObject("flags");
+        if ((flags & (GroundTruthFlags.Difficult | GroundTruthFlags.Ignore)) != 0) json.WriteBoolean("difficult", true);
+        if (flags.HasFlag(GroundTruthFlags.Crowd)) json.WriteBoolean("iscrowd", true);
+        json.WriteEndObject();
+        if (score is double s) json.WriteNumber("score", s);
+        json.WriteEndObject();
+    }
+}

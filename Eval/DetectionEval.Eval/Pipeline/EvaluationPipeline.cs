@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Globalization;
+using DetectionEval.Eval.Analysis;
+using DetectionEval.Eval.Data;
+using DetectionEval.Eval.Formats;
+using DetectionEval.Eval.Matches;
+using DetectionEval.Eval.Metrics;
+using DetectionEval.Matching;
+using DetectionEval.Eval.IO;
+
+namespace DetectionEval.Eval.Pipeline;
+
+// The one way into an evaluation.
+//
+// Flow: load (files into a DatasetBuilder; in a low-memory run the detections go to a spill on disk) ->
+// group (the Dataset: flat rows by (image, class) unit) -> match (every unit on its own, per metric family,
+// into match records) -> accumulate (per class, the records in the reference's order, into curves, tables
+// and APs) -> operating points -> the analysis when asked for, from the records. The run chooses in memory
+// or image shard by image shard (ShardedEvaluation) itself, from the request and the predictions' size;
+// both give the same numbers. Stage timings, progress and messages go to an EvaluationObserver; the
+// caller decides what to print and write.
+
+/// <summary>Runs evaluations: the single entry of the library and of every verb that evaluates.</summary>
+public static class EvaluationPipeline
+{
+    /// <summary>Evaluates the request.</summary>
+    /// <param name="request">Inputs, options and what to keep.</param>
+    /// <param name="observer">Told each stage's progress and timing, and what the user should know; null for none.</param>
+    /// <param name="cancellation">Stops the run soon after it is cancelled, with <see cref="OperationCanceledException"/>.</param>
+    /// <exception cref="AnnotationFormatException">An input file is missing or malformed.</exception>
+    /// <exception cref="SpillFailedException">A low-memory run could not write its spill.</exception>
+    /// <exception cref="ArgumentException">The request cannot be carried out (<see cref="EvaluationRequest.Validate"/>).</exception>
+    public static EvaluationRun Run(EvaluationRequest request, EvaluationObserver? observer = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
+        observer ??= EvaluationObserver.None;
+        EvaluationOptions options = request.Options with { Cancellation = cancellation, Progress = observer.Progress };
+        switch (request.Inputs)
+        {
+            case DatasetInputs given:
+                return RunInMemory(request, given.Dataset, options, null, observer);
+            case FileInputs files:
+                bool lowMemory = request.UsesLowMemory;
+                LoadOptions load = RunLoadOptions(files.Load, observer, cancellation, lowMemory ? request.Spill ?? new SpillSettings() : null);
+                LoadedAnnotations loaded = Timed(observer, EvaluationStage.Load, () => LoadFiles(files with { Load = load }, observer));
+                using (DetectionSpill? spill = loaded.Builder.Spill)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    Dataset dataset = Timed(observer, EvaluationStage.Group, loaded.Builder.Build);
+                    var read = new InputsRead(loaded.GroundTruth, loaded.AllPredictions);
+                    return lowMemory
+                        ? RunSharded(loaded.Builder, dataset, options, read, observer)
+                        : RunInMemory(request, dataset, options, read, observer);
+                }
+            default:
+                throw new ArgumentException("Unknown kind of inputs.", nameof(request));
+        }
+    }
+
+    /// <summary>
+    /// Reads files into a dataset without evaluating it (the load and group stages of <see cref="Run"/>),
+    /// for the verbs that rewrite annotations; predictions may be empty.
+    /// </summary>
+    /// <exception cref="AnnotationFormatException">An input file is missing or malformed.</exception>
+    public static LoadedDataset Load(FileInputs inputs, EvaluationObserver? observer = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        observer ??= EvaluationObserver.None;
+        LoadOptions load = RunLoadOptions(inputs.Load, observer, cancellation, spill: null);
+        LoadedAnnotations loaded = Timed(observer, EvaluationStage.Load, () => LoadFiles(inputs with { Load = load }, observer));
+        cancellation.ThrowIfCancellationRequested();
+        Dataset dataset = Timed(observer, EvaluationStage.Group, loaded.Builder.Build);
+        return new LoadedDataset(dataset, new InputsRead(loaded.GroundTruth, loaded.AllPredictions), load.ImageSizes);
+    }
+
+    /// <summary>Reads the files, telling the observer how each is read and what the load stage noticed.</summary>
+    private static LoadedAnnotations LoadFiles(FileInputs files, EvaluationObserver observer)
+    {
+        LoadedAnnotations loaded = AnnotationLoader.LoadParts(files.GroundTruth, files.Predictions, files.Load, observer.InputResolved);
+        foreach (string notice in loaded.Notices) observer.Notice(notice);
+        if (files.Predictions.Count > 0) LoadChecks.RequireGroundTruthImages(files.GroundTruth.Path, loaded.Builder);
+        LoadChecks.WarnAboutEmptyPredictions(files.Predictions, loaded, observer);
+        LoadChecks.WarnAboutUnreadOptions(files.Load, loaded, observer);
+        if (!files.ImageSizesUsedLater && LoadChecks.UnusedImageSizes(files.Load.ImageSizes, new InputsRead(loaded.GroundTruth, loaded.AllPredictions)) is { } unused)
+        {
+            observer.Warning(unused);
+        }
+        if (files.Predictions.Count > 0) WarnAboutUnknownCategories(loaded.Builder, files.PredictionsLabel, observer);
+        return loaded;
+    }
+
+    /// <summary>The loader options of a run: cancelled with it, its progress told to the observer, image sizes watched for use.</summary>
+    private static LoadOptions RunLoadOptions(LoadOptions given, EvaluationObserver observer, CancellationToken cancellation, SpillSettings? spill) => given with
+    {
+        Cancellation = cancellation,
+        Progress = observer.Progress,
+        Spill = spill,
+        ImageSizes = given.ImageSizes is null or ObservedImageSizes ? given.ImageSizes : new ObservedImageSizes(given.ImageSizes),
+    };
+
+    /// <summary>Rule: predictions of categories the ground truth does not list are dropped, counted and reported.</summary>
+    private static void WarnAboutUnknownCategories(DatasetBuilder builder, string predictions, EvaluationObserver observer)
+    {
+        if (builder.UnknownClassNames.Count > 0)
+        {
+            int count = builder.UnknownClassNames.Values.Sum();
+            string names = string.Join(", ", builder.UnknownClassNames.Take(10).Select(p => $"{p.Key} {Counting.Number(p.Value)}"));
+            if (builder.UnknownClassNames.Count > 10) names += ", ...";
+            observer.Warning($"{predictions}: {Counting.Of(count, "prediction")} of classes not in the ground truth {(count == 1 ? "was" : "were")} ignored ({names}).");
+        }
+        if (builder.UnknownCategoryIds.Count == 0) return;
+        string ids = string.Join(", ", builder.UnknownCategoryIds.Take(10).Select(id => id.ToString(CultureInfo.InvariantCulture)));
+        if (builder.UnknownCategoryIds.Count > 10) ids += ", ...";
+        int byId = builder.DetectionsOfUnknownCategories - builder.UnknownClassNames.Values.Sum();
+        observer.Warning($"{predictions}: {Counting.Of(byId, "detection")} of category ids not in the ground truth {(byId == 1 ? "was" : "were")} ignored ({ids}).");
+    }
+
+    private static EvaluationRun RunInMemory(EvaluationRequest request, Dataset dataset, EvaluationOptions options, InputsRead? read, EvaluationObserver observer)
+    {
+        IOverlapEngine? chosen = options.Engine is null ? request.ChooseEngine?.Invoke(dataset, options) : null;
+        try
+        {
+            if (chosen is not null) options = options with { Engine = chosen };
+            bool coco = options.Metrics.HasFlag(MetricSet.Coco), voc = options.Metrics.HasFlag(MetricSet.Voc);
+            int units = dataset.Units.Length, classes = dataset.Categories.Count;
+            CocoMatches? cocoMatches = coco ? Timed(observer, EvaluationStage.MatchCoco, () => CocoMatchStage.Match(dataset, options)) : null;
+            VocOverlapsKept overlaps = request.Analysis is not null ? VocOverlapsKept.CrossClassHits
+                : request.Keep.HasFlag(RunProducts.Matches) ? VocOverlapsKept.BestGroundTruth : VocOverlapsKept.None;
+            VocMatches? vocMatches = voc ? Timed(observer, EvaluationStage.MatchVoc, () => VocMatchStage.Match(dataset, options, overlaps)) : null;
+            TideMatches? tideMatches = request.Analysis is { } asked ? Timed(observer, EvaluationStage.MatchTide, () => TideMatchStage.Match(dataset, asked.Tide, options.Parallelism)) : null;
+            CocoResult? cocoResult = cocoMatches is null ? null : Timed(observer, EvaluationStage.AccumulateCoco, () => CocoAccumulation.Accumulate(cocoMatches, options));
+            VocResult? vocResult = vocMatches is null ? null : Timed(observer, EvaluationStage.AccumulateVoc, () => VocAccumulation.Accumulate(vocMatches, options));
+            EvaluationResult result = new(DatasetSummary.Of(dataset, options), dataset.Categories, cocoResult, vocResult);
+            if (vocResult is not null)
+            {
+                result = result with
+                {
+                    OperatingPoints = Timed(observer, EvaluationStage.OperatingPoints, () => OperatingPointAnalysis.Compute(vocResult, options.ScoreThreshold, options.ConfidenceCurves)),
+                };
+            }
+            if (request.Analysis is { } analysis)
+            {
+                EvaluationResult evaluated = result;
+                result = result with { Analysis = Timed(observer, EvaluationStage.Analysis, () => Analyze(vocMatches!, tideMatches!, evaluated, analysis, options)) };
+            }
+            MatchRecords? kept = request.Keep.HasFlag(RunProducts.Matches) ? new MatchRecords(cocoMatches, vocMatches) : null;
+            return new EvaluationRun(result, dataset, kept, LowMemory: false, read, options with { Engine = null, Cancellation = default, Progress = null });
+        }
+        finally
+        {
+            chosen?.Dispose();
+        }
+    }
+
+    /// <summary>The low-memory run: the spilled predictions matched shard by shard, then accumulated class by class.</summary>
+    private static EvaluationRun RunSharded(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, InputsRead read, EvaluationObserver observer)
+    {
+        int shards = builder.Spill!.ShardCount;
+        ShardedMatches matches = Timed(observer, EvaluationStage.MatchShards, () => ShardedEvaluation.Match(builder, groundTruth, options));
+        EvaluationResult result = Timed(observer, EvaluationStage.AccumulateClasses, () => ShardedEvaluation.Accumulate(matches, options));
+        return new EvaluationRun(result, groundTruth, null, LowMemory: true, read, options with { Engine = null, Cancellation = default, Progress = null });
+    }
+
+    /// <summary>
+    /// The error analysis at the options' score threshold, else at the pooled best-F1 confidence (where the
+    /// overlays are drawn too), else (no detections) at every confidence.
+    /// </summary>
+    private static ErrorAnalysis Analyze(VocMatches voc, TideMatches tide, EvaluationResult result, AnalysisRequest analysis, EvaluationOptions options)
+    {
+        double threshold = options.ScoreThreshold ?? result.OperatingPoints?.BestF1?.Confidence ?? double.NegativeInfinity;
+        return ErrorAnalyzer.Analyze(voc, tide, new AnalysisOptions(threshold, analysis.WorstImages, options.Threads));
+    }
+
+    private static T Timed<T>(EvaluationObserver observer, EvaluationStage stage, Func<T> work)
+    {
+        observer.StageStarted(stage);
+        long start = Stopwatch.GetTimestamp();
+        T result = work();
+        observer.StageFinished(stage, Stopwatch.GetElapsedTime(start));
+        return result;
+    }
+}
