@@ -43,8 +43,8 @@ public static partial class ChartRenderer
         plot.Axes.SetLimits(model.Range.XMin, model.Range.XMax, model.Range.YMin, model.Range.YMax);
         // Ticks at a fixed, round interval: the same look on every chart, and far cheaper than letting
         // ScottPlot measure label sizes for many candidate spacings on each render.
-        if (model.Heatmap is null) plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(RoundStep(model.Range.XMax - model.Range.XMin));
-        if (model.Bars.Count == 0 && model.Heatmap is null) plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(RoundStep(model.Range.YMax - model.Range.YMin));
+        if (model.Heatmap is null) plot.Axes.Bottom.TickGenerator = FixedTicks(model.Range.XMax - model.Range.XMin);
+        if (model.Bars.Count == 0 && model.Heatmap is null) plot.Axes.Left.TickGenerator = FixedTicks(model.Range.YMax - model.Range.YMin);
         // The top and right axes only frame the data: no ticks to generate (ScottPlot would still measure candidate spacings for them).
         plot.Axes.Top.TickGenerator = new ScottPlot.TickGenerators.NumericManual();
         plot.Axes.Right.TickGenerator = new ScottPlot.TickGenerators.NumericManual();
@@ -275,6 +275,16 @@ public static partial class ChartRenderer
         double t = Math.Clamp(value, 0, 1);
         return new Color(Mix(0xF7, 0x08, t), Mix(0xFB, 0x30, t), Mix(0xFF, 0x6B, t));
     }
+
+    /// <summary>
+    /// Ticks at a round step for an axis spanning <paramref name="span"/>, labelled with the invariant
+    /// culture's numbers: a chart reads "0.9" whatever the host's number format (ScottPlot's default labels
+    /// follow the current culture).
+    /// </summary>
+    private static ScottPlot.TickGenerators.NumericFixedInterval FixedTicks(double span) => new(RoundStep(span))
+    {
+        LabelFormatter = value => Math.Round(value, 9).ToString(CultureInfo.InvariantCulture),
+    };
 
     /// <summary>A round tick interval (1, 2 or 5 times a power of ten) giving ten to twelve ticks over <paramref name="span"/>.</summary>
     internal static double RoundStep(double span)

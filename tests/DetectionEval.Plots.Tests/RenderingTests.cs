@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Xml.Linq;
 using DetectionEval.Plots;
 using SkiaSharp;
@@ -76,6 +77,28 @@ public class RenderingTests
         Assert.All(again, svg => Assert.Equal(first, svg));
         Assert.Contains("id=\"clip0\"", first);
         Assert.Contains("url(#clip0)", first);
+    }
+
+    [Fact]
+    public void The_svg_does_not_depend_on_the_current_cultures_number_format()
+    {
+        // A host application with a decimal comma and another minus sign must still get SVG numbers.
+        string invariant = ChartRenderer.RenderSvg(Model());
+        CultureInfo before = CultureInfo.CurrentCulture;
+        var comma = (CultureInfo)CultureInfo.InvariantCulture.Clone();
+        comma.NumberFormat.NumberDecimalSeparator = ",";
+        comma.NumberFormat.NumberGroupSeparator = ".";
+        comma.NumberFormat.NegativeSign = "\u2212";
+        try
+        {
+            CultureInfo.CurrentCulture = comma;
+            Assert.Equal(invariant, ChartRenderer.RenderSvg(Model()));
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = before;
+        }
+        Assert.Contains("0.5", invariant);
     }
 
     [Fact]
