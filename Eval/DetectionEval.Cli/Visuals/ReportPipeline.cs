@@ -199,31 +199,45 @@ public static class ReportPipeline
         return new PreparedOutputs(directories, files);
     }
 
-    /// <summary>The report's figures: each chart's SVG, its class, and whether it belongs to the error analysis.</summary>
+    /// <summary>The report's figures: each chart's inline SVG, its class, and whether it belongs to the error analysis.</summary>
     private static ReportFigure[] FiguresOf(RenderedChart[] rendered) =>
     [
-        .. rendered.Select(c => new ReportFigure(c.Chart.Model.Title, c.Svg!, c.Chart.ClassName)
+        .. rendered.Select(c => new ReportFigure(c.Chart.Model.Title, c.InlineSvg!, c.Chart.ClassName)
         {
             IsAnalysis = AnalysisCharts.FileStems.Contains(c.Chart.FileStem),
+            IsHtmlReady = c.Chart.Model.Heatmap is null,
         }),
     ];
 
     /// <param name="Chart">The chart.</param>
-    /// <param name="Png">The PNG, for --plots.</param>
-    /// <param name="Svg">The SVG, for --plots and for the HTML report, which inlines it.</param>
-    private sealed record RenderedChart(NamedChart Chart, byte[]? Png, string? Svg);
+    /// <param name="Png">ScottPlot's PNG, for --plots.</param>
+    /// <param name="Svg">ScottPlot's SVG, for --plots.</param>
+    /// <param name="InlineSvg">The SVG the HTML report inlines.</param>
+    private sealed record RenderedChart(NamedChart Chart, byte[]? Png, string? Svg, string? InlineSvg);
 
-    /// <summary>Draws every chart, in parallel (each chart is independent): PNG for --plots, SVG for --plots and --report.</summary>
+    /// <summary>Draws every chart, in parallel (each chart is independent): PNG and SVG files with ScottPlot for --plots, the report's inline SVG for --report.</summary>
     private static RenderedChart[] Render(IReadOnlyList<NamedChart> charts, bool files, bool report, int? threads)
     {
         var rendered = new RenderedChart[charts.Count];
         Parallel.For(0, charts.Count, new ParallelOptions { MaxDegreeOfParallelism = threads ?? -1 }, i =>
         {
             ChartModel model = charts[i].Model;
-            rendered[i] = new RenderedChart(charts[i], files ? ChartRenderer.RenderPng(model) : null, files || report ? ChartRenderer.RenderSvg(model) : null);
+            rendered[i] = new RenderedChart(
+                charts[i],
+                files ? ChartRenderer.RenderPng(model) : null,
+                files ? ChartRenderer.RenderSvg(model) : null,
+                report ? ReportSvg(model, "chart" + i.ToString(Invariant)) : null);
         });
         return rendered;
     }
+
+    /// <summary>
+    /// The report draws its line and bar charts with the light SVG writer, several times cheaper than
+    /// ScottPlot's SVG canvas on a report with a chart per class (docs/benchmarks.md, "One chart path?");
+    /// a heatmap, one or two per report, comes from ScottPlot.
+    /// </summary>
+    private static string ReportSvg(ChartModel model, string id) =>
+        model.Heatmap is null ? SvgChartWriter.Write(model, id, forHtml: true) : ChartRenderer.RenderSvg(model);
 
     private sealed record DrawnOverlay(string Path, string ImageName, byte[] Jpeg, ImageErrorCounts Counts);
 

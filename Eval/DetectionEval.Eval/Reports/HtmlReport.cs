@@ -102,7 +102,7 @@ public static partial class HtmlReport
 
     // The chart draws its own title; the figure's accessible name repeats it for screen readers.
     private static void WriteFigure(TextWriter output, ReportFigure figure, string idPrefix) =>
-        output.WriteLine($"<figure role=\"img\" aria-label=\"{E(figure.Title)}\">{InlineSvg(figure.Svg, idPrefix)}</figure>");
+        output.WriteLine($"<figure role=\"img\" aria-label=\"{E(figure.Title)}\">{(figure.IsHtmlReady ? figure.Svg : InlineSvg(figure.Svg, idPrefix))}</figure>");
 
     private static void WritePerClassFigures(TextWriter output, IReadOnlyList<ReportFigure> figures)
     {

@@ -12,12 +12,16 @@ public sealed record ReportInput(string Role, string Path, long Bytes, string Sh
 
 /// <summary>A picture for the report, already drawn as SVG.</summary>
 /// <param name="Title">Caption.</param>
-/// <param name="Svg">The SVG document (the report inlines it, see <see cref="HtmlReport.InlineSvg"/>).</param>
+/// <param name="Svg">The SVG document.</param>
 /// <param name="ClassName">The class it belongs to, or null for a chart of the whole evaluation.</param>
 public sealed record ReportFigure(string Title, string Svg, string? ClassName = null)
 {
     /// <summary>True for a chart of the error analysis, shown in its section.</summary>
     public bool IsAnalysis { get; init; }
+
+    /// <summary>True when <see cref="Svg"/> is already an element fit for HTML (no XML declaration or
+    /// namespace, ids unique in the report, a view box); otherwise the report adapts it.</summary>
+    public bool IsHtmlReady { get; init; }
 }
 
 /// <summary>One of the worst images, drawn as an overlay file.</summary>
