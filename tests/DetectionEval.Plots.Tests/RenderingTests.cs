@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Xml.Linq;
 using DetectionEval.Plots;
 using SkiaSharp;
@@ -84,20 +83,7 @@ public class RenderingTests
     {
         // A host application with a decimal comma and another minus sign must still get SVG numbers.
         string invariant = ChartRenderer.RenderSvg(Model());
-        CultureInfo before = CultureInfo.CurrentCulture;
-        var comma = (CultureInfo)CultureInfo.InvariantCulture.Clone();
-        comma.NumberFormat.NumberDecimalSeparator = ",";
-        comma.NumberFormat.NumberGroupSeparator = ".";
-        comma.NumberFormat.NegativeSign = "\u2212";
-        try
-        {
-            CultureInfo.CurrentCulture = comma;
-            Assert.Equal(invariant, ChartRenderer.RenderSvg(Model()));
-        }
-        finally
-        {
-            CultureInfo.CurrentCulture = before;
-        }
+        Assert.Equal(invariant, DecimalCommaHost.Run(() => ChartRenderer.RenderSvg(Model())));
         Assert.Contains("0.5", invariant);
     }
 

@@ -71,20 +71,7 @@ public class SvgChartWriterTests
     {
         // A host application with a decimal comma and another minus sign must still get SVG numbers.
         string invariant = SvgChartWriter.Write(Model());
-        CultureInfo before = CultureInfo.CurrentCulture;
-        var comma = (CultureInfo)CultureInfo.InvariantCulture.Clone();
-        comma.NumberFormat.NumberDecimalSeparator = ",";
-        comma.NumberFormat.NumberGroupSeparator = ".";
-        comma.NumberFormat.NegativeSign = "\u2212";
-        try
-        {
-            CultureInfo.CurrentCulture = comma;
-            Assert.Equal(invariant, SvgChartWriter.Write(Model()));
-        }
-        finally
-        {
-            CultureInfo.CurrentCulture = before;
-        }
+        Assert.Equal(invariant, DecimalCommaHost.Run(() => SvgChartWriter.Write(Model())));
         Assert.Contains("0.5", invariant);
     }
 

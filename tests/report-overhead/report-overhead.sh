@@ -6,8 +6,9 @@
 #   tests/report-overhead/report-overhead.sh GT.json PRED.json [RUNS] [extra evaluate options...]
 # Prints one line per variant and the overhead of each against the plain run.
 # BASELINE=DIR (a folder holding another build's deval.dll, e.g. one built from an older commit with
-# `dotnet build Eval/DetectionEval.Cli -c Release -o DIR`) also times that build in every round, variant by
-# variant next to this one, and prints its lines after this build's: a before-and-after in one run.
+# `dotnet build Eval/DetectionEval.Cli -c Release -o DIR`; several folders separated by colons) also times
+# those builds in every round, variant by variant next to this one, and prints their lines after this
+# build's: a before-and-after in one run.
 set -euo pipefail
 if [ $# -lt 2 ]; then echo "usage: $0 GT.json PRED.json [RUNS] [extra evaluate options...]" >&2; exit 2; fi
 gt=$1; pred=$2; runs=${3:-5}; shift $(( $# >= 3 ? 3 : 2 ))
@@ -15,10 +16,11 @@ for input in "$gt" "$pred"; do [ -s "$input" ] || { echo "$0: $input: no such fi
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin="$root/.bench/report-overhead"
 builds=("$bin")
-if [ -n "${BASELINE:-}" ]; then
-  [ -s "$BASELINE/deval.dll" ] || { echo "$0: BASELINE=$BASELINE: no deval.dll there" >&2; exit 2; }
-  builds+=("$(cd "$BASELINE" && pwd)")
-fi
+IFS=: read -r -a baselines <<< "${BASELINE:-}"
+for dir in "${baselines[@]}"; do
+  [ -s "$dir/deval.dll" ] || { echo "$0: BASELINE: no deval.dll in $dir" >&2; exit 2; }
+  builds+=("$(cd "$dir" && pwd)")
+done
 dotnet build "$root/Eval/DetectionEval.Cli" -c Release -o "$bin" --nologo -v quiet >/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
