@@ -212,14 +212,10 @@ public static class ReportPipeline
     /// <param name="Chart">The chart.</param>
     /// <param name="Png">ScottPlot's PNG, for --plots.</param>
     /// <param name="Svg">ScottPlot's SVG, for --plots.</param>
-    /// <param name="InlineSvg">The light SVG the HTML report inlines.</param>
+    /// <param name="InlineSvg">The SVG the HTML report inlines.</param>
     private sealed record RenderedChart(NamedChart Chart, byte[]? Png, string? Svg, string? InlineSvg);
 
-    /// <summary>
-    /// Draws every chart, in parallel (each chart is independent): PNG and SVG files with ScottPlot for
-    /// --plots, and for --report the light SVG writer, which keeps a report with a chart per class cheap
-    /// (heatmaps, one or two per report, still come from ScottPlot).
-    /// </summary>
+    /// <summary>Draws every chart, in parallel (each chart is independent): PNG and SVG files with ScottPlot for --plots, the report's inline SVG for --report.</summary>
     private static RenderedChart[] Render(IReadOnlyList<NamedChart> charts, bool files, bool report, int? threads)
     {
         var rendered = new RenderedChart[charts.Count];
@@ -230,10 +226,18 @@ public static class ReportPipeline
                 charts[i],
                 files ? ChartRenderer.RenderPng(model) : null,
                 files ? ChartRenderer.RenderSvg(model) : null,
-                !report ? null : model.Heatmap is null ? SvgChartWriter.Write(model, "chart" + i.ToString(Invariant), forHtml: true) : ChartRenderer.RenderSvg(model));
+                report ? ReportSvg(model, "chart" + i.ToString(Invariant)) : null);
         });
         return rendered;
     }
+
+    /// <summary>
+    /// The report draws its line and bar charts with the light SVG writer, several times cheaper than
+    /// ScottPlot's SVG canvas on a report with a chart per class (docs/benchmarks.md, "One chart path?");
+    /// a heatmap, one or two per report, comes from ScottPlot.
+    /// </summary>
+    private static string ReportSvg(ChartModel model, string id) =>
+        model.Heatmap is null ? SvgChartWriter.Write(model, id, forHtml: true) : ChartRenderer.RenderSvg(model);
 
     private sealed record DrawnOverlay(string Path, string ImageName, byte[] Jpeg, ImageErrorCounts Counts);
 
