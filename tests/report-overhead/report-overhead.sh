@@ -8,7 +8,8 @@
 # BASELINE=DIR (a folder holding another build's deval.dll, e.g. one built from an older commit with
 # `dotnet build Eval/DetectionEval.Cli -c Release -o DIR`; several folders separated by colons) also times
 # those builds in every round, variant by variant next to this one, and prints their lines after this
-# build's: a before-and-after in one run.
+# build's: a before-and-after in one run. CPU=1 measures the processes' CPU time (user + system, with
+# /usr/bin/time) instead of wall time: steadier on a busy machine, and it counts work on every core.
 set -euo pipefail
 if [ $# -lt 2 ]; then echo "usage: $0 GT.json PRED.json [RUNS] [extra evaluate options...]" >&2; exit 2; fi
 gt=$1; pred=$2; runs=${3:-5}; shift $(( $# >= 3 ? 3 : 2 ))
@@ -35,10 +36,15 @@ for _ in $(seq "$runs"); do
     name=${v%%:*}; read -r -a options <<< "${v#*:}"
     for b in "${!builds[@]}"; do
       rm -rf "$out/run"; mkdir -p "$out/run"
-      start=$(date +%s.%N)
-      "${nice_[@]}" dotnet "${builds[$b]}/deval.dll" evaluate --gt "$gt" --pred "$pred" "$@" "${options[@]}" >/dev/null
-      end=$(date +%s.%N)
-      times[$b.$name]+="$(echo "$end - $start" | bc -l) "
+      if [ -n "${CPU:-}" ]; then
+        seconds=$( { /usr/bin/time -f "%U %S" "${nice_[@]}" dotnet "${builds[$b]}/deval.dll" evaluate --gt "$gt" --pred "$pred" "$@" "${options[@]}" >/dev/null; } 2>&1 | tail -1 | awk '{ print $1 + $2 }')
+      else
+        start=$(date +%s.%N)
+        "${nice_[@]}" dotnet "${builds[$b]}/deval.dll" evaluate --gt "$gt" --pred "$pred" "$@" "${options[@]}" >/dev/null
+        end=$(date +%s.%N)
+        seconds=$(echo "$end - $start" | bc -l)
+      fi
+      times[$b.$name]+="$seconds "
     done
   done
 done
