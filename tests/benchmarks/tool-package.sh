@@ -29,7 +29,9 @@ tool=$work/tool
 mkdir -p "$work"
 
 if [ -z "${NO_PACK:-}" ]; then
-  rm -rf "$feed"
+  # Pack copies each RID's publish folder whole, and publish leaves a file there that is newer than its
+  # source: start from empty folders, as a clean clone does.
+  rm -rf "$feed" Eval/DetectionEval.Cli/bin/Release/net10.0/*/publish
   dotnet pack Eval/DetectionEval.Cli -c Release -o "$feed" --nologo -v quiet >"$work/pack.log" 2>&1 \
     || { cat "$work/pack.log" >&2; exit 1; }
 fi
@@ -38,9 +40,9 @@ version=$(ls "$feed" | sed -n 's/^DetectionEval\.Cli\.\([0-9][0-9.]*\)\.nupkg$/\
 rm -rf "$tool"
 dotnet tool install DetectionEval.Cli --version "$version" --tool-path "$tool" --add-source "$feed" >/dev/null
 deval=("$tool/deval")
-installed_rid=$(ls "$tool/.store" | sed -n 's/^detectioneval\.cli\.//p' | head -n 1)
+installed_rid=$(ls "$tool/.store/detectioneval.cli/$version" | sed -n 's/^detectioneval\.cli\.//p' | head -n 1)
 
-mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB (%.1f MiB)", b / 1e6, b / 1048576 }'; }
+mb() { awk -v b="$1" 'BEGIN { if (b < 1e6) printf "%.1f kB", b / 1e3; else printf "%.1f MB (%.1f MiB)", b / 1e6, b / 1048576 }'; }
 sizes="| package | size |"$'\n'"|---|---:|"
 for p in "$feed"/*.nupkg; do
   sizes+=$'\n'"| \`$(basename "$p")\` | $(mb "$(stat -c %s "$p")") |"
@@ -97,6 +99,8 @@ for _ in $(seq "$RUNS"); do
   done
   for i in 1 2; do ratios[$i]+="$(awk -v a="${round[$i]}" -v b="${round[0]}" 'BEGIN { printf "%.3f", a / b }') "; done
 done
+# Where the time goes: one more run's stages, as --timings prints them.
+stages=$("${nice_[@]}" "${deval[@]}" evaluate --gt "$GT" --pred "$PRED" --metric all --timings 2>&1 >/dev/null | grep '^deval: time:')
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ t[NR] = $1 } END { printf "%.2f", t[int((NR + 1) / 2)] }'; }
 range() { tr ' ' '\n' | grep . | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f to %.2f", lo, hi }'; }
 
@@ -129,6 +133,12 @@ Dataset: $label, $inputs_mb MB of JSON. $RUNS rounds, ${nice_[*]:-normal priorit
 commands once.
 
 $table
+
+One more run of \`deval evaluate --metric all --timings\` on the same files:
+
+\`\`\`text
+$stages
+\`\`\`
 <!-- tool-package:end -->"
 
 echo "$block"
