@@ -33,7 +33,7 @@ public sealed record ImageSample(long ImageId, IReadOnlyList<GroundTruthBox> Gro
 /// var evaluator = new DetectionEvaluator([new Category(1, "person")]);
 /// foreach (var batch in validationBatches) evaluator.Update(batch);
 /// EvaluationResult result = evaluator.Compute();
-/// Console.WriteLine(result.Coco!.Summary.Ap);
+/// if (result.HasCoco) Console.WriteLine(result.Coco.Summary.Ap);
 /// </code>
 /// </example>
 public sealed class DetectionEvaluator

@@ -234,7 +234,6 @@ public sealed class EvaluateCommand
         OutputFiles.RefuseToOverwriteInputs(settings.JsonPath, "--json", [settings.GroundTruth, .. settings.AllPredictions]);
         ReportPipeline.CheckOutputs(settings);
         var timings = new StageTimings();
-        CompileAhead.Start(settings);
         using var progress = Progress.Start(error, "loading");
         // --device gpu opens the device before loading, so a machine without one fails at once.
         using IOverlapEngine? requested = settings.EngineOverride is null && settings.Device == ComputeDevice.Gpu

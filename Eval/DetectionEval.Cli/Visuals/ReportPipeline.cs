@@ -123,20 +123,6 @@ public static class ReportPipeline
         }
     }
 
-    /// <summary>The inline charts and the HTML report of <paramref name="result"/>, with made-up inputs and no overlays; for <see cref="CompileAhead"/>'s trial.</summary>
-    internal static string DrawTrialReport(EvaluationResult result)
-    {
-        RenderedChart[] rendered = Render(PlotMapping.ChartsOf(result), files: false, report: true, threads: 1);
-        var content = new ReportContent(
-            new ReportHeader(DevalApp.ToolName, DevalApp.Version, "gt.json", "predictions.json"),
-            "deval evaluate --gt gt.json --pred predictions.json --report report.html",
-            [new ReportInput("ground truth", "gt.json", 0, ""), new ReportInput("predictions", "predictions.json", 0, "")],
-            FiguresOf(rendered),
-            [],
-            null);
-        return Encoding.UTF8.GetString(Text(writer => HtmlReport.Write(writer, result, content)));
-    }
-
     /// <summary>Draws and formats everything the settings ask for.</summary>
     public static PreparedOutputs Prepare(EvaluateSettings settings, EvaluationRun run, ReportHeader header, TextWriter error)
     {
