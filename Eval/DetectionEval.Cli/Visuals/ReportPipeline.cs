@@ -327,14 +327,14 @@ public static class ReportPipeline
         return new ReportInput(role + " (folder)", path, bytes, Convert.ToHexStringLower(hash.GetHashAndReset()));
     }
 
-    private static byte[] Bytes(Action<Stream> write)
+    internal static byte[] Bytes(Action<Stream> write)
     {
         using var buffer = new MemoryStream();
         write(buffer);
         return buffer.ToArray();
     }
 
-    private static byte[] Text(Action<TextWriter> write) => Bytes(stream =>
+    internal static byte[] Text(Action<TextWriter> write) => Bytes(stream =>
     {
         using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
         write(writer);
