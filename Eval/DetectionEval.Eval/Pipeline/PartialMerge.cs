@@ -80,22 +80,21 @@ internal static class PartialMerge
             {
                 throw new PartialResultException($"{name(i)}: Expected the settings of {name(0)} ({first.Settings.Describe()}), but got {p.Settings.Describe()}.");
             }
-            if (!p.Categories.SequenceEqual(first.Categories))
-            {
-                throw new PartialResultException($"{name(i)}: Expected the {Counting.Of(first.Categories.Count, "category")} of {name(0)}, but got other categories ({Counting.Of(p.Categories.Count, "category")}).");
-            }
             if ((p.Shard is null) != (first.Shard is null))
             {
                 throw new PartialResultException($"{name(i)}: Expected {(first.Shard is null ? "a rank's partial" : "a shard of a file run")} like {name(0)}, but got {p.Describe()}.");
             }
-            if (first.Shard is null) continue;
-            if (p.GroundTruthFingerprint != first.GroundTruthFingerprint)
+            if (first.Shard is not null && p.GroundTruthFingerprint != first.GroundTruthFingerprint)
             {
                 throw new PartialResultException($"{name(i)}: Expected the ground truth of {name(0)} ({first.GroundTruthFingerprint}), but got {p.GroundTruthFingerprint}.");
             }
-            if (p.PredictionsLabel != first.PredictionsLabel)
+            if (first.Shard is not null && p.PredictionsLabel != first.PredictionsLabel)
             {
                 throw new PartialResultException($"{name(i)}: Expected the predictions of {name(0)} ({first.PredictionsLabel}), but got {p.PredictionsLabel}.");
+            }
+            if (!p.Categories.SequenceEqual(first.Categories))
+            {
+                throw new PartialResultException($"{name(i)}: Expected the {Counting.Of(first.Categories.Count, "category")} of {name(0)}, but got other categories ({Counting.Of(p.Categories.Count, "category")}).");
             }
         }
     }
