@@ -82,6 +82,22 @@ public sealed class DistributedTests : IDisposable
     }
 
     [Fact]
+    public void Gate_and_compare_read_a_merged_report_as_the_single_runs()
+    {
+        string gt = ReferenceData.Case("cases/c06_ties_duplicates/gt.json"), dt = ReferenceData.Case("cases/c06_ties_duplicates/dt.json");
+        string single = Path.Combine(_folder, "single.json"), merged = Path.Combine(_folder, "merged.json");
+        Assert.Equal(0, Deval.Run("evaluate", "--gt", gt, "--pred", dt, "--json", single).ExitCode);
+        Assert.Equal(0, Deval.Run(["merge", .. Split(gt, dt, 3, [], out _), "--json", merged]).ExitCode);
+
+        CommandRun gate = Deval.Run("gate", "--baseline", single, "--current", merged, "--max-drop", "AP=0", "--per-class-max-drop", "0");
+        CommandRun gateOfSingle = Deval.Run("gate", "--baseline", single, "--current", single, "--max-drop", "AP=0", "--per-class-max-drop", "0");
+        Assert.Equal((0, gateOfSingle.Output.Replace(single, merged, StringComparison.Ordinal)), (gate.ExitCode, gate.Output.Replace(single, merged, StringComparison.Ordinal)));
+        Assert.Contains("PASS", gate.Output, StringComparison.Ordinal);
+        CommandRun compare = Deval.Run("compare", single, merged);
+        Assert.Equal((0, Deval.Run("compare", single, single).Output.Replace(single, merged, StringComparison.Ordinal)), (compare.ExitCode, compare.Output.Replace(single, merged, StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void Missing_repeated_and_foreign_shards_are_refused_with_one_line_and_exit_2_writing_nothing()
     {
         string gt = ReferenceData.Case("cases/c06_ties_duplicates/gt.json"), dt = ReferenceData.Case("cases/c06_ties_duplicates/dt.json");

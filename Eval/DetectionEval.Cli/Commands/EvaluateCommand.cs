@@ -71,6 +71,9 @@ public sealed record EvaluateSettings(
     /// <summary>How a low-memory run spills (tests force tiny shards with it); null for the defaults.</summary>
     public SpillSettings? Spill { get; init; }
 
+    /// <summary>Write one Parquet row per detection with its COCO and VOC outcomes to this file (<c>--records</c>); null for none.</summary>
+    public string? RecordsPath { get; init; }
+
     /// <summary>Write the records of one image shard to this file (<c>--partial</c>) instead of reports; null for a whole run.</summary>
     public string? PartialPath { get; init; }
 
@@ -91,6 +94,7 @@ public sealed record EvaluateSettings(
             (Reports.HtmlPath is not null, "--report", RunProducts.Curves),
             (Reports.OverlaysDirectory is not null, "--overlays", RunProducts.Matches),
             (Analysis.Enabled, "--analysis", RunProducts.Matches),
+            (RecordsPath is not null, "--records", RunProducts.Matches),
         }.Where(o => o.Asked).Select(o => (o.Option, o.Needs));
 
     /// <summary>The options that need every detection's box or curve point at once, which a low-memory run does not keep.</summary>
@@ -192,6 +196,12 @@ public sealed class EvaluateCommand
         HelpName = "N",
     };
 
+    private readonly Option<string?> _records = new("--records")
+    {
+        Description = "Write one row per detection (image, class, score, COCO outcome per IoU threshold, VOC outcome and ground truth) to FILE as Parquet, for DuckDB or pandas.",
+        HelpName = "FILE.parquet",
+    };
+
     private readonly Option<string?> _partial = new("--partial")
     {
         Description = "Match one image shard (--shard) and write its match records to FILE, for 'deval merge'; writes no report.",
@@ -222,7 +232,7 @@ public sealed class EvaluateCommand
         var command = new Command("evaluate", "Score predictions against ground truth with COCO and/or VOC metrics.")
         {
             _groundTruth, _predictions, _metric, _iou, _iouRule, _plusOne, _maxDets, _json, _threads,
-            _timings, _device, _lowMemory, _shardImages, _partial, _shard, _shards,
+            _timings, _device, _lowMemory, _shardImages, _partial, _shard, _shards, _records,
         };
         foreach (Option option in _reports.All) command.Options.Add(option);
         foreach (Option option in _analysis.All) command.Options.Add(option);
@@ -255,6 +265,7 @@ public sealed class EvaluateCommand
         LowMemory = parse.GetValue(_shardImages) is not null ? true : CommonOptions.ReadLowMemory(parse, _lowMemory),
         Spill = parse.GetValue(_shardImages) is int shardImages ? new SpillSettings(shardImages) : null,
         PartialPath = parse.GetValue(_partial),
+        RecordsPath = parse.GetValue(_records),
         Shard = parse.GetValue(_shard),
         Shards = parse.GetValue(_shards),
     };
@@ -310,7 +321,7 @@ public sealed class EvaluateCommand
         string[] reports = [.. new (bool Asked, string Option)[]
         {
             (settings.JsonPath is not null, "--json"), (settings.Reports.AnyOutput, "--plots, --report, --markdown, --csv or --overlays"),
-            (settings.Analysis.Enabled, "--analysis"), (settings.Reports.ScoreThreshold is not null, "--score-threshold"), (settings.LowMemory == false, "--low-memory false"),
+            (settings.Analysis.Enabled, "--analysis"), (settings.RecordsPath is not null, "--records"), (settings.Reports.ScoreThreshold is not null, "--score-threshold"), (settings.LowMemory == false, "--low-memory false"),
         }.Where(o => o.Asked).Select(o => o.Option)];
         if (reports.Length > 0) throw new UsageException($"--partial: Expected no report options (deval merge writes the reports), but got {string.Join(", ", reports)}.");
         ImageShard shard = ShardChoice.Resolve(settings.Shard, settings.Shards, settings.Environment);

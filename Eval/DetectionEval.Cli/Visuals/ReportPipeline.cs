@@ -80,7 +80,7 @@ public static class ReportPipeline
         }
         ReportSettings r = settings.Reports;
         string[] inputs = [settings.GroundTruth, .. settings.AllPredictions];
-        foreach ((string? path, string option) in new[] { (r.HtmlPath, "--report"), (r.MarkdownPath, "--markdown"), (r.CsvPath, "--csv") })
+        foreach ((string? path, string option) in new[] { (r.HtmlPath, "--report"), (r.MarkdownPath, "--markdown"), (r.CsvPath, "--csv"), (settings.RecordsPath, "--records") })
         {
             if (path is null) continue;
             OutputFiles.RefuseToOverwriteInputs(path, option, inputs);
@@ -145,10 +145,11 @@ public static class ReportPipeline
         EvaluationResult result = run.Result;
         ReportSettings r = settings.Reports;
         string? confusionCsv = settings.Analysis.ConfusionCsvPath;
-        if (!r.AnyOutput && confusionCsv is null) return PreparedOutputs.None;
+        if (!r.AnyOutput && confusionCsv is null && settings.RecordsPath is null) return PreparedOutputs.None;
 
         var directories = new List<(string, string)>();
         var files = new List<PreparedFile>();
+        if (settings.RecordsPath is { } records) files.Add(new PreparedFile(records, "--records", Bytes(stream => DetectionRecords.Write(stream, run))));
         if (confusionCsv is not null && result.Analysis is { } analysis)
         {
             files.Add(new PreparedFile(confusionCsv, "--confusion-csv", Bytes(stream => AnalysisReport.WriteConfusionCsv(stream, analysis.Confusion))));
