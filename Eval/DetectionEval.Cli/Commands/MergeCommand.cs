@@ -67,14 +67,9 @@ public sealed class MergeCommand
         {
             OutputFiles.RefuseToOverwriteInputs(path, option, [.. settings.Partials]);
         }
-        var partials = new List<(string, PartialResult)>();
-        foreach (string path in settings.Partials)
-        {
-            cancellation.ThrowIfCancellationRequested();
-            partials.Add((path, Read(path)));
-        }
-        EvaluationResult result = EvaluationPipeline.Merge(partials, new MergeOptions(settings.ScoreThreshold, settings.Threads));
-        PartialResult first = partials[0].Item2;
+        EvaluationResult result = EvaluationPipeline.MergeFiles(settings.Partials, new MergeOptions(settings.ScoreThreshold, settings.Threads), cancellation);
+        // The merge checked that the partials name the same inputs; reports name them as the single run does.
+        PartialResult first = ReadHeader(settings.Partials[0]);
         var header = new ReportHeader(DevalApp.ToolName, DevalApp.Version, first.GroundTruthPath ?? "", first.PredictionsLabel ?? "");
         cancellation.ThrowIfCancellationRequested();
 
@@ -97,21 +92,9 @@ public sealed class MergeCommand
         return ExitCodes.Success;
     }
 
-    private static PartialResult Read(string path)
+    private static PartialResult ReadHeader(string path)
     {
-        if (Directory.Exists(path)) throw new UsageException($"{path}: Expected a partial result file, but got a folder.");
-        try
-        {
-            using FileStream stream = File.OpenRead(path);
-            return PartialResult.ReadFrom(stream, path);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new UsageException($"{path}: Expected a partial result file, but got no such file.");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"{path}: Expected a readable partial result file, but got {OutputFiles.Describe(e)}.");
-        }
+        using FileStream stream = File.OpenRead(path);
+        return PartialResult.ReadHeaderFrom(stream, path);
     }
 }

@@ -136,11 +136,44 @@ public static class EvaluationPipeline
         return PartialMerge.Merge([.. partials], options ?? new MergeOptions());
     }
 
-    /// <summary><see cref="Merge(IEnumerable{PartialResult}, MergeOptions?)"/> with each partial named (its file) in messages.</summary>
-    public static EvaluationResult Merge(IReadOnlyList<(string Name, PartialResult Partial)> partials, MergeOptions? options = null)
+    /// <summary>
+    /// Merges the partial result files at <paramref name="paths"/> (<c>deval merge</c>): the headers, images
+    /// and ground truth of all are read first, then each file's records in turn into the accumulation, so the
+    /// merge holds one file's records at a time. Messages name the files.
+    /// </summary>
+    /// <exception cref="PartialResultException">A file is missing or unreadable, or the partials cannot be merged.</exception>
+    public static EvaluationResult MergeFiles(IReadOnlyList<string> paths, MergeOptions? options = null, CancellationToken cancellation = default)
     {
-        ArgumentNullException.ThrowIfNull(partials);
-        return PartialMerge.Merge([.. partials.Select(p => p.Partial)], options ?? new MergeOptions(), [.. partials.Select(p => p.Name)]);
+        ArgumentNullException.ThrowIfNull(paths);
+        var partials = new List<PartialResult>(paths.Count);
+        foreach (string path in paths)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            partials.Add(ReadPartialFile(path, stream => PartialFile.Read(stream, path, withRecords: false)));
+        }
+        return PartialMerge.Merge(partials, options ?? new MergeOptions(), paths, p =>
+        {
+            cancellation.ThrowIfCancellationRequested();
+            return ReadPartialFile(paths[p], stream => PartialFile.ReadRecords(stream, paths[p], partials[p]));
+        });
+    }
+
+    private static T ReadPartialFile<T>(string path, Func<Stream, T> read)
+    {
+        if (Directory.Exists(path)) throw new PartialResultException($"{path}: Expected a partial result file, but got a folder.");
+        try
+        {
+            using FileStream stream = File.OpenRead(path);
+            return read(stream);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new PartialResultException($"{path}: Expected a partial result file, but got no such file.");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new PartialResultException($"{path}: Expected a readable partial result file, but got an error ({e.Message}).");
+        }
     }
 
     /// <summary>

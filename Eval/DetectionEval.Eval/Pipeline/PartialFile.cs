@@ -40,7 +40,8 @@ internal static class PartialFile
         WriteEntry(zip, "records.arrow", s => WriteRecords(s, partial.RecordClasses, partial.Records));
     }
 
-    public static PartialResult Read(Stream stream, string source)
+    /// <summary>Reads a partial; without <paramref name="withRecords"/>, everything but its records (<see cref="ReadRecords(Stream, string, PartialResult)"/> reads them).</summary>
+    public static PartialResult Read(Stream stream, string source, bool withRecords = true)
     {
         try
         {
@@ -48,11 +49,10 @@ internal static class PartialFile
             Header header = ReadEntry(zip, "header.json", source, s => ReadHeader(s, source));
             RecordId[] images = ReadEntry(zip, "images.arrow", source, ReadImages);
             PartialGroundTruth gt = ReadEntry(zip, "ground_truth.arrow", source, ReadGroundTruth);
-            (int[] classes, StoredMatch[] records) = ReadEntry(zip, "records.arrow", source, ReadRecords);
+            (int[] classes, StoredMatch[] records) = withRecords ? ReadEntry(zip, "records.arrow", source, ReadRecords) : ([], []);
             Check(source, "ground_truth.arrow", gt.Images.All(i => (uint)i < (uint)images.Length) && gt.Categories.All(k => (uint)k < (uint)header.Categories.Length),
                 "image and category indices within the images and categories");
-            Check(source, "records.arrow", classes.All(k => (uint)k < (uint)header.Categories.Length) && records.All(r => (uint)r.ImageRank < (uint)images.Length),
-                "class and image indices within the categories and images");
+            CheckRecords(source, classes, records, header.Categories.Length, images.Length);
             var counts = new PartialCounts(
                 header.AreaRanges, header.Countable, header.Positives, header.Detections, header.DetectionsOfUnknownCategories, header.DetectionsOverMaxDets, header.SharedPredictions);
             Check(source, "header.json", header.Countable.Length == header.Categories.Length * header.AreaRanges && header.Positives.Length == header.Categories.Length,
@@ -71,6 +71,26 @@ internal static class PartialFile
             throw new PartialResultException($"{source}: Expected a partial result written by 'deval evaluate --partial', but got an unreadable file ({OneLine(e.Message)}).");
         }
     }
+
+    /// <summary>The records of a partial read by <see cref="Read"/> without them, from the same file.</summary>
+    public static (int[] Classes, StoredMatch[] Records) ReadRecords(Stream stream, string source, PartialResult partial)
+    {
+        try
+        {
+            using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+            (int[] classes, StoredMatch[] records) = ReadEntry(zip, "records.arrow", source, ReadRecords);
+            CheckRecords(source, classes, records, partial.Categories.Count, partial.ImageCount);
+            return (classes, records);
+        }
+        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or IOException or ArgumentException or OverflowException)
+        {
+            throw new PartialResultException($"{source}: Expected a partial result written by 'deval evaluate --partial', but got an unreadable file ({OneLine(e.Message)}).");
+        }
+    }
+
+    private static void CheckRecords(string source, int[] classes, StoredMatch[] records, int categories, int images) =>
+        Check(source, "records.arrow", classes.All(k => (uint)k < (uint)categories) && records.All(r => (uint)r.ImageRank < (uint)images),
+            "class and image indices within the categories and images");
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim().TrimEnd('.');
 

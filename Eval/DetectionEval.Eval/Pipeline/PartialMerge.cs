@@ -21,7 +21,15 @@ public sealed record MergeOptions(double? ScoreThreshold = null, int? Threads = 
 
 internal static class PartialMerge
 {
-    public static EvaluationResult Merge(IReadOnlyList<PartialResult> partials, MergeOptions options, IReadOnlyList<string>? names = null)
+    public static EvaluationResult Merge(IReadOnlyList<PartialResult> partials, MergeOptions options) =>
+        Merge(partials, options, null, p => (partials[p].RecordClasses, partials[p].Records));
+
+    /// <summary>
+    /// Merges <paramref name="partials"/>, whose records <paramref name="recordsOf"/> gives one partial at a
+    /// time (so that a merge of files holds one partial's records besides the accumulation's store).
+    /// </summary>
+    public static EvaluationResult Merge(
+        IReadOnlyList<PartialResult> partials, MergeOptions options, IReadOnlyList<string>? names, Func<int, (int[] Classes, StoredMatch[] Records)> recordsOf)
     {
         if (partials.Count == 0) throw new PartialResultException("Expected at least one partial result, but got none.");
         string Name(int i) => names is not null ? names[i] : $"partial {i + 1} ({partials[i].Describe()})";
@@ -48,10 +56,11 @@ internal static class PartialMerge
             int[] rankOf = [.. imageIndices[p].Select(groundTruth.ImageRank)];
             // A rank numbered its own detections; one evaluator fed the ranks in turn numbers them on.
             long offset = counts.SharedPredictions ? 0 : positionBase;
-            for (int r = 0; r < partial.Records.Length; r++)
+            (int[] classes, StoredMatch[] records) = recordsOf(p);
+            for (int r = 0; r < records.Length; r++)
             {
-                StoredMatch m = partial.Records[r];
-                store.Add(partial.RecordClasses[r], m.Renumbered(rankOf[m.ImageRank], checked((int)(m.InputPosition + offset))));
+                StoredMatch m = records[r];
+                store.Add(classes[r], m.Renumbered(rankOf[m.ImageRank], checked((int)(m.InputPosition + offset))));
             }
             detections += counts.Detections;
             positionBase += counts.Detections;

@@ -157,6 +157,10 @@ public sealed class PartialResult
     /// <exception cref="PartialResultException">The stream does not hold a partial result this build reads.</exception>
     public static PartialResult ReadFrom(Stream stream, string source) => PartialFile.Read(stream, source);
 
+    /// <summary>Reads everything of a partial but its records (its header, images and ground truth).</summary>
+    /// <exception cref="PartialResultException">The stream does not hold a partial result this build reads.</exception>
+    public static PartialResult ReadHeaderFrom(Stream stream, string source) => PartialFile.Read(stream, source, withRecords: false);
+
     /// <summary>What it is, for messages: the shard, or the rank's images.</summary>
     internal string Describe() => Shard is { } shard ? $"shard {shard}" : $"a partial of {Counting.Of(ImageCount, "image")}";
 
