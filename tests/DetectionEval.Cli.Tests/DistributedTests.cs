@@ -48,6 +48,25 @@ public sealed class DistributedTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("--gt samples/formats/voc/Annotations --pred samples/formats/voc/results")]
+    [InlineData("--gt samples/formats/txt/ground-truth --pred samples/formats/txt/detection-results")]
+    [InlineData("--gt samples/formats/csv/gt.csv --pred samples/formats/csv/predictions.csv --names samples/formats/classes.txt")]
+    public void Other_formats_and_their_string_image_ids_merge_to_the_single_run(string inputs)
+    {
+        string[] args = [.. inputs.Split(' ').Select(a => a.StartsWith("samples/", StringComparison.Ordinal) ? Deval.Sample(a["samples/".Length..]) : a)];
+        CommandRun single = Deval.Run(["evaluate", .. args, "--json", "-"]);
+        Assert.Equal(0, single.ExitCode);
+        var partials = new List<string>();
+        for (int i = 0; i < 3; i++)
+        {
+            partials.Add(Path.Combine(_folder, $"format-{i}.part"));
+            Assert.Equal(0, Deval.Run(["evaluate", .. args, "--shard", $"{i}/3", "--partial", partials[^1]]).ExitCode);
+        }
+        CommandRun merged = Deval.Run(["merge", .. partials, "--json", "-"]);
+        Assert.Equal((0, single.Output), (merged.ExitCode, merged.Output));
+    }
+
     [Fact]
     public void Shards_without_detections_and_without_images_merge_like_the_rest()
     {
