@@ -222,7 +222,7 @@ public sealed class EvaluateCommand
     };
 
     private readonly Option<bool> _lowMemory = CommonOptions.LowMemory(
-        "Spill the predictions to a temporary folder and evaluate them image shard by image shard: about 32 bytes of memory per detection, same results. Automatic for predictions of 256 MiB or more (--low-memory false turns that off); not with --plots, --report, --overlays or --analysis, which need every box or curve at once.");
+        "Spill the predictions to a temporary folder and evaluate them image shard by image shard: about 32 bytes of memory per detection, same results. Automatic for predictions of 256 MiB or more (--low-memory false turns that off); not with --plots, --report, --overlays, --analysis or --records, which need every box or curve at once.");
 
     /// <summary>Builds the verb; its action writes through <paramref name="output"/> and <paramref name="error"/>.</summary>
     public static Command Create(TextWriter output, TextWriter error) => new EvaluateCommand().Build(output, error);
