@@ -80,7 +80,7 @@ public static class ReportPipeline
         }
         ReportSettings r = settings.Reports;
         string[] inputs = [settings.GroundTruth, .. settings.AllPredictions];
-        foreach ((string? path, string option) in new[] { (r.HtmlPath, "--report"), (r.MarkdownPath, "--markdown"), (r.CsvPath, "--csv") })
+        foreach ((string? path, string option) in new[] { (r.HtmlPath, "--report"), (r.MarkdownPath, "--markdown"), (r.CsvPath, "--csv"), (settings.RecordsPath, "--records") })
         {
             if (path is null) continue;
             OutputFiles.RefuseToOverwriteInputs(path, option, inputs);
@@ -131,10 +131,11 @@ public static class ReportPipeline
         EvaluationResult result = run.Result;
         ReportSettings r = settings.Reports;
         string? confusionCsv = settings.Analysis.ConfusionCsvPath;
-        if (!r.AnyOutput && confusionCsv is null) return PreparedOutputs.None;
+        if (!r.AnyOutput && confusionCsv is null && settings.RecordsPath is null) return PreparedOutputs.None;
 
         var directories = new List<(string, string)>();
         var files = new List<PreparedFile>();
+        if (settings.RecordsPath is { } records) files.Add(new PreparedFile(records, "--records", Bytes(stream => DetectionRecords.Write(stream, run))));
         if (confusionCsv is not null && result.Analysis is { } analysis)
         {
             files.Add(new PreparedFile(confusionCsv, "--confusion-csv", Bytes(stream => AnalysisReport.WriteConfusionCsv(stream, analysis.Confusion))));
@@ -317,14 +318,14 @@ public static class ReportPipeline
         return new ReportInput(role + " (folder)", path, bytes, Convert.ToHexStringLower(hash.GetHashAndReset()));
     }
 
-    private static byte[] Bytes(Action<Stream> write)
+    internal static byte[] Bytes(Action<Stream> write)
     {
         using var buffer = new MemoryStream();
         write(buffer);
         return buffer.ToArray();
     }
 
-    private static byte[] Text(Action<TextWriter> write) => Bytes(stream =>
+    internal static byte[] Text(Action<TextWriter> write) => Bytes(stream =>
     {
         using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
         write(writer);

@@ -77,20 +77,25 @@ internal static class ShardedEvaluation
             Dataset shard = DatasetBuilder.BuildShard(groundTruth, first, count, spill.ReadShard(s), categoryIndices);
             CocoMatches? cocoMatches = coco ? CocoMatchStage.Match(shard, perShard) : null;
             VocMatches? vocMatches = voc ? VocMatchStage.Match(shard, perShard) : null;
-            StoreShard(shard, cocoMatches, vocMatches, store);
+            StoreShard(shard, cocoMatches, vocMatches, store, image => spill.Keeps(first + image));
             // A shard holds whole images, so its (image, class) units are the whole dataset's.
             if (coco) overMaxDets += DatasetSummary.DetectionsOverCap(shard, options.MaxDetections[^1]);
             options.Progress?.Advance(shard.Detections.Count);
         }
-        return new ShardedMatches(groundTruth, store, spill.Count, overMaxDets);
+        return new ShardedMatches(groundTruth, store, spill.StoredCount, overMaxDets);
     }
 
-    /// <summary>Keeps a matched shard's records by class: per detection of each unit, its VOC and COCO results together.</summary>
-    private static void StoreShard(Dataset shard, CocoMatches? coco, VocMatches? voc, ClassMatchStore store)
+    /// <summary>
+    /// Keeps a matched shard's records by class: per detection of each unit, its VOC and COCO results
+    /// together. Units of images <paramref name="keeps"/> turns down (those of other workers' shards, whose
+    /// detections were not spilled) count no ground truth.
+    /// </summary>
+    internal static void StoreShard(Dataset shard, CocoMatches? coco, VocMatches? voc, ClassMatchStore store, Func<int, bool> keeps)
     {
         ReadOnlySpan<EvaluationUnit> units = shard.Units;
         for (int u = 0; u < units.Length; u++)
         {
+            if (!keeps(units[u].Image)) continue;
             int k = units[u].Category;
             for (int a = 0; coco is not null && a < store.AreaRanges; a++) store.Countable[k * store.AreaRanges + a] += coco.CountableGroundTruth(u, a);
             if (voc is not null) store.Positives[k] += voc.Positives(u);
