@@ -7,6 +7,7 @@ using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Plots;
 using DetectionEval.Eval.IO;
+using DetectionEval.Eval.Pipeline;
 
 namespace DetectionEval.Cli;
 
@@ -38,6 +39,7 @@ public static class DevalApp
             GateCommand.Create(output, error),
             CompareCommand.Create(output, error),
             SynthCommand.Create(output, error),
+            MergeCommand.Create(output, error),
         };
         ParseResult parse = root.Parse(args);
         // --help and --version answer even a command line with mistakes.
@@ -86,6 +88,9 @@ public static class DevalApp
                 error.WriteLine($"{ToolName}: error: {e.Message}");
                 return ExitCodes.UsageOrInputError;
             case IncomparableRunsException e:
+                error.WriteLine($"{ToolName}: error: {e.Message}");
+                return ExitCodes.UsageOrInputError;
+            case PartialResultException e:
                 error.WriteLine($"{ToolName}: error: {e.Message}");
                 return ExitCodes.UsageOrInputError;
             case SpillFailedException e:

@@ -33,7 +33,7 @@ public sealed record ImageSample(long ImageId, IReadOnlyList<GroundTruthBox> Gro
 /// var evaluator = new DetectionEvaluator([new Category(1, "person")]);
 /// foreach (var batch in validationBatches) evaluator.Update(batch);
 /// EvaluationResult result = evaluator.Compute();
-/// Console.WriteLine(result.Coco!.Summary.Ap);
+/// if (result.HasCoco) Console.WriteLine(result.Coco.Summary.Ap);
 /// </code>
 /// </example>
 public sealed class DetectionEvaluator
@@ -93,6 +93,20 @@ public sealed class DetectionEvaluator
 
     /// <summary>Evaluates everything added so far, through <see cref="EvaluationPipeline"/>. Can be called again after more updates.</summary>
     public EvaluationResult Compute() => EvaluationPipeline.Run(new EvaluationRequest(new DatasetInputs(_builder.Build())) { Options = _options }).Result;
+
+    /// <summary>
+    /// Matches everything added so far and keeps the records as a partial result: what this rank of a
+    /// distributed loop sends (<see cref="PartialResult.ToBytes"/>) for <see cref="Merge"/>. Each image must be
+    /// added to one rank only.
+    /// </summary>
+    public PartialResult ToPartial() => EvaluationPipeline.PartialOfDataset(_builder.Build(), _options);
+
+    /// <summary>
+    /// Merges the ranks' partial results into the result of one evaluator fed every rank's images in the
+    /// order given (<see cref="EvaluationPipeline.Merge(IEnumerable{PartialResult}, MergeOptions?)"/>), without curves.
+    /// </summary>
+    /// <exception cref="PartialResultException">Ranks that cannot be merged: other settings or categories, or an image in two ranks.</exception>
+    public static EvaluationResult Merge(IEnumerable<PartialResult> partials, MergeOptions? options = null) => EvaluationPipeline.Merge(partials, options);
 
     /// <summary>Forgets every image added so far.</summary>
     public void Reset()

@@ -1,30 +1,38 @@
 using System.Globalization;
+using System.Text;
 using System.Text.RegularExpressions;
 using ScottPlot;
+using ScottPlot.Rendering;
 using SkiaSharp;
 
 namespace DetectionEval.Plots;
 
-/// <summary>Draws a <see cref="ChartModel"/> with ScottPlot as PNG bytes or SVG text, using the bundled fonts.</summary>
+/// <summary>
+/// Draws a <see cref="ChartModel"/> with ScottPlot as PNG bytes or SVG text, using the bundled fonts: the one
+/// way every chart is drawn, for --plots and for the HTML report. It draws the model's points as they are;
+/// <see cref="Charts"/> thins them to the chart's size.
+/// </summary>
 public static partial class ChartRenderer
 {
-    /// <summary>Above this many points a line is thinned to what the picture can show.</summary>
-    public const int ThinAbove = 2000;
-
     /// <summary>The ScottPlot plot of a model (what tests inspect and the writers draw).</summary>
     public static Plot ToPlot(ChartModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
         PlotFonts.Register();
-        // Every label takes Fonts.Default, which Register set to the bundled family. (Plot.Font.Set would
-        // pin the weight and silently turn the bold titles regular.)
+        // Each text gets the bundled face that can set it (PlotFonts.FamilyFor), by name: Plot.Font.Set would
+        // pin the weight and silently turn the bold titles regular.
         var plot = new Plot();
         plot.Title(model.Title, size: 16);
         plot.XLabel(model.XLabel, size: 14);
         plot.YLabel(model.YLabel, size: 14);
-        plot.Axes.Title.Label.Bold = true;
-        plot.Axes.Bottom.Label.Bold = true;
-        plot.Axes.Left.Label.Bold = true;
+        foreach ((LabelStyle label, string text) in new[] { (plot.Axes.Title.Label, model.Title), (plot.Axes.Bottom.Label, model.XLabel), (plot.Axes.Left.Label, model.YLabel) })
+        {
+            label.FontName = PlotFonts.FamilyFor(text);
+            label.Bold = true;
+        }
+        // Numbers, unless bars or a heatmap name their ticks.
+        plot.Axes.Bottom.TickLabelStyle.FontName = PlotFonts.Latin1Family;
+        plot.Axes.Left.TickLabelStyle.FontName = PlotFonts.Latin1Family;
 
         foreach (BandSeries b in model.Bands) AddBand(plot, b);
         foreach (LineSeries s in model.Series) AddSeries(plot, s);
@@ -35,15 +43,18 @@ public static partial class ChartRenderer
         plot.Axes.SetLimits(model.Range.XMin, model.Range.XMax, model.Range.YMin, model.Range.YMax);
         // Ticks at a fixed, round interval: the same look on every chart, and far cheaper than letting
         // ScottPlot measure label sizes for many candidate spacings on each render.
-        if (model.Heatmap is null) plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(RoundStep(model.Range.XMax - model.Range.XMin));
-        if (model.Bars.Count == 0 && model.Heatmap is null) plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(RoundStep(model.Range.YMax - model.Range.YMin));
+        if (model.Heatmap is null) plot.Axes.Bottom.TickGenerator = FixedTicks(model.Range.XMax - model.Range.XMin);
+        if (model.Bars.Count == 0 && model.Heatmap is null) plot.Axes.Left.TickGenerator = FixedTicks(model.Range.YMax - model.Range.YMin);
+        // The top and right axes only frame the data: no ticks to generate (ScottPlot would still measure candidate spacings for them).
+        plot.Axes.Top.TickGenerator = new ScottPlot.TickGenerators.NumericManual();
+        plot.Axes.Right.TickGenerator = new ScottPlot.TickGenerators.NumericManual();
         if (model.LegendEntries.Count > 0)
         {
             // The legend is built from the model, in its order (bands are drawn first but listed after the
-            // lines), exactly as SvgChartWriter lists it.
+            // lines).
             plot.Legend.DisplayPlottableLegendItems = false;
             plot.Legend.ManualItems.AddRange(LegendItemsOf(model));
-            plot.Legend.FontName = PlotFonts.Family;
+            plot.Legend.FontName = PlotFonts.FamilyFor(model.LegendEntries);
             plot.Legend.FontSize = 12;
             // Many entries go beside the chart; a few fit in the corner PR curves leave empty.
             if (model.LegendEntries.Count > 6) plot.ShowLegend(Edge.Right);
@@ -56,9 +67,10 @@ public static partial class ChartRenderer
     public static byte[] RenderPng(ChartModel model)
     {
         Plot plot = ToPlot(model);
+        SettleLayout(plot, model);
         using SKSurface surface = SKSurface.Create(new SKImageInfo(model.Width, model.Height, SKColorType.Rgba8888, SKAlphaType.Premul))
             ?? throw new InvalidOperationException("Skia could not create a drawing surface.");
-        plot.Render(surface);
+        plot.Render(surface.Canvas, model.Width, model.Height);
         using SKImage image = surface.Snapshot();
         using SKPixmap pixmap = image.PeekPixels();
         // Charts are flat colours: the Sub filter and light compression give files as small as the
@@ -68,8 +80,46 @@ public static partial class ChartRenderer
         return png.ToArray();
     }
 
-    /// <summary>The chart as an SVG document, at the model's size.</summary>
-    public static string RenderSvg(ChartModel model) => NumberIdsInOrder(ToPlot(model).GetSvgXml(model.Width, model.Height));
+    /// <summary>
+    /// The chart as an SVG document, at the model's size, with its text as text in the bundled family. The
+    /// same model gives the same text (see <see cref="NumberIdsInOrder"/>).
+    /// </summary>
+    public static string RenderSvg(ChartModel model)
+    {
+        Plot plot = ToPlot(model);
+        SettleLayout(plot, model);
+        // What Plot.GetSvgXml does, without the whole raster drawing it makes first to settle the layout,
+        // and into Skia's own memory stream rather than a .NET one it would call back for every fragment.
+        using var stream = new SKDynamicMemoryWStream();
+        using (SKCanvas canvas = SKSvgCanvas.Create(new SKRect(0, 0, model.Width, model.Height), stream))
+        {
+            // Clearing an SVG canvas would only write a rectangle under the figure's own background.
+            plot.RenderManager.ClearCanvasBeforeEachRender = false;
+            plot.Render(canvas, model.Width, model.Height);
+        }
+        // The document is complete once the canvas is disposed.
+        using SKData svg = stream.DetachAsData();
+        return NumberIdsInOrder(Encoding.UTF8.GetString(svg.AsSpan()));
+    }
+
+    /// <summary>
+    /// Settles the plot's axis limits and layout without drawing. ScottPlot draws a new plot twice (the first
+    /// drawing sets the axis limits, which then count as changed, so it draws again), and Plot.GetSvgXml
+    /// makes a whole raster drawing before its SVG one. Laid out here, with the drawing steps left out and
+    /// on a canvas that draws nothing, the plot is then drawn once on the real canvas, with the same layout
+    /// and so the same picture (tested: the same PNG bytes).
+    /// </summary>
+    private static void SettleLayout(Plot plot, ChartModel model)
+    {
+        List<IRenderAction> actions = plot.RenderManager.RenderActions;
+        IRenderAction[] all = [.. actions];
+        actions.RemoveAll(a => a is ScottPlot.Rendering.RenderActions.RenderFigureBackground or ScottPlot.Rendering.RenderActions.RenderDataBackground
+            or ScottPlot.Rendering.RenderActions.RenderGridsBelowPlottables or ScottPlot.Rendering.RenderActions.RenderPlottables or ScottPlot.Rendering.RenderActions.RenderGridsAbovePlottables
+            or ScottPlot.Rendering.RenderActions.RenderLegends or ScottPlot.Rendering.RenderActions.RenderPanels or ScottPlot.Rendering.RenderActions.RenderPlottablesLast);
+        using (var canvas = new SKNoDrawCanvas(model.Width, model.Height)) plot.Render(canvas, model.Width, model.Height);
+        actions.Clear();
+        actions.AddRange(all);
+    }
 
     /// <summary>
     /// Skia names the SVG's clip paths from a counter shared by every drawing in the process, so the same
@@ -131,7 +181,7 @@ public static partial class ChartRenderer
         if (s.X.Count != s.Y.Count) throw new ArgumentException($"Series '{s.Label}' has {s.X.Count} x values and {s.Y.Count} y values.", nameof(s));
         // An empty series (a class without detections) draws nothing.
         if (s.X.Count == 0) return;
-        (double[] xs, double[] ys) = Thin(s.X, s.Y, s.Style == SeriesStyle.Markers ? 0.002 : 0.0005);
+        double[] xs = [.. s.X], ys = [.. s.Y];
         var scatter = plot.Add.Scatter(xs, ys, Color.FromHex(s.Color));
         scatter.LineWidth = s.Style == SeriesStyle.Markers ? 0 : s.Width;
         scatter.MarkerSize = s.Style switch
@@ -139,7 +189,7 @@ public static partial class ChartRenderer
             SeriesStyle.Line => 0,
             SeriesStyle.Markers => 5,
             SeriesStyle.LineEndingInDot => 0,
-            _ => xs.Length > 300 ? 2 : 4,
+            _ => 4,
         };
         if (s.Style == SeriesStyle.LineEndingInDot) plot.Add.Marker(xs[^1], ys[^1], MarkerShape.FilledCircle, 7, Color.FromHex(s.Color));
     }
@@ -163,9 +213,10 @@ public static partial class ChartRenderer
         }
         var plottable = plot.Add.Bars(bars);
         plottable.Horizontal = true;
-        plottable.ValueLabelStyle.FontName = PlotFonts.Family;
+        plottable.ValueLabelStyle.FontName = PlotFonts.FamilyFor(bars.Select(b => b.Label));
         plottable.ValueLabelStyle.FontSize = 11;
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks);
+        plot.Axes.Left.TickLabelStyle.FontName = PlotFonts.FamilyFor(items.Select(b => b.Label));
         plot.Axes.Left.TickLabelStyle.FontSize = 11;
         plot.Grid.YAxisStyle.MajorLineStyle.Width = 0;
     }
@@ -193,7 +244,7 @@ public static partial class ChartRenderer
                 cell.LineWidth = 0;
                 if (text.Length == 0) continue;
                 var label = plot.Add.Text(text, j, y);
-                label.LabelFontName = PlotFonts.Family;
+                label.LabelFontName = PlotFonts.FamilyFor(text);
                 label.LabelFontSize = textSize;
                 label.LabelFontColor = shade > 0.55 ? Colors.White : Colors.Black;
                 label.LabelAlignment = Alignment.MiddleCenter;
@@ -205,6 +256,8 @@ public static partial class ChartRenderer
         for (int j = 0; j < columns; j++) bottom[j] = new Tick(j, heatmap.ColumnLabels[j]);
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(left);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(bottom);
+        plot.Axes.Left.TickLabelStyle.FontName = PlotFonts.FamilyFor(heatmap.RowLabels);
+        plot.Axes.Bottom.TickLabelStyle.FontName = PlotFonts.FamilyFor(heatmap.ColumnLabels);
         plot.Axes.Left.TickLabelStyle.FontSize = textSize + 1;
         plot.Axes.Bottom.TickLabelStyle.FontSize = textSize + 1;
         plot.Axes.Bottom.TickLabelStyle.Rotation = 90;
@@ -223,6 +276,16 @@ public static partial class ChartRenderer
         return new Color(Mix(0xF7, 0x08, t), Mix(0xFB, 0x30, t), Mix(0xFF, 0x6B, t));
     }
 
+    /// <summary>
+    /// Ticks at a round step for an axis spanning <paramref name="span"/>, labelled with the invariant
+    /// culture's numbers: a chart reads "0.9" whatever the host's number format (ScottPlot's default labels
+    /// follow the current culture).
+    /// </summary>
+    private static ScottPlot.TickGenerators.NumericFixedInterval FixedTicks(double span) => new(RoundStep(span))
+    {
+        LabelFormatter = value => Math.Round(value, 9).ToString(CultureInfo.InvariantCulture),
+    };
+
     /// <summary>A round tick interval (1, 2 or 5 times a power of ten) giving ten to twelve ticks over <paramref name="span"/>.</summary>
     internal static double RoundStep(double span)
     {
@@ -232,27 +295,5 @@ public static partial class ChartRenderer
         double mantissa = raw / power;
         double nice = mantissa <= 1 ? 1 : mantissa <= 2 ? 2 : mantissa <= 5 ? 5 : 10;
         return nice * power;
-    }
-
-    /// <summary>
-    /// Drops points closer than <paramref name="tolerance"/> (in axis units, the axes span about 1) to the
-    /// last kept one in both directions: sub-pixel detail that only makes files large. Curves with few
-    /// points are kept as they are; the first and last points always stay.
-    /// </summary>
-    internal static (double[] X, double[] Y) Thin(IReadOnlyList<double> x, IReadOnlyList<double> y, double tolerance)
-    {
-        int n = x.Count;
-        if (n <= ThinAbove) return ([.. x], [.. y]);
-        var xs = new List<double>(ThinAbove);
-        var ys = new List<double>(ThinAbove);
-        for (int i = 0; i < n; i++)
-        {
-            bool keep = i == 0 || i == n - 1
-                || Math.Abs(x[i] - xs[^1]) >= tolerance || Math.Abs(y[i] - ys[^1]) >= tolerance;
-            if (!keep) continue;
-            xs.Add(x[i]);
-            ys.Add(y[i]);
-        }
-        return ([.. xs], [.. ys]);
     }
 }

@@ -13,7 +13,8 @@ public sealed record ConfidenceSeries(
 
 /// <summary>
 /// Builds the chart models deval draws from plain data. Every number comes from the caller; nothing
-/// here computes a metric, only which line gets which colour and where the legend goes.
+/// here computes a metric, only which line gets which colour and where the legend goes. Lines come
+/// thinned to the points that show at the chart's size (<see cref="PointThinning"/>).
 /// </summary>
 public static class Charts
 {
@@ -36,13 +37,13 @@ public static class Charts
         ArgumentNullException.ThrowIfNull(envelope);
         raw.Validate();
         envelope.Validate();
-        return new ChartModel(
+        return PointThinning.Thin(new ChartModel(
             title, "Recall", "Precision",
             [
                 new LineSeries(raw.Label, raw.Recall, raw.Precision, SeriesStyle.LineAndMarkers, Palette[0], 1f),
                 new LineSeries(envelope.Label, envelope.Recall, envelope.Precision, SeriesStyle.Line, Palette[1], 2.5f),
             ],
-            [], [], UnitSquare, 800, 600);
+            [], [], UnitSquare, 800, 600));
     }
 
     /// <summary>
@@ -84,7 +85,7 @@ public static class Charts
         // A long legend goes beside the chart and needs the extra width.
         int legend = series.Count + (others > 0 ? 1 : 0);
         int width = legend > 6 ? 1000 : 800;
-        return new ChartModel(title, "Recall", "Precision", series, [], [], UnitSquare, width, 640) { Bands = bands };
+        return PointThinning.Thin(new ChartModel(title, "Recall", "Precision", series, [], [], UnitSquare, width, 640) { Bands = bands });
     }
 
     /// <summary>The curve without its trailing points of zero precision.</summary>
@@ -194,14 +195,14 @@ public static class Charts
         // Scores are usually in [0, 1]; a detector that writes other scores still gets all of them on the axis.
         double low = n == 0 ? 0 : Math.Min(0, data.Confidence.Min());
         double high = n == 0 ? 1 : Math.Max(1, data.Confidence.Max());
-        return new ChartModel(
+        return PointThinning.Thin(new ChartModel(
             title, "Confidence", "Value",
             [
                 new LineSeries("F1", data.Confidence, data.F1, SeriesStyle.Line, Palette[3], 2.5f),
                 new LineSeries("Precision", data.Confidence, data.Precision, SeriesStyle.Line, Palette[0], 1.5f),
                 new LineSeries("Recall", data.Confidence, data.Recall, SeriesStyle.Line, Palette[2], 1.5f),
             ],
-            markers, [], new AxisRange(low, high, 0, 1.05), 800, 600);
+            markers, [], new AxisRange(low, high, 0, 1.05), 800, 600));
     }
 
     /// <summary>A grid of shaded cells with text (e.g. a confusion matrix), sized so every label fits.</summary>

@@ -6,8 +6,9 @@ namespace DetectionEval.Plots;
 /// <summary>
 /// Writes a line or bar <see cref="ChartModel"/> straight to SVG text: axes, grid, ticks, lines, markers,
 /// bars and legend as plain elements (heatmaps are left to <see cref="ChartRenderer"/>). It draws what <see cref="ChartRenderer"/> draws with ScottPlot, in the same
-/// layout and colours, at a small fraction of the cost (well under a millisecond for a typical chart), so
-/// a report with a chart per class stays cheap. Text is set in the bundled DejaVu Sans family, with the
+/// layout and colours, at a fraction of the cost, so a report with a chart per class stays cheap: the HTML
+/// report's charts come from here, files (--plots) from ScottPlot. docs/benchmarks.md ("One chart path?")
+/// has the measurement that keeps this second renderer. Text is set in the bundled DejaVu Sans family, with the
 /// browser's sans-serif as fallback.
 /// </summary>
 public static class SvgChartWriter
@@ -119,12 +120,6 @@ public static class SvgChartWriter
         return Math.Round(value, decimals).ToString("0." + new string('#', decimals), Invariant);
     }
 
-    /// <summary>Points closer than this many pixels to the last drawn one add nothing a screen can show.</summary>
-    private const double PixelTolerance = 0.75;
-
-    /// <summary>Above this many drawn points a series loses its markers: they would only blot the line.</summary>
-    private const int MarkersUpTo = 250;
-
     private static void WriteSeries(StringBuilder svg, LineSeries series, Layout layout)
     {
         if (series.X.Count != series.Y.Count) throw new ArgumentException($"Series '{series.Label}' has {series.X.Count} x values and {series.Y.Count} y values.", nameof(series));
@@ -151,7 +146,7 @@ public static class SvgChartWriter
         {
             SeriesStyle.Line => 0,
             SeriesStyle.Markers => 2.5,
-            _ => points.Count > MarkersUpTo ? 0 : 2,
+            _ => points.Count > PointThinning.MarkersUpTo ? 0 : 2,
         };
         if (radius == 0) return;
         // One path of tiny circles is far lighter for a browser than an element per point.
@@ -181,68 +176,12 @@ public static class SvgChartWriter
         svg.Append("\"/>");
     }
 
-    /// <summary>
-    /// The series in pixels, simplified to what a screen can show: points within
-    /// <see cref="PixelTolerance"/> of the last kept one are dropped, then the line is simplified with
-    /// Ramer-Douglas-Peucker at the same tolerance (a kept line never strays further than that from the
-    /// data). Markers-only series keep every distinct pixel.
-    /// </summary>
+    /// <summary>The series in pixels. The model's points are already thinned to what the chart's size can show (<see cref="PointThinning"/>).</summary>
     private static List<(double X, double Y)> ToPixels(LineSeries series, Layout layout)
     {
-        // Plain arrays in the loop (the curves come as arrays): an interface call per value costs more than the thinning.
-        double[] xs = series.X as double[] ?? [.. series.X], ys = series.Y as double[] ?? [.. series.Y];
-        int n = xs.Length;
-        var points = new List<(double X, double Y)>(Math.Min(n, 1024));
-        for (int i = 0; i < n; i++)
-        {
-            double x = layout.X(xs[i]), y = layout.Y(ys[i]);
-            if (i > 0 && i < n - 1 && Math.Abs(x - points[^1].X) < PixelTolerance && Math.Abs(y - points[^1].Y) < PixelTolerance) continue;
-            points.Add((x, y));
-        }
-        return series.Style == SeriesStyle.Markers || points.Count < 3 ? points : Simplify(points, PixelTolerance);
-    }
-
-    /// <summary>Ramer-Douglas-Peucker with an explicit stack: keeps the points further than <paramref name="tolerance"/> from the chord of their span.</summary>
-    private static List<(double X, double Y)> Simplify(List<(double X, double Y)> points, double tolerance)
-    {
-        var keep = new bool[points.Count];
-        keep[0] = keep[^1] = true;
-        var spans = new Stack<(int First, int Last)>();
-        spans.Push((0, points.Count - 1));
-        double tolerance2 = tolerance * tolerance;
-        while (spans.Count > 0)
-        {
-            (int first, int last) = spans.Pop();
-            if (last - first < 2) continue;
-            (double ax, double ay) = points[first];
-            double dx = points[last].X - ax, dy = points[last].Y - ay;
-            double length2 = dx * dx + dy * dy;
-            int farthest = -1;
-            double farthest2 = tolerance2;
-            for (int i = first + 1; i < last; i++)
-            {
-                double px = points[i].X - ax, py = points[i].Y - ay;
-                // Squared distance to the segment (to the end point when the projection falls outside it).
-                double t = length2 > 0 ? Math.Clamp((px * dx + py * dy) / length2, 0, 1) : 0;
-                double ex = px - t * dx, ey = py - t * dy;
-                double d2 = ex * ex + ey * ey;
-                if (d2 > farthest2)
-                {
-                    farthest2 = d2;
-                    farthest = i;
-                }
-            }
-            if (farthest < 0) continue;
-            keep[farthest] = true;
-            spans.Push((first, farthest));
-            spans.Push((farthest, last));
-        }
-        var kept = new List<(double X, double Y)>();
-        for (int i = 0; i < points.Count; i++)
-        {
-            if (keep[i]) kept.Add(points[i]);
-        }
-        return kept;
+        var points = new List<(double X, double Y)>(series.X.Count);
+        for (int i = 0; i < series.X.Count; i++) points.Add((layout.X(series.X[i]), layout.Y(series.Y[i])));
+        return points;
     }
 
     private static void WriteBars(StringBuilder svg, ChartModel model, Layout layout)

@@ -83,9 +83,9 @@ public sealed class MistakeTests : IDisposable
     public void An_unknown_verb_lists_the_verbs_and_no_verb_says_so()
     {
         AssertUsageError(Deval.Run("score", "--gt", Gt),
-            "deval: error: unknown command 'score'; the commands are evaluate, convert, gate, compare, synth.", "Run 'deval --help' for usage.");
+            "deval: error: unknown command 'score'; the commands are evaluate, convert, gate, compare, synth, merge.", "Run 'deval --help' for usage.");
         AssertUsageError(Deval.Run(),
-            "deval: error: no command given; the commands are evaluate, convert, gate, compare, synth.", "Run 'deval --help' for usage.");
+            "deval: error: no command given; the commands are evaluate, convert, gate, compare, synth, merge.", "Run 'deval --help' for usage.");
     }
 
     [Fact]

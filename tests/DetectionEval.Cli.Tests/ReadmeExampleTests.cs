@@ -21,7 +21,7 @@ public sealed partial class ReadmeExampleTests
     public static TheoryData<string> PagesWithExamples() =>
     [
         "README.md", "docs/evaluate.md", "docs/formats.md", "docs/reports-and-charts.md", "docs/analysis.md",
-        "docs/gate-and-compare.md", "docs/troubleshooting.md",
+        "docs/gate-and-compare.md", "docs/troubleshooting.md", "docs/distributed.md",
     ];
 
     /// <summary>Every example of every page: the page, the arguments after `deval`, the output shown.</summary>

@@ -60,7 +60,7 @@ public sealed class DetectionEvaluatorTests
         Assert.Equal(0, evaluator.ImageCount);
     }
 
-    private static IEnumerable<ImageSample> ToSamples(Dataset dataset)
+    internal static IEnumerable<ImageSample> ToSamples(Dataset dataset)
     {
         var byImage = new Dictionary<int, (List<GroundTruthBox> Gt, List<(int Position, DetectedBox Box)> Dt)>();
         for (int i = 0; i < dataset.Images.Count; i++) byImage[i] = ([], []);

@@ -79,6 +79,36 @@ public class RenderingTests
     }
 
     [Fact]
+    public void The_svg_does_not_depend_on_the_current_cultures_number_format()
+    {
+        // A host application with a decimal comma and another minus sign must still get SVG numbers.
+        string invariant = ChartRenderer.RenderSvg(Model());
+        Assert.Equal(invariant, DecimalCommaHost.Run(() => ChartRenderer.RenderSvg(Model())));
+        Assert.Contains("0.5", invariant);
+    }
+
+    [Fact]
+    public void Drawn_once_after_the_layout_is_settled_a_chart_is_what_scottplot_draws_by_itself()
+    {
+        PrSeries[] curves = [.. Enumerable.Range(0, 14).Select(i => new PrSeries($"class {i}", [0.0, 0.3, 0.3, 1.0], [1.0, 1.0 - i / 30.0, 0.6 - i / 30.0, 0.2], []))];
+        ChartModel[] models =
+        [
+            Model(),
+            Charts.ManyPrecisionRecall("All classes", curves),
+            Charts.Confidence("F1 vs confidence", new ConfidenceSeries([0.9, 0.7, 0.4], [1.0, 2.0 / 3, 0.5], [0.25, 0.5, 0.75], [0.4, 4.0 / 7, 0.6], (0.4, 0.6), "best F1 0.600 at 0.4")),
+            Charts.Bars("AP per class", "AP", [new BarItem("sofa", 0.9), new BarItem("bed", 0.5)]),
+            Charts.Heatmap("Confusion", "predicted", "true", new HeatmapData(["a", "b"], ["a", "b"], [1, 0.2, 0, 0.5], ["9", "2", "", "5"])),
+        ];
+        foreach (ChartModel model in models)
+        {
+            using SKBitmap ours = SKBitmap.Decode(ChartRenderer.RenderPng(model));
+            using SKBitmap scottPlots = SKBitmap.Decode(ChartRenderer.ToPlot(model).GetImageBytes(model.Width, model.Height, ScottPlot.ImageFormat.Png));
+            Assert.Equal(scottPlots.Pixels, ours.Pixels);
+            Assert.Equal(ChartRenderer.NumberIdsInOrder(ChartRenderer.ToPlot(model).GetSvgXml(model.Width, model.Height)), ChartRenderer.RenderSvg(model));
+        }
+    }
+
+    [Fact]
     public void Svg_ids_are_renamed_in_order_with_every_reference()
     {
         string svg = "<svg><clipPath id=\"cl_e\"/><clipPath id=\"cl_3\"/><g clip-path=\"url(#cl_3)\"><use href=\"#cl_e\"/></g></svg>";

@@ -4,6 +4,7 @@ using DetectionEval.Eval;
 using DetectionEval.Cli.Options;
 using DetectionEval.Cli.Runs;
 using DetectionEval.Cli.Visuals;
+using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Eval.Pipeline;
@@ -76,6 +77,21 @@ public sealed record EvaluateSettings(
     /// <summary>How a low-memory run spills (tests force tiny shards with it); null for the defaults.</summary>
     public SpillSettings? Spill { get; init; }
 
+    /// <summary>Write one Parquet row per detection with its COCO and VOC outcomes to this file (<c>--records</c>); null for none.</summary>
+    public string? RecordsPath { get; init; }
+
+    /// <summary>Write the records of one image shard to this file (<c>--partial</c>) instead of reports; null for a whole run.</summary>
+    public string? PartialPath { get; init; }
+
+    /// <summary>The value of <c>--shard</c> (<c>I/N</c> or <c>auto</c>); null for the whole dataset.</summary>
+    public string? Shard { get; init; }
+
+    /// <summary>The value of <c>--shards</c> (the count for <c>--shard auto</c> in a Kubernetes Indexed Job).</summary>
+    public int? Shards { get; init; }
+
+    /// <summary>Reads the scheduler's environment for <c>--shard auto</c> (tests give their own).</summary>
+    internal Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
+
     /// <summary>The options asking for what a low-memory run does not keep, each with what it needs.</summary>
     private IEnumerable<(string Option, RunProducts Needs)> OptionsNeedingEverything =>
         new (bool Asked, string Option, RunProducts Needs)[]
@@ -84,6 +100,7 @@ public sealed record EvaluateSettings(
             (Reports.HtmlPath is not null, "--report", RunProducts.Curves),
             (Reports.OverlaysDirectory is not null, "--overlays", RunProducts.Matches),
             (Analysis.Enabled, "--analysis", RunProducts.Matches),
+            (RecordsPath is not null, "--records", RunProducts.Matches),
         }.Where(o => o.Asked).Select(o => (o.Option, o.Needs));
 
     /// <summary>The options that need every detection's box or curve point at once, which a low-memory run does not keep.</summary>
@@ -193,8 +210,33 @@ public sealed class EvaluateCommand
         HelpName = "N",
     };
 
+    private readonly Option<string?> _records = new("--records")
+    {
+        Description = "Write one row per detection (image, class, score, COCO outcome per IoU threshold, VOC outcome and ground truth) to FILE as Parquet, for DuckDB or pandas.",
+        HelpName = "FILE.parquet",
+    };
+
+    private readonly Option<string?> _partial = new("--partial")
+    {
+        Description = "Match one image shard (--shard) and write its match records to FILE, for 'deval merge'; writes no report.",
+        HelpName = "FILE",
+    };
+
+    private readonly Option<string?> _shard = new("--shard")
+    {
+        Description = "With --partial: the shard I/N to match (the images whose rank in ascending id order is I modulo N), or auto: from JOB_COMPLETION_INDEX with --shards N (Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT (Slurm array). [default: 0/1]",
+        HelpName = "I/N|auto",
+    };
+
+    private readonly Option<int?> _shards = new("--shards")
+    {
+        Description = "With --shard auto in a Kubernetes Indexed Job: the number of shards (the Job's completions).",
+        CustomParser = result => CommonOptions.ParseCount(result, "--shards"),
+        HelpName = "N",
+    };
+
     private readonly Option<bool> _lowMemory = CommonOptions.LowMemory(
-        "Spill the predictions to a temporary folder and evaluate them image shard by image shard: about 32 bytes of memory per detection, same results. Automatic for predictions of 256 MiB or more (--low-memory false turns that off); not with --plots, --report, --overlays or --analysis, which need every box or curve at once.");
+        "Spill the predictions to a temporary folder and evaluate them image shard by image shard: about 32 bytes of memory per detection, same results. Automatic for predictions of 256 MiB or more (--low-memory false turns that off); not with --plots, --report, --overlays, --analysis or --records, which need every box or curve at once.");
 
     /// <summary>Builds the verb; its action writes through <paramref name="output"/> and <paramref name="error"/>.</summary>
     public static Command Create(TextWriter output, TextWriter error) => new EvaluateCommand().Build(output, error);
@@ -204,7 +246,7 @@ public sealed class EvaluateCommand
         var command = new Command("evaluate", "Score predictions against ground truth with COCO and/or VOC metrics.")
         {
             _groundTruth, _predictions, _metric, _iouTypes, _kptSigmas, _iou, _iouRule, _plusOne, _maxDets, _json, _threads,
-            _timings, _device, _lowMemory, _shardImages,
+            _timings, _device, _lowMemory, _shardImages, _partial, _shard, _shards, _records,
         };
         foreach (Option option in _reports.All) command.Options.Add(option);
         foreach (Option option in _analysis.All) command.Options.Add(option);
@@ -238,6 +280,10 @@ public sealed class EvaluateCommand
         Analysis = _analysis.Read(parse),
         LowMemory = parse.GetValue(_shardImages) is not null ? true : CommonOptions.ReadLowMemory(parse, _lowMemory),
         Spill = parse.GetValue(_shardImages) is int shardImages ? new SpillSettings(shardImages) : null,
+        PartialPath = parse.GetValue(_partial),
+        RecordsPath = parse.GetValue(_records),
+        Shard = parse.GetValue(_shard),
+        Shards = parse.GetValue(_shards),
     };
 
     /// <summary>Evaluates through the pipeline, then draws and writes what was asked for.</summary>
@@ -247,10 +293,12 @@ public sealed class EvaluateCommand
     /// <param name="cancellation">Ctrl-C: the run stops and writes nothing.</param>
     public static int Execute(EvaluateSettings settings, TextWriter output, TextWriter error, CancellationToken cancellation = default)
     {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (settings.PartialPath is not null) return ExecuteShard(settings, output, error, cancellation);
+        if (settings.Shard is not null || settings.Shards is not null) throw new UsageException($"{(settings.Shard is not null ? "--shard" : "--shards")}: Expected --partial FILE to write the shard's records to, but got none.");
         OutputFiles.RefuseToOverwriteInputs(settings.JsonPath, "--json", [settings.GroundTruth, .. settings.AllPredictions]);
         ReportPipeline.CheckOutputs(settings);
         var timings = new StageTimings();
-        CompileAhead.Start(settings);
         using var progress = Progress.Start(error, "loading");
         // --device gpu opens the device before loading, so a machine without one fails at once.
         using IOverlapEngine? requested = settings.EngineOverride is null && settings.Device == ComputeDevice.Gpu
@@ -275,6 +323,34 @@ public sealed class EvaluateCommand
         cancellation.ThrowIfCancellationRequested();
         timings.Time("write", () => WriteReports(settings, header, run.Result, prepared, output));
         if (settings.Timings) timings.Print(error, engine);
+        return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// A distributed run's worker: matches one image shard and writes its records to --partial, for
+    /// <c>deval merge</c>, which writes the reports.
+    /// </summary>
+    private static int ExecuteShard(EvaluateSettings settings, TextWriter output, TextWriter error, CancellationToken cancellation)
+    {
+        string path = settings.PartialPath!;
+        string[] reports = [.. new (bool Asked, string Option)[]
+        {
+            (settings.JsonPath is not null, "--json"), (settings.Reports.AnyOutput, "--plots, --report, --markdown, --csv or --overlays"),
+            (settings.Analysis.Enabled, "--analysis"), (settings.RecordsPath is not null, "--records"), (settings.Reports.ScoreThreshold is not null, "--score-threshold"), (settings.LowMemory == false, "--low-memory false"),
+        }.Where(o => o.Asked).Select(o => o.Option)];
+        if (reports.Length > 0) throw new UsageException($"--partial: Expected no report options (deval merge writes the reports), but got {string.Join(", ", reports)}.");
+        ImageShard shard = ShardChoice.Resolve(settings.Shard, settings.Shards, settings.Environment);
+        OutputFiles.RefuseToOverwriteInputs(path, "--partial", [settings.GroundTruth, .. settings.AllPredictions]);
+        if (Directory.Exists(path)) throw new UsageException($"{path}: Expected a file for --partial, but got a folder.");
+        var timings = new StageTimings();
+        using var progress = Progress.Start(error, "loading");
+        EvaluationRequest request = settings.ToRequest(cancellation) with { Options = settings.ToOptions() with { ConfidenceCurves = false } };
+        PartialResult partial = EvaluationPipeline.RunShard(request, shard, new ConsoleObserver(progress, timings, progress.Writer), cancellation);
+        progress.Done();
+        cancellation.ThrowIfCancellationRequested();
+        timings.Time("write", () => OutputFiles.Write(path, "--partial", partial.WriteTo));
+        output.WriteLine($"shard {shard}: {Counting.Of(partial.ImageCount, "image")}, {Counting.Of(partial.Detections, "detection")} matched; wrote {path}");
+        if (settings.Timings) timings.Print(error, "cpu");
         return ExitCodes.Success;
     }
 

@@ -288,7 +288,6 @@ public sealed class GateCommand
         EvaluationReport baseline, MetricSet families, GateSettings settings, TextWriter error, CancellationToken cancellation)
     {
         EvaluationOptions options = OptionsFor(baseline, families, settings);
-        CompileAhead.StartForGate(options, settings.Rules, families, bootstrap: settings.Bootstrap is not null && settings.BaselinePredictions is not null);
         using var progress = Progress.Start(error, "loading");
         string groundTruth = settings.GroundTruth!, predictions = settings.Predictions!;
         var groundTruthInput = new AnnotationInput(groundTruth, settings.GroundTruthFormat);

@@ -80,7 +80,7 @@ public static class ReportPipeline
         }
         ReportSettings r = settings.Reports;
         string[] inputs = [settings.GroundTruth, .. settings.AllPredictions];
-        foreach ((string? path, string option) in new[] { (r.HtmlPath, "--report"), (r.MarkdownPath, "--markdown"), (r.CsvPath, "--csv") })
+        foreach ((string? path, string option) in new[] { (r.HtmlPath, "--report"), (r.MarkdownPath, "--markdown"), (r.CsvPath, "--csv"), (settings.RecordsPath, "--records") })
         {
             if (path is null) continue;
             OutputFiles.RefuseToOverwriteInputs(path, option, inputs);
@@ -135,20 +135,6 @@ public static class ReportPipeline
         }
     }
 
-    /// <summary>The inline charts and the HTML report of <paramref name="result"/>, with made-up inputs and no overlays; for <see cref="CompileAhead"/>'s trial.</summary>
-    internal static string DrawTrialReport(EvaluationResult result)
-    {
-        RenderedChart[] rendered = Render(PlotMapping.ChartsOf(result), files: false, report: true, threads: 1);
-        var content = new ReportContent(
-            new ReportHeader(DevalApp.ToolName, DevalApp.Version, "gt.json", "predictions.json"),
-            "deval evaluate --gt gt.json --pred predictions.json --report report.html",
-            [new ReportInput("ground truth", "gt.json", 0, ""), new ReportInput("predictions", "predictions.json", 0, "")],
-            FiguresOf(rendered),
-            [],
-            null);
-        return Encoding.UTF8.GetString(Text(writer => HtmlReport.Write(writer, result, content)));
-    }
-
     /// <summary>Draws and formats everything the settings ask for.</summary>
     public static PreparedOutputs Prepare(EvaluateSettings settings, EvaluationRun run, ReportHeader header, TextWriter error)
     {
@@ -157,10 +143,11 @@ public static class ReportPipeline
         EvaluationResult result = run.Result;
         ReportSettings r = settings.Reports;
         string? confusionCsv = settings.Analysis.ConfusionCsvPath;
-        if (!r.AnyOutput && confusionCsv is null) return PreparedOutputs.None;
+        if (!r.AnyOutput && confusionCsv is null && settings.RecordsPath is null) return PreparedOutputs.None;
 
         var directories = new List<(string, string)>();
         var files = new List<PreparedFile>();
+        if (settings.RecordsPath is { } records) files.Add(new PreparedFile(records, "--records", Bytes(stream => DetectionRecords.Write(stream, run))));
         if (confusionCsv is not null && result.Analysis is { } analysis)
         {
             files.Add(new PreparedFile(confusionCsv, "--confusion-csv", Bytes(stream => AnalysisReport.WriteConfusionCsv(stream, analysis.Confusion))));
@@ -224,14 +211,10 @@ public static class ReportPipeline
     /// <param name="Chart">The chart.</param>
     /// <param name="Png">ScottPlot's PNG, for --plots.</param>
     /// <param name="Svg">ScottPlot's SVG, for --plots.</param>
-    /// <param name="InlineSvg">The light SVG the HTML report inlines.</param>
+    /// <param name="InlineSvg">The SVG the HTML report inlines.</param>
     private sealed record RenderedChart(NamedChart Chart, byte[]? Png, string? Svg, string? InlineSvg);
 
-    /// <summary>
-    /// Draws every chart, in parallel (each chart is independent): PNG and SVG files with ScottPlot for
-    /// --plots, and for --report the light SVG writer, which keeps a report with a chart per class cheap
-    /// (heatmaps, one or two per report, still come from ScottPlot).
-    /// </summary>
+    /// <summary>Draws every chart, in parallel (each chart is independent): PNG and SVG files with ScottPlot for --plots, the report's inline SVG for --report.</summary>
     private static RenderedChart[] Render(IReadOnlyList<NamedChart> charts, bool files, bool report, int? threads)
     {
         var rendered = new RenderedChart[charts.Count];
@@ -242,10 +225,18 @@ public static class ReportPipeline
                 charts[i],
                 files ? ChartRenderer.RenderPng(model) : null,
                 files ? ChartRenderer.RenderSvg(model) : null,
-                !report ? null : model.Heatmap is null ? SvgChartWriter.Write(model, "chart" + i.ToString(Invariant), forHtml: true) : ChartRenderer.RenderSvg(model));
+                report ? ReportSvg(model, "chart" + i.ToString(Invariant)) : null);
         });
         return rendered;
     }
+
+    /// <summary>
+    /// The report draws its line and bar charts with the light SVG writer, several times cheaper than
+    /// ScottPlot's SVG canvas on a report with a chart per class (docs/benchmarks.md, "One chart path?");
+    /// a heatmap, one or two per report, comes from ScottPlot.
+    /// </summary>
+    private static string ReportSvg(ChartModel model, string id) =>
+        model.Heatmap is null ? SvgChartWriter.Write(model, id, forHtml: true) : ChartRenderer.RenderSvg(model);
 
     private sealed record DrawnOverlay(string Path, string ImageName, byte[] Jpeg, ImageErrorCounts Counts);
 
@@ -339,14 +330,14 @@ public static class ReportPipeline
         return new ReportInput(role + " (folder)", path, bytes, Convert.ToHexStringLower(hash.GetHashAndReset()));
     }
 
-    private static byte[] Bytes(Action<Stream> write)
+    internal static byte[] Bytes(Action<Stream> write)
     {
         using var buffer = new MemoryStream();
         write(buffer);
         return buffer.ToArray();
     }
 
-    private static byte[] Text(Action<TextWriter> write) => Bytes(stream =>
+    internal static byte[] Text(Action<TextWriter> write) => Bytes(stream =>
     {
         using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
         write(writer);

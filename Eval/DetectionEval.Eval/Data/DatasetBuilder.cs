@@ -291,6 +291,16 @@ public sealed class DatasetBuilder
             DetectionsOfUnknownCategories);
     }
 
+    /// <summary>Whether each image added so far (by builder index) is in <paramref name="shard"/>, by its rank in ascending id order.</summary>
+    public bool[] ImagesOfShard(ImageShard shard)
+    {
+        shard.Validate();
+        int[] ranks = RankImagesById();
+        bool[] held = new bool[ranks.Length];
+        for (int i = 0; i < ranks.Length; i++) held[i] = shard.Holds(ranks[i]);
+        return held;
+    }
+
     /// <summary>Each category's index in the built dataset (ascending id), by its index in the builder.</summary>
     internal int[] DatasetCategoryIndices() => SortCategoriesById(out _);
 

@@ -32,6 +32,8 @@ public sealed class DetectionSpill : IDisposable
     private readonly List<SpillPart> _opened = [];
     private int _nextPart;
     private long _committedCount;
+    private long _storedCount;
+    private bool[]? _kept;
 
     /// <summary>Creates an empty spill in a new folder under <paramref name="parentFolder"/> (the system's temporary folder when null).</summary>
     /// <param name="imageCount">Images of the ground truth; detections name them by index.</param>
@@ -67,8 +69,32 @@ public sealed class DetectionSpill : IDisposable
     /// <summary>Number of shards.</summary>
     public int ShardCount { get; }
 
-    /// <summary>Detections in committed parts.</summary>
+    /// <summary>Detections in committed parts, those not kept (<see cref="KeepOnly"/>) included: input positions count them.</summary>
     public long Count => _committedCount;
+
+    /// <summary>Detections in committed parts that were kept, and can be read back.</summary>
+    public long StoredCount => _storedCount;
+
+    /// <summary>
+    /// From now on only the detections of the given images are written; the others still take their input
+    /// position, so the kept ones keep the positions of a run that reads every detection (a distributed
+    /// run's worker keeps its image shard this way).
+    /// </summary>
+    /// <param name="images">Whether each image (by index) is kept.</param>
+    /// <exception cref="InvalidOperationException">A part was opened already.</exception>
+    public void KeepOnly(bool[] images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        if (images.Length != ImageCount) throw new ArgumentException("Expected a flag for each image.", nameof(images));
+        lock (_opened)
+        {
+            if (_nextPart > 0) throw new InvalidOperationException("Images to keep are chosen before the first part.");
+            _kept = images;
+        }
+    }
+
+    /// <summary>Whether the detections of <paramref name="image"/> are written.</summary>
+    public bool Keeps(int image) => _kept is null || _kept[image];
 
     /// <summary>The images [first, first + count) of shard <paramref name="shard"/>.</summary>
     public (int First, int Count) ImagesOf(int shard)
@@ -99,6 +125,7 @@ public sealed class DetectionSpill : IDisposable
         _bases.Add((int)_committedCount);
         _committed.Add(part);
         _committedCount += part.Count;
+        _storedCount += part.Stored;
     }
 
     /// <summary>Forgets a part and deletes its files (a scan that gave up).</summary>
@@ -178,13 +205,22 @@ public sealed class SpillPart
         _counts = new int[spill.ShardCount];
     }
 
-    /// <summary>Detections appended.</summary>
+    /// <summary>Detections appended, those of images the spill does not keep included.</summary>
     public int Count { get; private set; }
+
+    /// <summary>Detections appended and written (of images the spill keeps).</summary>
+    public int Stored { get; private set; }
 
     /// <summary>Appends a detection; its position in the part is <see cref="Count"/> before the call.</summary>
     public void Append(int image, int category, Box box, double score)
     {
         if (_closed) throw new InvalidOperationException("The part is closed.");
+        if (!_spill.Keeps(image))
+        {
+            Count++;
+            return;
+        }
+        Stored++;
         int shard = _spill.ShardOf(image);
         SpilledDetection[] buffer = _buffers[shard] ??= new SpilledDetection[BufferedPerShard];
         buffer[_buffered[shard]++] = new SpilledDetection(image, category, Count++, score, box);

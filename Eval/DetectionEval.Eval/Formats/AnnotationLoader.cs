@@ -100,8 +100,11 @@ public static class AnnotationLoader
         if (predictions.Count == 0) return new LoadedAnnotations(builder, gtFormat, null, notices);
         if (options.Spill is { } spillSettings)
         {
-            long bytes = predictions.Sum(p => SpillSettings.BytesOf(p.Path));
-            builder.SpillDetectionsTo(new DetectionSpill(builder.ImageCount, spillSettings.ImagesPerShardFor(builder.ImageCount, bytes), spillSettings.Folder));
+            // A worker keeping one image shard of N spills about 1/N of the predictions.
+            long bytes = predictions.Sum(p => SpillSettings.BytesOf(p.Path)) / (spillSettings.Keep?.Count ?? 1);
+            var spill = new DetectionSpill(builder.ImageCount, spillSettings.ImagesPerShardFor(builder.ImageCount, bytes), spillSettings.Folder);
+            if (spillSettings.Keep is { } shard) spill.KeepOnly(builder.ImagesOfShard(shard));
+            builder.SpillDetectionsTo(spill);
         }
         try
         {

@@ -1,3 +1,5 @@
+using DetectionEval.Eval.Data;
+
 namespace DetectionEval.Eval.Formats;
 
 /// <summary>How annotation files are read: the settings shared by every format.</summary>
@@ -53,6 +55,9 @@ public sealed record LoadOptions
 /// <param name="Folder">Where the spill's temporary folder is made; null for the system's temporary folder.</param>
 public sealed record SpillSettings(int? ImagesPerShard = null, string? Folder = null)
 {
+    /// <summary>Spill only the detections of this image shard (a distributed run's worker); null for every detection.</summary>
+    public ImageShard? Keep { get; init; }
+
     /// <summary>About how many detections a shard holds when its size is chosen from the file sizes.</summary>
     public const long DetectionsPerShard = 1 << 19;
 

@@ -42,6 +42,17 @@ internal readonly struct StoredMatch
         _voc = voc is VocOutcome v ? (byte)v : NoVoc;
     }
 
+    /// <summary>A stored match as a partial result's columns hold it (<see cref="VocByte"/>: the VOC outcome, 255 for none).</summary>
+    public static StoredMatch FromColumns(double score, int imageRank, int inputPosition, int rankInUnit, CocoOutcome coco, byte voc) =>
+        new(score, imageRank, inputPosition, rankInUnit, coco, voc == NoVoc ? null : (VocOutcome)voc);
+
+    /// <summary>The same match, of the image at <paramref name="imageRank"/> and input position <paramref name="inputPosition"/>.</summary>
+    public StoredMatch Renumbered(int imageRank, int inputPosition) =>
+        FromColumns(Score, imageRank, inputPosition, RankInUnit, Coco, _voc);
+
+    /// <summary>The VOC outcome as a byte; 255 when the run computed no VOC.</summary>
+    public byte VocByte => _voc;
+
     /// <summary>The VOC outcome (meaningful when the run computes VOC).</summary>
     public VocOutcome Voc => (VocOutcome)_voc;
 

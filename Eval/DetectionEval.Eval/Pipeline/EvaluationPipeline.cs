@@ -6,6 +6,7 @@ using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Matches;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching;
+using DetectionEval.Matching.Coco;
 using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Eval.Pipeline;
@@ -55,6 +56,123 @@ public static class EvaluationPipeline
                 }
             default:
                 throw new ArgumentException("Unknown kind of inputs.", nameof(request));
+        }
+    }
+
+    /// <summary>
+    /// Matches one image shard of a file run (<see cref="ImageShard"/>: the images whose rank is I modulo N)
+    /// and keeps its records as a partial result, for <see cref="Merge(IEnumerable{PartialResult}, MergeOptions?)"/>. Every worker reads the whole
+    /// predictions, keeps its shard's detections only (spilled, as a low-memory run), and numbers them as a
+    /// run over every detection would.
+    /// </summary>
+    /// <param name="request">File inputs and options; nothing kept beyond the numbers, no analysis.</param>
+    /// <param name="shard">The shard to match.</param>
+    /// <param name="observer">Told each stage's progress and timing, and what the user should know; null for none.</param>
+    /// <param name="cancellation">Stops the run soon after it is cancelled.</param>
+    /// <exception cref="AnnotationFormatException">An input file is missing or malformed.</exception>
+    /// <exception cref="ArgumentException">The request cannot be carried out by one shard.</exception>
+    public static PartialResult RunShard(EvaluationRequest request, ImageShard shard, EvaluationObserver? observer = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        shard.Validate();
+        request = request with { Memory = MemoryMode.LowMemory };
+        request.Validate();
+        if (request.Inputs is not FileInputs files) throw new ArgumentException("A shard reads its inputs from files.", nameof(request));
+        observer ??= EvaluationObserver.None;
+        EvaluationOptions options = request.Options with { Cancellation = cancellation, Progress = observer.Progress };
+        LoadOptions load = RunLoadOptions(files.Load, observer, cancellation, (request.Spill ?? new SpillSettings()) with { Keep = shard });
+        LoadedAnnotations loaded = Timed(observer, EvaluationStage.Load, () => LoadFiles(files with { Load = load }, observer));
+        using DetectionSpill? spill = loaded.Builder.Spill;
+        cancellation.ThrowIfCancellationRequested();
+        Dataset groundTruth = Timed(observer, EvaluationStage.Group, loaded.Builder.Build);
+        ShardedMatches matches = Timed(observer, EvaluationStage.MatchShards, () => ShardedEvaluation.Match(loaded.Builder, groundTruth, options));
+        bool[] held = loaded.Builder.ImagesOfShard(shard);
+        (RecordId[] images, PartialGroundTruth gt, int[] classes, StoredMatch[] records) = PartialResult.Collect(groundTruth, matches.Store, image => held[image]);
+        matches.Accumulated = true;
+        var counts = new PartialCounts(
+            matches.Store.AreaRanges, matches.Store.Countable, matches.Store.Positives, matches.Detections,
+            groundTruth.DetectionsOfUnknownCategories, matches.DetectionsOverMaxDets, SharedPredictions: true);
+        return new PartialResult(PartialSettings.Of(options), groundTruth.Categories, images, gt, counts, classes, records)
+        {
+            GroundTruthFingerprint = GroundTruthFingerprint.Of(groundTruth),
+            Shard = shard,
+            GroundTruthPath = files.GroundTruth.Path,
+            PredictionsLabel = files.PredictionsLabel,
+        };
+    }
+
+    /// <summary>A rank's partial result: every image of <paramref name="dataset"/> matched in memory, the records kept.</summary>
+    internal static PartialResult PartialOfDataset(Dataset dataset, EvaluationOptions options)
+    {
+        options.Validate();
+        bool coco = options.Metrics.HasFlag(MetricSet.Coco), voc = options.Metrics.HasFlag(MetricSet.Voc);
+        CocoMatches? cocoMatches = coco ? CocoMatchStage.Match(dataset, options) : null;
+        VocMatches? vocMatches = voc ? VocMatchStage.Match(dataset, options) : null;
+        var store = new ClassMatchStore(dataset.Categories.Count, new CocoMatcher(options.MaxDetections[^1]).AreaRangeCount, coco, voc);
+        ShardedEvaluation.StoreShard(dataset, cocoMatches, vocMatches, store, _ => true);
+        (RecordId[] images, PartialGroundTruth gt, int[] classes, StoredMatch[] records) = PartialResult.Collect(dataset, store, _ => true);
+        var counts = new PartialCounts(
+            store.AreaRanges, store.Countable, store.Positives, dataset.Detections.Count, dataset.DetectionsOfUnknownCategories,
+            coco ? DatasetSummary.DetectionsOverCap(dataset, options.MaxDetections[^1]) : 0, SharedPredictions: false);
+        return new PartialResult(PartialSettings.Of(options), dataset.Categories, images, gt, counts, classes, records)
+        {
+            GroundTruthFingerprint = GroundTruthFingerprint.Of(dataset),
+        };
+    }
+
+    /// <summary>
+    /// Merges partial results (the shards of a file run, or the ranks of a training loop) into the result of
+    /// one run over all their images: the same numbers bit for bit, without curves (as a low-memory run).
+    /// Ranks' detections are numbered in the order the partials are given, as one evaluator fed their images
+    /// in that order would number them.
+    /// </summary>
+    /// <exception cref="PartialResultException">
+    /// The partials cannot be merged: other settings, categories, ground truth or predictions; a shard missing
+    /// or given twice; an image in two partials. The message says which, in one line.
+    /// </exception>
+    public static EvaluationResult Merge(IEnumerable<PartialResult> partials, MergeOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(partials);
+        return PartialMerge.Merge([.. partials], options ?? new MergeOptions());
+    }
+
+    /// <summary>
+    /// Merges the partial result files at <paramref name="paths"/> (<c>deval merge</c>): the headers, images
+    /// and ground truth of all are read first, then each file's records in turn into the accumulation, so the
+    /// merge holds one file's records at a time. Messages name the files.
+    /// </summary>
+    /// <exception cref="PartialResultException">A file is missing or unreadable, or the partials cannot be merged.</exception>
+    public static EvaluationResult MergeFiles(IReadOnlyList<string> paths, MergeOptions? options = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        var partials = new List<PartialResult>(paths.Count);
+        foreach (string path in paths)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            partials.Add(ReadPartialFile(path, stream => PartialFile.Read(stream, path, withRecords: false)));
+        }
+        return PartialMerge.Merge(partials, options ?? new MergeOptions(), paths, p =>
+        {
+            cancellation.ThrowIfCancellationRequested();
+            return ReadPartialFile(paths[p], stream => PartialFile.ReadRecords(stream, paths[p], partials[p]));
+        });
+    }
+
+    private static T ReadPartialFile<T>(string path, Func<Stream, T> read)
+    {
+        if (Directory.Exists(path)) throw new PartialResultException($"{path}: Expected a partial result file, but got a folder.");
+        try
+        {
+            using FileStream stream = File.OpenRead(path);
+            return read(stream);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new PartialResultException($"{path}: Expected a partial result file, but got no such file.");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new PartialResultException($"{path}: Expected a readable partial result file, but got an error ({e.Message}).");
         }
     }
 

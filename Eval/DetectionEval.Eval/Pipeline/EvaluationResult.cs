@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using DetectionEval.Eval.Analysis;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Metrics;
@@ -60,6 +61,14 @@ public sealed record DatasetSummary(int Images, int Classes, int GroundTruthBoxe
 /// <param name="Voc">VOC results, when asked for.</param>
 public sealed record EvaluationResult(DatasetSummary Inputs, IReadOnlyList<Category> Categories, CocoResult? Coco, VocResult? Voc)
 {
+    /// <summary>The run computed COCO's metrics (<see cref="EvaluationOptions.Metrics"/> asked for them): <see cref="Coco"/> is set.</summary>
+    [MemberNotNullWhen(true, nameof(Coco))]
+    public bool HasCoco => Coco is not null;
+
+    /// <summary>The run computed VOC's metrics (<see cref="EvaluationOptions.Metrics"/> asked for them): <see cref="Voc"/> is set.</summary>
+    [MemberNotNullWhen(true, nameof(Voc))]
+    public bool HasVoc => Voc is not null;
+
     /// <summary>Precision, recall and F1 at the best-F1 confidence and at the asked score threshold, from the VOC matches; null without VOC.</summary>
     public OperatingPoints? OperatingPoints { get; init; }
 

@@ -69,7 +69,6 @@ internal static class ShardedEvaluation
         options.Progress?.Begin(WorkStage.MatchingShards, spill.Count);
         // The shards' own stages are steps of this one: the sink hears of whole shards only.
         EvaluationOptions perShard = options with { Progress = null };
-        long sinceCollection = 0;
         int overMaxDets = 0;
         for (int s = 0; s < spill.ShardCount; s++)
         {
@@ -78,26 +77,25 @@ internal static class ShardedEvaluation
             Dataset shard = DatasetBuilder.BuildShard(groundTruth, first, count, spill.ReadShard(s), categoryIndices);
             CocoMatches? cocoMatches = coco ? CocoMatchStage.Match(shard, perShard) : null;
             VocMatches? vocMatches = voc ? VocMatchStage.Match(shard, perShard) : null;
-            StoreShard(shard, cocoMatches, vocMatches, store);
+            StoreShard(shard, cocoMatches, vocMatches, store, image => spill.Keeps(first + image));
             // A shard holds whole images, so its (image, class) units are the whole dataset's.
             if (coco) overMaxDets += DatasetSummary.DetectionsOverCap(shard, options.MaxDetections[^1]);
             options.Progress?.Advance(shard.Detections.Count);
-            sinceCollection += shard.Detections.Count;
-            if (sinceCollection > DetectionsBetweenCollections)
-            {
-                sinceCollection = 0;
-                CollectGarbage();
-            }
         }
-        return new ShardedMatches(groundTruth, store, spill.Count, overMaxDets);
+        return new ShardedMatches(groundTruth, store, spill.StoredCount, overMaxDets);
     }
 
-    /// <summary>Keeps a matched shard's records by class: per detection of each unit, its VOC and COCO results together.</summary>
-    private static void StoreShard(Dataset shard, CocoMatches? coco, VocMatches? voc, ClassMatchStore store)
+    /// <summary>
+    /// Keeps a matched shard's records by class: per detection of each unit, its VOC and COCO results
+    /// together. Units of images <paramref name="keeps"/> turns down (those of other workers' shards, whose
+    /// detections were not spilled) count no ground truth.
+    /// </summary>
+    internal static void StoreShard(Dataset shard, CocoMatches? coco, VocMatches? voc, ClassMatchStore store, Func<int, bool> keeps)
     {
         ReadOnlySpan<EvaluationUnit> units = shard.Units;
         for (int u = 0; u < units.Length; u++)
         {
+            if (!keeps(units[u].Image)) continue;
             int k = units[u].Category;
             for (int a = 0; coco is not null && a < store.AreaRanges; a++) store.Countable[k * store.AreaRanges + a] += coco.CountableGroundTruth(u, a);
             if (voc is not null) store.Positives[k] += voc.Positives(u);
@@ -144,16 +142,10 @@ internal static class ShardedEvaluation
         int[] bySize = [.. Enumerable.Range(0, classes).OrderBy(store.CountOf).ThenBy(k => k)];
         // Counted in detections, not classes: the largest classes, last, take most of the time.
         options.Progress?.Begin(WorkStage.AccumulatingShards, bySize.Sum(k => (long)store.CountOf(k)));
-        long sinceCollection = 0;
         Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(bySize, loadBalance: true), options.Parallelism, k =>
         {
             StoredMatch[] stored = store.Release(k);
             int size = stored.Length;
-            if (Interlocked.Add(ref sinceCollection, stored.Length) > DetectionsBetweenCollections)
-            {
-                Interlocked.Exchange(ref sinceCollection, 0);
-                CollectGarbage();
-            }
             ulong[] keys = new ulong[stored.Length];
             if (tables is not null) AccumulateCocoClass(stored, keys, store, options.MaxDetections, k, tables);
             if (store.HasVoc)
@@ -186,18 +178,6 @@ internal static class ShardedEvaluation
         };
         return new EvaluationResult(summary, categories, coco, voc) { OperatingPoints = operatingPoints };
     }
-
-    /// <summary>Detections matched or accumulated between two garbage collections.</summary>
-    private const long DetectionsBetweenCollections = 1 << 20;
-
-    /// <summary>
-    /// A full, non-compacting collection, after about every million detections matched or accumulated. The
-    /// workstation collector sizes its budget from what survives, so with the store alive it lets the garbage
-    /// of finished shards and classes (their datasets, sort keys and curves) grow to several times the store
-    /// before collecting it: 3.4 GB of peak memory instead of 1.5 GB on 21 M detections (docs/benchmarks.md). Marking the store is cheap (its chunks hold no
-    /// references); compacting it each time cost 2.5 s on that run and saved little.
-    /// </summary>
-    private static void CollectGarbage() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
 
     /// <summary>A class's COCO records in accumulation order, accumulated into the tables.</summary>
     private static void AccumulateCocoClass(StoredMatch[] stored, ulong[] keys, ClassMatchStore store, IReadOnlyList<int> maxDetections, int k, CocoTables tables)

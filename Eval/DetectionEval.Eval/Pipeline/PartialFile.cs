@@ -1,0 +1,396 @@
+using System.IO.Compression;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Apache.Arrow;
+using Apache.Arrow.Ipc;
+using Apache.Arrow.Types;
+using DetectionEval.Eval.Data;
+using DetectionEval.Matching;
+using DetectionEval.Matching.Coco;
+
+namespace DetectionEval.Eval.Pipeline;
+
+// The stored layout of a partial result (docs/distributed.md has the column tables).
+//
+// A zip file (like numpy's .npz) of four entries, each deflated at the fastest level:
+//   header.json         format "deval-partial", formatVersion, tool version, ground-truth fingerprint,
+//                       settings (and their hash), shard {index, count} or null, the run's inputs, categories,
+//                       per-class ground-truth counts, detection counts
+//   images.arrow        Arrow IPC stream: id (int64, null for a string id), id_text (utf8, null for an integer id)
+//   ground_truth.arrow  Arrow IPC stream: image, category (int32 indices), x, y, width, height, area (float64), flags (uint8)
+//   records.arrow       Arrow IPC stream: class, image, position (int32), score (float64), coco_rank (int32, -1:
+//                       none), coco_tp, coco_ignored (uint64 bits, bit 16·area range + threshold), voc (uint8, 255: none)
+// Arrow IPC because the columns are the records' own fixed-width arrays, written and read without encoding;
+// the zip holds the tables together and its deflate makes them about as small as Parquet's encodings
+// (docs/distributed.md gives the measurement). Every field is checked on reading: a damaged or foreign file is
+// refused with a PartialResultException naming the file, the entry and what was expected.
+
+internal static class PartialFile
+{
+    private const string Format = "deval-partial";
+    private const int RowsPerBatch = 1 << 20;
+
+    public static void Write(Stream stream, PartialResult partial)
+    {
+        using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+        WriteEntry(zip, "header.json", s => WriteHeader(s, partial));
+        WriteEntry(zip, "images.arrow", s => WriteImages(s, partial.Images));
+        WriteEntry(zip, "ground_truth.arrow", s => WriteGroundTruth(s, partial.GroundTruth));
+        WriteEntry(zip, "records.arrow", s => WriteRecords(s, partial.RecordClasses, partial.Records));
+    }
+
+    /// <summary>Reads a partial; without <paramref name="withRecords"/>, everything but its records (<see cref="ReadRecords(Stream, string, PartialResult)"/> reads them).</summary>
+    public static PartialResult Read(Stream stream, string source, bool withRecords = true)
+    {
+        try
+        {
+            using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+            Header header = ReadEntry(zip, "header.json", source, s => ReadHeader(s, source));
+            RecordId[] images = ReadEntry(zip, "images.arrow", source, ReadImages);
+            PartialGroundTruth gt = ReadEntry(zip, "ground_truth.arrow", source, ReadGroundTruth);
+            (int[] classes, StoredMatch[] records) = withRecords ? ReadEntry(zip, "records.arrow", source, ReadRecords) : ([], []);
+            Check(source, "ground_truth.arrow", gt.Images.All(i => (uint)i < (uint)images.Length) && gt.Categories.All(k => (uint)k < (uint)header.Categories.Length),
+                "image and category indices within the images and categories");
+            CheckRecords(source, classes, records, header.Categories.Length, images.Length);
+            var counts = new PartialCounts(
+                header.AreaRanges, header.Countable, header.Positives, header.Detections, header.DetectionsOfUnknownCategories, header.DetectionsOverMaxDets, header.SharedPredictions);
+            Check(source, "header.json", header.Countable.Length == header.Categories.Length * header.AreaRanges && header.Positives.Length == header.Categories.Length,
+                "a count of ground truth per class");
+            return new PartialResult(header.Settings, header.Categories, images, gt, counts, classes, records)
+            {
+                ToolVersion = header.ToolVersion,
+                GroundTruthFingerprint = header.Fingerprint,
+                Shard = header.Shard,
+                GroundTruthPath = header.GroundTruthPath,
+                PredictionsLabel = header.PredictionsLabel,
+            };
+        }
+        catch (Exception e) when (e is InvalidDataException or JsonException or InvalidOperationException or KeyNotFoundException or FormatException or ArgumentException or IOException or OverflowException)
+        {
+            throw new PartialResultException($"{source}: Expected a partial result written by 'deval evaluate --partial', but got an unreadable file ({OneLine(e.Message)}).");
+        }
+    }
+
+    /// <summary>The records of a partial read by <see cref="Read"/> without them, from the same file.</summary>
+    public static (int[] Classes, StoredMatch[] Records) ReadRecords(Stream stream, string source, PartialResult partial)
+    {
+        try
+        {
+            using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+            (int[] classes, StoredMatch[] records) = ReadEntry(zip, "records.arrow", source, ReadRecords);
+            CheckRecords(source, classes, records, partial.Categories.Count, partial.ImageCount);
+            return (classes, records);
+        }
+        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or IOException or ArgumentException or OverflowException)
+        {
+            throw new PartialResultException($"{source}: Expected a partial result written by 'deval evaluate --partial', but got an unreadable file ({OneLine(e.Message)}).");
+        }
+    }
+
+    private static void CheckRecords(string source, int[] classes, StoredMatch[] records, int categories, int images) =>
+        Check(source, "records.arrow", classes.All(k => (uint)k < (uint)categories) && records.All(r => (uint)r.ImageRank < (uint)images),
+            "class and image indices within the categories and images");
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim().TrimEnd('.');
+
+    private static void Check(string source, string entry, bool condition, string expected)
+    {
+        if (!condition) throw new PartialResultException($"{source}: {entry}: Expected {expected}, but got values outside them.");
+    }
+
+    private static void WriteEntry(ZipArchive zip, string name, Action<Stream> write)
+    {
+        ZipArchiveEntry entry = zip.CreateEntry(name, CompressionLevel.Fastest);
+        // A fixed time keeps equal partials byte-identical.
+        entry.LastWriteTime = new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        using Stream stream = entry.Open();
+        write(stream);
+    }
+
+    private static T ReadEntry<T>(ZipArchive zip, string name, string source, Func<Stream, T> read)
+    {
+        ZipArchiveEntry entry = zip.GetEntry(name) ?? throw new PartialResultException($"{source}: Expected a partial result (a zip holding {name}), but got none.");
+        using Stream stream = entry.Open();
+        return read(stream);
+    }
+
+    // ---- header.json ----
+
+    private sealed record Header(
+        string ToolVersion, string Fingerprint, PartialSettings Settings, ImageShard? Shard, string? GroundTruthPath, string? PredictionsLabel,
+        Category[] Categories, int AreaRanges, int[] Countable, int[] Positives, long Detections, int DetectionsOfUnknownCategories,
+        int DetectionsOverMaxDets, bool SharedPredictions);
+
+    private static void WriteHeader(Stream stream, PartialResult p)
+    {
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        json.WriteStartObject();
+        json.WriteString("format", Format);
+        json.WriteNumber("formatVersion", PartialResult.CurrentFormatVersion);
+        json.WriteString("toolVersion", p.ToolVersion);
+        json.WriteString("groundTruthFingerprint", p.GroundTruthFingerprint);
+        json.WriteString("settingsHash", p.Settings.Hash);
+        json.WriteStartObject("settings");
+        json.WriteBoolean("coco", p.Settings.Metrics.HasFlag(MetricSet.Coco));
+        json.WriteBoolean("voc", p.Settings.Metrics.HasFlag(MetricSet.Voc));
+        json.WriteNumber("vocIou", p.Settings.Voc.IouThreshold);
+        json.WriteString("vocIouRule", p.Settings.Voc.Rule == Matching.Voc.VocIouRule.GreaterOrEqual ? "ge" : "gt");
+        json.WriteBoolean("vocPlusOne", p.Settings.Voc.PlusOnePixel);
+        json.WriteStartArray("maxDets");
+        foreach (int m in p.Settings.MaxDetections) json.WriteNumberValue(m);
+        json.WriteEndArray();
+        json.WriteEndObject();
+        if (p.Shard is { } shard)
+        {
+            json.WriteStartObject("shard");
+            json.WriteNumber("index", shard.Index);
+            json.WriteNumber("count", shard.Count);
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteNull("shard");
+        }
+        json.WriteString("groundTruth", p.GroundTruthPath);
+        json.WriteString("predictions", p.PredictionsLabel);
+        json.WriteNumber("images", p.Images.Length);
+        json.WriteNumber("groundTruthBoxes", p.GroundTruth.Count);
+        json.WriteNumber("records", p.Records.Length);
+        json.WriteNumber("detections", p.Counts.Detections);
+        json.WriteNumber("detectionsOfUnknownCategories", p.Counts.DetectionsOfUnknownCategories);
+        json.WriteNumber("detectionsOverMaxDets", p.Counts.DetectionsOverMaxDets);
+        json.WriteBoolean("sharedPredictions", p.Counts.SharedPredictions);
+        json.WriteStartArray("categories");
+        foreach (Category c in p.Categories)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("id", c.Id);
+            json.WriteString("name", c.Name);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteNumber("areaRanges", p.Counts.AreaRanges);
+        WriteInts(json, "countable", p.Counts.Countable);
+        WriteInts(json, "positives", p.Counts.Positives);
+        json.WriteEndObject();
+    }
+
+    private static void WriteInts(Utf8JsonWriter json, string name, int[] values)
+    {
+        json.WriteStartArray(name);
+        foreach (int v in values) json.WriteNumberValue(v);
+        json.WriteEndArray();
+    }
+
+    private static Header ReadHeader(Stream stream, string source)
+    {
+        using JsonDocument document = JsonDocument.Parse(stream);
+        JsonElement root = document.RootElement;
+        string format = root.TryGetProperty("format", out JsonElement f) && f.ValueKind == JsonValueKind.String ? f.GetString()! : "";
+        if (format != Format) throw new PartialResultException($"{source}: Expected a partial result (format \"{Format}\"), but got format \"{format}\".");
+        int version = root.GetProperty("formatVersion").GetInt32();
+        if (version != PartialResult.CurrentFormatVersion)
+        {
+            throw new PartialResultException(
+                $"{source}: Expected partial format version {PartialResult.CurrentFormatVersion}, but got version {version} (written by deval {root.GetProperty("toolVersion").GetString()}); merge with the version that wrote it.");
+        }
+        JsonElement settings = root.GetProperty("settings");
+        MetricSet metrics = (settings.GetProperty("coco").GetBoolean() ? MetricSet.Coco : 0) | (settings.GetProperty("voc").GetBoolean() ? MetricSet.Voc : 0);
+        var voc = new Matching.Voc.VocMatchSettings(
+            settings.GetProperty("vocIou").GetDouble(),
+            settings.GetProperty("vocIouRule").GetString() == "gt" ? Matching.Voc.VocIouRule.Greater : Matching.Voc.VocIouRule.GreaterOrEqual,
+            settings.GetProperty("vocPlusOne").GetBoolean());
+        var partialSettings = new PartialSettings(metrics, voc, [.. settings.GetProperty("maxDets").EnumerateArray().Select(e => e.GetInt32())]);
+        if (partialSettings.Hash != root.GetProperty("settingsHash").GetString())
+        {
+            throw new PartialResultException($"{source}: Expected settings whose hash is the header's settingsHash, but got {partialSettings.Hash}; the header was changed.");
+        }
+        JsonElement shardElement = root.GetProperty("shard");
+        ImageShard? shard = shardElement.ValueKind == JsonValueKind.Null
+            ? null
+            : new ImageShard(shardElement.GetProperty("index").GetInt32(), shardElement.GetProperty("count").GetInt32());
+        shard?.Validate();
+        return new Header(
+            root.GetProperty("toolVersion").GetString()!,
+            root.GetProperty("groundTruthFingerprint").GetString()!,
+            partialSettings,
+            shard,
+            root.GetProperty("groundTruth").GetString(),
+            root.GetProperty("predictions").GetString(),
+            [.. root.GetProperty("categories").EnumerateArray().Select(c => new Category(c.GetProperty("id").GetInt64(), c.GetProperty("name").GetString()!))],
+            root.GetProperty("areaRanges").GetInt32(),
+            [.. root.GetProperty("countable").EnumerateArray().Select(e => e.GetInt32())],
+            [.. root.GetProperty("positives").EnumerateArray().Select(e => e.GetInt32())],
+            root.GetProperty("detections").GetInt64(),
+            root.GetProperty("detectionsOfUnknownCategories").GetInt32(),
+            root.GetProperty("detectionsOverMaxDets").GetInt32(),
+            root.GetProperty("sharedPredictions").GetBoolean());
+    }
+
+    // ---- Arrow tables ----
+
+    private static void WriteImages(Stream stream, RecordId[] images)
+    {
+        var numbers = new Int64Array.Builder();
+        var texts = new StringArray.Builder();
+        foreach (RecordId id in images)
+        {
+            if (id.Text is { } text)
+            {
+                numbers.AppendNull();
+                texts.Append(text);
+            }
+            else
+            {
+                numbers.Append(id.Number);
+                texts.AppendNull();
+            }
+        }
+        var schema = new Schema([new Field("id", Int64Type.Default, true), new Field("id_text", StringType.Default, true)], null);
+        WriteBatches(stream, schema, [new RecordBatch(schema, [numbers.Build(), texts.Build()], images.Length)]);
+    }
+
+    private static RecordId[] ReadImages(Stream stream)
+    {
+        var ids = new List<RecordId>();
+        foreach (RecordBatch batch in ReadBatches(stream, "images.arrow", ("id", ArrowTypeId.Int64), ("id_text", ArrowTypeId.String)))
+        {
+            var numbers = (Int64Array)batch.Column(0);
+            var texts = (StringArray)batch.Column(1);
+            for (int i = 0; i < batch.Length; i++) ids.Add(numbers.GetValue(i) is long n ? new RecordId(n) : new RecordId(texts.GetString(i) ?? throw new InvalidDataException("An image has neither an id nor an id_text.")));
+        }
+        return [.. ids];
+    }
+
+    private static void WriteGroundTruth(Stream stream, PartialGroundTruth gt)
+    {
+        var schema = new Schema(
+            [
+                Column("image", Int32Type.Default), Column("category", Int32Type.Default),
+                Column("x", DoubleType.Default), Column("y", DoubleType.Default), Column("width", DoubleType.Default), Column("height", DoubleType.Default),
+                Column("area", DoubleType.Default), Column("flags", UInt8Type.Default),
+            ], null);
+        int n = gt.Count;
+        WriteBatches(stream, schema, [new RecordBatch(schema,
+            [
+                Int32s(gt.Images), Int32s(gt.Categories),
+                Doubles([.. gt.Boxes.Select(b => b.X)]), Doubles([.. gt.Boxes.Select(b => b.Y)]),
+                Doubles([.. gt.Boxes.Select(b => b.Width)]), Doubles([.. gt.Boxes.Select(b => b.Height)]),
+                Doubles(gt.Areas), new UInt8Array(Buffer(MemoryMarshal.AsBytes(gt.Flags.AsSpan())), ArrowBuffer.Empty, n, 0, 0),
+            ], n)]);
+    }
+
+    private static PartialGroundTruth ReadGroundTruth(Stream stream)
+    {
+        var images = new List<int>();
+        var categories = new List<int>();
+        var boxes = new List<Box>();
+        var areas = new List<double>();
+        var flags = new List<GroundTruthFlags>();
+        foreach (RecordBatch b in ReadBatches(stream, "ground_truth.arrow",
+            ("image", ArrowTypeId.Int32), ("category", ArrowTypeId.Int32), ("x", ArrowTypeId.Double), ("y", ArrowTypeId.Double),
+            ("width", ArrowTypeId.Double), ("height", ArrowTypeId.Double), ("area", ArrowTypeId.Double), ("flags", ArrowTypeId.UInt8)))
+        {
+            images.AddRange(Values<int>(b, 0));
+            categories.AddRange(Values<int>(b, 1));
+            ReadOnlySpan<double> x = Values<double>(b, 2), y = Values<double>(b, 3), w = Values<double>(b, 4), h = Values<double>(b, 5);
+            for (int i = 0; i < b.Length; i++) boxes.Add(new Box(x[i], y[i], w[i], h[i]));
+            areas.AddRange(Values<double>(b, 6));
+            foreach (byte f in Values<byte>(b, 7)) flags.Add((GroundTruthFlags)f);
+        }
+        return new PartialGroundTruth([.. images], [.. categories], [.. boxes], [.. areas], [.. flags]);
+    }
+
+    private static void WriteRecords(Stream stream, int[] classes, StoredMatch[] records)
+    {
+        var schema = new Schema(
+            [
+                Column("class", Int32Type.Default), Column("image", Int32Type.Default), Column("position", Int32Type.Default),
+                Column("score", DoubleType.Default), Column("coco_rank", Int32Type.Default),
+                Column("coco_tp", UInt64Type.Default), Column("coco_ignored", UInt64Type.Default), Column("voc", UInt8Type.Default),
+            ], null);
+        var batches = new List<RecordBatch>();
+        for (int start = 0; start == 0 || start < records.Length; start += RowsPerBatch)
+        {
+            int n = Math.Min(RowsPerBatch, records.Length - start);
+            ReadOnlySpan<StoredMatch> part = records.AsSpan(start, n);
+            int[] image = new int[n], position = new int[n], rank = new int[n];
+            double[] score = new double[n];
+            ulong[] tp = new ulong[n], ignored = new ulong[n];
+            byte[] voc = new byte[n];
+            for (int i = 0; i < n; i++)
+            {
+                StoredMatch m = part[i];
+                image[i] = m.ImageRank;
+                position[i] = m.InputPosition;
+                score[i] = m.Score;
+                bool kept = m.RankInUnit != StoredMatch.NoCocoRecord;
+                rank[i] = kept ? m.RankInUnit : -1;
+                CocoOutcome outcome = kept ? m.Coco : default;
+                tp[i] = outcome.TruePositives;
+                ignored[i] = outcome.Ignored;
+                voc[i] = m.VocByte;
+            }
+            batches.Add(new RecordBatch(schema,
+                [
+                    Int32s(classes.AsSpan(start, n).ToArray()), Int32s(image), Int32s(position), Doubles(score), Int32s(rank),
+                    new UInt64Array(Buffer(MemoryMarshal.AsBytes(tp.AsSpan())), ArrowBuffer.Empty, n, 0, 0),
+                    new UInt64Array(Buffer(MemoryMarshal.AsBytes(ignored.AsSpan())), ArrowBuffer.Empty, n, 0, 0),
+                    new UInt8Array(Buffer(voc), ArrowBuffer.Empty, n, 0, 0),
+                ], n));
+        }
+        WriteBatches(stream, schema, batches);
+    }
+
+    private static (int[] Classes, StoredMatch[] Records) ReadRecords(Stream stream)
+    {
+        var classes = new List<int>();
+        var records = new List<StoredMatch>();
+        foreach (RecordBatch b in ReadBatches(stream, "records.arrow",
+            ("class", ArrowTypeId.Int32), ("image", ArrowTypeId.Int32), ("position", ArrowTypeId.Int32), ("score", ArrowTypeId.Double),
+            ("coco_rank", ArrowTypeId.Int32), ("coco_tp", ArrowTypeId.UInt64), ("coco_ignored", ArrowTypeId.UInt64), ("voc", ArrowTypeId.UInt8)))
+        {
+            classes.AddRange(Values<int>(b, 0));
+            ReadOnlySpan<int> image = Values<int>(b, 1), position = Values<int>(b, 2), rank = Values<int>(b, 4);
+            ReadOnlySpan<double> score = Values<double>(b, 3);
+            ReadOnlySpan<ulong> tp = Values<ulong>(b, 5), ignored = Values<ulong>(b, 6);
+            ReadOnlySpan<byte> voc = Values<byte>(b, 7);
+            for (int i = 0; i < b.Length; i++)
+            {
+                records.Add(StoredMatch.FromColumns(score[i], image[i], position[i], rank[i] < 0 ? StoredMatch.NoCocoRecord : rank[i], new CocoOutcome(tp[i], ignored[i]), voc[i]));
+            }
+        }
+        return ([.. classes], [.. records]);
+    }
+
+    private static Field Column(string name, IArrowType type) => new(name, type, nullable: false);
+
+    private static ArrowBuffer Buffer(ReadOnlySpan<byte> bytes) => new(bytes.ToArray());
+
+    private static Int32Array Int32s(int[] values) => new(Buffer(MemoryMarshal.AsBytes(values.AsSpan())), ArrowBuffer.Empty, values.Length, 0, 0);
+
+    private static DoubleArray Doubles(double[] values) => new(Buffer(MemoryMarshal.AsBytes(values.AsSpan())), ArrowBuffer.Empty, values.Length, 0, 0);
+
+    private static ReadOnlySpan<T> Values<T>(RecordBatch batch, int column) where T : struct, IEquatable<T> =>
+        batch.Column(column) is PrimitiveArray<T> array && array.NullCount == 0
+            ? array.Values
+            : throw new InvalidDataException($"Expected column {batch.Schema.GetFieldByIndex(column).Name} without nulls.");
+
+    private static void WriteBatches(Stream stream, Schema schema, IEnumerable<RecordBatch> batches)
+    {
+        using var writer = new ArrowStreamWriter(stream, schema, leaveOpen: true);
+        foreach (RecordBatch batch in batches) writer.WriteRecordBatch(batch);
+        writer.WriteEnd();
+    }
+
+    private static IEnumerable<RecordBatch> ReadBatches(Stream stream, string entry, params (string Name, ArrowTypeId Type)[] columns)
+    {
+        using var reader = new ArrowStreamReader(stream, leaveOpen: true);
+        Schema schema = reader.Schema;
+        string expected = string.Join(", ", columns.Select(c => $"{c.Name} {c.Type}"));
+        string got = string.Join(", ", schema.FieldsList.Select(f => $"{f.Name} {f.DataType.TypeId}"));
+        if (expected != got) throw new InvalidDataException($"{entry}: expected the columns {expected}, but got {got}");
+        while (reader.ReadNextRecordBatch() is { } batch) yield return batch;
+    }
+}

@@ -1,0 +1,168 @@
+using DetectionEval.Eval.Data;
+using DetectionEval.Matching;
+using DetectionEval.Matching.Coco;
+
+namespace DetectionEval.Eval.Pipeline;
+
+// Merging partial results: checked, then accumulated once.
+//
+// Checks, each refused with one line (PartialResultException): the same format, settings and categories;
+// shards of a file run: the same ground-truth fingerprint and predictions, every shard of N present once;
+// ranks of a training loop: no image in two partials. Then the ground truth is rebuilt from the partials'
+// images and boxes (its fingerprint must be the one the shards name), every record's image is renumbered
+// by its rank among all images, a rank's input positions follow those of the partials before it, the
+// per-class ground-truth counts are added, and the low-memory run's accumulation (ShardedEvaluation)
+// turns the records into results: the numbers of one run over every image, bit for bit.
+
+/// <summary>How a merge reports: the options that only accumulation reads.</summary>
+/// <param name="ScoreThreshold">The confidence at which to report precision and recall; null for none.</param>
+/// <param name="Threads">Worker threads; null for all cores.</param>
+public sealed record MergeOptions(double? ScoreThreshold = null, int? Threads = null);
+
+internal static class PartialMerge
+{
+    public static EvaluationResult Merge(IReadOnlyList<PartialResult> partials, MergeOptions options) =>
+        Merge(partials, options, null, p => (partials[p].RecordClasses, partials[p].Records));
+
+    /// <summary>
+    /// Merges <paramref name="partials"/>, whose records <paramref name="recordsOf"/> gives one partial at a
+    /// time (so that a merge of files holds one partial's records besides the accumulation's store).
+    /// </summary>
+    public static EvaluationResult Merge(
+        IReadOnlyList<PartialResult> partials, MergeOptions options, IReadOnlyList<string>? names, Func<int, (int[] Classes, StoredMatch[] Records)> recordsOf)
+    {
+        if (partials.Count == 0) throw new PartialResultException("Expected at least one partial result, but got none.");
+        string Name(int i) => names is not null ? names[i] : $"partial {i + 1} ({partials[i].Describe()})";
+        CheckSameRun(partials, Name);
+        if (partials[0].Shard is not null) CheckShardsComplete(partials, Name);
+
+        (Dataset groundTruth, int[][] imageIndices) = RebuildGroundTruth(partials, Name);
+        if (partials[0].Shard is not null && GroundTruthFingerprint.Of(groundTruth) != partials[0].GroundTruthFingerprint)
+        {
+            throw new PartialResultException($"{Name(0)}: Expected shards whose images and boxes make the ground truth {partials[0].GroundTruthFingerprint}, but got {GroundTruthFingerprint.Of(groundTruth)}.");
+        }
+
+        PartialSettings settings = partials[0].Settings;
+        PartialCounts first = partials[0].Counts;
+        var store = new ClassMatchStore(groundTruth.Categories.Count, first.AreaRanges, settings.Metrics.HasFlag(MetricSet.Coco), settings.Metrics.HasFlag(MetricSet.Voc));
+        long detections = 0, positionBase = 0;
+        int overMaxDets = 0, unknown = 0;
+        for (int p = 0; p < partials.Count; p++)
+        {
+            PartialResult partial = partials[p];
+            PartialCounts counts = partial.Counts;
+            for (int i = 0; i < counts.Countable.Length; i++) store.Countable[i] += counts.Countable[i];
+            for (int k = 0; k < counts.Positives.Length; k++) store.Positives[k] += counts.Positives[k];
+            int[] rankOf = [.. imageIndices[p].Select(groundTruth.ImageRank)];
+            // A rank numbered its own detections; one evaluator fed the ranks in turn numbers them on.
+            long offset = counts.SharedPredictions ? 0 : positionBase;
+            (int[] classes, StoredMatch[] records) = recordsOf(p);
+            for (int r = 0; r < records.Length; r++)
+            {
+                StoredMatch m = records[r];
+                store.Add(classes[r], m.Renumbered(rankOf[m.ImageRank], checked((int)(m.InputPosition + offset))));
+            }
+            detections += counts.Detections;
+            positionBase += counts.Detections;
+            overMaxDets += counts.DetectionsOverMaxDets;
+            unknown = counts.SharedPredictions ? counts.DetectionsOfUnknownCategories : unknown + counts.DetectionsOfUnknownCategories;
+        }
+
+        EvaluationOptions evaluation = settings.ToOptions() with { ScoreThreshold = options.ScoreThreshold, Threads = options.Threads };
+        evaluation.Validate();
+        var matches = new ShardedMatches(groundTruth, store, detections, overMaxDets);
+        EvaluationResult result = ShardedEvaluation.Accumulate(matches, evaluation);
+        return result with
+        {
+            Inputs = result.Inputs with { Detections = checked((int)detections + unknown), DetectionsOfUnknownCategories = unknown },
+        };
+    }
+
+    /// <summary>Rule: partials merge only when they were matched alike, against the same classes, and are all shards or all ranks.</summary>
+    private static void CheckSameRun(IReadOnlyList<PartialResult> partials, Func<int, string> name)
+    {
+        PartialResult first = partials[0];
+        for (int i = 1; i < partials.Count; i++)
+        {
+            PartialResult p = partials[i];
+            if (p.Settings.Hash != first.Settings.Hash)
+            {
+                throw new PartialResultException($"{name(i)}: Expected the settings of {name(0)} ({first.Settings.Describe()}), but got {p.Settings.Describe()}.");
+            }
+            if ((p.Shard is null) != (first.Shard is null))
+            {
+                throw new PartialResultException($"{name(i)}: Expected {(first.Shard is null ? "a rank's partial" : "a shard of a file run")} like {name(0)}, but got {p.Describe()}.");
+            }
+            if (first.Shard is not null && p.GroundTruthFingerprint != first.GroundTruthFingerprint)
+            {
+                throw new PartialResultException($"{name(i)}: Expected the ground truth of {name(0)} ({first.GroundTruthFingerprint}), but got {p.GroundTruthFingerprint}.");
+            }
+            if (first.Shard is not null && p.PredictionsLabel != first.PredictionsLabel)
+            {
+                throw new PartialResultException($"{name(i)}: Expected the predictions of {name(0)} ({first.PredictionsLabel}), but got {p.PredictionsLabel}.");
+            }
+            if (!p.Categories.SequenceEqual(first.Categories))
+            {
+                throw new PartialResultException($"{name(i)}: Expected the {Counting.Of(first.Categories.Count, "category")} of {name(0)}, but got other categories ({Counting.Of(p.Categories.Count, "category")}).");
+            }
+        }
+    }
+
+    /// <summary>Rule: the shards of a file run are 0 to N-1 of one N, each once.</summary>
+    private static void CheckShardsComplete(IReadOnlyList<PartialResult> partials, Func<int, string> name)
+    {
+        int count = partials[0].Shard!.Value.Count;
+        var seen = new int?[count];
+        for (int i = 0; i < partials.Count; i++)
+        {
+            ImageShard shard = partials[i].Shard!.Value;
+            if (shard.Count != count)
+            {
+                throw new PartialResultException($"{name(i)}: Expected a shard of {count} like {name(0)}, but got shard {shard}.");
+            }
+            if (seen[shard.Index] is int before)
+            {
+                throw new PartialResultException($"{name(i)}: Expected each shard once, but got shard {shard} twice (also {name(before)}).");
+            }
+            seen[shard.Index] = i;
+        }
+        int[] missing = [.. Enumerable.Range(0, count).Where(s => seen[s] is null)];
+        if (missing.Length > 0)
+        {
+            string list = string.Join(", ", missing.Take(10).Select(s => new ImageShard(s, count).ToString())) + (missing.Length > 10 ? ", ..." : "");
+            throw new PartialResultException($"Expected all {count} shards, but got {partials.Count}: missing {list}.");
+        }
+    }
+
+    /// <summary>The ground truth of every partial's images as one dataset; each partial's image indices in it. Refuses an image in two partials.</summary>
+    private static (Dataset GroundTruth, int[][] ImageIndices) RebuildGroundTruth(IReadOnlyList<PartialResult> partials, Func<int, string> name)
+    {
+        var builder = new DatasetBuilder();
+        int[] categoryIndices = new int[partials[0].Categories.Count];
+        for (int k = 0; k < categoryIndices.Length; k++) builder.TryAddCategory(partials[0].Categories[k], out categoryIndices[k]);
+        var owner = new Dictionary<RecordId, int>();
+        int[][] imageIndices = new int[partials.Count][];
+        long annotationId = 0;
+        for (int p = 0; p < partials.Count; p++)
+        {
+            PartialResult partial = partials[p];
+            imageIndices[p] = new int[partial.Images.Length];
+            for (int i = 0; i < partial.Images.Length; i++)
+            {
+                RecordId id = partial.Images[i];
+                if (!builder.TryAddImage(new ImageInfo(id), out imageIndices[p][i]))
+                {
+                    throw new PartialResultException(
+                        $"{name(p)}: Expected images no other partial holds, but got image {id.Describe()}, also in {name(owner[id])}. Each image must be evaluated by one rank or shard only.");
+                }
+                owner[id] = p;
+            }
+            PartialGroundTruth gt = partial.GroundTruth;
+            for (int row = 0; row < gt.Count; row++)
+            {
+                builder.AddGroundTruth(imageIndices[p][gt.Images[row]], categoryIndices[gt.Categories[row]], gt.Boxes[row], gt.Areas[row], gt.Flags[row], ++annotationId);
+            }
+        }
+        return (builder.Build(), imageIndices);
+    }
+}

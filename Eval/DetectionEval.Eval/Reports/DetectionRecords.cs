@@ -1,0 +1,134 @@
+using DetectionEval.Eval.Data;
+using DetectionEval.Eval.Matches;
+using DetectionEval.Eval.Pipeline;
+using DetectionEval.Matching.Coco;
+using DetectionEval.Matching.Voc;
+using Parquet;
+using Parquet.Schema;
+
+namespace DetectionEval.Eval.Reports;
+
+// The open records of a run (`deval evaluate --records FILE.parquet`): one Parquet row per detection
+// evaluated, in input order, with what each metric made of it, for slicing results in DuckDB or pandas.
+//
+// Columns (docs/distributed.md#open-records): image_id (int64; null for a string id), image (utf8: the id as
+// text), category_id (int64), category (utf8), score (float64), position (int32: input order among the
+// detections of known categories), coco_rank (int32: place in its image and class by score; null beyond the
+// last maxDets or without COCO), coco_iou50 ... coco_iou95 (utf8 "tp", "fp" or "ignored" at area "all";
+// null when COCO left the detection out), voc ("tp", "fp" or "ignored"; null without VOC), voc_gt_id (int64:
+// the annotation id of the ground truth of the detection's class with its best overlap, the one a true
+// positive took; null when the image has none of its class or the id is a string), voc_iou_threshold
+// (float64, the run's VOC threshold). Row groups of a million rows.
+
+/// <summary>Writes a run's detections with their COCO and VOC outcomes as a Parquet table.</summary>
+public static class DetectionRecords
+{
+    private const int RowsPerGroup = 1 << 20;
+
+    private static readonly string[] OutcomeWords = ["fp", "tp", "ignored"];
+
+    /// <summary>The IoU thresholds' column names: coco_iou50 to coco_iou95.</summary>
+    public static IReadOnlyList<string> CocoColumns { get; } =
+        [.. CocoParameters.IouThresholds.Select(t => "coco_iou" + ((int)Math.Round(t * 100)).ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
+    /// <summary>Writes the detections of <paramref name="run"/>, which kept its match records (<see cref="RunProducts.Matches"/>).</summary>
+    /// <exception cref="InvalidOperationException">The run kept no match records.</exception>
+    public static void Write(Stream stream, EvaluationRun run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        MatchRecords matches = run.Matches ?? throw new InvalidOperationException("The records are read from the run's match records; ask the run to keep them (RunProducts.Matches).");
+        Dataset dataset = run.Dataset;
+        int n = dataset.Detections.Count;
+        // Rows in input order: a known-category detection's input position is its row here.
+        int[] rowOfPosition = new int[n];
+        ReadOnlySpan<int> positions = dataset.Detections.InputPositions;
+        for (int row = 0; row < n; row++) rowOfPosition[positions[row]] = row;
+
+        var cocoRank = new int?[n];
+        var cocoOutcomes = new string?[CocoColumns.Count][];
+        for (int t = 0; t < cocoOutcomes.Length; t++) cocoOutcomes[t] = new string?[n];
+        if (matches.Coco is { } coco)
+        {
+            foreach (CocoMatchRecord r in coco.Records)
+            {
+                int at = r.InputPosition;
+                cocoRank[at] = r.RankInUnit;
+                for (int t = 0; t < cocoOutcomes.Length; t++)
+                {
+                    cocoOutcomes[t][at] = r.Outcome.IsTruePositive(CocoParameters.AllAreas, t) ? "tp" : r.Outcome.IsIgnored(CocoParameters.AllAreas, t) ? "ignored" : "fp";
+                }
+            }
+        }
+        var voc = new string?[n];
+        var vocGt = new long?[n];
+        if (matches.Voc is { } vocMatches)
+        {
+            ReadOnlySpan<int> best = vocMatches.Overlaps is { } overlaps ? overlaps.BestGroundTruth : [];
+            ReadOnlySpan<EvaluationUnit> units = dataset.Units;
+            for (int u = 0; u < units.Length; u++)
+            {
+                ReadOnlySpan<VocMatchRecord> records = vocMatches.RecordsOfUnit(u);
+                for (int i = 0; i < records.Length; i++)
+                {
+                    int at = records[i].InputPosition;
+                    voc[at] = OutcomeWords[(int)records[i].Outcome];
+                    int index = best.IsEmpty ? -1 : best[units[u].DetectionStart + i];
+                    if (index >= 0 && dataset.GroundTruth.AnnotationIds[units[u].GroundTruthStart + index] is { IsText: false } id) vocGt[at] = id.Number;
+                }
+            }
+        }
+
+        var fields = new List<DataField>
+        {
+            new DataField<long?>("image_id"), new DataField<string>("image"), new DataField<long>("category_id"), new DataField<string>("category"),
+            new DataField<double>("score"), new DataField<int>("position"), new DataField<int?>("coco_rank"),
+        };
+        fields.AddRange(CocoColumns.Select(c => new DataField<string>(c)));
+        fields.AddRange([new DataField<string>("voc"), new DataField<long?>("voc_gt_id"), new DataField<double>("voc_iou_threshold")]);
+        var schema = new ParquetSchema(fields.ToArray<Field>());
+        WriteAsync(stream, schema, fields, dataset, rowOfPosition, cocoRank, cocoOutcomes, voc, vocGt, matches.Voc?.Settings.IouThreshold ?? run.Options.Voc.IouThreshold)
+            .GetAwaiter().GetResult();
+    }
+
+    private static async Task WriteAsync(
+        Stream stream, ParquetSchema schema, List<DataField> fields, Dataset dataset, int[] rowOfPosition, int?[] cocoRank, string?[][] cocoOutcomes,
+        string?[] voc, long?[] vocGt, double vocThreshold)
+    {
+        await using ParquetWriter writer = await ParquetWriter.CreateAsync(schema, stream).ConfigureAwait(false);
+        int n = rowOfPosition.Length;
+        for (int start = 0; start == 0 || start < n; start += RowsPerGroup)
+        {
+            int count = Math.Min(RowsPerGroup, n - start);
+            var imageId = new long?[count];
+            string[] image = new string[count], category = new string[count];
+            long[] categoryId = new long[count];
+            double[] score = new double[count], threshold = new double[count];
+            int[] position = new int[count];
+            for (int i = 0; i < count; i++)
+            {
+                int row = rowOfPosition[start + i];
+                RecordId id = dataset.Images[dataset.Detections.Images[row]].Id;
+                imageId[i] = id.IsText ? null : id.Number;
+                image[i] = id.ToString();
+                Category c = dataset.Categories[dataset.Detections.Categories[row]];
+                (categoryId[i], category[i]) = (c.Id, c.Name);
+                score[i] = dataset.Detections.Scores[row];
+                position[i] = start + i;
+                threshold[i] = vocThreshold;
+            }
+            using ParquetRowGroupWriter group = writer.CreateRowGroup();
+            int f = 0;
+            await group.WriteAsync(fields[f++], new ReadOnlyMemory<long?>(imageId)).ConfigureAwait(false);
+            await group.WriteAsync(fields[f++], image).ConfigureAwait(false);
+            await group.WriteAsync(fields[f++], new ReadOnlyMemory<long>(categoryId)).ConfigureAwait(false);
+            await group.WriteAsync(fields[f++], category).ConfigureAwait(false);
+            await group.WriteAsync(fields[f++], new ReadOnlyMemory<double>(score)).ConfigureAwait(false);
+            await group.WriteAsync(fields[f++], new ReadOnlyMemory<int>(position)).ConfigureAwait(false);
+            await group.WriteAsync(fields[f++], new ReadOnlyMemory<int?>(cocoRank, start, count)).ConfigureAwait(false);
+            foreach (string?[] outcomes in cocoOutcomes) await group.WriteAsync(fields[f++], outcomes[start..(start + count)]).ConfigureAwait(false);
+            await group.WriteAsync(fields[f++], voc[start..(start + count)]).ConfigureAwait(false);
+            await group.WriteAsync(fields[f++], new ReadOnlyMemory<long?>(vocGt, start, count)).ConfigureAwait(false);
+            await group.WriteAsync(fields[f++], new ReadOnlyMemory<double>(threshold)).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,232 @@
+namespace DetectionEval.Plots;
+
+/// <summary>
+/// Thins a chart's lines to the points that show at the size it is drawn: a PR curve of 10^5 detections
+/// becomes a few thousand points that draw the same picture, so every renderer and every file stays light.
+/// <para>
+/// Inputs: the x and y of a line in data units, one entry per point, and the pixels one data unit spans
+/// along each axis (<see cref="PixelScale"/>). A line keeps its first and last points and every corner of
+/// a step (where a horizontal stretch meets a vertical one, both a pixel long or more, as on a PR envelope),
+/// so steps keep their shape exactly. Between those, Ramer-Douglas-Peucker (Ramer 1972, Douglas and
+/// Peucker 1973) at half a pixel keeps a point when it lies more than half a pixel from the segment between
+/// the points kept around it: collinear points and steps below a pixel go, and no point of the original
+/// line lies more than half a pixel from the thinned one, nor the other way round. Repeated points go.
+/// Series drawn with markers keep a point unless its dot would sit within half a pixel of the last kept dot.
+/// </para>
+/// </summary>
+public static class PointThinning
+{
+    /// <summary>How far, in pixels, the thinned line may stray from the original one.</summary>
+    public const double Tolerance = 0.5;
+
+    /// <summary>
+    /// Above this many points after thinning a line loses its markers: dots that close only blot the line
+    /// (a class with thousands of detections), and each dot is an element of the SVG.
+    /// </summary>
+    public const int MarkersUpTo = 250;
+
+    /// <summary>
+    /// The model with each series thinned for the model's size. Bars, bands and heatmaps are kept as they
+    /// are (bands are already built at <see cref="Charts.BandCells"/> cells).
+    /// </summary>
+    public static ChartModel Thin(ChartModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.Series.Count == 0) return model;
+        PixelScale scale = PixelScale.Of(model);
+        return model with { Series = [.. model.Series.Select(s => Thin(s, scale))] };
+    }
+
+    /// <summary>One series thinned at <paramref name="scale"/>; a marked line with more than <see cref="MarkersUpTo"/> dots left becomes a plain line.</summary>
+    public static LineSeries Thin(LineSeries series, PixelScale scale)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        if (series.X.Count != series.Y.Count) throw new ArgumentException($"Series '{series.Label}' has {series.X.Count} x values and {series.Y.Count} y values.", nameof(series));
+        if (series.Style is SeriesStyle.Markers or SeriesStyle.LineAndMarkers)
+        {
+            (double[] x, double[] y) = Markers(series.X, series.Y, scale);
+            if (series.Style == SeriesStyle.Markers || x.Length <= MarkersUpTo) return series with { X = x, Y = y };
+            series = series with { Style = SeriesStyle.Line };
+        }
+        (double[] lx, double[] ly) = Line(series.X, series.Y, scale);
+        return series with { X = lx, Y = ly };
+    }
+
+    /// <summary>
+    /// The points of a line that matter at <paramref name="scale"/>: every original point lies within
+    /// <see cref="Tolerance"/> pixels of the returned line and every point of the returned line within
+    /// <see cref="Tolerance"/> of the original; it starts and ends where the original does, keeps every
+    /// step corner (see <see cref="PointThinning"/>) and keeps only original points, in order.
+    /// </summary>
+    public static (double[] X, double[] Y) Line(IReadOnlyList<double> x, IReadOnlyList<double> y, PixelScale scale)
+    {
+        if (Pixels(x, y, scale) is not { } pixels || pixels.X.Length <= 2) return ([.. x], [.. y]);
+        (double[] px, double[] py) = pixels;
+        int[] distinct = WithoutRepeats(px, py);
+        double[] dx = Gather(px, distinct), dy = Gather(py, distinct);
+        bool[] keep = KeptByRamerDouglasPeucker(dx, dy, StepCorners(dx, dy));
+        var kept = new List<int>();
+        for (int k = 0; k < distinct.Length; k++)
+        {
+            if (keep[k]) kept.Add(distinct[k]);
+        }
+        return (Gather(x, [.. kept]), Gather(y, [.. kept]));
+    }
+
+    /// <summary>The points of a marked series whose dots do not sit within <see cref="Tolerance"/> pixels of the last kept dot (the first and last always stay).</summary>
+    public static (double[] X, double[] Y) Markers(IReadOnlyList<double> x, IReadOnlyList<double> y, PixelScale scale)
+    {
+        if (Pixels(x, y, scale) is not { } pixels) return ([.. x], [.. y]);
+        (double[] px, double[] py) = pixels;
+        int n = px.Length;
+        if (n == 0) return ([], []);
+        const double tolerance2 = Tolerance * Tolerance;
+        var kept = new List<int>(Math.Min(n, 1024)) { 0 };
+        for (int i = 1; i < n; i++)
+        {
+            int last = kept[^1];
+            double dx = px[i] - px[last], dy = py[i] - py[last];
+            if (i < n - 1 && dx * dx + dy * dy <= tolerance2) continue;
+            kept.Add(i);
+        }
+        return (Gather(x, [.. kept]), Gather(y, [.. kept]));
+    }
+
+    /// <summary>The indices of the points that differ from the point before them (the first always).</summary>
+    private static int[] WithoutRepeats(double[] px, double[] py)
+    {
+        var kept = new List<int>(px.Length) { 0 };
+        for (int i = 1; i < px.Length; i++)
+        {
+            if (px[i] != px[kept[^1]] || py[i] != py[kept[^1]]) kept.Add(i);
+        }
+        return [.. kept];
+    }
+
+    /// <summary>How a maximal stretch of segments runs.</summary>
+    private enum Stretch { Horizontal, Vertical, Sloped }
+
+    /// <summary>
+    /// The corners of steps, on points without repeats: where a horizontal stretch (segments of equal y)
+    /// meets a vertical one (segments of equal x), both spanning at least a pixel. PR envelopes are made of
+    /// such steps; Ramer-Douglas-Peucker alone could cut a step of about a pixel into a diagonal.
+    /// </summary>
+    private static bool[] StepCorners(double[] px, double[] py)
+    {
+        int n = px.Length;
+        var corner = new bool[n];
+        Stretch before = Stretch.Sloped;
+        double beforeLength = 0;
+        for (int start = 0; start < n - 1;)
+        {
+            Stretch kind = StretchOf(px, py, start);
+            int end = start + 1;
+            while (end < n - 1 && StretchOf(px, py, end) == kind && kind != Stretch.Sloped) end++;
+            double length = kind == Stretch.Horizontal ? Math.Abs(px[end] - px[start]) : Math.Abs(py[end] - py[start]);
+            if (kind != Stretch.Sloped && before != Stretch.Sloped && kind != before && length >= 1 && beforeLength >= 1) corner[start] = true;
+            (before, beforeLength) = (kind, length);
+            start = end;
+        }
+        return corner;
+    }
+
+    private static Stretch StretchOf(double[] px, double[] py, int i) =>
+        py[i + 1] == py[i] ? Stretch.Horizontal : px[i + 1] == px[i] ? Stretch.Vertical : Stretch.Sloped;
+
+    /// <summary>
+    /// Ramer-Douglas-Peucker with an explicit stack of spans, between the ends and the points that must stay
+    /// (<paramref name="pinned"/>): in each span the point farthest from the chord between its ends is kept
+    /// when it lies more than <see cref="Tolerance"/> from it, and splits the span. Each level of splitting
+    /// reads every point once, so a curve costs its length times the depth of the splitting (about the
+    /// logarithm of the points kept, for the monotone curves charts draw).
+    /// </summary>
+    private static bool[] KeptByRamerDouglasPeucker(double[] px, double[] py, bool[] pinned)
+    {
+        int n = px.Length;
+        var keep = (bool[])pinned.Clone();
+        keep[0] = keep[n - 1] = true;
+        var spans = new Stack<(int First, int Last)>();
+        for (int first = 0, i = 1; i < n; i++)
+        {
+            if (!keep[i]) continue;
+            spans.Push((first, i));
+            first = i;
+        }
+        const double tolerance2 = Tolerance * Tolerance;
+        while (spans.Count > 0)
+        {
+            (int first, int last) = spans.Pop();
+            if (last - first < 2) continue;
+            double ax = px[first], ay = py[first];
+            double dx = px[last] - ax, dy = py[last] - ay;
+            double length2 = dx * dx + dy * dy;
+            int farthest = -1;
+            double farthest2 = tolerance2;
+            for (int i = first + 1; i < last; i++)
+            {
+                double qx = px[i] - ax, qy = py[i] - ay;
+                // Distance to the segment, not its line: a point past either end (a curve that turns back) counts from that end.
+                double t = length2 > 0 ? Math.Clamp((qx * dx + qy * dy) / length2, 0, 1) : 0;
+                double ex = qx - t * dx, ey = qy - t * dy;
+                double d2 = ex * ex + ey * ey;
+                if (d2 > farthest2)
+                {
+                    farthest2 = d2;
+                    farthest = i;
+                }
+            }
+            if (farthest < 0) continue;
+            keep[farthest] = true;
+            spans.Push((first, farthest));
+            spans.Push((farthest, last));
+        }
+        return keep;
+    }
+
+    /// <summary>
+    /// The points in pixels (from the origin: only distances matter); null when a value or the scale is not
+    /// finite, as a line with gaps or a chart without a range is drawn as it is.
+    /// </summary>
+    private static (double[] X, double[] Y)? Pixels(IReadOnlyList<double> x, IReadOnlyList<double> y, PixelScale scale)
+    {
+        if (x.Count != y.Count) throw new ArgumentException($"A line has {x.Count} x values and {y.Count} y values.", nameof(y));
+        if (!(double.IsFinite(scale.PerX) && double.IsFinite(scale.PerY) && scale.PerX > 0 && scale.PerY > 0)) return null;
+        // Plain arrays in the loop (the curves come as arrays): an interface call per value would cost more than the thinning.
+        double[] xs = x as double[] ?? [.. x], ys = y as double[] ?? [.. y];
+        var px = new double[xs.Length];
+        var py = new double[ys.Length];
+        for (int i = 0; i < xs.Length; i++)
+        {
+            px[i] = xs[i] * scale.PerX;
+            py[i] = ys[i] * scale.PerY;
+            if (!(double.IsFinite(px[i]) && double.IsFinite(py[i]))) return null;
+        }
+        return (px, py);
+    }
+
+    /// <summary>The values at <paramref name="indices"/>, in their order.</summary>
+    private static double[] Gather(IReadOnlyList<double> values, int[] indices)
+    {
+        var gathered = new double[indices.Length];
+        for (int k = 0; k < indices.Length; k++) gathered[k] = values[indices[k]];
+        return gathered;
+    }
+}
+
+/// <summary>
+/// How many pixels one data unit spans along each axis of a chart. <see cref="Of"/> takes the whole figure
+/// for the data area, which is smaller, so thinning at this scale is finer than the picture needs, never
+/// coarser.
+/// </summary>
+/// <param name="PerX">Pixels per unit of x.</param>
+/// <param name="PerY">Pixels per unit of y.</param>
+public readonly record struct PixelScale(double PerX, double PerY)
+{
+    /// <summary>The scale of <paramref name="model"/>: its width over its x range, its height over its y range.</summary>
+    public static PixelScale Of(ChartModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        AxisRange r = model.Range;
+        return new PixelScale(model.Width / (r.XMax - r.XMin), model.Height / (r.YMax - r.YMin));
+    }
+}

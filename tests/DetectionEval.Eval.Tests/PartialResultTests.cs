@@ -1,0 +1,115 @@
+using DetectionEval.Eval.Data;
+using DetectionEval.Eval.Pipeline;
+using DetectionEval.Eval.Reports;
+using DetectionEval.Matching;
+
+namespace DetectionEval.Eval.Tests;
+
+/// <summary>
+/// The ranks of a training loop each evaluate their own images into a partial result, which travels as
+/// bytes; merging the partials equals one evaluator fed every rank's images in turn, and ranks that saw
+/// the same image, or were set up differently, are refused with a message.
+/// </summary>
+public sealed class PartialResultTests
+{
+    public static TheoryData<string, int> CasesAndRanks()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (string c in ReferenceData.CocoJsonCases())
+        {
+            foreach (int ranks in new[] { 1, 2, 3, 7 }) data.Add(c, ranks);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(CasesAndRanks))]
+    public void Merged_rank_partials_give_the_report_of_one_evaluator_fed_every_image(string caseName, int ranks)
+    {
+        Dataset dataset = GoldenParityTests.LoadCase(caseName);
+        if (dataset.Images.Any(i => i.Id.IsText)) return; // the library takes integer image ids
+        ImageSample[] samples = [.. DetectionEvaluatorTests.ToSamples(dataset)];
+        var options = new EvaluationOptions { ScoreThreshold = 0.5 };
+        // Rank r sees every r-th image, as a distributed sampler deals them out.
+        ImageSample[][] perRank = [.. Enumerable.Range(0, ranks).Select(r => samples.Where((_, i) => i % ranks == r).ToArray())];
+
+        var single = new DetectionEvaluator(dataset.Categories, options);
+        foreach (ImageSample[] rank in perRank) single.Update(rank);
+        byte[][] sent = [.. perRank.Select(rank =>
+        {
+            var evaluator = new DetectionEvaluator(dataset.Categories, options);
+            evaluator.Update(rank);
+            return evaluator.ToPartial().ToBytes();
+        })];
+        EvaluationResult merged = DetectionEvaluator.Merge(sent.Select(b => PartialResult.FromBytes(b)), new MergeOptions(ScoreThreshold: 0.5));
+
+        Assert.Equal(Json(single.Compute()), Json(merged));
+        Assert.Equal(dataset.Images.Count, merged.Inputs.Images);
+    }
+
+    [Fact]
+    public void Ranks_that_saw_the_same_image_are_refused_naming_it()
+    {
+        Dataset dataset = GoldenParityTests.LoadCase("cases/c02_basic");
+        ImageSample[] samples = [.. DetectionEvaluatorTests.ToSamples(dataset)];
+        PartialResult first = Partial(dataset.Categories, samples[..30]);
+        PartialResult overlapping = Partial(dataset.Categories, samples[25..]);
+
+        var error = Assert.Throws<PartialResultException>(() => DetectionEvaluator.Merge([first, overlapping]));
+        Assert.Equal(
+            $"partial 2 (a partial of 25 images): Expected images no other partial holds, but got image {samples[25..30].Min(s => s.ImageId)}, also in partial 1 (a partial of 30 images). Each image must be evaluated by one rank or shard only.",
+            error.Message);
+        Assert.Throws<PartialResultException>(() => DetectionEvaluator.Merge([first, first]));
+    }
+
+    [Fact]
+    public void Ranks_with_other_settings_or_classes_are_refused()
+    {
+        Dataset dataset = GoldenParityTests.LoadCase("cases/c02_basic");
+        ImageSample[] samples = [.. DetectionEvaluatorTests.ToSamples(dataset)];
+        PartialResult first = Partial(dataset.Categories, samples[..10]);
+        PartialResult otherIou = new DetectionEvaluator(dataset.Categories, new EvaluationOptions { Voc = new(0.75) }).ToPartial();
+        PartialResult otherClasses = new DetectionEvaluator(dataset.Categories.Skip(1)).ToPartial();
+
+        Assert.Equal(
+            "partial 2 (a partial of 0 images): Expected the settings of partial 1 (a partial of 10 images) (metrics coco+voc, VOC IoU >= 0.5, maxDets 1,10,100), but got metrics coco+voc, VOC IoU >= 0.75, maxDets 1,10,100.",
+            Assert.Throws<PartialResultException>(() => DetectionEvaluator.Merge([first, otherIou])).Message);
+        Assert.StartsWith(
+            "partial 2 (a partial of 0 images): Expected the ",
+            Assert.Throws<PartialResultException>(() => DetectionEvaluator.Merge([first, otherClasses])).Message, StringComparison.Ordinal);
+        Assert.Equal("Expected at least one partial result, but got none.", Assert.Throws<PartialResultException>(() => DetectionEvaluator.Merge([])).Message);
+    }
+
+    [Fact]
+    public void Bytes_that_are_not_a_partial_are_refused_in_one_line()
+    {
+        var error = Assert.Throws<PartialResultException>(() => PartialResult.FromBytes([1, 2, 3], "rank 3"));
+        Assert.StartsWith("rank 3: Expected a partial result written by 'deval evaluate --partial', but got an unreadable file (", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void A_partial_survives_its_bytes_unchanged()
+    {
+        Dataset dataset = GoldenParityTests.LoadCase("cases/c06_ties_duplicates");
+        PartialResult partial = Partial(dataset.Categories, [.. DetectionEvaluatorTests.ToSamples(dataset)]);
+        byte[] bytes = partial.ToBytes();
+        PartialResult back = PartialResult.FromBytes(bytes);
+        Assert.Equal(bytes, back.ToBytes());
+        Assert.Equal((80, 779L, partial.GroundTruthFingerprint), (back.ImageCount, back.Detections, back.GroundTruthFingerprint));
+    }
+
+    private static PartialResult Partial(IEnumerable<Category> categories, ImageSample[] samples)
+    {
+        var evaluator = new DetectionEvaluator(categories);
+        evaluator.Update(samples);
+        return evaluator.ToPartial();
+    }
+
+    private static byte[] Json(EvaluationResult result)
+    {
+        using var stream = new MemoryStream();
+        JsonReport.Write(stream, new ReportHeader("deval", "test", "gt", "dt"), result);
+        return stream.ToArray();
+    }
+}
