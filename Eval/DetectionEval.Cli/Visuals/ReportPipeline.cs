@@ -101,8 +101,8 @@ public static class ReportPipeline
         }
         if (!settings.IouTypes.Contains(IouType.Bbox))
         {
-            // The CSV table, the charts, overlays and the analysis hold the box metrics only.
-            foreach ((bool asked, string option) in new[] { (settings.Analysis.Enabled, "--analysis"), (r.OverlaysDirectory is not null, "--overlays"), (r.PlotsDirectory is not null, "--plots"), (r.CsvPath is not null, "--csv") })
+            // The CSV table, the charts, overlays, the analysis and the open records hold the box metrics only.
+            foreach ((bool asked, string option) in new[] { (settings.Analysis.Enabled, "--analysis"), (r.OverlaysDirectory is not null, "--overlays"), (r.PlotsDirectory is not null, "--plots"), (r.CsvPath is not null, "--csv"), (settings.RecordsPath is not null, "--records") })
             {
                 if (asked) throw new UsageException($"{option}: Expected bbox among --iou-type (it reads the box matches), but got --iou-type {string.Join(',', settings.IouTypes.Select(ReportDocument.IouTypeName))}.");
             }
