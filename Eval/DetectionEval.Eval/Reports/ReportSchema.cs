@@ -37,7 +37,7 @@ public sealed record ReportDocument(
     OperatingPointSection? OperatingPoint,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AnalysisSection? Analysis = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? IouTypes = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] CocoSegmSection? CocoSegm = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] CocoSection? CocoSegm = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] CocoKeypointSection? CocoKeypoints = null)
 {
     /// <summary>An iou type's name in reports and on the command line.</summary>
@@ -65,7 +65,7 @@ public sealed record ReportDocument(
             result.OperatingPoints is { } points ? OperatingPointSection.From(points) : null,
             result.Analysis is { } analysis ? AnalysisSection.From(analysis) : null,
             result.IouTypes is [IouType.Bbox] ? null : [.. result.IouTypes.Select(IouTypeName)],
-            result.CocoSegm is { } segm ? CocoSegmSection.From(segm) : null,
+            result.CocoSegm is { } segm ? CocoSection.From(segm) with { IouType = "segm" } : null,
             result.CocoKeypoints is { } keypoints ? CocoKeypointSection.From(keypoints) : null);
     }
 
@@ -104,7 +104,7 @@ public sealed record ReportInputs(
     string GroundTruth, string Predictions, int Images, int Classes, int GroundTruthBoxes, int Detections,
     int DetectionsOfUnknownCategories, string? GroundTruthFingerprint);
 
-/// <summary>The report's <c>coco</c>: pycocotools' twelve summary values, the caps and one entry per class.</summary>
+/// <summary>The report's <c>coco</c> (boxes) and <c>cocoSegm</c> (masks): pycocotools' twelve summary values, the caps and one entry per class.</summary>
 /// <param name="Ap">AP at IoU .50:.05:.95.</param>
 /// <param name="Ap50">AP at IoU .50.</param>
 /// <param name="Ap75">AP at IoU .75.</param>
@@ -135,6 +135,14 @@ public sealed record CocoSection(
     IReadOnlyList<int> MaxDets,
     IReadOnlyList<CocoClassEntry> PerClass)
 {
+    /// <summary>
+    /// The iou type, first in the section: <c>segm</c> in the report's <c>cocoSegm</c>; absent from
+    /// <c>coco</c>, the boxes' section, as it always was.
+    /// </summary>
+    [JsonPropertyOrder(-1)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? IouType { get; init; }
+
     /// <summary>The twelve values as a <see cref="CocoSummary"/>.</summary>
     [JsonIgnore]
     public CocoSummary Summary => new(Ap, Ap50, Ap75, ApSmall, ApMedium, ApLarge, Ar1, Ar10, Ar100, ArSmall, ArMedium, ArLarge);
@@ -147,54 +155,6 @@ public sealed record CocoSection(
         return new CocoSection(
             s.Ap, s.Ap50, s.Ap75, s.ApSmall, s.ApMedium, s.ApLarge, s.Ar1, s.Ar10, s.Ar100, s.ArSmall, s.ArMedium, s.ArLarge,
             coco.MaxDetections, [.. coco.PerClass.Select(CocoClassEntry.From)]);
-    }
-}
-
-/// <summary>The report's <c>cocoSegm</c>: the twelve values of COCO's mask evaluation, the caps and one entry per class.</summary>
-/// <param name="IouType">Always <c>segm</c>: the iou type of the section.</param>
-/// <param name="Ap">AP at IoU .50:.05:.95.</param>
-/// <param name="Ap50">AP at IoU .50.</param>
-/// <param name="Ap75">AP at IoU .75.</param>
-/// <param name="ApSmall">AP of small objects.</param>
-/// <param name="ApMedium">AP of medium objects.</param>
-/// <param name="ApLarge">AP of large objects.</param>
-/// <param name="Ar1">AR with 1 detection per image.</param>
-/// <param name="Ar10">AR with 10.</param>
-/// <param name="Ar100">AR with 100.</param>
-/// <param name="ArSmall">AR of small objects.</param>
-/// <param name="ArMedium">AR of medium objects.</param>
-/// <param name="ArLarge">AR of large objects.</param>
-/// <param name="MaxDets">The three maxDets values.</param>
-/// <param name="PerClass">One entry per class, in ascending id order.</param>
-public sealed record CocoSegmSection(
-    string IouType,
-    [property: JsonPropertyName("AP")] double? Ap,
-    [property: JsonPropertyName("AP50")] double? Ap50,
-    [property: JsonPropertyName("AP75")] double? Ap75,
-    [property: JsonPropertyName("APs")] double? ApSmall,
-    [property: JsonPropertyName("APm")] double? ApMedium,
-    [property: JsonPropertyName("APl")] double? ApLarge,
-    [property: JsonPropertyName("AR1")] double? Ar1,
-    [property: JsonPropertyName("AR10")] double? Ar10,
-    [property: JsonPropertyName("AR100")] double? Ar100,
-    [property: JsonPropertyName("ARs")] double? ArSmall,
-    [property: JsonPropertyName("ARm")] double? ArMedium,
-    [property: JsonPropertyName("ARl")] double? ArLarge,
-    IReadOnlyList<int> MaxDets,
-    IReadOnlyList<CocoClassEntry> PerClass)
-{
-    /// <summary>The twelve values as a <see cref="CocoSummary"/>.</summary>
-    [JsonIgnore]
-    public CocoSummary Summary => new(Ap, Ap50, Ap75, ApSmall, ApMedium, ApLarge, Ar1, Ar10, Ar100, ArSmall, ArMedium, ArLarge);
-
-    /// <summary>The section of a mask evaluation.</summary>
-    public static CocoSegmSection From(CocoResult segm)
-    {
-        ArgumentNullException.ThrowIfNull(segm);
-        CocoSummary s = segm.Summary;
-        return new CocoSegmSection(
-            "segm", s.Ap, s.Ap50, s.Ap75, s.ApSmall, s.ApMedium, s.ApLarge, s.Ar1, s.Ar10, s.Ar100, s.ArSmall, s.ArMedium, s.ArLarge,
-            segm.MaxDetections, [.. segm.PerClass.Select(CocoClassEntry.From)]);
     }
 }
 
