@@ -154,7 +154,12 @@ internal static class CocoMatchStage
         return new CocoMatches(dataset, records, recordStart, countable, areaRanges);
     }
 
-    private static CocoUnit UnitInput(Dataset dataset, EvaluationUnit unit)
+    /// <summary>
+    /// What COCO's matcher reads of a unit: its slices of the ground-truth and detection tables, with the
+    /// keypoint run's ground truth ignored for lack of keypoints when <paramref name="ignoredByKeypoints"/> is
+    /// given (one flag per ground-truth row of the dataset).
+    /// </summary>
+    internal static CocoUnit UnitInput(Dataset dataset, EvaluationUnit unit, bool[]? ignoredByKeypoints = null)
     {
         GroundTruthTable gt = dataset.GroundTruth;
         DetectionTable dt = dataset.Detections;
@@ -167,6 +172,7 @@ internal static class CocoMatchStage
         {
             // Results without boxes carry pycocotools' areas (mask pixels, keypoint extent); others use w * h.
             DetectionAreas = dt.Areas.IsEmpty ? default : dt.Areas.Slice(unit.DetectionStart, unit.DetectionCount),
+            GroundTruthIgnored = ignoredByKeypoints is not { Length: > 0 } ? default : ignoredByKeypoints.AsSpan(unit.GroundTruthStart, unit.GroundTruthCount),
         };
     }
 

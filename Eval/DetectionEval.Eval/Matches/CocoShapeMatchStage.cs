@@ -46,7 +46,7 @@ internal static class CocoShapeMatchStage
             (u, _, scratch) =>
             {
                 EvaluationUnit unit = units[u];
-                CocoUnit input = UnitInput(dataset, unit, ignoredByKeypoints);
+                CocoUnit input = CocoMatchStage.UnitInput(dataset, unit, ignoredByKeypoints);
                 int kept = matcher.KeptDetections(unit.DetectionCount);
                 scratch.Reserve(unit.DetectionCount, kept * unit.GroundTruthCount, sigmas.Length);
                 Span<int> keptOrder = scratch.KeptOrder.AsSpan(0, kept);
@@ -84,22 +84,6 @@ internal static class CocoShapeMatchStage
         int labelled = 0;
         for (int i = 2; i < values.Length; i += 3) labelled += values[i] > 0 ? 1 : 0;
         return labelled;
-    }
-
-    private static CocoUnit UnitInput(Dataset dataset, EvaluationUnit unit, bool[] ignoredByKeypoints)
-    {
-        GroundTruthTable gt = dataset.GroundTruth;
-        DetectionTable dt = dataset.Detections;
-        return new CocoUnit(
-            gt.Boxes.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
-            gt.Areas.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
-            gt.Flags.Slice(unit.GroundTruthStart, unit.GroundTruthCount),
-            dt.Boxes.Slice(unit.DetectionStart, unit.DetectionCount),
-            dt.Scores.Slice(unit.DetectionStart, unit.DetectionCount))
-        {
-            DetectionAreas = dt.Areas.IsEmpty ? default : dt.Areas.Slice(unit.DetectionStart, unit.DetectionCount),
-            GroundTruthIgnored = ignoredByKeypoints.Length == 0 ? default : ignoredByKeypoints.AsSpan(unit.GroundTruthStart, unit.GroundTruthCount),
-        };
     }
 
     /// <summary>The unit's mask IoU matrix [kept detection][ground truth], with the crowd rule.</summary>
