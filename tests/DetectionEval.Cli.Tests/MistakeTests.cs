@@ -1,4 +1,5 @@
 using DetectionEval.Cli;
+using DetectionEval.Plots;
 
 namespace DetectionEval.Cli.Tests;
 
@@ -142,6 +143,21 @@ public sealed class MistakeTests : IDisposable
         {
             OpenCvRequirement.LoadOverride.Value = null;
         }
+    }
+
+    [Fact]
+    public void A_missing_OpenCV_library_is_reinstalled_only_where_the_package_carries_it()
+    {
+        var unavailable = new OpenCvUnavailableException("libOpenCvSharpExtern.so", null);
+
+        Assert.Equal(
+            "--overlays needs OpenCV's native library, which could not be loaded (libOpenCvSharpExtern.so is missing): reinstall deval, whose package includes it",
+            OpenCvRequirement.Explain("--overlays", unavailable, packageCarriesOpenCv: true, "linux-x64"));
+        Assert.Equal(
+            "--overlays needs OpenCV's native library, which could not be loaded (libOpenCvSharpExtern.so is missing): deval's package for linux-arm64 does not include it (no OpenCvSharp runtime is published for it): put an OpenCvSharpExtern built for linux-arm64 on the library path, or run this on linux-x64",
+            OpenCvRequirement.Explain("--overlays", unavailable, packageCarriesOpenCv: false, "linux-arm64"));
+        Assert.Contains("deval's package for osx-arm64 does not include it",
+            OpenCvRequirement.Explain(null, new OpenCvUnavailableException("libOpenCvSharpExtern.dylib", null), packageCarriesOpenCv: false, "osx-arm64"), StringComparison.Ordinal);
     }
 
     [Fact]
