@@ -72,30 +72,11 @@ public static class MaskRules
     public static (long Intersection, long Union) IntersectionAndUnion(ReadOnlySpan<uint> a, ReadOnlySpan<uint> b)
     {
         long intersection = 0, union = 0;
-        int ia = 0, ib = 0;
-        long leftA = a.Length > 0 ? a[0] : 0, leftB = b.Length > 0 ? b[0] : 0;
-        bool setA = false, setB = false;
-        while (true)
+        var walk = new RunPairs(a, b);
+        while (walk.Next(out long step, out bool inA, out bool inB))
         {
-            // Skip exhausted runs (a zero-length run flips the value without covering a pixel).
-            while (leftA == 0 && ia + 1 < a.Length)
-            {
-                leftA = a[++ia];
-                setA = !setA;
-            }
-            while (leftB == 0 && ib + 1 < b.Length)
-            {
-                leftB = b[++ib];
-                setB = !setB;
-            }
-            if (leftA == 0 && leftB == 0) break;
-            // A mask whose runs ended counts as unset over the rest.
-            long step = leftA == 0 ? leftB : leftB == 0 ? leftA : Math.Min(leftA, leftB);
-            bool inA = setA && leftA > 0, inB = setB && leftB > 0;
             if (inA || inB) union += step;
             if (inA && inB) intersection += step;
-            leftA = Math.Max(0, leftA - step);
-            leftB = Math.Max(0, leftB - step);
         }
         return (intersection, union);
     }
@@ -128,27 +109,12 @@ public static class MaskRules
     /// <summary>Walks the two run lists together and writes a run each time the merged value changes.</summary>
     private static RunLengthMask MergeTwo(RunLengthMask first, RunLengthMask second, bool intersect)
     {
-        ReadOnlySpan<uint> a = first.Counts, b = second.Counts;
-        var counts = new List<uint>(a.Length + b.Length);
-        int ia = 0, ib = 0;
-        long leftA = a.Length > 0 ? a[0] : 0, leftB = b.Length > 0 ? b[0] : 0;
-        bool setA = false, setB = false, current = false;
+        var counts = new List<uint>(first.Counts.Length + second.Counts.Length);
+        bool current = false;
         long run = 0;
-        while (true)
+        var walk = new RunPairs(first.Counts, second.Counts);
+        while (walk.Next(out long step, out bool inA, out bool inB))
         {
-            while (leftA == 0 && ia + 1 < a.Length)
-            {
-                leftA = a[++ia];
-                setA = !setA;
-            }
-            while (leftB == 0 && ib + 1 < b.Length)
-            {
-                leftB = b[++ib];
-                setB = !setB;
-            }
-            if (leftA == 0 && leftB == 0) break;
-            long step = leftA == 0 ? leftB : leftB == 0 ? leftA : Math.Min(leftA, leftB);
-            bool inA = setA && leftA > 0, inB = setB && leftB > 0;
             bool value = intersect ? inA && inB : inA || inB;
             if (value != current)
             {
@@ -157,10 +123,47 @@ public static class MaskRules
                 current = value;
             }
             run += step;
-            leftA = Math.Max(0, leftA - step);
-            leftB = Math.Max(0, leftB - step);
         }
         counts.Add((uint)run);
         return new RunLengthMask(first.Height, first.Width, [.. counts], check: false);
+    }
+
+    /// <summary>
+    /// Walks two masks' run lists together, one stretch at a time: each stretch is as long as the shorter of
+    /// the two current runs, and says whether each mask is set over it. Zero-length runs flip the value
+    /// without covering a pixel; a mask whose runs ended counts as unset over the rest.
+    /// </summary>
+    private ref struct RunPairs(ReadOnlySpan<uint> a, ReadOnlySpan<uint> b)
+    {
+        private readonly ReadOnlySpan<uint> _a = a, _b = b;
+        private int _ia, _ib;
+        private long _leftA = a.Length > 0 ? a[0] : 0, _leftB = b.Length > 0 ? b[0] : 0;
+        private bool _setA, _setB;
+
+        /// <summary>The next stretch, or false once both masks' runs are used up.</summary>
+        public bool Next(out long step, out bool inA, out bool inB)
+        {
+            while (_leftA == 0 && _ia + 1 < _a.Length)
+            {
+                _leftA = _a[++_ia];
+                _setA = !_setA;
+            }
+            while (_leftB == 0 && _ib + 1 < _b.Length)
+            {
+                _leftB = _b[++_ib];
+                _setB = !_setB;
+            }
+            if (_leftA == 0 && _leftB == 0)
+            {
+                (step, inA, inB) = (0, false, false);
+                return false;
+            }
+            step = _leftA == 0 ? _leftB : _leftB == 0 ? _leftA : Math.Min(_leftA, _leftB);
+            inA = _setA && _leftA > 0;
+            inB = _setB && _leftB > 0;
+            _leftA = Math.Max(0, _leftA - step);
+            _leftB = Math.Max(0, _leftB - step);
+            return true;
+        }
     }
 }
