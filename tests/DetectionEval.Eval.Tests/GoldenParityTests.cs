@@ -78,13 +78,7 @@ public sealed class GoldenParityTests
             CocoClassResult r = coco.PerClass[k++];
             Assert.Equal(c.GetProperty("category_id").GetInt64(), r.Category.Id);
             string where = $"{caseName} class {r.Category.Id}";
-            AssertCocoValue(c.GetProperty("AP"), r.Ap, where + " AP");
-            AssertCocoValue(c.GetProperty("AP50"), r.Ap50, where + " AP50");
-            AssertCocoValue(c.GetProperty("AP75"), r.Ap75, where + " AP75");
-            AssertCocoValue(c.GetProperty("APs"), r.ApSmall, where + " APs");
-            AssertCocoValue(c.GetProperty("APm"), r.ApMedium, where + " APm");
-            AssertCocoValue(c.GetProperty("APl"), r.ApLarge, where + " APl");
-            AssertCocoValue(c.GetProperty("AR100"), r.Ar100, where + " AR100");
+            AssertCocoClass(c, r, where);
         }
     }
 
@@ -148,6 +142,18 @@ public sealed class GoldenParityTests
         JsonDocument.Parse(File.ReadAllBytes(ReferenceData.Case(Path.Combine(caseName, "expected.json"))));
 
     /// <summary>pycocotools' -1 (or null) must be our null; any other value within 1e-12.</summary>
+    /// <summary>A class's seven COCO values against pycocotools' <c>per_category</c> entry <paramref name="expected"/>.</summary>
+    internal static void AssertCocoClass(JsonElement expected, CocoClassResult actual, string where)
+    {
+        AssertCocoValue(expected.GetProperty("AP"), actual.Ap, where + " AP");
+        AssertCocoValue(expected.GetProperty("AP50"), actual.Ap50, where + " AP50");
+        AssertCocoValue(expected.GetProperty("AP75"), actual.Ap75, where + " AP75");
+        AssertCocoValue(expected.GetProperty("APs"), actual.ApSmall, where + " APs");
+        AssertCocoValue(expected.GetProperty("APm"), actual.ApMedium, where + " APm");
+        AssertCocoValue(expected.GetProperty("APl"), actual.ApLarge, where + " APl");
+        AssertCocoValue(expected.GetProperty("AR100"), actual.Ar100, where + " AR100");
+    }
+
     internal static void AssertCocoValue(JsonElement expected, double? actual, string where)
     {
         bool expectedMissing = expected.ValueKind == JsonValueKind.Null || expected.GetDouble() == -1;

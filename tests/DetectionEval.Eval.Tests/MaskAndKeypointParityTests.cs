@@ -87,13 +87,7 @@ public sealed class MaskAndKeypointParityTests
             CocoClassResult r = actual.PerClass[k++];
             Assert.Equal(c.GetProperty("category_id").GetInt64(), r.Category.Id);
             string at = $"{where} class {r.Category.Id}";
-            GoldenParityTests.AssertCocoValue(c.GetProperty("AP"), r.Ap, at + " AP");
-            GoldenParityTests.AssertCocoValue(c.GetProperty("AP50"), r.Ap50, at + " AP50");
-            GoldenParityTests.AssertCocoValue(c.GetProperty("AP75"), r.Ap75, at + " AP75");
-            GoldenParityTests.AssertCocoValue(c.GetProperty("APs"), r.ApSmall, at + " APs");
-            GoldenParityTests.AssertCocoValue(c.GetProperty("APm"), r.ApMedium, at + " APm");
-            GoldenParityTests.AssertCocoValue(c.GetProperty("APl"), r.ApLarge, at + " APl");
-            GoldenParityTests.AssertCocoValue(c.GetProperty("AR100"), r.Ar100, at + " AR100");
+            GoldenParityTests.AssertCocoClass(c, r, at);
         }
     }
 }

@@ -59,13 +59,7 @@ internal static class ReferenceAssertions
                 Assert.True(c.GetProperty("AP").ValueKind == JsonValueKind.Null || c.GetProperty("AP").GetDouble() == -1, $"{at}: missing here but has an AP in the reference");
                 continue;
             }
-            GoldenParityTests.AssertCocoValue(c.GetProperty("AP"), r.Ap, at + " AP");
-            GoldenParityTests.AssertCocoValue(c.GetProperty("AP50"), r.Ap50, at + " AP50");
-            GoldenParityTests.AssertCocoValue(c.GetProperty("AP75"), r.Ap75, at + " AP75");
-            GoldenParityTests.AssertCocoValue(c.GetProperty("APs"), r.ApSmall, at + " APs");
-            GoldenParityTests.AssertCocoValue(c.GetProperty("APm"), r.ApMedium, at + " APm");
-            GoldenParityTests.AssertCocoValue(c.GetProperty("APl"), r.ApLarge, at + " APl");
-            GoldenParityTests.AssertCocoValue(c.GetProperty("AR100"), r.Ar100, at + " AR100");
+            GoldenParityTests.AssertCocoClass(c, r, at);
         }
         Assert.True(ours.Count == 0, $"{where}: classes not in the reference: {string.Join(", ", ours.Keys)}");
     }
