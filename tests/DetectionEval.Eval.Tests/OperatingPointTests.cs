@@ -158,16 +158,40 @@ public sealed class OperatingPointTests
 
     [Theory]
     [MemberData(nameof(GoldenParityTests.Cases), MemberType = typeof(GoldenParityTests))]
+    public void Pooling_classes_through_the_heap_gives_the_points_and_curves_of_sorting_every_detection(string caseName)
+    {
+        VocResult voc = VocAccumulation.Evaluate(GoldenParityTests.LoadCase(caseName), new EvaluationOptions());
+        foreach (double? threshold in new double?[] { null, 0.0, 0.5, 0.99 })
+        {
+            OperatingPoints sorted = OperatingPointAnalysis.BySorting(voc, threshold), heap = OperatingPointAnalysis.Compute(voc, threshold);
+            Assert.Equal((sorted.ScoreThreshold, sorted.BestF1, sorted.AtThreshold), (heap.ScoreThreshold, heap.BestF1, heap.AtThreshold));
+            AssertSameCurve(sorted.Curve, heap.Curve);
+            Assert.Equal(sorted.PerClass.Select(c => (c.Category, c.BestF1, c.AtThreshold)), heap.PerClass.Select(c => (c.Category, c.BestF1, c.AtThreshold)));
+            foreach ((ClassOperatingPoints s, ClassOperatingPoints h) in sorted.PerClass.Zip(heap.PerClass)) AssertSameCurve(s.Curve, h.Curve);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(GoldenParityTests.Cases), MemberType = typeof(GoldenParityTests))]
     public void Without_confidence_curves_every_point_is_the_same(string caseName)
     {
         VocResult voc = VocAccumulation.Evaluate(GoldenParityTests.LoadCase(caseName), new EvaluationOptions());
         foreach (double? threshold in new double?[] { null, 0.0, 0.5, 0.99 })
         {
-            OperatingPoints full = OperatingPointAnalysis.Compute(voc, threshold), lean = OperatingPointAnalysis.Compute(voc, threshold, confidenceCurves: false);
+            OperatingPoints full = OperatingPointAnalysis.BySorting(voc, threshold), lean = OperatingPointAnalysis.Compute(voc, threshold, confidenceCurves: false);
             Assert.Equal((full.ScoreThreshold, full.BestF1, full.AtThreshold), (lean.ScoreThreshold, lean.BestF1, lean.AtThreshold));
             Assert.Equal(full.PerClass.Select(c => (c.Category, c.BestF1, c.AtThreshold)), lean.PerClass.Select(c => (c.Category, c.BestF1, c.AtThreshold)));
             Assert.Empty(lean.Curve.Confidence);
             Assert.All(lean.PerClass, c => Assert.Empty(c.Curve.Confidence));
+        }
+    }
+
+    /// <summary>The same values bit for bit (a confidence of -0.0 is not 0.0 here).</summary>
+    private static void AssertSameCurve(ConfidenceCurve expected, ConfidenceCurve actual)
+    {
+        foreach ((IReadOnlyList<double> e, IReadOnlyList<double> a) in new[] { (expected.Confidence, actual.Confidence), (expected.Precision, actual.Precision), (expected.Recall, actual.Recall), (expected.F1, actual.F1) })
+        {
+            Assert.Equal(e.Select(BitConverter.DoubleToInt64Bits), a.Select(BitConverter.DoubleToInt64Bits));
         }
     }
 

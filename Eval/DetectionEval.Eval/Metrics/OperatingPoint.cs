@@ -101,7 +101,16 @@ public static class OperatingPointAnalysis
     public static OperatingPoints Compute(VocResult voc, double? scoreThreshold, bool confidenceCurves = true)
     {
         ArgumentNullException.ThrowIfNull(voc);
-        if (!confidenceCurves && ComputeWithoutCurves(voc, scoreThreshold) is { } points) return points;
+        return FromClassSteps(voc, scoreThreshold, confidenceCurves) ?? BySorting(voc, scoreThreshold);
+    }
+
+    /// <summary>
+    /// The operating points of <see cref="Compute"/> with every class's detections pooled by sorting them
+    /// all; for curves of weighted detections (a bootstrap's), whose steps are not single detections. It keeps
+    /// the confidence curves.
+    /// </summary>
+    internal static OperatingPoints BySorting(VocResult voc, double? scoreThreshold)
+    {
         var perClass = new ClassOperatingPoints[voc.PerClass.Count];
         int total = 0;
         foreach (VocClassResult c in voc.PerClass)
@@ -147,11 +156,12 @@ public static class OperatingPointAnalysis
     }
 
     /// <summary>
-    /// The points of <see cref="Compute"/> without the confidence curves: each class swept on its own, and
-    /// the classes pooled by <see cref="PooledFromClassSteps"/>. Null for curves of weighted detections (a
-    /// bootstrap's), whose steps are not single detections; those take the full path.
+    /// The points of <see cref="Compute"/> with each class swept on its own and the classes pooled by
+    /// <see cref="PooledFromClassSteps"/>, which allocates nothing of the size of all detections beyond the
+    /// pooled curve. Null for curves of weighted detections (a bootstrap's), whose steps are not single
+    /// detections; those take <see cref="BySorting"/>.
     /// </summary>
-    private static OperatingPoints? ComputeWithoutCurves(VocResult voc, double? scoreThreshold)
+    private static OperatingPoints? FromClassSteps(VocResult voc, double? scoreThreshold, bool keepCurves)
     {
         int classes = voc.PerClass.Count;
         var perClass = new ClassOperatingPoints[classes];
@@ -164,9 +174,9 @@ public static class OperatingPointAnalysis
             positives += c.Positives;
             if (ClassSteps.FromCurve(c.Curve) is not { } classSteps) return null;
             steps[k] = classSteps;
-            perClass[k] = ForClass(c, scoreThreshold, keepCurve: false);
+            perClass[k] = ForClass(c, scoreThreshold, keepCurves);
         }
-        return PooledFromClassSteps(steps, positives, scoreThreshold, perClass);
+        return PooledFromClassSteps(steps, positives, scoreThreshold, perClass, keepCurves);
     }
 
     /// <summary>The operating points of one class from its VOC curve; the confidence curve is left empty unless <paramref name="keepCurve"/>.</summary>
@@ -180,24 +190,26 @@ public static class OperatingPointAnalysis
     }
 
     /// <summary>
-    /// All classes pooled, from each class's detections in score order (<see cref="ClassSteps"/>); the curve
-    /// is not kept. The classes are merged through a heap, one detection at a time, so nothing of the size
-    /// of all detections is allocated. The same points as <see cref="Compute"/>'s pooled ones: equal scores
+    /// All classes pooled, from each class's detections in score order (<see cref="ClassSteps"/>). The classes
+    /// are merged through a heap, one detection at a time, so nothing of the size of all detections is
+    /// allocated but the curve, when kept. The same points and curve as <see cref="BySorting"/>: equal scores
     /// are one cut, so only each cut's totals count, and these are exact whole numbers in any order within
-    /// the cut.
+    /// the cut; a cut's confidence is its score, read back from the key.
     /// </summary>
     /// <param name="classes">Each class's score keys and steps.</param>
     /// <param name="positives">npos of all classes.</param>
     /// <param name="scoreThreshold">An extra threshold to report, or null.</param>
     /// <param name="perClass">The classes' points.</param>
+    /// <param name="keepCurve">Keep the pooled confidence curve; false leaves it empty.</param>
     internal static OperatingPoints PooledFromClassSteps(
-        IReadOnlyList<ClassSteps> classes, double positives, double? scoreThreshold, IReadOnlyList<ClassOperatingPoints> perClass)
+        IReadOnlyList<ClassSteps> classes, double positives, double? scoreThreshold, IReadOnlyList<ClassOperatingPoints> perClass, bool keepCurve = false)
     {
         if (positives == 0) return new OperatingPoints(scoreThreshold, null, null, ConfidenceCurve.Empty, perClass);
-        // A cut of zero scores reports 0.0 or -0.0: the one the full path's merge puts last, from the last class that has one.
+        // A cut of zero scores reports 0.0 or -0.0: the one the sorted pooling puts last, from the last class that has one.
         double zeroScore = classes.LastOrDefault(c => c.LastZero is not null)?.LastZero ?? 0.0;
         ulong[][] keys = [.. classes.Select(c => c.Keys)];
         byte[][] steps = [.. classes.Select(c => c.Steps)];
+        var curve = new CurveBuilder(keepCurve ? keys.Sum(k => k.Length) : 0);
         var merge = new ClassHeap(keys);
         double tp = 0, fp = 0, bestF1 = double.NaN;
         OperatingPoint? best = null;
@@ -211,6 +223,7 @@ public static class OperatingPointAnalysis
             if (merge.TryPeek(out ulong next) && next == key) continue;
             double confidence = key == zeroKey ? zeroScore : RunMerge.ScoreOfKey(key);
             double f1 = F1(tp, fp, positives);
+            if (keepCurve) curve.Add(confidence, Precision(tp, fp), tp / positives, f1);
             // Strictly greater: among equal F1 the highest confidence (the first seen) wins.
             if (best is null || f1 > bestF1)
             {
@@ -224,7 +237,26 @@ public static class OperatingPointAnalysis
             }
         }
         return new OperatingPoints(
-            scoreThreshold, best, scoreThreshold is double s ? Point(s, keptTp, keptFp, positives) : null, ConfidenceCurve.Empty, perClass);
+            scoreThreshold, best, scoreThreshold is double s ? Point(s, keptTp, keptFp, positives) : null, keepCurve ? curve.Build() : ConfidenceCurve.Empty, perClass);
+    }
+
+    /// <summary>A confidence curve written cut by cut into arrays of at most <c>capacity</c> entries, trimmed to the cuts written.</summary>
+    private sealed class CurveBuilder(int capacity)
+    {
+        private readonly double[] _confidence = new double[capacity], _precision = new double[capacity], _recall = new double[capacity], _f1 = new double[capacity];
+        private int _count;
+
+        public void Add(double confidence, double precision, double recall, double f1)
+        {
+            _confidence[_count] = confidence;
+            _precision[_count] = precision;
+            _recall[_count] = recall;
+            _f1[_count++] = f1;
+        }
+
+        public ConfidenceCurve Build() => new(Trimmed(_confidence), Trimmed(_precision), Trimmed(_recall), Trimmed(_f1));
+
+        private double[] Trimmed(double[] values) => _count == values.Length ? values : values[.._count];
     }
 
     /// <summary>A min-heap of the classes by the key at each class's cursor: yields every (class, index) in ascending key order.</summary>
