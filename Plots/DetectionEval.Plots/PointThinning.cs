@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace DetectionEval.Plots;
 
 /// <summary>
@@ -60,17 +62,73 @@ public static class PointThinning
     /// </summary>
     public static (double[] X, double[] Y) Line(IReadOnlyList<double> x, IReadOnlyList<double> y, PixelScale scale)
     {
-        if (Pixels(x, y, scale) is not { } pixels || pixels.X.Length <= 2) return ([.. x], [.. y]);
-        (double[] px, double[] py) = pixels;
-        int[] distinct = WithoutRepeats(px, py);
-        double[] dx = Gather(px, distinct), dy = Gather(py, distinct);
-        bool[] keep = KeptByRamerDouglasPeucker(dx, dy, StepCorners(dx, dy));
-        var kept = new List<int>();
-        for (int k = 0; k < distinct.Length; k++)
+        if (x.Count != y.Count) throw new ArgumentException($"A line has {x.Count} x values and {y.Count} y values.", nameof(y));
+        if (x.Count <= 2 || !IsUsable(scale)) return ([.. x], [.. y]);
+        // Scratch from the shared pool: a report thins hundreds of lines, and fresh arrays for each would
+        // cost more in allocation and page faults than the thinning itself.
+        int n = x.Count;
+        double[] px = ArrayPool<double>.Shared.Rent(n), py = ArrayPool<double>.Shared.Rent(n);
+        int[] original = ArrayPool<int>.Shared.Rent(n);
+        bool[] keep = ArrayPool<bool>.Shared.Rent(n);
+        try
         {
-            if (keep[k]) kept.Add(distinct[k]);
+            int distinct = DistinctPixels(x, y, scale, px, py, original);
+            if (distinct < 0) return ([.. x], [.. y]);
+            ReadOnlySpan<double> dx = px.AsSpan(0, distinct), dy = py.AsSpan(0, distinct);
+            Span<bool> kept = keep.AsSpan(0, distinct);
+            MarkStepCorners(dx, dy, kept);
+            KeepByRamerDouglasPeucker(dx, dy, kept);
+            return Gather(x, y, original, keep, distinct);
         }
-        return (Gather(x, [.. kept]), Gather(y, [.. kept]));
+        finally
+        {
+            ArrayPool<double>.Shared.Return(px);
+            ArrayPool<double>.Shared.Return(py);
+            ArrayPool<int>.Shared.Return(original);
+            ArrayPool<bool>.Shared.Return(keep);
+        }
+    }
+
+    /// <summary>
+    /// Writes the line's points in pixels (from the origin: only distances matter) to <paramref name="px"/>
+    /// and <paramref name="py"/>, without repeats (a point equal to the one before it goes), and the index of
+    /// each in <paramref name="original"/>; returns how many, or -1 when a value is not finite (a line with
+    /// gaps is drawn as it is).
+    /// </summary>
+    private static int DistinctPixels(IReadOnlyList<double> x, IReadOnlyList<double> y, PixelScale scale, double[] px, double[] py, int[] original)
+    {
+        // Plain arrays in the loop (the curves come as arrays): an interface call per value would cost more than the thinning.
+        double[] xs = x as double[] ?? [.. x], ys = y as double[] ?? [.. y];
+        int count = 0;
+        for (int i = 0; i < xs.Length; i++)
+        {
+            double qx = xs[i] * scale.PerX, qy = ys[i] * scale.PerY;
+            if (!(double.IsFinite(qx) && double.IsFinite(qy))) return -1;
+            if (count > 0 && qx == px[count - 1] && qy == py[count - 1]) continue;
+            px[count] = qx;
+            py[count] = qy;
+            original[count++] = i;
+        }
+        return count;
+    }
+
+    /// <summary>The original points (<paramref name="original"/>) of the first <paramref name="distinct"/> points that <paramref name="keep"/> marks, in order.</summary>
+    private static (double[] X, double[] Y) Gather(IReadOnlyList<double> x, IReadOnlyList<double> y, int[] original, bool[] keep, int distinct)
+    {
+        int count = 0;
+        for (int k = 0; k < distinct; k++)
+        {
+            if (keep[k]) count++;
+        }
+        var gx = new double[count];
+        var gy = new double[count];
+        for (int k = 0, j = 0; k < distinct; k++)
+        {
+            if (!keep[k]) continue;
+            gx[j] = x[original[k]];
+            gy[j++] = y[original[k]];
+        }
+        return (gx, gy);
     }
 
     /// <summary>The points of a marked series whose dots do not sit within <see cref="Tolerance"/> pixels of the last kept dot (the first and last always stay).</summary>
@@ -92,17 +150,6 @@ public static class PointThinning
         return (Gather(x, [.. kept]), Gather(y, [.. kept]));
     }
 
-    /// <summary>The indices of the points that differ from the point before them (the first always).</summary>
-    private static int[] WithoutRepeats(double[] px, double[] py)
-    {
-        var kept = new List<int>(px.Length) { 0 };
-        for (int i = 1; i < px.Length; i++)
-        {
-            if (px[i] != px[kept[^1]] || py[i] != py[kept[^1]]) kept.Add(i);
-        }
-        return [.. kept];
-    }
-
     /// <summary>How a maximal stretch of segments runs.</summary>
     private enum Stretch { Horizontal, Vertical, Sloped }
 
@@ -111,10 +158,10 @@ public static class PointThinning
     /// meets a vertical one (segments of equal x), both spanning at least a pixel. PR envelopes are made of
     /// such steps; Ramer-Douglas-Peucker alone could cut a step of about a pixel into a diagonal.
     /// </summary>
-    private static bool[] StepCorners(double[] px, double[] py)
+    private static void MarkStepCorners(ReadOnlySpan<double> px, ReadOnlySpan<double> py, Span<bool> corner)
     {
         int n = px.Length;
-        var corner = new bool[n];
+        corner.Clear();
         Stretch before = Stretch.Sloped;
         double beforeLength = 0;
         for (int start = 0; start < n - 1;)
@@ -127,23 +174,21 @@ public static class PointThinning
             (before, beforeLength) = (kind, length);
             start = end;
         }
-        return corner;
     }
 
-    private static Stretch StretchOf(double[] px, double[] py, int i) =>
+    private static Stretch StretchOf(ReadOnlySpan<double> px, ReadOnlySpan<double> py, int i) =>
         py[i + 1] == py[i] ? Stretch.Horizontal : px[i + 1] == px[i] ? Stretch.Vertical : Stretch.Sloped;
 
     /// <summary>
     /// Ramer-Douglas-Peucker with an explicit stack of spans, between the ends and the points that must stay
-    /// (<paramref name="pinned"/>): in each span the point farthest from the chord between its ends is kept
+    /// (marked in <paramref name="keep"/>, which gets the kept points marked too): in each span the point farthest from the chord between its ends is kept
     /// when it lies more than <see cref="Tolerance"/> from it, and splits the span. Each level of splitting
     /// reads every point once, so a curve costs its length times the depth of the splitting (about the
     /// logarithm of the points kept, for the monotone curves charts draw).
     /// </summary>
-    private static bool[] KeptByRamerDouglasPeucker(double[] px, double[] py, bool[] pinned)
+    private static void KeepByRamerDouglasPeucker(ReadOnlySpan<double> px, ReadOnlySpan<double> py, Span<bool> keep)
     {
         int n = px.Length;
-        var keep = (bool[])pinned.Clone();
         keep[0] = keep[n - 1] = true;
         var spans = new Stack<(int First, int Last)>();
         for (int first = 0, i = 1; i < n; i++)
@@ -180,7 +225,6 @@ public static class PointThinning
             spans.Push((first, farthest));
             spans.Push((farthest, last));
         }
-        return keep;
     }
 
     /// <summary>
@@ -190,7 +234,7 @@ public static class PointThinning
     private static (double[] X, double[] Y)? Pixels(IReadOnlyList<double> x, IReadOnlyList<double> y, PixelScale scale)
     {
         if (x.Count != y.Count) throw new ArgumentException($"A line has {x.Count} x values and {y.Count} y values.", nameof(y));
-        if (!(double.IsFinite(scale.PerX) && double.IsFinite(scale.PerY) && scale.PerX > 0 && scale.PerY > 0)) return null;
+        if (!IsUsable(scale)) return null;
         // Plain arrays in the loop (the curves come as arrays): an interface call per value would cost more than the thinning.
         double[] xs = x as double[] ?? [.. x], ys = y as double[] ?? [.. y];
         var px = new double[xs.Length];
@@ -203,6 +247,10 @@ public static class PointThinning
         }
         return (px, py);
     }
+
+    /// <summary>Whether a scale can place points: finite and positive along both axes (a chart without a range has none).</summary>
+    private static bool IsUsable(PixelScale scale) =>
+        double.IsFinite(scale.PerX) && double.IsFinite(scale.PerY) && scale.PerX > 0 && scale.PerY > 0;
 
     /// <summary>The values at <paramref name="indices"/>, in their order.</summary>
     private static double[] Gather(IReadOnlyList<double> values, int[] indices)

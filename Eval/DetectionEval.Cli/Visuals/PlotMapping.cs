@@ -25,42 +25,55 @@ public static class PlotMapping
     public static IReadOnlyList<NamedChart> ChartsOf(EvaluationResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        var charts = new List<NamedChart>();
-        if (ApPerClass(result) is { } bars) charts.Add(bars);
-        if (result.Voc is { } voc) charts.Add(new NamedChart("pr_all_classes", AllClasses(voc), null));
-        if (result.Coco is { } coco && CocoPrecisionRecall(coco) is { } cocoChart) charts.Add(new NamedChart("pr_coco", cocoChart, null));
-        if (result.OperatingPoints is { } points && points.Curve.Confidence.Count > 0)
-        {
-            charts.Add(new NamedChart("confidence_all_classes", Confidence("All classes pooled: F1, precision, recall vs confidence", points.Curve, points.BestF1), null));
-        }
-        if (result.Analysis is { } analysis) charts.AddRange(AnalysisCharts.ChartsOf(analysis));
+        // Each class's envelope is drawn twice (its own chart and the all-classes chart): computed once.
+        CurvePoints[] envelopes = [];
         if (result.Voc is { } v)
         {
-            // Each class's charts are independent of the others': built in parallel, kept in class order.
-            var perClass = new NamedChart[v.PerClass.Count][];
-            Parallel.For(0, perClass.Length, k => perClass[k] = ClassCharts(v, k, result.OperatingPoints?.PerClass[k]));
-            foreach (NamedChart[] classCharts in perClass) charts.AddRange(classCharts);
+            envelopes = new CurvePoints[v.PerClass.Count];
+            Parallel.For(0, envelopes.Length, k => envelopes[k] = PrecisionEnvelope.Of(v.PerClass[k].Curve.Recall, v.PerClass[k].Curve.Precision));
         }
-        return charts;
+        // Every chart is independent of the others: built in parallel (thinning their lines is most of the
+        // work), kept in report order: whole-evaluation charts first, then each class's.
+        var builders = new List<Func<NamedChart[]>>
+        {
+            () => ApPerClass(result) is { } bars ? [bars] : [],
+            () => result.Voc is { } voc ? [new NamedChart("pr_all_classes", AllClasses(voc, envelopes), null)] : [],
+            () => result.Coco is { } coco && CocoPrecisionRecall(coco) is { } cocoChart ? [new NamedChart("pr_coco", cocoChart, null)] : [],
+            () => result.OperatingPoints is { } points && points.Curve.Confidence.Count > 0
+                ? [new NamedChart("confidence_all_classes", Confidence("All classes pooled: F1, precision, recall vs confidence", points.Curve, points.BestF1), null)]
+                : [],
+            () => result.Analysis is { } analysis ? [.. AnalysisCharts.ChartsOf(analysis)] : [],
+        };
+        if (result.Voc is { } vocResult)
+        {
+            for (int k = 0; k < vocResult.PerClass.Count; k++)
+            {
+                int klass = k;
+                builders.Add(() => ClassCharts(vocResult, klass, envelopes[klass], result.OperatingPoints?.PerClass[klass]));
+            }
+        }
+        var built = new NamedChart[builders.Count][];
+        Parallel.For(0, builders.Count, i => built[i] = builders[i]());
+        return [.. built.SelectMany(charts => charts)];
     }
 
     /// <summary>A class's PR chart and confidence chart; none for a class without positives (no recall, so no PR curve and no operating point).</summary>
-    private static NamedChart[] ClassCharts(VocResult voc, int k, ClassOperatingPoints? points)
+    private static NamedChart[] ClassCharts(VocResult voc, int k, CurvePoints envelope, ClassOperatingPoints? points)
     {
         VocClassResult c = voc.PerClass[k];
         if (c.Positives == 0) return [];
         string stem = $"{c.Category.Id.ToString(Invariant)}_{SafeName(c.Category.Name)}";
-        var pr = new NamedChart($"pr_{stem}", ClassPrecisionRecall(c, voc), c.Category.Name);
+        var pr = new NamedChart($"pr_{stem}", ClassPrecisionRecall(c, voc, envelope), c.Category.Name);
         if (points is not { Curve.Confidence.Count: > 0 }) return [pr];
         return [pr, new NamedChart($"confidence_{stem}", Confidence($"{c.Category.Name}: F1, precision, recall vs confidence", points.Curve, points.BestF1), c.Category.Name)];
     }
 
-    /// <summary>One class: its raw VOC curve and the envelope whose area is its all-point AP.</summary>
-    public static ChartModel ClassPrecisionRecall(VocClassResult c, VocResult voc)
+    /// <summary>One class: its raw VOC curve and the envelope whose area is its all-point AP (<see cref="PrecisionEnvelope.Of"/> of the class's curve).</summary>
+    public static ChartModel ClassPrecisionRecall(VocClassResult c, VocResult voc, CurvePoints envelope)
     {
         ArgumentNullException.ThrowIfNull(c);
         ArgumentNullException.ThrowIfNull(voc);
-        CurvePoints envelope = PrecisionEnvelope.Of(c.Curve.Recall, c.Curve.Precision);
+        ArgumentNullException.ThrowIfNull(envelope);
         return Charts.ClassPrecisionRecall(
             $"{c.Category.Name}: precision / recall (VOC, {TextReport.DescribeProfile(voc.Settings)})",
             new PrSeries($"raw ({Counting.Of(c.Detections, "detection")}, {Counting.Of(c.Positives, "positive")})", c.Curve.Recall, c.Curve.Precision, c.Curve.Scores),
@@ -68,18 +81,18 @@ public static class PlotMapping
     }
 
     /// <summary>All classes' envelopes on one chart, highest AP first.</summary>
-    public static ChartModel AllClasses(VocResult voc)
+    /// <param name="voc">The VOC result.</param>
+    /// <param name="envelopes">Each class's envelope (<see cref="PrecisionEnvelope.Of"/>), in the result's class order.</param>
+    public static ChartModel AllClasses(VocResult voc, IReadOnlyList<CurvePoints> envelopes)
     {
         ArgumentNullException.ThrowIfNull(voc);
+        ArgumentNullException.ThrowIfNull(envelopes);
         var curves = voc.PerClass
-            .Where(c => c.ApAll is not null)
-            .OrderByDescending(c => c.ApAll!.Value)
-            .ThenBy(c => c.Category.Id)
-            .Select(c =>
-            {
-                CurvePoints envelope = PrecisionEnvelope.Of(c.Curve.Recall, c.Curve.Precision);
-                return new PrSeries($"{c.Category.Name} ({F(c.ApAll)})", envelope.Recall, envelope.Precision, []);
-            })
+            .Select((c, k) => (Class: c, Envelope: envelopes[k]))
+            .Where(e => e.Class.ApAll is not null)
+            .OrderByDescending(e => e.Class.ApAll!.Value)
+            .ThenBy(e => e.Class.Category.Id)
+            .Select(e => new PrSeries($"{e.Class.Category.Name} ({F(e.Class.ApAll)})", e.Envelope.Recall, e.Envelope.Precision, []))
             .ToList();
         return Charts.ManyPrecisionRecall($"All classes: interpolated PR (VOC mAP {F(voc.MeanApAll)})", curves);
     }

@@ -33,15 +33,19 @@ public static class PrecisionEnvelope
         mrec[n - 1] = 1.0;
         for (int i = n - 1; i > 0; i--) mpre[i - 1] = Math.Max(mpre[i - 1], mpre[i]);
 
-        var x = new List<double>();
-        var y = new List<double>();
+        // Two points per recall change, in arrays of that size: charts thin these curves without copying them.
+        int changes = 0;
         for (int i = 0; i < n - 1; i++)
         {
+            if (mrec[i + 1] != mrec[i]) changes++;
+        }
+        double[] x = new double[2 * changes], y = new double[2 * changes];
+        for (int i = 0, j = 0; i < n - 1; i++)
+        {
             if (mrec[i + 1] == mrec[i]) continue;
-            x.Add(mrec[i]);
-            y.Add(mpre[i + 1]);
-            x.Add(mrec[i + 1]);
-            y.Add(mpre[i + 1]);
+            (x[j], y[j]) = (mrec[i], mpre[i + 1]);
+            (x[j + 1], y[j + 1]) = (mrec[i + 1], mpre[i + 1]);
+            j += 2;
         }
         return new CurvePoints(x, y);
     }
