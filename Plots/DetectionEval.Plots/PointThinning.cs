@@ -46,8 +46,20 @@ public static class PointThinning
         if (series.X.Count != series.Y.Count) throw new ArgumentException($"Series '{series.Label}' has {series.X.Count} x values and {series.Y.Count} y values.", nameof(series));
         if (series.Style is SeriesStyle.Markers or SeriesStyle.LineAndMarkers)
         {
-            (double[] x, double[] y) = Markers(series.X, series.Y, scale);
-            if (series.Style == SeriesStyle.Markers || x.Length <= MarkersUpTo) return series with { X = x, Y = y };
+            int[] kept = ArrayPool<int>.Shared.Rent(Math.Max(1, series.X.Count));
+            try
+            {
+                int count = MarkerIndices(series.X, series.Y, scale, kept);
+                if (series.Style == SeriesStyle.Markers || count <= MarkersUpTo)
+                {
+                    (double[] x, double[] y) = Gather(series.X, series.Y, kept, count);
+                    return series with { X = x, Y = y };
+                }
+            }
+            finally
+            {
+                ArrayPool<int>.Shared.Return(kept);
+            }
             series = series with { Style = SeriesStyle.Line };
         }
         (double[] lx, double[] ly) = Line(series.X, series.Y, scale);
@@ -78,7 +90,12 @@ public static class PointThinning
             Span<bool> kept = keep.AsSpan(0, distinct);
             MarkStepCorners(dx, dy, kept);
             KeepByRamerDouglasPeucker(dx, dy, kept);
-            return Gather(x, y, original, keep, distinct);
+            int count = 0;
+            for (int k = 0; k < distinct; k++)
+            {
+                if (keep[k]) original[count++] = original[k];
+            }
+            return Gather(x, y, original, count);
         }
         finally
         {
@@ -112,21 +129,15 @@ public static class PointThinning
         return count;
     }
 
-    /// <summary>The original points (<paramref name="original"/>) of the first <paramref name="distinct"/> points that <paramref name="keep"/> marks, in order.</summary>
-    private static (double[] X, double[] Y) Gather(IReadOnlyList<double> x, IReadOnlyList<double> y, int[] original, bool[] keep, int distinct)
+    /// <summary>The points at the first <paramref name="count"/> of <paramref name="indices"/>, in their order.</summary>
+    private static (double[] X, double[] Y) Gather(IReadOnlyList<double> x, IReadOnlyList<double> y, int[] indices, int count)
     {
-        int count = 0;
-        for (int k = 0; k < distinct; k++)
-        {
-            if (keep[k]) count++;
-        }
         var gx = new double[count];
         var gy = new double[count];
-        for (int k = 0, j = 0; k < distinct; k++)
+        for (int k = 0; k < count; k++)
         {
-            if (!keep[k]) continue;
-            gx[j] = x[original[k]];
-            gy[j++] = y[original[k]];
+            gx[k] = x[indices[k]];
+            gy[k] = y[indices[k]];
         }
         return (gx, gy);
     }
@@ -134,20 +145,57 @@ public static class PointThinning
     /// <summary>The points of a marked series whose dots do not sit within <see cref="Tolerance"/> pixels of the last kept dot (the first and last always stay).</summary>
     public static (double[] X, double[] Y) Markers(IReadOnlyList<double> x, IReadOnlyList<double> y, PixelScale scale)
     {
-        if (Pixels(x, y, scale) is not { } pixels) return ([.. x], [.. y]);
-        (double[] px, double[] py) = pixels;
-        int n = px.Length;
-        if (n == 0) return ([], []);
+        int[] kept = ArrayPool<int>.Shared.Rent(Math.Max(1, x.Count));
+        try
+        {
+            return Gather(x, y, kept, MarkerIndices(x, y, scale, kept));
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(kept);
+        }
+    }
+
+    /// <summary>
+    /// Writes the indices of <see cref="Markers"/>' points to <paramref name="kept"/> and returns how many;
+    /// every index when a value or the scale is not finite (a line with gaps or a chart without a range is
+    /// drawn as it is).
+    /// </summary>
+    private static int MarkerIndices(IReadOnlyList<double> x, IReadOnlyList<double> y, PixelScale scale, int[] kept)
+    {
+        if (x.Count != y.Count) throw new ArgumentException($"A line has {x.Count} x values and {y.Count} y values.", nameof(y));
+        int n = x.Count;
+        if (n == 0) return 0;
+        // Plain arrays in the loops (the curves come as arrays): an interface call per value would cost more than the thinning.
+        double[] xs = x as double[] ?? [.. x], ys = y as double[] ?? [.. y];
+        if (!IsUsable(scale) || !AllFinite(xs, ys, scale))
+        {
+            for (int i = 0; i < n; i++) kept[i] = i;
+            return n;
+        }
         const double tolerance2 = Tolerance * Tolerance;
-        var kept = new List<int>(Math.Min(n, 1024)) { 0 };
+        kept[0] = 0;
+        int count = 1;
+        double lastX = xs[0] * scale.PerX, lastY = ys[0] * scale.PerY;
         for (int i = 1; i < n; i++)
         {
-            int last = kept[^1];
-            double dx = px[i] - px[last], dy = py[i] - py[last];
+            double qx = xs[i] * scale.PerX, qy = ys[i] * scale.PerY;
+            double dx = qx - lastX, dy = qy - lastY;
             if (i < n - 1 && dx * dx + dy * dy <= tolerance2) continue;
-            kept.Add(i);
+            kept[count++] = i;
+            (lastX, lastY) = (qx, qy);
         }
-        return (Gather(x, [.. kept]), Gather(y, [.. kept]));
+        return count;
+    }
+
+    /// <summary>Whether every point lies at a finite place in pixels.</summary>
+    private static bool AllFinite(double[] xs, double[] ys, PixelScale scale)
+    {
+        for (int i = 0; i < xs.Length; i++)
+        {
+            if (!(double.IsFinite(xs[i] * scale.PerX) && double.IsFinite(ys[i] * scale.PerY))) return false;
+        }
+        return true;
     }
 
     /// <summary>How a maximal stretch of segments runs.</summary>
@@ -227,38 +275,9 @@ public static class PointThinning
         }
     }
 
-    /// <summary>
-    /// The points in pixels (from the origin: only distances matter); null when a value or the scale is not
-    /// finite, as a line with gaps or a chart without a range is drawn as it is.
-    /// </summary>
-    private static (double[] X, double[] Y)? Pixels(IReadOnlyList<double> x, IReadOnlyList<double> y, PixelScale scale)
-    {
-        if (x.Count != y.Count) throw new ArgumentException($"A line has {x.Count} x values and {y.Count} y values.", nameof(y));
-        if (!IsUsable(scale)) return null;
-        // Plain arrays in the loop (the curves come as arrays): an interface call per value would cost more than the thinning.
-        double[] xs = x as double[] ?? [.. x], ys = y as double[] ?? [.. y];
-        var px = new double[xs.Length];
-        var py = new double[ys.Length];
-        for (int i = 0; i < xs.Length; i++)
-        {
-            px[i] = xs[i] * scale.PerX;
-            py[i] = ys[i] * scale.PerY;
-            if (!(double.IsFinite(px[i]) && double.IsFinite(py[i]))) return null;
-        }
-        return (px, py);
-    }
-
     /// <summary>Whether a scale can place points: finite and positive along both axes (a chart without a range has none).</summary>
     private static bool IsUsable(PixelScale scale) =>
         double.IsFinite(scale.PerX) && double.IsFinite(scale.PerY) && scale.PerX > 0 && scale.PerY > 0;
-
-    /// <summary>The values at <paramref name="indices"/>, in their order.</summary>
-    private static double[] Gather(IReadOnlyList<double> values, int[] indices)
-    {
-        var gathered = new double[indices.Length];
-        for (int k = 0; k < indices.Length; k++) gathered[k] = values[indices[k]];
-        return gathered;
-    }
 }
 
 /// <summary>
