@@ -81,11 +81,19 @@ public static class Charts
         int others = curves.Count - shown;
         BandSeries[] bands = others == 0
             ? []
-            : RangeBands(others == 1 ? "1 other class" : $"{others} other classes", [.. curves.Skip(shown).Select(WithoutZeroTail)]);
+            : RangeBands(others == 1 ? "1 other class" : $"{others} other classes", OthersWithoutZeroTail(curves, shown));
         // A long legend goes beside the chart and needs the extra width.
         int legend = series.Count + (others > 0 ? 1 : 0);
         int width = legend > 6 ? 1000 : 800;
         return PointThinning.Thin(new ChartModel(title, "Recall", "Precision", series, [], [], UnitSquare, width, 640) { Bands = bands });
+    }
+
+    /// <summary>The curves from <paramref name="first"/> on, each <see cref="WithoutZeroTail"/>.</summary>
+    private static (double[] X, double[] Y)[] OthersWithoutZeroTail(IReadOnlyList<PrSeries> curves, int first)
+    {
+        var others = new (double[] X, double[] Y)[curves.Count - first];
+        for (int i = 0; i < others.Length; i++) others[i] = WithoutZeroTail(curves[first + i]);
+        return others;
     }
 
     /// <summary>The curve without its trailing points of zero precision.</summary>
@@ -93,7 +101,10 @@ public static class Charts
     {
         int n = curve.Precision.Count;
         while (n > 0 && curve.Precision[n - 1] == 0) n--;
-        return ([.. curve.Recall.Take(n)], [.. curve.Precision.Take(n)]);
+        var x = new double[n];
+        var y = new double[n];
+        for (int i = 0; i < n; i++) (x[i], y[i]) = (curve.Recall[i], curve.Precision[i]);
+        return (x, y);
     }
 
     /// <summary>Cells of the range band along x: finer than a pixel of any chart drawn here.</summary>
@@ -108,17 +119,25 @@ public static class Charts
     /// </summary>
     internal static BandSeries[] RangeBands(string label, IReadOnlyList<(double[] X, double[] Y)> curves)
     {
-        var live = curves.Where(c => c.X.Length > 0).ToArray();
-        if (live.Length == 0) return [];
-        double from = live.Min(c => c.X[0]), to = live.Max(c => c.X[^1]);
+        // Loops rather than LINQ over the tuples: generic code over value types is compiled at run time even
+        // in the precompiled tool (see docs/benchmarks.md, "Report generation overhead").
+        (double from, double to) = (double.PositiveInfinity, double.NegativeInfinity);
+        for (int c = 0; c < curves.Count; c++)
+        {
+            double[] x = curves[c].X;
+            if (x.Length > 0) (from, to) = (Math.Min(from, x[0]), Math.Max(to, x[^1]));
+        }
+        if (double.IsPositiveInfinity(from)) return [];
         double width = (to - from) / BandCells;
         if (!(width > 0)) return [];
         var lower = new double[BandCells];
         var upper = new double[BandCells];
         Array.Fill(lower, double.PositiveInfinity);
         Array.Fill(upper, double.NegativeInfinity);
-        foreach ((double[] x, double[] y) in live)
+        for (int c = 0; c < curves.Count; c++)
         {
+            (double[] x, double[] y) = curves[c];
+            if (x.Length == 0) continue;
             int segment = 0;
             for (int cell = 0; cell < BandCells; cell++)
             {
@@ -193,8 +212,11 @@ public static class Charts
         }
         PointMarker[] markers = data.Best is { } best ? [new PointMarker(data.BestLabel, best.X, best.Y, "#000000")] : [];
         // Scores are usually in [0, 1]; a detector that writes other scores still gets all of them on the axis.
-        double low = n == 0 ? 0 : Math.Min(0, data.Confidence.Min());
-        double high = n == 0 ? 1 : Math.Max(1, data.Confidence.Max());
+        (double low, double high) = (0, 1);
+        foreach (double c in data.Confidence is double[] array ? array : [.. data.Confidence])
+        {
+            (low, high) = (Math.Min(low, c), Math.Max(high, c));
+        }
         return PointThinning.Thin(new ChartModel(
             title, "Confidence", "Value",
             [
@@ -230,7 +252,8 @@ public static class Charts
         ArgumentNullException.ThrowIfNull(bars);
         // Room for every class name: 18 pixels a bar, at least a normal chart's height.
         int height = Math.Max(400, 120 + 18 * bars.Count);
-        double top = Math.Max(1.0, bars.Count == 0 ? 1.0 : bars.Max(b => b.Value));
+        double top = 1.0;
+        foreach (BarItem bar in bars) top = Math.Max(top, bar.Value);
         return new ChartModel(title, valueLabel, "", [], [], bars, new AxisRange(0, top * headroom, -0.5, bars.Count - 0.5), 800, height);
     }
 }

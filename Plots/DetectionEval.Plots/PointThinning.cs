@@ -238,17 +238,21 @@ public static class PointThinning
     {
         int n = px.Length;
         keep[0] = keep[n - 1] = true;
-        var spans = new Stack<(int First, int Last)>();
+        // The spans waiting, as pairs of ends in a pooled array: they never overlap, so there are fewer than n.
+        int[] spans = ArrayPool<int>.Shared.Rent(2 * n);
+        int waiting = 0;
         for (int first = 0, i = 1; i < n; i++)
         {
             if (!keep[i]) continue;
-            spans.Push((first, i));
+            (spans[2 * waiting], spans[2 * waiting + 1]) = (first, i);
+            waiting++;
             first = i;
         }
         const double tolerance2 = Tolerance * Tolerance;
-        while (spans.Count > 0)
+        while (waiting > 0)
         {
-            (int first, int last) = spans.Pop();
+            waiting--;
+            (int first, int last) = (spans[2 * waiting], spans[2 * waiting + 1]);
             if (last - first < 2) continue;
             double ax = px[first], ay = py[first];
             double dx = px[last] - ax, dy = py[last] - ay;
@@ -270,9 +274,11 @@ public static class PointThinning
             }
             if (farthest < 0) continue;
             keep[farthest] = true;
-            spans.Push((first, farthest));
-            spans.Push((farthest, last));
+            (spans[2 * waiting], spans[2 * waiting + 1]) = (first, farthest);
+            (spans[2 * waiting + 2], spans[2 * waiting + 3]) = (farthest, last);
+            waiting += 2;
         }
+        ArrayPool<int>.Shared.Return(spans);
     }
 
     /// <summary>Whether a scale can place points: finite and positive along both axes (a chart without a range has none).</summary>

@@ -124,35 +124,36 @@ public static class SvgChartWriter
     {
         if (series.X.Count != series.Y.Count) throw new ArgumentException($"Series '{series.Label}' has {series.X.Count} x values and {series.Y.Count} y values.", nameof(series));
         if (series.X.Count == 0) return;
-        List<(double X, double Y)> points = ToPixels(series, layout);
+        (double[] px, double[] py) = ToPixels(series, layout);
         if (series.Style != SeriesStyle.Markers)
         {
             svg.Append(Invariant, $"<polyline fill=\"none\" stroke=\"{series.Color}\" stroke-width=\"{N(series.Width)}\" stroke-linejoin=\"round\" points=\"");
-            for (int i = 0; i < points.Count; i++)
+            for (int i = 0; i < px.Length; i++)
             {
                 if (i > 0) svg.Append(' ');
-                AppendNumber(svg, points[i].X);
+                AppendNumber(svg, px[i]);
                 svg.Append(',');
-                AppendNumber(svg, points[i].Y);
+                AppendNumber(svg, py[i]);
             }
             svg.Append("\"/>");
         }
         if (series.Style == SeriesStyle.LineEndingInDot)
         {
-            svg.Append(Invariant, $"<circle cx=\"{N(points[^1].X)}\" cy=\"{N(points[^1].Y)}\" r=\"3.5\" fill=\"{series.Color}\"/>");
+            svg.Append(Invariant, $"<circle cx=\"{N(px[^1])}\" cy=\"{N(py[^1])}\" r=\"3.5\" fill=\"{series.Color}\"/>");
             return;
         }
         double radius = series.Style switch
         {
             SeriesStyle.Line => 0,
             SeriesStyle.Markers => 2.5,
-            _ => points.Count > PointThinning.MarkersUpTo ? 0 : 2,
+            _ => px.Length > PointThinning.MarkersUpTo ? 0 : 2,
         };
         if (radius == 0) return;
         // One path of tiny circles is far lighter for a browser than an element per point.
         svg.Append(Invariant, $"<path fill=\"{series.Color}\" d=\"");
-        foreach ((double cx, double cy) in points)
+        for (int i = 0; i < px.Length; i++)
         {
+            (double cx, double cy) = (px[i], py[i]);
             svg.Append(Invariant, $"M{N(cx - radius)},{N(cy)}a{N(radius)},{N(radius)} 0 1,0 {N(2 * radius)},0a{N(radius)},{N(radius)} 0 1,0 {N(-2 * radius)},0");
         }
         svg.Append("\"/>");
@@ -177,11 +178,18 @@ public static class SvgChartWriter
     }
 
     /// <summary>The series in pixels. The model's points are already thinned to what the chart's size can show (<see cref="PointThinning"/>).</summary>
-    private static List<(double X, double Y)> ToPixels(LineSeries series, Layout layout)
+    private static (double[] X, double[] Y) ToPixels(LineSeries series, Layout layout)
     {
-        var points = new List<(double X, double Y)>(series.X.Count);
-        for (int i = 0; i < series.X.Count; i++) points.Add((layout.X(series.X[i]), layout.Y(series.Y[i])));
-        return points;
+        // Arrays and loops rather than a list of tuples: generic code over our own value types is compiled at
+        // run time even in the precompiled tool, and the report path pays for each such method once per run.
+        var x = new double[series.X.Count];
+        var y = new double[series.X.Count];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = layout.X(series.X[i]);
+            y[i] = layout.Y(series.Y[i]);
+        }
+        return (x, y);
     }
 
     private static void WriteBars(StringBuilder svg, ChartModel model, Layout layout)
@@ -207,13 +215,22 @@ public static class SvgChartWriter
         }
     }
 
+    /// <summary>One row of the legend: a series (a line), a band (a swatch with an outline) or a marker (a dot).</summary>
+    private sealed record LegendEntry(string Label, string Color, string? Outline, LineSeries? Series);
+
     private static void WriteLegend(StringBuilder svg, ChartModel model, Layout layout)
     {
         // In ChartModel.LegendEntries order, as ChartRenderer lists them: a line, a filled swatch or a dot each.
-        var entries = new List<(string Label, string Color, string? Outline, LineSeries? Series)>();
-        entries.AddRange(model.Series.Where(s => s.Label is not null).Select(s => (s.Label!, s.Color, (string?)null, (LineSeries?)s)));
-        entries.AddRange(model.Bands.Where(b => b.Label is not null).Select(b => (b.Label!, b.Fill, (string?)b.Outline, (LineSeries?)null)));
-        entries.AddRange(model.Markers.Select(m => (m.Label, m.Color, (string?)null, (LineSeries?)null)));
+        var entries = new List<LegendEntry>();
+        foreach (LineSeries s in model.Series)
+        {
+            if (s.Label is not null) entries.Add(new LegendEntry(s.Label, s.Color, null, s));
+        }
+        foreach (BandSeries b in model.Bands)
+        {
+            if (b.Label is not null) entries.Add(new LegendEntry(b.Label, b.Fill, b.Outline, null));
+        }
+        foreach (PointMarker m in model.Markers) entries.Add(new LegendEntry(m.Label, m.Color, null, null));
         double row = LegendSize + 6;
         double height = entries.Count * row + 10;
         double x = layout.LegendOnRight ? layout.Left + layout.Width + 15 : layout.Left + 10;

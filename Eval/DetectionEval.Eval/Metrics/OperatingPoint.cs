@@ -209,7 +209,9 @@ public static class OperatingPointAnalysis
         double zeroScore = classes.LastOrDefault(c => c.LastZero is not null)?.LastZero ?? 0.0;
         ulong[][] keys = [.. classes.Select(c => c.Keys)];
         byte[][] steps = [.. classes.Select(c => c.Steps)];
-        var curve = new CurveBuilder(keepCurve ? keys.Sum(k => k.Length) : 0);
+        int detections = 0;
+        foreach (ulong[] classKeys in keys) detections += classKeys.Length;
+        var curve = new CurveBuilder(keepCurve ? detections : 0);
         var merge = new ClassHeap(keys);
         double tp = 0, fp = 0, bestF1 = double.NaN;
         OperatingPoint? best = null;
@@ -256,7 +258,13 @@ public static class OperatingPointAnalysis
 
         public ConfidenceCurve Build() => new(Trimmed(_confidence), Trimmed(_precision), Trimmed(_recall), Trimmed(_f1));
 
-        private double[] Trimmed(double[] values) => _count == values.Length ? values : values[.._count];
+        private double[] Trimmed(double[] values)
+        {
+            if (_count == values.Length) return values;
+            var trimmed = new double[_count];
+            Array.Copy(values, trimmed, _count);
+            return trimmed;
+        }
     }
 
     /// <summary>A min-heap of the classes by the key at each class's cursor: yields every (class, index) in ascending key order.</summary>
