@@ -140,6 +140,33 @@ public sealed class DistributedTests : IDisposable
     }
 
     [Fact]
+    public void Shards_that_read_copies_of_the_predictions_at_other_paths_merge_and_other_content_is_refused()
+    {
+        string gt = ReferenceData.Case("cases/c06_ties_duplicates/gt.json"), dt = ReferenceData.Case("cases/c06_ties_duplicates/dt.json");
+        // Two machines that mount the same predictions at different paths.
+        string here = Path.Combine(_folder, "machine-a", "dt.json"), there = Path.Combine(_folder, "machine-b", "predictions.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(here)!);
+        Directory.CreateDirectory(Path.GetDirectoryName(there)!);
+        File.Copy(dt, here);
+        File.Copy(dt, there);
+        string first = Worker(gt, here, "0/2", "a.part"), second = Worker(gt, there, "1/2", "b.part");
+        CommandRun merged = Deval.Run("merge", first, second, "--json", "-");
+        // The report names the first shard's predictions, as a single run over them does.
+        Assert.Equal((0, Deval.Run("evaluate", "--gt", gt, "--pred", here, "--json", "-").Output, ""), (merged.ExitCode, merged.Output, merged.Error));
+
+        // One more line at the end: the same detections, but not the same file.
+        string changed = Path.Combine(_folder, "machine-b", "changed.json");
+        File.WriteAllText(changed, File.ReadAllText(dt) + "\n");
+        string other = Worker(gt, changed, "1/2", "changed.part");
+        AssertRefused(["merge", first, other, "--json", Path.Combine(_folder, "out.json")],
+            $"deval: error: {other}: Expected the predictions of {first} ({here}: {Content(here)}), but got {changed}: {Content(changed)}; every shard must read the same predictions.");
+        Assert.False(File.Exists(Path.Combine(_folder, "out.json")));
+
+        static string Content(string file) =>
+            $"{new FileInfo(file).Length.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} bytes, sha256:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file)))[..12]}";
+    }
+
+    [Fact]
     public void Worker_options_that_cannot_work_are_refused_with_one_line_and_exit_2()
     {
         string gt = ReferenceData.Case("cases/c02_basic/gt.json"), dt = ReferenceData.Case("cases/c02_basic/dt.json");

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using DetectionEval.Cli.Runs;
 using DetectionEval.Cli.Options;
@@ -305,29 +304,11 @@ public static class ReportPipeline
         return string.Join('/', relative.Split(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar).Select(Uri.EscapeDataString));
     }
 
-    /// <summary>
-    /// An input's size and SHA-256; for a folder (VOC, YOLO, txt, LabelMe), the total size of its files and
-    /// the SHA-256 of each file's path relative to the folder, a NUL, its bytes and a NUL, in ordinal path order.
-    /// </summary>
+    /// <summary>An input's size and SHA-256 (<see cref="InputDigest"/>); a folder's role says so.</summary>
     private static ReportInput Describe(string role, string path)
     {
-        if (!Directory.Exists(path))
-        {
-            using FileStream stream = File.OpenRead(path);
-            return new ReportInput(role, path, stream.Length, Convert.ToHexStringLower(SHA256.HashData(stream)));
-        }
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        long bytes = 0;
-        foreach (string file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(path, f)).Order(StringComparer.Ordinal))
-        {
-            hash.AppendData(Encoding.UTF8.GetBytes(file.Replace(Path.DirectorySeparatorChar, '/')));
-            hash.AppendData([0]);
-            byte[] content = File.ReadAllBytes(Path.Combine(path, file));
-            hash.AppendData(content);
-            hash.AppendData([0]);
-            bytes += content.Length;
-        }
-        return new ReportInput(role + " (folder)", path, bytes, Convert.ToHexStringLower(hash.GetHashAndReset()));
+        InputDigest digest = InputDigest.Of(path);
+        return new ReportInput(digest.IsFolder ? role + " (folder)" : role, path, digest.Bytes, digest.Sha256);
     }
 
     internal static byte[] Bytes(Action<Stream> write)

@@ -7,7 +7,7 @@ namespace DetectionEval.Eval.Pipeline;
 // Merging partial results: checked, then accumulated once.
 //
 // Checks, each refused with one line (PartialResultException): the same format, settings and categories;
-// shards of a file run: the same ground-truth fingerprint and predictions, every shard of N present once;
+// shards of a file run: the same ground-truth fingerprint and predictions (by content: size and SHA-256), every shard of N present once;
 // ranks of a training loop: no image in two partials. Then the ground truth is rebuilt from the partials'
 // images and boxes (its fingerprint must be the one the shards name), every record's image is renumbered
 // by its rank among all images, a rank's input positions follow those of the partials before it, the
@@ -97,9 +97,10 @@ internal static class PartialMerge
             {
                 throw new PartialResultException($"{name(i)}: Expected the ground truth of {name(0)} ({first.GroundTruthFingerprint}), but got {p.GroundTruthFingerprint}.");
             }
-            if (first.Shard is not null && p.PredictionsLabel != first.PredictionsLabel)
+            if (first.Shard is not null && !SamePredictions(first, p))
             {
-                throw new PartialResultException($"{name(i)}: Expected the predictions of {name(0)} ({first.PredictionsLabel}), but got {p.PredictionsLabel}.");
+                throw new PartialResultException(
+                    $"{name(i)}: Expected the predictions of {name(0)} ({DescribePredictions(first)}), but got {DescribePredictions(p)}; every shard must read the same predictions.");
             }
             if (!p.Categories.SequenceEqual(first.Categories))
             {
@@ -107,6 +108,16 @@ internal static class PartialMerge
             }
         }
     }
+
+    /// <summary>
+    /// Rule: shards read the same predictions when their contents (each part's size and SHA-256) are equal,
+    /// wherever each machine found them; the paths only name them in messages.
+    /// </summary>
+    private static bool SamePredictions(PartialResult a, PartialResult b) =>
+        a.PredictionDigests is { } x && b.PredictionDigests is { } y && x.SequenceEqual(y);
+
+    private static string DescribePredictions(PartialResult p) =>
+        p.PredictionDigests is { } digests ? $"{p.PredictionsLabel}: {string.Join("; ", digests.Select(d => d.Describe()))}" : $"{p.PredictionsLabel}";
 
     /// <summary>Rule: the shards of a file run are 0 to N-1 of one N, each once.</summary>
     private static void CheckShardsComplete(IReadOnlyList<PartialResult> partials, Func<int, string> name)
