@@ -135,7 +135,12 @@ public static class ReportPipeline
     }
 
     /// <summary>Draws and formats everything the settings ask for.</summary>
-    public static PreparedOutputs Prepare(EvaluateSettings settings, EvaluationRun run, ReportHeader header, TextWriter error)
+    /// <param name="settings">What to write.</param>
+    /// <param name="run">The evaluation.</param>
+    /// <param name="header">The reports' header.</param>
+    /// <param name="error">Where warnings go.</param>
+    /// <param name="digestOf">Each input's size and SHA-256 for the HTML report; null to hash the files (a merge gives those its workers hashed).</param>
+    public static PreparedOutputs Prepare(EvaluateSettings settings, EvaluationRun run, ReportHeader header, TextWriter error, Func<string, InputDigest>? digestOf = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(run);
@@ -157,8 +162,8 @@ public static class ReportPipeline
         // The report's provenance hashes both inputs; that reading overlaps the drawing.
         Task<ReportInput[]>? describedInputs = r.HtmlPath is null
             ? null
-            : Task.Run(() => new[] { Describe("ground truth", settings.GroundTruth) }
-                .Concat(settings.AllPredictions.Select((part, i) => Describe(settings.MorePredictions.Count == 0 ? "predictions" : $"predictions, part {(i + 1).ToString(Invariant)}", part)))
+            : Task.Run(() => new[] { Describe("ground truth", settings.GroundTruth, digestOf) }
+                .Concat(settings.AllPredictions.Select((part, i) => Describe(settings.MorePredictions.Count == 0 ? "predictions" : $"predictions, part {(i + 1).ToString(Invariant)}", part, digestOf)))
                 .ToArray());
         IReadOnlyList<NamedChart> charts = r.PlotsDirectory is not null || r.HtmlPath is not null ? PlotMapping.ChartsOf(result) : [];
         RenderedChart[] rendered = Render(charts, files: r.PlotsDirectory is not null, report: r.HtmlPath is not null, settings.Threads);
@@ -305,9 +310,9 @@ public static class ReportPipeline
     }
 
     /// <summary>An input's size and SHA-256 (<see cref="InputDigest"/>); a folder's role says so.</summary>
-    private static ReportInput Describe(string role, string path)
+    private static ReportInput Describe(string role, string path, Func<string, InputDigest>? digestOf)
     {
-        InputDigest digest = InputDigest.Of(path);
+        InputDigest digest = digestOf is null ? InputDigest.Of(path) : digestOf(path);
         return new ReportInput(digest.IsFolder ? role + " (folder)" : role, path, digest.Bytes, digest.Sha256);
     }
 

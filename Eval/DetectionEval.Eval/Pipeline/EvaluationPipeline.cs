@@ -106,6 +106,7 @@ public static class EvaluationPipeline
                 Shard = shard,
                 GroundTruthPath = files.GroundTruth.Path,
                 PredictionsLabel = files.PredictionsLabel,
+                PredictionPaths = [.. files.Predictions.Select(p => p.Path)],
                 GroundTruthDigest = inputDigests[0],
                 PredictionDigests = inputDigests[1..],
             };
@@ -162,7 +163,7 @@ public static class EvaluationPipeline
     public static EvaluationResult Merge(IEnumerable<PartialResult> partials, MergeOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(partials);
-        return PartialMerge.Merge([.. partials], options ?? new MergeOptions());
+        return PartialMerge.Merge([.. partials], options ?? new MergeOptions()).Result;
     }
 
     /// <summary>
@@ -171,7 +172,15 @@ public static class EvaluationPipeline
     /// merge holds one file's records at a time. Messages name the files.
     /// </summary>
     /// <exception cref="PartialResultException">A file is missing or unreadable, or the partials cannot be merged.</exception>
-    public static EvaluationResult MergeFiles(IReadOnlyList<string> paths, MergeOptions? options = null, CancellationToken cancellation = default)
+    public static EvaluationResult MergeFiles(IReadOnlyList<string> paths, MergeOptions? options = null, CancellationToken cancellation = default) =>
+        MergeFilesIntoRun(paths, options, cancellation).Result;
+
+    /// <summary>
+    /// <see cref="MergeFiles"/>, as a run: the result, the ground truth the merge rebuilt from the partials
+    /// (images and boxes; no detections, as after a low-memory run) and the options it accumulated with.
+    /// </summary>
+    /// <exception cref="PartialResultException">A file is missing or unreadable, or the partials cannot be merged.</exception>
+    public static EvaluationRun MergeFilesIntoRun(IReadOnlyList<string> paths, MergeOptions? options = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(paths);
         var partials = new List<PartialResult>(paths.Count);

@@ -57,6 +57,7 @@ internal static class PartialFile
             CheckRecords(source, classes, records, header.Categories.Length, images.Length);
             var counts = new PartialCounts(
                 header.AreaRanges, header.Countable, header.Positives, header.Detections, header.DetectionsOfUnknownCategories, header.DetectionsOverMaxDets, header.SharedPredictions);
+            Check(source, "header.json", header.PredictionPaths?.Length == header.PredictionDigests?.Length, "a content fingerprint per predictions part");
             Check(source, "header.json", header.Countable.Length == header.Categories.Length * header.AreaRanges && header.Positives.Length == header.Categories.Length,
                 "a count of ground truth per class");
             return new PartialResult(header.Settings, header.Categories, images, gt, counts, classes, records)
@@ -66,6 +67,7 @@ internal static class PartialFile
                 Shard = header.Shard,
                 GroundTruthPath = header.GroundTruthPath,
                 PredictionsLabel = header.PredictionsLabel,
+                PredictionPaths = header.PredictionPaths,
                 GroundTruthDigest = header.GroundTruthDigest,
                 PredictionDigests = header.PredictionDigests,
             };
@@ -123,7 +125,7 @@ internal static class PartialFile
 
     private sealed record Header(
         string ToolVersion, string Fingerprint, PartialSettings Settings, ImageShard? Shard, string? GroundTruthPath, string? PredictionsLabel,
-        InputDigest? GroundTruthDigest, InputDigest[]? PredictionDigests, Category[] Categories, int AreaRanges, int[] Countable, int[] Positives, long Detections, int DetectionsOfUnknownCategories,
+        string[]? PredictionPaths, InputDigest? GroundTruthDigest, InputDigest[]? PredictionDigests, Category[] Categories, int AreaRanges, int[] Countable, int[] Positives, long Detections, int DetectionsOfUnknownCategories,
         int DetectionsOverMaxDets, bool SharedPredictions);
 
     private static void WriteHeader(Stream stream, PartialResult p)
@@ -158,6 +160,16 @@ internal static class PartialFile
         }
         json.WriteString("groundTruth", p.GroundTruthPath);
         json.WriteString("predictions", p.PredictionsLabel);
+        if (p.PredictionPaths is { } parts)
+        {
+            json.WriteStartArray("predictionParts");
+            foreach (string part in parts) json.WriteStringValue(part);
+            json.WriteEndArray();
+        }
+        else
+        {
+            json.WriteNull("predictionParts");
+        }
         if (p.GroundTruthDigest is { } gtDigest)
         {
             json.WritePropertyName("groundTruthContent");
@@ -254,6 +266,7 @@ internal static class PartialFile
             shard,
             root.GetProperty("groundTruth").GetString(),
             root.GetProperty("predictions").GetString(),
+            root.GetProperty("predictionParts") is { ValueKind: JsonValueKind.Array } parts ? [.. parts.EnumerateArray().Select(e => e.GetString() ?? throw new InvalidDataException("predictionParts holds a null."))] : null,
             ReadDigest(root.GetProperty("groundTruthContent")),
             root.GetProperty("predictionsContent") is { ValueKind: JsonValueKind.Array } digests ? [.. digests.EnumerateArray().Select(d => ReadDigest(d) ?? throw new InvalidDataException("predictionsContent holds a null."))] : null,
             [.. root.GetProperty("categories").EnumerateArray().Select(c => new Category(c.GetProperty("id").GetInt64(), c.GetProperty("name").GetString()!))],

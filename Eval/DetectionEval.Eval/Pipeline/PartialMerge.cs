@@ -17,18 +17,22 @@ namespace DetectionEval.Eval.Pipeline;
 /// <summary>How a merge reports: the options that only accumulation reads.</summary>
 /// <param name="ScoreThreshold">The confidence at which to report precision and recall; null for none.</param>
 /// <param name="Threads">Worker threads; null for all cores.</param>
-public sealed record MergeOptions(double? ScoreThreshold = null, int? Threads = null);
+/// <param name="Curves">
+/// Keep the VOC precision-recall curves and the confidence curves (charts and the HTML report draw them), as
+/// the in-memory run does; they take memory per detection.
+/// </param>
+public sealed record MergeOptions(double? ScoreThreshold = null, int? Threads = null, bool Curves = false);
 
 internal static class PartialMerge
 {
-    public static EvaluationResult Merge(IReadOnlyList<PartialResult> partials, MergeOptions options) =>
+    public static EvaluationRun Merge(IReadOnlyList<PartialResult> partials, MergeOptions options) =>
         Merge(partials, options, null, p => (partials[p].RecordClasses, partials[p].Records));
 
     /// <summary>
     /// Merges <paramref name="partials"/>, whose records <paramref name="recordsOf"/> gives one partial at a
     /// time (so that a merge of files holds one partial's records besides the accumulation's store).
     /// </summary>
-    public static EvaluationResult Merge(
+    public static EvaluationRun Merge(
         IReadOnlyList<PartialResult> partials, MergeOptions options, IReadOnlyList<string>? names, Func<int, (int[] Classes, StoredMatch[] Records)> recordsOf)
     {
         if (partials.Count == 0) throw new PartialResultException("Expected at least one partial result, but got none.");
@@ -68,14 +72,15 @@ internal static class PartialMerge
             unknown = counts.SharedPredictions ? counts.DetectionsOfUnknownCategories : unknown + counts.DetectionsOfUnknownCategories;
         }
 
-        EvaluationOptions evaluation = settings.ToOptions() with { ScoreThreshold = options.ScoreThreshold, Threads = options.Threads };
+        EvaluationOptions evaluation = settings.ToOptions() with { ScoreThreshold = options.ScoreThreshold, Threads = options.Threads, ConfidenceCurves = options.Curves };
         evaluation.Validate();
         var matches = new ShardedMatches(groundTruth, store, detections, overMaxDets);
-        EvaluationResult result = ShardedEvaluation.Accumulate(matches, evaluation);
-        return result with
+        EvaluationResult result = ShardedEvaluation.Accumulate(matches, evaluation, keepCurves: options.Curves);
+        result = result with
         {
             Inputs = result.Inputs with { Detections = checked((int)detections + unknown), DetectionsOfUnknownCategories = unknown },
         };
+        return new EvaluationRun(result, groundTruth, null, LowMemory: true, null, evaluation);
     }
 
     /// <summary>Rule: partials merge only when they were matched alike, against the same classes, and are all shards or all ranks.</summary>

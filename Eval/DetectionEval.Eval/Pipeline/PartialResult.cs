@@ -112,6 +112,9 @@ public sealed class PartialResult
     /// <summary>The predictions as given to the run (reports name them); null for a rank.</summary>
     public string? PredictionsLabel { get; init; }
 
+    /// <summary>Each predictions part's path as given to the worker, in reading order; null for a rank.</summary>
+    public IReadOnlyList<string>? PredictionPaths { get; init; }
+
     /// <summary>The ground-truth file's size and SHA-256, as the worker read it; null for a rank.</summary>
     public InputDigest? GroundTruthDigest { get; init; }
 
