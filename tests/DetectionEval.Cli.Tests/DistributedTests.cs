@@ -100,6 +100,51 @@ public sealed class DistributedTests : IDisposable
         Assert.Equal(File.ReadAllBytes(Path.Combine(_folder, "single.csv")), File.ReadAllBytes(Path.Combine(_folder, "merged.csv")));
     }
 
+    [Theory]
+    [InlineData("cases/c06_ties_duplicates", "--score-threshold 0.5")]
+    [InlineData("cases/c02_basic", "--voc-iou-rule gt --voc-plus-one --iou 0.75")]
+    public void The_merge_draws_the_charts_and_the_html_report_of_the_single_run_file_for_file(string caseName, string profile)
+    {
+        string gt = ReferenceData.Case(Path.Combine(caseName, "gt.json")), dt = ReferenceData.Case(Path.Combine(caseName, "dt.json"));
+        string[] options = profile.Split(' ');
+        string[] accumulation = profile.StartsWith("--score-threshold", StringComparison.Ordinal) ? options : [];
+        string[] workers = accumulation.Length == 0 ? options : [];
+        string single = Path.Combine(_folder, "single"), merged = Path.Combine(_folder, "merged");
+        CommandRun one = Deval.Run(["evaluate", "--gt", gt, "--pred", dt, "--plots", Path.Combine(single, "plots"), "--report", Path.Combine(single, "report.html"), "--json", Path.Combine(single, "report.json"), .. options]);
+        string[] partials = Split(gt, dt, 3, workers, out _);
+        CommandRun merge = Deval.Run(["merge", .. partials.Reverse(), "--plots", Path.Combine(merged, "plots"), "--report", Path.Combine(merged, "report.html"), "--json", Path.Combine(merged, "report.json"), .. accumulation]);
+
+        Assert.Equal((0, one.Output, ""), (merge.ExitCode, merge.Output, merge.Error));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(single, "report.json")), File.ReadAllBytes(Path.Combine(merged, "report.json")));
+        string[] charts = [.. Directory.GetFiles(Path.Combine(single, "plots")).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
+        Assert.Contains("pr_all_classes.png", charts);
+        Assert.Contains("confidence_all_classes.svg", charts);
+        Assert.Equal(charts, Directory.GetFiles(Path.Combine(merged, "plots")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        foreach (string chart in charts)
+        {
+            Assert.True(File.ReadAllBytes(Path.Combine(single, "plots", chart)).SequenceEqual(File.ReadAllBytes(Path.Combine(merged, "plots", chart))), $"{chart} differs");
+        }
+        // The report is the single run's but for the command line it shows; its inputs' sizes and SHA-256 are those the workers hashed.
+        string[] singleHtml = File.ReadAllLines(Path.Combine(single, "report.html")), mergedHtml = File.ReadAllLines(Path.Combine(merged, "report.html"));
+        Assert.Equal(singleHtml.Length, mergedHtml.Length);
+        string[] differing = [.. singleHtml.Zip(mergedHtml).Where(pair => pair.First != pair.Second).SelectMany(pair => new[] { pair.First, pair.Second })];
+        Assert.Equal(2, differing.Length);
+        Assert.StartsWith("<p>Command line:</p><pre>deval evaluate --gt ", differing[0], StringComparison.Ordinal);
+        Assert.StartsWith($"<p>Command line:</p><pre>deval merge {partials[^1]} ", differing[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Overlays_and_the_analysis_from_partials_are_refused_with_a_line_saying_to_run_them_on_one_machine()
+    {
+        string gt = ReferenceData.Case("cases/c02_basic/gt.json"), dt = ReferenceData.Case("cases/c02_basic/dt.json");
+        string[] partials = Split(gt, dt, 2, [], out _);
+        AssertRefused(["merge", .. partials, "--overlays", Path.Combine(_folder, "overlays")],
+            "deval: error: --overlays: Expected a single run (deval evaluate --overlays on one machine, which holds every box), but got partials: they keep each detection's match outcomes, not its boxes.");
+        AssertRefused(["merge", .. partials, "--analysis", "--json", Path.Combine(_folder, "out.json")],
+            "deval: error: --analysis: Expected a single run (deval evaluate --analysis on one machine, which holds every box), but got partials: they keep each detection's match outcomes, not its boxes.");
+        Assert.False(Directory.Exists(Path.Combine(_folder, "overlays")) || File.Exists(Path.Combine(_folder, "out.json")));
+    }
+
     [Fact]
     public void Gate_and_compare_read_a_merged_report_as_the_single_runs()
     {
@@ -137,6 +182,33 @@ public sealed class DistributedTests : IDisposable
         AssertRefused(["merge", p[0], notPartial, "--json", json], $"deval: error: {notPartial}: Expected a partial result written by 'deval evaluate --partial', but got an unreadable file (", prefixOnly: true);
         AssertRefused(["merge", p[0], Path.Combine(_folder, "missing.part"), "--json", json], $"deval: error: {Path.Combine(_folder, "missing.part")}: Expected a partial result file, but got no such file.");
         Assert.False(File.Exists(json));
+    }
+
+    [Fact]
+    public void Shards_that_read_copies_of_the_predictions_at_other_paths_merge_and_other_content_is_refused()
+    {
+        string gt = ReferenceData.Case("cases/c06_ties_duplicates/gt.json"), dt = ReferenceData.Case("cases/c06_ties_duplicates/dt.json");
+        // Two machines that mount the same predictions at different paths.
+        string here = Path.Combine(_folder, "machine-a", "dt.json"), there = Path.Combine(_folder, "machine-b", "predictions.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(here)!);
+        Directory.CreateDirectory(Path.GetDirectoryName(there)!);
+        File.Copy(dt, here);
+        File.Copy(dt, there);
+        string first = Worker(gt, here, "0/2", "a.part"), second = Worker(gt, there, "1/2", "b.part");
+        CommandRun merged = Deval.Run("merge", first, second, "--json", "-");
+        // The report names the first shard's predictions, as a single run over them does.
+        Assert.Equal((0, Deval.Run("evaluate", "--gt", gt, "--pred", here, "--json", "-").Output, ""), (merged.ExitCode, merged.Output, merged.Error));
+
+        // One more line at the end: the same detections, but not the same file.
+        string changed = Path.Combine(_folder, "machine-b", "changed.json");
+        File.WriteAllText(changed, File.ReadAllText(dt) + "\n");
+        string other = Worker(gt, changed, "1/2", "changed.part");
+        AssertRefused(["merge", first, other, "--json", Path.Combine(_folder, "out.json")],
+            $"deval: error: {other}: Expected the predictions of {first} ({here}: {Content(here)}), but got {changed}: {Content(changed)}; every shard must read the same predictions.");
+        Assert.False(File.Exists(Path.Combine(_folder, "out.json")));
+
+        static string Content(string file) =>
+            $"{new FileInfo(file).Length.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} bytes, sha256:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file)))[..12]}";
     }
 
     [Fact]

@@ -43,8 +43,60 @@ public sealed class RecordsTests : IDisposable
         Assert.Equal("cat", Scalar(connection, $"SELECT category FROM {table} WHERE category_id = 17 LIMIT 1"));
         Assert.Equal(
             "image_id BIGINT,image VARCHAR,category_id BIGINT,category VARCHAR,score DOUBLE,position INTEGER,coco_rank INTEGER," +
-            string.Concat(Enumerable.Range(0, 10).Select(t => $"coco_iou{50 + 5 * t} VARCHAR,")) + "voc VARCHAR,voc_gt_id BIGINT,voc_iou_threshold DOUBLE",
+            string.Concat(Enumerable.Range(0, 10).Select(t => $"coco_iou{50 + 5 * t} VARCHAR,")) + string.Concat(Enumerable.Range(0, 10).Select(t => $"coco_gt_id{50 + 5 * t} BIGINT,")) +
+            "voc VARCHAR,voc_gt_id BIGINT,voc_iou_threshold DOUBLE",
             Scalar(connection, $"SELECT string_agg(column_name || ' ' || column_type, ',') FROM (DESCRIBE SELECT * FROM {table})"));
+    }
+
+    [Fact]
+    public void Each_coco_threshold_names_the_ground_truth_a_detection_matched_which_overlaps_it_enough_and_is_taken_once()
+    {
+        string gt = ReferenceData.Case("cases/c03_crowd/gt.json"), dt = ReferenceData.Case("cases/c03_crowd/dt.json");
+        string records = Path.Combine(_folder, "records.parquet");
+        Assert.Equal(0, Deval.Run("evaluate", "--gt", gt, "--pred", dt, "--records", records).ExitCode);
+        using JsonDocument truth = JsonDocument.Parse(File.ReadAllText(gt)), detections = JsonDocument.Parse(File.ReadAllText(dt));
+        var annotations = truth.RootElement.GetProperty("annotations").EnumerateArray().ToDictionary(a => a.GetProperty("id").GetInt64());
+        JsonElement[] predicted = [.. detections.RootElement.EnumerateArray()];
+
+        using var connection = new DuckDBConnection("DataSource=:memory:");
+        connection.Open();
+        using DuckDBCommand command = connection.CreateCommand();
+        command.CommandText = $"SELECT image_id, category_id, position, {string.Join(", ", Enumerable.Range(0, 10).Select(t => $"coco_iou{50 + 5 * t}, coco_gt_id{50 + 5 * t}"))} FROM read_parquet('{records}')";
+        using var reader = command.ExecuteReader();
+        var taken = new HashSet<(int Threshold, long GroundTruth)>();
+        int matches = 0, crowds = 0;
+        while (reader.Read())
+        {
+            JsonElement detection = predicted[reader.GetInt32(2)];
+            Assert.Equal((detection.GetProperty("image_id").GetInt64(), detection.GetProperty("category_id").GetInt64()), (reader.GetInt64(0), reader.GetInt64(1)));
+            for (int t = 0; t < 10; t++)
+            {
+                string? outcome = reader.IsDBNull(3 + 2 * t) ? null : reader.GetString(3 + 2 * t);
+                long? id = reader.IsDBNull(4 + 2 * t) ? null : reader.GetInt64(4 + 2 * t);
+                // A false positive (or a detection beyond maxDets) matched nothing; a true positive or an ignored one names what it matched.
+                Assert.Equal(outcome is "tp" or "ignored", id is not null);
+                if (id is not long matched) continue;
+                JsonElement annotation = annotations[matched];
+                bool crowd = annotation.GetProperty("iscrowd").GetInt32() == 1;
+                Assert.Equal((reader.GetInt64(0), reader.GetInt64(1)), (annotation.GetProperty("image_id").GetInt64(), annotation.GetProperty("category_id").GetInt64()));
+                // COCO's IoU, crowd regions over the detection's area, reaches the threshold.
+                Assert.True(Iou(detection.GetProperty("bbox"), annotation.GetProperty("bbox"), crowd) >= 0.5 + 0.05 * t - 1e-12, $"IoU below {0.5 + 0.05 * t} for ground truth {matched}");
+                if (outcome == "tp") Assert.False(crowd);
+                // A crowd region absorbs any number of detections; any other ground truth is taken once per threshold.
+                if (crowd) crowds++;
+                else Assert.True(taken.Add((t, matched)), $"ground truth {matched} taken twice at threshold {t}");
+                matches++;
+            }
+        }
+        Assert.True(matches > 1000 && crowds > 0, $"{matches} matches, {crowds} on crowds");
+    }
+
+    private static double Iou(JsonElement detection, JsonElement groundTruth, bool crowd)
+    {
+        double[] d = [.. detection.EnumerateArray().Select(v => v.GetDouble())], g = [.. groundTruth.EnumerateArray().Select(v => v.GetDouble())];
+        double w = Math.Min(d[0] + d[2], g[0] + g[2]) - Math.Max(d[0], g[0]), h = Math.Min(d[1] + d[3], g[1] + g[3]) - Math.Max(d[1], g[1]);
+        double intersection = w <= 0 || h <= 0 ? 0 : w * h;
+        return intersection / (crowd ? d[2] * d[3] : d[2] * d[3] + g[2] * g[3] - intersection);
     }
 
     private static string Scalar(DuckDBConnection connection, string sql)

@@ -89,6 +89,30 @@ public sealed class PartialResultTests
     }
 
     [Fact]
+    public void A_partial_of_an_older_format_version_is_refused_naming_the_version_that_wrote_it()
+    {
+        Dataset dataset = GoldenParityTests.LoadCase("cases/c02_basic");
+        byte[] current = Partial(dataset.Categories, [.. DetectionEvaluatorTests.ToSamples(dataset).Take(5)]).ToBytes();
+        // The same partial with the header of a version-1 writer (before the inputs' content fingerprints).
+        using var stream = new MemoryStream();
+        stream.Write(current);
+        using (var zip = new System.IO.Compression.ZipArchive(stream, System.IO.Compression.ZipArchiveMode.Update, leaveOpen: true))
+        {
+            System.IO.Compression.ZipArchiveEntry entry = zip.GetEntry("header.json")!;
+            string header;
+            using (var reader = new StreamReader(entry.Open())) header = reader.ReadToEnd();
+            entry.Delete();
+            string old = header.Replace($"\"formatVersion\": {PartialResult.CurrentFormatVersion}", "\"formatVersion\": 1", StringComparison.Ordinal)
+                .Replace($"\"toolVersion\": \"{PartialResult.FromBytes(current).ToolVersion}\"", "\"toolVersion\": \"0.9.0\"", StringComparison.Ordinal);
+            using var writer = new StreamWriter(zip.CreateEntry("header.json").Open());
+            writer.Write(old);
+        }
+
+        var error = Assert.Throws<PartialResultException>(() => PartialResult.FromBytes(stream.ToArray(), "old.part"));
+        Assert.Equal($"old.part: Expected partial format version {PartialResult.CurrentFormatVersion}, but got version 1 (written by deval 0.9.0); merge with the version that wrote it.", error.Message);
+    }
+
+    [Fact]
     public void A_partial_survives_its_bytes_unchanged()
     {
         Dataset dataset = GoldenParityTests.LoadCase("cases/c06_ties_duplicates");

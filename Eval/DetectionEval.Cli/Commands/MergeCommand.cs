@@ -4,6 +4,7 @@ using DetectionEval.Cli.Options;
 using DetectionEval.Cli.Visuals;
 using DetectionEval.Eval.Pipeline;
 using DetectionEval.Eval.Reports;
+using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Cli.Commands;
 
@@ -14,7 +15,20 @@ namespace DetectionEval.Cli.Commands;
 /// <param name="CsvPath">Where to write the per-class CSV table; null for none.</param>
 /// <param name="ScoreThreshold">Also report precision and recall at this confidence; null for none.</param>
 /// <param name="Threads">Worker threads; null for all cores.</param>
-public sealed record MergeSettings(IReadOnlyList<string> Partials, string? JsonPath, string? MarkdownPath, string? CsvPath, double? ScoreThreshold, int? Threads);
+public sealed record MergeSettings(IReadOnlyList<string> Partials, string? JsonPath, string? MarkdownPath, string? CsvPath, double? ScoreThreshold, int? Threads)
+{
+    /// <summary>Where to write the charts (PNG and SVG); null for none.</summary>
+    public string? PlotsDirectory { get; init; }
+
+    /// <summary>Where to write the HTML report; null for none.</summary>
+    public string? HtmlPath { get; init; }
+
+    /// <summary>The options asked for that a merge cannot give (they need every detection's box), refused with a line saying how to get them.</summary>
+    public IReadOnlyList<string> SingleRunOptions { get; init; } = [];
+
+    /// <summary>The command line as typed, for the HTML report.</summary>
+    public string CommandLine { get; init; } = "deval merge";
+}
 
 /// <summary>
 /// <c>deval merge</c>: checks that the partial results of <c>deval evaluate --partial</c> are the shards of one
@@ -42,6 +56,15 @@ public sealed class MergeCommand
 
     private readonly Option<int?> _threads = CommonOptions.Threads();
 
+    private readonly Option<string?> _plots = new("--plots") { Description = "Write PR, confidence and AP charts (PNG and SVG) into DIR, as 'deval evaluate --plots' does.", HelpName = "DIR" };
+
+    private readonly Option<string?> _report = new("--report") { Description = "Write the self-contained HTML report of 'deval evaluate --report'.", HelpName = "FILE.html" };
+
+    // Accepted so that the refusal can say how to get them: a partial keeps match outcomes, not boxes.
+    private readonly Option<string?> _overlays = new("--overlays") { Description = "Not from partials: draw overlays with 'deval evaluate --overlays' on one machine.", HelpName = "DIR", Hidden = true };
+
+    private readonly Option<bool> _analysis = new("--analysis") { Description = "Not from partials: run the error analysis with 'deval evaluate --analysis' on one machine.", Hidden = true };
+
     /// <summary>Builds the verb; its action writes through <paramref name="output"/> and <paramref name="error"/>.</summary>
     public static Command Create(TextWriter output, TextWriter error) => new MergeCommand().Build(output, error);
 
@@ -49,35 +72,53 @@ public sealed class MergeCommand
     {
         var command = new Command("merge", "Merge the partial results of 'deval evaluate --shard I/N --partial FILE' into the reports of one run.")
         {
-            _partials, _json, _markdown, _csv, _scoreThreshold, _threads,
+            _partials, _json, _markdown, _csv, _plots, _report, _scoreThreshold, _threads, _overlays, _analysis,
         };
         command.SetAction((parse, cancellation) => Task.FromResult(DevalApp.Guard(error, () => Execute(
-            new MergeSettings(parse.GetValue(_partials)!, parse.GetValue(_json), parse.GetValue(_markdown), parse.GetValue(_csv), parse.GetValue(_scoreThreshold), parse.GetValue(_threads)),
+            new MergeSettings(parse.GetValue(_partials)!, parse.GetValue(_json), parse.GetValue(_markdown), parse.GetValue(_csv), parse.GetValue(_scoreThreshold), parse.GetValue(_threads))
+            {
+                PlotsDirectory = parse.GetValue(_plots),
+                HtmlPath = parse.GetValue(_report),
+                SingleRunOptions = [.. new[] { (parse.GetValue(_overlays) is not null, "--overlays"), (parse.GetValue(_analysis), "--analysis") }.Where(o => o.Item1).Select(o => o.Item2)],
+                CommandLine = ReportOptions.CommandLineOf(parse),
+            },
             output,
+            error,
             cancellation))));
         return command;
     }
 
     /// <summary>Reads, checks and merges the partials, then writes the reports.</summary>
-    public static int Execute(MergeSettings settings, TextWriter output, CancellationToken cancellation = default)
+    public static int Execute(MergeSettings settings, TextWriter output, TextWriter error, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        if (settings.SingleRunOptions.Count > 0)
+        {
+            throw new UsageException(
+                $"{settings.SingleRunOptions[0]}: Expected a single run (deval evaluate {settings.SingleRunOptions[0]} on one machine, which holds every box), but got partials: they keep each detection's match outcomes, not its boxes.");
+        }
         if (settings.ScoreThreshold is double t && !double.IsFinite(t)) throw new UsageException($"--score-threshold: Expected a finite number, but got {t}.");
-        foreach ((string? path, string option) in new[] { (settings.JsonPath, "--json"), (settings.MarkdownPath, "--markdown"), (settings.CsvPath, "--csv") })
+        foreach ((string? path, string option) in new[] { (settings.JsonPath, "--json"), (settings.MarkdownPath, "--markdown"), (settings.CsvPath, "--csv"), (settings.HtmlPath, "--report") })
         {
             OutputFiles.RefuseToOverwriteInputs(path, option, [.. settings.Partials]);
         }
-        EvaluationResult result = EvaluationPipeline.MergeFiles(settings.Partials, new MergeOptions(settings.ScoreThreshold, settings.Threads), cancellation);
-        // The merge checked that the partials name the same inputs; reports name them as the single run does.
+        bool charts = settings.PlotsDirectory is not null || settings.HtmlPath is not null;
+        EvaluationRun run = EvaluationPipeline.MergeFilesIntoRun(settings.Partials, new MergeOptions(settings.ScoreThreshold, settings.Threads, Curves: charts), cancellation);
+        EvaluationResult result = run.Result;
+        // The merge checked that the partials read the same inputs; reports name them as the single run does.
         PartialResult first = ReadHeader(settings.Partials[0]);
         var header = new ReportHeader(DevalApp.ToolName, DevalApp.Version, first.GroundTruthPath ?? "", first.PredictionsLabel ?? "");
         cancellation.ThrowIfCancellationRequested();
 
-        // Everything is formatted before the first file is written, so a failure leaves none.
-        var files = new List<PreparedFile>();
-        if (settings.CsvPath is { } csv) files.Add(new PreparedFile(csv, "--csv", ReportPipeline.Bytes(stream => CsvReport.Write(stream, result))));
-        if (settings.MarkdownPath is { } markdown) files.Add(new PreparedFile(markdown, "--markdown", ReportPipeline.Text(writer => MarkdownReport.Write(writer, result, header))));
-        var prepared = new PreparedOutputs([], files);
+        // Everything is drawn and formatted before the first file is written, so a failure leaves none.
+        string[] parts = [.. first.PredictionPaths ?? [first.PredictionsLabel ?? ""]];
+        var reports = new EvaluateSettings(first.GroundTruthPath ?? "", parts[0], run.Options.Metrics, run.Options.Voc, run.Options.MaxDetections, settings.JsonPath, settings.Threads)
+        {
+            Reports = new ReportSettings(settings.PlotsDirectory, settings.HtmlPath, settings.MarkdownPath, settings.CsvPath, null, null, ReportSettings.DefaultWorst, settings.ScoreThreshold, settings.CommandLine),
+            MorePredictions = parts[1..],
+        };
+        PreparedOutputs prepared = ReportPipeline.Prepare(reports, run, header, error, DigestsOf(first));
+        cancellation.ThrowIfCancellationRequested();
         if (settings.JsonPath == "-")
         {
             using var buffer = new MemoryStream();
@@ -90,6 +131,19 @@ public sealed class MergeCommand
         prepared.WriteAll();
         TextReport.Write(output, result);
         return ExitCodes.Success;
+    }
+
+    /// <summary>The inputs' sizes and SHA-256 as the workers hashed them (the merging machine need not see the inputs).</summary>
+    private static Func<string, InputDigest> DigestsOf(PartialResult partial)
+    {
+        var digests = new Dictionary<string, InputDigest>(StringComparer.Ordinal);
+        if (partial.GroundTruthPath is { } gt && partial.GroundTruthDigest is { } gtDigest) digests.TryAdd(gt, gtDigest);
+        IReadOnlyList<string> parts = partial.PredictionPaths ?? [];
+        IReadOnlyList<InputDigest> contents = partial.PredictionDigests ?? [];
+        for (int i = 0; i < Math.Min(parts.Count, contents.Count); i++) digests.TryAdd(parts[i], contents[i]);
+        return path => digests.TryGetValue(path, out InputDigest? digest)
+            ? digest
+            : throw new PartialResultException($"{path}: Expected the size and SHA-256 its worker hashed in the partials, but got none.");
     }
 
     private static PartialResult ReadHeader(string path)

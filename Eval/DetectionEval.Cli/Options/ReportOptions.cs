@@ -105,7 +105,7 @@ public sealed class ReportOptions
         CommandLineOf(parse));
 
     /// <summary>The command line as the user typed it, each argument quoted where a shell would need it.</summary>
-    private static string CommandLineOf(ParseResult parse) =>
+    internal static string CommandLineOf(ParseResult parse) =>
         string.Join(' ', new[] { DevalApp.ToolName }.Concat(parse.Tokens.Select(t => Quote(t.Value))));
 
     private static string Quote(string argument) =>

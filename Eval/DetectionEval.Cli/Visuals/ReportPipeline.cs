@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using DetectionEval.Cli.Runs;
 using DetectionEval.Cli.Options;
@@ -136,7 +135,12 @@ public static class ReportPipeline
     }
 
     /// <summary>Draws and formats everything the settings ask for.</summary>
-    public static PreparedOutputs Prepare(EvaluateSettings settings, EvaluationRun run, ReportHeader header, TextWriter error)
+    /// <param name="settings">What to write.</param>
+    /// <param name="run">The evaluation.</param>
+    /// <param name="header">The reports' header.</param>
+    /// <param name="error">Where warnings go.</param>
+    /// <param name="digestOf">Each input's size and SHA-256 for the HTML report; null to hash the files (a merge gives those its workers hashed).</param>
+    public static PreparedOutputs Prepare(EvaluateSettings settings, EvaluationRun run, ReportHeader header, TextWriter error, Func<string, InputDigest>? digestOf = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(run);
@@ -158,8 +162,8 @@ public static class ReportPipeline
         // The report's provenance hashes both inputs; that reading overlaps the drawing.
         Task<ReportInput[]>? describedInputs = r.HtmlPath is null
             ? null
-            : Task.Run(() => new[] { Describe("ground truth", settings.GroundTruth) }
-                .Concat(settings.AllPredictions.Select((part, i) => Describe(settings.MorePredictions.Count == 0 ? "predictions" : $"predictions, part {(i + 1).ToString(Invariant)}", part)))
+            : Task.Run(() => new[] { Describe("ground truth", settings.GroundTruth, digestOf) }
+                .Concat(settings.AllPredictions.Select((part, i) => Describe(settings.MorePredictions.Count == 0 ? "predictions" : $"predictions, part {(i + 1).ToString(Invariant)}", part, digestOf)))
                 .ToArray());
         IReadOnlyList<NamedChart> charts = r.PlotsDirectory is not null || r.HtmlPath is not null ? PlotMapping.ChartsOf(result) : [];
         RenderedChart[] rendered = Render(charts, files: r.PlotsDirectory is not null, report: r.HtmlPath is not null, settings.Threads);
@@ -305,29 +309,11 @@ public static class ReportPipeline
         return string.Join('/', relative.Split(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar).Select(Uri.EscapeDataString));
     }
 
-    /// <summary>
-    /// An input's size and SHA-256; for a folder (VOC, YOLO, txt, LabelMe), the total size of its files and
-    /// the SHA-256 of each file's path relative to the folder, a NUL, its bytes and a NUL, in ordinal path order.
-    /// </summary>
-    private static ReportInput Describe(string role, string path)
+    /// <summary>An input's size and SHA-256 (<see cref="InputDigest"/>); a folder's role says so.</summary>
+    private static ReportInput Describe(string role, string path, Func<string, InputDigest>? digestOf)
     {
-        if (!Directory.Exists(path))
-        {
-            using FileStream stream = File.OpenRead(path);
-            return new ReportInput(role, path, stream.Length, Convert.ToHexStringLower(SHA256.HashData(stream)));
-        }
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        long bytes = 0;
-        foreach (string file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(path, f)).Order(StringComparer.Ordinal))
-        {
-            hash.AppendData(Encoding.UTF8.GetBytes(file.Replace(Path.DirectorySeparatorChar, '/')));
-            hash.AppendData([0]);
-            byte[] content = File.ReadAllBytes(Path.Combine(path, file));
-            hash.AppendData(content);
-            hash.AppendData([0]);
-            bytes += content.Length;
-        }
-        return new ReportInput(role + " (folder)", path, bytes, Convert.ToHexStringLower(hash.GetHashAndReset()));
+        InputDigest digest = digestOf is null ? InputDigest.Of(path) : digestOf(path);
+        return new ReportInput(digest.IsFolder ? role + " (folder)" : role, path, digest.Bytes, digest.Sha256);
     }
 
     internal static byte[] Bytes(Action<Stream> write)

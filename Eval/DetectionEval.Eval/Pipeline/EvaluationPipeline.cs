@@ -81,24 +81,54 @@ public static class EvaluationPipeline
         observer ??= EvaluationObserver.None;
         EvaluationOptions options = request.Options with { Cancellation = cancellation, Progress = observer.Progress };
         LoadOptions load = RunLoadOptions(files.Load, observer, cancellation, (request.Spill ?? new SpillSettings()) with { Keep = shard });
-        LoadedAnnotations loaded = Timed(observer, EvaluationStage.Load, () => LoadFiles(files with { Load = load }, observer));
-        using DetectionSpill? spill = loaded.Builder.Spill;
-        cancellation.ThrowIfCancellationRequested();
-        Dataset groundTruth = Timed(observer, EvaluationStage.Group, loaded.Builder.Build);
-        ShardedMatches matches = Timed(observer, EvaluationStage.MatchShards, () => ShardedEvaluation.Match(loaded.Builder, groundTruth, options));
-        bool[] held = loaded.Builder.ImagesOfShard(shard);
-        (RecordId[] images, PartialGroundTruth gt, int[] classes, StoredMatch[] records) = PartialResult.Collect(groundTruth, matches.Store, image => held[image]);
-        matches.Accumulated = true;
-        var counts = new PartialCounts(
-            matches.Store.AreaRanges, matches.Store.Countable, matches.Store.Positives, matches.Detections,
-            groundTruth.DetectionsOfUnknownCategories, matches.DetectionsOverMaxDets, SharedPredictions: true);
-        return new PartialResult(PartialSettings.Of(options), groundTruth.Categories, images, gt, counts, classes, records)
+        // The inputs' content fingerprints, hashed beside the load and the match (the files are read anyway):
+        // the merge compares predictions by content, so machines may mount them at different paths.
+        using var stopDigests = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        CancellationToken digestsStop = stopDigests.Token;
+        Task<InputDigest[]> digests = Task.Run(() => files.Predictions.Prepend(files.GroundTruth).Select(input => DigestOf(input, digestsStop)).ToArray(), digestsStop);
+        try
         {
-            GroundTruthFingerprint = GroundTruthFingerprint.Of(groundTruth),
-            Shard = shard,
-            GroundTruthPath = files.GroundTruth.Path,
-            PredictionsLabel = files.PredictionsLabel,
-        };
+            LoadedAnnotations loaded = Timed(observer, EvaluationStage.Load, () => LoadFiles(files with { Load = load }, observer));
+            using DetectionSpill? spill = loaded.Builder.Spill;
+            cancellation.ThrowIfCancellationRequested();
+            Dataset groundTruth = Timed(observer, EvaluationStage.Group, loaded.Builder.Build);
+            ShardedMatches matches = Timed(observer, EvaluationStage.MatchShards, () => ShardedEvaluation.Match(loaded.Builder, groundTruth, options));
+            bool[] held = loaded.Builder.ImagesOfShard(shard);
+            InputDigest[] inputDigests = digests.GetAwaiter().GetResult();
+            (RecordId[] images, PartialGroundTruth gt, int[] classes, StoredMatch[] records) = PartialResult.Collect(groundTruth, matches.Store, image => held[image]);
+            matches.Accumulated = true;
+            var counts = new PartialCounts(
+                matches.Store.AreaRanges, matches.Store.Countable, matches.Store.Positives, matches.Detections,
+                groundTruth.DetectionsOfUnknownCategories, matches.DetectionsOverMaxDets, SharedPredictions: true);
+            return new PartialResult(PartialSettings.Of(options), groundTruth.Categories, images, gt, counts, classes, records)
+            {
+                GroundTruthFingerprint = GroundTruthFingerprint.Of(groundTruth),
+                Shard = shard,
+                GroundTruthPath = files.GroundTruth.Path,
+                PredictionsLabel = files.PredictionsLabel,
+                PredictionPaths = [.. files.Predictions.Select(p => p.Path)],
+                GroundTruthDigest = inputDigests[0],
+                PredictionDigests = inputDigests[1..],
+            };
+        }
+        finally
+        {
+            // A failed or cancelled run stops the hashing rather than leaving it to read on.
+            if (!digests.IsCompleted) stopDigests.Cancel();
+        }
+    }
+
+    /// <summary>The input's digest; one that cannot be read (it vanished since the load) is an input error naming it.</summary>
+    private static InputDigest DigestOf(AnnotationInput input, CancellationToken cancellation)
+    {
+        try
+        {
+            return InputDigest.Of(input.Path, cancellation);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw InputFiles.CannotOpen(input.Path, e);
+        }
     }
 
     /// <summary>A rank's partial result: every image of <paramref name="dataset"/> matched in memory, the records kept.</summary>
@@ -133,7 +163,7 @@ public static class EvaluationPipeline
     public static EvaluationResult Merge(IEnumerable<PartialResult> partials, MergeOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(partials);
-        return PartialMerge.Merge([.. partials], options ?? new MergeOptions());
+        return PartialMerge.Merge([.. partials], options ?? new MergeOptions()).Result;
     }
 
     /// <summary>
@@ -142,7 +172,15 @@ public static class EvaluationPipeline
     /// merge holds one file's records at a time. Messages name the files.
     /// </summary>
     /// <exception cref="PartialResultException">A file is missing or unreadable, or the partials cannot be merged.</exception>
-    public static EvaluationResult MergeFiles(IReadOnlyList<string> paths, MergeOptions? options = null, CancellationToken cancellation = default)
+    public static EvaluationResult MergeFiles(IReadOnlyList<string> paths, MergeOptions? options = null, CancellationToken cancellation = default) =>
+        MergeFilesIntoRun(paths, options, cancellation).Result;
+
+    /// <summary>
+    /// <see cref="MergeFiles"/>, as a run: the result, the ground truth the merge rebuilt from the partials
+    /// (images and boxes; no detections, as after a low-memory run) and the options it accumulated with.
+    /// </summary>
+    /// <exception cref="PartialResultException">A file is missing or unreadable, or the partials cannot be merged.</exception>
+    public static EvaluationRun MergeFilesIntoRun(IReadOnlyList<string> paths, MergeOptions? options = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(paths);
         var partials = new List<PartialResult>(paths.Count);

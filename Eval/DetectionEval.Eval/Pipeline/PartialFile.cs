@@ -6,6 +6,7 @@ using Apache.Arrow;
 using Apache.Arrow.Ipc;
 using Apache.Arrow.Types;
 using DetectionEval.Eval.Data;
+using DetectionEval.Eval.IO;
 using DetectionEval.Matching;
 using DetectionEval.Matching.Coco;
 
@@ -15,7 +16,8 @@ namespace DetectionEval.Eval.Pipeline;
 //
 // A zip file (like numpy's .npz) of four entries, each deflated at the fastest level:
 //   header.json         format "deval-partial", formatVersion, tool version, ground-truth fingerprint,
-//                       settings (and their hash), shard {index, count} or null, the run's inputs, categories,
+//                       settings (and their hash), shard {index, count} or null, the run's inputs (paths, and
+//                       sizes and SHA-256 of their content), categories,
 //                       per-class ground-truth counts, detection counts
 //   images.arrow        Arrow IPC stream: id (int64, null for a string id), id_text (utf8, null for an integer id)
 //   ground_truth.arrow  Arrow IPC stream: image, category (int32 indices), x, y, width, height, area (float64), flags (uint8)
@@ -55,6 +57,7 @@ internal static class PartialFile
             CheckRecords(source, classes, records, header.Categories.Length, images.Length);
             var counts = new PartialCounts(
                 header.AreaRanges, header.Countable, header.Positives, header.Detections, header.DetectionsOfUnknownCategories, header.DetectionsOverMaxDets, header.SharedPredictions);
+            Check(source, "header.json", header.PredictionPaths?.Length == header.PredictionDigests?.Length, "a content fingerprint per predictions part");
             Check(source, "header.json", header.Countable.Length == header.Categories.Length * header.AreaRanges && header.Positives.Length == header.Categories.Length,
                 "a count of ground truth per class");
             return new PartialResult(header.Settings, header.Categories, images, gt, counts, classes, records)
@@ -64,6 +67,9 @@ internal static class PartialFile
                 Shard = header.Shard,
                 GroundTruthPath = header.GroundTruthPath,
                 PredictionsLabel = header.PredictionsLabel,
+                PredictionPaths = header.PredictionPaths,
+                GroundTruthDigest = header.GroundTruthDigest,
+                PredictionDigests = header.PredictionDigests,
             };
         }
         catch (Exception e) when (e is InvalidDataException or JsonException or InvalidOperationException or KeyNotFoundException or FormatException or ArgumentException or IOException or OverflowException)
@@ -119,7 +125,7 @@ internal static class PartialFile
 
     private sealed record Header(
         string ToolVersion, string Fingerprint, PartialSettings Settings, ImageShard? Shard, string? GroundTruthPath, string? PredictionsLabel,
-        Category[] Categories, int AreaRanges, int[] Countable, int[] Positives, long Detections, int DetectionsOfUnknownCategories,
+        string[]? PredictionPaths, InputDigest? GroundTruthDigest, InputDigest[]? PredictionDigests, Category[] Categories, int AreaRanges, int[] Countable, int[] Positives, long Detections, int DetectionsOfUnknownCategories,
         int DetectionsOverMaxDets, bool SharedPredictions);
 
     private static void WriteHeader(Stream stream, PartialResult p)
@@ -154,6 +160,35 @@ internal static class PartialFile
         }
         json.WriteString("groundTruth", p.GroundTruthPath);
         json.WriteString("predictions", p.PredictionsLabel);
+        if (p.PredictionPaths is { } parts)
+        {
+            json.WriteStartArray("predictionParts");
+            foreach (string part in parts) json.WriteStringValue(part);
+            json.WriteEndArray();
+        }
+        else
+        {
+            json.WriteNull("predictionParts");
+        }
+        if (p.GroundTruthDigest is { } gtDigest)
+        {
+            json.WritePropertyName("groundTruthContent");
+            WriteDigest(json, gtDigest);
+        }
+        else
+        {
+            json.WriteNull("groundTruthContent");
+        }
+        if (p.PredictionDigests is { } predictionDigests)
+        {
+            json.WriteStartArray("predictionsContent");
+            foreach (InputDigest d in predictionDigests) WriteDigest(json, d);
+            json.WriteEndArray();
+        }
+        else
+        {
+            json.WriteNull("predictionsContent");
+        }
         json.WriteNumber("images", p.Images.Length);
         json.WriteNumber("groundTruthBoxes", p.GroundTruth.Count);
         json.WriteNumber("records", p.Records.Length);
@@ -175,6 +210,19 @@ internal static class PartialFile
         WriteInts(json, "positives", p.Counts.Positives);
         json.WriteEndObject();
     }
+
+    private static void WriteDigest(Utf8JsonWriter json, InputDigest digest)
+    {
+        json.WriteStartObject();
+        json.WriteNumber("bytes", digest.Bytes);
+        json.WriteString("sha256", digest.Sha256);
+        json.WriteBoolean("folder", digest.IsFolder);
+        json.WriteEndObject();
+    }
+
+    private static InputDigest? ReadDigest(JsonElement element) => element.ValueKind == JsonValueKind.Null
+        ? null
+        : new InputDigest(element.GetProperty("bytes").GetInt64(), element.GetProperty("sha256").GetString()!, element.GetProperty("folder").GetBoolean());
 
     private static void WriteInts(Utf8JsonWriter json, string name, int[] values)
     {
@@ -218,6 +266,9 @@ internal static class PartialFile
             shard,
             root.GetProperty("groundTruth").GetString(),
             root.GetProperty("predictions").GetString(),
+            root.GetProperty("predictionParts") is { ValueKind: JsonValueKind.Array } parts ? [.. parts.EnumerateArray().Select(e => e.GetString() ?? throw new InvalidDataException("predictionParts holds a null."))] : null,
+            ReadDigest(root.GetProperty("groundTruthContent")),
+            root.GetProperty("predictionsContent") is { ValueKind: JsonValueKind.Array } digests ? [.. digests.EnumerateArray().Select(d => ReadDigest(d) ?? throw new InvalidDataException("predictionsContent holds a null."))] : null,
             [.. root.GetProperty("categories").EnumerateArray().Select(c => new Category(c.GetProperty("id").GetInt64(), c.GetProperty("name").GetString()!))],
             root.GetProperty("areaRanges").GetInt32(),
             [.. root.GetProperty("countable").EnumerateArray().Select(e => e.GetInt32())],

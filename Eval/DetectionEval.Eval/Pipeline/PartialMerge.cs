@@ -7,7 +7,7 @@ namespace DetectionEval.Eval.Pipeline;
 // Merging partial results: checked, then accumulated once.
 //
 // Checks, each refused with one line (PartialResultException): the same format, settings and categories;
-// shards of a file run: the same ground-truth fingerprint and predictions, every shard of N present once;
+// shards of a file run: the same ground-truth fingerprint and predictions (by content: size and SHA-256), every shard of N present once;
 // ranks of a training loop: no image in two partials. Then the ground truth is rebuilt from the partials'
 // images and boxes (its fingerprint must be the one the shards name), every record's image is renumbered
 // by its rank among all images, a rank's input positions follow those of the partials before it, the
@@ -17,18 +17,22 @@ namespace DetectionEval.Eval.Pipeline;
 /// <summary>How a merge reports: the options that only accumulation reads.</summary>
 /// <param name="ScoreThreshold">The confidence at which to report precision and recall; null for none.</param>
 /// <param name="Threads">Worker threads; null for all cores.</param>
-public sealed record MergeOptions(double? ScoreThreshold = null, int? Threads = null);
+/// <param name="Curves">
+/// Keep the VOC precision-recall curves and the confidence curves (charts and the HTML report draw them), as
+/// the in-memory run does; they take memory per detection.
+/// </param>
+public sealed record MergeOptions(double? ScoreThreshold = null, int? Threads = null, bool Curves = false);
 
 internal static class PartialMerge
 {
-    public static EvaluationResult Merge(IReadOnlyList<PartialResult> partials, MergeOptions options) =>
+    public static EvaluationRun Merge(IReadOnlyList<PartialResult> partials, MergeOptions options) =>
         Merge(partials, options, null, p => (partials[p].RecordClasses, partials[p].Records));
 
     /// <summary>
     /// Merges <paramref name="partials"/>, whose records <paramref name="recordsOf"/> gives one partial at a
     /// time (so that a merge of files holds one partial's records besides the accumulation's store).
     /// </summary>
-    public static EvaluationResult Merge(
+    public static EvaluationRun Merge(
         IReadOnlyList<PartialResult> partials, MergeOptions options, IReadOnlyList<string>? names, Func<int, (int[] Classes, StoredMatch[] Records)> recordsOf)
     {
         if (partials.Count == 0) throw new PartialResultException("Expected at least one partial result, but got none.");
@@ -68,14 +72,15 @@ internal static class PartialMerge
             unknown = counts.SharedPredictions ? counts.DetectionsOfUnknownCategories : unknown + counts.DetectionsOfUnknownCategories;
         }
 
-        EvaluationOptions evaluation = settings.ToOptions() with { ScoreThreshold = options.ScoreThreshold, Threads = options.Threads };
+        EvaluationOptions evaluation = settings.ToOptions() with { ScoreThreshold = options.ScoreThreshold, Threads = options.Threads, ConfidenceCurves = options.Curves };
         evaluation.Validate();
         var matches = new ShardedMatches(groundTruth, store, detections, overMaxDets);
-        EvaluationResult result = ShardedEvaluation.Accumulate(matches, evaluation);
-        return result with
+        EvaluationResult result = ShardedEvaluation.Accumulate(matches, evaluation, keepCurves: options.Curves);
+        result = result with
         {
             Inputs = result.Inputs with { Detections = checked((int)detections + unknown), DetectionsOfUnknownCategories = unknown },
         };
+        return new EvaluationRun(result, groundTruth, null, LowMemory: true, null, evaluation);
     }
 
     /// <summary>Rule: partials merge only when they were matched alike, against the same classes, and are all shards or all ranks.</summary>
@@ -97,9 +102,10 @@ internal static class PartialMerge
             {
                 throw new PartialResultException($"{name(i)}: Expected the ground truth of {name(0)} ({first.GroundTruthFingerprint}), but got {p.GroundTruthFingerprint}.");
             }
-            if (first.Shard is not null && p.PredictionsLabel != first.PredictionsLabel)
+            if (first.Shard is not null && !SamePredictions(first, p))
             {
-                throw new PartialResultException($"{name(i)}: Expected the predictions of {name(0)} ({first.PredictionsLabel}), but got {p.PredictionsLabel}.");
+                throw new PartialResultException(
+                    $"{name(i)}: Expected the predictions of {name(0)} ({DescribePredictions(first)}), but got {DescribePredictions(p)}; every shard must read the same predictions.");
             }
             if (!p.Categories.SequenceEqual(first.Categories))
             {
@@ -107,6 +113,16 @@ internal static class PartialMerge
             }
         }
     }
+
+    /// <summary>
+    /// Rule: shards read the same predictions when their contents (each part's size and SHA-256) are equal,
+    /// wherever each machine found them; the paths only name them in messages.
+    /// </summary>
+    private static bool SamePredictions(PartialResult a, PartialResult b) =>
+        a.PredictionDigests is { } x && b.PredictionDigests is { } y && x.SequenceEqual(y);
+
+    private static string DescribePredictions(PartialResult p) =>
+        p.PredictionDigests is { } digests ? $"{p.PredictionsLabel}: {string.Join("; ", digests.Select(d => d.Describe()))}" : $"{p.PredictionsLabel}";
 
     /// <summary>Rule: the shards of a file run are 0 to N-1 of one N, each once.</summary>
     private static void CheckShardsComplete(IReadOnlyList<PartialResult> partials, Func<int, string> name)

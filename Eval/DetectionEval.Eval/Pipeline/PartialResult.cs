@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using DetectionEval.Eval.Data;
+using DetectionEval.Eval.IO;
 using DetectionEval.Eval.Matches;
 using DetectionEval.Matching;
 using DetectionEval.Matching.Coco;
@@ -70,7 +71,7 @@ public sealed class PartialResultException(string message) : Exception(message);
 public sealed class PartialResult
 {
     /// <summary>The version of the stored layout this build writes and reads.</summary>
-    public const int CurrentFormatVersion = 1;
+    public const int CurrentFormatVersion = 2;
 
     internal PartialResult(
         PartialSettings settings,
@@ -110,6 +111,18 @@ public sealed class PartialResult
 
     /// <summary>The predictions as given to the run (reports name them); null for a rank.</summary>
     public string? PredictionsLabel { get; init; }
+
+    /// <summary>Each predictions part's path as given to the worker, in reading order; null for a rank.</summary>
+    public IReadOnlyList<string>? PredictionPaths { get; init; }
+
+    /// <summary>The ground-truth file's size and SHA-256, as the worker read it; null for a rank.</summary>
+    public InputDigest? GroundTruthDigest { get; init; }
+
+    /// <summary>
+    /// Each predictions part's size and SHA-256, as the worker read it; null for a rank. Shards merge when
+    /// their predictions have the same content, wherever each machine found them.
+    /// </summary>
+    public IReadOnlyList<InputDigest>? PredictionDigests { get; init; }
 
     /// <summary>The categories, in ascending id order.</summary>
     public IReadOnlyList<Category> Categories { get; }

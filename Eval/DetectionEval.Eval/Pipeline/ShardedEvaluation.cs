@@ -119,10 +119,17 @@ internal static class ShardedEvaluation
 
     /// <summary>
     /// Accumulates every class, releasing its stored matches as it goes, and gives the result
-    /// the in-memory run of <see cref="Pipeline.EvaluationPipeline"/> gives for the same inputs, without curves.
+    /// the in-memory run of <see cref="Pipeline.EvaluationPipeline"/> gives for the same inputs, without curves
+    /// unless <paramref name="keepCurves"/>.
     /// </summary>
     /// <exception cref="InvalidOperationException">The matches were accumulated already (they are let go of on the way).</exception>
-    public static EvaluationResult Accumulate(ShardedMatches matches, EvaluationOptions options)
+    /// <param name="matches">The stored matches (released on the way).</param>
+    /// <param name="options">Threads, the reported score threshold, whether to draw confidence curves.</param>
+    /// <param name="keepCurves">
+    /// Keep each class's VOC precision-recall curve and compute the operating points from the curves, as the
+    /// in-memory run does (a merge that draws charts): memory per detection for the curves, the same numbers.
+    /// </param>
+    public static EvaluationResult Accumulate(ShardedMatches matches, EvaluationOptions options, bool keepCurves = false)
     {
         ArgumentNullException.ThrowIfNull(matches);
         options.Validate();
@@ -153,9 +160,16 @@ internal static class ShardedEvaluation
                 (double[] scores, VocOutcome[] outcomes) = InVocOrder(stored, keys);
                 stored = [];
                 VocClassResult result = VocAccumulation.Score(categories[k], scores, outcomes, null, store.Positives[k]);
-                points[k] = OperatingPointAnalysis.ForClass(result, options.ScoreThreshold, keepCurve: false);
-                classSteps[k] = ClassSteps.FromCurve(result.Curve)!;
-                vocClasses[k] = result with { Curve = NoCurve };
+                if (keepCurves)
+                {
+                    vocClasses[k] = result;
+                }
+                else
+                {
+                    points[k] = OperatingPointAnalysis.ForClass(result, options.ScoreThreshold, keepCurve: false);
+                    classSteps[k] = ClassSteps.FromCurve(result.Curve)!;
+                    vocClasses[k] = result with { Curve = NoCurve };
+                }
             }
             options.Progress?.Advance(size);
         });
@@ -165,7 +179,12 @@ internal static class ShardedEvaluation
             : new CocoResult(options.MaxDetections, CocoAccumulation.Summarize(tables), CocoAccumulation.PerClass(categories, tables)) { Tables = tables };
         VocResult? voc = store.HasVoc ? VocAccumulation.Summarize(options.Voc, vocClasses) : null;
         OperatingPoints? operatingPoints = null;
-        if (voc is not null)
+        if (voc is not null && keepCurves)
+        {
+            // The in-memory run's operating points, from the same curves.
+            operatingPoints = OperatingPointAnalysis.Compute(voc, options.ScoreThreshold, options.ConfidenceCurves);
+        }
+        else if (voc is not null)
         {
             double positives = 0;
             foreach (VocClassResult c in voc.PerClass) positives += c.Positives;

@@ -15,7 +15,9 @@ namespace DetectionEval.Eval.Reports;
 // text), category_id (int64), category (utf8), score (float64), position (int32: input order among the
 // detections of known categories), coco_rank (int32: place in its image and class by score; null beyond the
 // last maxDets or without COCO), coco_iou50 ... coco_iou95 (utf8 "tp", "fp" or "ignored" at area "all";
-// null when COCO left the detection out), voc ("tp", "fp" or "ignored"; null without VOC), voc_gt_id (int64:
+// null when COCO left the detection out), coco_gt_id50 ... coco_gt_id95 (int64: the annotation id of the
+// ground truth it matched at that threshold, area "all", a crowd region or ignored one included; null when
+// none or a string id), voc ("tp", "fp" or "ignored"; null without VOC), voc_gt_id (int64:
 // the annotation id of the ground truth of the detection's class with its best overlap, the one a true
 // positive took; null when the image has none of its class or the id is a string), voc_iou_threshold
 // (float64, the run's VOC threshold). Row groups of a million rows.
@@ -30,6 +32,9 @@ public static class DetectionRecords
     /// <summary>The IoU thresholds' column names: coco_iou50 to coco_iou95.</summary>
     public static IReadOnlyList<string> CocoColumns { get; } =
         [.. CocoParameters.IouThresholds.Select(t => "coco_iou" + ((int)Math.Round(t * 100)).ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
+    /// <summary>The matched ground truth's column names, one per IoU threshold: coco_gt_id50 to coco_gt_id95.</summary>
+    public static IReadOnlyList<string> CocoGroundTruthColumns { get; } = [.. CocoColumns.Select(c => c.Replace("coco_iou", "coco_gt_id", StringComparison.Ordinal))];
 
     /// <summary>Writes the detections of <paramref name="run"/>, which kept its match records (<see cref="RunProducts.Matches"/>).</summary>
     /// <exception cref="InvalidOperationException">The run kept no match records.</exception>
@@ -59,6 +64,7 @@ public static class DetectionRecords
                 }
             }
         }
+        long?[][] cocoGt = matches.Coco is { } cocoMatches ? MatchedGroundTruthIds(cocoMatches, run.Options, n) : [.. CocoGroundTruthColumns.Select(_ => new long?[n])];
         var voc = new string?[n];
         var vocGt = new long?[n];
         if (matches.Voc is { } vocMatches)
@@ -84,15 +90,73 @@ public static class DetectionRecords
             new DataField<double>("score"), new DataField<int>("position"), new DataField<int?>("coco_rank"),
         };
         fields.AddRange(CocoColumns.Select(c => new DataField<string>(c)));
+        fields.AddRange(CocoGroundTruthColumns.Select(c => new DataField<long?>(c)));
         fields.AddRange([new DataField<string>("voc"), new DataField<long?>("voc_gt_id"), new DataField<double>("voc_iou_threshold")]);
         var schema = new ParquetSchema(fields.ToArray<Field>());
-        WriteAsync(stream, schema, fields, dataset, rowOfPosition, cocoRank, cocoOutcomes, voc, vocGt, matches.Voc?.Settings.IouThreshold ?? run.Options.Voc.IouThreshold)
+        WriteAsync(stream, schema, fields, dataset, rowOfPosition, cocoRank, cocoOutcomes, cocoGt, voc, vocGt, matches.Voc?.Settings.IouThreshold ?? run.Options.Voc.IouThreshold)
             .GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Per IoU threshold, by input position, the annotation id of the ground truth each detection matched at
+    /// area "all" (null when it matched none, or the id is a string). The match records keep each threshold's
+    /// outcome, not the ground truth it went to, so the matcher runs once more on each unit with the same
+    /// rules, and its outcomes must be the records' own.
+    /// </summary>
+    private static long?[][] MatchedGroundTruthIds(CocoMatches coco, EvaluationOptions options, int n)
+    {
+        int thresholds = CocoParameters.IouThresholds.Count;
+        long?[][] ids = [.. Enumerable.Range(0, thresholds).Select(_ => new long?[n])];
+        Dataset dataset = coco.Dataset;
+        var matcher = new CocoMatcher(options.MaxDetections[^1]);
+        EvaluationUnit[] units = dataset.Units.ToArray();
+        Parallel.For(0, units.Length, new ParallelOptions { MaxDegreeOfParallelism = options.Threads ?? -1 }, () => new UnitScratch(), (u, _, scratch) =>
+        {
+            EvaluationUnit unit = units[u];
+            if (unit.DetectionCount == 0) return scratch;
+            scratch.Reserve(unit.DetectionCount, matcher.KeptDetections(unit.DetectionCount) * thresholds, matcher.AreaRangeCount);
+            int kept = matcher.Match(CocoMatchStage.UnitInput(dataset, unit), scratch.Outcomes, scratch.Countable, scratch.Matcher, scratch.Matched);
+            ReadOnlySpan<CocoMatchRecord> records = coco.RecordsOfUnit(u);
+            for (int i = 0; i < kept; i++)
+            {
+                int row = unit.DetectionStart + scratch.Outcomes[i].Detection;
+                if (records.Length != kept || records[i].Row != row || records[i].Outcome != scratch.Outcomes[i].Outcome)
+                {
+                    throw new InvalidOperationException("The COCO matcher gave other outcomes than the run's records on the same unit.");
+                }
+                int at = dataset.Detections.InputPositions[row];
+                for (int t = 0; t < thresholds; t++)
+                {
+                    int g = scratch.Matched[i * thresholds + t];
+                    if (g >= 0 && dataset.GroundTruth.AnnotationIds[unit.GroundTruthStart + g] is { IsText: false } id) ids[t][at] = id.Number;
+                }
+            }
+            return scratch;
+        }, _ => { });
+        return ids;
+    }
+
+    private sealed class UnitScratch
+    {
+        public readonly CocoMatchScratch Matcher = new();
+
+        public CocoDetectionOutcome[] Outcomes = [];
+
+        public int[] Matched = [];
+
+        public int[] Countable = [];
+
+        public void Reserve(int detections, int matched, int areaRanges)
+        {
+            if (Outcomes.Length < detections) Outcomes = new CocoDetectionOutcome[detections];
+            if (Matched.Length < matched) Matched = new int[matched];
+            if (Countable.Length < areaRanges) Countable = new int[areaRanges];
+        }
     }
 
     private static async Task WriteAsync(
         Stream stream, ParquetSchema schema, List<DataField> fields, Dataset dataset, int[] rowOfPosition, int?[] cocoRank, string?[][] cocoOutcomes,
-        string?[] voc, long?[] vocGt, double vocThreshold)
+        long?[][] cocoGt, string?[] voc, long?[] vocGt, double vocThreshold)
     {
         await using ParquetWriter writer = await ParquetWriter.CreateAsync(schema, stream).ConfigureAwait(false);
         int n = rowOfPosition.Length;
@@ -126,6 +190,7 @@ public static class DetectionRecords
             await group.WriteAsync(fields[f++], new ReadOnlyMemory<int>(position)).ConfigureAwait(false);
             await group.WriteAsync(fields[f++], new ReadOnlyMemory<int?>(cocoRank, start, count)).ConfigureAwait(false);
             foreach (string?[] outcomes in cocoOutcomes) await group.WriteAsync(fields[f++], outcomes[start..(start + count)]).ConfigureAwait(false);
+            foreach (long?[] ids in cocoGt) await group.WriteAsync(fields[f++], new ReadOnlyMemory<long?>(ids, start, count)).ConfigureAwait(false);
             await group.WriteAsync(fields[f++], voc[start..(start + count)]).ConfigureAwait(false);
             await group.WriteAsync(fields[f++], new ReadOnlyMemory<long?>(vocGt, start, count)).ConfigureAwait(false);
             await group.WriteAsync(fields[f++], new ReadOnlyMemory<double>(threshold)).ConfigureAwait(false);

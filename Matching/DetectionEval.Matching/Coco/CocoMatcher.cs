@@ -144,8 +144,13 @@ public sealed class CocoMatcher
     /// <see cref="KeptDetections"/>.</param>
     /// <param name="countableGroundTruth">Receives, per area range, the ground truths that are not ignored.</param>
     /// <param name="scratch">This thread's buffers.</param>
+    /// <param name="matchedGroundTruth">
+    /// Empty, or receives the ground truth (index in the unit) each kept detection matched at each threshold in
+    /// area range <see cref="CocoParameters.AllAreas"/>, -1 for none: [kept detection][threshold], length at
+    /// least <see cref="KeptDetections"/> times the thresholds (the open records' matched ground truth).
+    /// </param>
     /// <returns>The number of kept detections written to <paramref name="outcomes"/>.</returns>
-    public int Match(CocoUnit unit, Span<CocoDetectionOutcome> outcomes, Span<int> countableGroundTruth, CocoMatchScratch scratch)
+    public int Match(CocoUnit unit, Span<CocoDetectionOutcome> outcomes, Span<int> countableGroundTruth, CocoMatchScratch scratch, Span<int> matchedGroundTruth = default)
     {
         int kept = KeptDetections(unit.Detections.Length);
         int groundTruthCount = unit.GroundTruth.Length;
@@ -158,7 +163,7 @@ public sealed class CocoMatcher
 
         Span<double> overlaps = scratch.Overlaps.AsSpan(0, kept * groundTruthCount);
         ComputeOverlaps(unit, keptOrder, overlaps);
-        Assign(unit, keptOrder, overlaps, outcomes, countableGroundTruth, scratch);
+        Assign(unit, keptOrder, overlaps, outcomes, countableGroundTruth, scratch, matchedGroundTruth);
         return kept;
     }
 
@@ -249,6 +254,7 @@ public sealed class CocoMatcher
     /// <summary>
     /// The greedy assignment at every area range and threshold, given the IoU matrix. Only pairs with IoU
     /// at or above the lowest threshold can ever match, so an engine may leave the others at 0.
+    /// <paramref name="matchedGroundTruth"/> is empty, or receives what <see cref="Match"/> describes.
     /// </summary>
     public void Assign(
         CocoUnit unit,
@@ -256,7 +262,8 @@ public sealed class CocoMatcher
         ReadOnlySpan<double> overlaps,
         Span<CocoDetectionOutcome> outcomes,
         Span<int> countableGroundTruth,
-        CocoMatchScratch scratch)
+        CocoMatchScratch scratch,
+        Span<int> matchedGroundTruth = default)
     {
         int kept = keptOrder.Length;
         int groundTruthCount = unit.GroundTruth.Length;
@@ -286,6 +293,7 @@ public sealed class CocoMatcher
         }
         walkStart[candidates] = entries;
 
+        if (!matchedGroundTruth.IsEmpty) matchedGroundTruth[..(kept * _iouThresholds.Length)].Fill(-1);
         ulong allThresholds = (1UL << _iouThresholds.Length) - 1;
         for (int d = 0; d < kept; d++) outcomes[d] = new CocoDetectionOutcome(keptOrder[d], default);
 
@@ -323,6 +331,7 @@ public sealed class CocoMatcher
                     int best = FindBestGroundTruth(row, walk, ignored, isCrowd, matched, threshold);
                     if (best < 0) continue;
                     matched[best] = true;
+                    if (a == CocoParameters.AllAreas && !matchedGroundTruth.IsEmpty) matchedGroundTruth[d * _iouThresholds.Length + t] = best;
                     CocoOutcome outcome = outcomes[d].Outcome;
                     // A match replaces the unmatched verdict set above.
                     outcome = outcome with { Ignored = outcome.Ignored & ~bit };
