@@ -7,8 +7,8 @@ namespace DetectionEval.Cli.Tests;
 /// The native executable (Native AOT, built by tests/benchmarks/native-executable.sh into
 /// artifacts/native/RID/) against the .NET tool's code, run in-process: the same exit code, stdout, JSON report
 /// and records file, byte for byte, on the samples; the parts it leaves out refused in one line. Building it
-/// takes minutes, so these tests run where it was built and skip, saying how to build it, where it was not;
-/// DEVAL_NATIVE names an executable built elsewhere. `--filter Category!=Native` leaves them out.
+/// takes minutes, so these tests run where it was built and skip, saying how to build it, where it was not
+/// or where a source file changed since; DEVAL_NATIVE names an executable built elsewhere. `--filter Category!=Native` leaves them out.
 /// </summary>
 [Trait("Category", "Native")]
 public sealed class NativeExecutableTests : IDisposable
@@ -29,8 +29,18 @@ public sealed class NativeExecutableTests : IDisposable
     {
         string? executable = Executable();
         Skip.If(executable is null, $"no native executable in artifacts/native/{RuntimeInformation.RuntimeIdentifier}: run tests/benchmarks/native-executable.sh to build it (or set DEVAL_NATIVE)");
+        string? source = NewerSource(File.GetLastWriteTimeUtc(executable!));
+        Skip.If(source is not null, $"{executable} is older than {source}: run tests/benchmarks/native-executable.sh to build it again");
         return executable!;
     }
+
+    /// <summary>A source file of deval changed after <paramref name="built"/>, or null: a stale executable is not compared.</summary>
+    private static string? NewerSource(DateTime built) =>
+        new[] { "Eval", "Matching", "Plots" }
+            .SelectMany(folder => Directory.EnumerateFiles(Path.Combine(ReferenceData.RepositoryRoot, folder), "*.*", SearchOption.AllDirectories))
+            .Where(path => path.EndsWith(".cs", StringComparison.Ordinal) || path.EndsWith(".csproj", StringComparison.Ordinal))
+            .Where(path => !path.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal) && !path.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .FirstOrDefault(path => File.GetLastWriteTimeUtc(path) > built);
 
     private static readonly string CocoGt = Deval.Sample("coco-val2014-100", "instances_val2014_100.json");
     private static readonly string CocoDt = Deval.Sample("coco-val2014-100", "fakebbox100_results.json");
