@@ -122,6 +122,7 @@ public static class ReportPipeline
         if (r.ImagesDirectory is { } images && !Directory.Exists(images)) throw new UsageException($"{images}: Expected a folder of images for --images, but got {(File.Exists(images) ? "a file" : "no such folder")}.");
         // Before the evaluation, which may take minutes, rather than when the first overlay is drawn.
         if (r.OverlaysDirectory is not null) OpenCvRequirement.Require("--overlays");
+        if (r.PlotsDirectory is not null || r.HtmlPath is not null) NativeParts.RequireChartLibraries(r.PlotsDirectory is not null ? "--plots" : "--report");
     }
 
     /// <summary>A missing folder is created when the files are written; only a file standing in its way is an error.</summary>

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace DetectionEval.Cli.Tests;
+
+/// <summary>
+/// The native executable (Native AOT, built by tests/benchmarks/native-executable.sh into
+/// artifacts/native/RID/) against the .NET tool's code, run in-process: the same exit code, stdout, JSON report
+/// and records file, byte for byte, on the samples; the parts it leaves out refused in one line. Building it
+/// takes minutes, so these tests run where it was built and skip, saying how to build it, where it was not
+/// or where a source file changed since; DEVAL_NATIVE names an executable built elsewhere. `--filter Category!=Native` leaves them out.
+/// </summary>
+[Trait("Category", "Native")]
+public sealed class NativeExecutableTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("deval-native-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    /// <summary>The executable to test, or null when none was built.</summary>
+    private static string? Executable()
+    {
+        if (Environment.GetEnvironmentVariable("DEVAL_NATIVE") is { Length: > 0 } given) return given;
+        string path = Path.Combine(ReferenceData.RepositoryRoot, "artifacts", "native", RuntimeInformation.RuntimeIdentifier, OperatingSystem.IsWindows() ? "deval.exe" : "deval");
+        return File.Exists(path) ? path : null;
+    }
+
+    private static string RequireExecutable()
+    {
+        string? executable = Executable();
+        Skip.If(executable is null, $"no native executable in artifacts/native/{RuntimeInformation.RuntimeIdentifier}: run tests/benchmarks/native-executable.sh to build it (or set DEVAL_NATIVE)");
+        string? source = NewerSource(File.GetLastWriteTimeUtc(executable!));
+        Skip.If(source is not null, $"{executable} is older than {source}: run tests/benchmarks/native-executable.sh to build it again");
+        return executable!;
+    }
+
+    /// <summary>A source file of deval changed after <paramref name="built"/>, or null: a stale executable is not compared.</summary>
+    private static string? NewerSource(DateTime built) =>
+        new[] { "Eval", "Matching", "Plots" }
+            .SelectMany(folder => Directory.EnumerateFiles(Path.Combine(ReferenceData.RepositoryRoot, folder), "*.*", SearchOption.AllDirectories))
+            .Where(path => path.EndsWith(".cs", StringComparison.Ordinal) || path.EndsWith(".csproj", StringComparison.Ordinal))
+            .Where(path => !path.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal) && !path.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .FirstOrDefault(path => File.GetLastWriteTimeUtc(path) > built);
+
+    private static readonly string CocoGt = Deval.Sample("coco-val2014-100", "instances_val2014_100.json");
+    private static readonly string CocoDt = Deval.Sample("coco-val2014-100", "fakebbox100_results.json");
+
+    [SkippableTheory]
+    [InlineData("--metric|all")]
+    [InlineData("--metric|all|--analysis|--score-threshold|0.5|--voc-plus-one")]
+    [InlineData("--metric|coco|--max-dets|1,5,50")]
+    [InlineData("--metric|voc|--iou|0.3|--voc-iou-rule|gt")]
+    [InlineData("--iou-type|bbox,segm|--metric|coco", "fakesegm100_results.json")]
+    public void The_native_executable_writes_the_coco_sample_report_byte_for_byte_as_the_dotnet_tool(string options, string predictions = "fakebbox100_results.json")
+    {
+        string native = RequireExecutable();
+        string[] arguments = ["evaluate", "--gt", CocoGt, "--pred", Deval.Sample("coco-val2014-100", predictions), .. options.Split('|')];
+        AssertSameRunAndFiles(native, arguments, [("--json", "report.json")]);
+    }
+
+    [SkippableTheory]
+    [InlineData("voc/Annotations", "voc/results", "")]
+    [InlineData("csv/gt.csv", "csv/predictions.csv", "--names|classes.txt")]
+    [InlineData("openimages/boxes.csv", "openimages/predictions.csv", "--names|classes.txt|--image-sizes|images.txt")]
+    [InlineData("yolo/labels", "yolo/predictions", "--image-sizes|images.txt")]
+    [InlineData("cvat/annotations.xml", "cvat/predictions.xml", "")]
+    public void The_native_executable_reads_the_format_samples_as_the_dotnet_tool(string groundTruth, string predictions, string options)
+    {
+        string native = RequireExecutable();
+        static string Sample(string relative) => Deval.Sample(["formats", .. relative.Split('/')]);
+        string[] arguments = ["evaluate", "--gt", Sample(groundTruth), "--pred", Sample(predictions),
+            .. options.Split('|', StringSplitOptions.RemoveEmptyEntries).Select(o => o.Contains('.', StringComparison.Ordinal) ? Sample(o) : o)];
+        AssertSameRunAndFiles(native, arguments, [("--json", "report.json")]);
+    }
+
+    [SkippableFact]
+    public void The_native_executable_writes_the_same_records_csv_and_markdown_as_the_dotnet_tool()
+    {
+        string native = RequireExecutable();
+        AssertSameRunAndFiles(native, ["evaluate", "--gt", CocoGt, "--pred", CocoDt, "--analysis"],
+            [("--json", "report.json"), ("--records", "records.parquet"), ("--csv", "classes.csv"), ("--markdown", "summary.md"), ("--confusion-csv", "confusion.csv")]);
+    }
+
+    [SkippableFact]
+    public void The_native_executable_gates_the_sample_regression_as_the_dotnet_tool()
+    {
+        string native = RequireExecutable();
+        AssertSameRunAndFiles(native,
+            ["gate", "--baseline", Deval.Sample("coco-val2014-100", "gate", "baseline.json"), "--gt", CocoGt, "--pred", Deval.Sample("coco-val2014-100", "gate", "regressed_results.json"),
+             "--baseline-pred", CocoDt, "--max-drop", "AP=0.001", "--per-class-max-drop", "0.02", "--bootstrap", "200"],
+            [("--junit", "gate.xml"), ("--markdown", "gate.md"), ("--json", "current.json")], expectedExit: ExitCodes.GateFailed);
+    }
+
+    [SkippableFact]
+    public void The_native_executable_says_in_one_line_that_it_has_no_gpu_engine()
+    {
+        string native = RequireExecutable();
+        CommandRun run = RunNative(native, "evaluate", "--gt", CocoGt, "--pred", CocoDt, "--device", "gpu");
+        Assert.Equal((2, "", "deval: error: --device gpu: this native deval does not include the GPU engine: use the .NET tool (dotnet tool install -g DetectionEval.Cli), which has it.\n"),
+            (run.ExitCode, run.Output, run.Error));
+    }
+
+    [SkippableFact]
+    public void The_native_executable_says_in_one_line_that_it_has_no_opencv_for_overlays()
+    {
+        string native = RequireExecutable();
+        string images = ReferenceData.Case(Path.Combine("peer", "cartucho", "images"));
+        string overlays = Path.Combine(_folder, "overlays");
+        CommandRun run = RunNative(native, "evaluate", "--gt", CocoGt, "--pred", CocoDt, "--overlays", overlays, "--images", images);
+        Assert.Equal((2, "", "deval: error: --overlays: this native deval does not include OpenCV: use the .NET tool (dotnet tool install -g DetectionEval.Cli), which has it.\n"),
+            (run.ExitCode, run.Output, run.Error));
+        Assert.False(Directory.Exists(overlays));
+    }
+
+    [SkippableFact]
+    public void The_native_executable_alone_says_that_charts_need_the_libraries_published_beside_it()
+    {
+        string native = RequireExecutable();
+        string alone = Path.Combine(_folder, "alone");
+        Directory.CreateDirectory(alone);
+        string copy = Path.Combine(alone, Path.GetFileName(native));
+        File.Copy(native, copy);
+        string plots = Path.Combine(_folder, "plots");
+        CommandRun run = RunNative(copy, "evaluate", "--gt", CocoGt, "--pred", CocoDt, "--plots", plots);
+        Assert.Equal((2, "", "deval: error: --plots: Expected libSkiaSharp, the chart library's native part, beside this native deval, but got none: copy it from the folder deval was published to, or use the .NET tool (dotnet tool install -g DetectionEval.Cli), which has it.\n"),
+            (run.ExitCode, run.Output, run.Error));
+        Assert.False(Directory.Exists(plots));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="arguments"/> with the native executable and in-process, each writing the
+    /// <paramref name="outputs"/> (option, file name) into a folder of its own, and asserts the same exit code,
+    /// stdout and stderr, and the same bytes in every file; the in-process run must exit with <paramref name="expectedExit"/>.
+    /// </summary>
+    private void AssertSameRunAndFiles(string native, string[] arguments, (string Option, string File)[] outputs, int expectedExit = ExitCodes.Success)
+    {
+        string nativeFolder = Directory.CreateDirectory(Path.Combine(_folder, "native")).FullName;
+        string toolFolder = Directory.CreateDirectory(Path.Combine(_folder, "tool")).FullName;
+        string[] With(string folder) => [.. arguments, .. outputs.SelectMany(o => new[] { o.Option, Path.Combine(folder, o.File) })];
+
+        CommandRun fromNative = RunNative(native, With(nativeFolder));
+        CommandRun fromTool = Deval.Run(With(toolFolder));
+
+        Assert.Equal(expectedExit, fromTool.ExitCode);
+        Assert.Equal((fromTool.ExitCode, fromTool.Output, fromTool.Error), (fromNative.ExitCode, fromNative.Output, fromNative.Error));
+        foreach ((_, string file) in outputs)
+        {
+            byte[] expected = File.ReadAllBytes(Path.Combine(toolFolder, file));
+            Assert.True(expected.Length > 0, $"{file}: the .NET tool wrote nothing");
+            Assert.True(expected.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(nativeFolder, file))), $"{file} differs between the native executable and the .NET tool ({string.Join(' ', arguments)})");
+        }
+        Directory.Delete(nativeFolder, recursive: true);
+        Directory.Delete(toolFolder, recursive: true);
+    }
+
+    private static CommandRun RunNative(string executable, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in arguments) start.ArgumentList.Add(argument);
+        using Process process = Process.Start(start)!;
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return new CommandRun(process.ExitCode, output.ReplaceLineEndings("\n"), error.Result.ReplaceLineEndings("\n"));
+    }
+}
