@@ -252,14 +252,15 @@ public static class EvaluationPipeline
             CocoResult? cocoResult = cocoMatches is null ? null : Timed(observer, EvaluationStage.AccumulateCoco, () => CocoAccumulation.Accumulate(cocoMatches, options));
             VocResult? vocResult = vocMatches is null ? null : Timed(observer, EvaluationStage.AccumulateVoc, () => VocAccumulation.Accumulate(vocMatches, options));
             EvaluationResult result = new(DatasetSummary.Of(dataset, options), dataset.Categories, cocoResult, vocResult) { IouTypes = options.IouTypes };
+            CocoMatches? segmMatches = null, keypointMatches = null;
             if (options.IouTypes.Contains(IouType.Segm))
             {
-                CocoMatches segm = Timed(observer, EvaluationStage.MatchCocoSegm, () => CocoShapeMatchStage.Match(dataset, options, IouType.Segm));
+                CocoMatches segm = segmMatches = Timed(observer, EvaluationStage.MatchCocoSegm, () => CocoShapeMatchStage.Match(dataset, options, IouType.Segm));
                 result = result with { CocoSegm = Timed(observer, EvaluationStage.AccumulateCocoSegm, () => CocoAccumulation.Accumulate(segm, options)) };
             }
             if (options.IouTypes.Contains(IouType.Keypoints))
             {
-                CocoMatches keypoints = Timed(observer, EvaluationStage.MatchCocoKeypoints, () => CocoShapeMatchStage.Match(dataset, options, IouType.Keypoints));
+                CocoMatches keypoints = keypointMatches = Timed(observer, EvaluationStage.MatchCocoKeypoints, () => CocoShapeMatchStage.Match(dataset, options, IouType.Keypoints));
                 result = result with { CocoKeypoints = Timed(observer, EvaluationStage.AccumulateCocoKeypoints, () => CocoAccumulation.AccumulateKeypoints(keypoints, options)) };
             }
             if (vocResult is not null)
@@ -274,7 +275,9 @@ public static class EvaluationPipeline
                 EvaluationResult evaluated = result;
                 result = result with { Analysis = Timed(observer, EvaluationStage.Analysis, () => Analyze(vocMatches!, tideMatches!, evaluated, analysis, options)) };
             }
-            MatchRecords? kept = request.Keep.HasFlag(RunProducts.Matches) ? new MatchRecords(cocoMatches, vocMatches) : null;
+            MatchRecords? kept = request.Keep.HasFlag(RunProducts.Matches)
+                ? new MatchRecords(cocoMatches, vocMatches) { CocoSegm = segmMatches, CocoKeypoints = keypointMatches }
+                : null;
             return new EvaluationRun(result, dataset, kept, LowMemory: false, read, options with { Engine = null, Cancellation = default, Progress = null });
         }
         finally

@@ -79,8 +79,23 @@ public sealed record ReportDocument(
         VocReport? voc = Voc is { } v
             ? new VocReport(v.Settings, v.MeanAp07, v.MeanApAll, v.ClassesInMean, [.. v.PerClass.Select(e => e.ToReport())])
             : null;
-        return new EvaluationReport(source, Tool.Name, Tool.Version, Inputs, coco, voc);
+        return new EvaluationReport(source, Tool.Name, Tool.Version, Inputs, coco, voc)
+        {
+            CocoSegm = CocoSegm is { } m ? new CocoReport(m.MaxDets, m.Summary, [.. m.PerClass.Select(e => e.ToResult())]) : null,
+            CocoKeypoints = CocoKeypoints is { } k
+                ? new CocoKeypointReport(k.Sigmas, k.Summary, [.. k.PerClass.Select(e => new CocoKeypointClassResult(new Category(e.Id, e.Name), e.Ap, e.Ap50, e.Ap75, e.ApMedium, e.ApLarge, e.Ar))])
+                : null,
+            IouTypes = IouTypes is { } types ? [.. types.Select(ParseIouType)] : [IouType.Bbox],
+        };
     }
+
+    /// <summary>An iou type from its name in a report (<see cref="IouTypeName"/>); the validator has accepted the name.</summary>
+    private static IouType ParseIouType(string name) => name switch
+    {
+        "segm" => IouType.Segm,
+        "keypoints" => IouType.Keypoints,
+        _ => IouType.Bbox,
+    };
 }
 
 /// <summary>The report's <c>tool</c>: who wrote it.</summary>
