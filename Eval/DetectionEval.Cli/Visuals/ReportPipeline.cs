@@ -80,7 +80,9 @@ public static class ReportPipeline
         }
         ReportSettings r = settings.Reports;
         string[] inputs = [settings.GroundTruth, .. settings.AllPredictions];
-        foreach ((string? path, string option) in new[] { (r.HtmlPath, "--report"), (r.MarkdownPath, "--markdown"), (r.CsvPath, "--csv"), (settings.RecordsPath, "--records") })
+        IEnumerable<string> moreCsv = r.CsvPath is { } csvPath ? CsvReport.Paths(csvPath, settings.IouTypes).Skip(1).Select(p => p.Path) : [];
+        foreach ((string? path, string option) in new[] { (r.HtmlPath, "--report"), (r.MarkdownPath, "--markdown"), (r.CsvPath, "--csv"), (settings.RecordsPath, "--records") }
+            .Concat(moreCsv.Select(p => ((string?)p, "--csv"))))
         {
             if (path is null) continue;
             OutputFiles.RefuseToOverwriteInputs(path, option, inputs);
@@ -101,8 +103,8 @@ public static class ReportPipeline
         }
         if (!settings.IouTypes.Contains(IouType.Bbox))
         {
-            // The CSV table, the charts, overlays, the analysis and the open records hold the box metrics only.
-            foreach ((bool asked, string option) in new[] { (settings.Analysis.Enabled, "--analysis"), (r.OverlaysDirectory is not null, "--overlays"), (r.PlotsDirectory is not null, "--plots"), (r.CsvPath is not null, "--csv"), (settings.RecordsPath is not null, "--records") })
+            // Overlays, the analysis and the open records hold the box metrics only.
+            foreach ((bool asked, string option) in new[] { (settings.Analysis.Enabled, "--analysis"), (r.OverlaysDirectory is not null, "--overlays"), (settings.RecordsPath is not null, "--records") })
             {
                 if (asked) throw new UsageException($"{option}: Expected bbox among --iou-type (it reads the box matches), but got --iou-type {string.Join(',', settings.IouTypes.Select(ReportDocument.IouTypeName))}.");
             }
@@ -152,7 +154,13 @@ public static class ReportPipeline
         {
             files.Add(new PreparedFile(confusionCsv, "--confusion-csv", Bytes(stream => AnalysisReport.WriteConfusionCsv(stream, analysis.Confusion))));
         }
-        if (r.CsvPath is { } csv) files.Add(new PreparedFile(csv, "--csv", Bytes(stream => CsvReport.Write(stream, result))));
+        if (r.CsvPath is { } csv)
+        {
+            foreach ((IouType iouType, string path) in CsvReport.Paths(csv, result.IouTypes))
+            {
+                files.Add(new PreparedFile(path, "--csv", Bytes(stream => CsvReport.Write(stream, result, iouType))));
+            }
+        }
         if (r.MarkdownPath is { } markdown) files.Add(new PreparedFile(markdown, "--markdown", Text(writer => MarkdownReport.Write(writer, result, header))));
 
         // The report's provenance hashes both inputs; that reading overlaps the drawing.
@@ -204,6 +212,7 @@ public static class ReportPipeline
         .. rendered.Select(c => new ReportFigure(c.Chart.Model.Title, c.InlineSvg!, c.Chart.ClassName)
         {
             IsAnalysis = AnalysisCharts.FileStems.Contains(c.Chart.FileStem),
+            IouType = c.Chart.IouType,
             IsHtmlReady = c.Chart.Model.Heatmap is null,
         }),
     ];
