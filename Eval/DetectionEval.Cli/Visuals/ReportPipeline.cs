@@ -101,10 +101,14 @@ public static class ReportPipeline
             if (Directory.Exists(confusionCsv)) throw new UsageException($"{confusionCsv}: Expected a file for --confusion-csv, but got a folder.");
             RequireCreatableFolder(Path.GetDirectoryName(Path.GetFullPath(confusionCsv)) ?? ".", confusionCsv, "--confusion-csv");
         }
+        if (settings.Analysis.Enabled && !settings.IouTypes.Contains(IouType.Bbox) && !settings.IouTypes.Contains(IouType.Segm))
+        {
+            throw new UsageException($"--analysis: Expected bbox or segm among --iou-type (it reads the box or mask matches), but got --iou-type {string.Join(',', settings.IouTypes.Select(ReportDocument.IouTypeName))}.");
+        }
         if (!settings.IouTypes.Contains(IouType.Bbox))
         {
-            // Overlays, the analysis and the open records hold the box metrics only.
-            foreach ((bool asked, string option) in new[] { (settings.Analysis.Enabled, "--analysis"), (r.OverlaysDirectory is not null, "--overlays"), (settings.RecordsPath is not null, "--records") })
+            // Overlays and the open records hold the box metrics only.
+            foreach ((bool asked, string option) in new[] { (r.OverlaysDirectory is not null, "--overlays"), (settings.RecordsPath is not null, "--records") })
             {
                 if (asked) throw new UsageException($"{option}: Expected bbox among --iou-type (it reads the box matches), but got --iou-type {string.Join(',', settings.IouTypes.Select(ReportDocument.IouTypeName))}.");
             }

@@ -413,6 +413,14 @@ public sealed record AnalysisSection(ConfusionMatrixSection ConfusionMatrix, Tid
     /// <summary>The name of the last row and column of the confusion matrix.</summary>
     public const string Background = "background";
 
+    /// <summary>
+    /// The iou type the analysis measured, first in the section: <c>segm</c> for an analysis of masks (mask
+    /// IoU); absent for boxes, as it always was.
+    /// </summary>
+    [JsonPropertyOrder(-1)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? IouType { get; init; }
+
     /// <summary>The section of an error analysis.</summary>
     public static AnalysisSection From(ErrorAnalysis analysis)
     {
@@ -422,7 +430,10 @@ public sealed record AnalysisSection(ConfusionMatrixSection ConfusionMatrix, Tid
             TideSection.From(analysis.Tide),
             [.. analysis.WorstImages.Select(w => new WorstImageEntry(
                 w.Image.Id, w.Image.FileName, w.Counts.Errors, w.Counts.TruePositives, w.Counts.FalsePositives, w.Counts.FalseNegatives,
-                w.Counts.Ignored, w.Confusions))]);
+                w.Counts.Ignored, w.Confusions))])
+        {
+            IouType = analysis.Overlap == Eval.IouType.Bbox ? null : ReportDocument.IouTypeName(analysis.Overlap),
+        };
     }
 }
 
