@@ -411,6 +411,16 @@ public sealed class GateCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_low_memory_gate_of_a_mask_baseline_is_a_usage_error()
+    {
+        string baseline = Deval.Sample("coco-val2014-100", "gate", "segm_baseline.json");
+        CommandRun run = Deval.Run("gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", SegmRegressed, "--low-memory", "--max-drop", "segm.AP=0.01");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("", run.Output);
+        Assert.Equal("deval: error: --low-memory: Expected a baseline of boxes alone (a low-memory run keeps boxes and scores), but got a baseline of --iou-type segm.", Assert.Single(run.ErrorLines));
+    }
+
+    [Fact]
     public void The_bootstrap_judges_segm_drops_from_the_mask_matches()
     {
         string baseline = Report("segm.json", SegmPredictions, "--iou-type", "segm");
