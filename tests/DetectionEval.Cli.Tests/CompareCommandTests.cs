@@ -23,6 +23,26 @@ public sealed class CompareCommandTests : IDisposable
     }
 
     [Fact]
+    public void Bbox_and_segm_reports_are_compared_in_both_sections()
+    {
+        string masks = Deval.Sample("coco-val2014-100", "fakesegm100_results.json");
+        string withoutDogs = Deval.Sample("coco-val2014-100", "gate", "segm_regressed_results.json");
+        string a = Path.Combine(_folder, "a.json"), b = Path.Combine(_folder, "b.json");
+        Assert.Equal(0, Deval.Run("evaluate", "--gt", SampleGroundTruth, "--pred", masks, "--iou-type", "bbox,segm", "--metric", "coco", "--json", a).ExitCode);
+        Assert.Equal(0, Deval.Run("evaluate", "--gt", SampleGroundTruth, "--pred", withoutDogs, "--iou-type", "bbox,segm", "--metric", "coco", "--json", b).ExitCode);
+        CommandRun run = Deval.Run("compare", a, b);
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("", run.Error);
+        string[] lines = run.Output.Split('\n');
+        Assert.Equal($"deval compare: A {a}, B {b} (coco+segm, 80 classes, 100 images)", lines[0]);
+        // pycocotools' segm AP of the masks is 0.31951...; without the dogs (AP 0.2) the mean over 70 classes loses 0.2 / 70.
+        Assert.Contains("segm.AP       0.3195    0.3167   -0.0029\n", run.Output, StringComparison.Ordinal);
+        int segmTable = Array.IndexOf(lines, "COCO segm AP per class, largest drop first:");
+        Assert.True(segmTable > Array.IndexOf(lines, "COCO AP per class, largest drop first:"));
+        Assert.Equal("    18  dog               0.2000    0.0000   -0.2000", lines[segmTable + 2]);
+    }
+
+    [Fact]
     public void Per_class_changes_are_sorted_largest_drop_first()
     {
         (string a, string b, _) = Reports();

@@ -364,13 +364,82 @@ public sealed class GateCommandTests : IDisposable
         }
     }
 
+    // ---- masks: segm.AP and the like ----
+
+    private static readonly string SegmPredictions = Deval.Sample("coco-val2014-100", "fakesegm100_results.json");
+    private static readonly string SegmRegressed = Deval.Sample("coco-val2014-100", "gate", "segm_regressed_results.json");
+
+    [Fact]
+    public void The_segm_gate_sample_is_the_mask_sample_without_dogs_and_what_evaluate_writes()
+    {
+        JsonArray all = JsonNode.Parse(File.ReadAllText(SegmPredictions))!.AsArray();
+        JsonArray regressed = JsonNode.Parse(File.ReadAllText(SegmRegressed))!.AsArray();
+        Assert.Equal(all.Where(p => (int)p!["category_id"]! != 18).Select(p => p!.ToJsonString()), regressed.Select(p => p!.ToJsonString()));
+        Assert.Equal(4, all.Count - regressed.Count);
+        string written = Report("written.json", SegmPredictions, "--iou-type", "segm");
+        string relative = File.ReadAllText(written).Replace(Deval.Sample(), "samples", StringComparison.Ordinal).Replace(Path.DirectorySeparatorChar, '/');
+        Assert.Equal(File.ReadAllText(Deval.Sample("coco-val2014-100", "gate", "segm_baseline.json")), relative);
+    }
+
+    [Fact]
+    public void A_mask_regression_fails_the_gate_on_segm_metrics_and_names_the_class()
+    {
+        string baseline = Report("segm.json", SegmPredictions, "--iou-type", "segm");
+        CommandRun run = Deval.Run("gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", SegmRegressed,
+            "--min", "segm.AP=0.30", "--max-drop", "segm.AP=0.005", "--per-class-max-drop", "0.02");
+        Assert.Equal(1, run.ExitCode);
+        // pycocotools: segm AP 0.31951..., the dog's 0.2; without dogs the dog's AP is 0 and the mean over 70 classes drops by 0.2 / 70.
+        Assert.Equal(
+            [$"deval gate: baseline {baseline}, current {SegmRegressed} (segm, 80 classes, 100 images)",
+             "pass  segm.AP: current 0.3167, minimum 0.3000",
+             "pass  segm.AP: baseline 0.3195, current 0.3167, drop 0.0029, allowed 0.0050",
+             "FAIL  segm.AP of class 18 \"dog\": baseline 0.2000, current 0.0000, drop 0.2000 > allowed 0.0200",
+             "pass  segm.AP of 69 other classes: every drop within 0.0200 (10 classes without ground truth not checked)",
+             "FAIL"],
+            run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal("deval: gate FAILED: 1 of 72 checks failed: segm.AP of class 18 \"dog\": baseline 0.2000, current 0.0000, drop 0.2000 > allowed 0.0200", Assert.Single(run.ErrorLines));
+    }
+
+    [Fact]
+    public void A_segm_rule_on_a_box_baseline_is_an_input_error_naming_the_section()
+    {
+        string baseline = Baseline();
+        CommandRun run = Deval.Run("gate", "--baseline", baseline, "--current", baseline, "--max-drop", "segm.AP=0.01");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("", run.Output);
+        Assert.Equal($"deval: error: {baseline}: $.cocoSegm: Expected COCO segm results (segm.AP is gated), but got none. Write the baseline with deval evaluate --iou-type including segm.", Assert.Single(run.ErrorLines));
+    }
+
+    [Fact]
+    public void A_low_memory_gate_of_a_mask_baseline_is_a_usage_error()
+    {
+        string baseline = Deval.Sample("coco-val2014-100", "gate", "segm_baseline.json");
+        CommandRun run = Deval.Run("gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", SegmRegressed, "--low-memory", "--max-drop", "segm.AP=0.01");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("", run.Output);
+        Assert.Equal("deval: error: --low-memory: Expected a baseline of boxes alone (a low-memory run keeps boxes and scores), but got a baseline of --iou-type segm.", Assert.Single(run.ErrorLines));
+    }
+
+    [Fact]
+    public void The_bootstrap_judges_segm_drops_from_the_mask_matches()
+    {
+        string baseline = Report("segm.json", SegmPredictions, "--iou-type", "segm");
+        CommandRun run = Deval.Run("gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", SegmRegressed, "--baseline-pred", SegmPredictions,
+            "--bootstrap", "50", "--seed", "1", "--per-class-max-drop", "segm.AP=0.02");
+        Assert.Equal(0, run.ExitCode);
+        // Three of the 100 images hold dogs: a resample without them sees no drop, so the interval reaches 0.
+        Assert.Contains("pass  segm.AP of class 18 \"dog\": baseline 0.2000, current 0.0000, drop 0.2000 (95% interval 0.0000 to ", run.Output, StringComparison.Ordinal);
+        Assert.Contains(") > allowed 0.0200, but not significantly\n", run.Output, StringComparison.Ordinal);
+    }
+
     // ---- usage ----
 
     [Theory]
     [InlineData("--min", "AP", "--min: Expected NAME=VALUE pairs like AP=0.3,AP50=0.5, but got 'AP'.")]
-    [InlineData("--min", "AQ=0.3", "--min: Expected a metric (AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl, mAP07, mAPAll), but got 'AQ'.")]
+    [InlineData("--min", "AQ=0.3", "--min: Expected a metric (AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl, mAP07, mAPAll; masks and keypoints as segm.AP, keypoints.AP50, ...), but got 'AQ'.")]
     [InlineData("--max-drop", "AP=2", "--max-drop: Expected values from 0 to 1, but got '2' in 'AP=2'.")]
-    [InlineData("--per-class-max-drop", "AR1=0.1", "--per-class-max-drop: Expected a per-class metric (AP, AP50, AP75, APs, APm, APl, AR100, ap07, apAll), but got 'AR1'.")]
+    [InlineData("--per-class-max-drop", "AR1=0.1", "--per-class-max-drop: Expected a per-class metric (AP, AP50, AP75, APs, APm, APl, AR100, ap07, apAll; masks and keypoints as segm.AP, keypoints.AP50, ...), but got 'AR1'.")]
+    [InlineData("--per-class-max-drop", "keypoints.AR50=0.1", "--per-class-max-drop: Expected a per-class metric (AP, AP50, AP75, APs, APm, APl, AR100, ap07, apAll; masks and keypoints as segm.AP, keypoints.AP50, ...), but got 'keypoints.AR50'.")]
     public void A_malformed_rule_is_one_error_line(string option, string value, string message)
     {
         string baseline = Baseline();

@@ -34,6 +34,29 @@ public sealed class CurveTests
     }
 
     [Fact]
+    public void The_mean_of_the_drawn_mask_and_keypoint_curves_is_their_ap50_ap75_and_ap()
+    {
+        // Each curve is, per recall point, the mean precision over classes; the AP is the mean of those points
+        // (every class with ground truth has all 101 entries), so the curve's mean is pycocotools' AP.
+        EvaluationResult segm = Evaluations.Of(GoldenParityTests.LoadCase("protocols/coco_val2014_100_segm"), new EvaluationOptions { IouTypes = [IouType.Segm] });
+        EvaluationResult keypoints = Evaluations.Of(GoldenParityTests.LoadCase("protocols/fce_keypoints"), new EvaluationOptions { IouTypes = [IouType.Keypoints] });
+        foreach ((double? expected, CurvePoints? curve) in new[]
+        {
+            (segm.CocoSegm!.Summary.Ap50, CocoCurves.MeanPrecision(segm.CocoSegm, CocoCurves.Iou50)),
+            (segm.CocoSegm.Summary.Ap75, CocoCurves.MeanPrecision(segm.CocoSegm, CocoCurves.Iou75)),
+            (segm.CocoSegm.Summary.Ap, CocoCurves.MeanPrecision(segm.CocoSegm, null)),
+            (keypoints.CocoKeypoints!.Summary.Ap50, CocoCurves.MeanPrecision(keypoints.CocoKeypoints, CocoCurves.Iou50)),
+            (keypoints.CocoKeypoints.Summary.Ap75, CocoCurves.MeanPrecision(keypoints.CocoKeypoints, CocoCurves.Iou75)),
+            (keypoints.CocoKeypoints.Summary.Ap, CocoCurves.MeanPrecision(keypoints.CocoKeypoints, null)),
+        })
+        {
+            Assert.NotNull(curve);
+            Assert.Equal(101, curve.Precision.Count);
+            Assert.Equal(expected!.Value, curve.Precision.Average(), 1e-12);
+        }
+    }
+
+    [Fact]
     public void An_empty_curve_has_a_flat_zero_envelope()
     {
         CurvePoints envelope = PrecisionEnvelope.Of([], []);

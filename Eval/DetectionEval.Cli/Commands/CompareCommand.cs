@@ -127,12 +127,13 @@ public sealed class CompareCommand
         EvaluationReport a = JsonReport.Read(settings.A);
         EvaluationReport b = JsonReport.Read(settings.B);
         MetricSet common = (a.Families ?? 0) & (b.Families ?? 0);
-        if (settings.Families is null && common == 0)
+        IReadOnlyList<IouType> sections = Comparison.CommonSections(a, b);
+        if (settings.Families is null && common == 0 && sections.Count == 0)
         {
             throw new UsageException($"Expected reports with a metric family in common, but got {Describe(a)} ({settings.A}) and {Describe(b)} ({settings.B}).");
         }
         MetricSet families = settings.Families ?? common;
-        ReportCompatibility.Require(a, b, families);
+        ReportCompatibility.Require(a, b, families, sections);
 
         BootstrapResult? bootstrap = null;
         if (settings.Bootstrap is { } bootstrapSettings)
@@ -140,10 +141,13 @@ public sealed class CompareCommand
             using var progress = Progress.Start(error, "loading");
             var options = new EvaluationOptions
             {
-                Metrics = families,
-                MaxDetections = a.Coco?.MaxDetections ?? new EvaluationOptions().MaxDetections,
+                // Reports of masks or keypoints alone compare no box family; their runs still need a metric set.
+                Metrics = families == 0 ? MetricSet.Coco : families,
+                MaxDetections = a.Coco?.MaxDetections ?? a.CocoSegm?.MaxDetections ?? new EvaluationOptions().MaxDetections,
                 Voc = a.Voc?.Settings ?? new EvaluationOptions().Voc,
                 Threads = settings.Threads,
+                IouTypes = IouTypesOf(a, families, sections),
+                KeypointSigmas = a.CocoKeypoints?.Sigmas,
             };
             var groundTruth = new AnnotationInput(settings.GroundTruth!, settings.GroundTruthFormat);
             InputSettings inputs = settings.Inputs ?? InputSettings.Default;
@@ -151,14 +155,14 @@ public sealed class CompareCommand
                 PairedRuns.Request(groundTruth, new AnnotationInput(settings.PredictionsA!, settings.PredictionFormat), inputs, options, cancellation),
                 PairedRuns.Request(groundTruth, new AnnotationInput(settings.PredictionsB!, settings.PredictionFormat), inputs, options, cancellation),
                 progress, cancellation);
-            ReportCompatibility.RequireSameValues(a, PairedRuns.ReportOf(runA, settings.GroundTruth!, settings.PredictionsA!), families);
-            ReportCompatibility.RequireSameValues(b, PairedRuns.ReportOf(runB, settings.GroundTruth!, settings.PredictionsB!), families);
+            ReportCompatibility.RequireSameValues(a, PairedRuns.ReportOf(runA, settings.GroundTruth!, settings.PredictionsA!), families, sections);
+            ReportCompatibility.RequireSameValues(b, PairedRuns.ReportOf(runB, settings.GroundTruth!, settings.PredictionsB!), families, sections);
             // Named before the runs' records are sorted for it; the replicates then tell their count.
             progress.Stage("resampling");
-            bootstrap = RunBootstrap.Compare(runA, runB, Comparison.Keys(families, b.Categories.Count), bootstrapSettings, settings.Threads, cancellation, progress.Sink);
+            bootstrap = RunBootstrap.Compare(runA, runB, Comparison.Keys(families, b.Categories.Count, sections), bootstrapSettings, settings.Threads, cancellation, progress.Sink);
         }
 
-        Comparison comparison = Comparison.Of(a, b, families, bootstrap);
+        Comparison comparison = Comparison.Of(a, b, families, bootstrap, sections);
         // A run interrupted before this point writes nothing; writing, from memory, is not interrupted.
         cancellation.ThrowIfCancellationRequested();
         if (settings.MarkdownPath is { } markdown)
@@ -173,5 +177,10 @@ public sealed class CompareCommand
         return ExitCodes.Success;
     }
 
-    private static string Describe(EvaluationReport report) => report.Families is { } f ? GateMetrics.Describe(f) : "no results";
+    private static string Describe(EvaluationReport report) =>
+        report.Families is not null || GateMetrics.SectionsOf(report).Count > 0 ? GateMetrics.Describe(report.Families ?? 0, GateMetrics.SectionsOf(report)) : "no results";
+
+    /// <summary>The iou types the bootstrap's runs evaluate: boxes when a box family is compared, and the compared sections, in the report's order.</summary>
+    private static IReadOnlyList<IouType> IouTypesOf(EvaluationReport report, MetricSet families, IReadOnlyList<IouType> sections) =>
+        [.. report.IouTypes.Where(t => t == IouType.Bbox ? families != 0 : sections.Contains(t))];
 }

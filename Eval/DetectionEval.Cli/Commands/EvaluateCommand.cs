@@ -141,7 +141,8 @@ public sealed record EvaluateSettings(
             },
             Spill = Spill,
             Keep = OptionsNeedingEverything.Where(o => o.Option != "--analysis").Aggregate(RunProducts.Results, (keep, o) => keep | o.Needs),
-            Analysis = Analysis.Enabled ? new AnalysisRequest(Reports.Worst) : null,
+            // The analysis measures the first of boxes and masks asked for: --iou-type segm analyses masks.
+            Analysis = Analysis.Enabled ? new AnalysisRequest(Reports.Worst) { Overlap = IouTypes.FirstOrDefault(t => t is IouType.Bbox or IouType.Segm) } : null,
         };
 }
 

@@ -259,7 +259,7 @@ public sealed class GateCommand
     {
         EvaluationReport baseline = JsonReport.Read(settings.Baseline);
         MetricSet families = ReportCompatibility.FamiliesToGate(settings.Families, baseline);
-        RequireRulesWithin(settings.Rules, families);
+        RequireRulesWithin(settings.Rules, families, baseline);
         ReportCompatibility.RequireFamilies(baseline, families);
 
         (EvaluationReport current, BootstrapResult? bootstrap) = settings.Current is { } currentPath
@@ -288,6 +288,11 @@ public sealed class GateCommand
         EvaluationReport baseline, MetricSet families, GateSettings settings, TextWriter error, CancellationToken cancellation)
     {
         EvaluationOptions options = OptionsFor(baseline, families, settings);
+        if (settings.LowMemory == true && options.IouTypes is not [IouType.Bbox])
+        {
+            throw new UsageException("--low-memory: Expected a baseline of boxes alone (a low-memory run keeps boxes and scores), but got a baseline of --iou-type "
+                + string.Join(',', options.IouTypes.Select(ReportDocument.IouTypeName)) + ".");
+        }
         using var progress = Progress.Start(error, "loading");
         string groundTruth = settings.GroundTruth!, predictions = settings.Predictions!;
         var groundTruthInput = new AnnotationInput(groundTruth, settings.GroundTruthFormat);
@@ -304,7 +309,7 @@ public sealed class GateCommand
             ReportCompatibility.RequireSameValues(baseline, PairedRuns.ReportOf(baselineRun, groundTruth, baselinePredictions), families);
             if (settings.Bootstrap is { } b)
             {
-                IReadOnlyList<MetricKey> keys = settings.Rules.DropKeys(families, baselineRun.Dataset.Categories.Count);
+                IReadOnlyList<MetricKey> keys = settings.Rules.DropKeys(families, baselineRun.Dataset.Categories.Count, GateMetrics.SectionsOf(baseline));
                 // Named before the runs' records are sorted for it; the replicates then tell their count.
                 progress.Stage("resampling");
                 bootstrap = RunBootstrap.Compare(baselineRun, currentRun, keys, b, settings.Threads, cancellation, progress.Sink);
@@ -332,7 +337,7 @@ public sealed class GateCommand
     private static EvaluationOptions OptionsFor(EvaluationReport baseline, MetricSet families, GateSettings settings)
     {
         GateEvaluationSettings given = settings.Evaluation;
-        IReadOnlyList<int> maxDets = baseline.Coco?.MaxDetections ?? given.MaxDetections ?? CocoParameters.DefaultMaxDetections;
+        IReadOnlyList<int> maxDets = baseline.Coco?.MaxDetections ?? baseline.CocoSegm?.MaxDetections ?? given.MaxDetections ?? CocoParameters.DefaultMaxDetections;
         VocMatchSettings voc = baseline.Voc?.Settings ?? new VocMatchSettings(given.Iou ?? 0.5, given.Rule ?? VocIouRule.GreaterOrEqual, given.PlusOne);
         if (families.HasFlag(MetricSet.Coco) && given.MaxDetections is { } m && !m.SequenceEqual(maxDets))
         {
@@ -350,16 +355,33 @@ public sealed class GateCommand
             }
             if (given.PlusOne && !voc.PlusOnePixel) throw Disagrees(baseline, "$.voc.plusOne", "true (--voc-plus-one)", "false");
         }
-        return new EvaluationOptions { Metrics = families, MaxDetections = maxDets, Voc = voc, Threads = settings.Threads };
+        return new EvaluationOptions
+        {
+            // A report of masks or keypoints alone gates no box family; its run still needs a metric set.
+            Metrics = families == 0 ? MetricSet.Coco : families,
+            MaxDetections = maxDets,
+            Voc = voc,
+            Threads = settings.Threads,
+            IouTypes = baseline.IouTypes,
+            KeypointSigmas = baseline.CocoKeypoints?.Sigmas,
+        };
     }
 
     private static IncomparableRunsException Disagrees(EvaluationReport baseline, string path, string expected, string found) =>
         new(new SourceLocation(baseline.Source, Path: path), expected, found, "The current run must be evaluated like the baseline.");
 
-    private static void RequireRulesWithin(GateRules rules, MetricSet families)
+    private static void RequireRulesWithin(GateRules rules, MetricSet families, EvaluationReport baseline)
     {
-        foreach (GateMetric metric in rules.Floors.Select(f => f.Metric).Concat(rules.Drops.Concat(rules.ClassDrops).Where(d => d.Metric is not null).Select(d => d.Metric!.Value)))
+        IReadOnlyList<IouType> sections = GateMetrics.SectionsOf(baseline);
+        foreach (GateMetric metric in rules.NamedMetrics)
         {
+            if (metric.IouType() != IouType.Bbox)
+            {
+                if (sections.Contains(metric.IouType())) continue;
+                string name = GateMetrics.SectionName(metric.IouType());
+                throw new IncomparableRunsException(new SourceLocation(baseline.Source, Path: metric.ReportPath()),
+                    $"COCO {name} results ({metric.SummaryName()} is gated)", "none", $"Write the baseline with deval evaluate --iou-type including {name}.");
+            }
             if (!families.HasFlag(metric.Family()))
             {
                 string family = metric.Family() == MetricSet.Coco ? "coco" : "voc";
@@ -405,15 +427,21 @@ public sealed class GateCommand
     private static GateMetric RequireSummaryMetric(string option, string name)
     {
         if (GateMetrics.TryParse(name, out GateMetric metric)) return metric;
-        throw new UsageException($"{option}: Expected a metric ({string.Join(", ", GateMetrics.All.Select(m => m.SummaryName()))}), but got '{name}'.");
+        throw new UsageException($"{option}: Expected a metric ({string.Join(", ", BoxMetrics.Select(m => m.SummaryName()))}; {SectionMetrics}), but got '{name}'.");
     }
 
     private static GateMetric RequireClassMetric(string option, string name)
     {
         if (GateMetrics.TryParse(name, out GateMetric metric) && metric.HasPerClassValue()) return metric;
-        string names = string.Join(", ", GateMetrics.All.Where(m => m.HasPerClassValue()).Select(m => m.ClassName()));
-        throw new UsageException($"{option}: Expected a per-class metric ({names}), but got '{name}'.");
+        string names = string.Join(", ", BoxMetrics.Where(m => m.HasPerClassValue()).Select(m => m.ClassName()));
+        throw new UsageException($"{option}: Expected a per-class metric ({names}; {SectionMetrics}), but got '{name}'.");
     }
+
+    /// <summary>The box and VOC metrics, which error messages list by name.</summary>
+    private static IEnumerable<GateMetric> BoxMetrics => GateMetrics.All.Where(m => m.IouType() == IouType.Bbox);
+
+    /// <summary>How error messages name the mask and keypoint metrics rather than list all 22.</summary>
+    private const string SectionMetrics = "masks and keypoints as segm.AP, keypoints.AP50, ...";
 
     private static void WriteText(Stream stream, Action<TextWriter> write)
     {

@@ -25,7 +25,18 @@ public static class AnalysisCharts
     public static IReadOnlyList<NamedChart> ChartsOf(ErrorAnalysis analysis)
     {
         ArgumentNullException.ThrowIfNull(analysis);
-        return [new NamedChart(FileStems[0], ConfusionMatrix(analysis.Confusion), null), new NamedChart(FileStems[1], TideErrors(analysis.Tide), null)];
+        if (analysis.Overlap != IouType.Segm) return [new NamedChart(FileStems[0], ConfusionMatrix(analysis.Confusion), null), new NamedChart(FileStems[1], TideErrors(analysis.Tide), null)];
+        // An analysis of masks says so in both titles.
+        ChartModel confusion = ConfusionMatrix(analysis.Confusion);
+        // The box profile's pixel convention means nothing for pixel counts: the title keeps its threshold only.
+        string profile = TextReport.DescribeProfile(analysis.Confusion.Settings);
+        string threshold = profile.Split(',')[0];
+        ChartModel tide = TideErrors(analysis.Tide);
+        return
+        [
+            new NamedChart(FileStems[0], confusion with { Title = confusion.Title.Replace("(VOC, " + profile, "(VOC rules on mask " + threshold, StringComparison.Ordinal) }, null),
+            new NamedChart(FileStems[1], tide with { Title = tide.Title.Replace("TIDE errors:", "TIDE errors on masks:", StringComparison.Ordinal) }, null),
+        ];
     }
 
     /// <summary>

@@ -11,7 +11,11 @@ namespace DetectionEval.Cli.Visuals;
 /// <param name="FileStem">File name without extension, e.g. "pr_1_person".</param>
 /// <param name="Model">What to draw.</param>
 /// <param name="ClassName">The class it belongs to, or null for a chart of the whole evaluation.</param>
-public sealed record NamedChart(string FileStem, ChartModel Model, string? ClassName);
+public sealed record NamedChart(string FileStem, ChartModel Model, string? ClassName)
+{
+    /// <summary>The COCO iou type a chart of masks or keypoints belongs to (its section of the report); null for the box charts.</summary>
+    public IouType? IouType { get; init; }
+}
 
 /// <summary>
 /// Turns Eval's typed results into Plots' plain chart data: labels, recall[], precision[], confidence[].
@@ -42,6 +46,7 @@ public static class PlotMapping
             () => result.OperatingPoints is { } points && points.Curve.Confidence.Count > 0
                 ? [new NamedChart("confidence_all_classes", Confidence("All classes pooled: F1, precision, recall vs confidence", points.Curve, points.BestF1), null)]
                 : [],
+            () => [.. IouTypeCharts(result)],
             () => result.Analysis is { } analysis ? [.. AnalysisCharts.ChartsOf(analysis)] : [],
         };
         if (result.Voc is { } vocResult)
@@ -109,7 +114,35 @@ public static class PlotMapping
         apA != apB ? apB.CompareTo(apA) : idA.CompareTo(idB);
 
     /// <summary>COCO's mean PR curves at IoU 0.50, 0.75 and over 0.50:0.95, labelled with AP50, AP75 and AP.</summary>
-    public static ChartModel? CocoPrecisionRecall(CocoResult coco)
+    public static ChartModel? CocoPrecisionRecall(CocoResult coco) => CocoPrecisionRecall(coco, "COCO", "IoU");
+
+    /// <summary>
+    /// The mask and keypoint charts, one set per iou type asked: the mean PR curves (<c>pr_coco_segm</c>,
+    /// <c>pr_coco_keypoints</c>) and AP per class as bars (<c>ap_per_class_segm</c>, ...).
+    /// </summary>
+    public static IReadOnlyList<NamedChart> IouTypeCharts(EvaluationResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var charts = new List<NamedChart>();
+        foreach (IouType iouType in result.IouTypes)
+        {
+            (ChartModel? pr, IEnumerable<(string Name, long Id, double? Ap)> perClass, double? ap, string what) = iouType switch
+            {
+                IouType.Segm when result.CocoSegm is { } segm =>
+                    (CocoPrecisionRecall(segm, "COCO segm", "mask IoU"), segm.PerClass.Select(c => (c.Category.Name, c.Category.Id, c.Ap)), segm.Summary.Ap, "COCO segm, mask IoU 0.50:0.95"),
+                IouType.Keypoints when result.CocoKeypoints is { } keypoints =>
+                    (KeypointPrecisionRecall(keypoints), keypoints.PerClass.Select(c => (c.Category.Name, c.Category.Id, c.Ap)), keypoints.Summary.Ap, "COCO keypoints, OKS 0.50:0.95"),
+                _ => (null, [], null, ""),
+            };
+            string name = ReportDocument.IouTypeName(iouType);
+            BarItem[] bars = [.. perClass.Where(c => c.Ap is not null).OrderByDescending(c => c.Ap!.Value).ThenBy(c => c.Id).Select(c => new BarItem(c.Name, c.Ap!.Value))];
+            if (bars.Length > 0) charts.Add(new NamedChart($"ap_per_class_{name}", Charts.Bars($"AP per class ({what}; AP {F(ap)})", "AP", bars), null) { IouType = iouType });
+            if (pr is not null) charts.Add(new NamedChart($"pr_coco_{name}", pr, null) { IouType = iouType });
+        }
+        return charts;
+    }
+
+    private static ChartModel? CocoPrecisionRecall(CocoResult coco, string title, string overlap)
     {
         ArgumentNullException.ThrowIfNull(coco);
         var curves = new List<PrSeries>();
@@ -117,10 +150,25 @@ public static class PlotMapping
         {
             if (CocoCurves.MeanPrecision(coco, threshold) is { } points) curves.Add(new PrSeries($"{label} ({F(ap)})", points.Recall, points.Precision, []));
         }
-        Add(CocoCurves.Iou50, "IoU 0.50, AP50", coco.Summary.Ap50);
-        Add(CocoCurves.Iou75, "IoU 0.75, AP75", coco.Summary.Ap75);
-        Add(null, "IoU 0.50:0.95, AP", coco.Summary.Ap);
-        return curves.Count == 0 ? null : Charts.ManyPrecisionRecall("COCO: mean precision over classes (area all, maxDets " + coco.MaxDetections[^1].ToString(Invariant) + ")", curves);
+        Add(CocoCurves.Iou50, $"{overlap} 0.50, AP50", coco.Summary.Ap50);
+        Add(CocoCurves.Iou75, $"{overlap} 0.75, AP75", coco.Summary.Ap75);
+        Add(null, $"{overlap} 0.50:0.95, AP", coco.Summary.Ap);
+        return curves.Count == 0 ? null : Charts.ManyPrecisionRecall($"{title}: mean precision over classes (area all, maxDets " + coco.MaxDetections[^1].ToString(Invariant) + ")", curves);
+    }
+
+    /// <summary>COCO's keypoint PR curves at OKS 0.50, 0.75 and over 0.50:0.95, labelled with the keypoint AP50, AP75 and AP.</summary>
+    public static ChartModel? KeypointPrecisionRecall(CocoKeypointResult keypoints)
+    {
+        ArgumentNullException.ThrowIfNull(keypoints);
+        var curves = new List<PrSeries>();
+        void Add(int? threshold, string label, double? ap)
+        {
+            if (CocoCurves.MeanPrecision(keypoints, threshold) is { } points) curves.Add(new PrSeries($"{label} ({F(ap)})", points.Recall, points.Precision, []));
+        }
+        Add(CocoCurves.Iou50, "OKS 0.50, AP50", keypoints.Summary.Ap50);
+        Add(CocoCurves.Iou75, "OKS 0.75, AP75", keypoints.Summary.Ap75);
+        Add(null, "OKS 0.50:0.95, AP", keypoints.Summary.Ap);
+        return curves.Count == 0 ? null : Charts.ManyPrecisionRecall("COCO keypoints: mean precision over classes (area all, maxDets 20)", curves);
     }
 
     /// <summary>F1, precision and recall against confidence, with the best-F1 point marked.</summary>

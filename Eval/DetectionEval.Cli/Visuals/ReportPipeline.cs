@@ -79,7 +79,9 @@ public static class ReportPipeline
         }
         ReportSettings r = settings.Reports;
         string[] inputs = [settings.GroundTruth, .. settings.AllPredictions];
-        foreach ((string? path, string option) in new[] { (r.HtmlPath, "--report"), (r.MarkdownPath, "--markdown"), (r.CsvPath, "--csv"), (settings.RecordsPath, "--records") })
+        IEnumerable<string> moreCsv = r.CsvPath is { } csvPath ? CsvReport.Paths(csvPath, settings.IouTypes).Skip(1).Select(p => p.Path) : [];
+        foreach ((string? path, string option) in new[] { (r.HtmlPath, "--report"), (r.MarkdownPath, "--markdown"), (r.CsvPath, "--csv"), (settings.RecordsPath, "--records") }
+            .Concat(moreCsv.Select(p => ((string?)p, "--csv"))))
         {
             if (path is null) continue;
             OutputFiles.RefuseToOverwriteInputs(path, option, inputs);
@@ -98,10 +100,14 @@ public static class ReportPipeline
             if (Directory.Exists(confusionCsv)) throw new UsageException($"{confusionCsv}: Expected a file for --confusion-csv, but got a folder.");
             RequireCreatableFolder(Path.GetDirectoryName(Path.GetFullPath(confusionCsv)) ?? ".", confusionCsv, "--confusion-csv");
         }
+        if (settings.Analysis.Enabled && !settings.IouTypes.Contains(IouType.Bbox) && !settings.IouTypes.Contains(IouType.Segm))
+        {
+            throw new UsageException($"--analysis: Expected bbox or segm among --iou-type (it reads the box or mask matches), but got --iou-type {string.Join(',', settings.IouTypes.Select(ReportDocument.IouTypeName))}.");
+        }
         if (!settings.IouTypes.Contains(IouType.Bbox))
         {
-            // The CSV table, the charts, overlays, the analysis and the open records hold the box metrics only.
-            foreach ((bool asked, string option) in new[] { (settings.Analysis.Enabled, "--analysis"), (r.OverlaysDirectory is not null, "--overlays"), (r.PlotsDirectory is not null, "--plots"), (r.CsvPath is not null, "--csv"), (settings.RecordsPath is not null, "--records") })
+            // Overlays and the open records hold the box metrics only.
+            foreach ((bool asked, string option) in new[] { (r.OverlaysDirectory is not null, "--overlays"), (settings.RecordsPath is not null, "--records") })
             {
                 if (asked) throw new UsageException($"{option}: Expected bbox among --iou-type (it reads the box matches), but got --iou-type {string.Join(',', settings.IouTypes.Select(ReportDocument.IouTypeName))}.");
             }
@@ -157,7 +163,13 @@ public static class ReportPipeline
         {
             files.Add(new PreparedFile(confusionCsv, "--confusion-csv", Bytes(stream => AnalysisReport.WriteConfusionCsv(stream, analysis.Confusion))));
         }
-        if (r.CsvPath is { } csv) files.Add(new PreparedFile(csv, "--csv", Bytes(stream => CsvReport.Write(stream, result))));
+        if (r.CsvPath is { } csv)
+        {
+            foreach ((IouType iouType, string path) in CsvReport.Paths(csv, result.IouTypes))
+            {
+                files.Add(new PreparedFile(path, "--csv", Bytes(stream => CsvReport.Write(stream, result, iouType))));
+            }
+        }
         if (r.MarkdownPath is { } markdown) files.Add(new PreparedFile(markdown, "--markdown", Text(writer => MarkdownReport.Write(writer, result, header))));
 
         // The report's provenance hashes both inputs; that reading overlaps the drawing.
@@ -209,6 +221,7 @@ public static class ReportPipeline
         .. rendered.Select(c => new ReportFigure(c.Chart.Model.Title, c.InlineSvg!, c.Chart.ClassName)
         {
             IsAnalysis = AnalysisCharts.FileStems.Contains(c.Chart.FileStem),
+            IouType = c.Chart.IouType,
             IsHtmlReady = c.Chart.Model.Heatmap is null,
         }),
     ];

@@ -31,7 +31,11 @@ public sealed record WorstImage(ImageInfo Image, ImageErrorCounts Counts, int Co
 /// <param name="Confusion">The confusion matrix at the analysis confidence.</param>
 /// <param name="Tide">TIDE's error types, counts and dAPs.</param>
 /// <param name="WorstImages">The images with the most errors, most first.</param>
-public sealed record ErrorAnalysis(ConfusionMatrix Confusion, TideResult Tide, IReadOnlyList<WorstImage> WorstImages);
+public sealed record ErrorAnalysis(ConfusionMatrix Confusion, TideResult Tide, IReadOnlyList<WorstImage> WorstImages)
+{
+    /// <summary>What the matches measured overlaps on: boxes, or masks (<see cref="IouType.Segm"/>: mask IoU).</summary>
+    public IouType Overlap { get; init; } = IouType.Bbox;
+}
 
 /// <summary>Runs the error analysis from match records.</summary>
 public static class ErrorAnalyzer

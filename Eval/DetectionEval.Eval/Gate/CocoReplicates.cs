@@ -53,7 +53,9 @@ internal sealed class CocoReplicates
             .OrderBy(g => g.Key)
             .Select(g => (g.Key.Area, g.Key.MaxDets, Thresholds: g.Aggregate(0u, (bits, s) => bits | (s.Threshold is int t ? 1u << t : (1u << _thresholds) - 1))));
         CocoMatchRecord[][] sorted = SortEachClassOnce(matches);
-        _slices = [.. slices.Select(s => BuildSlice(sorted, s.Area, options.MaxDetections[s.MaxDets], s.MaxDets, s.Thresholds))];
+        // Keypoint matches carry their own maxDets ([20]); boxes and masks use the options'.
+        IReadOnlyList<int> maxDetections = matches.MaxDetections ?? options.MaxDetections;
+        _slices = [.. slices.Select(s => BuildSlice(sorted, s.Area, maxDetections[s.MaxDets], s.MaxDets, s.Thresholds))];
         (_unitImages, _unitCountable) = CountableGroundTruth(matches);
     }
 

@@ -21,38 +21,52 @@ public sealed record ComparisonRow(MetricKey Key, string Name, double? A, double
 /// <param name="B">The second report.</param>
 /// <param name="Families">The families compared.</param>
 /// <param name="Summary">Summary metrics, in report order.</param>
-/// <param name="PerClass">Per family, the classes' main metric (COCO AP, VOC apAll) sorted by change: largest drop first, classes without a value last.</param>
+/// <param name="PerClass">Per family and section, the classes' main metric (COCO AP, VOC apAll, segm.AP, keypoints.AP) sorted by change: largest drop first, classes without a value last.</param>
 /// <param name="Bootstrap">The bootstrap behind the intervals, when one was run.</param>
 public sealed record Comparison(
     EvaluationReport A, EvaluationReport B, MetricSet Families, IReadOnlyList<ComparisonRow> Summary,
     IReadOnlyList<(GateMetric Metric, IReadOnlyList<ComparisonRow> Rows)> PerClass, BootstrapSettings? Bootstrap)
 {
-    /// <summary>The keys a bootstrap needs for a comparison of <paramref name="families"/>.</summary>
-    public static IReadOnlyList<MetricKey> Keys(MetricSet families, int classes) =>
+    /// <summary>The mask and keypoint sections compared: those both reports hold.</summary>
+    public IReadOnlyList<IouType> Sections { get; init; } = [];
+
+    /// <summary>The keys a bootstrap needs for a comparison of <paramref name="families"/> and the mask and keypoint <paramref name="sections"/>.</summary>
+    public static IReadOnlyList<MetricKey> Keys(MetricSet families, int classes, IReadOnlyCollection<IouType>? sections = null) =>
     [
-        .. GateMetrics.All.Where(m => families.HasFlag(m.Family())).Select(m => new MetricKey(m)),
-        .. GateMetrics.FamiliesOf(families).SelectMany(f => Enumerable.Range(0, classes).Select(k => new MetricKey(GateMetrics.PrimaryOf(f), k))),
+        .. GateMetrics.All.Where(m => m.IsIn(families, sections ?? [])).Select(m => new MetricKey(m)),
+        .. PrimaryMetrics(families, sections ?? []).SelectMany(m => Enumerable.Range(0, classes).Select(k => new MetricKey(m, k))),
     ];
+
+    /// <summary>The sections both reports hold, in report order.</summary>
+    public static IReadOnlyList<IouType> CommonSections(EvaluationReport a, EvaluationReport b) =>
+        [.. GateMetrics.SectionsOf(a).Intersect(GateMetrics.SectionsOf(b))];
+
+    /// <summary>The per-class metric shown of each family and section: COCO AP, VOC apAll, segm.AP, keypoints.AP.</summary>
+    private static IEnumerable<GateMetric> PrimaryMetrics(MetricSet families, IReadOnlyCollection<IouType> sections) =>
+        GateMetrics.FamiliesOf(families).Select(GateMetrics.PrimaryOf).Concat(sections.Select(GateMetrics.PrimaryOf));
 
     /// <summary>Compares two reports that <see cref="ReportCompatibility.Require"/> accepted for <paramref name="families"/>.</summary>
     /// <param name="a">The first report (the reference).</param>
     /// <param name="b">The second report.</param>
     /// <param name="families">The families to compare.</param>
     /// <param name="bootstrap">A paired bootstrap of a and b over <see cref="Keys"/>, or null.</param>
-    public static Comparison Of(EvaluationReport a, EvaluationReport b, MetricSet families, BootstrapResult? bootstrap = null)
+    /// <param name="sections">The mask and keypoint sections to compare; null for those both reports hold.</param>
+    public static Comparison Of(EvaluationReport a, EvaluationReport b, MetricSet families, BootstrapResult? bootstrap = null, IReadOnlyCollection<IouType>? sections = null)
     {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        IReadOnlyList<IouType> compared = sections is null ? CommonSections(a, b) : [.. sections];
         IReadOnlyList<Category> categories = b.Categories;
         ComparisonRow Row(MetricKey key, double? va, double? vb) => new(key, key.Describe(categories), va, vb, bootstrap?.ChangeInterval(key));
 
         ComparisonRow[] summary =
         [
-            .. GateMetrics.All.Where(m => families.HasFlag(m.Family()))
+            .. GateMetrics.All.Where(m => m.IsIn(families, compared))
                 .Select(m => Row(new MetricKey(m), GateMetrics.SummaryValue(a, m), GateMetrics.SummaryValue(b, m))),
         ];
         var perClass = new List<(GateMetric, IReadOnlyList<ComparisonRow>)>();
-        foreach (MetricSet family in GateMetrics.FamiliesOf(families))
+        foreach (GateMetric metric in PrimaryMetrics(families, compared))
         {
-            GateMetric metric = GateMetrics.PrimaryOf(family);
             ComparisonRow[] rows =
             [
                 .. Enumerable.Range(0, categories.Count)
@@ -63,6 +77,6 @@ public sealed record Comparison(
             ];
             perClass.Add((metric, rows));
         }
-        return new Comparison(a, b, families, summary, perClass, bootstrap?.Settings);
+        return new Comparison(a, b, families, summary, perClass, bootstrap?.Settings) { Sections = compared };
     }
 }

@@ -13,7 +13,7 @@ public static class ComparisonWriter
     public static void WriteText(TextWriter output, Comparison comparison)
     {
         output.WriteLine($"deval compare: A {comparison.A.Source}, B {comparison.B.Source} " +
-            $"({GateMetrics.Describe(comparison.Families)}, {Counting.Of(comparison.B.Inputs.Classes, "class")}, {Counting.Of(comparison.B.Inputs.Images, "image")})");
+            $"({GateMetrics.Describe(comparison.Families, comparison.Sections)}, {Counting.Of(comparison.B.Inputs.Classes, "class")}, {Counting.Of(comparison.B.Inputs.Images, "image")})");
         bool intervals = comparison.Bootstrap is not null;
         if (comparison.Bootstrap is { } b)
         {
@@ -21,15 +21,17 @@ public static class ComparisonWriter
         }
         output.WriteLine();
         string intervalHeader = intervals ? "  " + "interval".PadLeft(19) : "";
-        output.WriteLine($"{"metric",-8}  {"A",8}  {"B",8}  {"B - A",8}{intervalHeader}");
+        // Box metric names fit 8 characters; keypoints.AP50 and the like widen the column.
+        int metricWidth = Math.Max(8, comparison.Summary.Max(r => (int?)r.Name.Length) ?? 8);
+        output.WriteLine($"{"metric".PadRight(metricWidth)}  {"A",8}  {"B",8}  {"B - A",8}{intervalHeader}");
         foreach (ComparisonRow row in comparison.Summary)
         {
-            output.WriteLine($"{row.Name,-8}  {Value(row.A),8}  {Value(row.B),8}  {Signed(row.Change),8}{Interval(row, intervals)}");
+            output.WriteLine($"{row.Name.PadRight(metricWidth)}  {Value(row.A),8}  {Value(row.B),8}  {Signed(row.Change),8}{Interval(row, intervals)}");
         }
         foreach ((GateMetric metric, IReadOnlyList<ComparisonRow> rows) in comparison.PerClass)
         {
             output.WriteLine();
-            output.WriteLine($"{FamilyName(metric)} {metric.ClassName()} per class, largest drop first:");
+            output.WriteLine($"{FamilyName(metric)} {metric.NameInSection()} per class, largest drop first:");
             int nameWidth = Math.Clamp(rows.Max(r => (int?)Name(comparison, r).Length) ?? 5, 5, 30);
             output.WriteLine($"{"id",6}  {"class".PadRight(nameWidth)}  {"A",8}  {"B",8}  {"B - A",8}{intervalHeader}");
             foreach (ComparisonRow row in rows)
@@ -47,7 +49,7 @@ public static class ComparisonWriter
         output.WriteLine("## deval compare");
         output.WriteLine();
         output.WriteLine(MarkdownText.Escape($"A: {comparison.A.Source}; B: {comparison.B.Source}; " +
-            $"{GateMetrics.Describe(comparison.Families)}, {Counting.Of(comparison.B.Inputs.Classes, "class")}, {Counting.Of(comparison.B.Inputs.Images, "image")}."));
+            $"{GateMetrics.Describe(comparison.Families, comparison.Sections)}, {Counting.Of(comparison.B.Inputs.Classes, "class")}, {Counting.Of(comparison.B.Inputs.Images, "image")}."));
         bool intervals = comparison.Bootstrap is { };
         if (comparison.Bootstrap is { } b)
         {
@@ -61,7 +63,7 @@ public static class ComparisonWriter
         foreach ((GateMetric metric, IReadOnlyList<ComparisonRow> rows) in comparison.PerClass)
         {
             output.WriteLine();
-            output.WriteLine($"### {FamilyName(metric)} {metric.ClassName()} per class, largest drop first");
+            output.WriteLine($"### {FamilyName(metric)} {metric.NameInSection()} per class, largest drop first");
             output.WriteLine();
             output.WriteLine(intervals ? "| id | class | A | B | B - A | interval |" : "| id | class | A | B | B - A |");
             output.WriteLine(intervals ? "|---:|---|---:|---:|---:|---:|" : "|---:|---|---:|---:|---:|");
@@ -80,7 +82,9 @@ public static class ComparisonWriter
         return text;
     }
 
-    private static string FamilyName(GateMetric metric) => metric.Family() == MetricSet.Coco ? "COCO" : "VOC";
+    private static string FamilyName(GateMetric metric) => metric.IouType() != IouType.Bbox
+        ? "COCO " + GateMetrics.SectionName(metric.IouType())
+        : metric.Family() == MetricSet.Coco ? "COCO" : "VOC";
 
     private static string Name(Comparison comparison, ComparisonRow row) => comparison.B.Categories[row.Key.ClassIndex!.Value].Name;
 

@@ -19,8 +19,8 @@ public static class GateVerdictWriter
     public const int NamedClasses = 5;
 
     /// <summary>The first line: what was compared.</summary>
-    public static string Header(EvaluationReport baseline, EvaluationReport current, MetricSet families) =>
-        $"baseline {baseline.Source}, current {current.Source} ({GateMetrics.Describe(families)}, {Counting.Of(current.Inputs.Classes, "class")}, {Counting.Of(current.Inputs.Images, "image")})";
+    public static string Header(EvaluationReport baseline, EvaluationReport current, MetricSet families, IReadOnlyCollection<IouType>? sections = null) =>
+        $"baseline {baseline.Source}, current {current.Source} ({GateMetrics.Describe(families, sections ?? [])}, {Counting.Of(current.Inputs.Classes, "class")}, {Counting.Of(current.Inputs.Images, "image")})";
 
     /// <summary>How drops were judged, or null without a bootstrap.</summary>
     public static string? BootstrapLine(BootstrapSettings? bootstrap) => bootstrap is not { } b ? null : string.Create(Invariant,
@@ -29,7 +29,7 @@ public static class GateVerdictWriter
     /// <summary>The verdict as text: one line per check, per-class checks summarised.</summary>
     public static void WriteText(TextWriter output, GateVerdict verdict, EvaluationReport baseline, EvaluationReport current)
     {
-        output.WriteLine("deval gate: " + Header(baseline, current, verdict.Families));
+        output.WriteLine("deval gate: " + Header(baseline, current, verdict.Families, verdict.Sections));
         if (BootstrapLine(verdict.Bootstrap) is { } line) output.WriteLine(line);
         foreach (GateCheck check in verdict.Checks.Where(c => c.Kind != GateCheckKind.ClassDrop)) output.WriteLine($"{Status(check.Outcome),-5} {check.Describe()}");
         foreach (ClassGroup group in ClassGroups(verdict, current))
@@ -51,7 +51,7 @@ public static class GateVerdictWriter
             ? $"## deval gate: passed ({Counting.Of(total, "check")})"
             : $"## deval gate: FAILED ({Counting.Number(failed)} of {Counting.Of(total, "check")})");
         output.WriteLine();
-        string header = Header(baseline, current, verdict.Families);
+        string header = Header(baseline, current, verdict.Families, verdict.Sections);
         output.WriteLine(MarkdownText.Escape(char.ToUpperInvariant(header[0]) + header[1..]) + ".");
         if (BootstrapLine(verdict.Bootstrap) is { } line)
         {

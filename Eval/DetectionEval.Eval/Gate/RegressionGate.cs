@@ -39,24 +39,34 @@ public sealed record GateRules(
     /// <summary>True when there is nothing to check.</summary>
     public bool IsEmpty => Floors.Count == 0 && Drops.Count == 0 && ClassDrops.Count == 0;
 
-    /// <summary>The families the rules name explicitly (a bare per-class limit names none).</summary>
-    public MetricSet NamedFamilies =>
-        Floors.Select(f => f.Metric).Concat(Drops.Concat(ClassDrops).Where(d => d.Metric is not null).Select(d => d.Metric!.Value))
-            .Aggregate((MetricSet)0, (set, m) => set | m.Family());
+    /// <summary>The metrics the rules name explicitly (a bare per-class limit names none).</summary>
+    public IEnumerable<GateMetric> NamedMetrics =>
+        Floors.Select(f => f.Metric).Concat(Drops.Concat(ClassDrops).Where(d => d.Metric is not null).Select(d => d.Metric!.Value));
 
-    /// <summary>The per-class limits with a bare limit spelled out for each family in <paramref name="families"/>.</summary>
-    public IReadOnlyList<(GateMetric Metric, double MaxDrop)> ClassDropsFor(MetricSet families) =>
+    /// <summary>The box families the rules name explicitly (a bare per-class limit names none).</summary>
+    public MetricSet NamedFamilies =>
+        NamedMetrics.Where(m => m.IouType() == IouType.Bbox).Aggregate((MetricSet)0, (set, m) => set | m.Family());
+
+    /// <summary>The mask and keypoint sections the rules name explicitly (<c>segm.AP</c> names segm).</summary>
+    public IReadOnlyList<IouType> NamedSections => [.. NamedMetrics.Select(m => m.IouType()).Where(t => t != IouType.Bbox).Distinct().Order()];
+
+    /// <summary>
+    /// The per-class limits with a bare limit spelled out for each family in <paramref name="families"/> and
+    /// each mask or keypoint section in <paramref name="sections"/> (its AP).
+    /// </summary>
+    public IReadOnlyList<(GateMetric Metric, double MaxDrop)> ClassDropsFor(MetricSet families, IReadOnlyCollection<IouType>? sections = null) =>
     [
         .. ClassDrops.SelectMany(d => d.Metric is GateMetric m
             ? [(m, d.MaxDrop)]
-            : GateMetrics.FamiliesOf(families).Select(f => (GateMetrics.PrimaryOf(f), d.MaxDrop))),
+            : GateMetrics.FamiliesOf(families).Select(f => (GateMetrics.PrimaryOf(f), d.MaxDrop))
+                .Concat((sections ?? []).Select(t => (GateMetrics.PrimaryOf(t), d.MaxDrop)))),
     ];
 
     /// <summary>The values whose drops the rules check, for a bootstrap.</summary>
-    public IReadOnlyList<MetricKey> DropKeys(MetricSet families, int classes) =>
+    public IReadOnlyList<MetricKey> DropKeys(MetricSet families, int classes, IReadOnlyCollection<IouType>? sections = null) =>
     [
         .. Drops.Select(d => new MetricKey(d.Metric!.Value))
-            .Concat(ClassDropsFor(families).SelectMany(d => Enumerable.Range(0, classes).Select(k => new MetricKey(d.Metric, k))))
+            .Concat(ClassDropsFor(families, sections).SelectMany(d => Enumerable.Range(0, classes).Select(k => new MetricKey(d.Metric, k))))
             .Distinct(),
     ];
 }
@@ -152,6 +162,9 @@ public sealed record GateCheck(
 /// <param name="Bootstrap">The bootstrap settings, when drops were judged by intervals.</param>
 public sealed record GateVerdict(IReadOnlyList<GateCheck> Checks, MetricSet Families, BootstrapSettings? Bootstrap)
 {
+    /// <summary>The mask and keypoint sections gated (the baseline's <c>cocoSegm</c>, <c>cocoKeypoints</c>).</summary>
+    public IReadOnlyList<IouType> Sections { get; init; } = [];
+
     /// <summary>True when no check failed.</summary>
     public bool Passed => Checks.All(c => c.Outcome != GateOutcome.Fail);
 
@@ -200,6 +213,11 @@ public static class RegressionGate
         {
             throw new ArgumentException($"The rules name {GateMetrics.Describe(rules.NamedFamilies & ~families)} metrics, which are not gated.", nameof(rules));
         }
+        IReadOnlyList<IouType> sections = GateMetrics.SectionsOf(baseline);
+        if (rules.NamedSections.Except(sections).ToList() is { Count: > 0 } missing)
+        {
+            throw new ArgumentException($"The rules name {GateMetrics.Describe(0, missing)} metrics, which the baseline does not hold.", nameof(rules));
+        }
         IReadOnlyList<Category> categories = current.Categories;
         double confidence = (bootstrap?.Settings.Confidence ?? 0.95) * 100;
         var checks = new List<GateCheck>();
@@ -215,7 +233,7 @@ public static class RegressionGate
             checks.Add(CheckDrop(GateCheckKind.Drop, key, key.Describe(categories), GateMetrics.SummaryValue(baseline, key.Metric),
                 GateMetrics.SummaryValue(current, key.Metric), limit.MaxDrop, rules.Mode, bootstrap) with { ConfidencePercent = confidence, BySignificance = bootstrap is not null });
         }
-        foreach ((GateMetric metric, double maxDrop) in rules.ClassDropsFor(families))
+        foreach ((GateMetric metric, double maxDrop) in rules.ClassDropsFor(families, sections))
         {
             for (int k = 0; k < categories.Count; k++)
             {
@@ -224,7 +242,7 @@ public static class RegressionGate
                     GateMetrics.ClassValue(current, metric, k), maxDrop, rules.Mode, bootstrap) with { ConfidencePercent = confidence, BySignificance = bootstrap is not null });
             }
         }
-        return new GateVerdict(checks, families, bootstrap?.Settings);
+        return new GateVerdict(checks, families, bootstrap?.Settings) { Sections = sections };
     }
 
     /// <summary>The drop from <paramref name="baseline"/> to <paramref name="current"/>: positive when the current value is lower.</summary>

@@ -20,16 +20,29 @@ public static class ReportCompatibility
     /// <summary>
     /// The families to gate: <paramref name="requested"/>, or when null the families the baseline holds.
     /// </summary>
-    public static MetricSet FamiliesToGate(MetricSet? requested, EvaluationReport baseline) =>
-        requested ?? baseline.Families ?? MetricSet.All;
-
-    /// <summary>Throws unless <paramref name="baseline"/> and <paramref name="current"/> can be compared on <paramref name="families"/>.</summary>
-    /// <exception cref="IncomparableRunsException">They cannot; the message names the baseline (or the report that lacks a family).</exception>
-    public static void Require(EvaluationReport baseline, EvaluationReport current, MetricSet families)
+    /// <remarks>A report of masks or keypoints alone has no box family: nothing of boxes is gated then.</remarks>
+    public static MetricSet FamiliesToGate(MetricSet? requested, EvaluationReport baseline)
     {
+        ArgumentNullException.ThrowIfNull(baseline);
+        return requested ?? baseline.Families ?? (GateMetrics.SectionsOf(baseline).Count > 0 ? 0 : MetricSet.All);
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="baseline"/> and <paramref name="current"/> can be compared on <paramref name="families"/>
+    /// and on the mask and keypoint <paramref name="sections"/> (null: every one the baseline holds).
+    /// </summary>
+    /// <exception cref="IncomparableRunsException">They cannot; the message names the baseline (or the report that lacks a family or section).</exception>
+    public static void Require(EvaluationReport baseline, EvaluationReport current, MetricSet families, IReadOnlyCollection<IouType>? sections = null)
+    {
+        ArgumentNullException.ThrowIfNull(baseline);
+        ArgumentNullException.ThrowIfNull(current);
+        sections ??= GateMetrics.SectionsOf(baseline);
         RequireFamilies(baseline, current, families);
+        RequireSections(baseline, sections);
+        RequireSections(current, sections);
         RequireSameSettings(baseline, current, families);
-        RequireSameClasses(baseline, current, families);
+        RequireSameSectionSettings(baseline, current, sections);
+        RequireSameClasses(baseline, current, families, sections);
         if (baseline.Inputs.Images != current.Inputs.Images)
         {
             throw Mismatch(baseline, "$.inputs.images", $"{Counting.Of(current.Inputs.Images, "image")} as in {GroundTruthOf(current)}", $"{Counting.Of(baseline.Inputs.Images, "image")} from {GroundTruthOf(baseline)}");
@@ -48,20 +61,49 @@ public static class ReportCompatibility
     /// the baseline predictions given for a bootstrap are the ones the baseline report was made from.
     /// </summary>
     /// <exception cref="IncomparableRunsException">A value differs; the message names the baseline file and path.</exception>
-    public static void RequireSameValues(EvaluationReport baseline, EvaluationReport reproduced, MetricSet families)
+    public static void RequireSameValues(EvaluationReport baseline, EvaluationReport reproduced, MetricSet families, IReadOnlyCollection<IouType>? sections = null)
     {
-        Require(baseline, reproduced, families);
-        foreach (GateMetric metric in GateMetrics.All.Where(m => families.HasFlag(m.Family())))
+        ArgumentNullException.ThrowIfNull(baseline);
+        sections ??= GateMetrics.SectionsOf(baseline);
+        Require(baseline, reproduced, families, sections);
+        foreach (GateMetric metric in GateMetrics.All.Where(m => m.IsIn(families, sections)))
         {
-            string family = metric.Family() == MetricSet.Coco ? "coco" : "voc";
-            RequireSameValue(baseline, reproduced, $"$.{family}.{metric.SummaryName()}",
+            bool box = metric.IouType() == IouType.Bbox;
+            RequireSameValue(baseline, reproduced, $"{metric.ReportPath()}.{(box ? metric.SummaryName() : metric.NameInSection())}",
                 GateMetrics.SummaryValue(baseline, metric), GateMetrics.SummaryValue(reproduced, metric));
             if (!metric.HasPerClassValue()) continue;
             for (int k = 0; k < baseline.Categories.Count; k++)
             {
-                RequireSameValue(baseline, reproduced, string.Create(Invariant, $"$.{family}.perClass[{k}].{metric.ClassName()}"),
+                RequireSameValue(baseline, reproduced, string.Create(Invariant, $"{metric.ReportPath()}.perClass[{k}].{metric.NameInSection()}"),
                     GateMetrics.ClassValue(baseline, metric, k), GateMetrics.ClassValue(reproduced, metric, k));
             }
+        }
+    }
+
+    /// <summary>Throws unless <paramref name="report"/> holds the mask and keypoint sections of <paramref name="sections"/>.</summary>
+    /// <exception cref="IncomparableRunsException">A section is missing; the message names the report and the section.</exception>
+    public static void RequireSections(EvaluationReport report, IReadOnlyCollection<IouType> sections)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(sections);
+        foreach (IouType section in sections)
+        {
+            if (GateMetrics.SectionsOf(report).Contains(section)) continue;
+            string name = GateMetrics.SectionName(section);
+            throw Mismatch(report, GateMetrics.PrimaryOf(section).ReportPath(),
+                $"COCO {name} results (the baseline has them)", "null", $"Evaluate with --iou-type including {name}.");
+        }
+    }
+
+    private static void RequireSameSectionSettings(EvaluationReport baseline, EvaluationReport current, IReadOnlyCollection<IouType> sections)
+    {
+        if (sections.Contains(IouType.Segm) && !baseline.CocoSegm!.MaxDetections.SequenceEqual(current.CocoSegm!.MaxDetections))
+        {
+            throw Mismatch(baseline, "$.cocoSegm.maxDets", $"{List(current.CocoSegm.MaxDetections)} as in {current.Source}", List(baseline.CocoSegm.MaxDetections));
+        }
+        if (sections.Contains(IouType.Keypoints) && !baseline.CocoKeypoints!.Sigmas.SequenceEqual(current.CocoKeypoints!.Sigmas))
+        {
+            throw Mismatch(baseline, "$.cocoKeypoints.sigmas", $"{Doubles(current.CocoKeypoints.Sigmas)} as in {current.Source}", Doubles(baseline.CocoKeypoints.Sigmas));
         }
     }
 
@@ -109,9 +151,10 @@ public static class ReportCompatibility
         }
     }
 
-    private static void RequireSameClasses(EvaluationReport baseline, EvaluationReport current, MetricSet families)
+    private static void RequireSameClasses(EvaluationReport baseline, EvaluationReport current, MetricSet families, IReadOnlyCollection<IouType> sections)
     {
-        string family = families.HasFlag(MetricSet.Coco) ? "coco" : "voc";
+        string family = families.HasFlag(MetricSet.Coco) ? "coco" : families.HasFlag(MetricSet.Voc) || sections.Count == 0 ? "voc"
+            : GateMetrics.PrimaryOf(sections.First()).ReportPath()[2..];
         IReadOnlyList<Category> expected = current.Categories, found = baseline.Categories;
         for (int k = 0; k < Math.Max(expected.Count, found.Count); k++)
         {
@@ -134,6 +177,8 @@ public static class ReportCompatibility
         fingerprint is null ? "none" : fingerprint.Length > GroundTruthFingerprint.Prefix.Length + 12 ? fingerprint[..(GroundTruthFingerprint.Prefix.Length + 12)] + "..." : fingerprint;
 
     private static string List(IReadOnlyList<int> values) => "[" + string.Join(", ", values.Select(v => v.ToString(Invariant))) + "]";
+
+    private static string Doubles(IReadOnlyList<double> values) => "[" + string.Join(", ", values.Select(v => v.ToString("R", Invariant))) + "]";
 
     private static string Text(double? value) => value is double v ? v.ToString("R", Invariant) : "null";
 }

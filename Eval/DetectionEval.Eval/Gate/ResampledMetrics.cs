@@ -11,6 +11,8 @@ namespace DetectionEval.Eval.Gate;
 public sealed class ResampledMetrics
 {
     private readonly CocoReplicates? _coco;
+    private readonly CocoReplicates? _segm;
+    private readonly CocoReplicates? _keypoints;
     private readonly VocReplicates? _voc;
 
     /// <summary>Prepares the values of <paramref name="keys"/>.</summary>
@@ -19,18 +21,20 @@ public sealed class ResampledMetrics
     /// <param name="voc">The VOC match stage; needed when a key is a VOC metric.</param>
     /// <param name="options">The options the matches were made with (maxDets).</param>
     /// <param name="keys">The values to compute, in the order <see cref="Compute(ReadOnlySpan{int}, Span{double}, Workspace)"/> writes them.</param>
-    public ResampledMetrics(Dataset dataset, CocoMatches? coco, VocMatches? voc, EvaluationOptions options, IReadOnlyList<MetricKey> keys)
+    /// <param name="segm">The COCO mask match stage; needed when a key is a mask metric (<c>segm.AP</c>, ...).</param>
+    /// <param name="keypoints">The COCO keypoint match stage; needed when a key is a keypoint metric.</param>
+    public ResampledMetrics(
+        Dataset dataset, CocoMatches? coco, VocMatches? voc, EvaluationOptions options, IReadOnlyList<MetricKey> keys,
+        CocoMatches? segm = null, CocoMatches? keypoints = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(keys);
         Keys = keys;
         Categories = dataset.Categories;
         ImageCount = dataset.Images.Count;
-        MetricKey[] cocoKeys = [.. keys.Where(k => k.Metric.Family() == MetricSet.Coco)];
-        if (cocoKeys.Length > 0)
-        {
-            if (coco is null || coco.Dataset != dataset) throw new ArgumentException("COCO keys need the COCO matches of this dataset.", nameof(coco));
-            _coco = new CocoReplicates(coco, options, cocoKeys);
-        }
+        _coco = Replicates(dataset, coco, options, keys, IouType.Bbox, "COCO keys need the COCO matches of this dataset.", nameof(coco));
+        _segm = Replicates(dataset, segm, options, keys, IouType.Segm, "Mask keys need the COCO segm matches of this dataset.", nameof(segm));
+        _keypoints = Replicates(dataset, keypoints, options, keys, IouType.Keypoints, "Keypoint keys need the COCO keypoint matches of this dataset.", nameof(keypoints));
         if (keys.Any(k => k.Metric.Family() == MetricSet.Voc))
         {
             if (voc is null || voc.Dataset != dataset) throw new ArgumentException("VOC keys need the VOC matches of this dataset.", nameof(voc));
@@ -43,6 +47,16 @@ public sealed class ResampledMetrics
                 throw new ArgumentException($"{key.Metric.SummaryName()} has no value for class index {k}.", nameof(keys));
             }
         }
+    }
+
+    /// <summary>The replicates of the COCO keys of one iou type; null when there are none.</summary>
+    private static CocoReplicates? Replicates(
+        Dataset dataset, CocoMatches? matches, EvaluationOptions options, IReadOnlyList<MetricKey> keys, IouType iouType, string missing, string parameter)
+    {
+        MetricKey[] own = [.. keys.Where(k => k.Metric.Family() == MetricSet.Coco && k.Metric.IouType() == iouType)];
+        if (own.Length == 0) return null;
+        if (matches is null || matches.Dataset != dataset) throw new ArgumentException(missing, parameter);
+        return new CocoReplicates(matches, options, own);
     }
 
     /// <summary>The values <see cref="Compute(ReadOnlySpan{int}, Span{double}, Workspace)"/> writes, in order.</summary>
@@ -60,6 +74,8 @@ public sealed class ResampledMetrics
         internal Workspace(ResampledMetrics owner)
         {
             Coco = owner._coco?.CreateWorkspace();
+            Segm = owner._segm?.CreateWorkspace();
+            Keypoints = owner._keypoints?.CreateWorkspace();
             int events = Math.Max(owner._voc?.MostTruePositives ?? 0, 1);
             Recall = new double[events];
             Precision = new double[events];
@@ -71,7 +87,7 @@ public sealed class ResampledMetrics
             Weights = new int[owner.ImageCount];
         }
 
-        internal readonly CocoReplicates.Workspace? Coco;
+        internal readonly CocoReplicates.Workspace? Coco, Segm, Keypoints;
         internal readonly double[] Recall, Precision, ApScratch, Ap07, ApAll, Means;
         internal readonly int[] Weights;
     }
@@ -95,12 +111,19 @@ public sealed class ResampledMetrics
     {
         if (weights.Length != ImageCount) throw new ArgumentException("One weight per image is needed.", nameof(weights));
         if (values.Length < Keys.Count) throw new ArgumentException("One value per key is needed.", nameof(values));
-        if (_coco is not null) _coco.Accumulate(weights, workspace.Coco!);
+        _coco?.Accumulate(weights, workspace.Coco!);
+        _segm?.Accumulate(weights, workspace.Segm!);
+        _keypoints?.Accumulate(weights, workspace.Keypoints!);
         if (_voc is not null) AccumulateVoc(weights, workspace);
         for (int i = 0; i < Keys.Count; i++)
         {
             MetricKey key = Keys[i];
-            values[i] = key.Metric.Family() == MetricSet.Coco ? _coco!.Value(key, workspace.Coco!) : VocValue(key, workspace);
+            values[i] = key.Metric.Family() == MetricSet.Voc ? VocValue(key, workspace) : key.Metric.IouType() switch
+            {
+                IouType.Segm => _segm!.Value(key, workspace.Segm!),
+                IouType.Keypoints => _keypoints!.Value(key, workspace.Keypoints!),
+                _ => _coco!.Value(key, workspace.Coco!),
+            };
         }
     }
 

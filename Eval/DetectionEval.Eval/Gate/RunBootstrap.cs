@@ -41,6 +41,6 @@ public static class RunBootstrap
     {
         ArgumentNullException.ThrowIfNull(run);
         MatchRecords matches = run.Matches ?? throw new ArgumentException("Resampling needs a run that kept its match records (RunProducts.Matches).", nameof(run));
-        return new ResampledMetrics(run.Dataset, matches.Coco, matches.Voc, run.Options, keys);
+        return new ResampledMetrics(run.Dataset, matches.Coco, matches.Voc, run.Options, keys, matches.CocoSegm, matches.CocoKeypoints);
     }
 }

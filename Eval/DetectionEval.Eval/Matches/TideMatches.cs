@@ -1,5 +1,6 @@
 using DetectionEval.Eval.Data;
 using DetectionEval.Matching;
+using DetectionEval.Matching.Masks;
 using DetectionEval.Matching.Tide;
 
 namespace DetectionEval.Eval.Matches;
@@ -58,19 +59,24 @@ public sealed class TideMatches
 internal static class TideMatchStage
 {
     /// <summary>Every image of <paramref name="dataset"/> matched by TIDE's rules.</summary>
-    public static TideMatches Match(Dataset dataset, TideSettings settings, ParallelOptions parallelism)
+    /// <param name="dataset">The dataset.</param>
+    /// <param name="settings">TIDE's thresholds and cap.</param>
+    /// <param name="parallelism">Images run in parallel.</param>
+    /// <param name="overlap">Box IoU (<see cref="IouType.Bbox"/>) or, as TIDE's mask mode, mask IoU (<see cref="IouType.Segm"/>).</param>
+    public static TideMatches Match(Dataset dataset, TideSettings settings, ParallelOptions parallelism, IouType overlap = IouType.Bbox)
     {
         settings.Validate();
+        if (overlap == IouType.Keypoints) throw new ArgumentException("TIDE measures boxes or masks.", nameof(overlap));
         var images = new TideImageRecord[dataset.Images.Count];
-        Parallel.For(0, images.Length, parallelism, image => images[image] = MatchImage(dataset, settings, image));
+        Parallel.For(0, images.Length, parallelism, image => images[image] = MatchImage(dataset, settings, image, overlap));
         return new TideMatches(settings, dataset.Categories.Count, images);
     }
 
-    private readonly record struct GroundTruthRow(TideBox Box, RecordId AnnotationId);
+    private readonly record struct GroundTruthRow(TideBox Box, RecordId AnnotationId, int Row);
 
-    private readonly record struct Row(TideBox Box, int InputPosition, double Score);
+    private readonly record struct Row(TideBox Box, int InputPosition, double Score, int DetectionRow);
 
-    private static TideImageRecord MatchImage(Dataset dataset, TideSettings settings, int image)
+    private static TideImageRecord MatchImage(Dataset dataset, TideSettings settings, int image, IouType overlap)
     {
         var objects = new List<GroundTruthRow>();
         var regions = new List<GroundTruthRow>();
@@ -85,13 +91,13 @@ internal static class TideMatchStage
             for (int r = unit.GroundTruthStart; r < unit.GroundTruthStart + unit.GroundTruthCount; r++)
             {
                 // Rule: crowd (TIDE's COCO loader), difficult and ignore boxes are ignore regions.
-                var row = new GroundTruthRow(new TideBox(unit.Category, gt.Boxes[r]), gt.AnnotationIds[r]);
+                var row = new GroundTruthRow(new TideBox(unit.Category, gt.Boxes[r]), gt.AnnotationIds[r], r);
                 if (gt.Flags[r] == GroundTruthFlags.None) objects.Add(row);
                 else regions.Add(row);
             }
             for (int r = unit.DetectionStart; r < unit.DetectionStart + unit.DetectionCount; r++)
             {
-                detections.Add(new Row(new TideBox(unit.Category, dt.Boxes[r]), dt.InputPositions[r], dt.Scores[r]));
+                detections.Add(new Row(new TideBox(unit.Category, dt.Boxes[r]), dt.InputPositions[r], dt.Scores[r], r));
             }
         }
         // Rule: ground truth in file order (ascending annotation id; string ids by code point); detections by
@@ -118,8 +124,37 @@ internal static class TideMatchStage
         TideBox[] objectBoxes = [.. objects.Select(o => o.Box)];
         var verdicts = new TideVerdict[detections.Count];
         bool[] used = new bool[objectBoxes.Length];
-        TideMatcher.MatchImage(objectBoxes, [.. regions.Select(r => r.Box)], [.. detections.Select(d => d.Box)], settings, verdicts, used);
+        TideBox[] regionBoxes = [.. regions.Select(r => r.Box)];
+        TideBox[] detectionBoxes = [.. detections.Select(d => d.Box)];
+        if (overlap == IouType.Segm)
+        {
+            (double[] iou, double[] regionIou) = MaskOverlaps(dataset, objects, regions, detections);
+            TideMatcher.MatchImage(objectBoxes, regionBoxes, detectionBoxes, settings, iou, regionIou, verdicts, used);
+        }
+        else
+        {
+            TideMatcher.MatchImage(objectBoxes, regionBoxes, detectionBoxes, settings, verdicts, used);
+        }
         return Record(objectBoxes, detections, verdicts, used, groundTruthClasses);
+    }
+
+    /// <summary>
+    /// TIDE's mask mode: the mask IoU of each detection with each object, and the mask crowd IoU (intersection
+    /// over the detection's pixels) with each ignore region, on the run-length masks. A detection without a
+    /// mask is its box's polygon, as in the segm evaluation.
+    /// </summary>
+    private static (double[] Iou, double[] RegionIou) MaskOverlaps(Dataset dataset, List<GroundTruthRow> objects, List<GroundTruthRow> regions, List<Row> detections)
+    {
+        GroundTruthTable gt = dataset.GroundTruth;
+        int n = detections.Count, m = objects.Count, r = regions.Count;
+        double[] iou = new double[n * m], regionIou = new double[n * r];
+        for (int d = 0; d < n; d++)
+        {
+            RunLengthMask detection = CocoShapeMatchStage.DetectionMask(dataset, detections[d].DetectionRow);
+            for (int g = 0; g < m; g++) iou[d * m + g] = MaskRules.Iou(detection, gt.Shapes[objects[g].Row]!.Mask!, groundTruthIsCrowd: false);
+            for (int g = 0; g < r; g++) regionIou[d * r + g] = MaskRules.Iou(detection, gt.Shapes[regions[g].Row]!.Mask!, groundTruthIsCrowd: true);
+        }
+        return (iou, regionIou);
     }
 
     /// <summary>The image's data points and errors, with BestGTMatch deciding which errors a fix turns into TPs.</summary>

@@ -1,5 +1,6 @@
 using DetectionEval.Eval.Data;
 using DetectionEval.Matching;
+using DetectionEval.Matching.Masks;
 using DetectionEval.Matching.Voc;
 
 namespace DetectionEval.Eval.Matches;
@@ -145,7 +146,15 @@ internal static class VocMatchStage
     /// <param name="dataset">The dataset.</param>
     /// <param name="options">The profile, threads, engine and cancellation.</param>
     /// <param name="kept">The overlaps to keep besides the records, for the analyses.</param>
-    public static VocMatches Match(Dataset dataset, EvaluationOptions options, VocOverlapsKept kept = VocOverlapsKept.None)
+    public static VocMatches Match(Dataset dataset, EvaluationOptions options, VocOverlapsKept kept = VocOverlapsKept.None) =>
+        MatchOn(dataset, options, kept, IouType.Bbox);
+
+    /// <summary>
+    /// VOC's rules on box IoU, or on mask IoU (<see cref="IouType.Segm"/>, for the error analysis of masks: the
+    /// same greedy assignment, each detection's best overlap measured on the run-length masks; the VOC profile's
+    /// <c>+1</c> pixel convention does not apply to pixel counts).
+    /// </summary>
+    internal static VocMatches MatchOn(Dataset dataset, EvaluationOptions options, VocOverlapsKept kept, IouType overlap)
     {
         options.Validate();
         var matcher = new VocMatcher(options.Voc);
@@ -155,7 +164,11 @@ internal static class VocMatchStage
         int[] positives = new int[units.Length];
         BestOverlap[]? best = kept == VocOverlapsKept.None ? null : new BestOverlap[dataset.Detections.Count];
         IProgressSink? progress = options.Progress;
-        if (options.Engine is { } engine)
+        if (overlap == IouType.Segm)
+        {
+            MatchMasks(dataset, options, matcher, units, records, positives, best ?? new BestOverlap[dataset.Detections.Count]);
+        }
+        else if (options.Engine is { } engine)
         {
             MatchWithEngine(dataset, options, matcher, engine, units, records, positives, best ?? new BestOverlap[dataset.Detections.Count]);
         }
@@ -176,7 +189,7 @@ internal static class VocMatchStage
                 },
                 scratch => ProgressBatch.Flush(progress, scratch.Finished));
         }
-        VocOverlaps? overlaps = best is null ? null : KeepOverlaps(dataset, options, best, kept);
+        VocOverlaps? overlaps = best is null ? null : KeepOverlaps(dataset, options, best, kept, overlap);
         return new VocMatches(dataset, options.Voc, records, positives, overlaps);
     }
 
@@ -199,13 +212,59 @@ internal static class VocMatchStage
     }
 
     /// <summary>The overlaps the analyses read: each record's best ground truth, and the cross-class hits when asked for.</summary>
-    private static VocOverlaps KeepOverlaps(Dataset dataset, EvaluationOptions options, BestOverlap[] best, VocOverlapsKept kept)
+    private static VocOverlaps KeepOverlaps(Dataset dataset, EvaluationOptions options, BestOverlap[] best, VocOverlapsKept kept, IouType overlap)
     {
         int[] bestGroundTruth = new int[best.Length];
         for (int i = 0; i < best.Length; i++) bestGroundTruth[i] = best[i].GroundTruth;
         if (!kept.HasFlag(VocOverlapsKept.CrossClassHits)) return new VocOverlaps(bestGroundTruth, null, null, null);
-        (int[] start, int[] rows, double[] ious) = CrossClassHits(dataset, options);
+        (int[] start, int[] rows, double[] ious) = CrossClassHits(dataset, options, overlap);
         return new VocOverlaps(bestGroundTruth, start, rows, ious);
+    }
+
+    /// <summary>
+    /// The mask path: per unit, the detections in score order, each one's best overlap by mask IoU over the
+    /// unit's ground truth (the first on ties, as numpy's argmax), then VOC's assignment.
+    /// </summary>
+    private static void MatchMasks(
+        Dataset dataset, EvaluationOptions options, VocMatcher matcher, EvaluationUnit[] units, VocMatchRecord[] records, int[] positives, BestOverlap[] best)
+    {
+        DetectionTable dt = dataset.Detections;
+        GroundTruthTable gt = dataset.GroundTruth;
+        int[] order = new int[dt.Count];
+        IProgressSink? progress = options.Progress;
+        Parallel.For(
+            0,
+            units.Length,
+            options.Parallelism,
+            () => new UnitScratch(),
+            (u, _, scratch) =>
+            {
+                EvaluationUnit unit = units[u];
+                Span<int> unitOrder = order.AsSpan(unit.DetectionStart, unit.DetectionCount);
+                // Rule: detections are visited by score, descending; equal scores keep their input order.
+                ScoreOrder.SortByScoreDescending(dt.Scores.Slice(unit.DetectionStart, unit.DetectionCount), unitOrder);
+                Span<BestOverlap> unitBest = best.AsSpan(unit.DetectionStart, unit.DetectionCount);
+                for (int d = 0; d < unitOrder.Length; d++)
+                {
+                    RunLengthMask detection = CocoShapeMatchStage.DetectionMask(dataset, unit.DetectionStart + unitOrder[d]);
+                    BestOverlap found = BestOverlap.None;
+                    for (int g = 0; g < unit.GroundTruthCount; g++)
+                    {
+                        double iou = MaskRules.Iou(detection, gt.Shapes[unit.GroundTruthStart + g]!.Mask!, groundTruthIsCrowd: false);
+                        // Strictly greater keeps the first ground truth on ties.
+                        if (iou > found.Iou) found = new BestOverlap(g, iou);
+                    }
+                    unitBest[d] = found;
+                }
+                ReadOnlySpan<GroundTruthFlags> flags = gt.Flags.Slice(unit.GroundTruthStart, unit.GroundTruthCount);
+                if (scratch.Outcomes.Length < unit.DetectionCount) scratch.Outcomes = new VocDetectionOutcome[unit.DetectionCount * 2];
+                matcher.Assign(flags, unitOrder, unitBest, scratch.Outcomes, scratch.Matcher);
+                positives[u] = VocMatcher.CountPositives(flags);
+                WriteRecords(dataset, unit, scratch.Outcomes, records.AsSpan(unit.DetectionStart, unit.DetectionCount));
+                ProgressBatch.CountOne(progress, ref scratch.Finished);
+                return scratch;
+            },
+            scratch => ProgressBatch.Flush(progress, scratch.Finished));
     }
 
     /// <summary>
@@ -214,7 +273,7 @@ internal static class VocMatchStage
     /// The confusion matrix needs no other cross-class IoU: a false positive counts as a confusion only
     /// through a hit.
     /// </summary>
-    private static (int[] Start, int[] Rows, double[] Ious) CrossClassHits(Dataset dataset, EvaluationOptions options)
+    private static (int[] Start, int[] Rows, double[] Ious) CrossClassHits(Dataset dataset, EvaluationOptions options, IouType overlap)
     {
         var perImage = new (int Row, int GroundTruth, double Iou)[dataset.Images.Count][];
         EvaluationUnit[] units = dataset.Units.ToArray();
@@ -230,12 +289,15 @@ internal static class VocMatchStage
             {
                 for (int row = units[u].DetectionStart; row < units[u].DetectionStart + units[u].DetectionCount; row++)
                 {
+                    RunLengthMask? mask = overlap == IouType.Segm ? CocoShapeMatchStage.DetectionMask(dataset, row) : null;
                     for (int other = first; other < end; other++)
                     {
                         if (other == u) continue;
                         for (int g = units[other].GroundTruthStart; g < units[other].GroundTruthStart + units[other].GroundTruthCount; g++)
                         {
-                            double iou = IouRules.Voc(dt.Boxes[row], gt.Boxes[g], settings.PixelOffset);
+                            double iou = mask is null
+                                ? IouRules.Voc(dt.Boxes[row], gt.Boxes[g], settings.PixelOffset)
+                                : MaskRules.Iou(mask, gt.Shapes[g]!.Mask!, groundTruthIsCrowd: false);
                             if (settings.IsHit(iou)) hits.Add((row, g, iou));
                         }
                     }

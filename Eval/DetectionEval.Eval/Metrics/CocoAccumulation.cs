@@ -38,7 +38,7 @@ internal static class CocoAccumulation
     }
 
     /// <summary>The precision and recall tables of the matches, with the maxDets of their protocol.</summary>
-    private static CocoTables AccumulateTables(CocoMatches matches, EvaluationOptions options, ReadOnlySpan<int> imageWeights)
+    internal static CocoTables AccumulateTables(CocoMatches matches, EvaluationOptions options, ReadOnlySpan<int> imageWeights)
     {
         options.Validate();
         Dataset dataset = matches.Dataset;

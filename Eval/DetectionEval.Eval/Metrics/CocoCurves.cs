@@ -23,7 +23,23 @@ public static class CocoCurves
     public static CurvePoints? MeanPrecision(CocoResult coco, int? threshold)
     {
         ArgumentNullException.ThrowIfNull(coco);
-        CocoTables tables = coco.Tables;
+        return MeanPrecision(coco.Tables, threshold);
+    }
+
+    /// <summary>
+    /// The keypoint curves: mean precision at each recall point at OKS threshold index <paramref name="threshold"/>,
+    /// or over all thresholds when null (area all, maxDets 20, the entries behind the keypoint AP50, AP75 and AP).
+    /// </summary>
+    /// <returns>Recall points and mean precision; null when no class has ground truth that counts.</returns>
+    public static CurvePoints? MeanPrecision(CocoKeypointResult keypoints, int? threshold)
+    {
+        ArgumentNullException.ThrowIfNull(keypoints);
+        return MeanPrecision(keypoints.Tables, threshold);
+    }
+
+    /// <summary>Area range 0 is "all" in the box, mask and keypoint tables alike; the last maxDets setting is the summary's.</summary>
+    private static CurvePoints? MeanPrecision(CocoTables tables, int? threshold)
+    {
         int a = 0, m = tables.MaxDetectionSettings - 1;
         int firstT = threshold ?? 0, lastT = threshold ?? tables.Thresholds - 1;
         var precision = new double[CocoTables.RecallPoints];

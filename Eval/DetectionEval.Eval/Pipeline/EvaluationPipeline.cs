@@ -286,18 +286,21 @@ public static class EvaluationPipeline
             VocOverlapsKept overlaps = request.Analysis is not null ? VocOverlapsKept.CrossClassHits
                 : request.Keep.HasFlag(RunProducts.Matches) ? VocOverlapsKept.BestGroundTruth : VocOverlapsKept.None;
             VocMatches? vocMatches = voc ? Timed(observer, EvaluationStage.MatchVoc, () => VocMatchStage.Match(dataset, options, overlaps)) : null;
-            TideMatches? tideMatches = request.Analysis is { } asked ? Timed(observer, EvaluationStage.MatchTide, () => TideMatchStage.Match(dataset, asked.Tide, options.Parallelism)) : null;
+            TideMatches? tideMatches = request.Analysis is { } asked
+                ? Timed(observer, EvaluationStage.MatchTide, () => TideMatchStage.Match(dataset, asked.Tide, options.Parallelism, asked.Overlap))
+                : null;
             CocoResult? cocoResult = cocoMatches is null ? null : Timed(observer, EvaluationStage.AccumulateCoco, () => CocoAccumulation.Accumulate(cocoMatches, options));
             VocResult? vocResult = vocMatches is null ? null : Timed(observer, EvaluationStage.AccumulateVoc, () => VocAccumulation.Accumulate(vocMatches, options));
             EvaluationResult result = new(DatasetSummary.Of(dataset, options), dataset.Categories, cocoResult, vocResult) { IouTypes = options.IouTypes };
+            CocoMatches? segmMatches = null, keypointMatches = null;
             if (options.IouTypes.Contains(IouType.Segm))
             {
-                CocoMatches segm = Timed(observer, EvaluationStage.MatchCocoSegm, () => CocoShapeMatchStage.Match(dataset, options, IouType.Segm));
+                CocoMatches segm = segmMatches = Timed(observer, EvaluationStage.MatchCocoSegm, () => CocoShapeMatchStage.Match(dataset, options, IouType.Segm));
                 result = result with { CocoSegm = Timed(observer, EvaluationStage.AccumulateCocoSegm, () => CocoAccumulation.Accumulate(segm, options)) };
             }
             if (options.IouTypes.Contains(IouType.Keypoints))
             {
-                CocoMatches keypoints = Timed(observer, EvaluationStage.MatchCocoKeypoints, () => CocoShapeMatchStage.Match(dataset, options, IouType.Keypoints));
+                CocoMatches keypoints = keypointMatches = Timed(observer, EvaluationStage.MatchCocoKeypoints, () => CocoShapeMatchStage.Match(dataset, options, IouType.Keypoints));
                 result = result with { CocoKeypoints = Timed(observer, EvaluationStage.AccumulateCocoKeypoints, () => CocoAccumulation.AccumulateKeypoints(keypoints, options)) };
             }
             if (vocResult is not null)
@@ -307,12 +310,24 @@ public static class EvaluationPipeline
                     OperatingPoints = Timed(observer, EvaluationStage.OperatingPoints, () => OperatingPointAnalysis.Compute(vocResult, options.ScoreThreshold, options.ConfidenceCurves)),
                 };
             }
-            if (request.Analysis is { } analysis)
+            if (request.Analysis is { Overlap: IouType.Segm } maskAnalysis)
+            {
+                // The analysis of masks: VOC's rules on mask IoU, at the best-F1 confidence of those matches.
+                VocMatches maskMatches = Timed(observer, EvaluationStage.MatchVoc, () => VocMatchStage.MatchOn(dataset, options, VocOverlapsKept.CrossClassHits, IouType.Segm));
+                EvaluationResult masks = result with
+                {
+                    OperatingPoints = OperatingPointAnalysis.Compute(VocAccumulation.Accumulate(maskMatches, options), options.ScoreThreshold, options.ConfidenceCurves),
+                };
+                result = result with { Analysis = Timed(observer, EvaluationStage.Analysis, () => Analyze(maskMatches, tideMatches!, masks, maskAnalysis, options) with { Overlap = IouType.Segm }) };
+            }
+            else if (request.Analysis is { } analysis)
             {
                 EvaluationResult evaluated = result;
                 result = result with { Analysis = Timed(observer, EvaluationStage.Analysis, () => Analyze(vocMatches!, tideMatches!, evaluated, analysis, options)) };
             }
-            MatchRecords? kept = request.Keep.HasFlag(RunProducts.Matches) ? new MatchRecords(cocoMatches, vocMatches) : null;
+            MatchRecords? kept = request.Keep.HasFlag(RunProducts.Matches)
+                ? new MatchRecords(cocoMatches, vocMatches) { CocoSegm = segmMatches, CocoKeypoints = keypointMatches }
+                : null;
             return new EvaluationRun(result, dataset, kept, LowMemory: false, read, options with { Engine = null, Cancellation = default, Progress = null });
         }
         finally

@@ -70,6 +70,12 @@ public sealed record AnalysisRequest(int WorstImages = 20)
 {
     /// <summary>TIDE's thresholds and detection cap.</summary>
     public TideSettings Tide { get; init; } = new();
+
+    /// <summary>
+    /// What the analysis measures overlaps on: boxes (box IoU, the default) or masks (<see cref="IouType.Segm"/>:
+    /// mask IoU in the confusion matrix's VOC matching and TIDE's mask mode); the run must evaluate that iou type.
+    /// </summary>
+    public IouType Overlap { get; init; } = IouType.Bbox;
 }
 
 /// <summary>
@@ -130,7 +136,9 @@ public sealed record EvaluationRequest(EvaluationInputs Inputs)
             throw new ArgumentException("A low-memory run evaluates boxes only: its spill keeps boxes and scores, not masks or keypoints.", nameof(Memory));
         }
         if (Analysis is not null && !Options.Metrics.HasFlag(MetricSet.Voc)) throw new ArgumentException("The error analysis reads the VOC matches.", nameof(Analysis));
-        if (Analysis is not null && !Options.EvaluatesBoxes) throw new ArgumentException("The error analysis reads the box matches: add bbox to the iou types.", nameof(Analysis));
+        if (Analysis is { Overlap: IouType.Keypoints }) throw new ArgumentException("The error analysis measures boxes or masks, not keypoints.", nameof(Analysis));
+        if (Analysis is { Overlap: IouType.Bbox } && !Options.EvaluatesBoxes) throw new ArgumentException("The error analysis reads the box matches: add bbox to the iou types.", nameof(Analysis));
+        if (Analysis is { Overlap: IouType.Segm } && !Options.IouTypes.Contains(IouType.Segm)) throw new ArgumentException("The error analysis of masks needs segm among the iou types.", nameof(Analysis));
         if (Analysis is { WorstImages: < 0 }) throw new ArgumentException("The number of worst images cannot be negative.", nameof(Analysis));
     }
 }

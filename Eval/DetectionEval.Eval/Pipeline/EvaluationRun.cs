@@ -9,7 +9,14 @@ namespace DetectionEval.Eval.Pipeline;
 /// <summary>The match records of a run, kept when the request asked for <see cref="RunProducts.Matches"/>.</summary>
 /// <param name="Coco">COCO's records, when COCO was evaluated.</param>
 /// <param name="Voc">VOC's records, when VOC was evaluated.</param>
-public sealed record MatchRecords(CocoMatches? Coco, VocMatches? Voc);
+public sealed record MatchRecords(CocoMatches? Coco, VocMatches? Voc)
+{
+    /// <summary>COCO's mask records, when masks were evaluated (<c>--iou-type segm</c>).</summary>
+    public CocoMatches? CocoSegm { get; init; }
+
+    /// <summary>COCO's keypoint records, when keypoints were evaluated.</summary>
+    public CocoMatches? CocoKeypoints { get; init; }
+}
 
 /// <summary>How the files of a run were read.</summary>
 /// <param name="GroundTruth">The ground truth's path and format.</param>

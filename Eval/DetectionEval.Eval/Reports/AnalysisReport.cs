@@ -23,6 +23,18 @@ public static class AnalysisReport
     public static string DescribeThreshold(double threshold) =>
         double.IsNegativeInfinity(threshold) ? "every confidence" : "confidence >= " + TextReport.Confidence(threshold);
 
+    /// <summary>How the confusion matrix matched: <c>VOC, IoU &gt;= 0.50, continuous coordinates</c>, or on masks <c>VOC rules on mask IoU &gt;= 0.50</c>.</summary>
+    private static string DescribeMatching(ErrorAnalysis analysis)
+    {
+        string profile = TextReport.DescribeProfile(analysis.Confusion.Settings);
+        if (analysis.Overlap != IouType.Segm) return "VOC, " + profile;
+        // The pixel convention of boxes means nothing for pixel counts: only the threshold and its test are said.
+        int comma = profile.IndexOf(',', StringComparison.Ordinal);
+        return "VOC rules on mask " + (comma < 0 ? profile : profile[..comma]);
+    }
+
+    private static string OnMasks(ErrorAnalysis analysis) => analysis.Overlap == IouType.Segm ? " on masks" : "";
+
     // ---- text ----
 
     /// <summary>Writes the analysis after the evaluation's text summary.</summary>
@@ -32,13 +44,13 @@ public static class AnalysisReport
         ArgumentNullException.ThrowIfNull(analysis);
         ConfusionMatrix m = analysis.Confusion;
         output.WriteLine();
-        output.WriteLine($"Error analysis at {DescribeThreshold(m.ScoreThreshold)} (VOC, {TextReport.DescribeProfile(m.Settings)}):");
+        output.WriteLine($"Error analysis at {DescribeThreshold(m.ScoreThreshold)} ({DescribeMatching(analysis)}):");
         output.WriteLine($" confusion matrix: {ConfusionSummary(m)}");
         if (m.TopConfusions(TopConfusions) is { Count: > 0 } top) output.WriteLine($" most confused (ground truth as detected): {DescribeConfusions(m, top)}");
 
         TideResult tide = analysis.Tide;
         output.WriteLine();
-        output.WriteLine($"TIDE errors ({DescribeTide(tide.Settings)}), TIDE AP{Percent(tide.Settings.ForegroundIou)} = {Points(tide.Ap)}:");
+        output.WriteLine($"TIDE errors{OnMasks(analysis)} ({DescribeTide(tide.Settings)}), TIDE AP{Percent(tide.Settings.ForegroundIou)} = {Points(tide.Ap)}:");
         output.WriteLine(" type   count     dAP    small     dAP   medium     dAP    large     dAP");
         foreach (TideErrorSummary e in tide.Errors)
         {
@@ -121,10 +133,10 @@ public static class AnalysisReport
         TideResult tide = analysis.Tide;
         output.WriteLine($"#### Error analysis at {Md(DescribeThreshold(m.ScoreThreshold))}");
         output.WriteLine();
-        output.WriteLine($"Confusion matrix (VOC, {Md(TextReport.DescribeProfile(m.Settings))}): {ConfusionSummary(m)}.");
+        output.WriteLine($"Confusion matrix ({Md(DescribeMatching(analysis))}): {ConfusionSummary(m)}.");
         if (m.TopConfusions(TopConfusions) is { Count: > 0 } top) output.WriteLine($"Most confused (ground truth as detected): {Md(DescribeConfusions(m, top))}.");
         output.WriteLine();
-        output.WriteLine($"TIDE errors ({Md(DescribeTide(tide.Settings))}); TIDE AP{Percent(tide.Settings.ForegroundIou)} {Points(tide.Ap)}; dAP is the AP points gained if that type were fixed:");
+        output.WriteLine($"TIDE errors{OnMasks(analysis)} ({Md(DescribeTide(tide.Settings))}); TIDE AP{Percent(tide.Settings.ForegroundIou)} {Points(tide.Ap)}; dAP is the AP points gained if that type were fixed:");
         output.WriteLine();
         output.WriteLine("| type | count | dAP | small | medium | large |");
         output.WriteLine("|---|---:|---:|---:|---:|---:|");
@@ -167,7 +179,7 @@ public static class AnalysisReport
         ConfusionMatrix m = analysis.Confusion;
         TideResult tide = analysis.Tide;
         output.WriteLine($"<section id=\"analysis\"><h2>Error analysis</h2>");
-        output.WriteLine($"<p>Confusion matrix at {H(DescribeThreshold(m.ScoreThreshold))} (VOC, {H(TextReport.DescribeProfile(m.Settings))}; rows ground truth, columns detected): {H(ConfusionSummary(m))}.</p>");
+        output.WriteLine($"<p>Confusion matrix at {H(DescribeThreshold(m.ScoreThreshold))} ({H(DescribeMatching(analysis))}; rows ground truth, columns detected): {H(ConfusionSummary(m))}.</p>");
         if (m.TopConfusions(TopConfusions) is { Count: > 0 } top) output.WriteLine($"<p>Most confused (ground truth as detected): {H(DescribeConfusions(m, top))}.</p>");
         if (figures.Count > 0)
         {
@@ -176,7 +188,7 @@ public static class AnalysisReport
             foreach (string svg in figures) output.WriteLine(svg);
             output.WriteLine("</div>");
         }
-        output.WriteLine($"<p>TIDE errors ({H(DescribeTide(tide.Settings))}); TIDE AP{Percent(tide.Settings.ForegroundIou)} {Points(tide.Ap)}. dAP: the AP points gained if the errors of that type were fixed.</p>");
+        output.WriteLine($"<p>TIDE errors{OnMasks(analysis)} ({H(DescribeTide(tide.Settings))}); TIDE AP{Percent(tide.Settings.ForegroundIou)} {Points(tide.Ap)}. dAP: the AP points gained if the errors of that type were fixed.</p>");
         output.WriteLine("<table class=\"plain\"><thead><tr><th>type</th><th>count</th><th>dAP</th><th>small</th><th>dAP</th><th>medium</th><th>dAP</th><th>large</th><th>dAP</th></tr></thead><tbody>");
         foreach (TideErrorSummary e in tide.Errors)
         {

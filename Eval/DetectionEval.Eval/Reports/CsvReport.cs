@@ -73,13 +73,99 @@ public sealed partial record ClassRow(
     }
 }
 
-/// <summary>The per-class table as CSV: a header and one row per class, doubles in their shortest exact form, empty where a value does not exist.</summary>
+/// <summary>One class's row of the mask table (<c>--iou-type segm</c>): COCO's per-class values with mask IoU.</summary>
+/// <param name="Id">Category id.</param>
+/// <param name="Name">Category name.</param>
+/// <param name="Ap">AP (mask IoU 0.50:0.95).</param>
+/// <param name="Ap50">AP at mask IoU 0.50.</param>
+/// <param name="Ap75">AP at mask IoU 0.75.</param>
+/// <param name="ApSmall">AP of small objects.</param>
+/// <param name="ApMedium">AP of medium objects.</param>
+/// <param name="ApLarge">AP of large objects.</param>
+/// <param name="Ar100">AR at maxDets 100.</param>
+[CsvRecord]
+public sealed partial record SegmClassRow(
+    [property: CsvColumn("id")] long Id,
+    [property: CsvColumn("class")] string Name,
+    [property: CsvColumn("AP")] double? Ap,
+    [property: CsvColumn("AP50")] double? Ap50,
+    [property: CsvColumn("AP75")] double? Ap75,
+    [property: CsvColumn("APs")] double? ApSmall,
+    [property: CsvColumn("APm")] double? ApMedium,
+    [property: CsvColumn("APl")] double? ApLarge,
+    [property: CsvColumn("AR100")] double? Ar100);
+
+/// <summary>One class's row of the keypoint table (<c>--iou-type keypoints</c>): COCO's per-class values with OKS.</summary>
+/// <param name="Id">Category id.</param>
+/// <param name="Name">Category name.</param>
+/// <param name="Ap">AP (OKS 0.50:0.95).</param>
+/// <param name="Ap50">AP at OKS 0.50.</param>
+/// <param name="Ap75">AP at OKS 0.75.</param>
+/// <param name="ApMedium">AP of medium objects.</param>
+/// <param name="ApLarge">AP of large objects.</param>
+/// <param name="Ar">AR at maxDets 20.</param>
+[CsvRecord]
+public sealed partial record KeypointClassRow(
+    [property: CsvColumn("id")] long Id,
+    [property: CsvColumn("class")] string Name,
+    [property: CsvColumn("AP")] double? Ap,
+    [property: CsvColumn("AP50")] double? Ap50,
+    [property: CsvColumn("AP75")] double? Ap75,
+    [property: CsvColumn("APm")] double? ApMedium,
+    [property: CsvColumn("APl")] double? ApLarge,
+    [property: CsvColumn("AR")] double? Ar);
+
+/// <summary>
+/// The per-class table as CSV: a header and one row per class, doubles in their shortest exact form, empty
+/// where a value does not exist. Boxes (COCO, VOC and the operating points) have one table; masks and
+/// keypoints one each.
+/// </summary>
 public static class CsvReport
 {
-    /// <summary>Writes the table (UTF-8, no byte order mark, LF line ends).</summary>
+    /// <summary>Writes the box table (UTF-8, no byte order mark, LF line ends).</summary>
     public static void Write(Stream stream, EvaluationResult result)
     {
         using CsvWriter csv = CsvWriter.Create(stream, new CsvWriterOptions { NewLine = "\n" }, true);
         csv.WriteRecords(ClassRow.Of(result));
+    }
+
+    /// <summary>Writes the table of one iou type: <see cref="Write(Stream, EvaluationResult)"/> for boxes, the mask or keypoint table otherwise.</summary>
+    /// <exception cref="ArgumentException">The result has no values of <paramref name="iouType"/>.</exception>
+    public static void Write(Stream stream, EvaluationResult result, IouType iouType)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        switch (iouType)
+        {
+            case IouType.Segm:
+                CocoResult segm = result.CocoSegm ?? throw new ArgumentException("The run did not evaluate masks.", nameof(iouType));
+                using (CsvWriter csv = CsvWriter.Create(stream, new CsvWriterOptions { NewLine = "\n" }, true))
+                {
+                    csv.WriteRecords(segm.PerClass.Select(c => new SegmClassRow(c.Category.Id, c.Category.Name, c.Ap, c.Ap50, c.Ap75, c.ApSmall, c.ApMedium, c.ApLarge, c.Ar100)));
+                }
+                break;
+            case IouType.Keypoints:
+                CocoKeypointResult keypoints = result.CocoKeypoints ?? throw new ArgumentException("The run did not evaluate keypoints.", nameof(iouType));
+                using (CsvWriter csv = CsvWriter.Create(stream, new CsvWriterOptions { NewLine = "\n" }, true))
+                {
+                    csv.WriteRecords(keypoints.PerClass.Select(c => new KeypointClassRow(c.Category.Id, c.Category.Name, c.Ap, c.Ap50, c.Ap75, c.ApMedium, c.ApLarge, c.Ar)));
+                }
+                break;
+            default:
+                Write(stream, result);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Where <c>--csv FILE</c> puts the table of each iou type: the first iou type asked in FILE, each other
+    /// one next to it with its name before the extension (<c>classes.csv</c>, <c>classes.segm.csv</c>).
+    /// </summary>
+    public static IReadOnlyList<(IouType IouType, string Path)> Paths(string path, IReadOnlyList<IouType> iouTypes)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(iouTypes);
+        string extension = System.IO.Path.GetExtension(path);
+        string stem = path[..^extension.Length];
+        return [.. iouTypes.Select((t, i) => (t, i == 0 ? path : $"{stem}.{ReportDocument.IouTypeName(t)}{extension}"))];
     }
 }

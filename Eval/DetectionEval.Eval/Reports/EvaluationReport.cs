@@ -29,9 +29,22 @@ public sealed record EvaluationReport(
         }
     }
 
-    /// <summary>The classes, in ascending id order (from whichever family the report holds).</summary>
+    /// <summary>COCO's mask results (the report's <c>cocoSegm</c>); null when the run did not evaluate masks.</summary>
+    public CocoReport? CocoSegm { get; init; }
+
+    /// <summary>COCO's keypoint results (the report's <c>cocoKeypoints</c>); null when the run did not evaluate keypoints.</summary>
+    public CocoKeypointReport? CocoKeypoints { get; init; }
+
+    /// <summary>The COCO iou types evaluated, in the report's order (<c>iouTypes</c>; boxes alone when absent).</summary>
+    public IReadOnlyList<IouType> IouTypes { get; init; } = [IouType.Bbox];
+
+    /// <summary>The classes, in ascending id order (from whichever family or section the report holds).</summary>
     public IReadOnlyList<Category> Categories =>
-        Coco is not null ? [.. Coco.PerClass.Select(c => c.Category)] : Voc is not null ? [.. Voc.PerClass.Select(c => c.Category)] : [];
+        Coco is not null ? [.. Coco.PerClass.Select(c => c.Category)]
+        : Voc is not null ? [.. Voc.PerClass.Select(c => c.Category)]
+        : CocoSegm is not null ? [.. CocoSegm.PerClass.Select(c => c.Category)]
+        : CocoKeypoints is not null ? [.. CocoKeypoints.PerClass.Select(c => c.Category)]
+        : [];
 
     /// <summary>The report of an evaluation made in this process: what its JSON report would read back as.</summary>
     /// <param name="source">How messages name this report, e.g. "the current run".</param>
@@ -46,6 +59,12 @@ public sealed record EvaluationReport(
 /// <param name="Summary">The twelve summary values.</param>
 /// <param name="PerClass">One entry per class, in ascending id order.</param>
 public sealed record CocoReport(IReadOnlyList<int> MaxDetections, CocoSummary Summary, IReadOnlyList<CocoClassResult> PerClass);
+
+/// <summary>The report's <c>cocoKeypoints</c> object.</summary>
+/// <param name="Sigmas">The keypoint sigmas, one per keypoint.</param>
+/// <param name="Summary">The ten summary values.</param>
+/// <param name="PerClass">One entry per class, in ascending id order.</param>
+public sealed record CocoKeypointReport(IReadOnlyList<double> Sigmas, CocoKeypointSummary Summary, IReadOnlyList<CocoKeypointClassResult> PerClass);
 
 /// <summary>The report's <c>voc</c> object.</summary>
 /// <param name="Settings">The VOC profile.</param>

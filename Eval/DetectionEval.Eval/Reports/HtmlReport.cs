@@ -30,8 +30,8 @@ public static partial class HtmlReport
         output.WriteLine($"<p class=\"sub\">{E(Inputs(result))} &middot; {E(content.Header.ToolName)} {E(content.Header.ToolVersion)}</p></header>");
         output.WriteLine("<main>");
         WriteSummary(output, result);
-        WriteIouTypeSections(output, result);
-        WriteFigures(output, content.Figures.Where(f => f.ClassName is null && !f.IsAnalysis).ToList(), "Charts", "charts");
+        WriteIouTypeSections(output, result, content.Figures);
+        WriteFigures(output, content.Figures.Where(f => f.ClassName is null && !f.IsAnalysis && f.IouType is null).ToList(), "Charts", "charts");
         if (result.Coco is not null || result.Voc is not null) WriteClassTable(output, result);
         if (result.Analysis is { } analysis)
         {
@@ -91,8 +91,9 @@ public static partial class HtmlReport
     }
 
     /// <summary>One section per COCO iou type besides boxes: its cards, pycocotools' summary lines and a sortable per-class table.</summary>
-    private static void WriteIouTypeSections(TextWriter output, EvaluationResult result)
+    private static void WriteIouTypeSections(TextWriter output, EvaluationResult result, IReadOnlyList<ReportFigure> figures)
     {
+        IReadOnlyList<ReportFigure> Of(IouType iouType) => [.. figures.Where(f => f.IouType == iouType)];
         if (result.CocoSegm is { } segm)
         {
             var text = new StringWriter { NewLine = "\n" };
@@ -102,7 +103,8 @@ public static partial class HtmlReport
                     ("AR100", segm.Summary.Ar100, "maxDets " + segm.MaxDetections[^1].ToString(Invariant))],
                 text.ToString(),
                 ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR100"],
-                segm.PerClass.Select(c => (c.Category, new[] { c.Ap, c.Ap50, c.Ap75, c.ApSmall, c.ApMedium, c.ApLarge, c.Ar100 })));
+                segm.PerClass.Select(c => (c.Category, new[] { c.Ap, c.Ap50, c.Ap75, c.ApSmall, c.ApMedium, c.ApLarge, c.Ar100 })),
+                Of(IouType.Segm));
         }
         if (result.CocoKeypoints is { } keypoints)
         {
@@ -113,17 +115,24 @@ public static partial class HtmlReport
                     ("AR", keypoints.Summary.Ar, "maxDets 20")],
                 text.ToString(),
                 ["AP", "AP50", "AP75", "APm", "APl", "AR"],
-                keypoints.PerClass.Select(c => (c.Category, new[] { c.Ap, c.Ap50, c.Ap75, c.ApMedium, c.ApLarge, c.Ar })));
+                keypoints.PerClass.Select(c => (c.Category, new[] { c.Ap, c.Ap50, c.Ap75, c.ApMedium, c.ApLarge, c.Ar })),
+                Of(IouType.Keypoints));
         }
     }
 
     private static void WriteIouTypeSection(
         TextWriter output, string id, string heading, (string Name, double? Value, string Detail)[] cards, string summary,
-        string[] columns, IEnumerable<(Data.Category Category, double?[] Values)> rows)
+        string[] columns, IEnumerable<(Data.Category Category, double?[] Values)> rows, IReadOnlyList<ReportFigure> figures)
     {
         output.WriteLine($"<section id=\"{id}\"><h2>{E(heading)}</h2><div class=\"cards\">");
         foreach (var card in cards) Card(output, $"COCO {id} {card.Name}", card.Value, card.Detail);
         output.WriteLine("</div>");
+        if (figures.Count > 0)
+        {
+            output.WriteLine("<div class=\"figures\">");
+            for (int i = 0; i < figures.Count; i++) WriteFigure(output, figures[i], $"{id}{i}_");
+            output.WriteLine("</div>");
+        }
         output.WriteLine($"<details><summary>{E(heading)} summary (pycocotools layout)</summary><pre>{E(summary)}</pre></details>");
         var list = rows.ToList();
         output.WriteLine($"<details><summary>Per class ({Counting.Number(list.Count)}); click a column heading to sort</summary>");

@@ -19,6 +19,9 @@ public sealed record ReportFigure(string Title, string Svg, string? ClassName = 
     /// <summary>True for a chart of the error analysis, shown in its section.</summary>
     public bool IsAnalysis { get; init; }
 
+    /// <summary>The COCO iou type of a mask or keypoint chart, shown in that iou type's section; null for the box charts.</summary>
+    public IouType? IouType { get; init; }
+
     /// <summary>True when <see cref="Svg"/> is already an element fit for HTML (no XML declaration or
     /// namespace, ids unique in the report, a view box); otherwise the report adapts it.</summary>
     public bool IsHtmlReady { get; init; }

@@ -79,8 +79,23 @@ public sealed record ReportDocument(
         VocReport? voc = Voc is { } v
             ? new VocReport(v.Settings, v.MeanAp07, v.MeanApAll, v.ClassesInMean, [.. v.PerClass.Select(e => e.ToReport())])
             : null;
-        return new EvaluationReport(source, Tool.Name, Tool.Version, Inputs, coco, voc);
+        return new EvaluationReport(source, Tool.Name, Tool.Version, Inputs, coco, voc)
+        {
+            CocoSegm = CocoSegm is { } m ? new CocoReport(m.MaxDets, m.Summary, [.. m.PerClass.Select(e => e.ToResult())]) : null,
+            CocoKeypoints = CocoKeypoints is { } k
+                ? new CocoKeypointReport(k.Sigmas, k.Summary, [.. k.PerClass.Select(e => new CocoKeypointClassResult(new Category(e.Id, e.Name), e.Ap, e.Ap50, e.Ap75, e.ApMedium, e.ApLarge, e.Ar))])
+                : null,
+            IouTypes = IouTypes is { } types ? [.. types.Select(ParseIouType)] : [IouType.Bbox],
+        };
     }
+
+    /// <summary>An iou type from its name in a report (<see cref="IouTypeName"/>); the validator has accepted the name.</summary>
+    private static IouType ParseIouType(string name) => name switch
+    {
+        "segm" => IouType.Segm,
+        "keypoints" => IouType.Keypoints,
+        _ => IouType.Bbox,
+    };
 }
 
 /// <summary>The report's <c>tool</c>: who wrote it.</summary>
@@ -398,6 +413,14 @@ public sealed record AnalysisSection(ConfusionMatrixSection ConfusionMatrix, Tid
     /// <summary>The name of the last row and column of the confusion matrix.</summary>
     public const string Background = "background";
 
+    /// <summary>
+    /// The iou type the analysis measured, first in the section: <c>segm</c> for an analysis of masks (mask
+    /// IoU); absent for boxes, as it always was.
+    /// </summary>
+    [JsonPropertyOrder(-1)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? IouType { get; init; }
+
     /// <summary>The section of an error analysis.</summary>
     public static AnalysisSection From(ErrorAnalysis analysis)
     {
@@ -407,7 +430,10 @@ public sealed record AnalysisSection(ConfusionMatrixSection ConfusionMatrix, Tid
             TideSection.From(analysis.Tide),
             [.. analysis.WorstImages.Select(w => new WorstImageEntry(
                 w.Image.Id, w.Image.FileName, w.Counts.Errors, w.Counts.TruePositives, w.Counts.FalsePositives, w.Counts.FalseNegatives,
-                w.Counts.Ignored, w.Confusions))]);
+                w.Counts.Ignored, w.Confusions))])
+        {
+            IouType = analysis.Overlap == Eval.IouType.Bbox ? null : ReportDocument.IouTypeName(analysis.Overlap),
+        };
     }
 }
 

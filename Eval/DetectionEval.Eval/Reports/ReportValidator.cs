@@ -38,12 +38,26 @@ internal sealed partial class ReportValidator
     {
         if (d.Tool.Name != "deval") throw Error("$.tool.name", "\"deval\" (a report written by deval)", Text(d.Tool.Name));
         Inputs(d.Inputs);
-        if (d.Coco is null && d.Voc is null) throw Error("$", "COCO or VOC results", "a report where \"coco\" and \"voc\" are both null");
-        if (d.Coco is { } coco) Coco(coco, d.Inputs.Classes);
+        if (d.Coco is null && d.Voc is null && d.CocoSegm is null && d.CocoKeypoints is null)
+        {
+            throw Error("$", "COCO or VOC results", "a report where \"coco\" and \"voc\" are both null");
+        }
+        if (d.Coco is { } coco) Coco("$.coco", coco, d.Inputs.Classes);
         if (d.Voc is { } voc) Voc(voc, d.Inputs.Classes);
+        IouTypes(d);
+        if (d.CocoSegm is { } segm) Coco("$.cocoSegm", segm, d.Inputs.Classes);
+        if (d.CocoKeypoints is { } keypoints) Keypoints(keypoints, d.Inputs.Classes);
         // Every section lists the classes of the first family, in the same order.
-        Category[] classes = d.Coco is not null ? [.. d.Coco.PerClass.Select(c => c.Category)] : [.. d.Voc!.PerClass.Select(c => c.Category)];
+        Category[] classes = d.Coco is not null ? [.. d.Coco.PerClass.Select(c => c.Category)]
+            : d.Voc is not null ? [.. d.Voc.PerClass.Select(c => c.Category)]
+            : d.CocoSegm is not null ? [.. d.CocoSegm.PerClass.Select(c => c.Category)]
+            : [.. d.CocoKeypoints!.PerClass.Select(c => new Category(c.Id, c.Name))];
         if (d.Coco is not null && d.Voc is not null) SameClasses("$.voc.perClass", "coco.perClass", classes, [.. d.Voc.PerClass.Select(c => c.Category)]);
+        if (d.CocoSegm is not null) SameClasses("$.cocoSegm.perClass", "the first section's perClass", classes, [.. d.CocoSegm.PerClass.Select(c => c.Category)]);
+        if (d.CocoKeypoints is not null)
+        {
+            SameClasses("$.cocoKeypoints.perClass", "the first section's perClass", classes, [.. d.CocoKeypoints.PerClass.Select(c => new Category(c.Id, c.Name))]);
+        }
         if (d.OperatingPoint is { } points) OperatingPoint(points, classes);
         if (d.Analysis is { } analysis) Analysis(analysis, classes);
     }
@@ -67,25 +81,66 @@ internal sealed partial class ReportValidator
 
     // ---- coco ----
 
-    private void Coco(CocoSection coco, int classes)
+    /// <summary>The boxes' <c>coco</c> or the masks' <c>cocoSegm</c>, at <paramref name="at"/>.</summary>
+    private void Coco(string at, CocoSection coco, int classes)
     {
-        Units("$.coco", ("AP", coco.Ap), ("AP50", coco.Ap50), ("AP75", coco.Ap75), ("APs", coco.ApSmall), ("APm", coco.ApMedium), ("APl", coco.ApLarge),
+        Units(at, ("AP", coco.Ap), ("AP50", coco.Ap50), ("AP75", coco.Ap75), ("APs", coco.ApSmall), ("APm", coco.ApMedium), ("APl", coco.ApLarge),
             ("AR1", coco.Ar1), ("AR10", coco.Ar10), ("AR100", coco.Ar100), ("ARs", coco.ArSmall), ("ARm", coco.ArMedium), ("ARl", coco.ArLarge));
-        MaxDets(coco.MaxDets);
-        Entries("$.coco.perClass", coco.PerClass, "a class object {\"id\", \"name\", \"AP\", ...}", (path, c) =>
+        MaxDets(at + ".maxDets", coco.MaxDets);
+        Entries(at + ".perClass", coco.PerClass, "a class object {\"id\", \"name\", \"AP\", ...}", (path, c) =>
             Units(path, ("AP", c.Ap), ("AP50", c.Ap50), ("AP75", c.Ap75), ("APs", c.ApSmall), ("APm", c.ApMedium), ("APl", c.ApLarge), ("AR100", c.Ar100)));
-        AscendingIds("$.coco.perClass", coco.PerClass.Select(c => c.Id));
-        OnePerClass("$.coco.perClass", coco.PerClass.Count, classes);
+        AscendingIds(at + ".perClass", coco.PerClass.Select(c => c.Id));
+        OnePerClass(at + ".perClass", coco.PerClass.Count, classes);
     }
 
-    private void MaxDets(IReadOnlyList<int> maxDets)
+    private void MaxDets(string at, IReadOnlyList<int> maxDets)
     {
         const string Expected = "three ascending whole numbers of 1 or more, like [1, 10, 100]";
         for (int k = 0; k < Math.Min(maxDets.Count, 3); k++)
         {
-            if (maxDets[k] < 1 || (k > 0 && maxDets[k] <= maxDets[k - 1])) throw Error(Index("$.coco.maxDets", k), Expected, Number(maxDets[k]));
+            if (maxDets[k] < 1 || (k > 0 && maxDets[k] <= maxDets[k - 1])) throw Error(Index(at, k), Expected, Number(maxDets[k]));
         }
-        if (maxDets.Count != 3) throw Error("$.coco.maxDets", Expected, Counting.Of(maxDets.Count, "number"));
+        if (maxDets.Count != 3) throw Error(at, Expected, Counting.Of(maxDets.Count, "number"));
+    }
+
+    // ---- masks and keypoints ----
+
+    /// <summary>Rule: <c>iouTypes</c> names each of bbox, segm and keypoints at most once, and a mask or keypoint section is there exactly when it is named.</summary>
+    private void IouTypes(ReportDocument d)
+    {
+        IReadOnlyList<string> types = d.IouTypes ?? ["bbox"];
+        for (int k = 0; k < types.Count; k++)
+        {
+            if (types[k] is not ("bbox" or "segm" or "keypoints") || types.Take(k).Contains(types[k]))
+            {
+                throw Error(Index("$.iouTypes", k), "\"bbox\", \"segm\" or \"keypoints\", each at most once", Text(types[k]));
+            }
+        }
+        foreach ((string type, string section, bool present) in new[] { ("segm", "$.cocoSegm", d.CocoSegm is not null), ("keypoints", "$.cocoKeypoints", d.CocoKeypoints is not null) })
+        {
+            if (types.Contains(type) != present)
+            {
+                throw Error(section, present ? $"no {section[2..]} (iouTypes does not name {type})" : $"the {type} results iouTypes names", present ? "one" : "none");
+            }
+        }
+    }
+
+    private void Keypoints(CocoKeypointSection k, int classes)
+    {
+        const string At = "$.cocoKeypoints";
+        if (k.IouType != "keypoints") throw Error(At + ".iouType", "\"keypoints\"", Text(k.IouType));
+        Units(At, ("AP", k.Ap), ("AP50", k.Ap50), ("AP75", k.Ap75), ("APm", k.ApMedium), ("APl", k.ApLarge),
+            ("AR", k.Ar), ("AR50", k.Ar50), ("AR75", k.Ar75), ("ARm", k.ArMedium), ("ARl", k.ArLarge));
+        if (k.MaxDets.Count != 1 || k.MaxDets[0] < 1) throw Error(At + ".maxDets", "one whole number of 1 or more, like [20]", Counting.Of(k.MaxDets.Count, "number"));
+        if (k.Sigmas.Count == 0) throw Error(At + ".sigmas", "one sigma per keypoint, at least one", "none");
+        for (int i = 0; i < k.Sigmas.Count; i++)
+        {
+            if (!(k.Sigmas[i] > 0) || !double.IsFinite(k.Sigmas[i])) throw Error(Index(At + ".sigmas", i), "a positive number", Number(k.Sigmas[i]));
+        }
+        Entries(At + ".perClass", k.PerClass, "a class object {\"id\", \"name\", \"AP\", ...}", (path, c) =>
+            Units(path, ("AP", c.Ap), ("AP50", c.Ap50), ("AP75", c.Ap75), ("APm", c.ApMedium), ("APl", c.ApLarge), ("AR", c.Ar)));
+        AscendingIds(At + ".perClass", k.PerClass.Select(c => c.Id));
+        OnePerClass(At + ".perClass", k.PerClass.Count, classes);
     }
 
     // ---- voc ----

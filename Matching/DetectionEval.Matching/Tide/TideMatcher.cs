@@ -6,7 +6,8 @@ namespace DetectionEval.Matching.Tide;
 // Inputs, per image, all classes together: the objects (ground truth without a crowd, difficult or ignore
 // flag) in ascending annotation id; the ignore regions (the flagged boxes) in the same order; the detections
 // by score, descending, equal scores in input order, already cut to the image's detection cap.
-// IoU: pycocotools' box IoU (IouRules.Coco); crowd IoU (over the detection's area) for ignore regions.
+// IoU: pycocotools' box IoU (IouRules.Coco); crowd IoU (over the detection's area) for ignore regions. TIDE's
+// mask mode gives the same rules mask IoU and mask crowd IoU, measured by the caller.
 // Rules:
 //   Matching: each detection in order takes the unused object of its class with the largest IoU (the first
 //   on ties) when that IoU >= ForegroundIou.
@@ -113,28 +114,52 @@ public static class TideMatcher
         Span<TideVerdict> verdicts, Span<bool> used)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        if (verdicts.Length < detections.Length || used.Length < objects.Length) throw new ArgumentException("One verdict per detection and one flag per object are needed.", nameof(verdicts));
-        int n = detections.Length, m = objects.Length;
+        int n = detections.Length, m = objects.Length, r = regions.Length;
         double[] iou = new double[n * m];   // row-major [detection, object], pycocotools' box IoU
+        double[] regionIou = new double[n * r];   // row-major [detection, region], crowd IoU (over the detection's area)
         for (int d = 0; d < n; d++)
         {
             for (int g = 0; g < m; g++) iou[d * m + g] = IouRules.Coco(detections[d].Box, objects[g].Box, groundTruthIsCrowd: false);
+            for (int g = 0; g < r; g++) regionIou[d * r + g] = IouRules.Coco(detections[d].Box, regions[g].Box, groundTruthIsCrowd: true);
         }
+        MatchImage(objects, regions, detections, settings, iou, regionIou, verdicts, used);
+    }
+
+    /// <summary>
+    /// Matches one image on overlaps measured elsewhere (TIDE's mask mode: mask IoU, and mask crowd IoU with
+    /// the ignore regions); every rule but the overlap is the box path's.
+    /// </summary>
+    /// <param name="objects">Ground truth without flags, in ascending annotation id (classes; boxes unused here).</param>
+    /// <param name="regions">Flagged ground truth: TIDE's ignore regions (classes).</param>
+    /// <param name="detections">Detections by score, descending (ties in input order), cut to the cap (classes).</param>
+    /// <param name="settings">TIDE's thresholds.</param>
+    /// <param name="iou">IoU of each detection with each object, row-major [detection, object].</param>
+    /// <param name="regionIou">Crowd IoU (intersection over the detection's area) of each detection with each region, row-major [detection, region].</param>
+    /// <param name="verdicts">Receives one verdict per detection.</param>
+    /// <param name="used">Receives, per object, whether a detection matched it.</param>
+    public static void MatchImage(
+        ReadOnlySpan<TideBox> objects, ReadOnlySpan<TideBox> regions, ReadOnlySpan<TideBox> detections, TideSettings settings,
+        ReadOnlySpan<double> iou, ReadOnlySpan<double> regionIou, Span<TideVerdict> verdicts, Span<bool> used)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (verdicts.Length < detections.Length || used.Length < objects.Length) throw new ArgumentException("One verdict per detection and one flag per object are needed.", nameof(verdicts));
+        int n = detections.Length, m = objects.Length, r = regions.Length;
+        if (iou.Length < n * m || regionIou.Length < n * r) throw new ArgumentException("One overlap per detection and object, and per detection and region, is needed.", nameof(iou));
         used[..m].Clear();
         for (int d = 0; d < n; d++)
         {
-            int match = MatchInScoreOrder(detections[d].Class, iou.AsSpan(d * m, m), objects, used, settings.ForegroundIou);
+            int match = MatchInScoreOrder(detections[d].Class, iou.Slice(d * m, m), objects, used, settings.ForegroundIou);
             verdicts[d] = match >= 0 ? new TideVerdict(TideVerdictKind.Matched, default, match) : new TideVerdict(TideVerdictKind.Error, default, -1);
         }
         for (int d = 0; d < n; d++)
         {
             if (verdicts[d].Kind == TideVerdictKind.Matched) continue;
-            if (InIgnoreRegion(detections[d], regions, settings.ForegroundIou))
+            if (InIgnoreRegion(detections[d].Class, regionIou.Slice(d * r, r), regions, settings.ForegroundIou))
             {
                 verdicts[d] = new TideVerdict(TideVerdictKind.Ignored, default, -1);
                 continue;
             }
-            (TideErrorType type, int target) = ClassifyFalsePositive(detections[d].Class, iou.AsSpan(d * m, m), objects, used, settings);
+            (TideErrorType type, int target) = ClassifyFalsePositive(detections[d].Class, iou.Slice(d * m, m), objects, used, settings);
             verdicts[d] = new TideVerdict(TideVerdictKind.Error, type, target);
         }
     }
@@ -162,11 +187,11 @@ public static class TideMatcher
     }
 
     /// <summary>Rule: an unmatched detection whose crowd IoU with an ignore region of its class is above the foreground IoU is ignored.</summary>
-    private static bool InIgnoreRegion(TideBox detection, ReadOnlySpan<TideBox> regions, double foreground)
+    private static bool InIgnoreRegion(int detectionClass, ReadOnlySpan<double> crowdIou, ReadOnlySpan<TideBox> regions, double foreground)
     {
-        foreach (TideBox region in regions)
+        for (int g = 0; g < regions.Length; g++)
         {
-            if (region.Class == detection.Class && IouRules.Coco(detection.Box, region.Box, groundTruthIsCrowd: true) > foreground) return true;
+            if (regions[g].Class == detectionClass && crowdIou[g] > foreground) return true;
         }
         return false;
     }

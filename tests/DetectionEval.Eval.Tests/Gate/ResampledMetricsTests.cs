@@ -30,7 +30,7 @@ public sealed class ResampledMetricsTests
         {
             CocoMatches coco = CocoMatchStage.Match(dataset, options);
             VocMatches voc = VocMatchStage.Match(dataset, options);
-            MetricKey[] keys = [.. GateMetrics.All.SelectMany(m => PairedBootstrap.SummaryAndClasses(m, dataset.Categories))];
+            MetricKey[] keys = [.. GateMetrics.All.Where(m => m.IouType() == IouType.Bbox).SelectMany(m => PairedBootstrap.SummaryAndClasses(m, dataset.Categories))];
             var resampled = new ResampledMetrics(dataset, coco, voc, options, keys);
             ResampledMetrics.Workspace workspace = resampled.CreateWorkspace();
             var values = new double[keys.Length];
