@@ -173,6 +173,7 @@ public static class CocoJson
                 : new ObjectShape(a.Segmentation is null ? null : CocoShapes.Resolve(a.Segmentation, builder.GetImage(image), json, required: false), a.Keypoints)
                 {
                     LabelledKeypoints = a.LabelledKeypoints,
+                    Polygons = CocoShapes.PolygonsOf(a.Segmentation),
                 };
             builder.AddGroundTruth(image, category, a.Box, a.Area, a.Flags, a.Id, shape);
         }
@@ -410,7 +411,7 @@ public static class CocoJson
                 break;
         }
         if (score is not double s) throw MissingProperty(json, "a detection", "score");
-        ObjectShape? shape = mask is null && keypoints is null ? null : new ObjectShape(mask, keypoints);
+        ObjectShape? shape = mask is null && keypoints is null ? null : new ObjectShape(mask, keypoints) { Polygons = CocoShapes.PolygonsOf(segmentation) };
         if (!builder.TryGetCategory(category, out int categoryIndex)) builder.CountDetectionOfUnknownCategory(category);
         else if (shape is null && area is null) builder.AddDetection(imageIndex, categoryIndex, box!.Value, s);
         else if (builder.Spill is not null)
