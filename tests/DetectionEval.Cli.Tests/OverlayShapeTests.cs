@@ -141,6 +141,21 @@ public sealed class OverlayShapeTests : IDisposable
     }
 
     [Fact]
+    public void A_skeleton_that_is_not_pairs_of_keypoint_numbers_is_one_line_and_exit_code_2()
+    {
+        JsonNode gt = JsonNode.Parse(File.ReadAllText(Case("keypoints_gt.json")))!;
+        gt["categories"]![0]!["skeleton"] = new JsonArray(new JsonArray(16, 14), new JsonArray(0, 12));
+        string path = Out("bad_skeleton.json");
+        File.WriteAllText(path, gt.ToJsonString());
+        CommandRun run = Deval.Run("evaluate", "--gt", path, "--pred", Case("keypoints_dt.json"), "--iou-type", "keypoints");
+        Assert.Equal(2, run.ExitCode);
+        string line = Assert.Single(run.ErrorLines);
+        Assert.StartsWith($"deval: error: {path}:1:", line, StringComparison.Ordinal);
+        Assert.EndsWith("$.categories[0].skeleton[1][0]: Expected a keypoint pair of two whole numbers of 1 or more [a, b], but got the number 0.", line, StringComparison.Ordinal);
+        Assert.Equal("", run.Output);
+    }
+
+    [Fact]
     public void A_run_length_mask_is_cut_to_its_rectangle_for_drawing()
     {
         // 4 rows × 3 columns, column by column. Runs: 5 out (column 0, row 0 of column 1), 2 in (rows 1-2

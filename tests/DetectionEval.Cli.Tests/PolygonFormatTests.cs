@@ -201,6 +201,8 @@ public sealed class PolygonFormatTests : IDisposable
     [Theory]
     [InlineData("--gt|@malformed/labelme_two_points|--pred|@labelme/pred",
         "@malformed/labelme_two_points/000000000002.json:5:5: $.shapes[0].points:", "Expected a polygon of 3 points or more, x y pairs [[x1, y1], [x2, y2], [x3, y3], ...], but got 2 points")]
+    [InlineData("--gt|@malformed/labelme_far|--pred|@labelme/pred",
+        "@malformed/labelme_far/000000000002.json:5:5: $.shapes[0].points[1]:", "Expected a polygon coordinate within ±1,000,000 pixels, but got 3000000000")]
     [InlineData("--gt|@malformed/cvat_not_number/annotations.xml|--pred|@cvat/predictions.xml",
         "@malformed/cvat_not_number/annotations.xml:51:6: /annotations/image[1]/polygon[1]:", "Expected a number in the points (points \"x1,y1;x2,y2;x3,y3;...\", 3 points or more), but got 'twelve' in point 2")]
     [InlineData("--gt|@malformed/cvat_half_point/annotations.xml|--pred|@cvat/predictions.xml",

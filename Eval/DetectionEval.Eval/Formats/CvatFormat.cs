@@ -233,6 +233,10 @@ internal sealed class CvatFormat : IAnnotationFormat
                 {
                     throw new AnnotationFormatException(at, $"a number in the points ({Expected})", $"'{Shorten(xy[c])}' in point {(i + 1).ToString(CultureInfo.InvariantCulture)}");
                 }
+                if (PolygonShapes.CoordinateProblem(polygon[(2 * i) + c]) is { } far)
+                {
+                    throw new AnnotationFormatException(at, PolygonShapes.CoordinateRange, $"{far} in point {(i + 1).ToString(CultureInfo.InvariantCulture)}");
+                }
             }
         }
         if (PolygonShapes.PolygonProblem(polygon.Length) is { } found) throw new AnnotationFormatException(at, Expected, found);

@@ -220,7 +220,14 @@ internal sealed class LabelMeFormat : IAnnotationFormat
         if (string.IsNullOrWhiteSpace(label)) throw json.ErrorAt(start, path, "a polygon with a \"label\"", "none");
         if (PolygonShapes.PolygonProblem(points.Count * 2) is { } found) throw json.ErrorAt(start, path + ".points", $"{PolygonShapes.PolygonShape} [[x1, y1], [x2, y2], [x3, y3], ...]", found);
         var polygon = new double[points.Count * 2];
-        for (int i = 0; i < points.Count; i++) (polygon[2 * i], polygon[(2 * i) + 1]) = points[i];
+        for (int i = 0; i < points.Count; i++)
+        {
+            (polygon[2 * i], polygon[(2 * i) + 1]) = points[i];
+            foreach (double v in (double[])[points[i].X, points[i].Y])
+            {
+                if (PolygonShapes.CoordinateProblem(v) is { } far) throw json.ErrorAt(start, $"{path}.points[{i.ToString(CultureInfo.InvariantCulture)}]", PolygonShapes.CoordinateRange, far);
+            }
+        }
         List<double[]> parts = [polygon];
         var at = new SourceLocation(json.DisplayName, Path: path);
         return new Shape(label, PolygonShapes.BoundingBox(parts), flags, score, at, filePath, start) { Polygons = parts, GroupId = groupId };

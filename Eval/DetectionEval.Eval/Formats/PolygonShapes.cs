@@ -65,6 +65,19 @@ internal static class PolygonShapes
         return null;
     }
 
+    /// <summary>
+    /// The largest distance of a vertex from the image's origin, in pixels. The rasteriser walks every point
+    /// of every edge on a grid five times finer than the pixels (pycocotools' rule), so a vertex far away
+    /// costs memory in proportion; a million pixels is far beyond any image.
+    /// </summary>
+    public const double MaxCoordinate = 1_000_000;
+
+    /// <summary>What <see cref="CoordinateProblem"/> expects.</summary>
+    public const string CoordinateRange = "a polygon coordinate within ±1,000,000 pixels";
+
+    /// <summary>Rule: a polygon's coordinate lies within <see cref="MaxCoordinate"/> of the origin; null when it does, else what was found.</summary>
+    public static string? CoordinateProblem(double value) => Math.Abs(value) <= MaxCoordinate ? null : BoxLayout.Number(value);
+
     /// <summary>What <see cref="PolygonProblem"/> expects.</summary>
     public const string PolygonShape = "a polygon of 3 points or more, x y pairs";
 

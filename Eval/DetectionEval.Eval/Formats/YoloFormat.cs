@@ -98,6 +98,10 @@ internal sealed class YoloFormat : IAnnotationFormat
                 throw reader.Error($"{name} in [0, 1] (a fraction of the image's {(i % 2 == 0 ? "width" : "height")})", BoxLayout.Number(value), Fields.Column(line, coordinates[i]));
             }
             polygon[i] = value * (i % 2 == 0 ? size.Width : size.Height);
+            if (PolygonShapes.CoordinateProblem(polygon[i]) is { } far)
+            {
+                throw reader.Error($"{PolygonShapes.CoordinateRange} ({name} times the image's {(i % 2 == 0 ? "width" : "height")})", far, Fields.Column(line, coordinates[i]));
+            }
         }
         return polygon;
     }
