@@ -21,7 +21,7 @@ namespace DetectionEval.Eval.Formats;
  * named by its "name" attribute, matched by name or stem.
  */
 
-/// <summary>CVAT for images 1.1 XML (boxes).</summary>
+/// <summary>CVAT for images 1.1 XML (boxes and polygons).</summary>
 internal sealed class CvatFormat : IAnnotationFormat
 {
     public AnnotationFormat Format => AnnotationFormat.Cvat;
@@ -94,7 +94,7 @@ internal sealed class CvatFormat : IAnnotationFormat
         if (skipped > 0) sink.Notice($"{path}: {Counting.Of(skipped, "CVAT shape")} that {(skipped == 1 ? "is not a box or polygon was" : "are not boxes or polygons were")} skipped");
     }
 
-    /// <summary>Streams the file: the labels once, then each image with its boxes. Returns the number of skipped shapes.</summary>
+    /// <summary>Streams the file: the labels once, then each image with its boxes and polygons. Returns the number of skipped shapes.</summary>
     private static int Read(XmlReader xml, string path, Action<List<string>> onLabels, Action<string, ImageSize?, List<CvatBox>> onImage)
     {
         var lines = (IXmlLineInfo)xml;

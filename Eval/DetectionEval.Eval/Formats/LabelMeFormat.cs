@@ -18,7 +18,7 @@ namespace DetectionEval.Eval.Formats;
  * named by the file stem; "imagePath", "imageWidth" and "imageHeight" give its file name and size.
  */
 
-/// <summary>LabelMe json (rectangle shapes).</summary>
+/// <summary>LabelMe json (rectangle and polygon shapes).</summary>
 internal sealed class LabelMeFormat : IAnnotationFormat
 {
     public AnnotationFormat Format => AnnotationFormat.LabelMe;
@@ -175,7 +175,7 @@ internal sealed class LabelMeFormat : IAnnotationFormat
         return grouped;
     }
 
-    /// <summary>Reads one shape object (the reader is on its start); null for a shape that is not a rectangle.</summary>
+    /// <summary>Reads one shape object (the reader is on its start); null for a shape that is neither a rectangle nor a polygon.</summary>
     private static Shape? ReadShape(JsonStreamReader json, string? filePath)
     {
         long start = json.CurrentOffset;

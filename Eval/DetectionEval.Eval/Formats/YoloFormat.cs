@@ -16,6 +16,10 @@ namespace DetectionEval.Eval.Formats;
  * class. The image size comes from --image-sizes or --images; a box on an image without a known size
  * is an input error, never a guess. The images listed there without a label file are images without
  * objects (ultralytics' background images). YOLO has no difficult or crowd flag.
+ * Segmentation lines (ultralytics' YOLO-seg) are "class x1 y1 x2 y2 ... xn yn", 3 points or more as
+ * fractions, and the confidence last for predictions; the field count tells them from boxes (5 or 6).
+ * They are objects given as polygons (PolygonShapes). With WriteOptions.Polygons the writer writes them,
+ * an object of several parts joined into one outline as ultralytics' convert_coco does.
  */
 
 /// <summary>YOLO txt labels and predictions.</summary>
