@@ -25,10 +25,34 @@ public enum OverlayKind
 /// <param name="Height">Height.</param>
 /// <param name="Kind">What it is.</param>
 /// <param name="Caption">Text drawn at the box, e.g. "person 0.87".</param>
-public sealed record OverlayBox(double X, double Y, double Width, double Height, OverlayKind Kind, string Caption);
+public sealed record OverlayBox(double X, double Y, double Width, double Height, OverlayKind Kind, string Caption)
+{
+    /// <summary>The object's mask, drawn as a translucent fill with an outline; null for none.</summary>
+    public OverlayMask? Mask { get; init; }
+
+    /// <summary>Whether the box is drawn when there is a mask (a box evaluation next to a mask one); without a mask it always is.</summary>
+    public bool BoxWithMask { get; init; }
+
+    /// <summary>The object's keypoints, drawn with their skeleton over the box; null for none.</summary>
+    public OverlayKeypoints? Keypoints { get; init; }
+}
+
+/// <summary>A mask cut to its bounding rectangle: <paramref name="Pixels"/> row by row, non-zero inside.</summary>
+/// <param name="Left">Column of the rectangle's first pixel in the image.</param>
+/// <param name="Top">Row of the rectangle's first pixel in the image.</param>
+/// <param name="Width">Columns.</param>
+/// <param name="Height">Rows.</param>
+/// <param name="Pixels"><paramref name="Width"/> × <paramref name="Height"/> bytes, row-major.</param>
+public sealed record OverlayMask(int Left, int Top, int Width, int Height, byte[] Pixels);
+
+/// <summary>Keypoints and the limbs between them.</summary>
+/// <param name="Points">Flat (x, y, v) triples in image pixels; a point is drawn when v &gt; 0, as COCO's showAnns does.</param>
+/// <param name="Limbs">Pairs of point indices counted from 0; a limb is drawn when both its points are.</param>
+public sealed record OverlayKeypoints(double[] Points, IReadOnlyList<(int From, int To)> Limbs);
 
 /// <summary>
 /// Draws boxes on a photo with OpenCV: TP green, FP red, FN blue, ignored grey, each with its caption
+/// (a mask as a translucent fill with an outline instead of its box; keypoints as points and limbs),
 /// placed by <see cref="LabelPlacement"/> so no label covers another, and a strip below the photo with the legend and a caller-given title. Input and output are encoded
 /// image bytes, so the caller decides where files come from and go.
 /// </summary>
@@ -72,9 +96,19 @@ public static class OverlayRenderer
         using var canvas = new Mat(photo.Rows + strip, photo.Cols, MatType.CV_8UC3, Scalar.White);
         using (Mat top = canvas[new Rect(0, 0, photo.Cols, photo.Rows)]) photo.CopyTo(top);
 
-        // Boxes first, then every label over all of them, so no box line runs through a label.
+        // Mask fills first (each blends with what is under it), then outlines, boxes and skeletons, then every
+        // label over all of them, so no line runs through a label.
         OverlayBox[] ordered = [.. boxes.OrderBy(b => DrawOrder(b.Kind))];
-        foreach (OverlayBox box in ordered) DrawBox(canvas, photo.Size(), box, thickness);
+        foreach (OverlayBox box in ordered)
+        {
+            if (box.Mask is { } mask) FillMask(canvas, photo.Size(), mask, ColorOf(box.Kind));
+        }
+        foreach (OverlayBox box in ordered)
+        {
+            if (box.Mask is { } mask) OutlineMask(canvas, photo.Size(), mask, ColorOf(box.Kind), Math.Max(1, thickness));
+            if (box.Mask is null || box.BoxWithMask) DrawBox(canvas, photo.Size(), box, box.Mask is null ? thickness : Math.Max(1, thickness / 2));
+            if (box.Keypoints is { } keypoints) DrawKeypoints(canvas, keypoints, ColorOf(box.Kind), thickness);
+        }
         DrawLabels(canvas, photo.Size(), boxes, thickness, fontScale, textThickness);
         DrawLegend(canvas, photo.Rows, line, fontScale, textThickness);
         Point titleAt = oneLine
@@ -100,6 +134,66 @@ public static class OverlayRenderer
         PixelRect r = PixelBox(box, photo);
         LineTypes line = box.Kind == OverlayKind.Ignored ? LineTypes.Link4 : LineTypes.AntiAlias;
         Cv2.Rectangle(canvas, new Point(r.X, r.Y), new Point(r.Right, r.Bottom), ColorOf(box.Kind), thickness, line);
+    }
+
+    /// <summary>How much of a mask's colour shows over the photo.</summary>
+    private const double MaskOpacity = 0.4;
+
+    /// <summary>The part of a mask's rectangle inside the photo; empty when none is.</summary>
+    private static Rect Visible(OverlayMask mask, Size photo) =>
+        new Rect(mask.Left, mask.Top, mask.Width, mask.Height).Intersect(new Rect(0, 0, photo.Width, photo.Height));
+
+    /// <summary>The mask's pixels as an 8-bit single-channel Mat over its whole rectangle (the caller disposes it).</summary>
+    private static Mat MaskMat(OverlayMask mask)
+    {
+        if (mask.Pixels.Length != mask.Width * mask.Height) throw new ArgumentException("A mask's pixels are its width times its height.", nameof(mask));
+        var mat = new Mat(mask.Height, mask.Width, MatType.CV_8UC1);
+        mat.SetArray(mask.Pixels);
+        return mat;
+    }
+
+    /// <summary>Blends the kind's colour into the photo under the mask's pixels.</summary>
+    private static void FillMask(Mat canvas, Size photo, OverlayMask mask, Scalar color)
+    {
+        Rect visible = Visible(mask, photo);
+        if (visible.Width <= 0 || visible.Height <= 0) return;
+        using Mat whole = MaskMat(mask);
+        using Mat inside = whole[new Rect(visible.X - mask.Left, visible.Y - mask.Top, visible.Width, visible.Height)];
+        using Mat region = canvas[visible];
+        using var paint = new Mat(visible.Height, visible.Width, MatType.CV_8UC3, color);
+        using var blended = new Mat();
+        Cv2.AddWeighted(region, 1 - MaskOpacity, paint, MaskOpacity, 0, blended);
+        blended.CopyTo(region, inside);
+    }
+
+    /// <summary>Draws the outer and inner borders of the mask's regions in the kind's colour.</summary>
+    private static void OutlineMask(Mat canvas, Size photo, OverlayMask mask, Scalar color, int thickness)
+    {
+        if (mask.Width == 0 || mask.Height == 0) return;
+        using Mat whole = MaskMat(mask);
+        Cv2.FindContours(whole, out Point[][] contours, out _, RetrievalModes.CComp, ContourApproximationModes.ApproxSimple, new Point(mask.Left, mask.Top));
+        using Mat photoPart = canvas[new Rect(0, 0, photo.Width, photo.Height)];
+        Cv2.Polylines(photoPart, contours, isClosed: true, color, thickness, LineTypes.AntiAlias);
+    }
+
+    /// <summary>Limbs between drawn points, then the points: filled in the kind's colour with a white rim.</summary>
+    private static void DrawKeypoints(Mat canvas, OverlayKeypoints keypoints, Scalar color, int thickness)
+    {
+        double[] p = keypoints.Points;
+        int count = p.Length / 3;
+        bool Drawn(int k) => k >= 0 && k < count && p[(3 * k) + 2] > 0;
+        Point At(int k) => new((int)Math.Round(p[3 * k]), (int)Math.Round(p[(3 * k) + 1]));
+        foreach ((int from, int to) in keypoints.Limbs)
+        {
+            if (Drawn(from) && Drawn(to)) Cv2.Line(canvas, At(from), At(to), color, thickness, LineTypes.AntiAlias);
+        }
+        int radius = thickness + 2;
+        for (int k = 0; k < count; k++)
+        {
+            if (!Drawn(k)) continue;
+            Cv2.Circle(canvas, At(k), radius, color, -1, LineTypes.AntiAlias);
+            Cv2.Circle(canvas, At(k), radius, Scalar.White, 1, LineTypes.AntiAlias);
+        }
     }
 
     /// <summary>The box in whole pixels, inside the photo (its right and bottom edges are the last pixels drawn).</summary>

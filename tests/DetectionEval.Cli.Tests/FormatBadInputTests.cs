@@ -52,7 +52,7 @@ public sealed class FormatBadInputTests : IDisposable
 
     [Theory]
     [InlineData("--gt|@yolo/labels_four_fields|--pred|@yolo/predictions|--names|@yolo/names.txt|--image-sizes|@yolo/sizes.txt",
-        "@yolo/labels_four_fields/img1.txt:2:", "Expected 5 fields '<class> <cx> <cy> <w> <h>', but got 4 fields")]
+        "@yolo/labels_four_fields/img1.txt:2:", "Expected 5 fields '<class> <cx> <cy> <w> <h>', or a segmentation line '<class> <x1> <y1> <x2> <y2> <x3> <y3> ...', but got 4 fields")]
     [InlineData("--gt|@yolo/labels_rel_above_one|--pred|@yolo/predictions|--names|@yolo/names.txt|--image-sizes|@yolo/sizes.txt",
         "@yolo/labels_rel_above_one/img1.txt:2:13:", "Expected a relative w between 0 and 1, but got 1.3")]
     [InlineData("--gt|@yolo/labels_missing_image|--pred|@yolo/predictions|--names|@yolo/names.txt|--image-sizes|@yolo/sizes.txt",
@@ -64,7 +64,7 @@ public sealed class FormatBadInputTests : IDisposable
     [InlineData("--gt|@yolo/labels|--pred|@yolo/predictions_non_numeric|--names|@yolo/names.txt|--image-sizes|@yolo/sizes.txt",
         "@yolo/predictions_non_numeric/img1.txt:1:19:", "Expected a number for the confidence, but got 'high'")]
     [InlineData("--gt|@yolo/labels_polygon|--pred|@yolo/predictions|--names|@yolo/names.txt|--image-sizes|@yolo/sizes.txt",
-        "@yolo/labels_polygon/img1.txt:2:", "Expected 5 fields '<class> <cx> <cy> <w> <h>', but got 9 fields. Polygon (segmentation) labels are not boxes.")]
+        "@yolo/labels_polygon/img1.txt:2:3:", "Expected a polygon of 3 points or more, x y pairs after the class, but got 7 coordinates, an odd number")]
     public void Malformed_yolo_files_are_reported_in_one_line(string args, string location, string message) =>
         RunWithBadInput(args + "|--gt-format|yolo|--pred-format|yolo", location, message);
 

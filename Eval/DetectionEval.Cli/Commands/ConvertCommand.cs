@@ -50,6 +50,11 @@ public sealed class ConvertCommand
 
     private readonly WordOption<CoordinateSpace> _toCoords = OptionWords.Choice("--to-coords", "Coordinates written by the txt and CSV formats: abs or rel (needs image sizes).", OptionWords.Coordinates);
 
+    private readonly Option<bool> _polygons = new("--polygons")
+    {
+        Description = "yolo, labelme and cvat: write each object's polygons (a YOLO segmentation line, polygon shapes) instead of its box. coco writes both always.",
+    };
+
     private readonly Option<bool> _overwrite = new("--overwrite")
     {
         Description = "Replace OUT when it is a folder that is not empty (as a whole, once the new one is complete). A file OUT is always replaced.",
@@ -64,7 +69,7 @@ public sealed class ConvertCommand
     {
         var command = new Command("convert", "Rewrite ground truth or predictions in another annotation format.")
         {
-            _input, _output, _from, _to, _groundTruth, _groundTruthFormat, _toBoxFormat, _toCoords, _overwrite,
+            _input, _output, _from, _to, _groundTruth, _groundTruthFormat, _toBoxFormat, _toCoords, _polygons, _overwrite,
         };
         foreach (Option option in _inputs.All) command.Options.Add(option);
         _to.Option.Required = true;
@@ -88,6 +93,7 @@ public sealed class ConvertCommand
                 BoxFormat = _toBoxFormat.Read(parse),
                 Coordinates = _toCoords.Read(parse) ?? CoordinateSpace.Absolute,
                 Replace = parse.GetValue(_overwrite),
+                Polygons = parse.GetValue(_polygons),
                 Notice = message => error.WriteLine($"{DevalApp.ToolName}: {message}"),
             });
     }

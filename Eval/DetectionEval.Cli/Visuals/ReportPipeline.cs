@@ -106,8 +106,8 @@ public static class ReportPipeline
         }
         if (!settings.IouTypes.Contains(IouType.Bbox))
         {
-            // Overlays and the open records hold the box metrics only.
-            foreach ((bool asked, string option) in new[] { (r.OverlaysDirectory is not null, "--overlays"), (settings.RecordsPath is not null, "--records") })
+            // The open records hold the box metrics only.
+            foreach ((bool asked, string option) in new[] { (settings.RecordsPath is not null, "--records") })
             {
                 if (asked) throw new UsageException($"{option}: Expected bbox among --iou-type (it reads the box matches), but got --iou-type {string.Join(',', settings.IouTypes.Select(ReportDocument.IouTypeName))}.");
             }
@@ -194,7 +194,7 @@ public static class ReportPipeline
         double? overlayConfidence = null;
         if (r.OverlaysDirectory is { } overlayDirectory)
         {
-            overlayConfidence = r.ScoreThreshold ?? result.OperatingPoints?.BestF1?.Confidence ?? double.NegativeInfinity;
+            overlayConfidence = r.ScoreThreshold ?? run.ReviewConfidence ?? double.NegativeInfinity;
             overlays = DrawOverlays(settings, run, overlayConfidence.Value, error);
             directories.Add((overlayDirectory, "--overlays"));
             files.AddRange(overlays.Select(o => new PreparedFile(o.Path, "--overlays", o.Jpeg)));
@@ -286,7 +286,7 @@ public static class ReportPipeline
             byte[] jpeg;
             try
             {
-                jpeg = OverlayRenderer.Draw(File.ReadAllBytes(path), [.. review.Boxes.Select(b => ToOverlay(b, dataset))], Title(fileName, review.Counts));
+                jpeg = OverlayRenderer.Draw(File.ReadAllBytes(path), [.. review.Boxes.Select(b => ToOverlay(b, dataset, settings.IouTypes))], Title(fileName, review.Counts));
             }
             catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
             {
@@ -299,7 +299,7 @@ public static class ReportPipeline
         return drawn;
     }
 
-    private static OverlayBox ToOverlay(ReviewedBox box, Dataset dataset)
+    private static OverlayBox ToOverlay(ReviewedBox box, Dataset dataset, IReadOnlyList<IouType> iouTypes)
     {
         string name = dataset.Categories[box.Category].Name;
         string caption = box.Score is double s ? $"{name} {s.ToString("0.00", Invariant)}" : name;
@@ -310,7 +310,9 @@ public static class ReportPipeline
             BoxVerdict.FalseNegative => OverlayKind.FalseNegative,
             _ => OverlayKind.Ignored,
         };
-        return new OverlayBox(box.Box.X, box.Box.Y, box.Box.Width, box.Box.Height, kind, caption);
+        var overlay = new OverlayBox(box.Box.X, box.Box.Y, box.Box.Width, box.Box.Height, kind, caption);
+        ReadOnlySpan<ObjectShape?> shapes = box.Score is null ? dataset.GroundTruth.Shapes : dataset.Detections.Shapes;
+        return shapes.IsEmpty ? overlay : ShapeOverlays.WithShape(overlay, shapes[box.Row], dataset.Categories[box.Category], dataset, iouTypes);
     }
 
     private static string Title(string fileName, ImageErrorCounts n) =>

@@ -38,7 +38,11 @@ public enum BoxVerdict
 /// <param name="Box">The box as loaded.</param>
 /// <param name="Score">The detection's score; null for ground truth.</param>
 /// <param name="Verdict">What it turned out to be.</param>
-public readonly record struct ReviewedBox(int Category, Box Box, double? Score, BoxVerdict Verdict);
+public readonly record struct ReviewedBox(int Category, Box Box, double? Score, BoxVerdict Verdict)
+{
+    /// <summary>Its row in <see cref="Dataset.Detections"/> (a detection) or <see cref="Dataset.GroundTruth"/> (ground truth, no score), for its mask and keypoints.</summary>
+    public int Row { get; init; }
+}
 
 /// <summary>The error counts of one image at one confidence.</summary>
 /// <param name="Image">Image index into <see cref="Dataset.Images"/>.</param>
@@ -128,7 +132,7 @@ public static class ImageErrors
                 if (verdict == BoxVerdict.TruePositive) tp++;
                 else if (verdict == BoxVerdict.FalsePositive) fp++;
                 else ignored++;
-                boxes?.Add(new ReviewedBox(unit.Category, dataset.Detections.Boxes[record.Row], record.Score, verdict));
+                boxes?.Add(new ReviewedBox(unit.Category, dataset.Detections.Boxes[record.Row], record.Score, verdict) { Row = record.Row });
             }
             for (int g = 0; g < unit.GroundTruthCount; g++)
             {
@@ -137,7 +141,7 @@ public static class ImageErrors
                 bool difficult = VocMatcher.IsDifficult(gt.Flags[row]);
                 if (difficult) ignored++;
                 else fn++;
-                boxes?.Add(new ReviewedBox(unit.Category, gt.Boxes[row], null, difficult ? BoxVerdict.Ignored : BoxVerdict.FalseNegative));
+                boxes?.Add(new ReviewedBox(unit.Category, gt.Boxes[row], null, difficult ? BoxVerdict.Ignored : BoxVerdict.FalseNegative) { Row = row });
             }
         }
         return new ImageErrorCounts(image, tp, fp, fn, ignored);

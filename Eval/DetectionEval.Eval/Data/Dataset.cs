@@ -171,6 +171,12 @@ public sealed class Dataset
     /// <summary>Detections that were read but dropped because their category is not in the ground truth.</summary>
     public int DetectionsOfUnknownCategories { get; }
 
+    /// <summary>
+    /// The keypoint skeletons of the categories whose COCO json entry has a <c>skeleton</c>, by category id:
+    /// pairs of keypoint numbers counted from 1, as COCO writes them. For drawing only.
+    /// </summary>
+    public IReadOnlyDictionary<long, IReadOnlyList<(int From, int To)>> Skeletons { get; init; } = new Dictionary<long, IReadOnlyList<(int From, int To)>>();
+
     /// <summary>Units ordered by (image index, category index).</summary>
     public ReadOnlySpan<EvaluationUnit> Units => _units;
 

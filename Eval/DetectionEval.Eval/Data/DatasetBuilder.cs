@@ -129,6 +129,11 @@ public sealed class DatasetBuilder
     /// <summary>Finds a category by id.</summary>
     public bool TryGetCategory(long id, out int index) => _categoryIndex.TryGetValue(id, out index);
 
+    private readonly Dictionary<long, IReadOnlyList<(int From, int To)>> _skeletons = [];
+
+    /// <summary>Records a category's keypoint skeleton (pairs of keypoint numbers counted from 1), for drawing.</summary>
+    public void SetSkeleton(long categoryId, IReadOnlyList<(int From, int To)> skeleton) => _skeletons[categoryId] = skeleton;
+
     /// <summary>The categories added so far, in the order they were added.</summary>
     public IReadOnlyList<Category> Categories => _categories;
 
@@ -288,7 +293,10 @@ public sealed class DatasetBuilder
             units,
             RankImagesById(),
             IndexUnitsByCategory(units, categoryCount),
-            DetectionsOfUnknownCategories);
+            DetectionsOfUnknownCategories)
+        {
+            Skeletons = new Dictionary<long, IReadOnlyList<(int From, int To)>>(_skeletons),
+        };
     }
 
     /// <summary>Whether each image added so far (by builder index) is in <paramref name="shard"/>, by its rank in ascending id order.</summary>

@@ -12,4 +12,10 @@ public sealed record ObjectShape(RunLengthMask? Mask, double[]? Keypoints)
 {
     /// <summary>A ground truth's <c>num_keypoints</c> field as written; null when absent.</summary>
     public int? LabelledKeypoints { get; init; }
+
+    /// <summary>
+    /// The polygons the input gave (flat <c>[x1, y1, x2, y2, ...]</c> in pixels, one list per part), kept so that a
+    /// conversion can write them again; null when the mask came as RLE or boxes, or there is none.
+    /// </summary>
+    public IReadOnlyList<double[]>? Polygons { get; init; }
 }

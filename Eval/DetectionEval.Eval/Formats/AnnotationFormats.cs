@@ -89,6 +89,7 @@ public sealed record DetectedFormat(AnnotationFormat Format, string Because);
  *   folder    Annotations/ a VOC root; else the extension most files have (.xml VOC, .json LabelMe, .txt):
  *             .txt files all *_det_* VOC results, some ambiguous; else YOLO or txt by their lines.
  *   YOLO/txt  from the first 20 lines of the first 20 files: every line a class index and 4 numbers (5 for
+ *             predictions), or x y pairs of 3 points or more (a segmentation line, then the confidence for
  *             predictions), most of them all in [0, 1]: YOLO (txt would read them as boxes under a pixel),
  *             unless --coords rel makes txt read fractions too: ambiguous. Lines that cannot be YOLO (a
  *             class name, another number of fields, pixel coordinates): txt; a few YOLO lines among
@@ -254,14 +255,20 @@ internal static class FormatDetection
     {
         int expected = role == AnnotationRole.GroundTruth ? 5 : 6;
         int lines = 0, shaped = 0, inRange = 0;
+        bool polygons = false;
         string? yoloLine = null, otherLine = null;
         foreach (string file in files.Take(SampleFiles))
         {
-            foreach (string line in Text(HeadBytes(file)).Split('\n').Take(SampleLines))
+            byte[] head = HeadBytes(file);
+            string[] headLines = Text(head).Split('\n');
+            // A head cut at SniffBytes ends inside a line (polygon lines are long): that line is no evidence.
+            if (head.Length == SniffBytes && headLines.Length > 1) headLines = headLines[..^1];
+            foreach (string line in headLines.Take(SampleLines))
             {
                 string[] fields = line.Split([' ', '\t', '\r'], StringSplitOptions.RemoveEmptyEntries);
                 if (fields.Length == 0) continue;
                 lines++;
+                polygons |= fields.Length > expected;
                 if (!IsYoloShaped(fields, expected, out bool fractions))
                 {
                     otherLine ??= Example(file, fields);
@@ -279,7 +286,13 @@ internal static class FormatDetection
                 }
             }
         }
-        string yoloShape = role == AnnotationRole.GroundTruth ? "'class cx cy w h'" : "'class cx cy w h conf'";
+        string yoloShape = (role, polygons) switch
+        {
+            (AnnotationRole.GroundTruth, false) => "'class cx cy w h'",
+            (AnnotationRole.GroundTruth, true) => "'class x1 y1 x2 y2 ...' polygons",
+            (_, false) => "'class cx cy w h conf'",
+            (_, true) => "'class x1 y1 x2 y2 ... conf' polygons",
+        };
         // Every line a class index and numbers, most of them fractions: YOLO. One bad line (a coordinate
         // above 1) still reads as YOLO and is reported as such; pixel coordinates are txt.
         if (lines > 0 && shaped == lines && 2 * inRange >= lines)
@@ -313,7 +326,9 @@ internal static class FormatDetection
     private static bool IsYoloShaped(string[] fields, int expected, out bool fractions)
     {
         fractions = false;
-        if (fields.Length != expected || !long.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out _)) return false;
+        // A box line has `expected` fields; a segmentation line (ultralytics) 3 points or more in their place.
+        bool polygon = fields.Length >= expected + 2 && (fields.Length - expected) % 2 == 0;
+        if ((fields.Length != expected && !polygon) || !long.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out _)) return false;
         fractions = true;
         for (int i = 1; i < fields.Length; i++)
         {

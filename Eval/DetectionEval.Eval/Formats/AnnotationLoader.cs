@@ -220,6 +220,7 @@ public static class AnnotationLoader
         {
             throw new AnnotationFormatException(new SourceLocation(path), $"a format that holds {(role == AnnotationRole.GroundTruth ? "ground truth" : "predictions")}", AnnotationFormats.Name(format));
         }
+        PolygonShapes.NoticeDropped(dataset, role, format, path, options);
         writer.Write(dataset, role, path, options);
     }
 }

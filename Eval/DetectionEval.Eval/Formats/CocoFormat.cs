@@ -2,6 +2,7 @@ using System.Text.Json;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Matching;
+using DetectionEval.Matching.Masks;
 using DetectionEval.Eval.IO;
 
 namespace DetectionEval.Eval.Formats;
@@ -60,6 +61,12 @@ internal sealed class CocoFormat : IAnnotationFormat
             json.WriteNumber("iscrowd", flags.HasFlag(GroundTruthFlags.Crowd) ? 1 : 0);
             if (flags.HasFlag(GroundTruthFlags.Difficult)) json.WriteNumber("difficult", 1);
             if (flags.HasFlag(GroundTruthFlags.Ignore)) json.WriteNumber("ignore", 1);
+            if (!gt.Shapes.IsEmpty && gt.Shapes[row] is { } shape)
+            {
+                // Ground truth's RLE as COCO's crowd regions have it: counts as a list.
+                WriteSegmentation(json, shape, compressed: false);
+                WriteKeypoints(json, shape, groundTruth: true);
+            }
             json.WriteEndObject();
         }
         json.WriteEndArray();
@@ -86,11 +93,62 @@ internal sealed class CocoFormat : IAnnotationFormat
             json.WriteStartObject();
             json.WriteRecordId("image_id", dataset.Images[dt.Images[row]].Id);
             json.WriteNumber("category_id", dataset.Categories[dt.Categories[row]].Id);
-            WriteBox(json, dt.Boxes[row]);
+            // Results read without boxes (areas from masks or keypoints) are written without them, so that
+            // pycocotools' loadRes, ruled by the first result, takes the same areas again.
+            if (dt.Areas.IsEmpty || double.IsNaN(dt.Areas[row])) WriteBox(json, dt.Boxes[row]);
             json.WriteNumber("score", dt.Scores[row]);
+            if (!dt.Shapes.IsEmpty && dt.Shapes[row] is { } shape)
+            {
+                // Results' RLE is compressed: loadRes measures it with maskUtils.area, which reads strings.
+                WriteSegmentation(json, shape, compressed: true);
+                WriteKeypoints(json, shape, groundTruth: false);
+            }
             json.WriteEndObject();
         }
         json.WriteEndArray();
+    }
+
+    /// <summary>Writes "segmentation": the polygons as read, else the mask as RLE; nothing for an object without either.</summary>
+    private static void WriteSegmentation(Utf8JsonWriter json, ObjectShape shape, bool compressed)
+    {
+        if (shape.Polygons is { } polygons)
+        {
+            json.WriteStartArray("segmentation");
+            foreach (double[] polygon in polygons)
+            {
+                json.WriteStartArray();
+                foreach (double value in polygon) json.WriteNumberValue(value);
+                json.WriteEndArray();
+            }
+            json.WriteEndArray();
+            return;
+        }
+        if (shape.Mask is not { } mask) return;
+        json.WriteStartObject("segmentation");
+        json.WriteStartArray("size");
+        json.WriteNumberValue(mask.Height);
+        json.WriteNumberValue(mask.Width);
+        json.WriteEndArray();
+        if (compressed)
+        {
+            json.WriteString("counts", CompressedCounts.Encode(mask.Counts));
+        }
+        else
+        {
+            json.WriteStartArray("counts");
+            foreach (uint count in mask.Counts) json.WriteNumberValue(count);
+            json.WriteEndArray();
+        }
+        json.WriteEndObject();
+    }
+
+    private static void WriteKeypoints(Utf8JsonWriter json, ObjectShape shape, bool groundTruth)
+    {
+        if (shape.Keypoints is not { } keypoints) return;
+        json.WriteStartArray("keypoints");
+        foreach (double value in keypoints) json.WriteNumberValue(value);
+        json.WriteEndArray();
+        if (groundTruth && shape.LabelledKeypoints is int labelled) json.WriteNumber("num_keypoints", labelled);
     }
 
     private static void WriteBox(Utf8JsonWriter json, Box box)

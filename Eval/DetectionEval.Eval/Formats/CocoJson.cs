@@ -173,6 +173,7 @@ public static class CocoJson
                 : new ObjectShape(a.Segmentation is null ? null : CocoShapes.Resolve(a.Segmentation, builder.GetImage(image), json, required: false), a.Keypoints)
                 {
                     LabelledKeypoints = a.LabelledKeypoints,
+                    Polygons = CocoShapes.PolygonsOf(a.Segmentation),
                 };
             builder.AddGroundTruth(image, category, a.Box, a.Area, a.Flags, a.Id, shape);
         }
@@ -230,6 +231,7 @@ public static class CocoJson
         long? id = null;
         long idOffset = 0;
         string? name = null;
+        List<(int From, int To)>? skeleton = null;
         while (json.NextProperty())
         {
             if (json.ValueEquals("id"u8))
@@ -238,6 +240,7 @@ public static class CocoJson
                 idOffset = json.CurrentOffset;
             }
             else if (json.ValueEquals("name"u8)) name = json.ReadOptionalString();
+            else if (json.ValueEquals("skeleton"u8)) skeleton = ReadSkeleton(json);
             else json.Skip();
         }
         if (id is not long categoryId) throw json.Error("a category object with an integer \"id\"", "an object without \"id\"");
@@ -247,6 +250,37 @@ public static class CocoJson
         if (!builder.TryAddCategory(new Category(categoryId, name ?? Number(categoryId)), out _))
         {
             throw json.ErrorAt(idOffset, json.CurrentPath + ".id", "a unique category id", $"{Number(categoryId)} again");
+        }
+        if (skeleton is not null) builder.SetSkeleton(categoryId, skeleton);
+    }
+
+    /// <summary>A category's <c>skeleton</c>: pairs of keypoint numbers counted from 1 (COCO person's <c>[[16, 14], [14, 12], ...]</c>); null for a JSON null.</summary>
+    private static List<(int From, int To)>? ReadSkeleton(JsonStreamReader json)
+    {
+        const string Shape = "a skeleton, a list of keypoint pairs [[a, b], ...] counted from 1";
+        json.ReadExpecting(Shape);
+        if (json.TokenType == JsonTokenType.Null) return null;
+        if (json.TokenType != JsonTokenType.StartArray) throw json.Error(Shape);
+        var pairs = new List<(int From, int To)>();
+        Span<int> pair = stackalloc int[2];
+        while (true)
+        {
+            json.ReadExpecting("a keypoint pair [a, b] or the end of the skeleton");
+            if (json.TokenType == JsonTokenType.EndArray) return pairs;
+            if (json.TokenType != JsonTokenType.StartArray) throw json.Error("a keypoint pair [a, b]");
+            int count = 0;
+            while (true)
+            {
+                json.ReadExpecting("a keypoint number or the end of the pair");
+                if (json.TokenType == JsonTokenType.EndArray) break;
+                if (json.TokenType != JsonTokenType.Number || !json.TryGetInt64(out long k) || k < 1 || k > int.MaxValue || count == 2)
+                {
+                    throw json.Error("a keypoint pair of two whole numbers of 1 or more [a, b]");
+                }
+                pair[count++] = (int)k;
+            }
+            if (count != 2) throw json.Error("a keypoint pair of two whole numbers of 1 or more [a, b]", Counting.Of(count, "number"));
+            pairs.Add((pair[0], pair[1]));
         }
     }
 
@@ -410,7 +444,7 @@ public static class CocoJson
                 break;
         }
         if (score is not double s) throw MissingProperty(json, "a detection", "score");
-        ObjectShape? shape = mask is null && keypoints is null ? null : new ObjectShape(mask, keypoints);
+        ObjectShape? shape = mask is null && keypoints is null ? null : new ObjectShape(mask, keypoints) { Polygons = CocoShapes.PolygonsOf(segmentation) };
         if (!builder.TryGetCategory(category, out int categoryIndex)) builder.CountDetectionOfUnknownCategory(category);
         else if (shape is null && area is null) builder.AddDetection(imageIndex, categoryIndex, box!.Value, s);
         else if (builder.Spill is not null)

@@ -202,6 +202,10 @@ internal static class CocoShapes
         }
     }
 
+    /// <summary>The polygons of a segmentation as written, for writers; null for an RLE, boxes or none.</summary>
+    public static IReadOnlyList<double[]>? PolygonsOf(PendingSegmentation? segmentation) =>
+        segmentation is PendingSegmentation.Polygons { AsBoxes: false } polygons ? polygons.Values : null;
+
     /// <summary>Reads a <c>keypoints</c> value: flat (x, y, v) triples of finite numbers; null for a JSON null.</summary>
     public static double[]? ReadKeypoints(JsonStreamReader json)
     {

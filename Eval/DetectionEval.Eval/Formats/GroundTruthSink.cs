@@ -32,7 +32,7 @@ public sealed class GroundTruthSink
     private bool _indexIds;
     private Dictionary<long, int>? _classById;
 
-    private readonly List<(int Image, int Class, Box Box, GroundTruthFlags Flags)> _boxes = [];
+    private readonly List<(int Image, int Class, Box Box, GroundTruthFlags Flags, IReadOnlyList<double[]>? Polygons)> _boxes = [];
     private readonly List<string> _notices;
 
     internal GroundTruthSink(DatasetBuilder builder, LoadOptions options, List<string> notices)
@@ -160,7 +160,14 @@ public sealed class GroundTruthSink
     }
 
     /// <summary>Adds a ground-truth box.</summary>
-    public void Add(int image, int classIndex, Box box, GroundTruthFlags flags = GroundTruthFlags.None) => _boxes.Add((image, classIndex, box, flags));
+    public void Add(int image, int classIndex, Box box, GroundTruthFlags flags = GroundTruthFlags.None) => _boxes.Add((image, classIndex, box, flags, null));
+
+    /// <summary>
+    /// Adds a ground truth given as polygons (flat x y pairs in pixels, 3 points or more each); its box, mask
+    /// and area follow <see cref="PolygonShapes"/>' rules once the image's size is known.
+    /// </summary>
+    public void AddPolygons(int image, int classIndex, IReadOnlyList<double[]> polygons, GroundTruthFlags flags = GroundTruthFlags.None) =>
+        _boxes.Add((image, classIndex, PolygonShapes.BoundingBox(polygons), flags, polygons));
 
     /// <summary>The size of an image, from its own file or from <see cref="LoadOptions.ImageSizes"/>.</summary>
     /// <exception cref="AnnotationFormatException">No size is known for the image.</exception>
@@ -170,6 +177,15 @@ public sealed class GroundTruthSink
         ImageSize size = LookUpSize(Options.ImageSizes, _imageKeys[image], _imageFiles[image], at);
         _imageSizes[image] = size;
         return size;
+    }
+
+    /// <summary>An image's size from its own file or the size source; null when neither knows it.</summary>
+    private ImageSize? KnownSize(int image)
+    {
+        if (_imageSizes[image] is ImageSize own) return own;
+        IImageSizeSource? sizes = Options.ImageSizes;
+        if (sizes is not null && (sizes.TryGetSize(_imageKeys[image], out ImageSize size) || (_imageFiles[image] is { } file && sizes.TryGetSize(file, out size)))) return size;
+        return null;
     }
 
     internal static ImageSize LookUpSize(IImageSizeSource? sizes, string key, string? fileName, SourceLocation at)
@@ -221,9 +237,15 @@ public sealed class GroundTruthSink
         }
 
         long annotationId = 1;
-        foreach ((int image, int cls, Box box, GroundTruthFlags flags) in _boxes)
+        foreach ((int image, int cls, Box box, GroundTruthFlags flags, IReadOnlyList<double[]>? polygons) in _boxes)
         {
             if ((annotationId & 0xFFFF) == 0) Options.Cancellation.ThrowIfCancellationRequested();
+            if (polygons is not null)
+            {
+                ObjectShape shape = PolygonShapes.Shape(polygons, KnownSize(image));
+                Builder.AddGroundTruth(builderImage[image], builderClass[cls], box, PolygonShapes.GroundTruthArea(shape, box), flags, annotationId++, shape);
+                continue;
+            }
             // Convention: formats without an area field use w * h, as COCO ground truth without one does.
             Builder.AddGroundTruth(builderImage[image], builderClass[cls], box, box.Area, flags, annotationId++);
         }

@@ -47,6 +47,12 @@ public sealed record WriteOptions
     /// <summary>Whether a folder output that exists and is not empty is replaced as a whole; a file output is always replaced.</summary>
     public bool Replace { get; init; }
 
+    /// <summary>
+    /// Whether YOLO, LabelMe and CVAT write an object's polygons (a YOLO segmentation line, a polygon shape)
+    /// instead of its box; objects without polygons keep their box. COCO json always writes both.
+    /// </summary>
+    public bool Polygons { get; init; }
+
     /// <summary>Receives notes for the user, such as flags the format cannot carry.</summary>
     public Action<string>? Notice { get; init; }
 }

@@ -163,6 +163,29 @@ public sealed class PredictionSink
     /// <summary>Adds a detection; its input position is the number of detections added before it.</summary>
     public void Add(int image, int category, Box box, double score) => Builder.AddDetection(image, category, box, score);
 
+    /// <summary>
+    /// Adds a detection given as polygons (flat x y pairs in pixels): its box is their bounding box, its mask
+    /// their raster at the image's size when known (<see cref="PolygonShapes"/>). A low-memory run, which keeps
+    /// boxes and scores only, gets the box.
+    /// </summary>
+    public void AddPolygons(int image, int category, IReadOnlyList<double[]> polygons, double score)
+    {
+        Box box = PolygonShapes.BoundingBox(polygons);
+        if (Builder.Spill is not null)
+        {
+            Builder.AddDetection(image, category, box, score);
+            return;
+        }
+        Builder.AddDetection(image, category, box, score, PolygonShapes.Shape(polygons, KnownSize(image)), area: null);
+    }
+
+    private ImageSize? KnownSize(int image)
+    {
+        ImageInfo info = Builder.GetImage(image);
+        if (info.Width is int w && info.Height is int h && w > 0 && h > 0) return new ImageSize(w, h);
+        return Options.ImageSizes is { } sizes && sizes.TryGetSize(info.FileName ?? info.Id.ToString(), out ImageSize size) ? size : null;
+    }
+
     /// <summary>The size of a ground-truth image, from the ground truth or from <see cref="LoadOptions.ImageSizes"/>.</summary>
     /// <exception cref="AnnotationFormatException">No size is known for the image.</exception>
     public ImageSize SizeOf(int image, SourceLocation at)

@@ -285,12 +285,15 @@ public static class EvaluationPipeline
             CocoMatches? cocoMatches = coco ? Timed(observer, EvaluationStage.MatchCoco, () => CocoMatchStage.Match(dataset, options)) : null;
             VocOverlapsKept overlaps = request.Analysis is not null ? VocOverlapsKept.CrossClassHits
                 : request.Keep.HasFlag(RunProducts.Matches) ? VocOverlapsKept.BestGroundTruth : VocOverlapsKept.None;
-            VocMatches? vocMatches = voc ? Timed(observer, EvaluationStage.MatchVoc, () => VocMatchStage.Match(dataset, options, overlaps)) : null;
+            // A mask or keypoint run that keeps its matches (the overlays) reviews images by their box matches,
+            // which it matches without reporting them.
+            bool reviewBoxes = !boxes && request.Keep.HasFlag(RunProducts.Matches) && options.Metrics.HasFlag(MetricSet.Voc);
+            VocMatches? vocMatches = voc || reviewBoxes ? Timed(observer, EvaluationStage.MatchVoc, () => VocMatchStage.Match(dataset, options, overlaps)) : null;
             TideMatches? tideMatches = request.Analysis is { } asked
                 ? Timed(observer, EvaluationStage.MatchTide, () => TideMatchStage.Match(dataset, asked.Tide, options.Parallelism, asked.Overlap))
                 : null;
             CocoResult? cocoResult = cocoMatches is null ? null : Timed(observer, EvaluationStage.AccumulateCoco, () => CocoAccumulation.Accumulate(cocoMatches, options));
-            VocResult? vocResult = vocMatches is null ? null : Timed(observer, EvaluationStage.AccumulateVoc, () => VocAccumulation.Accumulate(vocMatches, options));
+            VocResult? vocResult = vocMatches is null || !voc ? null : Timed(observer, EvaluationStage.AccumulateVoc, () => VocAccumulation.Accumulate(vocMatches, options));
             EvaluationResult result = new(DatasetSummary.Of(dataset, options), dataset.Categories, cocoResult, vocResult) { IouTypes = options.IouTypes };
             CocoMatches? segmMatches = null, keypointMatches = null;
             if (options.IouTypes.Contains(IouType.Segm))
@@ -328,7 +331,15 @@ public static class EvaluationPipeline
             MatchRecords? kept = request.Keep.HasFlag(RunProducts.Matches)
                 ? new MatchRecords(cocoMatches, vocMatches) { CocoSegm = segmMatches, CocoKeypoints = keypointMatches }
                 : null;
-            return new EvaluationRun(result, dataset, kept, LowMemory: false, read, options with { Engine = null, Cancellation = default, Progress = null });
+            double? reviewConfidence = result.OperatingPoints?.BestF1?.Confidence;
+            if (reviewBoxes && vocMatches is not null)
+            {
+                reviewConfidence = OperatingPointAnalysis.Compute(VocAccumulation.Accumulate(vocMatches, options), options.ScoreThreshold, confidenceCurves: false).BestF1?.Confidence;
+            }
+            return new EvaluationRun(result, dataset, kept, LowMemory: false, read, options with { Engine = null, Cancellation = default, Progress = null })
+            {
+                ReviewConfidence = reviewConfidence,
+            };
         }
         finally
         {

@@ -33,6 +33,14 @@ public sealed record InputsRead(InputFormat GroundTruth, IReadOnlyList<InputForm
 public sealed record EvaluationRun(EvaluationResult Result, Dataset Dataset, MatchRecords? Matches, bool LowMemory, InputsRead? Read, EvaluationOptions Options)
 {
     /// <summary>
+    /// The confidence at which images are reviewed (<see cref="WorstImages"/>, the overlays): the best-F1
+    /// confidence of the box matches at IoU 0.5 (VOC), all classes pooled: the operating point's when VOC was
+    /// reported, else computed from the box matches a mask or keypoint run keeps for review; null without
+    /// detections or without VOC matches.
+    /// </summary>
+    public double? ReviewConfidence { get; init; }
+
+    /// <summary>
     /// The <paramref name="count"/> images with the most errors at <paramref name="confidence"/> by the VOC
     /// rules, each with every box to draw, read from the kept VOC match records.
     /// </summary>
