@@ -256,29 +256,14 @@ internal sealed class CvatFormat : IAnnotationFormat
     /// Rule (CVAT's COCO export): polygons with the same label and "group_id" are the parts of one object,
     /// which takes the place, flags and score of its first part. Boxes and ungrouped polygons stay as they are.
     /// </summary>
-    private static List<CvatBox> GroupParts(List<CvatBox> shapes)
-    {
-        var grouped = new List<CvatBox>(shapes.Count);
-        var groups = new Dictionary<(string Label, long Group), int>();
-        foreach (CvatBox shape in shapes)
+    private static List<CvatBox> GroupParts(List<CvatBox> shapes) => PolygonShapes.GroupParts(
+        shapes,
+        shape => shape.Polygons is null || shape.GroupId is not long group || group == 0 ? null : (shape.Label, group),
+        (first, next) =>
         {
-            if (shape.Polygons is null || shape.GroupId is not long group || group == 0)
-            {
-                grouped.Add(shape);
-                continue;
-            }
-            if (groups.TryGetValue((shape.Label, group), out int at))
-            {
-                CvatBox first = grouped[at];
-                List<double[]> parts = [.. first.Polygons!, .. shape.Polygons];
-                grouped[at] = first with { Polygons = parts, Box = PolygonShapes.BoundingBox(parts), Flags = first.Flags | shape.Flags };
-                continue;
-            }
-            groups.Add((shape.Label, group), grouped.Count);
-            grouped.Add(shape);
-        }
-        return grouped;
-    }
+            (List<double[]> parts, Box box) = PolygonShapes.Joined(first.Polygons!, next.Polygons!);
+            return first with { Polygons = parts, Box = box, Flags = first.Flags | next.Flags };
+        });
 
     /// <summary>Reads a shape's score attribute and its <c>&lt;attribute&gt;</c> children (flags, score), and moves past the element.</summary>
     private static CvatBox ReadAttributes(XmlReader xml, CvatBox shape)

@@ -151,29 +151,14 @@ internal sealed class LabelMeFormat : IAnnotationFormat
     /// Rule (labelme2coco): polygons with the same label and "group_id" are the parts of one object, which
     /// takes the place, flags and score of its first part. Rectangles and ungrouped polygons stay as they are.
     /// </summary>
-    private static List<Shape> GroupParts(List<Shape> shapes)
-    {
-        var grouped = new List<Shape>(shapes.Count);
-        var groups = new Dictionary<(string Label, long Group), int>();
-        foreach (Shape shape in shapes)
+    private static List<Shape> GroupParts(List<Shape> shapes) => PolygonShapes.GroupParts(
+        shapes,
+        shape => shape.Polygons is null || shape.GroupId is not long group ? null : (shape.Label, group),
+        (first, next) =>
         {
-            if (shape.Polygons is null || shape.GroupId is not long group)
-            {
-                grouped.Add(shape);
-                continue;
-            }
-            if (groups.TryGetValue((shape.Label, group), out int at))
-            {
-                Shape first = grouped[at];
-                List<double[]> parts = [.. first.Polygons!, .. shape.Polygons];
-                grouped[at] = first with { Polygons = parts, Box = PolygonShapes.BoundingBox(parts), Flags = first.Flags | shape.Flags };
-                continue;
-            }
-            groups.Add((shape.Label, group), grouped.Count);
-            grouped.Add(shape);
-        }
-        return grouped;
-    }
+            (List<double[]> parts, Box box) = PolygonShapes.Joined(first.Polygons!, next.Polygons!);
+            return first with { Polygons = parts, Box = box, Flags = first.Flags | next.Flags };
+        });
 
     /// <summary>Reads one shape object (the reader is on its start); null for a shape that is neither a rectangle nor a polygon.</summary>
     private static Shape? ReadShape(JsonStreamReader json, string? filePath)

@@ -22,6 +22,41 @@ internal static class PolygonShapes
         format is AnnotationFormat.Coco or AnnotationFormat.Yolo or AnnotationFormat.LabelMe or AnnotationFormat.Cvat;
 
     /// <summary>The bounding box of the polygons' vertices.</summary>
+    /// <summary>
+    /// Rule (labelme2coco, and CVAT's COCO export): polygons with the same label and group id are the parts of
+    /// one object, which takes the place of its first part; <paramref name="join"/> adds a later part to it
+    /// (its polygons after the first's, and whatever else the format keeps of both). Shapes without polygons or
+    /// without a group (<paramref name="partOf"/> gives a null group) stay as they are, in order.
+    /// </summary>
+    public static List<T> GroupParts<T>(List<T> shapes, Func<T, (string Label, long? Group)?> partOf, Func<T, T, T> join)
+    {
+        var grouped = new List<T>(shapes.Count);
+        var groups = new Dictionary<(string Label, long Group), int>();
+        foreach (T shape in shapes)
+        {
+            if (partOf(shape) is not ({ } label, long group))
+            {
+                grouped.Add(shape);
+                continue;
+            }
+            if (groups.TryGetValue((label, group), out int at))
+            {
+                grouped[at] = join(grouped[at], shape);
+                continue;
+            }
+            groups.Add((label, group), grouped.Count);
+            grouped.Add(shape);
+        }
+        return grouped;
+    }
+
+    /// <summary>The polygons of two parts of one object, the first's first, and their bounding box.</summary>
+    public static (List<double[]> Polygons, Box Box) Joined(IReadOnlyList<double[]> first, IReadOnlyList<double[]> next)
+    {
+        List<double[]> parts = [.. first, .. next];
+        return (parts, BoundingBox(parts));
+    }
+
     public static Box BoundingBox(IReadOnlyList<double[]> polygons)
     {
         double x1 = double.PositiveInfinity, y1 = double.PositiveInfinity, x2 = double.NegativeInfinity, y2 = double.NegativeInfinity;
