@@ -72,6 +72,7 @@ public sealed class CocoSegmentationLoaderTests : IDisposable
     [Theory]
     [InlineData("[]", "$.annotations[0].segmentation: Expected polygons [[x1, y1, x2, y2, ...], ...] or an RLE object {\"size\": [height, width], \"counts\": ...}, but got an empty list.")]
     [InlineData("[[1, 2]]", "$.annotations[0].segmentation[0]: Expected a polygon of at least 3 points (6 numbers), but got 2 numbers.")]
+    [InlineData("[[0, 0, 3000000000, 0, 3000000000, 10, 0, 10]]", "$.annotations[0].segmentation[0][2]: Expected a polygon coordinate within ±1,000,000 pixels, but got 3000000000.")]
     [InlineData("[1, 2, 3, 4, 5, 6]", "Expected a polygon, a list of numbers [x1, y1, x2, y2, ...], but got the number 1. A segmentation is a list of polygons: wrap a single polygon in a second pair of brackets.")]
     [InlineData("""{"size": [4, 4], "counts": [3, 2]}""", "Expected run lengths that sum to height × width = 16, but got run lengths that sum to 5. The counts must cover every pixel of the mask's size, column by column.")]
     [InlineData("""{"size": [4, 4], "counts": "0 2"}""", "Expected compressed RLE counts (COCO's string encoding), but got the character ' ' at position 1 (compressed counts use '0' to 'o').")]

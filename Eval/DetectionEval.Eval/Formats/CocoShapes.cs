@@ -64,6 +64,7 @@ internal static class CocoShapes
                 if (json.TokenType != JsonTokenType.Number) throw json.Error("a number in the polygon");
                 double value = json.GetDouble();
                 if (!double.IsFinite(value)) throw json.Error("a finite number", json.DescribeToken());
+                if (PolygonShapes.CoordinateProblem(value) is { } far) throw json.Error(PolygonShapes.CoordinateRange, far);
                 values.Add(value);
             }
             // pycocotools reads the whole list by its first polygon: 4 numbers are boxes, more are polygons,
