@@ -5,19 +5,11 @@ using DetectionEval.Cli;
 
 namespace DetectionEval.Cli.Tests;
 
-/// <summary>Test classes that time a real process: run alone, not beside the others.</summary>
-[CollectionDefinition(nameof(TimedCollection), DisableParallelization = true)]
-public sealed class TimedCollection;
-
 /// <summary>
 /// What deval guarantees on hostile input and on Ctrl-C: exit 2 with one line for absurd sizes (a line of
 /// a gigabyte, a class name of 100,000 characters, a million classes, sizes of 1e12), no entity of a DTD
 /// ever read, exit 130 and no output at all when interrupted; and predictions in several parts.
-/// They run on their own, after the tests that run in parallel: the Ctrl-C test times how soon a real run
-/// stops, which a machine busy with the rest of the suite (CI runs the test projects at once) stretched past
-/// its limit.
 /// </summary>
-[Collection(nameof(TimedCollection))]
 public sealed class RobustnessTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("deval-robust-").FullName;
