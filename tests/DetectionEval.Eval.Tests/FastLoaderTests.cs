@@ -3,6 +3,7 @@ using DetectionEval.Eval.Data;
 using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Synthetic;
 using DetectionEval.Eval.IO;
+using DetectionEval.Matching.Masks;
 
 namespace DetectionEval.Eval.Tests;
 
@@ -60,6 +61,73 @@ public sealed class FastLoaderTests : IDisposable
         DatasetBuilder builder = GroundTruth(gt);
         Assert.True(CocoResultsFastPath.TryRead(dt, builder, threads, splitAbove: 0));
         AssertSameDetections(General(gt, dt), builder.Build());
+    }
+
+    /// <summary>The same masks (run lengths and size) and areas as the general reader's, detection for detection.</summary>
+    private static void AssertSameMasks(Dataset expected, Dataset actual)
+    {
+        Assert.Equal(expected.Detections.Areas.ToArray(), actual.Detections.Areas.ToArray());
+        Assert.Equal(expected.Detections.Shapes.Length, actual.Detections.Shapes.Length);
+        for (int i = 0; i < expected.Detections.Shapes.Length; i++)
+        {
+            RunLengthMask? e = expected.Detections.Shapes[i]?.Mask, a = actual.Detections.Shapes[i]?.Mask;
+            Assert.Equal(e is null, a is null);
+            if (e is null || a is null) continue;
+            Assert.Equal((e.Height, e.Width), (a.Height, a.Width));
+            Assert.True(e.Counts.SequenceEqual(a.Counts), $"detection {i}: other run lengths");
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(8)]
+    public void Mask_results_read_in_segments_give_exactly_what_the_general_reader_gives(int threads)
+    {
+        string gt = Path.Combine(_folder, "gt.json"), dt = Path.Combine(_folder, "dt.json");
+        using (var g = File.Create(gt))
+        using (var d = File.Create(dt))
+        {
+            SyntheticCoco.Write(new SynthSettings(60, 7, 5) { Segm = true }, g, d);
+        }
+        DatasetBuilder builder = GroundTruth(gt);
+        Assert.True(CocoResultsFastPath.TryRead(dt, builder, threads, splitAbove: 0));
+        Dataset expected = General(gt, dt), actual = builder.Build();
+        AssertSameDetections(expected, actual);
+        AssertSameMasks(expected, actual);
+        Assert.Equal(expected.Detections.Count, actual.Detections.Shapes.ToArray().Count(s => s?.Mask is not null));
+    }
+
+    [Theory]
+    [InlineData("reference/protocols/coco_val2014_100_segm", "compressed counts with escaped backslashes, no bbox: areas and boxes from the masks")]
+    [InlineData("masks/m1_masks_without_boxes", "no bbox, masks of a few pixels")]
+    public void Mask_results_of_the_reference_cases_take_the_fast_path_and_read_as_the_general_reader(string folder, string what)
+    {
+        string gt = Path.Combine(ReferenceData.RepositoryRoot, "tests", "data", folder, "gt.json");
+        string dt = Path.Combine(ReferenceData.RepositoryRoot, "tests", "data", folder, "dt.json");
+        DatasetBuilder builder = GroundTruth(gt);
+        Assert.True(CocoResultsFastPath.TryRead(dt, builder, 4, splitAbove: 0), what);
+        Dataset expected = General(gt, dt), actual = builder.Build();
+        AssertSameDetections(expected, actual);
+        AssertSameMasks(expected, actual);
+    }
+
+    [Theory]
+    [InlineData("{\"image_id\": 1, \"category_id\": 1, \"segmentation\": {\"size\": [2, 2], \"counts\": [1, 3]}, \"score\": 0.5}", "counts as a list")]
+    [InlineData("{\"image_id\": 1, \"category_id\": 1, \"segmentation\": [[1, 1, 2, 1, 2, 2]], \"score\": 0.5}", "a polygon")]
+    [InlineData("{\"image_id\": 1, \"category_id\": 1, \"segmentation\": {\"size\": [2, 2], \"counts\": \"12\"}, \"score\": 0.5}", "counts that do not cover the mask")]
+    [InlineData("{\"image_id\": 1, \"category_id\": 1, \"segmentation\": {\"size\": [2, 2], \"counts\": \"1\\u0033\"}, \"score\": 0.5}", "an escape other than a backslash")]
+    [InlineData("{\"image_id\": 1, \"category_id\": 1, \"bbox\": [1, 2, 3, 4], \"score\": 0.5}, {\"image_id\": 1, \"category_id\": 1, \"segmentation\": {\"size\": [2, 2], \"counts\": \"04\"}, \"score\": 0.5}", "a result without a bbox after one with")]
+    [InlineData("{\"image_id\": 1, \"category_id\": 1, \"segmentation\": {\"size\": [2, 2], \"counts\": \"04\"}, \"score\": 0.5}, {\"image_id\": 1, \"category_id\": 1, \"bbox\": [1, 2, 3, 4], \"score\": 0.5}", "a result without a segmentation after one without a bbox")]
+    [InlineData("{\"image_id\": 1, \"category_id\": 1, \"keypoints\": [1, 2, 2], \"score\": 0.5}", "keypoints")]
+    public void A_mask_result_the_fast_path_does_not_expect_is_left_to_the_general_reader(string detections, string why)
+    {
+        string gt = Path.Combine(_folder, "gt.json"), dt = Path.Combine(_folder, "dt.json");
+        File.WriteAllText(gt, "{\"images\": [{\"id\": 1}], \"annotations\": [], \"categories\": [{\"id\": 1, \"name\": \"a\"}]}");
+        File.WriteAllText(dt, $"[{detections}]");
+        DatasetBuilder builder = GroundTruth(gt);
+        Assert.False(CocoResultsFastPath.TryRead(dt, builder, 1), why);
+        Assert.Equal(0, builder.DetectionCount);
     }
 
     [Theory]

@@ -2,17 +2,22 @@ using System.Text;
 using System.Text.Unicode;
 using DetectionEval.Eval.Data;
 using DetectionEval.Matching;
+using DetectionEval.Matching.Masks;
 using Microsoft.Win32.SafeHandles;
 
 namespace DetectionEval.Eval.Formats;
 
-// The fast path for COCO results files: a byte scanner for the common shape
+// The fast path for COCO results files: a byte scanner for the common shapes
 //   [ {"image_id": 1, "category_id": 3, "bbox": [x, y, w, h], "score": 0.9}, ... ]
-// with the four keys in any order and any JSON whitespace, the image id an integer or a string without
-// escapes (all of one kind: the ground truth's ids are, so a mix cannot match). It streams the file in chunks into flat
-// arrays and commits them to the DatasetBuilder only when the whole file was read without surprise.
+//   [ {"image_id": 1, "category_id": 3, "segmentation": {"size": [h, w], "counts": "..."}, "score": 0.9}, ... ]
+// (instance segmentation results: compressed RLE, with or without a bbox) with the keys in any order and
+// any JSON whitespace, the image id an integer or a string without escapes (all of one kind: the ground
+// truth's ids are, so a mix cannot match). It streams the file in chunks into flat arrays and commits them
+// to the DatasetBuilder only when the whole file was read without surprise. Masks are decoded from the
+// bytes as they are scanned, in parallel, never through a string.
 // Anything else (another key, an escape in a key, a missing key, a value of the wrong type, a negative
-// size, an unknown image, invalid JSON, a top-level object) makes it give up, and the caller reads the
+// size, polygons or uncompressed counts, counts that do not cover the mask, an unknown image, invalid
+// JSON, a top-level object) makes it give up, and the caller reads the
 // file again with the general reader, which accepts what is valid and reports what is not with the exact
 // file:line:column, JSON path, expected and found. So the fast path changes speed, never results or
 // messages. Numbers go through FastDecimal, which gives the same doubles as double.Parse.
@@ -36,6 +41,18 @@ internal sealed class CocoResultsFastPath
     private readonly List<long> _categoryIds;
     private readonly List<Box> _boxes;
     private readonly List<double> _scores;
+
+    /// <summary>Each detection's mask, null where it has none; null until the first detection with a segmentation.</summary>
+    private List<RunLengthMask?>? _masks;
+
+    /// <summary>The detections (indices into the columns) that came without a bbox: a placeholder box stands in the column.</summary>
+    private readonly List<int> _withoutBox = [];
+
+    /// <summary>Whether this segment's first detection had a bbox (pycocotools' loadRes reads the first result's keys); null before it.</summary>
+    private bool? _firstHasBox;
+
+    /// <summary>Scratch for compressed counts that hold escapes ("\\" for a backslash, which the encoding uses).</summary>
+    private byte[] _unescaped = [];
     private int _objects;
 
     /// <summary>Hands the columns read so far on and clears them; false to give up (spilled runs only).</summary>
@@ -224,10 +241,11 @@ internal sealed class CocoResultsFastPath
     /// <summary>Looks up and spills the columns read so far, then clears them; false when an image is unknown.</summary>
     private bool DrainInto(DatasetBuilder builder, SpillPart part, List<long> unknown)
     {
+        // The spill keeps boxes and scores: results with masks are read by the general reader.
+        if (_masks is not null || _withoutBox.Count > 0) return false;
         if (Resolve(builder) is not { } resolved) return false;
-        (List<int> images, List<int> categories, List<Box> boxes, List<double> scores, List<long> unknownIds) = resolved;
-        for (int i = 0; i < images.Count; i++) part.Append(images[i], categories[i], boxes[i], scores[i]);
-        unknown.AddRange(unknownIds);
+        for (int i = 0; i < resolved.Images.Count; i++) part.Append(resolved.Images[i], resolved.Categories[i], resolved.Boxes[i], resolved.Scores[i]);
+        unknown.AddRange(resolved.Unknown);
         _imageIds.Clear();
         _categoryIds.Clear();
         _boxes.Clear();
@@ -249,23 +267,53 @@ internal sealed class CocoResultsFastPath
         /// </summary>
         public bool TryCommit(DatasetBuilder builder)
         {
-            var resolved = new (List<int> Images, List<int> Categories, List<Box> Boxes, List<double> Scores, List<long> Unknown)?[_segments.Length];
-            Parallel.For(0, _segments.Length, k => resolved[k] = _segments[k].Resolve(builder));
+            // Rule (pycocotools loadRes): the first result decides where every area comes from: with a bbox,
+            // every result needs one and areas are w * h; without, every result needs a segmentation, whose
+            // pixel count is its area and whose box stands in for a missing bbox.
+            bool boxRule = _segments[0]._firstHasBox ?? true;
+            var resolved = new Resolved?[_segments.Length];
+            Parallel.For(0, _segments.Length, k => resolved[k] = _segments[k].Resolve(builder, boxRule));
             if (resolved.Any(r => r is null)) return false;
-            foreach (var r in resolved)
+            foreach (Resolved? r in resolved)
             {
-                (List<int> images, List<int> categories, List<Box> boxes, List<double> scores, List<long> unknown) = r!.Value;
-                builder.AddDetections(images, categories, boxes, scores);
+                (List<int> images, List<int> categories, List<Box> boxes, List<double> scores, List<long> unknown, List<RunLengthMask?>? masks) = r!;
+                if (masks is null) builder.AddDetections(images, categories, boxes, scores);
+                else AddWithMasks(builder, images, categories, boxes, scores, masks, boxRule);
                 foreach (long id in unknown) builder.CountDetectionOfUnknownCategory(id);
             }
             return true;
         }
+
+        private static void AddWithMasks(
+            DatasetBuilder builder, List<int> images, List<int> categories, List<Box> boxes, List<double> scores, List<RunLengthMask?> masks, bool boxRule)
+        {
+            for (int i = 0; i < images.Count; i++)
+            {
+                RunLengthMask? mask = masks[i];
+                ObjectShape? shape = mask is null ? null : new ObjectShape(mask, null);
+                double? area = boxRule ? null : mask!.Area;
+                builder.AddDetection(images[i], categories[i], boxes[i], scores[i], shape, area);
+            }
+        }
     }
 
-    /// <summary>This segment's ids as indices; null when an image id is not in the ground truth.</summary>
-    private (List<int> Images, List<int> Categories, List<Box> Boxes, List<double> Scores, List<long> Unknown)? Resolve(DatasetBuilder builder)
+    /// <summary>A segment's detections with their ids looked up, those of unknown categories dropped.</summary>
+    private sealed record Resolved(List<int> Images, List<int> Categories, List<Box> Boxes, List<double> Scores, List<long> Unknown, List<RunLengthMask?>? Masks);
+
+    /// <summary>
+    /// This segment's ids as indices, the area rule applied to its boxes; null when an image id is not in the
+    /// ground truth or a detection lacks what the rule needs (the general reader reports either).
+    /// </summary>
+    private Resolved? Resolve(DatasetBuilder builder, bool boxRule = true)
     {
         int n = _boxes.Count;
+        if (_withoutBox.Count > 0)
+        {
+            if (boxRule) return null;
+            // A result without a bbox takes its mask's box (pycocotools' toBbox).
+            foreach (int i in _withoutBox) _boxes[i] = _masks![i]!.BoundingBox;
+        }
+        if (!boxRule && (_masks is null || _masks.Contains(null))) return null;
         var images = new List<int>(n);
         var categories = new List<int>(n);
         var unknown = new List<long>();
@@ -290,12 +338,13 @@ internal sealed class CocoResultsFastPath
             categories.Add(lastCategory);
             if (lastCategory < 0) unknown.Add(categoryId);
         }
-        if (unknown.Count == 0) return (images, categories, _boxes, _scores, unknown);
+        if (unknown.Count == 0) return new Resolved(images, categories, _boxes, _scores, unknown, _masks);
         // Rule: a detection of a category the ground truth does not list is dropped (and counted).
         var keptImages = new List<int>(n);
         var keptCategories = new List<int>(n);
         var keptBoxes = new List<Box>(n);
         var keptScores = new List<double>(n);
+        List<RunLengthMask?>? keptMasks = _masks is null ? null : new List<RunLengthMask?>(n);
         for (int i = 0; i < n; i++)
         {
             if (categories[i] < 0) continue;
@@ -303,11 +352,15 @@ internal sealed class CocoResultsFastPath
             keptCategories.Add(categories[i]);
             keptBoxes.Add(_boxes[i]);
             keptScores.Add(_scores[i]);
+            keptMasks?.Add(_masks![i]);
         }
-        return (keptImages, keptCategories, keptBoxes, keptScores, unknown);
+        return new Resolved(keptImages, keptCategories, keptBoxes, keptScores, unknown, keptMasks);
     }
 
-    /// <summary>Cut points: 0, then the first '{' after each k / n of the file, then the file's length.</summary>
+    /// <summary>
+    /// Cut points: 0, then after each k / n of the file the first '{' that follows a comma (a detection's,
+    /// not a segmentation object's, which follows a colon), then the file's length.
+    /// </summary>
     private static long[] FindCuts(IByteSource source, long length, int segments)
     {
         var cuts = new List<long> { 0 };
@@ -316,12 +369,25 @@ internal sealed class CocoResultsFastPath
         {
             long from = length * k / segments;
             if (from <= cuts[^1]) continue;
-            int read = source.Read(window, from);
-            int brace = window.AsSpan(0, read).IndexOf((byte)'{');
-            if (brace >= 0) cuts.Add(from + brace);
+            ReadOnlySpan<byte> bytes = window.AsSpan(0, source.Read(window, from));
+            for (int brace = bytes.IndexOf((byte)'{'); brace >= 0; brace = NextBrace(bytes, brace))
+            {
+                int before = bytes[..brace].TrimEnd(" \t\r\n"u8).Length - 1;
+                if (before >= 0 && bytes[before] == (byte)',')
+                {
+                    cuts.Add(from + brace);
+                    break;
+                }
+            }
         }
         cuts.Add(length);
         return [.. cuts];
+    }
+
+    private static int NextBrace(ReadOnlySpan<byte> bytes, int brace)
+    {
+        int next = bytes[(brace + 1)..].IndexOf((byte)'{');
+        return next < 0 ? -1 : brace + 1 + next;
     }
 
     /// <summary>Random access to the bytes of a file or of a buffer in memory.</summary>
@@ -462,7 +528,7 @@ internal sealed class CocoResultsFastPath
         return p;
     }
 
-    /// <summary>One object with exactly the four keys; <paramref name="p"/> moves past it on success.</summary>
+    /// <summary>One object with the known keys, each at most once; <paramref name="p"/> moves past it on success.</summary>
     private Step ReadDetection(ReadOnlySpan<byte> span, ref int p, bool final)
     {
         Step incomplete = final ? Step.GiveUp : Step.NeedMore;
@@ -470,6 +536,7 @@ internal sealed class CocoResultsFastPath
         int i = p + 1;
         long imageId = 0, categoryId = 0;
         double score = 0, x = 0, y = 0, w = 0, h = 0;
+        RunLengthMask? mask = null;
         int seen = 0, textStart = -1, textLength = 0;
         while (true)
         {
@@ -506,10 +573,12 @@ internal sealed class CocoResultsFastPath
             else if (key.SequenceEqual("category_id"u8)) { step = ReadInteger(span, ref i, final, out categoryId); seen |= 2; }
             else if (key.SequenceEqual("bbox"u8)) { step = ReadBox(span, ref i, final, out x, out y, out w, out h); seen |= 4; }
             else if (key.SequenceEqual("score"u8)) { step = ReadNumber(span, ref i, final, out score); seen |= 8; }
+            else if (key.SequenceEqual("segmentation"u8)) { step = ReadCompressedRle(span, ref i, final, out mask); seen |= 16; }
             else return Step.GiveUp;
             if (step != Step.Done) return step;
         }
-        if (seen != 15 || !double.IsFinite(score)) return Step.GiveUp;
+        // Image, category and score, with a bbox, a segmentation or both.
+        if ((seen & 11) != 11 || (seen & 20) == 0 || !double.IsFinite(score)) return Step.GiveUp;
         if (textStart >= 0)
         {
             if (_sawNumberId) return Step.GiveUp;
@@ -520,11 +589,134 @@ internal sealed class CocoResultsFastPath
             if (_imageTexts is not null) return Step.GiveUp;
             _sawNumberId = true;
         }
+        bool hasBox = (seen & 4) != 0;
+        _firstHasBox ??= hasBox;
+        if (!hasBox) _withoutBox.Add(_boxes.Count);
+        if (mask is not null || _masks is not null)
+        {
+            if (_masks is null)
+            {
+                _masks = new List<RunLengthMask?>(_boxes.Capacity);
+                for (int k = 0; k < _boxes.Count; k++) _masks.Add(null);
+            }
+            _masks.Add(mask);
+        }
         _imageIds.Add(imageId);
         _categoryIds.Add(categoryId);
         _boxes.Add(new Box(x, y, w, h));
         _scores.Add(score);
         p = i;
+        return Step.Done;
+    }
+
+    /// <summary>
+    /// A compressed RLE object <c>{"size": [h, w], "counts": "..."}</c> (keys in either order), decoded to a mask
+    /// whose counts cover <c>h * w</c>; anything else (polygons, counts as a list, another key) gives up.
+    /// </summary>
+    private Step ReadCompressedRle(ReadOnlySpan<byte> span, ref int i, bool final, out RunLengthMask? mask)
+    {
+        mask = null;
+        Step incomplete = final ? Step.GiveUp : Step.NeedMore;
+        if (i == span.Length) return incomplete;
+        if (span[i] != (byte)'{') return Step.GiveUp;
+        i++;
+        long height = -1, width = -1;
+        ReadOnlySpan<byte> counts = default;
+        bool haveCounts = false;
+        for (int key = 0; key < 2; key++)
+        {
+            i = SkipWhitespace(span, i);
+            if (i == span.Length) return incomplete;
+            if (key == 1)
+            {
+                if (span[i] != (byte)',') return Step.GiveUp;
+                i = SkipWhitespace(span, i + 1);
+                if (i == span.Length) return incomplete;
+            }
+            if (span[i] != (byte)'"') return Step.GiveUp;
+            int keyEnd = span[(i + 1)..].IndexOf((byte)'"');
+            if (keyEnd < 0) return incomplete;
+            ReadOnlySpan<byte> name = span.Slice(i + 1, keyEnd);
+            i = SkipWhitespace(span, i + keyEnd + 2);
+            if (i == span.Length) return incomplete;
+            if (span[i] != (byte)':') return Step.GiveUp;
+            i = SkipWhitespace(span, i + 1);
+            Step step;
+            if (name.SequenceEqual("size"u8) && height < 0) step = ReadSize(span, ref i, final, out height, out width);
+            else if (name.SequenceEqual("counts"u8) && !haveCounts) (step, haveCounts) = (ReadCounts(span, ref i, final, out counts), true);
+            else return Step.GiveUp;
+            if (step != Step.Done) return step;
+        }
+        i = SkipWhitespace(span, i);
+        if (i == span.Length) return incomplete;
+        if (span[i] != (byte)'}') return Step.GiveUp;
+        i++;
+        // Kept compressed (a quarter of the memory of the run lengths); the general reader reports a string
+        // that does not decode or whose runs do not cover the mask.
+        return RunLengthMask.TryFromCompressed((int)height, (int)width, counts, out mask, out _) ? Step.Done : Step.GiveUp;
+    }
+
+    /// <summary>An RLE size <c>[h, w]</c>: two whole numbers from 0 to <see cref="int.MaxValue"/>.</summary>
+    private static Step ReadSize(ReadOnlySpan<byte> span, ref int i, bool final, out long height, out long width)
+    {
+        height = width = -1;
+        Step incomplete = final ? Step.GiveUp : Step.NeedMore;
+        if (i == span.Length) return incomplete;
+        if (span[i] != (byte)'[') return Step.GiveUp;
+        i++;
+        Span<long> values = stackalloc long[2];
+        for (int k = 0; k < 2; k++)
+        {
+            i = SkipWhitespace(span, i);
+            Step step = ReadInteger(span, ref i, final, out values[k]);
+            if (step != Step.Done) return step;
+            if (values[k] is < 0 or > int.MaxValue) return Step.GiveUp;
+            i = SkipWhitespace(span, i);
+            if (i == span.Length) return incomplete;
+            if (span[i] != (byte)(k == 0 ? ',' : ']')) return Step.GiveUp;
+            i++;
+        }
+        (height, width) = (values[0], values[1]);
+        return Step.Done;
+    }
+
+    /// <summary>
+    /// Compressed counts: a string whose only escape is <c>\\</c> (the encoding's characters '0' to 'o' include
+    /// the backslash), decoded from the bytes.
+    /// </summary>
+    private Step ReadCounts(ReadOnlySpan<byte> span, scoped ref int i, bool final, out ReadOnlySpan<byte> text)
+    {
+        text = default;
+        Step incomplete = final ? Step.GiveUp : Step.NeedMore;
+        if (i == span.Length) return incomplete;
+        if (span[i] != (byte)'"') return Step.GiveUp;
+        int start = i + 1;
+        int end = span[start..].IndexOfAny((byte)'"', (byte)'\\');
+        if (end < 0) return incomplete;
+        text = span.Slice(start, end);
+        if (span[start + end] == (byte)'\\')
+        {
+            // Unescape into the scratch buffer up to the closing quote.
+            int length = 0, k = start;
+            while (true)
+            {
+                if (k == span.Length) return incomplete;
+                byte b = span[k];
+                if (b == (byte)'"') break;
+                if (b == (byte)'\\')
+                {
+                    if (k + 1 == span.Length) return incomplete;
+                    if (span[k + 1] != (byte)'\\') return Step.GiveUp;
+                    k++;
+                }
+                if (length == _unescaped.Length) Array.Resize(ref _unescaped, Math.Max(256, 2 * length));
+                _unescaped[length++] = b;
+                k++;
+            }
+            text = _unescaped.AsSpan(0, length);
+            end = k - start;
+        }
+        i = start + end + 1;
         return Step.Done;
     }
 
