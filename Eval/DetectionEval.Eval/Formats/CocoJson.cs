@@ -157,6 +157,7 @@ public static class CocoJson
 
         // Sections may come in any order, so annotations are resolved once images and categories are known.
         // An image id of the other kind than the images' ids ("1" for 1) is reported as not listed, with why.
+        RunLengthMask?[] rasterised = RasterisePolygons(annotations, builder);
         for (int i = 0; i < annotations.Count; i++)
         {
             PendingAnnotation a = annotations[i];
@@ -170,13 +171,34 @@ public static class CocoJson
             }
             ObjectShape? shape = a.Segmentation is null && a.Keypoints is null && a.LabelledKeypoints is null
                 ? null
-                : new ObjectShape(a.Segmentation is null ? null : CocoShapes.Resolve(a.Segmentation, builder.GetImage(image), json, required: false), a.Keypoints)
+                : new ObjectShape(a.Segmentation is null ? null : rasterised[i] ?? CocoShapes.Resolve(a.Segmentation, builder.GetImage(image), json, required: false), a.Keypoints)
                 {
                     LabelledKeypoints = a.LabelledKeypoints,
                     Polygons = CocoShapes.PolygonsOf(a.Segmentation),
                 };
             builder.AddGroundTruth(image, category, a.Box, a.Area, a.Flags, a.Id, shape);
         }
+    }
+
+    /// <summary>
+    /// The masks of the annotations given as polygons on an image with a size, rasterised in parallel (the
+    /// costliest part of reading instance masks); null for every other annotation, which is resolved in order.
+    /// </summary>
+    private static RunLengthMask?[] RasterisePolygons(List<PendingAnnotation> annotations, DatasetBuilder builder)
+    {
+        var masks = new RunLengthMask?[annotations.Count];
+        if (!annotations.Exists(a => a.Segmentation is PendingSegmentation.Polygons)) return masks;
+        Parallel.For(0, annotations.Count, i =>
+        {
+            PendingAnnotation a = annotations[i];
+            if (a.Segmentation is PendingSegmentation.Polygons { AsBoxes: false } polygons
+                && builder.TryGetImage(a.ImageId, out int image)
+                && builder.GetImage(image) is { Height: int height, Width: int width })
+            {
+                masks[i] = PolygonRaster.FromPolygons(polygons.Values, height, width);
+            }
+        });
+        return masks;
     }
 
     private static void RequireSection(JsonStreamReader json, bool present, string name)

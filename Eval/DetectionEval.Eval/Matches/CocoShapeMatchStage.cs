@@ -53,7 +53,7 @@ internal static class CocoShapeMatchStage
                 matcher.SelectKeptDetections(input.Scores, keptOrder, scratch.Matcher);
                 Span<double> overlaps = scratch.Overlaps.AsSpan(0, kept * unit.GroundTruthCount);
                 if (keypoints) KeypointOverlaps(dataset, unit, keptOrder, sigmas, overlaps, scratch.Terms);
-                else MaskOverlaps(dataset, unit, keptOrder, overlaps);
+                else MaskOverlaps(dataset, unit, keptOrder, overlaps, scratch.DecodedDetection);
                 Span<CocoDetectionOutcome> outcomes = scratch.Outcomes.AsSpan(0, kept);
                 matcher.Assign(input, keptOrder, overlaps, outcomes, countable.AsSpan(u * areaRanges, areaRanges), scratch.Matcher);
                 WriteRecords(dataset, unit, outcomes, records.AsSpan(recordStart[u], kept));
@@ -87,7 +87,7 @@ internal static class CocoShapeMatchStage
     }
 
     /// <summary>The unit's mask IoU matrix [kept detection][ground truth], with the crowd rule.</summary>
-    private static void MaskOverlaps(Dataset dataset, EvaluationUnit unit, ReadOnlySpan<int> keptOrder, Span<double> overlaps)
+    private static void MaskOverlaps(Dataset dataset, EvaluationUnit unit, ReadOnlySpan<int> keptOrder, Span<double> overlaps, DecodedCounts decoded)
     {
         GroundTruthTable gt = dataset.GroundTruth;
         int groundTruthCount = unit.GroundTruthCount;
@@ -100,7 +100,7 @@ internal static class CocoShapeMatchStage
                 int row = unit.GroundTruthStart + g;
                 RunLengthMask groundTruth = gt.Shapes[row]!.Mask!;
                 bool crowd = (gt.Flags[row] & GroundTruthFlags.Crowd) != 0;
-                overlaps[(d * groundTruthCount) + g] = MaskRules.Iou(detection, groundTruth, crowd);
+                overlaps[(d * groundTruthCount) + g] = MaskRules.Iou(detection, groundTruth, crowd, decoded);
             }
         }
     }
@@ -150,6 +150,7 @@ internal static class CocoShapeMatchStage
         public double[] Overlaps = [];
         public double[] Terms = [];
         public CocoDetectionOutcome[] Outcomes = [];
+        public readonly DecodedCounts DecodedDetection = new();
         public int Finished;
 
         public void Reserve(int detections, int overlaps, int keypoints)

@@ -54,57 +54,66 @@ public static class CompressedCounts
         uint[] decoded = System.Buffers.ArrayPool<uint>.Shared.Rent(Math.Max(1, text.Length));
         try
         {
-            int m = 0;
-            int p = 0;
-            while (p < text.Length)
-            {
-                long x = 0;
-                int k = 0;
-                bool more = true;
-                while (more)
-                {
-                    if (p >= text.Length)
-                    {
-                        counts = [];
-                        problem = $"a count cut short at the end of the string (count {m + 1})";
-                        return false;
-                    }
-                    int c = text[p] - 48;
-                    if (c is < 0 or > 63)
-                    {
-                        counts = [];
-                        problem = $"the character '{(text[p] < 128 ? ((char)text[p]).ToString() : "non-ASCII")}' at position {p} (compressed counts use '0' to 'o')";
-                        return false;
-                    }
-                    if (k >= 12)
-                    {
-                        counts = [];
-                        problem = $"a count longer than 12 characters at position {p}";
-                        return false;
-                    }
-                    x |= (long)(c & 0x1f) << (5 * k);
-                    more = (c & 0x20) != 0;
-                    p++;
-                    k++;
-                    if (!more && (c & 0x10) != 0) x |= -1L << (5 * k);
-                }
-                // From the fourth count on, the stored value is the difference to the count two before.
-                if (m > 2) x += decoded[m - 2];
-                if (x is < 0 or > uint.MaxValue)
-                {
-                    counts = [];
-                    problem = $"count {m + 1} decoding to {x}, outside 0 … {uint.MaxValue}";
-                    return false;
-                }
-                decoded[m++] = (uint)x;
-            }
-            counts = decoded.AsSpan(0, m).ToArray();
-            problem = null;
-            return true;
+            bool valid = TryDecode(text, decoded, out int m, out problem);
+            counts = valid ? decoded.AsSpan(0, m).ToArray() : [];
+            return valid;
         }
         finally
         {
             System.Buffers.ArrayPool<uint>.Shared.Return(decoded);
         }
+    }
+
+    /// <summary>
+    /// Decodes a compressed string into <paramref name="destination"/>, which holds at least as many counts as
+    /// the string has characters; <paramref name="count"/> is the number of counts written.
+    /// </summary>
+    public static bool TryDecode(ReadOnlySpan<byte> text, Span<uint> destination, out int count, out string? problem)
+    {
+        if (destination.Length < text.Length) throw new ArgumentException("The destination must hold as many counts as the string has characters.", nameof(destination));
+        count = 0;
+        int m = 0;
+        int p = 0;
+        while (p < text.Length)
+        {
+            long x = 0;
+            int k = 0;
+            bool more = true;
+            while (more)
+            {
+                if (p >= text.Length)
+                {
+                    problem = $"a count cut short at the end of the string (count {m + 1})";
+                    return false;
+                }
+                int c = text[p] - 48;
+                if (c is < 0 or > 63)
+                {
+                    problem = $"the character '{(text[p] < 128 ? ((char)text[p]).ToString() : "non-ASCII")}' at position {p} (compressed counts use '0' to 'o')";
+                    return false;
+                }
+                if (k >= 12)
+                {
+                    problem = $"a count longer than 12 characters at position {p}";
+                    return false;
+                }
+                x |= (long)(c & 0x1f) << (5 * k);
+                more = (c & 0x20) != 0;
+                p++;
+                k++;
+                if (!more && (c & 0x10) != 0) x |= -1L << (5 * k);
+            }
+            // From the fourth count on, the stored value is the difference to the count two before.
+            if (m > 2) x += destination[m - 2];
+            if (x is < 0 or > uint.MaxValue)
+            {
+                problem = $"count {m + 1} decoding to {x}, outside 0 … {uint.MaxValue}";
+                return false;
+            }
+            destination[m++] = (uint)x;
+        }
+        count = m;
+        problem = null;
+        return true;
     }
 }

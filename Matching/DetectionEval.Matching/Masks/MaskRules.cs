@@ -55,13 +55,24 @@ public static class MaskRules
     /// </summary>
     public static double Iou(RunLengthMask detection, RunLengthMask groundTruth, bool groundTruthIsCrowd)
     {
+        return Iou(detection, groundTruth, groundTruthIsCrowd, new DecodedCounts());
+    }
+
+    /// <summary>
+    /// <see cref="Iou(RunLengthMask, RunLengthMask, bool)"/> for a loop over many pairs: a detection kept
+    /// compressed is decoded once into <paramref name="decoded"/> (which keeps the last mask it decoded), and
+    /// only where the boxes overlap.
+    /// </summary>
+    public static double Iou(RunLengthMask detection, RunLengthMask groundTruth, bool groundTruthIsCrowd, DecodedCounts decoded)
+    {
+        ArgumentNullException.ThrowIfNull(decoded);
         ArgumentNullException.ThrowIfNull(detection);
         ArgumentNullException.ThrowIfNull(groundTruth);
         // rleIou computes the masks' box IoU first and only walks the runs where it is > 0; a shared
         // pixel implies overlapping boxes, so this only saves time, except for the size check below.
         if (IouRules.Coco(detection.BoundingBox, groundTruth.BoundingBox, groundTruthIsCrowd) <= 0) return 0;
         if (detection.Height != groundTruth.Height || detection.Width != groundTruth.Width) return -1;
-        (long intersection, long union) = IntersectionAndUnion(detection.Counts, groundTruth.Counts);
+        (long intersection, long union) = IntersectionAndUnion(decoded.Of(detection), groundTruth.Counts);
         if (intersection == 0) return 0;
         if (groundTruthIsCrowd) union = detection.Area;
         // One double division of the two exact counts, as (double)i / (double)u.
@@ -165,5 +176,29 @@ public static class MaskRules
             _leftB = Math.Max(0, _leftB - step);
             return true;
         }
+    }
+}
+
+/// <summary>
+/// The run lengths of the last mask asked for, decoded once when it is kept compressed: one per thread, for a
+/// loop that compares one detection with many ground truths.
+/// </summary>
+public sealed class DecodedCounts
+{
+    private RunLengthMask? _mask;
+    private uint[]? _buffer;
+    private int _count;
+
+    /// <summary>The run lengths of <paramref name="mask"/>, valid until this is asked for another mask kept compressed.</summary>
+    public ReadOnlySpan<uint> Of(RunLengthMask mask)
+    {
+        ArgumentNullException.ThrowIfNull(mask);
+        if (!mask.IsCompressed) return mask.DecodeCounts(ref _buffer);
+        if (!ReferenceEquals(mask, _mask))
+        {
+            _count = mask.DecodeCounts(ref _buffer).Length;
+            _mask = mask;
+        }
+        return _buffer.AsSpan(0, _count);
     }
 }

@@ -21,9 +21,7 @@ public static class PolygonRaster
     {
         ArgumentOutOfRangeException.ThrowIfNegative(height);
         ArgumentOutOfRangeException.ThrowIfNegative(width);
-        int k = xy.Length / 2;
-        (int[] u, int[] v) = BoundaryPoints(xy, k);
-        List<uint> flips = ColumnCrossings(u, v, height, width);
+        List<uint> flips = BoundaryCrossings(xy, xy.Length / 2, height, width);
         return RunsFromFlips(flips, height, width);
     }
 
@@ -51,26 +49,20 @@ public static class PolygonRaster
     private static int Truncate(double value) => (int)value;
 
     /// <summary>
-    /// The boundary on the fine grid: the snapped vertices (closed), then every grid point of every edge,
-    /// stepping along the edge's longer axis and rounding the other coordinate as pycocotools does.
+    /// The boundary on the fine grid, walked without storing it: the snapped vertices (closed), then every grid
+    /// point of every edge, stepping along the edge's longer axis and rounding the other coordinate as
+    /// pycocotools does; each step from one point to the next goes to <see cref="ColumnCrossings.Step"/>.
     /// </summary>
-    private static (int[] U, int[] V) BoundaryPoints(ReadOnlySpan<double> xy, int k)
+    private static List<uint> BoundaryCrossings(ReadOnlySpan<double> xy, int k, int height, int width)
     {
-        int[] x = new int[k + 1], y = new int[k + 1];
-        for (int j = 0; j < k; j++) x[j] = Truncate((Scale * xy[j * 2]) + .5);
-        for (int j = 0; j < k; j++) y[j] = Truncate((Scale * xy[(j * 2) + 1]) + .5);
-        if (k > 0)
-        {
-            x[k] = x[0];
-            y[k] = y[0];
-        }
-        long points = 0;
-        for (int j = 0; j < k; j++) points += Math.Max(Math.Abs((long)x[j] - x[j + 1]), Math.Abs((long)y[j] - y[j + 1])) + 1;
-        int[] u = new int[points], v = new int[points];
-        int m = 0;
+        var crossings = new ColumnCrossings(height, width);
+        if (k == 0) return crossings.Flips;
+        int xFirst = Truncate((Scale * xy[0]) + .5), yFirst = Truncate((Scale * xy[1]) + .5);
         for (int j = 0; j < k; j++)
         {
-            int xs = x[j], xe = x[j + 1], ys = y[j], ye = y[j + 1];
+            int xs = Truncate((Scale * xy[j * 2]) + .5), ys = Truncate((Scale * xy[(j * 2) + 1]) + .5);
+            int xe = j + 1 < k ? Truncate((Scale * xy[(j + 1) * 2]) + .5) : xFirst;
+            int ye = j + 1 < k ? Truncate((Scale * xy[((j + 1) * 2) + 1]) + .5) : yFirst;
             int dx = Math.Abs(xe - xs), dy = Math.Abs(ys - ye);
             // Step from the end with the smaller coordinate along the stepping axis; list the points from
             // vertex j to vertex j + 1 all the same.
@@ -87,9 +79,7 @@ public static class PolygonRaster
                 for (int d = 0; d <= dx; d++)
                 {
                     int t = flip ? dx - d : d;
-                    u[m] = t + xs;
-                    v[m] = Truncate(ys + (s * t) + .5);
-                    m++;
+                    crossings.Step(t + xs, Truncate(ys + (s * t) + .5));
                 }
             }
             else
@@ -97,13 +87,11 @@ public static class PolygonRaster
                 for (int d = 0; d <= dy; d++)
                 {
                     int t = flip ? dy - d : d;
-                    v[m] = t + ys;
-                    u[m] = Truncate(xs + (s * t) + .5);
-                    m++;
+                    crossings.Step(Truncate(xs + (s * t) + .5), t + ys);
                 }
             }
         }
-        return (u, v);
+        return crossings.Flips;
     }
 
     /// <summary>
@@ -111,23 +99,40 @@ public static class PolygonRaster
     /// smaller x must be 5c + 2 for a column c inside the image; its row is the smaller y brought back to
     /// pixels, clamped to [0, h] and rounded up.
     /// </summary>
-    private static List<uint> ColumnCrossings(int[] u, int[] v, int height, int width)
+    private sealed class ColumnCrossings(int height, int width)
     {
-        var flips = new List<uint>();
-        for (int j = 1; j < u.Length; j++)
+        /// <summary>Each thread's list of flips, used again for its next polygon (grown lists are most of the garbage otherwise).</summary>
+        [ThreadStatic]
+        private static List<uint>? _reused;
+
+        private bool _started;
+        private int _u, _v;
+
+        public List<uint> Flips { get; } = TakeList();
+
+        private static List<uint> TakeList()
         {
-            if (u[j] == u[j - 1]) continue;
-            double xd = u[j] < u[j - 1] ? u[j] : u[j] - 1;
+            List<uint> list = _reused ??= new List<uint>(1024);
+            list.Clear();
+            return list;
+        }
+
+        /// <summary>The boundary's next point (u, v) on the fine grid.</summary>
+        public void Step(int u, int v)
+        {
+            (int previousU, int previousV, bool started) = (_u, _v, _started);
+            (_u, _v, _started) = (u, v, true);
+            if (!started || u == previousU) return;
+            double xd = u < previousU ? u : u - 1;
             xd = ((xd + .5) / Scale) - .5;
-            if (Math.Floor(xd) != xd || xd < 0 || xd > width - 1) continue;
-            double yd = v[j] < v[j - 1] ? v[j] : v[j - 1];
+            if (Math.Floor(xd) != xd || xd < 0 || xd > width - 1) return;
+            double yd = v < previousV ? v : previousV;
             yd = ((yd + .5) / Scale) - .5;
             if (yd < 0) yd = 0;
             else if (yd > height) yd = height;
             yd = Math.Ceiling(yd);
-            flips.Add((uint)(((int)xd * height) + (int)yd));
+            Flips.Add((uint)(((int)xd * height) + (int)yd));
         }
-        return flips;
     }
 
     /// <summary>

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+
 namespace DetectionEval.Matching.Masks;
 
 /// <summary>
@@ -12,7 +15,14 @@ namespace DetectionEval.Matching.Masks;
 /// </remarks>
 public sealed class RunLengthMask
 {
-    private readonly uint[] _counts;
+    /// <summary>The run lengths; null for a mask kept in COCO's compressed form.</summary>
+    private readonly uint[]? _counts;
+
+    /// <summary>COCO's compressed string of the run lengths (its ASCII bytes), for a mask kept compressed; else null.</summary>
+    private readonly byte[]? _compressed;
+
+    /// <summary>How many run lengths the mask has.</summary>
+    private readonly int _runCount;
 
     /// <summary>Makes a mask from its run lengths; the counts are copied.</summary>
     /// <param name="height">Image height in pixels.</param>
@@ -42,6 +52,46 @@ public sealed class RunLengthMask
         Height = height;
         Width = width;
         _counts = counts;
+        _runCount = counts.Length;
+    }
+
+    /// <summary>A mask kept compressed, whose area and box were measured while its string was checked.</summary>
+    private RunLengthMask(int height, int width, byte[] compressed, int runCount, Measures measures)
+    {
+        Height = height;
+        Width = width;
+        _compressed = compressed;
+        _runCount = runCount;
+        _measures = measures;
+    }
+
+    /// <summary>
+    /// A mask from COCO's compressed string (its ASCII bytes, as in a results file), kept compressed: about a
+    /// quarter of the memory of its run lengths, which <see cref="DecodeCounts"/> gives back when needed.
+    /// False, with the reason, when the string is not valid or its runs do not cover <c>height * width</c>.
+    /// </summary>
+    public static bool TryFromCompressed(int height, int width, ReadOnlySpan<byte> text, [NotNullWhen(true)] out RunLengthMask? mask, out string? problem)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(height);
+        ArgumentOutOfRangeException.ThrowIfNegative(width);
+        mask = null;
+        uint[] decoded = ArrayPool<uint>.Shared.Rent(Math.Max(1, text.Length));
+        try
+        {
+            if (!CompressedCounts.TryDecode(text, decoded, out int count, out problem)) return false;
+            ReadOnlySpan<uint> counts = decoded.AsSpan(0, count);
+            if (Sum(counts) != (long)height * width)
+            {
+                problem = $"run lengths that sum to {Sum(counts)}, not to height * width = {(long)height * width}";
+                return false;
+            }
+            mask = new RunLengthMask(height, width, text.ToArray(), count, new Measures(AreaOf(counts), BoxOf(counts, height)));
+            return true;
+        }
+        finally
+        {
+            ArrayPool<uint>.Shared.Return(decoded);
+        }
     }
 
     /// <summary>Area and box, computed together on first use (a reader of half a million masks needs neither yet).</summary>
@@ -50,7 +100,7 @@ public sealed class RunLengthMask
     private Measures? _measures;
 
     // A reference assignment is atomic, so two threads that race here compute the same value and keep either.
-    private Measures Measured => LazyInitializer.EnsureInitialized(ref _measures, () => new Measures(AreaOf(_counts), BoxOf(_counts, Height)));
+    private Measures Measured => LazyInitializer.EnsureInitialized(ref _measures, () => new Measures(AreaOf(_counts!), BoxOf(_counts!, Height)));
 
     /// <summary>Image height in pixels.</summary>
     public int Height { get; }
@@ -58,8 +108,35 @@ public sealed class RunLengthMask
     /// <summary>Image width in pixels.</summary>
     public int Width { get; }
 
-    /// <summary>The run lengths, 0s first.</summary>
-    public ReadOnlySpan<uint> Counts => _counts;
+    /// <summary>The run lengths, 0s first. A mask kept compressed decodes them into a new array on each call: a loop over many masks uses <see cref="DecodeCounts"/>.</summary>
+    public ReadOnlySpan<uint> Counts
+    {
+        get
+        {
+            if (_counts is not null) return _counts;
+            uint[] own = new uint[_compressed!.Length];
+            CompressedCounts.TryDecode(_compressed, own, out int count, out _);
+            return own.AsSpan(0, count);
+        }
+    }
+
+    /// <summary>How many run lengths the mask has.</summary>
+    public int RunCount => _runCount;
+
+    /// <summary>True for a mask kept in COCO's compressed form (<see cref="TryFromCompressed"/>).</summary>
+    public bool IsCompressed => _compressed is not null;
+
+    /// <summary>
+    /// The run lengths: the mask's own, or, for a mask kept compressed, decoded into <paramref name="buffer"/>
+    /// (replaced by a larger one when too small), so that they are valid until the buffer is used again.
+    /// </summary>
+    public ReadOnlySpan<uint> DecodeCounts(ref uint[]? buffer)
+    {
+        if (_counts is not null) return _counts;
+        if (buffer is null || buffer.Length < _compressed!.Length) buffer = new uint[Math.Max(_compressed!.Length, 2 * (buffer?.Length ?? 0))];
+        CompressedCounts.TryDecode(_compressed, buffer, out int count, out _);
+        return buffer.AsSpan(0, count);
+    }
 
     /// <summary>Number of pixels set (pycocotools' <c>area</c>).</summary>
     public long Area => Measured.Area;

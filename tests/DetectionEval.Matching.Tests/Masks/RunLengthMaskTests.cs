@@ -134,4 +134,45 @@ public sealed class RunLengthMaskTests
         Assert.False(CompressedCounts.TryDecode(text, out _, out string? problem));
         Assert.Contains(expected, problem, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_mask_kept_compressed_has_the_runs_area_and_box_of_its_decoded_counts()
+    {
+        // The reference example is a 100 x 100 mask (its counts sum to 10,000).
+        Assert.True(RunLengthMask.TryFromCompressed(100, 100, "52S30001O00aX9"u8, out RunLengthMask? kept, out _));
+        var decoded = new RunLengthMask(100, 100, [5u, 2, 99, 2, 99, 2, 100, 1, 100, 1, 9589]);
+        Assert.True(kept.IsCompressed);
+        Assert.False(decoded.IsCompressed);
+        Assert.Equal(decoded.Counts.ToArray(), kept.Counts.ToArray());
+        Assert.Equal(11, kept.RunCount);
+        Assert.Equal(8, kept.Area);
+        Assert.Equal(decoded.Area, kept.Area);
+        Assert.Equal(decoded.BoundingBox, kept.BoundingBox);
+    }
+
+    [Theory]
+    [InlineData(100, 99, "run lengths that sum to 10000, not to height * width = 9900")]
+    [InlineData(100, 100, "the character ' ' at position 1")]
+    public void A_compressed_string_that_is_not_a_mask_of_its_size_is_refused_with_the_reason(int height, int width, string expected)
+    {
+        string text = expected.StartsWith("the character", StringComparison.Ordinal) ? "5 2" : "52S30001O00aX9";
+        Assert.False(RunLengthMask.TryFromCompressed(height, width, System.Text.Encoding.ASCII.GetBytes(text), out RunLengthMask? mask, out string? problem));
+        Assert.Null(mask);
+        Assert.Contains(expected, problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Iou_of_a_detection_kept_compressed_equals_iou_of_its_decoded_counts()
+    {
+        // Detection: columns 2 and 3 of a 4 x 4 image; ground truths: column 3, and columns 0 to 3 (crowd).
+        RunLengthMask decoded = FromPixels(4, 4, 8, 9, 10, 11, 12, 13, 14, 15);
+        Assert.True(RunLengthMask.TryFromCompressed(4, 4, System.Text.Encoding.ASCII.GetBytes(CompressedCounts.Encode(decoded.Counts)), out RunLengthMask? kept, out _));
+        RunLengthMask column = FromPixels(4, 4, 12, 13, 14, 15), all = FromPixels(4, 4, [.. Enumerable.Range(0, 16)]);
+        var cache = new DecodedCounts();
+        Assert.Equal(0.5, MaskRules.Iou(kept, column, false, cache));
+        Assert.Equal(1.0, MaskRules.Iou(kept, all, true, cache));
+        Assert.Equal(MaskRules.Iou(decoded, column, false), MaskRules.Iou(kept, column, false));
+        // The cache serves the next detection its own runs, not the last one's.
+        Assert.Equal(1.0, MaskRules.Iou(column, column, false, cache));
+    }
 }
