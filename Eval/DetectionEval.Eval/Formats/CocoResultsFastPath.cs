@@ -65,12 +65,29 @@ internal sealed class CocoResultsFastPath
     private readonly int _drainEvery;
 
     /// <summary>
-    /// A reader that keeps its segment's detections, its columns sized from the segment's
-    /// <paramref name="bytes"/> (a detection takes about 90 bytes of JSON; sizing them up front saves their regrowth).
+    /// A reader that keeps its segment's detections. Its columns start small and are sized once the first chunk
+    /// shows how many bytes a detection takes (about 90 for boxes, several hundred with masks), which saves
+    /// both their regrowth and memory zeroed for nothing.
     /// </summary>
     private CocoResultsFastPath(long bytes)
-        : this((int)Math.Min(bytes / 80, 1 << 26), drain: null, DrainEvery)
+        : this(1 << 12, drain: null, DrainEvery)
     {
+        _segmentBytes = bytes;
+    }
+
+    /// <summary>The bytes of this reader's segment, to size its columns from the first chunk; 0 for a draining reader.</summary>
+    private readonly long _segmentBytes;
+
+    /// <summary>Sizes the columns for the whole segment at the bytes per detection of the <paramref name="read"/> bytes so far.</summary>
+    private void SizeColumns(long read)
+    {
+        if (_segmentBytes == 0 || _objects == 0 || read <= 0) return;
+        int expected = (int)Math.Min((_segmentBytes * (long)_objects / read) + (_segmentBytes * (long)_objects / read / 16) + 16, 1 << 26);
+        _imageIds.EnsureCapacity(expected);
+        _categoryIds.EnsureCapacity(expected);
+        _boxes.EnsureCapacity(expected);
+        _scores.EnsureCapacity(expected);
+        _masks?.EnsureCapacity(expected);
     }
 
     /// <summary>A reader whose columns hold <paramref name="capacity"/> detections, handing them on every <paramref name="drainEvery"/> when <paramref name="drain"/> is given.</summary>
@@ -454,7 +471,7 @@ internal sealed class CocoResultsFastPath
         byte[] buffer = new byte[(int)Math.Min(ChunkSize, source.Length + 1)];
         int length = 0, position = 0;
         bool final = false;
-        bool started = !first, opened = !first, closed = false, expectObject = true;
+        bool started = !first, opened = !first, closed = false, expectObject = true, sized = false;
         while (true)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -517,6 +534,11 @@ internal sealed class CocoResultsFastPath
                 _objects++;
                 position = p;
                 if (_drain is not null && _boxes.Count >= _drainEvery && !_drain(this)) return false;
+            }
+            if (!sized && _objects > 0)
+            {
+                SizeColumns(source.Consumed - (length - position));
+                sized = true;
             }
             if (final) return last ? opened && closed : opened && expectObject && !closed;
         }
