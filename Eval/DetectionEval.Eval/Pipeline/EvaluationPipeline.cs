@@ -350,14 +350,16 @@ public static class EvaluationPipeline
             VocResult? vocResult = vocMatches is null || !voc ? null : Timed(observer, EvaluationStage.AccumulateVoc, () => VocAccumulation.Accumulate(vocMatches, options));
             EvaluationResult result = new(DatasetSummary.Of(dataset, options), dataset.Categories, cocoResult, vocResult) { IouTypes = options.IouTypes };
             CocoMatches? segmMatches = null, keypointMatches = null;
+            // The open records name the ground truth each mask or keypoint detection matched.
+            bool keepMatches = request.Keep.HasFlag(RunProducts.Matches);
             if (options.IouTypes.Contains(IouType.Segm))
             {
-                CocoMatches segm = segmMatches = Timed(observer, EvaluationStage.MatchCocoSegm, () => CocoShapeMatchStage.Match(dataset, options, IouType.Segm));
+                CocoMatches segm = segmMatches = Timed(observer, EvaluationStage.MatchCocoSegm, () => CocoShapeMatchStage.Match(dataset, options, IouType.Segm, keepMatches));
                 result = result with { CocoSegm = Timed(observer, EvaluationStage.AccumulateCocoSegm, () => CocoAccumulation.Accumulate(segm, options)) };
             }
             if (options.IouTypes.Contains(IouType.Keypoints))
             {
-                CocoMatches keypoints = keypointMatches = Timed(observer, EvaluationStage.MatchCocoKeypoints, () => CocoShapeMatchStage.Match(dataset, options, IouType.Keypoints));
+                CocoMatches keypoints = keypointMatches = Timed(observer, EvaluationStage.MatchCocoKeypoints, () => CocoShapeMatchStage.Match(dataset, options, IouType.Keypoints, keepMatches));
                 result = result with { CocoKeypoints = Timed(observer, EvaluationStage.AccumulateCocoKeypoints, () => CocoAccumulation.AccumulateKeypoints(keypoints, options)) };
             }
             if (vocResult is not null)
