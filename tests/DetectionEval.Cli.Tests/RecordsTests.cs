@@ -61,34 +61,14 @@ public sealed class RecordsTests : IDisposable
 
         using var connection = new DuckDBConnection("DataSource=:memory:");
         connection.Open();
-        using DuckDBCommand command = connection.CreateCommand();
-        command.CommandText = $"SELECT image_id, category_id, position, {string.Join(", ", Enumerable.Range(0, 10).Select(t => $"coco_iou{50 + 5 * t}, coco_gt_id{50 + 5 * t}"))} FROM read_parquet('{records}')";
-        using var reader = command.ExecuteReader();
-        var taken = new HashSet<(int Threshold, long GroundTruth)>();
-        int matches = 0, crowds = 0;
-        while (reader.Read())
-        {
-            JsonElement detection = predicted[reader.GetInt32(2)];
-            Assert.Equal((detection.GetProperty("image_id").GetInt64(), detection.GetProperty("category_id").GetInt64()), (reader.GetInt64(0), reader.GetInt64(1)));
-            for (int t = 0; t < 10; t++)
+        (int matches, int crowds) = CheckCocoMatches(connection, $"read_parquet('{records}')", annotations, (position, image, category) =>
+            Assert.Equal((predicted[position].GetProperty("image_id").GetInt64(), predicted[position].GetProperty("category_id").GetInt64()), (image, category)),
+            (position, t, outcome, annotation, crowd) =>
             {
-                string? outcome = reader.IsDBNull(3 + 2 * t) ? null : reader.GetString(3 + 2 * t);
-                long? id = reader.IsDBNull(4 + 2 * t) ? null : reader.GetInt64(4 + 2 * t);
-                // A false positive (or a detection beyond maxDets) matched nothing; a true positive or an ignored one names what it matched.
-                Assert.Equal(outcome is "tp" or "ignored", id is not null);
-                if (id is not long matched) continue;
-                JsonElement annotation = annotations[matched];
-                bool crowd = annotation.GetProperty("iscrowd").GetInt32() == 1;
-                Assert.Equal((reader.GetInt64(0), reader.GetInt64(1)), (annotation.GetProperty("image_id").GetInt64(), annotation.GetProperty("category_id").GetInt64()));
                 // COCO's IoU, crowd regions over the detection's area, reaches the threshold.
-                Assert.True(Iou(detection.GetProperty("bbox"), annotation.GetProperty("bbox"), crowd) >= 0.5 + 0.05 * t - 1e-12, $"IoU below {0.5 + 0.05 * t} for ground truth {matched}");
+                Assert.True(Iou(predicted[position].GetProperty("bbox"), annotation.GetProperty("bbox"), crowd) >= 0.5 + 0.05 * t - 1e-12, $"IoU below {0.5 + 0.05 * t} for ground truth {annotation.GetProperty("id")}");
                 if (outcome == "tp") Assert.False(crowd);
-                // A crowd region absorbs any number of detections; any other ground truth is taken once per threshold.
-                if (crowd) crowds++;
-                else Assert.True(taken.Add((t, matched)), $"ground truth {matched} taken twice at threshold {t}");
-                matches++;
-            }
-        }
+            });
         Assert.True(matches > 1000 && crowds > 0, $"{matches} matches, {crowds} on crowds");
     }
 
@@ -117,26 +97,47 @@ public sealed class RecordsTests : IDisposable
 
         using JsonDocument truth = JsonDocument.Parse(File.ReadAllText(Path.Combine(segm, "gt.json")));
         var annotations = truth.RootElement.GetProperty("annotations").EnumerateArray().ToDictionary(a => a.GetProperty("id").GetInt64());
+        (int matches, _) = CheckCocoMatches(connection, $"{Table(both)} WHERE iou_type = 'segm'", annotations);
+        Assert.True(matches > 1000, $"{matches} matches");
+    }
+
+    /// <summary>
+    /// Reads the COCO columns of the rows <paramref name="rows"/> names and checks what every match keeps: a
+    /// ground truth named exactly for <c>tp</c> and <c>ignored</c>, of the detection's image and class, and
+    /// (but for crowd regions, which absorb any number) taken once per threshold. <paramref name="row"/> sees
+    /// each row (position, image, class), <paramref name="match"/> each match (position, threshold, outcome,
+    /// annotation, crowd). Returns the matches, and those on crowd regions.
+    /// </summary>
+    private static (int Matches, int Crowds) CheckCocoMatches(
+        DuckDBConnection connection, string rows, Dictionary<long, JsonElement> annotations,
+        Action<int, long, long>? row = null, Action<int, int, string?, JsonElement, bool>? match = null)
+    {
         using DuckDBCommand command = connection.CreateCommand();
-        command.CommandText = $"SELECT image_id, category_id, {string.Join(", ", Enumerable.Range(0, 10).Select(t => $"coco_iou{50 + 5 * t}, coco_gt_id{50 + 5 * t}"))} FROM {Table(both)} WHERE iou_type = 'segm'";
+        command.CommandText = $"SELECT image_id, category_id, position, {string.Join(", ", Enumerable.Range(0, 10).Select(t => $"coco_iou{50 + 5 * t}, coco_gt_id{50 + 5 * t}"))} FROM {rows}";
         using var reader = command.ExecuteReader();
         var taken = new HashSet<(int Threshold, long GroundTruth)>();
-        int matches = 0;
+        int matches = 0, crowds = 0;
         while (reader.Read())
         {
+            int position = reader.GetInt32(2);
+            row?.Invoke(position, reader.GetInt64(0), reader.GetInt64(1));
             for (int t = 0; t < 10; t++)
             {
-                string? outcome = reader.IsDBNull(2 + 2 * t) ? null : reader.GetString(2 + 2 * t);
-                long? id = reader.IsDBNull(3 + 2 * t) ? null : reader.GetInt64(3 + 2 * t);
+                string? outcome = reader.IsDBNull(3 + 2 * t) ? null : reader.GetString(3 + 2 * t);
+                long? id = reader.IsDBNull(4 + 2 * t) ? null : reader.GetInt64(4 + 2 * t);
+                // A false positive (or a detection beyond maxDets) matched nothing; a true positive or an ignored one names what it matched.
                 Assert.Equal(outcome is "tp" or "ignored", id is not null);
                 if (id is not long matched) continue;
                 JsonElement annotation = annotations[matched];
+                bool crowd = annotation.GetProperty("iscrowd").GetInt32() == 1;
                 Assert.Equal((reader.GetInt64(0), reader.GetInt64(1)), (annotation.GetProperty("image_id").GetInt64(), annotation.GetProperty("category_id").GetInt64()));
-                if (annotation.GetProperty("iscrowd").GetInt32() == 0) Assert.True(taken.Add((t, matched)), $"ground truth {matched} taken twice at threshold {t}");
+                match?.Invoke(position, t, outcome, annotation, crowd);
+                if (crowd) crowds++;
+                else Assert.True(taken.Add((t, matched)), $"ground truth {matched} taken twice at threshold {t}");
                 matches++;
             }
         }
-        Assert.True(matches > 1000, $"{matches} matches");
+        return (matches, crowds);
     }
 
     private static double Iou(JsonElement detection, JsonElement groundTruth, bool crowd)
