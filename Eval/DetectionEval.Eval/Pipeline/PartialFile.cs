@@ -7,7 +7,6 @@ using Apache.Arrow.Ipc;
 using Apache.Arrow.Types;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.IO;
-using DetectionEval.Eval.Reports;
 using DetectionEval.Matching;
 using DetectionEval.Matching.Coco;
 
@@ -49,7 +48,7 @@ internal static class PartialFile
     }
 
     /// <summary>The entry of a mask or keypoint iou type's records: <c>records_segm.arrow</c>, <c>records_keypoints.arrow</c>.</summary>
-    private static string RecordsEntry(IouType iouType) => $"records_{ReportDocument.IouTypeName(iouType)}.arrow";
+    private static string RecordsEntry(IouType iouType) => $"records_{IouTypeNames.Name(iouType)}.arrow";
 
     /// <summary>Reads a partial; without <paramref name="withRecords"/>, everything but its records (<see cref="ReadRecords(Stream, string, PartialResult)"/> reads them).</summary>
     public static PartialResult Read(Stream stream, string source, bool withRecords = true)
@@ -172,7 +171,7 @@ internal static class PartialFile
         foreach (int m in p.Settings.MaxDetections) json.WriteNumberValue(m);
         json.WriteEndArray();
         json.WriteStartArray("iouTypes");
-        foreach (IouType t in p.Settings.IouTypes) json.WriteStringValue(ReportDocument.IouTypeName(t));
+        foreach (IouType t in p.Settings.IouTypes) json.WriteStringValue(IouTypeNames.Name(t));
         json.WriteEndArray();
         if (p.Settings.KeypointSigmas is { } sigmas)
         {
@@ -250,7 +249,7 @@ internal static class PartialFile
         foreach (PartialShapeMatches shape in p.ShapeMatches)
         {
             json.WriteStartObject();
-            json.WriteString("iouType", ReportDocument.IouTypeName(shape.IouType));
+            json.WriteString("iouType", IouTypeNames.Name(shape.IouType));
             json.WriteNumber("records", shape.Records.Length);
             json.WriteNumber("areaRanges", shape.AreaRanges);
             WriteInts(json, "countable", shape.Countable);
@@ -333,13 +332,8 @@ internal static class PartialFile
             ReadShapes(root.GetProperty("shapeMatches"), partialSettings));
     }
 
-    private static IouType ParseIouType(string? name) => name switch
-    {
-        "bbox" => IouType.Bbox,
-        "segm" => IouType.Segm,
-        "keypoints" => IouType.Keypoints,
-        _ => throw new InvalidDataException($"iouTypes holds \"{name}\", not bbox, segm or keypoints."),
-    };
+    private static IouType ParseIouType(string? name) =>
+        IouTypeNames.Parse(name) ?? throw new InvalidDataException($"iouTypes holds \"{name}\", not bbox, segm or keypoints.");
 
     /// <summary>The mask and keypoint sections of the header, without their records; one per such iou type of the settings, in their order.</summary>
     private static PartialShapeMatches[] ReadShapes(JsonElement shapes, PartialSettings settings)

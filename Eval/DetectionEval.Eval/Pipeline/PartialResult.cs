@@ -5,7 +5,6 @@ using System.Text;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.IO;
 using DetectionEval.Eval.Matches;
-using DetectionEval.Eval.Reports;
 using DetectionEval.Matching;
 using DetectionEval.Matching.Coco;
 using DetectionEval.Matching.Voc;
@@ -52,7 +51,7 @@ public sealed record PartialSettings(MetricSet Metrics, VocMatchSettings Voc, IR
         $"metrics {Metrics switch { MetricSet.Coco => "coco", MetricSet.Voc => "voc", _ => "coco+voc" }}, VOC IoU {(Voc.Rule == VocIouRule.GreaterOrEqual ? ">=" : ">")} {Voc.IouThreshold:R}{(Voc.PlusOnePixel ? " +1 pixel" : "")}, maxDets {string.Join(',', MaxDetections)}, iou types {IouTypeList}{(KeypointSigmas is { } sigmas ? ", OKS sigmas " + Sigmas(sigmas) : "")}");
 
     /// <summary>The iou types as <c>--iou-type</c> writes them: <c>bbox,segm</c>.</summary>
-    internal string IouTypeList => string.Join(',', IouTypes.Select(ReportDocument.IouTypeName));
+    internal string IouTypeList => string.Join(',', IouTypes.Select(IouTypeNames.Name));
 
     private static string Sigmas(IReadOnlyList<double> sigmas) => string.Join(',', sigmas.Select(s => s.ToString("R", CultureInfo.InvariantCulture)));
 
