@@ -31,6 +31,27 @@ public enum IouType
     Keypoints,
 }
 
+/// <summary>The names of the iou types in reports, partial results and on the command line.</summary>
+public static class IouTypeNames
+{
+    /// <summary>The name: <c>bbox</c>, <c>segm</c> or <c>keypoints</c>.</summary>
+    public static string Name(IouType type) => type switch
+    {
+        IouType.Segm => "segm",
+        IouType.Keypoints => "keypoints",
+        _ => "bbox",
+    };
+
+    /// <summary>The iou type of <paramref name="name"/>; null for another word.</summary>
+    public static IouType? Parse(string? name) => name switch
+    {
+        "bbox" => IouType.Bbox,
+        "segm" => IouType.Segm,
+        "keypoints" => IouType.Keypoints,
+        _ => null,
+    };
+}
+
 /// <summary>How an evaluation runs.</summary>
 public sealed record EvaluationOptions
 {

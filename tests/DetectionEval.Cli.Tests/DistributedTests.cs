@@ -23,6 +23,9 @@ public sealed class DistributedTests : IDisposable
         {
             foreach (string profile in new[] { "", "--voc-iou-rule gt --voc-plus-one --iou 0.75", "--max-dets 1,2,3 --metric coco", "--metric voc" }) data.Add(c, profile);
         }
+        // Masks and keypoints: fce_keypoints has one image, so all of its shards but one hold none.
+        foreach (string profile in new[] { "--iou-type segm", "--iou-type bbox,segm --max-dets 1,5,20", "--iou-type segm,bbox --metric coco" }) data.Add("protocols/coco_val2014_100_segm", profile);
+        foreach (string profile in new[] { "--iou-type keypoints", "--iou-type bbox,keypoints --metric coco", "--iou-type keypoints --kpt-sigmas " + string.Join(',', Enumerable.Repeat("0.05", 17)) }) data.Add("protocols/fce_keypoints", profile);
         return data;
     }
 
@@ -31,7 +34,28 @@ public sealed class DistributedTests : IDisposable
     public void Every_reference_case_split_into_1_2_3_and_7_shards_merges_to_the_single_run_json_and_table_byte_for_byte(string caseName, string profile)
     {
         string gt = ReferenceData.Case(Path.Combine(caseName, "gt.json")), dt = ReferenceData.Case(Path.Combine(caseName, "dt.json"));
-        string[] options = profile.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        AssertShardsMergeToTheSingleRun(gt, dt, profile.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void Boxes_masks_and_keypoints_together_split_into_shards_merge_to_the_single_run()
+    {
+        // fce_keypoints with each person's box as its mask polygon; the detections' masks are their boxes (pycocotools' loadRes).
+        string folder = ReferenceData.Case("protocols/fce_keypoints");
+        var gt = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "gt.json")))!;
+        foreach (System.Text.Json.Nodes.JsonNode? annotation in gt["annotations"]!.AsArray())
+        {
+            double[] b = [.. annotation!["bbox"]!.AsArray().Select(v => v!.GetValue<double>())];
+            annotation["segmentation"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonArray(b[0], b[1], b[0] + b[2], b[1], b[0] + b[2], b[1] + b[3], b[0], b[1] + b[3]));
+        }
+        string withMasks = Path.Combine(_folder, "gt-with-masks.json");
+        File.WriteAllText(withMasks, gt.ToJsonString());
+        AssertShardsMergeToTheSingleRun(withMasks, Path.Combine(folder, "dt.json"), ["--iou-type", "bbox,segm,keypoints"]);
+    }
+
+    /// <summary>The run split into 1, 2, 3 and 7 shards and merged (the partials in any order) gives the single run's JSON and table byte for byte.</summary>
+    private void AssertShardsMergeToTheSingleRun(string gt, string dt, string[] options)
+    {
         CommandRun json = Deval.Run(["evaluate", "--gt", gt, "--pred", dt, "--json", "-", "--score-threshold", "0.5", .. options]);
         CommandRun table = Deval.Run(["evaluate", "--gt", gt, "--pred", dt, .. options]);
         Assert.Equal(0, json.ExitCode);
@@ -72,14 +96,19 @@ public sealed class DistributedTests : IDisposable
     {
         // c10_empty_dt has no detections at all; in 50 shards of c02_basic's 50 images, shard 3 holds an image
         // without detections; in 97 shards, 47 hold no image.
-        foreach ((string caseName, int shards) in new[] { ("cases/c10_empty_dt", 7), ("cases/c02_basic", 50), ("cases/c02_basic", 97) })
+        // coco_val2014_100_segm's image of rank 80 has no detections, so shard 80/103 holds it alone; 3 of 103 shards hold no image.
+        foreach ((string caseName, int shards, string[] options) in new[]
+        {
+            ("cases/c10_empty_dt", 7, []), ("cases/c02_basic", 50, []), ("cases/c02_basic", 97, []),
+            ("protocols/coco_val2014_100_segm", 103, new[] { "--iou-type", "bbox,segm" }),
+        })
         {
             string gt = ReferenceData.Case(Path.Combine(caseName, "gt.json")), dt = ReferenceData.Case(Path.Combine(caseName, "dt.json"));
-            string[] partials = Split(gt, dt, shards, [], out string[] lines);
+            string[] partials = Split(gt, dt, shards, options, out string[] lines);
             Assert.Contains(lines, line => line.Contains(" 0 detections matched", StringComparison.Ordinal));
             string file = Path.Combine(_folder, "merged.json");
             Assert.Equal(0, Deval.Run(["merge", .. partials, "--json", file]).ExitCode);
-            Assert.Equal(Deval.Run("evaluate", "--gt", gt, "--pred", dt, "--json", "-").Output, File.ReadAllText(file));
+            Assert.Equal(Deval.Run(["evaluate", "--gt", gt, "--pred", dt, "--json", "-", .. options]).Output, File.ReadAllText(file));
         }
         string c02 = ReferenceData.Case("cases/c02_basic/gt.json");
         CommandRun last = Deval.Run("evaluate", "--gt", c02, "--pred", ReferenceData.Case("cases/c02_basic/dt.json"), "--shard", "96/97", "--partial", Path.Combine(_folder, "last"));
@@ -103,6 +132,7 @@ public sealed class DistributedTests : IDisposable
     [Theory]
     [InlineData("cases/c06_ties_duplicates", "--score-threshold 0.5")]
     [InlineData("cases/c02_basic", "--voc-iou-rule gt --voc-plus-one --iou 0.75")]
+    [InlineData("protocols/coco_val2014_100_segm", "--iou-type bbox,segm")]
     public void The_merge_draws_the_charts_and_the_html_report_of_the_single_run_file_for_file(string caseName, string profile)
     {
         string gt = ReferenceData.Case(Path.Combine(caseName, "gt.json")), dt = ReferenceData.Case(Path.Combine(caseName, "dt.json"));
@@ -176,11 +206,28 @@ public sealed class DistributedTests : IDisposable
         AssertRefused(["merge", p[0], p[1], "--json", json], "deval: error: Expected all 3 shards, but got 2: missing 2/3.");
         AssertRefused(["merge", p[0], p[1], p[1], p[2], "--json", json], $"deval: error: {p[1]}: Expected each shard once, but got shard 1/3 twice (also {p[1]}).");
         AssertRefused(["merge", p[0], iou, p[2], "--json", json],
-            $"deval: error: {iou}: Expected the settings of {p[0]} (metrics coco+voc, VOC IoU >= 0.5, maxDets 1,10,100), but got metrics coco+voc, VOC IoU >= 0.75, maxDets 1,10,100.");
+            $"deval: error: {iou}: Expected the settings of {p[0]} (metrics coco+voc, VOC IoU >= 0.5, maxDets 1,10,100, iou types bbox), but got metrics coco+voc, VOC IoU >= 0.75, maxDets 1,10,100, iou types bbox.");
         AssertRefused(["merge", p[0], otherGt, p[2], "--json", json], $"deval: error: {otherGt}: Expected the ground truth of {p[0]} (sha256:", prefixOnly: true);
         AssertRefused(["merge", p[0], ofFour, p[2], "--json", json], $"deval: error: {ofFour}: Expected a shard of 3 like {p[0]}, but got shard 1/4.");
         AssertRefused(["merge", p[0], notPartial, "--json", json], $"deval: error: {notPartial}: Expected a partial result written by 'deval evaluate --partial', but got an unreadable file (", prefixOnly: true);
         AssertRefused(["merge", p[0], Path.Combine(_folder, "missing.part"), "--json", json], $"deval: error: {Path.Combine(_folder, "missing.part")}: Expected a partial result file, but got no such file.");
+        Assert.False(File.Exists(json));
+    }
+
+    [Fact]
+    public void Shards_of_other_iou_types_or_keypoint_sigmas_are_refused_with_one_line_naming_them()
+    {
+        string gt = ReferenceData.Case("protocols/fce_keypoints/gt.json"), dt = ReferenceData.Case("protocols/fce_keypoints/dt.json");
+        string sigmas = string.Join(',', Enumerable.Repeat("0.05", 17));
+        string keypoints = Worker(gt, dt, "0/2", "keypoints.part", "--iou-type", "keypoints");
+        string otherSigmas = Worker(gt, dt, "1/2", "sigmas.part", "--iou-type", "keypoints", "--kpt-sigmas", sigmas);
+        string both = Worker(gt, dt, "1/2", "both.part", "--iou-type", "bbox,keypoints");
+        string json = Path.Combine(_folder, "out.json");
+        const string Common = "metrics coco+voc, VOC IoU >= 0.5, maxDets 1,10,100";
+
+        AssertRefused(["merge", keypoints, both, "--json", json], $"deval: error: {both}: Expected the settings of {keypoints} ({Common}, iou types keypoints), but got {Common}, iou types bbox,keypoints.");
+        AssertRefused(["merge", keypoints, otherSigmas, "--json", json],
+            $"deval: error: {otherSigmas}: Expected the settings of {keypoints} ({Common}, iou types keypoints), but got {Common}, iou types keypoints, OKS sigmas {sigmas}.");
         Assert.False(File.Exists(json));
     }
 

@@ -175,26 +175,6 @@ public sealed class IouTypeCommandTests
     }
 
     [Fact]
-    public void Open_records_hold_box_matches_and_say_so_for_masks()
-    {
-        string records = Path.Combine(Path.GetTempPath(), $"deval-records-{Guid.NewGuid():N}.parquet");
-        CommandRun run = Evaluate(Segm, "--iou-type", "segm", "--records", records);
-        Assert.Equal(2, run.ExitCode);
-        Assert.Equal(["deval: error: --records: Expected bbox among --iou-type (it reads the box matches), but got --iou-type segm."], run.ErrorLines);
-        Assert.False(File.Exists(records));
-    }
-
-    [Fact]
-    public void A_shard_of_a_mask_evaluation_is_refused_before_anything_is_written()
-    {
-        string partial = Path.Combine(Path.GetTempPath(), $"deval-partial-{Guid.NewGuid():N}.part");
-        CommandRun run = Evaluate(Segm, "--iou-type", "bbox,segm", "--shard", "0/2", "--partial", partial);
-        Assert.Equal(2, run.ExitCode);
-        Assert.Equal(["deval: error: --partial: Expected --iou-type bbox (a partial result holds box matches), but got --iou-type bbox,segm."], run.ErrorLines);
-        Assert.False(File.Exists(partial));
-    }
-
-    [Fact]
     public void Ground_truth_without_keypoints_is_one_line_naming_the_annotation()
     {
         CommandRun run = Evaluate(Segm, "--iou-type", "keypoints");

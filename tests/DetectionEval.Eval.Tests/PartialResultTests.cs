@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using DetectionEval.Eval.Data;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Pipeline;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Matching;
@@ -47,6 +49,28 @@ public sealed class PartialResultTests
         Assert.Equal(dataset.Images.Count, merged.Inputs.Images);
     }
 
+    [Theory]
+    [InlineData("protocols/coco_val2014_100_segm", new[] { IouType.Segm }, 3)]
+    [InlineData("protocols/coco_val2014_100_segm", new[] { IouType.Bbox, IouType.Segm }, 7)]
+    [InlineData("protocols/fce_keypoints", new[] { IouType.Keypoints }, 2)]
+    public void Rank_partials_of_masks_and_keypoints_survive_their_bytes_and_merge_to_the_single_run(string caseName, IouType[] iouTypes, int ranks)
+    {
+        Dataset dataset = GoldenParityTests.LoadCase(caseName);
+        // COCO orders ties by image, then input order within the image, which the ranks' own numbering keeps
+        // (VOC's order by input position alone is the evaluator's fed rank by rank, which the other test checks).
+        var options = new EvaluationOptions { IouTypes = iouTypes, Metrics = MetricSet.Coco };
+        EvaluationResult single = EvaluationPipeline.Run(new EvaluationRequest(new DatasetInputs(dataset)) { Options = options }).Result;
+        // Rank r reads the images of rank r modulo the ranks, from its own files.
+        byte[][] sent = [.. Enumerable.Range(0, ranks).Select(r => EvaluationPipeline.PartialOfDataset(RankDataset(caseName, dataset, r, ranks), options).ToBytes())];
+        PartialResult[] partials = [.. sent.Select(b => PartialResult.FromBytes(b))];
+        Assert.Equal(sent, partials.Select(p => p.ToBytes()));
+        Assert.Equal(iouTypes.Count(t => t != IouType.Bbox), partials[0].ShapeMatches.Count);
+
+        EvaluationResult merged = DetectionEvaluator.Merge(partials);
+
+        Assert.Equal(Json(single), Json(merged));
+    }
+
     [Fact]
     public void Ranks_that_saw_the_same_image_are_refused_naming_it()
     {
@@ -72,7 +96,7 @@ public sealed class PartialResultTests
         PartialResult otherClasses = new DetectionEvaluator(dataset.Categories.Skip(1)).ToPartial();
 
         Assert.Equal(
-            "partial 2 (a partial of 0 images): Expected the settings of partial 1 (a partial of 10 images) (metrics coco+voc, VOC IoU >= 0.5, maxDets 1,10,100), but got metrics coco+voc, VOC IoU >= 0.75, maxDets 1,10,100.",
+            "partial 2 (a partial of 0 images): Expected the settings of partial 1 (a partial of 10 images) (metrics coco+voc, VOC IoU >= 0.5, maxDets 1,10,100, iou types bbox), but got metrics coco+voc, VOC IoU >= 0.75, maxDets 1,10,100, iou types bbox.",
             Assert.Throws<PartialResultException>(() => DetectionEvaluator.Merge([first, otherIou])).Message);
         Assert.StartsWith(
             "partial 2 (a partial of 0 images): Expected the ",
@@ -121,6 +145,31 @@ public sealed class PartialResultTests
         PartialResult back = PartialResult.FromBytes(bytes);
         Assert.Equal(bytes, back.ToBytes());
         Assert.Equal((80, 779L, partial.GroundTruthFingerprint), (back.ImageCount, back.Detections, back.GroundTruthFingerprint));
+    }
+
+    /// <summary>The images of <paramref name="caseName"/> whose rank is <paramref name="rank"/> modulo <paramref name="ranks"/>, read from files of their own.</summary>
+    private static Dataset RankDataset(string caseName, Dataset whole, int rank, int ranks)
+    {
+        HashSet<long> mine = [.. Enumerable.Range(0, whole.Images.Count).Where(i => whole.ImageRank(i) % ranks == rank).Select(i => whole.Images[i].Id.Number)];
+        bool Mine(JsonNode? item, string key) => mine.Contains(item![key]!.GetValue<long>());
+        JsonNode gt = JsonNode.Parse(File.ReadAllText(ReferenceData.Case(Path.Combine(caseName, "gt.json"))))!;
+        gt["images"] = new JsonArray([.. gt["images"]!.AsArray().Where(i => Mine(i, "id")).Select(i => i!.DeepClone())]);
+        gt["annotations"] = new JsonArray([.. gt["annotations"]!.AsArray().Where(a => Mine(a, "image_id")).Select(a => a!.DeepClone())]);
+        var dt = new JsonArray([.. JsonNode.Parse(File.ReadAllText(ReferenceData.Case(Path.Combine(caseName, "dt.json"))))!.AsArray().Where(d => Mine(d, "image_id")).Select(d => d!.DeepClone())]);
+        string folder = Directory.CreateTempSubdirectory("deval-rank-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, "gt.json"), gt.ToJsonString());
+            File.WriteAllText(Path.Combine(folder, "dt.json"), dt.ToJsonString());
+            var builder = new DatasetBuilder();
+            CocoJson.ReadGroundTruth(Path.Combine(folder, "gt.json"), builder);
+            CocoJson.ReadDetections(Path.Combine(folder, "dt.json"), builder);
+            return builder.Build();
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     private static PartialResult Partial(IEnumerable<Category> categories, ImageSample[] samples)

@@ -340,10 +340,6 @@ public sealed class EvaluateCommand
             (settings.Analysis.Enabled, "--analysis"), (settings.RecordsPath is not null, "--records"), (settings.Reports.ScoreThreshold is not null, "--score-threshold"), (settings.LowMemory == false, "--low-memory false"),
         }.Where(o => o.Asked).Select(o => o.Option)];
         if (reports.Length > 0) throw new UsageException($"--partial: Expected no report options (deval merge writes the reports), but got {string.Join(", ", reports)}.");
-        if (settings.IouTypes is not [IouType.Bbox])
-        {
-            throw new UsageException("--partial: Expected --iou-type bbox (a partial result holds box matches), but got --iou-type " + string.Join(',', settings.IouTypes.Select(ReportDocument.IouTypeName)) + ".");
-        }
         ImageShard shard = ShardChoice.Resolve(settings.Shard, settings.Shards, settings.Environment);
         OutputFiles.RefuseToOverwriteInputs(path, "--partial", [settings.GroundTruth, .. settings.AllPredictions]);
         if (Directory.Exists(path)) throw new UsageException($"{path}: Expected a file for --partial, but got a folder.");

@@ -116,6 +116,8 @@ public sealed class MergeCommand
         {
             Reports = new ReportSettings(settings.PlotsDirectory, settings.HtmlPath, settings.MarkdownPath, settings.CsvPath, null, null, ReportSettings.DefaultWorst, settings.ScoreThreshold, settings.CommandLine),
             MorePredictions = parts[1..],
+            IouTypes = run.Options.IouTypes,
+            KeypointSigmas = run.Options.KeypointSigmas,
         };
         PreparedOutputs prepared = ReportPipeline.Prepare(reports, run, header, error, DigestsOf(first));
         cancellation.ThrowIfCancellationRequested();

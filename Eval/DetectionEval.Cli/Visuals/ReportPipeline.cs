@@ -104,14 +104,6 @@ public static class ReportPipeline
         {
             throw new UsageException($"--analysis: Expected bbox or segm among --iou-type (it reads the box or mask matches), but got --iou-type {string.Join(',', settings.IouTypes.Select(ReportDocument.IouTypeName))}.");
         }
-        if (!settings.IouTypes.Contains(IouType.Bbox))
-        {
-            // The open records hold the box metrics only.
-            foreach ((bool asked, string option) in new[] { (settings.RecordsPath is not null, "--records") })
-            {
-                if (asked) throw new UsageException($"{option}: Expected bbox among --iou-type (it reads the box matches), but got --iou-type {string.Join(',', settings.IouTypes.Select(ReportDocument.IouTypeName))}.");
-            }
-        }
         if (settings.LowMemory == true && settings.IouTypes is not [IouType.Bbox])
         {
             throw new UsageException("--low-memory: Expected --iou-type bbox (a low-memory run keeps boxes and scores), but got --iou-type " + string.Join(',', settings.IouTypes.Select(ReportDocument.IouTypeName)) + ".");

@@ -372,6 +372,53 @@ public sealed class DatasetBuilder
         return new Dataset(shardImages, [.. groundTruth.Categories], gt, dt, units, ranks, IndexUnitsByCategory(units, categoryCount), 0);
     }
 
+    /// <summary>
+    /// The images of <paramref name="dataset"/> that <paramref name="held"/> accepts (by image index), with their
+    /// ground truth and detections, masks and keypoints included. They keep their ranks among all images and
+    /// the detections their input positions, so matching it gives the records a whole-dataset run gives for
+    /// these images (image indices counted among the held ones).
+    /// </summary>
+    internal static Dataset OfImages(Dataset dataset, bool[] held)
+    {
+        int[] local = new int[dataset.Images.Count];
+        var images = new List<ImageInfo>();
+        var ranks = new List<int>();
+        for (int i = 0; i < local.Length; i++)
+        {
+            local[i] = held[i] ? images.Count : -1;
+            if (!held[i]) continue;
+            images.Add(dataset.Images[i]);
+            ranks.Add(dataset.ImageRank(i));
+        }
+        GroundTruthTable gt = dataset.GroundTruth;
+        int[] gtRows = RowsOfHeldImages(gt.Images, local);
+        var groundTruth = new GroundTruthTable(
+            Gather(gt.Boxes, gtRows), Gather(gt.Areas, gtRows), Gather(gt.Flags, gtRows), Gather(gt.AnnotationIds, gtRows),
+            Gather(gt.Images, gtRows).Select(i => local[i]).ToArray(), Gather(gt.Categories, gtRows), gt.Shapes.IsEmpty ? null : Gather(gt.Shapes, gtRows));
+        DetectionTable dt = dataset.Detections;
+        int[] dtRows = RowsOfHeldImages(dt.Images, local);
+        var detections = new DetectionTable(
+            Gather(dt.Boxes, dtRows), Gather(dt.Scores, dtRows), Gather(dt.InputPositions, dtRows), Gather(dt.Images, dtRows).Select(i => local[i]).ToArray(),
+            Gather(dt.Categories, dtRows), dt.Shapes.IsEmpty ? null : Gather(dt.Shapes, dtRows), dt.Areas.IsEmpty ? null : Gather(dt.Areas, dtRows));
+        int categoryCount = dataset.Categories.Count;
+        // Rows stay grouped by (image, category): the held images keep their order.
+        EvaluationUnit[] units = FindUnits(groundTruth, detections, categoryCount);
+        return new Dataset([.. images], [.. dataset.Categories], groundTruth, detections, units, [.. ranks], IndexUnitsByCategory(units, categoryCount), 0)
+        {
+            Skeletons = dataset.Skeletons,
+        };
+    }
+
+    private static int[] RowsOfHeldImages(ReadOnlySpan<int> images, int[] local)
+    {
+        var rows = new List<int>();
+        for (int row = 0; row < images.Length; row++)
+        {
+            if (local[images[row]] >= 0) rows.Add(row);
+        }
+        return [.. rows];
+    }
+
     /// <summary>The first row whose image is at least <paramref name="image"/> in rows grouped by ascending image.</summary>
     private static int FirstRowOfImage(ReadOnlySpan<int> images, int image)
     {

@@ -472,7 +472,7 @@ public static class CocoJson
         else if (builder.Spill is not null)
         {
             throw json.Error("results a low-memory run can keep (boxes and scores)", "a result with a mask or keypoints",
-                "Masks and keypoints are evaluated in memory: run without --memory low.");
+                "Masks and keypoints are evaluated in memory: run without --low-memory, or give a --partial worker their --iou-type (segm or keypoints).");
         }
         else builder.AddDetection(imageIndex, categoryIndex, box!.Value, s, shape, area);
     }

@@ -60,6 +60,13 @@ public sealed class CocoMatches
 
     /// <summary>Ground truths of unit <paramref name="unit"/> that are not ignored in area range <paramref name="areaRange"/>.</summary>
     public int CountableGroundTruth(int unit, int areaRange) => _countable[unit * AreaRanges + areaRange];
+
+    /// <summary>
+    /// When the mask or keypoint stage was asked to keep them (the open records): per record and IoU threshold
+    /// ([record][threshold], in <see cref="Records"/> order), the ground-truth row of the dataset it matched in area
+    /// range "all", -1 for none. Null otherwise (the box records rerun the matcher instead).
+    /// </summary>
+    internal int[]? MatchedGroundTruthRows { get; init; }
 }
 
 /// <summary>COCO's match stage of a dataset.</summary>

@@ -20,7 +20,11 @@ internal static class CocoShapeMatchStage
 {
     /// <summary>Matches every unit of the dataset under <paramref name="iouType"/> (segm or keypoints).</summary>
     /// <remarks>The pipeline's <c>ShapeChecks</c> first make sure every object has what the iou type needs.</remarks>
-    public static CocoMatches Match(Dataset dataset, EvaluationOptions options, IouType iouType)
+    /// <param name="dataset">The dataset.</param>
+    /// <param name="options">Sigmas, maxDets, threads, progress.</param>
+    /// <param name="iouType">Segm or keypoints.</param>
+    /// <param name="keepMatchedGroundTruth">Keep the ground truth each record matched (<see cref="CocoMatches.MatchedGroundTruthRows"/>).</param>
+    public static CocoMatches Match(Dataset dataset, EvaluationOptions options, IouType iouType, bool keepMatchedGroundTruth = false)
     {
         options.Validate();
         bool keypoints = iouType == IouType.Keypoints;
@@ -33,6 +37,8 @@ internal static class CocoShapeMatchStage
         int[] recordStart = new int[units.Length + 1];
         for (int u = 0; u < units.Length; u++) recordStart[u + 1] = recordStart[u] + matcher.KeptDetections(units[u].DetectionCount);
         var records = new CocoMatchRecord[recordStart[^1]];
+        int thresholds = CocoParameters.IouThresholds.Count;
+        int[]? matchedRows = keepMatchedGroundTruth ? new int[records.Length * thresholds] : null;
         int areaRanges = matcher.AreaRangeCount;
         int[] countable = new int[units.Length * areaRanges];
         bool[] ignoredByKeypoints = keypoints ? GroundTruthWithoutKeypoints(dataset.GroundTruth) : [];
@@ -55,13 +61,16 @@ internal static class CocoShapeMatchStage
                 if (keypoints) KeypointOverlaps(dataset, unit, keptOrder, sigmas, overlaps, scratch.Terms);
                 else MaskOverlaps(dataset, unit, keptOrder, overlaps, scratch.DecodedDetection);
                 Span<CocoDetectionOutcome> outcomes = scratch.Outcomes.AsSpan(0, kept);
-                matcher.Assign(input, keptOrder, overlaps, outcomes, countable.AsSpan(u * areaRanges, areaRanges), scratch.Matcher);
+                Span<int> matched = matchedRows is null ? default : matchedRows.AsSpan(recordStart[u] * thresholds, kept * thresholds);
+                matcher.Assign(input, keptOrder, overlaps, outcomes, countable.AsSpan(u * areaRanges, areaRanges), scratch.Matcher, matched);
+                // The unit's ground-truth indices as the dataset's rows.
+                for (int i = 0; i < matched.Length; i++) matched[i] = matched[i] < 0 ? -1 : unit.GroundTruthStart + matched[i];
                 WriteRecords(dataset, unit, outcomes, records.AsSpan(recordStart[u], kept));
                 ProgressBatch.CountOne(progress, ref scratch.Finished);
                 return scratch;
             },
             scratch => ProgressBatch.Flush(progress, scratch.Finished));
-        return new CocoMatches(dataset, records, recordStart, countable, areaRanges, maxDetections);
+        return new CocoMatches(dataset, records, recordStart, countable, areaRanges, maxDetections) { MatchedGroundTruthRows = matchedRows };
     }
 
     /// <summary>Rule (COCOeval._prepare for keypoints): a ground truth whose <c>num_keypoints</c> is 0 is ignored.</summary>

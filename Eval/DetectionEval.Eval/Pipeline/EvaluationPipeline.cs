@@ -62,8 +62,9 @@ public static class EvaluationPipeline
     /// <summary>
     /// Matches one image shard of a file run (<see cref="ImageShard"/>: the images whose rank is I modulo N)
     /// and keeps its records as a partial result, for <see cref="Merge(IEnumerable{PartialResult}, MergeOptions?)"/>. Every worker reads the whole
-    /// predictions, keeps its shard's detections only (spilled, as a low-memory run), and numbers them as a
-    /// run over every detection would.
+    /// predictions and numbers them as a run over every detection would. A box run keeps its shard's
+    /// detections only (spilled, as a low-memory run); a run with masks or keypoints reads them all into memory
+    /// (as a single run does) and matches its shard's images.
     /// </summary>
     /// <param name="request">File inputs and options; nothing kept beyond the numbers, no analysis.</param>
     /// <param name="shard">The shard to match.</param>
@@ -75,12 +76,14 @@ public static class EvaluationPipeline
     {
         ArgumentNullException.ThrowIfNull(request);
         shard.Validate();
-        request = request with { Memory = MemoryMode.LowMemory };
+        // The spill holds boxes only: masks and keypoints are matched from memory.
+        bool spilled = request.Options.IouTypes is [IouType.Bbox];
+        request = request with { Memory = spilled ? MemoryMode.LowMemory : MemoryMode.InMemory };
         request.Validate();
         if (request.Inputs is not FileInputs files) throw new ArgumentException("A shard reads its inputs from files.", nameof(request));
         observer ??= EvaluationObserver.None;
         EvaluationOptions options = request.Options with { Cancellation = cancellation, Progress = observer.Progress };
-        LoadOptions load = RunLoadOptions(files.Load, observer, cancellation, (request.Spill ?? new SpillSettings()) with { Keep = shard });
+        LoadOptions load = RunLoadOptions(files.Load, observer, cancellation, spilled ? (request.Spill ?? new SpillSettings()) with { Keep = shard } : null);
         // The inputs' content fingerprints, hashed beside the load and the match (the files are read anyway):
         // the merge compares predictions by content, so machines may mount them at different paths.
         using var stopDigests = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
@@ -91,31 +94,93 @@ public static class EvaluationPipeline
             LoadedAnnotations loaded = Timed(observer, EvaluationStage.Load, () => LoadFiles(files with { Load = load }, observer));
             using DetectionSpill? spill = loaded.Builder.Spill;
             cancellation.ThrowIfCancellationRequested();
-            Dataset groundTruth = Timed(observer, EvaluationStage.Group, loaded.Builder.Build);
-            ShardedMatches matches = Timed(observer, EvaluationStage.MatchShards, () => ShardedEvaluation.Match(loaded.Builder, groundTruth, options));
+            Dataset dataset = Timed(observer, EvaluationStage.Group, loaded.Builder.Build);
             bool[] held = loaded.Builder.ImagesOfShard(shard);
+            PartialMatches matches = spilled
+                ? Timed(observer, EvaluationStage.MatchShards, () => SpilledShardMatches(loaded.Builder, dataset, options))
+                : MatchesOfImages(dataset, held, options, observer, new InputNames(files.GroundTruth.Path, files.PredictionsLabel));
             InputDigest[] inputDigests = digests.GetAwaiter().GetResult();
-            (RecordId[] images, PartialGroundTruth gt, int[] classes, StoredMatch[] records) = PartialResult.Collect(groundTruth, matches.Store, image => held[image]);
-            matches.Accumulated = true;
-            var counts = new PartialCounts(
-                matches.Store.AreaRanges, matches.Store.Countable, matches.Store.Positives, matches.Detections,
-                groundTruth.DetectionsOfUnknownCategories, matches.DetectionsOverMaxDets, SharedPredictions: true);
-            return new PartialResult(PartialSettings.Of(options), groundTruth.Categories, images, gt, counts, classes, records)
-            {
-                GroundTruthFingerprint = GroundTruthFingerprint.Of(groundTruth),
-                Shard = shard,
-                GroundTruthPath = files.GroundTruth.Path,
-                PredictionsLabel = files.PredictionsLabel,
-                PredictionPaths = [.. files.Predictions.Select(p => p.Path)],
-                GroundTruthDigest = inputDigests[0],
-                PredictionDigests = inputDigests[1..],
-            };
+            return PartialOf(dataset, image => held[image], matches, options, new ShardSource(shard, files, inputDigests));
         }
         finally
         {
             // A failed or cancelled run stops the hashing rather than leaving it to read on.
             if (!digests.IsCompleted) stopDigests.Cancel();
         }
+    }
+
+    /// <summary>A partial's matches before they are renumbered: the box records, each mask or keypoint type's, and the detections matched.</summary>
+    private sealed record PartialMatches(ClassMatchStore Boxes, IReadOnlyList<(IouType IouType, ClassMatchStore Store)> Shapes, long Detections, int DetectionsOverMaxDets);
+
+    /// <summary>The box matches of the shard a builder spilled (<see cref="ShardedEvaluation.Match"/>).</summary>
+    private static PartialMatches SpilledShardMatches(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options)
+    {
+        ShardedMatches matches = ShardedEvaluation.Match(builder, groundTruth, options);
+        matches.Accumulated = true;
+        return new PartialMatches(matches.Store, [], matches.Detections, matches.DetectionsOverMaxDets);
+    }
+
+    /// <summary>The matches of the images of <paramref name="dataset"/> that <paramref name="held"/> accepts, under every iou type asked for.</summary>
+    private static PartialMatches MatchesOfImages(Dataset dataset, bool[] held, EvaluationOptions options, EvaluationObserver observer, InputNames names)
+    {
+        // The checks of the single run, on every image, so that every shard refuses what it refuses.
+        foreach (IouType iouType in options.IouTypes) ShapeChecks.Require(dataset, iouType, options, names.GroundTruth, names.Predictions);
+        Dataset images = held.All(h => h) ? dataset : DatasetBuilder.OfImages(dataset, held);
+        return Timed(observer, EvaluationStage.MatchShards, () => MatchesOf(images, options));
+    }
+
+    /// <summary>Every unit of <paramref name="dataset"/> matched under each iou type of <paramref name="options"/>, the records stored by class.</summary>
+    private static PartialMatches MatchesOf(Dataset dataset, EvaluationOptions options)
+    {
+        bool coco = options.EvaluatesBoxes && options.Metrics.HasFlag(MetricSet.Coco), voc = options.EvaluatesBoxes && options.Metrics.HasFlag(MetricSet.Voc);
+        int classes = dataset.Categories.Count;
+        var boxes = new ClassMatchStore(classes, new CocoMatcher(options.MaxDetections[^1]).AreaRangeCount, coco, voc);
+        ShardedEvaluation.StoreShard(dataset, coco ? CocoMatchStage.Match(dataset, options) : null, voc ? VocMatchStage.Match(dataset, options) : null, boxes, _ => true);
+        var shapes = new List<(IouType, ClassMatchStore)>();
+        foreach (IouType iouType in options.IouTypes.Where(t => t != IouType.Bbox))
+        {
+            CocoMatches matches = CocoShapeMatchStage.Match(dataset, options, iouType);
+            var store = new ClassMatchStore(classes, matches.AreaRanges, coco: true, voc: false);
+            ShardedEvaluation.StoreShard(dataset, matches, null, store, _ => true);
+            shapes.Add((iouType, store));
+        }
+        // As the single run's summary counts them (DatasetSummary.Of): with COCO, whatever the iou types.
+        int overMaxDets = options.Metrics.HasFlag(MetricSet.Coco) ? DatasetSummary.DetectionsOverCap(dataset, options.MaxDetections[^1]) : 0;
+        return new PartialMatches(boxes, shapes, dataset.Detections.Count, overMaxDets);
+    }
+
+    /// <summary>Where a shard of a file run came from: the shard, the inputs and their digests (the ground truth's first).</summary>
+    private sealed record ShardSource(ImageShard Shard, FileInputs Files, InputDigest[] Digests);
+
+    /// <summary>
+    /// The partial of the images <paramref name="holds"/> accepts of <paramref name="dataset"/>, from their
+    /// matches (released on the way): a shard of a file run, or without <paramref name="source"/> a rank.
+    /// </summary>
+    private static PartialResult PartialOf(Dataset dataset, Func<int, bool> holds, PartialMatches matches, EvaluationOptions options, ShardSource? source)
+    {
+        (RecordId[] images, PartialGroundTruth gt, int[] localOfRank) = PartialResult.CollectImages(dataset, holds);
+        (int[] classes, StoredMatch[] records) = PartialResult.CollectRecords(matches.Boxes, localOfRank);
+        PartialShapeMatches[] shapes = [.. matches.Shapes.Select(s =>
+        {
+            (int[] shapeClasses, StoredMatch[] shapeRecords) = PartialResult.CollectRecords(s.Store, localOfRank);
+            return new PartialShapeMatches(s.IouType, s.Store.AreaRanges, s.Store.Countable, shapeClasses, shapeRecords);
+        })];
+        var counts = new PartialCounts(
+            matches.Boxes.AreaRanges, matches.Boxes.Countable, matches.Boxes.Positives, matches.Detections,
+            dataset.DetectionsOfUnknownCategories, matches.DetectionsOverMaxDets, SharedPredictions: source is not null);
+        var settings = PartialSettings.Of(options);
+        string fingerprint = GroundTruthFingerprint.Of(dataset);
+        if (source is not { Files: var files }) return new PartialResult(settings, dataset.Categories, images, gt, counts, classes, records, shapes) { GroundTruthFingerprint = fingerprint };
+        return new PartialResult(settings, dataset.Categories, images, gt, counts, classes, records, shapes)
+        {
+            GroundTruthFingerprint = fingerprint,
+            Shard = source.Shard,
+            GroundTruthPath = files.GroundTruth.Path,
+            PredictionsLabel = files.PredictionsLabel,
+            PredictionPaths = [.. files.Predictions.Select(p => p.Path)],
+            GroundTruthDigest = source.Digests[0],
+            PredictionDigests = source.Digests[1..],
+        };
     }
 
     /// <summary>The input's digest; one that cannot be read (it vanished since the load) is an input error naming it.</summary>
@@ -131,23 +196,12 @@ public static class EvaluationPipeline
         }
     }
 
-    /// <summary>A rank's partial result: every image of <paramref name="dataset"/> matched in memory, the records kept.</summary>
+    /// <summary>A rank's partial result: every image of <paramref name="dataset"/> matched in memory under each iou type, the records kept.</summary>
     internal static PartialResult PartialOfDataset(Dataset dataset, EvaluationOptions options)
     {
         options.Validate();
-        bool coco = options.Metrics.HasFlag(MetricSet.Coco), voc = options.Metrics.HasFlag(MetricSet.Voc);
-        CocoMatches? cocoMatches = coco ? CocoMatchStage.Match(dataset, options) : null;
-        VocMatches? vocMatches = voc ? VocMatchStage.Match(dataset, options) : null;
-        var store = new ClassMatchStore(dataset.Categories.Count, new CocoMatcher(options.MaxDetections[^1]).AreaRangeCount, coco, voc);
-        ShardedEvaluation.StoreShard(dataset, cocoMatches, vocMatches, store, _ => true);
-        (RecordId[] images, PartialGroundTruth gt, int[] classes, StoredMatch[] records) = PartialResult.Collect(dataset, store, _ => true);
-        var counts = new PartialCounts(
-            store.AreaRanges, store.Countable, store.Positives, dataset.Detections.Count, dataset.DetectionsOfUnknownCategories,
-            coco ? DatasetSummary.DetectionsOverCap(dataset, options.MaxDetections[^1]) : 0, SharedPredictions: false);
-        return new PartialResult(PartialSettings.Of(options), dataset.Categories, images, gt, counts, classes, records)
-        {
-            GroundTruthFingerprint = GroundTruthFingerprint.Of(dataset),
-        };
+        PartialMatches matches = MatchesOfImages(dataset, [.. Enumerable.Repeat(true, dataset.Images.Count)], options, EvaluationObserver.None, new InputNames("ground truth", "predictions"));
+        return PartialOf(dataset, _ => true, matches, options, source: null);
     }
 
     /// <summary>
@@ -296,14 +350,16 @@ public static class EvaluationPipeline
             VocResult? vocResult = vocMatches is null || !voc ? null : Timed(observer, EvaluationStage.AccumulateVoc, () => VocAccumulation.Accumulate(vocMatches, options));
             EvaluationResult result = new(DatasetSummary.Of(dataset, options), dataset.Categories, cocoResult, vocResult) { IouTypes = options.IouTypes };
             CocoMatches? segmMatches = null, keypointMatches = null;
+            // The open records name the ground truth each mask or keypoint detection matched.
+            bool keepMatches = request.Keep.HasFlag(RunProducts.Matches);
             if (options.IouTypes.Contains(IouType.Segm))
             {
-                CocoMatches segm = segmMatches = Timed(observer, EvaluationStage.MatchCocoSegm, () => CocoShapeMatchStage.Match(dataset, options, IouType.Segm));
+                CocoMatches segm = segmMatches = Timed(observer, EvaluationStage.MatchCocoSegm, () => CocoShapeMatchStage.Match(dataset, options, IouType.Segm, keepMatches));
                 result = result with { CocoSegm = Timed(observer, EvaluationStage.AccumulateCocoSegm, () => CocoAccumulation.Accumulate(segm, options)) };
             }
             if (options.IouTypes.Contains(IouType.Keypoints))
             {
-                CocoMatches keypoints = keypointMatches = Timed(observer, EvaluationStage.MatchCocoKeypoints, () => CocoShapeMatchStage.Match(dataset, options, IouType.Keypoints));
+                CocoMatches keypoints = keypointMatches = Timed(observer, EvaluationStage.MatchCocoKeypoints, () => CocoShapeMatchStage.Match(dataset, options, IouType.Keypoints, keepMatches));
                 result = result with { CocoKeypoints = Timed(observer, EvaluationStage.AccumulateCocoKeypoints, () => CocoAccumulation.AccumulateKeypoints(keypoints, options)) };
             }
             if (vocResult is not null)

@@ -14,15 +14,19 @@ namespace DetectionEval.Eval.Pipeline;
 
 // The stored layout of a partial result (docs/distributed.md has the column tables).
 //
-// A zip file (like numpy's .npz) of four entries, each deflated at the fastest level:
+// A zip file (like numpy's .npz) of four entries and one per mask or keypoint iou type, each deflated at the fastest level:
 //   header.json         format "deval-partial", formatVersion, tool version, ground-truth fingerprint,
-//                       settings (and their hash), shard {index, count} or null, the run's inputs (paths, and
-//                       sizes and SHA-256 of their content), categories,
-//                       per-class ground-truth counts, detection counts
+//                       settings (iou types and keypoint sigmas included; and their hash), shard {index, count}
+//                       or null, the run's inputs (paths, and sizes and SHA-256 of their content), categories,
+//                       per-class ground-truth counts, detection counts; shapeMatches: per mask or keypoint
+//                       iou type its area ranges, per-class ground-truth counts and number of records
 //   images.arrow        Arrow IPC stream: id (int64, null for a string id), id_text (utf8, null for an integer id)
 //   ground_truth.arrow  Arrow IPC stream: image, category (int32 indices), x, y, width, height, area (float64), flags (uint8)
 //   records.arrow       Arrow IPC stream: class, image, position (int32), score (float64), coco_rank (int32, -1:
-//                       none), coco_tp, coco_ignored (uint64 bits, bit 16·area range + threshold), voc (uint8, 255: none)
+//                       none), coco_tp, coco_ignored (uint64 bits, bit 16·area range + threshold), voc (uint8, 255: none);
+//                       the box matches (empty without bbox)
+//   records_segm.arrow, records_keypoints.arrow
+//                       the same columns: the COCO matches on masks or keypoints (voc 255), when asked for
 // Arrow IPC because the columns are the records' own fixed-width arrays, written and read without encoding;
 // the zip holds the tables together and its deflate makes them about as small as Parquet's encodings
 // (docs/distributed.md gives the measurement). Every field is checked on reading: a damaged or foreign file is
@@ -40,7 +44,11 @@ internal static class PartialFile
         WriteEntry(zip, "images.arrow", s => WriteImages(s, partial.Images));
         WriteEntry(zip, "ground_truth.arrow", s => WriteGroundTruth(s, partial.GroundTruth));
         WriteEntry(zip, "records.arrow", s => WriteRecords(s, partial.RecordClasses, partial.Records));
+        foreach (PartialShapeMatches shape in partial.ShapeMatches) WriteEntry(zip, RecordsEntry(shape.IouType), s => WriteRecords(s, shape.Classes, shape.Records));
     }
+
+    /// <summary>The entry of a mask or keypoint iou type's records: <c>records_segm.arrow</c>, <c>records_keypoints.arrow</c>.</summary>
+    private static string RecordsEntry(IouType iouType) => $"records_{IouTypeNames.Name(iouType)}.arrow";
 
     /// <summary>Reads a partial; without <paramref name="withRecords"/>, everything but its records (<see cref="ReadRecords(Stream, string, PartialResult)"/> reads them).</summary>
     public static PartialResult Read(Stream stream, string source, bool withRecords = true)
@@ -51,16 +59,18 @@ internal static class PartialFile
             Header header = ReadEntry(zip, "header.json", source, s => ReadHeader(s, source));
             RecordId[] images = ReadEntry(zip, "images.arrow", source, ReadImages);
             PartialGroundTruth gt = ReadEntry(zip, "ground_truth.arrow", source, ReadGroundTruth);
-            (int[] classes, StoredMatch[] records) = withRecords ? ReadEntry(zip, "records.arrow", source, ReadRecords) : ([], []);
+            Check(source, "header.json", header.Shapes.All(s => s.Countable.Length == header.Categories.Length * s.AreaRanges), "a count of ground truth per class and area range");
+            (int[] classes, StoredMatch[] records, PartialShapeMatches[] shapes) = withRecords
+                ? ReadAllRecords(zip, source, header.Shapes, header.Categories.Length, images.Length)
+                : ([], [], header.Shapes);
             Check(source, "ground_truth.arrow", gt.Images.All(i => (uint)i < (uint)images.Length) && gt.Categories.All(k => (uint)k < (uint)header.Categories.Length),
                 "image and category indices within the images and categories");
-            CheckRecords(source, classes, records, header.Categories.Length, images.Length);
             var counts = new PartialCounts(
                 header.AreaRanges, header.Countable, header.Positives, header.Detections, header.DetectionsOfUnknownCategories, header.DetectionsOverMaxDets, header.SharedPredictions);
             Check(source, "header.json", header.PredictionPaths?.Length == header.PredictionDigests?.Length, "a content fingerprint per predictions part");
             Check(source, "header.json", header.Countable.Length == header.Categories.Length * header.AreaRanges && header.Positives.Length == header.Categories.Length,
                 "a count of ground truth per class");
-            return new PartialResult(header.Settings, header.Categories, images, gt, counts, classes, records)
+            return new PartialResult(header.Settings, header.Categories, images, gt, counts, classes, records, shapes)
             {
                 ToolVersion = header.ToolVersion,
                 GroundTruthFingerprint = header.Fingerprint,
@@ -78,15 +88,13 @@ internal static class PartialFile
         }
     }
 
-    /// <summary>The records of a partial read by <see cref="Read"/> without them, from the same file.</summary>
-    public static (int[] Classes, StoredMatch[] Records) ReadRecords(Stream stream, string source, PartialResult partial)
+    /// <summary>The records of a partial read by <see cref="Read"/> without them, from the same file: the box records and each mask or keypoint type's.</summary>
+    public static (int[] Classes, StoredMatch[] Records, IReadOnlyList<PartialShapeMatches> Shapes) ReadRecords(Stream stream, string source, PartialResult partial)
     {
         try
         {
             using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
-            (int[] classes, StoredMatch[] records) = ReadEntry(zip, "records.arrow", source, ReadRecords);
-            CheckRecords(source, classes, records, partial.Categories.Count, partial.ImageCount);
-            return (classes, records);
+            return ReadAllRecords(zip, source, [.. partial.ShapeMatches], partial.Categories.Count, partial.ImageCount);
         }
         catch (Exception e) when (e is InvalidDataException or InvalidOperationException or IOException or ArgumentException or OverflowException)
         {
@@ -94,8 +102,24 @@ internal static class PartialFile
         }
     }
 
-    private static void CheckRecords(string source, int[] classes, StoredMatch[] records, int categories, int images) =>
-        Check(source, "records.arrow", classes.All(k => (uint)k < (uint)categories) && records.All(r => (uint)r.ImageRank < (uint)images),
+    /// <summary>The box records and those of each mask or keypoint type the header announces (<paramref name="shapes"/>, whose records are read), checked.</summary>
+    private static (int[] Classes, StoredMatch[] Records, PartialShapeMatches[] Shapes) ReadAllRecords(ZipArchive zip, string source, PartialShapeMatches[] shapes, int categories, int images)
+    {
+        (int[] classes, StoredMatch[] records) = ReadEntry(zip, "records.arrow", source, ReadRecords);
+        CheckRecords(source, "records.arrow", classes, records, categories, images);
+        var read = new PartialShapeMatches[shapes.Length];
+        for (int s = 0; s < shapes.Length; s++)
+        {
+            string entry = RecordsEntry(shapes[s].IouType);
+            (int[] shapeClasses, StoredMatch[] shapeRecords) = ReadEntry(zip, entry, source, ReadRecords);
+            CheckRecords(source, entry, shapeClasses, shapeRecords, categories, images);
+            read[s] = shapes[s] with { Classes = shapeClasses, Records = shapeRecords };
+        }
+        return (classes, records, read);
+    }
+
+    private static void CheckRecords(string source, string entry, int[] classes, StoredMatch[] records, int categories, int images) =>
+        Check(source, entry, classes.All(k => (uint)k < (uint)categories) && records.All(r => (uint)r.ImageRank < (uint)images),
             "class and image indices within the categories and images");
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim().TrimEnd('.');
@@ -126,7 +150,7 @@ internal static class PartialFile
     private sealed record Header(
         string ToolVersion, string Fingerprint, PartialSettings Settings, ImageShard? Shard, string? GroundTruthPath, string? PredictionsLabel,
         string[]? PredictionPaths, InputDigest? GroundTruthDigest, InputDigest[]? PredictionDigests, Category[] Categories, int AreaRanges, int[] Countable, int[] Positives, long Detections, int DetectionsOfUnknownCategories,
-        int DetectionsOverMaxDets, bool SharedPredictions);
+        int DetectionsOverMaxDets, bool SharedPredictions, PartialShapeMatches[] Shapes);
 
     private static void WriteHeader(Stream stream, PartialResult p)
     {
@@ -146,6 +170,19 @@ internal static class PartialFile
         json.WriteStartArray("maxDets");
         foreach (int m in p.Settings.MaxDetections) json.WriteNumberValue(m);
         json.WriteEndArray();
+        json.WriteStartArray("iouTypes");
+        foreach (IouType t in p.Settings.IouTypes) json.WriteStringValue(IouTypeNames.Name(t));
+        json.WriteEndArray();
+        if (p.Settings.KeypointSigmas is { } sigmas)
+        {
+            json.WriteStartArray("keypointSigmas");
+            foreach (double sigma in sigmas) json.WriteNumberValue(sigma);
+            json.WriteEndArray();
+        }
+        else
+        {
+            json.WriteNull("keypointSigmas");
+        }
         json.WriteEndObject();
         if (p.Shard is { } shard)
         {
@@ -208,6 +245,17 @@ internal static class PartialFile
         json.WriteNumber("areaRanges", p.Counts.AreaRanges);
         WriteInts(json, "countable", p.Counts.Countable);
         WriteInts(json, "positives", p.Counts.Positives);
+        json.WriteStartArray("shapeMatches");
+        foreach (PartialShapeMatches shape in p.ShapeMatches)
+        {
+            json.WriteStartObject();
+            json.WriteString("iouType", IouTypeNames.Name(shape.IouType));
+            json.WriteNumber("records", shape.Records.Length);
+            json.WriteNumber("areaRanges", shape.AreaRanges);
+            WriteInts(json, "countable", shape.Countable);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
         json.WriteEndObject();
     }
 
@@ -249,7 +297,11 @@ internal static class PartialFile
             settings.GetProperty("vocIou").GetDouble(),
             settings.GetProperty("vocIouRule").GetString() == "gt" ? Matching.Voc.VocIouRule.Greater : Matching.Voc.VocIouRule.GreaterOrEqual,
             settings.GetProperty("vocPlusOne").GetBoolean());
-        var partialSettings = new PartialSettings(metrics, voc, [.. settings.GetProperty("maxDets").EnumerateArray().Select(e => e.GetInt32())]);
+        var partialSettings = new PartialSettings(metrics, voc, [.. settings.GetProperty("maxDets").EnumerateArray().Select(e => e.GetInt32())])
+        {
+            IouTypes = [.. settings.GetProperty("iouTypes").EnumerateArray().Select(e => ParseIouType(e.GetString()))],
+            KeypointSigmas = settings.GetProperty("keypointSigmas") is { ValueKind: JsonValueKind.Array } sigmas ? [.. sigmas.EnumerateArray().Select(e => e.GetDouble())] : null,
+        };
         if (partialSettings.Hash != root.GetProperty("settingsHash").GetString())
         {
             throw new PartialResultException($"{source}: Expected settings whose hash is the header's settingsHash, but got {partialSettings.Hash}; the header was changed.");
@@ -276,7 +328,27 @@ internal static class PartialFile
             root.GetProperty("detections").GetInt64(),
             root.GetProperty("detectionsOfUnknownCategories").GetInt32(),
             root.GetProperty("detectionsOverMaxDets").GetInt32(),
-            root.GetProperty("sharedPredictions").GetBoolean());
+            root.GetProperty("sharedPredictions").GetBoolean(),
+            ReadShapes(root.GetProperty("shapeMatches"), partialSettings));
+    }
+
+    private static IouType ParseIouType(string? name) =>
+        IouTypeNames.Parse(name) ?? throw new InvalidDataException($"iouTypes holds \"{name}\", not bbox, segm or keypoints.");
+
+    /// <summary>The mask and keypoint sections of the header, without their records; one per such iou type of the settings, in their order.</summary>
+    private static PartialShapeMatches[] ReadShapes(JsonElement shapes, PartialSettings settings)
+    {
+        PartialShapeMatches[] read = [.. shapes.EnumerateArray().Select(e => new PartialShapeMatches(
+            ParseIouType(e.GetProperty("iouType").GetString()),
+            e.GetProperty("areaRanges").GetInt32(),
+            [.. e.GetProperty("countable").EnumerateArray().Select(c => c.GetInt32())],
+            [],
+            []))];
+        if (!read.Select(s => s.IouType).SequenceEqual(settings.IouTypes.Where(t => t != IouType.Bbox)) || read.Any(s => s.AreaRanges is < 1 or > CocoOutcome.MaxAreaRanges))
+        {
+            throw new InvalidDataException($"shapeMatches: expected one section per mask or keypoint iou type of {settings.IouTypeList}");
+        }
+        return read;
     }
 
     // ---- Arrow tables ----

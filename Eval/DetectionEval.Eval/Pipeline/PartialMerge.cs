@@ -1,6 +1,7 @@
 using DetectionEval.Eval.Data;
 using DetectionEval.Matching;
 using DetectionEval.Matching.Coco;
+using DetectionEval.Eval.Metrics;
 
 namespace DetectionEval.Eval.Pipeline;
 
@@ -26,14 +27,15 @@ public sealed record MergeOptions(double? ScoreThreshold = null, int? Threads = 
 internal static class PartialMerge
 {
     public static EvaluationRun Merge(IReadOnlyList<PartialResult> partials, MergeOptions options) =>
-        Merge(partials, options, null, p => (partials[p].RecordClasses, partials[p].Records));
+        Merge(partials, options, null, p => (partials[p].RecordClasses, partials[p].Records, partials[p].ShapeMatches));
 
     /// <summary>
     /// Merges <paramref name="partials"/>, whose records <paramref name="recordsOf"/> gives one partial at a
     /// time (so that a merge of files holds one partial's records besides the accumulation's store).
     /// </summary>
     public static EvaluationRun Merge(
-        IReadOnlyList<PartialResult> partials, MergeOptions options, IReadOnlyList<string>? names, Func<int, (int[] Classes, StoredMatch[] Records)> recordsOf)
+        IReadOnlyList<PartialResult> partials, MergeOptions options, IReadOnlyList<string>? names,
+        Func<int, (int[] Classes, StoredMatch[] Records, IReadOnlyList<PartialShapeMatches> Shapes)> recordsOf)
     {
         if (partials.Count == 0) throw new PartialResultException("Expected at least one partial result, but got none.");
         string Name(int i) => names is not null ? names[i] : $"partial {i + 1} ({partials[i].Describe()})";
@@ -48,7 +50,9 @@ internal static class PartialMerge
 
         PartialSettings settings = partials[0].Settings;
         PartialCounts first = partials[0].Counts;
-        var store = new ClassMatchStore(groundTruth.Categories.Count, first.AreaRanges, settings.Metrics.HasFlag(MetricSet.Coco), settings.Metrics.HasFlag(MetricSet.Voc));
+        bool boxes = settings.IouTypes.Contains(IouType.Bbox);
+        var store = new ClassMatchStore(groundTruth.Categories.Count, first.AreaRanges, boxes && settings.Metrics.HasFlag(MetricSet.Coco), boxes && settings.Metrics.HasFlag(MetricSet.Voc));
+        ClassMatchStore[] shapeStores = [.. partials[0].ShapeMatches.Select(s => new ClassMatchStore(groundTruth.Categories.Count, s.AreaRanges, coco: true, voc: false))];
         long detections = 0, positionBase = 0;
         int overMaxDets = 0, unknown = 0;
         for (int p = 0; p < partials.Count; p++)
@@ -60,11 +64,12 @@ internal static class PartialMerge
             int[] rankOf = [.. imageIndices[p].Select(groundTruth.ImageRank)];
             // A rank numbered its own detections; one evaluator fed the ranks in turn numbers them on.
             long offset = counts.SharedPredictions ? 0 : positionBase;
-            (int[] classes, StoredMatch[] records) = recordsOf(p);
-            for (int r = 0; r < records.Length; r++)
+            (int[] classes, StoredMatch[] records, IReadOnlyList<PartialShapeMatches> shapes) = recordsOf(p);
+            AddRenumbered(store, classes, records, rankOf, offset);
+            for (int s = 0; s < shapeStores.Length; s++)
             {
-                StoredMatch m = records[r];
-                store.Add(classes[r], m.Renumbered(rankOf[m.ImageRank], checked((int)(m.InputPosition + offset))));
+                for (int i = 0; i < shapes[s].Countable.Length; i++) shapeStores[s].Countable[i] += shapes[s].Countable[i];
+                AddRenumbered(shapeStores[s], shapes[s].Classes, shapes[s].Records, rankOf, offset);
             }
             detections += counts.Detections;
             positionBase += counts.Detections;
@@ -79,8 +84,41 @@ internal static class PartialMerge
         result = result with
         {
             Inputs = result.Inputs with { Detections = checked((int)detections + unknown), DetectionsOfUnknownCategories = unknown },
+            IouTypes = settings.IouTypes,
         };
+        for (int s = 0; s < shapeStores.Length; s++) result = WithShapeResult(result, partials[0].ShapeMatches[s].IouType, shapeStores[s], evaluation);
         return new EvaluationRun(result, groundTruth, null, LowMemory: true, null, evaluation);
+    }
+
+    /// <summary>A partial's records added to <paramref name="store"/>: images renumbered by rank among all, input positions offset.</summary>
+    private static void AddRenumbered(ClassMatchStore store, int[] classes, StoredMatch[] records, int[] rankOf, long offset)
+    {
+        for (int r = 0; r < records.Length; r++)
+        {
+            StoredMatch m = records[r];
+            store.Add(classes[r], m.Renumbered(rankOf[m.ImageRank], checked((int)(m.InputPosition + offset))));
+        }
+    }
+
+    /// <summary>The result with the mask or keypoint evaluation of <paramref name="store"/> (released on the way), as the single run summarises it.</summary>
+    private static EvaluationResult WithShapeResult(EvaluationResult result, IouType iouType, ClassMatchStore store, EvaluationOptions options)
+    {
+        if (iouType == IouType.Keypoints)
+        {
+            CocoTables keypoints = ShardedEvaluation.AccumulateCocoTables(store, CocoParameters.KeypointMaxDetections, options);
+            return result with
+            {
+                CocoKeypoints = new CocoKeypointResult([.. options.SigmasOrCoco], CocoAccumulation.SummarizeKeypoints(keypoints), CocoAccumulation.PerClassKeypoints(result.Categories, keypoints))
+                {
+                    Tables = keypoints,
+                },
+            };
+        }
+        CocoTables masks = ShardedEvaluation.AccumulateCocoTables(store, options.MaxDetections, options);
+        return result with
+        {
+            CocoSegm = new CocoResult(options.MaxDetections, CocoAccumulation.Summarize(masks), CocoAccumulation.PerClass(result.Categories, masks)) { Tables = masks },
+        };
     }
 
     /// <summary>Rule: partials merge only when they were matched alike, against the same classes, and are all shards or all ranks.</summary>

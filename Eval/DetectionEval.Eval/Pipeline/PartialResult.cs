@@ -28,16 +28,32 @@ namespace DetectionEval.Eval.Pipeline;
 /// <param name="MaxDetections">COCO's three maxDets values.</param>
 public sealed record PartialSettings(MetricSet Metrics, VocMatchSettings Voc, IReadOnlyList<int> MaxDetections)
 {
+    /// <summary>COCO's iou types, in report order.</summary>
+    public IReadOnlyList<IouType> IouTypes { get; init; } = [IouType.Bbox];
+
+    /// <summary>OKS's per-keypoint sigmas; null for COCO's 17 person keypoints (and without keypoints).</summary>
+    public IReadOnlyList<double>? KeypointSigmas { get; init; }
+
     /// <summary>The settings of <paramref name="options"/>.</summary>
     public static PartialSettings Of(EvaluationOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new(options.Metrics, options.Voc, [.. options.MaxDetections]);
+        return new(options.Metrics, options.Voc, [.. options.MaxDetections])
+        {
+            IouTypes = [.. options.IouTypes],
+            // Sigmas shape keypoint matches only: without keypoints, partials with other sigmas were matched alike.
+            KeypointSigmas = options.IouTypes.Contains(IouType.Keypoints) && options.KeypointSigmas is { } sigmas ? [.. sigmas] : null,
+        };
     }
 
-    /// <summary>The settings in words, e.g. <c>metrics coco+voc, VOC IoU >= 0.5, maxDets 1,10,100</c>.</summary>
+    /// <summary>The settings in words, e.g. <c>metrics coco+voc, VOC IoU >= 0.5, maxDets 1,10,100, iou types bbox</c>.</summary>
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"metrics {Metrics switch { MetricSet.Coco => "coco", MetricSet.Voc => "voc", _ => "coco+voc" }}, VOC IoU {(Voc.Rule == VocIouRule.GreaterOrEqual ? ">=" : ">")} {Voc.IouThreshold:R}{(Voc.PlusOnePixel ? " +1 pixel" : "")}, maxDets {string.Join(',', MaxDetections)}");
+        $"metrics {Metrics switch { MetricSet.Coco => "coco", MetricSet.Voc => "voc", _ => "coco+voc" }}, VOC IoU {(Voc.Rule == VocIouRule.GreaterOrEqual ? ">=" : ">")} {Voc.IouThreshold:R}{(Voc.PlusOnePixel ? " +1 pixel" : "")}, maxDets {string.Join(',', MaxDetections)}, iou types {IouTypeList}{(KeypointSigmas is { } sigmas ? ", OKS sigmas " + Sigmas(sigmas) : "")}");
+
+    /// <summary>The iou types as <c>--iou-type</c> writes them: <c>bbox,segm</c>.</summary>
+    internal string IouTypeList => string.Join(',', IouTypes.Select(IouTypeNames.Name));
+
+    private static string Sigmas(IReadOnlyList<double> sigmas) => string.Join(',', sigmas.Select(s => s.ToString("R", CultureInfo.InvariantCulture)));
 
     /// <summary>
     /// SHA-256 of the settings and of COCO's fixed parameters (IoU thresholds, area ranges), written as
@@ -50,13 +66,14 @@ public sealed record PartialSettings(MetricSet Metrics, VocMatchSettings Voc, IR
             string canonical = string.Create(CultureInfo.InvariantCulture,
                 $"metrics={(int)Metrics};voc.iou={Voc.IouThreshold:R};voc.rule={Voc.Rule};voc.plusOne={Voc.PlusOnePixel};maxDets={string.Join(',', MaxDetections)};" +
                 $"coco.iou={string.Join(',', CocoParameters.IouThresholds.Select(t => t.ToString("R", CultureInfo.InvariantCulture)))};" +
-                $"coco.areas={string.Join(',', CocoParameters.AreaRanges.Select(a => string.Create(CultureInfo.InvariantCulture, $"{a.Label}:{a.Lo:R}-{a.Hi:R}")))}");
+                $"coco.areas={string.Join(',', CocoParameters.AreaRanges.Select(a => string.Create(CultureInfo.InvariantCulture, $"{a.Label}:{a.Lo:R}-{a.Hi:R}")))};" +
+                $"iouTypes={IouTypeList};kpt.sigmas={(KeypointSigmas is { } sigmas ? Sigmas(sigmas) : "coco")}");
             return GroundTruthFingerprint.Prefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
         }
     }
 
     /// <summary>Evaluation options with these settings.</summary>
-    public EvaluationOptions ToOptions() => new() { Metrics = Metrics, Voc = Voc, MaxDetections = MaxDetections };
+    public EvaluationOptions ToOptions() => new() { Metrics = Metrics, Voc = Voc, MaxDetections = MaxDetections, IouTypes = IouTypes, KeypointSigmas = KeypointSigmas };
 }
 
 /// <summary>A partial result cannot be read, or partials cannot be merged; the message says why in one line.</summary>
@@ -71,7 +88,7 @@ public sealed class PartialResultException(string message) : Exception(message);
 public sealed class PartialResult
 {
     /// <summary>The version of the stored layout this build writes and reads.</summary>
-    public const int CurrentFormatVersion = 2;
+    public const int CurrentFormatVersion = 3;
 
     internal PartialResult(
         PartialSettings settings,
@@ -80,8 +97,10 @@ public sealed class PartialResult
         PartialGroundTruth groundTruth,
         PartialCounts counts,
         int[] recordClasses,
-        StoredMatch[] records)
+        StoredMatch[] records,
+        IReadOnlyList<PartialShapeMatches> shapeMatches)
     {
+        ShapeMatches = shapeMatches;
         Settings = settings;
         Categories = categories;
         Images = images;
@@ -143,8 +162,11 @@ public sealed class PartialResult
     /// <summary>Each record's class (index into <see cref="Categories"/>).</summary>
     internal int[] RecordClasses { get; }
 
-    /// <summary>The records; <see cref="StoredMatch.ImageRank"/> is an index into <see cref="Images"/>.</summary>
+    /// <summary>The box records (empty without bbox); <see cref="StoredMatch.ImageRank"/> is an index into <see cref="Images"/>.</summary>
     internal StoredMatch[] Records { get; }
+
+    /// <summary>The COCO records of each mask or keypoint iou type asked for, in report order.</summary>
+    internal IReadOnlyList<PartialShapeMatches> ShapeMatches { get; }
 
     /// <summary>The partial written as bytes (the layout of docs/distributed.md).</summary>
     public byte[] ToBytes()
@@ -189,14 +211,13 @@ public sealed class PartialResult
     }
 
     /// <summary>
-    /// The partial of the images <paramref name="holds"/> accepts of <paramref name="dataset"/>, from the
-    /// records <paramref name="store"/> kept for them (released on the way).
+    /// The images <paramref name="holds"/> accepts of <paramref name="dataset"/> and their ground truth, as a
+    /// partial keeps them; and each image rank's index among them (-1 for an image not held), by which
+    /// <see cref="CollectRecords"/> renumbers the records.
     /// </summary>
     /// <param name="dataset">The dataset the records were matched in (ground truth at least); record image ranks are its ranks.</param>
-    /// <param name="store">The records, by class.</param>
     /// <param name="holds">Whether an image (by dataset index) belongs to the partial.</param>
-    internal static (RecordId[] Images, PartialGroundTruth GroundTruth, int[] Classes, StoredMatch[] Records) Collect(
-        Dataset dataset, ClassMatchStore store, Func<int, bool> holds)
+    internal static (RecordId[] Images, PartialGroundTruth GroundTruth, int[] LocalOfRank) CollectImages(Dataset dataset, Func<int, bool> holds)
     {
         int imageCount = dataset.Images.Count;
         int[] imageOfRank = new int[imageCount];
@@ -226,7 +247,12 @@ public sealed class PartialResult
             [.. rows.Select(r => gt.Boxes[r])],
             [.. rows.Select(r => gt.Areas[r])],
             [.. rows.Select(r => gt.Flags[r])]);
+        return ([.. ids], groundTruth, localOfRank);
+    }
 
+    /// <summary>The records <paramref name="store"/> kept (released on the way), their images renumbered by <paramref name="localOfRank"/>.</summary>
+    internal static (int[] Classes, StoredMatch[] Records) CollectRecords(ClassMatchStore store, int[] localOfRank)
+    {
         int total = 0;
         for (int k = 0; k < store.Classes; k++) total += store.CountOf(k);
         int[] classes = new int[total];
@@ -240,9 +266,17 @@ public sealed class PartialResult
                 records[next++] = m.Renumbered(localOfRank[m.ImageRank], m.InputPosition);
             }
         }
-        return ([.. ids], groundTruth, classes, records);
+        return (classes, records);
     }
 }
+
+/// <summary>The COCO match records of one mask or keypoint iou type of a partial.</summary>
+/// <param name="IouType">Segm or keypoints.</param>
+/// <param name="AreaRanges">The iou type's area ranges (the width of <paramref name="Countable"/>'s rows): 4 for masks, 3 for keypoints.</param>
+/// <param name="Countable">The ground truth that counts, per (class, area range).</param>
+/// <param name="Classes">Each record's class (index into the categories).</param>
+/// <param name="Records">The records (no VOC outcome); <see cref="StoredMatch.ImageRank"/> is an index into the partial's images.</param>
+internal sealed record PartialShapeMatches(IouType IouType, int AreaRanges, int[] Countable, int[] Classes, StoredMatch[] Records);
 
 /// <summary>The ground truth of a partial's images, in the dataset's row order (image, then class, then input order).</summary>
 /// <param name="Images">Each row's image (index into the partial's images).</param>

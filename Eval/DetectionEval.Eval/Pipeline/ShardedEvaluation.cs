@@ -198,6 +198,24 @@ internal static class ShardedEvaluation
         return new EvaluationResult(summary, categories, coco, voc) { OperatingPoints = operatingPoints };
     }
 
+    /// <summary>
+    /// COCO's tables from a store of one iou type's COCO records (a merge's masks or keypoints), every class
+    /// accumulated and released as <see cref="Accumulate"/> does it.
+    /// </summary>
+    /// <param name="store">The stored matches (released on the way).</param>
+    /// <param name="maxDetections">The iou type's maxDets values.</param>
+    /// <param name="options">Threads.</param>
+    internal static CocoTables AccumulateCocoTables(ClassMatchStore store, IReadOnlyList<int> maxDetections, EvaluationOptions options)
+    {
+        var tables = new CocoTables(CocoParameters.IouThresholds.Count, store.Classes, store.AreaRanges, maxDetections.Count);
+        Parallel.For(0, store.Classes, options.Parallelism, k =>
+        {
+            StoredMatch[] stored = store.Release(k);
+            AccumulateCocoClass(stored, new ulong[stored.Length], store, maxDetections, k, tables);
+        });
+        return tables;
+    }
+
     /// <summary>A class's COCO records in accumulation order, accumulated into the tables.</summary>
     private static void AccumulateCocoClass(StoredMatch[] stored, ulong[] keys, ClassMatchStore store, IReadOnlyList<int> maxDetections, int k, CocoTables tables)
     {

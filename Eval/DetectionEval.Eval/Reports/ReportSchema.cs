@@ -41,12 +41,7 @@ public sealed record ReportDocument(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] CocoKeypointSection? CocoKeypoints = null)
 {
     /// <summary>An iou type's name in reports and on the command line.</summary>
-    public static string IouTypeName(IouType type) => type switch
-    {
-        IouType.Segm => "segm",
-        IouType.Keypoints => "keypoints",
-        _ => "bbox",
-    };
+    public static string IouTypeName(IouType type) => IouTypeNames.Name(type);
 
     /// <summary>The report of an evaluation.</summary>
     public static ReportDocument From(ReportHeader header, EvaluationResult result)
@@ -90,12 +85,7 @@ public sealed record ReportDocument(
     }
 
     /// <summary>An iou type from its name in a report (<see cref="IouTypeName"/>); the validator has accepted the name.</summary>
-    private static IouType ParseIouType(string name) => name switch
-    {
-        "segm" => IouType.Segm,
-        "keypoints" => IouType.Keypoints,
-        _ => IouType.Bbox,
-    };
+    private static IouType ParseIouType(string name) => IouTypeNames.Parse(name) ?? IouType.Bbox;
 }
 
 /// <summary>The report's <c>tool</c>: who wrote it.</summary>
