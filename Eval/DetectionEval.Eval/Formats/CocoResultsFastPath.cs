@@ -51,6 +51,9 @@ internal sealed class CocoResultsFastPath
     /// <summary>Whether this segment's first detection had a bbox (pycocotools' loadRes reads the first result's keys); null before it.</summary>
     private bool? _firstHasBox;
 
+    /// <summary>The compressed counts of this segment's masks, in shared blocks.</summary>
+    private readonly CompressedStore _strings = new();
+
     /// <summary>Scratch for compressed counts that hold escapes ("\\" for a backslash, which the encoding uses).</summary>
     private byte[] _unescaped = [];
     private int _objects;
@@ -675,7 +678,7 @@ internal sealed class CocoResultsFastPath
         i++;
         // Kept compressed (a quarter of the memory of the run lengths); the general reader reports a string
         // that does not decode or whose runs do not cover the mask.
-        return RunLengthMask.TryFromCompressed((int)height, (int)width, counts, out mask, out _) ? Step.Done : Step.GiveUp;
+        return RunLengthMask.TryFromCompressed((int)height, (int)width, counts, _strings, out mask, out _) ? Step.Done : Step.GiveUp;
     }
 
     /// <summary>An RLE size <c>[h, w]</c>: two whole numbers from 0 to <see cref="int.MaxValue"/>.</summary>

@@ -18,8 +18,8 @@ public sealed class RunLengthMask
     /// <summary>The run lengths; null for a mask kept in COCO's compressed form.</summary>
     private readonly uint[]? _counts;
 
-    /// <summary>COCO's compressed string of the run lengths (its ASCII bytes), for a mask kept compressed; else null.</summary>
-    private readonly byte[]? _compressed;
+    /// <summary>COCO's compressed string of the run lengths (its ASCII bytes), for a mask kept compressed; else empty.</summary>
+    private readonly ReadOnlyMemory<byte> _compressed;
 
     /// <summary>How many run lengths the mask has.</summary>
     private readonly int _runCount;
@@ -56,13 +56,13 @@ public sealed class RunLengthMask
     }
 
     /// <summary>A mask kept compressed, whose area and box were measured while its string was checked.</summary>
-    private RunLengthMask(int height, int width, byte[] compressed, int runCount, Measures measures)
+    private RunLengthMask(int height, int width, ReadOnlyMemory<byte> compressed, int runCount, long area, Box box)
     {
         Height = height;
         Width = width;
         _compressed = compressed;
         _runCount = runCount;
-        _measures = measures;
+        (_area, _box, _measured) = (area, box, true);
     }
 
     /// <summary>
@@ -70,7 +70,14 @@ public sealed class RunLengthMask
     /// quarter of the memory of its run lengths, which <see cref="DecodeCounts"/> gives back when needed.
     /// False, with the reason, when the string is not valid or its runs do not cover <c>height * width</c>.
     /// </summary>
-    public static bool TryFromCompressed(int height, int width, ReadOnlySpan<byte> text, [NotNullWhen(true)] out RunLengthMask? mask, out string? problem)
+    public static bool TryFromCompressed(int height, int width, ReadOnlySpan<byte> text, [NotNullWhen(true)] out RunLengthMask? mask, out string? problem) =>
+        TryFromCompressed(height, width, text, store: null, out mask, out problem);
+
+    /// <summary>
+    /// <see cref="TryFromCompressed(int, int, ReadOnlySpan{byte}, out RunLengthMask?, out string?)"/>, the string
+    /// kept in <paramref name="store"/> (shared blocks instead of an array per mask) when one is given.
+    /// </summary>
+    public static bool TryFromCompressed(int height, int width, ReadOnlySpan<byte> text, CompressedStore? store, [NotNullWhen(true)] out RunLengthMask? mask, out string? problem)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(height);
         ArgumentOutOfRangeException.ThrowIfNegative(width);
@@ -85,7 +92,8 @@ public sealed class RunLengthMask
                 problem = $"run lengths that sum to {Sum(counts)}, not to height * width = {(long)height * width}";
                 return false;
             }
-            mask = new RunLengthMask(height, width, text.ToArray(), count, new Measures(AreaOf(counts), BoxOf(counts, height)));
+            ReadOnlyMemory<byte> kept = store is null ? text.ToArray() : store.Keep(text);
+            mask = new RunLengthMask(height, width, kept, count, AreaOf(counts), BoxOf(counts, height));
             return true;
         }
         finally
@@ -94,13 +102,20 @@ public sealed class RunLengthMask
         }
     }
 
-    /// <summary>Area and box, computed together on first use (a reader of half a million masks needs neither yet).</summary>
-    private sealed record Measures(long Area, Box Box);
+    // Area and box, computed together on first use (a reader of half a million masks needs neither yet), or
+    // measured while a compressed string was checked. Two threads that race here compute the same values and
+    // write the same bits; the flag is written last.
+    private long _area;
+    private Box _box;
+    private volatile bool _measured;
 
-    private Measures? _measures;
-
-    // A reference assignment is atomic, so two threads that race here compute the same value and keep either.
-    private Measures Measured => LazyInitializer.EnsureInitialized(ref _measures, () => new Measures(AreaOf(_counts!), BoxOf(_counts!, Height)));
+    private void Measure()
+    {
+        if (_measured) return;
+        _area = AreaOf(_counts!);
+        _box = BoxOf(_counts!, Height);
+        _measured = true;
+    }
 
     /// <summary>Image height in pixels.</summary>
     public int Height { get; }
@@ -114,8 +129,8 @@ public sealed class RunLengthMask
         get
         {
             if (_counts is not null) return _counts;
-            uint[] own = new uint[_compressed!.Length];
-            CompressedCounts.TryDecode(_compressed, own, out int count, out _);
+            uint[] own = new uint[_compressed.Length];
+            CompressedCounts.TryDecode(_compressed.Span, own, out int count, out _);
             return own.AsSpan(0, count);
         }
     }
@@ -123,8 +138,8 @@ public sealed class RunLengthMask
     /// <summary>How many run lengths the mask has.</summary>
     public int RunCount => _runCount;
 
-    /// <summary>True for a mask kept in COCO's compressed form (<see cref="TryFromCompressed"/>).</summary>
-    public bool IsCompressed => _compressed is not null;
+    /// <summary>True for a mask kept in COCO's compressed form (<see cref="TryFromCompressed(int, int, ReadOnlySpan{byte}, out RunLengthMask?, out string?)"/>).</summary>
+    public bool IsCompressed => _counts is null;
 
     /// <summary>
     /// The run lengths: the mask's own, or, for a mask kept compressed, decoded into <paramref name="buffer"/>
@@ -133,20 +148,34 @@ public sealed class RunLengthMask
     public ReadOnlySpan<uint> DecodeCounts(ref uint[]? buffer)
     {
         if (_counts is not null) return _counts;
-        if (buffer is null || buffer.Length < _compressed!.Length) buffer = new uint[Math.Max(_compressed!.Length, 2 * (buffer?.Length ?? 0))];
-        CompressedCounts.TryDecode(_compressed, buffer, out int count, out _);
+        if (buffer is null || buffer.Length < _compressed.Length) buffer = new uint[Math.Max(_compressed.Length, 2 * (buffer?.Length ?? 0))];
+        CompressedCounts.TryDecode(_compressed.Span, buffer, out int count, out _);
         return buffer.AsSpan(0, count);
     }
 
     /// <summary>Number of pixels set (pycocotools' <c>area</c>).</summary>
-    public long Area => Measured.Area;
+    public long Area
+    {
+        get
+        {
+            Measure();
+            return _area;
+        }
+    }
 
     /// <summary>
     /// The box of the set pixels, <c>[x0, y0, x1 − x0 + 1, y1 − y0 + 1]</c> (pycocotools' <c>toBbox</c>):
     /// an empty mask has [0, 0, 0, 0], and when a run of set pixels goes on from the bottom of one column
     /// into the next, the box spans the full height, as pycocotools' quirk makes it.
     /// </summary>
-    public Box BoundingBox => Measured.Box;
+    public Box BoundingBox
+    {
+        get
+        {
+            Measure();
+            return _box;
+        }
+    }
 
     /// <summary>True when no pixel is set.</summary>
     public bool IsEmpty => Area == 0;
