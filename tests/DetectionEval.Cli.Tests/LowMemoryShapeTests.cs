@@ -65,6 +65,15 @@ public sealed class LowMemoryShapeTests : IDisposable
         else Assert.Equal(JsonValueKind.Null, report.RootElement.GetProperty("coco").ValueKind);
     }
 
+    [Fact]
+    public void A_box_run_of_mask_results_without_boxes_keeps_their_mask_areas_without_the_masks()
+    {
+        // The results have no "bbox": their boxes and the areas COCO's ranges test come from the masks.
+        string output = SameInEveryShardSize(Path.Combine(Segm, "gt.json"), Path.Combine(Segm, "dt.json"), ["--metric", "coco"], "3");
+        using JsonDocument report = JsonDocument.Parse(output);
+        HasExpectedStats(Segm, "coco_bbox_from_masks", report.RootElement.GetProperty("coco"), 12);
+    }
+
     [Theory]
     [InlineData("keypoints")]
     [InlineData("bbox,keypoints")]
