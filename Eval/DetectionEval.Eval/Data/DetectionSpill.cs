@@ -65,8 +65,8 @@ public readonly ref struct SpilledShape
     /// <summary>The keypoints, flat (x, y, v) triples.</summary>
     public ReadOnlySpan<double> Keypoints { get; init; }
 
-    /// <summary>Whether there is nothing to keep.</summary>
-    public bool IsEmpty => double.IsNaN(Area) && !HasMask && !HasKeypoints;
+    /// <summary>Whether a spill that keeps masks and keypoints or not (<paramref name="keepShapes"/>) has anything of this to keep.</summary>
+    internal bool HoldsAnything(bool keepShapes) => !double.IsNaN(Area) || (keepShapes && (HasMask || HasKeypoints));
 }
 
 /// <summary>One shard read back: its detections in input order, and their shapes and areas where any has one.</summary>
@@ -316,7 +316,7 @@ public sealed class SpillPart
         Stored++;
         int shard = _spill.ShardOf(image);
         int shapeBytes = 0;
-        if (!shape.IsEmpty)
+        if (shape.HoldsAnything(_spill.KeepsShapes))
         {
             _record.Clear();
             ShapeRecord.Write(shape, _spill.KeepsShapes, _record);

@@ -18,8 +18,8 @@ namespace DetectionEval.Eval.Pipeline;
 // order the whole-dataset merge gives), accumulated by the same code and released. What needs every
 // detection at once is not kept: the VOC curves and the confidence curves are left empty (plots read
 // them), and the pooled operating points come from a heap merge of the classes' score keys and steps (9
-// bytes a detection, kept from each class's accumulation). Memory: about 32 bytes per detection plus one
-// shard's dataset.
+// bytes a detection, kept from each class's accumulation). Memory: about 32 bytes per detection and
+// iou type plus one shard's dataset.
 //
 // Masks and keypoints: the spill keeps each detection's mask as run lengths and its keypoints, so a shard
 // read back is the dataset the in-memory run matches for its images, masks decoded for that shard only.
