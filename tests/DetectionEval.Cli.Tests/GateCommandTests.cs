@@ -411,13 +411,16 @@ public sealed class GateCommandTests : IDisposable
     }
 
     [Fact]
-    public void A_low_memory_gate_of_a_mask_baseline_is_a_usage_error()
+    public void A_low_memory_gate_of_a_mask_baseline_gives_the_in_memory_verdict_and_report()
     {
         string baseline = Deval.Sample("coco-val2014-100", "gate", "segm_baseline.json");
-        CommandRun run = Deval.Run("gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", SegmRegressed, "--low-memory", "--max-drop", "segm.AP=0.01");
-        Assert.Equal(2, run.ExitCode);
-        Assert.Equal("", run.Output);
-        Assert.Equal("deval: error: --low-memory: Expected a baseline of boxes alone (a low-memory run keeps boxes and scores), but got a baseline of --iou-type segm.", Assert.Single(run.ErrorLines));
+        string[] rules = ["--max-drop", "segm.AP=0.005", "--per-class-max-drop", "0.02"];
+        CommandRun inMemory = Deval.Run(["gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", SegmRegressed, "--json", Path_("a.json"), "--low-memory", "false", .. rules]);
+        CommandRun spilled = Deval.Run(["gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", SegmRegressed, "--json", Path_("b.json"), "--low-memory", .. rules]);
+        Assert.Equal(1, inMemory.ExitCode);
+        Assert.Contains("FAIL  segm.AP of class 18 \"dog\"", inMemory.Output, StringComparison.Ordinal);
+        Assert.Equal((inMemory.ExitCode, inMemory.Output, inMemory.Error), (spilled.ExitCode, spilled.Output, spilled.Error));
+        Assert.Equal(File.ReadAllText(Path_("a.json")), File.ReadAllText(Path_("b.json")));
     }
 
     [Fact]

@@ -190,7 +190,7 @@ public sealed class LowMemoryTests : IDisposable
         Assert.Equal(2, exit);
         Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith($"deval: error: {notAFolder}{Path.DirectorySeparatorChar}deval-spill-", error);
-        Assert.Contains("Expected room to write the predictions of a low-memory run (about 52 bytes per detection), but got ", error);
+        Assert.Contains("Expected room to write the predictions of a low-memory run (about 56 bytes per detection, more with masks or keypoints), but got ", error);
         Assert.EndsWith(". Set TMPDIR to a folder with room, or use --low-memory false.\n", error);
     }
 
@@ -210,7 +210,7 @@ public sealed class LowMemoryTests : IDisposable
     }
 
     [Fact]
-    public void Predictions_of_256_mebibytes_or_more_use_low_memory_unless_an_output_needs_everything_or_it_is_turned_off()
+    public void Predictions_of_256_mebibytes_or_more_use_low_memory_for_every_iou_type_unless_an_output_needs_everything_or_it_is_turned_off()
     {
         string big = Path.Combine(_folder, "big.json"), small = Path.Combine(_folder, "small.json");
         // A sparse file: its length is what the choice reads, and it takes no disk.
@@ -220,6 +220,8 @@ public sealed class LowMemoryTests : IDisposable
         static bool LowMemory(Commands.EvaluateSettings s) => s.ToRequest().UsesLowMemory;
 
         Assert.True(LowMemory(settings));
+        Assert.True(LowMemory(settings with { IouTypes = [IouType.Segm] }));
+        Assert.True(LowMemory(settings with { IouTypes = [IouType.Bbox, IouType.Segm, IouType.Keypoints] }));
         Assert.False(LowMemory(settings with { Predictions = small }));
         Assert.True(LowMemory(settings with { Predictions = small, MorePredictions = [big] }));
         Assert.True(LowMemory(settings with { Predictions = _folder }));

@@ -56,6 +56,21 @@ public sealed class PolygonFormatTests : IDisposable
     [InlineData("yolo")]
     [InlineData("labelme")]
     [InlineData("cvat")]
+    public void Each_format_gives_the_same_segm_report_in_a_low_memory_run(string format)
+    {
+        (string gt, string pred, string[] reading) = Inputs(format);
+        string[] common = ["evaluate", "--gt", gt, "--pred", pred, "--iou-type", "bbox,segm", "--json", "-", .. reading];
+        CommandRun inMemory = Succeed(common);
+        Assert.Contains("\"cocoSegm\": {", inMemory.Output, StringComparison.Ordinal);
+        CommandRun low = Succeed([.. common, "--low-memory", "--shard-images", "1"]);
+        Assert.Equal((inMemory.Output, inMemory.Error), (low.Output, low.Error));
+    }
+
+    [Theory]
+    [InlineData("coco")]
+    [InlineData("yolo")]
+    [InlineData("labelme")]
+    [InlineData("cvat")]
     public void Each_format_as_its_tool_writes_it_scores_the_hand_checked_segm_values(string format)
     {
         (string gt, string pred, string[] reading) = Inputs(format);

@@ -3,6 +3,7 @@ using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Metrics;
 using DetectionEval.Matching;
 using DetectionEval.Matching.Coco;
+using DetectionEval.Matching.Masks;
 using DetectionEval.Matching.Voc;
 using DetectionEval.Eval.Pipeline;
 
@@ -62,13 +63,52 @@ public sealed class ShardedEvaluationTests : IDisposable
             spill.Commit(second);
 
             Assert.Equal(4, spill.Count);
-            Assert.Equal([(0, 1, 1, 0.2), (1, 0, 2, 0.3), (1, 2, 3, 0.4)], spill.ReadShard(0).Select(d => (d.Image, d.Category, d.Position, d.Score)));
-            Assert.Empty(spill.ReadShard(1));
-            Assert.Equal([(4, 0, 0, 0.1)], spill.ReadShard(2).Select(d => (d.Image, d.Category, d.Position, d.Score)));
+            Assert.Equal([(0, 1, 1, 0.2), (1, 0, 2, 0.3), (1, 2, 3, 0.4)], spill.ReadShard(0).Detections.Select(d => (d.Image, d.Category, d.Position, d.Score)));
+            Assert.Empty(spill.ReadShard(1).Detections);
+            Assert.Equal([(4, 0, 0, 0.1)], spill.ReadShard(2).Detections.Select(d => (d.Image, d.Category, d.Position, d.Score)));
             Assert.Equal((4, 1), spill.ImagesOf(2));
             Assert.Equal(3, Directory.GetFiles(folder).Length);
         }
         Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
+    public void A_spill_that_keeps_shapes_gives_back_each_mask_keypoints_and_area_and_one_that_does_not_keeps_the_areas()
+    {
+        // A 4 x 3 mask: runs of 2 background, 5 foreground, 5 background pixels.
+        var mask = new RunLengthMask(4, 3, [2, 5, 5]);
+        double[] keypoints = [1.5, 2.5, 2, 10, 20, 0];
+        foreach (bool keepShapes in new[] { true, false })
+        {
+            using var spill = new DetectionSpill(imageCount: 2, imagesPerShard: 1, parentFolder: _folder, keepShapes);
+            SpillPart part = spill.OpenPart();
+            part.Append(1, 0, new Box(0, 0, 1, 1), 0.1);
+            part.Append(1, 0, new Box(0, 0, 2, 2), 0.2, new ObjectShape(mask, keypoints), area: 5);
+            part.Append(0, 0, new Box(0, 0, 3, 3), 0.3, new ObjectShape(null, keypoints), area: double.NaN);
+            part.Append(1, 1, new Box(0, 0, 4, 4), 0.4, shape: null, area: 7.25);
+            spill.Commit(part);
+
+            SpilledShard one = spill.ReadShard(1), zero = spill.ReadShard(0);
+            Assert.Equal([0, 1, 3], one.Detections.Select(d => d.Position));
+            Assert.True(double.IsNaN(one.Areas![0]));
+            Assert.Equal([5.0, 7.25], one.Areas[1..]);
+            if (keepShapes)
+            {
+                Assert.Null(one.Shapes![0]);
+                Assert.Equal(mask.Counts.ToArray(), one.Shapes[1]!.Mask!.Counts.ToArray());
+                Assert.Equal((4, 3), (one.Shapes[1]!.Mask!.Height, one.Shapes[1]!.Mask!.Width));
+                Assert.Equal(keypoints, one.Shapes[1]!.Keypoints);
+                Assert.Null(one.Shapes[2]);
+                Assert.Null(zero.Shapes![0]!.Mask);
+                Assert.Equal(keypoints, zero.Shapes[0]!.Keypoints);
+            }
+            else
+            {
+                Assert.Null(one.Shapes);
+                Assert.Null(zero.Shapes);
+            }
+            Assert.Null(zero.Areas);
+        }
     }
 
     [Fact]

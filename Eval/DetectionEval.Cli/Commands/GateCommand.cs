@@ -288,11 +288,6 @@ public sealed class GateCommand
         EvaluationReport baseline, MetricSet families, GateSettings settings, TextWriter error, CancellationToken cancellation)
     {
         EvaluationOptions options = OptionsFor(baseline, families, settings);
-        if (settings.LowMemory == true && options.IouTypes is not [IouType.Bbox])
-        {
-            throw new UsageException("--low-memory: Expected a baseline of boxes alone (a low-memory run keeps boxes and scores), but got a baseline of --iou-type "
-                + string.Join(',', options.IouTypes.Select(ReportDocument.IouTypeName)) + ".");
-        }
         using var progress = Progress.Start(error, "loading");
         string groundTruth = settings.GroundTruth!, predictions = settings.Predictions!;
         var groundTruthInput = new AnnotationInput(groundTruth, settings.GroundTruthFormat);

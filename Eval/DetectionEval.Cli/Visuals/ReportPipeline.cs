@@ -104,10 +104,6 @@ public static class ReportPipeline
         {
             throw new UsageException($"--analysis: Expected bbox or segm among --iou-type (it reads the box or mask matches), but got --iou-type {string.Join(',', settings.IouTypes.Select(ReportDocument.IouTypeName))}.");
         }
-        if (settings.LowMemory == true && settings.IouTypes is not [IouType.Bbox])
-        {
-            throw new UsageException("--low-memory: Expected --iou-type bbox (a low-memory run keeps boxes and scores), but got --iou-type " + string.Join(',', settings.IouTypes.Select(ReportDocument.IouTypeName)) + ".");
-        }
         if (settings.Analysis.Enabled && !settings.Metrics.HasFlag(MetricSet.Voc))
         {
             throw new UsageException("--analysis: Expected the VOC matches (--metric voc or all), but got --metric coco.");

@@ -160,14 +160,21 @@ public sealed class DatasetBuilder
     /// <summary>Adds a detection; its input position is the number of detections added before it.</summary>
     public void AddDetection(int image, int category, Box box, double score) => AddDetection(image, category, box, score, null, null);
 
-    /// <summary>Adds a detection with its mask or keypoints and, where the results gave no box, the area COCO's ranges test.</summary>
-    /// <exception cref="InvalidOperationException">The detections are spilled, which keeps boxes and scores only.</exception>
+    /// <summary>
+    /// Adds a detection with its mask or keypoints and, where the results gave no box, the area COCO's ranges
+    /// test. A spill keeps the area, and the mask (as run lengths) and keypoints when it keeps shapes.
+    /// </summary>
     public void AddDetection(int image, int category, Box box, double score, ObjectShape? shape, double? area)
     {
         CheckIndices(image, category);
+        if (_spill is not null)
+        {
+            (_openPart ??= _spill.OpenPart()).Append(image, category, box, score, shape, area ?? double.NaN);
+            _spilledCount++;
+            return;
+        }
         if (shape is not null || area is not null)
         {
-            if (_spill is not null) throw new InvalidOperationException("A low-memory run keeps boxes and scores only; masks, keypoints and areas need an in-memory run.");
             if (shape is not null || _dtShapes is not null) (_dtShapes ??= Nulls<ObjectShape?>(_dtBoxes.Count, null)).Add(shape);
             if (area is not null || _dtAreas is not null) (_dtAreas ??= Nulls(_dtBoxes.Count, double.NaN)).Add(area ?? double.NaN);
         }
@@ -175,12 +182,6 @@ public sealed class DatasetBuilder
         {
             _dtShapes?.Add(null);
             _dtAreas?.Add(double.NaN);
-        }
-        if (_spill is not null)
-        {
-            (_openPart ??= _spill.OpenPart()).Append(image, category, box, score);
-            _spilledCount++;
-            return;
         }
         _dtBoxes.Add(box);
         _dtScores.Add(score);
@@ -322,10 +323,11 @@ public sealed class DatasetBuilder
     /// <param name="groundTruth">The whole ground truth.</param>
     /// <param name="firstImage">The shard's first image.</param>
     /// <param name="imageCount">Its number of images.</param>
-    /// <param name="detections">Its detections in input order (image and category as the builder numbered them).</param>
+    /// <param name="spilled">Its detections in input order (image and category as the builder numbered them), with their shapes and areas.</param>
     /// <param name="categoryIndices">The dataset's category index of each builder category index.</param>
-    internal static Dataset BuildShard(Dataset groundTruth, int firstImage, int imageCount, SpilledDetection[] detections, int[] categoryIndices)
+    internal static Dataset BuildShard(Dataset groundTruth, int firstImage, int imageCount, SpilledShard spilled, int[] categoryIndices)
     {
+        SpilledDetection[] detections = spilled.Detections;
         GroundTruthTable all = groundTruth.GroundTruth;
         int gtStart = FirstRowOfImage(all.Images, firstImage), gtEnd = FirstRowOfImage(all.Images, firstImage + imageCount);
         int[] gtImages = all.Images[gtStart..gtEnd].ToArray();
@@ -360,7 +362,10 @@ public sealed class DatasetBuilder
             dtImages[i] = images[order[i]];
             dtCategories[i] = categories[order[i]];
         }
-        var dt = new DetectionTable(boxes, scores, positions, dtImages, dtCategories);
+        var dt = new DetectionTable(
+            boxes, scores, positions, dtImages, dtCategories,
+            spilled.Shapes is null ? null : Gather<ObjectShape?>(spilled.Shapes, order),
+            spilled.Areas is null ? null : AreasOrBoxAreas(Gather<double>(spilled.Areas, order), boxes));
         EvaluationUnit[] units = FindUnits(gt, dt, categoryCount);
         int[] ranks = new int[imageCount];
         var shardImages = new ImageInfo[imageCount];

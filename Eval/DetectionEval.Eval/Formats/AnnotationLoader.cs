@@ -102,7 +102,7 @@ public static class AnnotationLoader
         {
             // A worker keeping one image shard of N spills about 1/N of the predictions.
             long bytes = predictions.Sum(p => SpillSettings.BytesOf(p.Path)) / (spillSettings.Keep?.Count ?? 1);
-            var spill = new DetectionSpill(builder.ImageCount, spillSettings.ImagesPerShardFor(builder.ImageCount, bytes), spillSettings.Folder);
+            var spill = new DetectionSpill(builder.ImageCount, spillSettings.ImagesPerShardFor(builder.ImageCount, bytes), spillSettings.Folder, spillSettings.KeepShapes);
             if (spillSettings.Keep is { } shard) spill.KeepOnly(builder.ImagesOfShard(shard));
             builder.SpillDetectionsTo(spill);
         }
@@ -140,7 +140,8 @@ public static class AnnotationLoader
             // The COCO reader reads straight into the builder, so the scan's detections are what it would add.
             bool scanned = dtFormat.Format == AnnotationFormat.Coco && (builder.Spill is null
                 ? cocoScan?.GetAwaiter().GetResult() is { } scan && scan.TryCommit(builder)
-                : gtFormat.Format == AnnotationFormat.Coco && CocoResultsFastPath.TryReadIntoSpill(part.Path, builder, Environment.ProcessorCount, options.Cancellation, options.Progress));
+                // The scanner hands over boxes and scores; masks and keypoints go through the reader.
+                : gtFormat.Format == AnnotationFormat.Coco && !builder.Spill.KeepsShapes && CocoResultsFastPath.TryReadIntoSpill(part.Path, builder, Environment.ProcessorCount, options.Cancellation, options.Progress));
             if (!scanned) AnnotationFormats.Get(dtFormat.Format).ReadPredictions(part.Path, dtSink);
             counts.Add(builder.DetectionCount + builder.DetectionsOfUnknownCategories - before);
         }

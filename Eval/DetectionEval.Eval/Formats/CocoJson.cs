@@ -469,11 +469,6 @@ public static class CocoJson
         ObjectShape? shape = mask is null && keypoints is null ? null : new ObjectShape(mask, keypoints) { Polygons = CocoShapes.PolygonsOf(segmentation) };
         if (!builder.TryGetCategory(category, out int categoryIndex)) builder.CountDetectionOfUnknownCategory(category);
         else if (shape is null && area is null) builder.AddDetection(imageIndex, categoryIndex, box!.Value, s);
-        else if (builder.Spill is not null)
-        {
-            throw json.Error("results a low-memory run can keep (boxes and scores)", "a result with a mask or keypoints",
-                "Masks and keypoints are evaluated in memory: run without --low-memory, or give a --partial worker their --iou-type (segm or keypoints).");
-        }
         else builder.AddDetection(imageIndex, categoryIndex, box!.Value, s, shape, area);
     }
 

@@ -58,6 +58,9 @@ public sealed record SpillSettings(int? ImagesPerShard = null, string? Folder = 
     /// <summary>Spill only the detections of this image shard (a distributed run's worker); null for every detection.</summary>
     public ImageShard? Keep { get; init; }
 
+    /// <summary>Spill each detection's mask (as run lengths) and keypoints too (a mask or keypoint run); boxes, scores and areas are always spilled.</summary>
+    public bool KeepShapes { get; init; }
+
     /// <summary>About how many detections a shard holds when its size is chosen from the file sizes.</summary>
     public const long DetectionsPerShard = 1 << 19;
 

@@ -165,13 +165,13 @@ public sealed class PredictionSink
 
     /// <summary>
     /// Adds a detection given as polygons (flat x y pairs in pixels): its box is their bounding box, its mask
-    /// their raster at the image's size when known (<see cref="PolygonShapes"/>). A low-memory run, which keeps
-    /// boxes and scores only, gets the box.
+    /// their raster at the image's size when known (<see cref="PolygonShapes"/>). A low-memory run that keeps
+    /// no masks (a box run) gets the box alone, without the raster.
     /// </summary>
     public void AddPolygons(int image, int category, IReadOnlyList<double[]> polygons, double score)
     {
         Box box = PolygonShapes.BoundingBox(polygons);
-        if (Builder.Spill is not null)
+        if (Builder.Spill is { KeepsShapes: false })
         {
             Builder.AddDetection(image, category, box, score);
             return;

@@ -43,16 +43,17 @@ public static class EvaluationPipeline
                 return RunInMemory(request, given.Dataset, options, null, observer, new InputNames("ground truth", "predictions"));
             case FileInputs files:
                 bool lowMemory = request.UsesLowMemory;
-                LoadOptions load = RunLoadOptions(files.Load, observer, cancellation, lowMemory ? request.Spill ?? new SpillSettings() : null);
+                LoadOptions load = RunLoadOptions(files.Load, observer, cancellation, lowMemory ? (request.Spill ?? new SpillSettings()) with { KeepShapes = !options.IouTypes.All(t => t == IouType.Bbox) } : null);
                 LoadedAnnotations loaded = Timed(observer, EvaluationStage.Load, () => LoadFiles(files with { Load = load }, observer));
                 using (DetectionSpill? spill = loaded.Builder.Spill)
                 {
                     cancellation.ThrowIfCancellationRequested();
                     Dataset dataset = Timed(observer, EvaluationStage.Group, loaded.Builder.Build);
                     var read = new InputsRead(loaded.GroundTruth, loaded.AllPredictions);
+                    var names = new InputNames(files.GroundTruth.Path, files.PredictionsLabel);
                     return lowMemory
-                        ? RunSharded(loaded.Builder, dataset, options, read, observer)
-                        : RunInMemory(request, dataset, options, read, observer, new InputNames(files.GroundTruth.Path, files.PredictionsLabel));
+                        ? RunSharded(loaded.Builder, dataset, options, read, observer, names)
+                        : RunInMemory(request, dataset, options, read, observer, names);
                 }
             default:
                 throw new ArgumentException("Unknown kind of inputs.", nameof(request));
@@ -407,10 +408,9 @@ public static class EvaluationPipeline
     private sealed record InputNames(string GroundTruth, string Predictions);
 
     /// <summary>The low-memory run: the spilled predictions matched shard by shard, then accumulated class by class.</summary>
-    private static EvaluationRun RunSharded(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, InputsRead read, EvaluationObserver observer)
+    private static EvaluationRun RunSharded(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, InputsRead read, EvaluationObserver observer, InputNames names)
     {
-        int shards = builder.Spill!.ShardCount;
-        ShardedMatches matches = Timed(observer, EvaluationStage.MatchShards, () => ShardedEvaluation.Match(builder, groundTruth, options));
+        ShardedMatches matches = Timed(observer, EvaluationStage.MatchShards, () => ShardedEvaluation.Match(builder, groundTruth, options, names.GroundTruth, names.Predictions));
         EvaluationResult result = Timed(observer, EvaluationStage.AccumulateClasses, () => ShardedEvaluation.Accumulate(matches, options));
         return new EvaluationRun(result, groundTruth, null, LowMemory: true, read, options with { Engine = null, Cancellation = default, Progress = null });
     }

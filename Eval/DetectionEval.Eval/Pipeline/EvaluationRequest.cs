@@ -118,8 +118,7 @@ public sealed record EvaluationRequest(EvaluationInputs Inputs)
     {
         MemoryMode.LowMemory => true,
         MemoryMode.InMemory => false,
-        // Masks and keypoints are kept in memory: a spill holds boxes and scores only.
-        _ => Inputs is FileInputs files && NeedsEverything == RunProducts.Results && files.PredictionBytes >= LowMemoryFromBytes && Options.IouTypes is [IouType.Bbox],
+        _ => Inputs is FileInputs files && NeedsEverything == RunProducts.Results && files.PredictionBytes >= LowMemoryFromBytes,
     };
 
     /// <summary>Checks the request, throwing <see cref="ArgumentException"/> for one no run can carry out.</summary>
@@ -130,10 +129,6 @@ public sealed record EvaluationRequest(EvaluationInputs Inputs)
         if (Memory == MemoryMode.LowMemory && NeedsEverything != RunProducts.Results)
         {
             throw new ArgumentException($"A low-memory run cannot keep {NeedsEverything}: it holds one shard's matches at a time.", nameof(Memory));
-        }
-        if (Memory == MemoryMode.LowMemory && Options.IouTypes is not [IouType.Bbox])
-        {
-            throw new ArgumentException("A low-memory run evaluates boxes only: its spill keeps boxes and scores, not masks or keypoints.", nameof(Memory));
         }
         if (Analysis is not null && !Options.Metrics.HasFlag(MetricSet.Voc)) throw new ArgumentException("The error analysis reads the VOC matches.", nameof(Analysis));
         if (Analysis is { Overlap: IouType.Keypoints }) throw new ArgumentException("The error analysis measures boxes or masks, not keypoints.", nameof(Analysis));

@@ -18,8 +18,13 @@ namespace DetectionEval.Eval.Pipeline;
 // order the whole-dataset merge gives), accumulated by the same code and released. What needs every
 // detection at once is not kept: the VOC curves and the confidence curves are left empty (plots read
 // them), and the pooled operating points come from a heap merge of the classes' score keys and steps (9
-// bytes a detection, kept from each class's accumulation). Memory: about 32 bytes per detection plus one
-// shard's dataset.
+// bytes a detection, kept from each class's accumulation). Memory: about 32 bytes per detection and
+// iou type plus one shard's dataset.
+//
+// Masks and keypoints: the spill keeps each detection's mask as run lengths and its keypoints, so a shard
+// read back is the dataset the in-memory run matches for its images, masks decoded for that shard only.
+// Each of segm and keypoints has its own store of COCO records (the bbox store's layout, no VOC), matched
+// by the in-memory run's shape stage and accumulated by the same class accumulation with its maxDets.
 
 /// <summary>The match stage of a spilled run: every shard matched, the records stored by class.</summary>
 public sealed class ShardedMatches
@@ -43,6 +48,15 @@ public sealed class ShardedMatches
 
     internal ClassMatchStore Store { get; }
 
+    /// <summary>The COCO segm records (no VOC); null when masks are not evaluated.</summary>
+    internal ClassMatchStore? SegmStore { get; init; }
+
+    /// <summary>The COCO keypoint records (no VOC); null when keypoints are not evaluated.</summary>
+    internal ClassMatchStore? KeypointStore { get; init; }
+
+    /// <summary>The iou types matched, as the result reports them.</summary>
+    internal IReadOnlyList<IouType> IouTypes { get; init; } = [IouType.Bbox];
+
     /// <summary>Set once accumulated: accumulation lets go of the stored matches.</summary>
     internal bool Accumulated { get; set; }
 }
@@ -55,17 +69,30 @@ internal static class ShardedEvaluation
     /// <summary>Matches every shard of the builder's spill against <paramref name="groundTruth"/> (what the builder built).</summary>
     /// <param name="builder">The builder that spilled the detections.</param>
     /// <param name="groundTruth">The dataset the builder built: ground truth only.</param>
-    /// <param name="options">Metrics, profile, maxDets, threads, engine, cancellation; its progress sink is told the detections of each shard matched.</param>
-    public static ShardedMatches Match(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options)
+    /// <param name="options">Metrics, iou types, profile, maxDets, threads, engine, cancellation; its progress sink is told the detections of each shard matched.</param>
+    /// <param name="groundTruthName">How a missing mask or keypoints of a ground truth names its file.</param>
+    /// <param name="predictionsName">How a missing mask or keypoints of a detection names the predictions.</param>
+    /// <exception cref="IO.AnnotationFormatException">A ground truth or detection lacks what an iou type measures (the in-memory run's message).</exception>
+    public static ShardedMatches Match(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, string groundTruthName = "ground truth", string predictionsName = "predictions")
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(groundTruth);
         options.Validate();
         DetectionSpill spill = builder.Spill ?? throw new ArgumentException("The builder does not spill its detections.", nameof(builder));
         if (CocoParameters.IouThresholds.Count > StoredMatch.Thresholds) throw new InvalidOperationException("More COCO thresholds than a stored match holds.");
-        bool coco = options.Metrics.HasFlag(MetricSet.Coco), voc = options.Metrics.HasFlag(MetricSet.Voc);
+        // As in memory: the box families only when bbox is an iou type; the detections over maxDets whenever COCO is asked for.
+        bool countOverMaxDets = options.Metrics.HasFlag(MetricSet.Coco);
+        bool coco = options.EvaluatesBoxes && countOverMaxDets, voc = options.EvaluatesBoxes && options.Metrics.HasFlag(MetricSet.Voc);
+        bool segm = options.IouTypes.Contains(IouType.Segm), keypoints = options.IouTypes.Contains(IouType.Keypoints);
         int[] categoryIndices = builder.DatasetCategoryIndices();
-        var store = new ClassMatchStore(groundTruth.Categories.Count, new CocoMatcher(options.MaxDetections[^1]).AreaRangeCount, coco, voc);
+        int classes = groundTruth.Categories.Count, areaRanges = new CocoMatcher(options.MaxDetections[^1]).AreaRangeCount;
+        var store = new ClassMatchStore(classes, areaRanges, coco, voc);
+        ClassMatchStore? segmStore = segm ? new ClassMatchStore(classes, areaRanges, coco: true, voc: false) : null;
+        ClassMatchStore? keypointStore = keypoints
+            ? new ClassMatchStore(classes, new CocoMatcher(CocoParameters.KeypointMaxDetections[^1], CocoParameters.IouThresholds, CocoParameters.KeypointAreaRanges).AreaRangeCount, coco: true, voc: false)
+            : null;
+        // The ground truth is checked once, first, as in memory; each shard's detections when it is read.
+        foreach (IouType iouType in options.IouTypes) ShapeChecks.Require(groundTruth, iouType, options, groundTruthName, predictionsName);
         options.Progress?.Begin(WorkStage.MatchingShards, spill.Count);
         // The shards' own stages are steps of this one: the sink hears of whole shards only.
         EvaluationOptions perShard = options with { Progress = null };
@@ -75,14 +102,23 @@ internal static class ShardedEvaluation
             options.Cancellation.ThrowIfCancellationRequested();
             (int first, int count) = spill.ImagesOf(s);
             Dataset shard = DatasetBuilder.BuildShard(groundTruth, first, count, spill.ReadShard(s), categoryIndices);
+            foreach (IouType iouType in options.IouTypes) ShapeChecks.Require(shard, iouType, options, groundTruthName, predictionsName);
             CocoMatches? cocoMatches = coco ? CocoMatchStage.Match(shard, perShard) : null;
             VocMatches? vocMatches = voc ? VocMatchStage.Match(shard, perShard) : null;
-            StoreShard(shard, cocoMatches, vocMatches, store, image => spill.Keeps(first + image));
+            Func<int, bool> keeps = image => spill.Keeps(first + image);
+            StoreShard(shard, cocoMatches, vocMatches, store, keeps);
+            if (segmStore is not null) StoreShard(shard, CocoShapeMatchStage.Match(shard, perShard, IouType.Segm), null, segmStore, keeps);
+            if (keypointStore is not null) StoreShard(shard, CocoShapeMatchStage.Match(shard, perShard, IouType.Keypoints), null, keypointStore, keeps);
             // A shard holds whole images, so its (image, class) units are the whole dataset's.
-            if (coco) overMaxDets += DatasetSummary.DetectionsOverCap(shard, options.MaxDetections[^1]);
+            if (countOverMaxDets) overMaxDets += DatasetSummary.DetectionsOverCap(shard, options.MaxDetections[^1]);
             options.Progress?.Advance(shard.Detections.Count);
         }
-        return new ShardedMatches(groundTruth, store, spill.StoredCount, overMaxDets);
+        return new ShardedMatches(groundTruth, store, spill.StoredCount, overMaxDets)
+        {
+            SegmStore = segmStore,
+            KeypointStore = keypointStore,
+            IouTypes = options.IouTypes,
+        };
     }
 
     /// <summary>
@@ -147,8 +183,9 @@ internal static class ShardedEvaluation
 
         // Smallest classes first: the largest, whose scratch is largest, run last, when little of the store is left.
         int[] bySize = [.. Enumerable.Range(0, classes).OrderBy(store.CountOf).ThenBy(k => k)];
+        ClassMatchStore[] shapeStores = [.. new[] { matches.SegmStore, matches.KeypointStore }.OfType<ClassMatchStore>()];
         // Counted in detections, not classes: the largest classes, last, take most of the time.
-        options.Progress?.Begin(WorkStage.AccumulatingShards, bySize.Sum(k => (long)store.CountOf(k)));
+        options.Progress?.Begin(WorkStage.AccumulatingShards, bySize.Sum(k => (long)store.CountOf(k)) + shapeStores.Sum(s => Enumerable.Range(0, classes).Sum(k => (long)s.CountOf(k))));
         Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(bySize, loadBalance: true), options.Parallelism, k =>
         {
             StoredMatch[] stored = store.Release(k);
@@ -177,6 +214,21 @@ internal static class ShardedEvaluation
         CocoResult? coco = tables is null
             ? null
             : new CocoResult(options.MaxDetections, CocoAccumulation.Summarize(tables), CocoAccumulation.PerClass(categories, tables)) { Tables = tables };
+        CocoResult? segm = null;
+        if (matches.SegmStore is { } segmStore)
+        {
+            CocoTables segmTables = AccumulateCocoStore(segmStore, options.MaxDetections, options);
+            segm = new CocoResult(options.MaxDetections, CocoAccumulation.Summarize(segmTables), CocoAccumulation.PerClass(categories, segmTables)) { Tables = segmTables };
+        }
+        CocoKeypointResult? keypoints = null;
+        if (matches.KeypointStore is { } keypointStore)
+        {
+            CocoTables keypointTables = AccumulateCocoStore(keypointStore, CocoParameters.KeypointMaxDetections, options);
+            keypoints = new CocoKeypointResult([.. options.SigmasOrCoco], CocoAccumulation.SummarizeKeypoints(keypointTables), CocoAccumulation.PerClassKeypoints(categories, keypointTables))
+            {
+                Tables = keypointTables,
+            };
+        }
         VocResult? voc = store.HasVoc ? VocAccumulation.Summarize(options.Voc, vocClasses) : null;
         OperatingPoints? operatingPoints = null;
         if (voc is not null && keepCurves)
@@ -195,7 +247,28 @@ internal static class ShardedEvaluation
             Detections = checked((int)matches.Detections) + matches.GroundTruth.DetectionsOfUnknownCategories,
             DetectionsOverMaxDets = matches.DetectionsOverMaxDets,
         };
-        return new EvaluationResult(summary, categories, coco, voc) { OperatingPoints = operatingPoints };
+        return new EvaluationResult(summary, categories, coco, voc)
+        {
+            OperatingPoints = operatingPoints,
+            IouTypes = matches.IouTypes,
+            CocoSegm = segm,
+            CocoKeypoints = keypoints,
+        };
+    }
+
+    /// <summary>The COCO tables of a store of COCO records alone (segm or keypoints), each class released once accumulated.</summary>
+    private static CocoTables AccumulateCocoStore(ClassMatchStore store, IReadOnlyList<int> maxDetections, EvaluationOptions options)
+    {
+        int classes = store.Classes;
+        var tables = new CocoTables(CocoParameters.IouThresholds.Count, classes, store.AreaRanges, maxDetections.Count);
+        int[] bySize = [.. Enumerable.Range(0, classes).OrderBy(store.CountOf).ThenBy(k => k)];
+        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(bySize, loadBalance: true), options.Parallelism, k =>
+        {
+            StoredMatch[] stored = store.Release(k);
+            AccumulateCocoClass(stored, new ulong[stored.Length], store, maxDetections, k, tables);
+            options.Progress?.Advance(stored.Length);
+        });
+        return tables;
     }
 
     /// <summary>

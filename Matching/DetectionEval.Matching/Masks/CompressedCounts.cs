@@ -11,7 +11,15 @@ public static class CompressedCounts
     /// <summary>The compressed string of a mask's counts (pycocotools' <c>rleToString</c>).</summary>
     public static string Encode(ReadOnlySpan<uint> counts)
     {
-        var text = new System.Text.StringBuilder(counts.Length * 2);
+        var bytes = new List<byte>(counts.Length * 2);
+        Encode(counts, bytes);
+        return System.Text.Encoding.ASCII.GetString(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes));
+    }
+
+    /// <summary>Appends the compressed string of a mask's counts to <paramref name="bytes"/> as ASCII bytes (as a JSON reader or a spill file holds it).</summary>
+    public static void Encode(ReadOnlySpan<uint> counts, List<byte> bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
         for (int i = 0; i < counts.Length; i++)
         {
             long x = counts[i];
@@ -24,10 +32,9 @@ public static class CompressedCounts
                 // Stop once the rest is pure sign: 0 for a non-negative value, -1 for a negative one.
                 more = (c & 0x10) != 0 ? x != -1 : x != 0;
                 if (more) c |= 0x20;
-                text.Append((char)(c + 48));
+                bytes.Add((byte)(c + 48));
             }
         }
-        return text.ToString();
     }
 
     /// <summary>Decodes a compressed string into run lengths (pycocotools' <c>rleFrString</c>).</summary>
