@@ -44,6 +44,37 @@ public sealed class SyntheticCocoTests
     }
 
     [Fact]
+    public void Keypoints_leave_the_boxes_and_their_numbers_as_they_were_and_follow_the_labelling_rule()
+    {
+        var plain = Generate(new SynthSettings(40, 5, 3));
+        var withKeypoints = Generate(new SynthSettings(40, 5, 3) { Keypoints = true, Segm = true });
+        Assert.Equal(plain.Summary, withKeypoints.Summary);
+        Dataset dataset = Load(withKeypoints.Gt, withKeypoints.Dt);
+        Assert.Equal(Evaluations.Of(Load(plain.Gt, plain.Dt)).Coco!.Summary, Evaluations.Of(dataset).Coco!.Summary);
+        GroundTruthTable gt = dataset.GroundTruth;
+        for (int i = 0; i < gt.Count; i++)
+        {
+            double[] k = gt.Shapes[i]!.Keypoints!;
+            Assert.Equal(51, k.Length);
+            Assert.NotNull(gt.Shapes[i]!.Mask);
+            long id = gt.AnnotationIds[i].Number;
+            bool crowd = (gt.Flags[i] & GroundTruthFlags.Crowd) != 0;
+            for (int j = 0; j < 17; j++)
+            {
+                // Unlabelled when (id + k) % 10 is 0, hidden when 1, visible otherwise; a crowd region labels none.
+                double expected = crowd || (id + j) % 10 == 0 ? 0 : (id + j) % 10 == 1 ? 1 : 2;
+                Assert.Equal(expected, k[(j * 3) + 2]);
+            }
+            Assert.Equal(k.Where((_, j) => j % 3 == 2).Count(v => v > 0), gt.Shapes[i]!.LabelledKeypoints);
+        }
+        Assert.All(dataset.Detections.Shapes.ToArray(), s => Assert.Equal(51, s!.Keypoints!.Length));
+        EvaluationResult both = Evaluations.Of(dataset, new EvaluationOptions { IouTypes = [IouType.Segm, IouType.Keypoints] });
+        Assert.InRange(both.CocoKeypoints!.Summary.Ap!.Value, 0.05, 0.95);
+        var masked = Generate(new SynthSettings(40, 5, 3) { Segm = true });
+        Assert.Equal(Evaluations.Of(Load(masked.Gt, masked.Dt), new EvaluationOptions { IouTypes = [IouType.Segm] }).CocoSegm!.Summary, both.CocoSegm!.Summary);
+    }
+
+    [Fact]
     public void A_different_seed_gives_different_files()
     {
         Assert.NotEqual(Generate(new SynthSettings(50, 5, 1)).Dt, Generate(new SynthSettings(50, 5, 2)).Dt);

@@ -69,6 +69,11 @@ public sealed class SynthCommand
         Description = "Add masks: a polygon per ground truth and a compressed RLE per detection (the octagon inscribed in each box), for --iou-type segm.",
     };
 
+    private readonly Option<bool> _keypoints = new("--keypoints")
+    {
+        Description = "Add keypoints: COCO's 17 person keypoints on every object, placed in its box (some unlabelled; crowd regions none), for --iou-type keypoints.",
+    };
+
     private readonly Option<double?> _objects = new("--objects-per-image")
     {
         Description = "Mean ground-truth objects per image (default 7.3, or 300 with --dense).",
@@ -90,7 +95,7 @@ public sealed class SynthCommand
     {
         var command = new Command("synth", "Write a deterministic synthetic COCO pair (gt.json, dt.json) for benchmarks and stress tests.")
         {
-            _images, _classes, _seed, _out, _dense, _segm, _objects, _detections,
+            _images, _classes, _seed, _out, _dense, _segm, _keypoints, _objects, _detections,
         };
         command.SetAction((parse, cancellation) => Task.FromResult(DevalApp.Guard(error, () => Execute(ReadSettings(parse), output, error, cancellation))));
         return command;
@@ -103,7 +108,7 @@ public sealed class SynthCommand
             parse.GetValue(_seed),
             parse.GetValue(_dense),
             parse.GetValue(_objects),
-            parse.GetValue(_detections)) { Segm = parse.GetValue(_segm) },
+            parse.GetValue(_detections)) { Segm = parse.GetValue(_segm), Keypoints = parse.GetValue(_keypoints) },
         parse.GetValue(_out)!);
 
     /// <summary>Generates the pair and writes both files atomically.</summary>

@@ -36,6 +36,14 @@ public sealed record SynthSettings(
     /// </summary>
     public bool Segm { get; init; }
 
+    /// <summary>
+    /// Add keypoints: COCO's 17 person keypoints on every object, at fixed places of its box (a standing figure),
+    /// one in ten of a ground truth's unlabelled (v = 0, at 0, 0) and one in ten labelled but hidden (v = 1) by
+    /// a rule on its id, none on crowd regions; every detection the same figure in its own box. Nothing is
+    /// drawn for them, so everything else is the files without keypoints, draw for draw.
+    /// </summary>
+    public bool Keypoints { get; init; }
+
     /// <summary>Mean objects per image in regular mode (COCO val2017: 36,781 objects on 5,000 images).</summary>
     public const double RegularObjectsPerImage = 7.3;
 
@@ -107,12 +115,12 @@ public static class SyntheticCoco
             scene.AddObjects(random, width, height, objects);
             foreach (SceneObject o in objects)
             {
-                WriteAnnotation(gt, ++annotationId, i, o, settings.Segm);
+                WriteAnnotation(gt, ++annotationId, i, o, settings.Segm, settings.Keypoints);
                 if (o.Crowd) crowd++;
             }
             found.Clear();
             scene.AddDetections(random, width, height, objects, found);
-            foreach (SceneDetection d in found) WriteDetection(dt, ++detectionCount == 1, i, d, settings.Segm ? (width, height) : null);
+            foreach (SceneDetection d in found) WriteDetection(dt, ++detectionCount == 1, i, d, settings.Segm ? (width, height) : null, settings.Keypoints);
             if (progress is not null && (i & 255) == 0) progress(i);
         }
 
@@ -162,7 +170,46 @@ public static class SyntheticCoco
         w.Raw("], \"counts\": \"" + Matching.Masks.CompressedCounts.Encode(mask.Counts).Replace("\\", "\\\\", StringComparison.Ordinal) + "\"}");
     }
 
-    private static void WriteAnnotation(JsonLineWriter gt, long id, int image, SceneObject o, bool segm)
+    /// <summary>COCO's 17 person keypoints (nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles) as fractions of a box, x then y.</summary>
+    private static readonly double[] Figure =
+    [
+        0.5, 0.1, 0.45, 0.08, 0.55, 0.08, 0.4, 0.1, 0.6, 0.1, 0.35, 0.25, 0.65, 0.25, 0.25, 0.4, 0.75, 0.4,
+        0.2, 0.55, 0.8, 0.55, 0.4, 0.55, 0.6, 0.55, 0.4, 0.75, 0.6, 0.75, 0.4, 0.95, 0.6, 0.95,
+    ];
+
+    /// <summary>
+    /// The figure's keypoints in <paramref name="box"/>, two decimals, as (x, y, v) triples; a ground truth
+    /// (<paramref name="annotationId"/> given) leaves keypoint k unlabelled when (id + k) % 10 is 0 and hidden when it
+    /// is 1, a crowd region labels none; a detection's v is 1.
+    /// </summary>
+    private static void WriteKeypoints(JsonLineWriter w, SynthBox box, long? annotationId, bool crowd)
+    {
+        int labelled = 0;
+        var values = new double[Figure.Length / 2 * 3];
+        for (int k = 0; k < Figure.Length / 2; k++)
+        {
+            long rule = annotationId is long id ? (id + k) % 10 : 2;
+            if (crowd || rule == 0) continue;
+            values[(k * 3) + 0] = Math.Round((box.X + (box.Width * Figure[k * 2])) * 100) / 100;
+            values[(k * 3) + 1] = Math.Round((box.Y + (box.Height * Figure[(k * 2) + 1])) * 100) / 100;
+            values[(k * 3) + 2] = rule == 1 || annotationId is null ? 1 : 2;
+            labelled++;
+        }
+        w.Raw(", \"keypoints\": [");
+        for (int j = 0; j < values.Length; j++)
+        {
+            if (j > 0) w.Raw(", ");
+            w.Number(values[j]);
+        }
+        w.Raw("]");
+        if (annotationId is not null)
+        {
+            w.Raw(", \"num_keypoints\": ");
+            w.Number(labelled);
+        }
+    }
+
+    private static void WriteAnnotation(JsonLineWriter gt, long id, int image, SceneObject o, bool segm, bool keypoints)
     {
         gt.Raw(id == 1 ? "{\"id\": " : ",\n{\"id\": ");
         gt.Number(id);
@@ -174,10 +221,11 @@ public static class SyntheticCoco
         gt.Raw(", \"area\": ");
         gt.Number(o.Area);
         if (segm) WritePolygon(gt, o.Box);
+        if (keypoints) WriteKeypoints(gt, o.Box, id, o.Crowd);
         gt.Raw(o.Crowd ? ", \"iscrowd\": 1}" : ", \"iscrowd\": 0}");
     }
 
-    private static void WriteDetection(JsonLineWriter dt, bool first, int image, SceneDetection d, (int Width, int Height)? maskSize)
+    private static void WriteDetection(JsonLineWriter dt, bool first, int image, SceneDetection d, (int Width, int Height)? maskSize, bool keypoints)
     {
         dt.Raw(first ? "{\"image_id\": " : ",\n{\"image_id\": ");
         dt.Number(image);
@@ -185,6 +233,7 @@ public static class SyntheticCoco
         dt.Number(d.Category);
         WriteBox(dt, d.Box);
         if (maskSize is { } size) WriteMask(dt, d.Box, size);
+        if (keypoints) WriteKeypoints(dt, d.Box, annotationId: null, crowd: false);
         dt.Raw(", \"score\": ");
         dt.Number(d.Score);
         dt.Raw("}");
