@@ -72,11 +72,43 @@ public static class MaskRules
         // pixel implies overlapping boxes, so this only saves time, except for the size check below.
         if (IouRules.Coco(detection.BoundingBox, groundTruth.BoundingBox, groundTruthIsCrowd) <= 0) return 0;
         if (detection.Height != groundTruth.Height || detection.Width != groundTruth.Width) return -1;
-        (long intersection, long union) = IntersectionAndUnion(decoded.Of(detection), groundTruth.Counts);
+        long intersection = Intersection(decoded.Of(detection), groundTruth.Counts);
         if (intersection == 0) return 0;
-        if (groundTruthIsCrowd) union = detection.Area;
+        // The pixels in either mask: both areas less the shared ones, the count rleIou's walk arrives at.
+        long union = groundTruthIsCrowd ? detection.Area : detection.Area + groundTruth.Area - intersection;
         // One double division of the two exact counts, as (double)i / (double)u.
         return (double)intersection / union;
+    }
+
+    /// <summary>
+    /// Pixels set in both masks: their runs of 1s as index intervals, walked together (each step moves past the
+    /// interval that ends first), the overlap of each pair summed. Zero-length runs give empty intervals.
+    /// </summary>
+    public static long Intersection(ReadOnlySpan<uint> a, ReadOnlySpan<uint> b)
+    {
+        if (a.Length < 2 || b.Length < 2) return 0;
+        long intersection = 0;
+        // The current runs of 1s: a[ia] pixels from startA, b[ib] pixels from startB.
+        int ia = 1, ib = 1;
+        long startA = a[0], startB = b[0];
+        while (true)
+        {
+            long endA = startA + a[ia], endB = startB + b[ib];
+            long overlap = Math.Min(endA, endB) - Math.Max(startA, startB);
+            if (overlap > 0) intersection += overlap;
+            if (endA <= endB)
+            {
+                if (ia + 2 >= a.Length) return intersection;
+                startA = endA + a[ia + 1];
+                ia += 2;
+            }
+            else
+            {
+                if (ib + 2 >= b.Length) return intersection;
+                startB = endB + b[ib + 1];
+                ib += 2;
+            }
+        }
     }
 
     /// <summary>Pixels set in both masks and in either, from one walk over the two run lists.</summary>

@@ -175,4 +175,35 @@ public sealed class RunLengthMaskTests
         // The cache serves the next detection its own runs, not the last one's.
         Assert.Equal(1.0, MaskRules.Iou(column, column, false, cache));
     }
+
+    [Fact]
+    public void The_intersection_of_two_run_lists_counts_the_pixels_both_bitmaps_set()
+    {
+        // Random bitmaps with long and short runs, pixel 0 set or not, and empty masks among them.
+        var random = new Random(20261202);
+        for (int trial = 0; trial < 300; trial++)
+        {
+            int h = random.Next(1, 9), w = random.Next(1, 9);
+            byte[] first = Bitmap(random, h * w, trial % 7 == 0 ? 0 : random.NextDouble());
+            byte[] second = Bitmap(random, h * w, trial % 11 == 0 ? 0 : random.NextDouble());
+            int both = 0, either = 0;
+            for (int i = 0; i < h * w; i++)
+            {
+                both += first[i] & second[i];
+                either += first[i] | second[i];
+            }
+            RunLengthMask a = MaskRules.Encode(first, h, w), b = MaskRules.Encode(second, h, w);
+            Assert.Equal(both, MaskRules.Intersection(a.Counts, b.Counts));
+            Assert.Equal((both, either), MaskRules.IntersectionAndUnion(a.Counts, b.Counts));
+            double expected = both == 0 ? 0 : (double)both / either;
+            if (IouRules.Coco(a.BoundingBox, b.BoundingBox, false) > 0) Assert.Equal(expected, MaskRules.Iou(a, b, false));
+        }
+    }
+
+    private static byte[] Bitmap(Random random, int pixels, double density)
+    {
+        byte[] bitmap = new byte[pixels];
+        for (int i = 0; i < pixels; i++) bitmap[i] = random.NextDouble() < density ? (byte)1 : (byte)0;
+        return bitmap;
+    }
 }
