@@ -65,7 +65,10 @@ public static class EvaluationPipeline
     /// predictions, keeps its shard's detections only (spilled, as a low-memory run), and numbers them as a
     /// run over every detection would.
     /// </summary>
-    /// <param name="request">File inputs and options; nothing kept beyond the numbers, no analysis.</param>
+    /// <param name="request">
+    /// File inputs and options; nothing kept beyond the numbers. With <see cref="EvaluationRequest.Analysis"/>
+    /// (boxes only), the partial also keeps what the error analysis reads of its images (<see cref="PartialResult.HasAnalysis"/>).
+    /// </param>
     /// <param name="shard">The shard to match.</param>
     /// <param name="observer">Told each stage's progress and timing, and what the user should know; null for none.</param>
     /// <param name="cancellation">Stops the run soon after it is cancelled.</param>
@@ -75,8 +78,14 @@ public static class EvaluationPipeline
     {
         ArgumentNullException.ThrowIfNull(request);
         shard.Validate();
-        request = request with { Memory = MemoryMode.LowMemory };
+        // The analysis is checked as a run's would be; the shard collects its records group by group, so the
+        // low-memory checks leave it out.
+        AnalysisRequest? analysis = request.Analysis;
+        (request with { Memory = MemoryMode.InMemory }).Validate();
+        request = request with { Memory = MemoryMode.LowMemory, Analysis = null };
         request.Validate();
+        if (analysis is { Overlap: not IouType.Bbox }) throw new ArgumentException("A shard keeps box matches: its error analysis measures boxes.", nameof(request));
+        PartialAnalysisCollector? collector = analysis is null ? null : new PartialAnalysisCollector(analysis);
         if (request.Inputs is not FileInputs files) throw new ArgumentException("A shard reads its inputs from files.", nameof(request));
         observer ??= EvaluationObserver.None;
         EvaluationOptions options = request.Options with { Cancellation = cancellation, Progress = observer.Progress };
@@ -92,10 +101,10 @@ public static class EvaluationPipeline
             using DetectionSpill? spill = loaded.Builder.Spill;
             cancellation.ThrowIfCancellationRequested();
             Dataset groundTruth = Timed(observer, EvaluationStage.Group, loaded.Builder.Build);
-            ShardedMatches matches = Timed(observer, EvaluationStage.MatchShards, () => ShardedEvaluation.Match(loaded.Builder, groundTruth, options));
+            ShardedMatches matches = Timed(observer, EvaluationStage.MatchShards, () => ShardedEvaluation.Match(loaded.Builder, groundTruth, options, collector));
             bool[] held = loaded.Builder.ImagesOfShard(shard);
             InputDigest[] inputDigests = digests.GetAwaiter().GetResult();
-            (RecordId[] images, PartialGroundTruth gt, int[] classes, StoredMatch[] records) = PartialResult.Collect(groundTruth, matches.Store, image => held[image]);
+            (RecordId[] images, PartialGroundTruth gt, int[] classes, StoredMatch[] records, int[] imageIndices) = PartialResult.Collect(groundTruth, matches.Store, image => held[image]);
             matches.Accumulated = true;
             var counts = new PartialCounts(
                 matches.Store.AreaRanges, matches.Store.Countable, matches.Store.Positives, matches.Detections,
@@ -109,6 +118,7 @@ public static class EvaluationPipeline
                 PredictionPaths = [.. files.Predictions.Select(p => p.Path)],
                 GroundTruthDigest = inputDigests[0],
                 PredictionDigests = inputDigests[1..],
+                Analysis = collector?.Build(groundTruth, imageIndices),
             };
         }
         finally
@@ -140,7 +150,7 @@ public static class EvaluationPipeline
         VocMatches? vocMatches = voc ? VocMatchStage.Match(dataset, options) : null;
         var store = new ClassMatchStore(dataset.Categories.Count, new CocoMatcher(options.MaxDetections[^1]).AreaRangeCount, coco, voc);
         ShardedEvaluation.StoreShard(dataset, cocoMatches, vocMatches, store, _ => true);
-        (RecordId[] images, PartialGroundTruth gt, int[] classes, StoredMatch[] records) = PartialResult.Collect(dataset, store, _ => true);
+        (RecordId[] images, PartialGroundTruth gt, int[] classes, StoredMatch[] records, _) = PartialResult.Collect(dataset, store, _ => true);
         var counts = new PartialCounts(
             store.AreaRanges, store.Countable, store.Positives, dataset.Detections.Count, dataset.DetectionsOfUnknownCategories,
             coco ? DatasetSummary.DetectionsOverCap(dataset, options.MaxDetections[^1]) : 0, SharedPredictions: false);
@@ -363,7 +373,7 @@ public static class EvaluationPipeline
     /// The error analysis at the options' score threshold, else at the pooled best-F1 confidence (where the
     /// overlays are drawn too), else (no detections) at every confidence.
     /// </summary>
-    private static ErrorAnalysis Analyze(VocMatches voc, TideMatches tide, EvaluationResult result, AnalysisRequest analysis, EvaluationOptions options)
+    internal static ErrorAnalysis Analyze(VocMatches voc, TideMatches tide, EvaluationResult result, AnalysisRequest analysis, EvaluationOptions options)
     {
         double threshold = options.ScoreThreshold ?? result.OperatingPoints?.BestF1?.Confidence ?? double.NegativeInfinity;
         return ErrorAnalyzer.Analyze(voc, tide, new AnalysisOptions(threshold, analysis.WorstImages, options.Threads));

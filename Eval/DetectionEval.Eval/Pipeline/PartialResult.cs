@@ -71,7 +71,7 @@ public sealed class PartialResultException(string message) : Exception(message);
 public sealed class PartialResult
 {
     /// <summary>The version of the stored layout this build writes and reads.</summary>
-    public const int CurrentFormatVersion = 2;
+    public const int CurrentFormatVersion = 3;
 
     internal PartialResult(
         PartialSettings settings,
@@ -146,6 +146,15 @@ public sealed class PartialResult
     /// <summary>The records; <see cref="StoredMatch.ImageRank"/> is an index into <see cref="Images"/>.</summary>
     internal StoredMatch[] Records { get; }
 
+    /// <summary>
+    /// Whether it keeps what the error analysis reads (a shard written with <c>--analysis</c>), so that a merge
+    /// with <see cref="MergeOptions.Analysis"/> gives the single run's analysis.
+    /// </summary>
+    public bool HasAnalysis => Analysis is not null;
+
+    /// <summary>What the error analysis reads of its images; null when not asked for.</summary>
+    internal PartialAnalysis? Analysis { get; init; }
+
     /// <summary>The partial written as bytes (the layout of docs/distributed.md).</summary>
     public byte[] ToBytes()
     {
@@ -195,7 +204,8 @@ public sealed class PartialResult
     /// <param name="dataset">The dataset the records were matched in (ground truth at least); record image ranks are its ranks.</param>
     /// <param name="store">The records, by class.</param>
     /// <param name="holds">Whether an image (by dataset index) belongs to the partial.</param>
-    internal static (RecordId[] Images, PartialGroundTruth GroundTruth, int[] Classes, StoredMatch[] Records) Collect(
+    /// <returns>The partial's image ids, its ground truth, its records and their classes, and its images' dataset indices (in the partial's order).</returns>
+    internal static (RecordId[] Images, PartialGroundTruth GroundTruth, int[] Classes, StoredMatch[] Records, int[] ImageIndices) Collect(
         Dataset dataset, ClassMatchStore store, Func<int, bool> holds)
     {
         int imageCount = dataset.Images.Count;
@@ -204,6 +214,7 @@ public sealed class PartialResult
         int[] localOfImage = new int[imageCount];
         Array.Fill(localOfImage, -1);
         var ids = new List<RecordId>();
+        var indices = new List<int>();
         int[] localOfRank = new int[imageCount];
         for (int rank = 0; rank < imageCount; rank++)
         {
@@ -212,6 +223,7 @@ public sealed class PartialResult
             if (!holds(image)) continue;
             localOfImage[image] = localOfRank[rank] = ids.Count;
             ids.Add(dataset.Images[image].Id);
+            indices.Add(image);
         }
 
         GroundTruthTable gt = dataset.GroundTruth;
@@ -240,7 +252,7 @@ public sealed class PartialResult
                 records[next++] = m.Renumbered(localOfRank[m.ImageRank], m.InputPosition);
             }
         }
-        return ([.. ids], groundTruth, classes, records);
+        return ([.. ids], groundTruth, classes, records, [.. indices]);
     }
 }
 
