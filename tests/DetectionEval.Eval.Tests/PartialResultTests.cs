@@ -1,4 +1,5 @@
 using DetectionEval.Eval.Data;
+using DetectionEval.Eval.Formats;
 using DetectionEval.Eval.Pipeline;
 using DetectionEval.Eval.Reports;
 using DetectionEval.Matching;
@@ -121,6 +122,55 @@ public sealed class PartialResultTests
         PartialResult back = PartialResult.FromBytes(bytes);
         Assert.Equal(bytes, back.ToBytes());
         Assert.Equal((80, 779L, partial.GroundTruthFingerprint), (back.ImageCount, back.Detections, back.GroundTruthFingerprint));
+    }
+
+    [Theory]
+    [InlineData("cases/c03_crowd", 3)]
+    [InlineData("cases/c06_ties_duplicates", 7)]
+    public void Shards_that_keep_the_analysis_travel_as_bytes_and_merge_to_the_single_runs_analysis(string caseName, int shards)
+    {
+        var request = new EvaluationRequest(new FileInputs(
+            new AnnotationInput(ReferenceData.Case(Path.Combine(caseName, "gt.json"))), [new AnnotationInput(ReferenceData.Case(Path.Combine(caseName, "dt.json")))], new LoadOptions()))
+        {
+            Analysis = new AnalysisRequest(WorstImages: 5),
+        };
+        EvaluationResult single = EvaluationPipeline.Run(request).Result;
+        PartialResult[] partials = [.. Enumerable.Range(0, shards).Select(i => EvaluationPipeline.RunShard(request, new ImageShard(i, shards)))];
+        byte[][] sent = [.. partials.Select(p => p.ToBytes())];
+        PartialResult[] received = [.. sent.Select(b => PartialResult.FromBytes(b))];
+
+        Assert.All(received, p => Assert.True(p.HasAnalysis));
+        Assert.Equal(sent, received.Select(p => p.ToBytes()));
+        EvaluationResult merged = EvaluationPipeline.Merge(received.Reverse(), new MergeOptions { Analysis = new AnalysisRequest(WorstImages: 5) });
+        Assert.NotNull(single.Analysis);
+        Assert.Equal(5, single.Analysis.WorstImages.Count);
+        Assert.Equal(Json(single), Json(merged));
+        Assert.Null(EvaluationPipeline.Merge(received).Analysis);
+    }
+
+    [Fact]
+    public void The_analysis_of_a_merge_is_refused_for_partials_without_its_records_and_for_other_tide_settings()
+    {
+        Dataset dataset = GoldenParityTests.LoadCase("cases/c02_basic");
+        PartialResult rank = Partial(dataset.Categories, [.. DetectionEvaluatorTests.ToSamples(dataset)]);
+        Assert.Equal(
+            "partial 1 (a partial of 50 images): Expected a partial that keeps the error analysis's records (deval evaluate --shard I/N --partial FILE --analysis), but got one without them.",
+            Assert.Throws<PartialResultException>(() => EvaluationPipeline.Merge([rank], new MergeOptions { Analysis = new AnalysisRequest() })).Message);
+
+        var request = new EvaluationRequest(new FileInputs(
+            new AnnotationInput(ReferenceData.Case("cases/c02_basic/gt.json")), [new AnnotationInput(ReferenceData.Case("cases/c02_basic/dt.json"))], new LoadOptions()))
+        {
+            Analysis = new AnalysisRequest(),
+        };
+        PartialResult shard = EvaluationPipeline.RunShard(request, new ImageShard(0, 1));
+        var otherTide = new AnalysisRequest { Tide = new Matching.Tide.TideSettings(ForegroundIou: 0.7) };
+        Assert.Equal(
+            "partial 1 (shard 0/1): Expected TIDE's settings (foreground IoU 0.7, background IoU 0.1, 100 detections per image), but got (foreground IoU 0.5, background IoU 0.1, 100 detections per image).",
+            Assert.Throws<PartialResultException>(() => EvaluationPipeline.Merge([shard], new MergeOptions { Analysis = otherTide })).Message);
+        Assert.StartsWith(
+            "Expected the error analysis of boxes (a partial holds box matches), but got the analysis of masks",
+            Assert.Throws<PartialResultException>(() => EvaluationPipeline.Merge([shard], new MergeOptions { Analysis = new AnalysisRequest { Overlap = IouType.Segm } })).Message,
+            StringComparison.Ordinal);
     }
 
     private static PartialResult Partial(IEnumerable<Category> categories, ImageSample[] samples)
