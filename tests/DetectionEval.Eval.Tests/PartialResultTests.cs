@@ -173,6 +173,52 @@ public sealed class PartialResultTests
             StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_partial_whose_analysis_tables_are_missing_or_do_not_fit_is_refused_in_one_line()
+    {
+        string sample = Path.Combine(ReferenceData.RepositoryRoot, "samples", "coco-val2014-100");
+        var request = new EvaluationRequest(new FileInputs(
+            new AnnotationInput(Path.Combine(sample, "instances_val2014_100.json")), [new AnnotationInput(Path.Combine(sample, "fakebbox100_results.json"))], new LoadOptions()))
+        {
+            Analysis = new AnalysisRequest(),
+        };
+        byte[] bytes = EvaluationPipeline.RunShard(request, new ImageShard(0, 1)).ToBytes();
+        Assert.NotEmpty(PartialResult.FromBytes(bytes).Analysis!.Hits);
+        byte[] Changed(Action<System.IO.Compression.ZipArchive> change)
+        {
+            using var stream = new MemoryStream();
+            stream.Write(bytes);
+            using (var zip = new System.IO.Compression.ZipArchive(stream, System.IO.Compression.ZipArchiveMode.Update, leaveOpen: true)) change(zip);
+            return stream.ToArray();
+        }
+
+        byte[] missing = Changed(zip => zip.GetEntry("tide_errors.arrow")!.Delete());
+        Assert.Equal(
+            "s.part: Expected a partial result (a zip holding tide_errors.arrow), but got none.",
+            Assert.Throws<PartialResultException>(() => PartialResult.FromBytes(missing, "s.part")).Message);
+        // The hits of no record: the VOC table counts hits the hits table no longer has.
+        byte[] noHits = Changed(zip =>
+        {
+            zip.GetEntry("analysis_hits.arrow")!.Delete();
+            using Stream replaced = zip.CreateEntry("analysis_hits.arrow").Open();
+            var schema = new Apache.Arrow.Schema([new("ground_truth", Apache.Arrow.Types.Int32Type.Default, false), new("iou", Apache.Arrow.Types.DoubleType.Default, false)], null);
+            using var writer = new Apache.Arrow.Ipc.ArrowStreamWriter(replaced, schema, leaveOpen: true);
+            writer.WriteRecordBatch(new Apache.Arrow.RecordBatch(schema, [new Apache.Arrow.Int32Array.Builder().Build(), new Apache.Arrow.DoubleArray.Builder().Build()], 0));
+            writer.WriteEnd();
+        });
+        Assert.Equal(
+            "s.part: analysis_hits.arrow: Expected as many hits as analysis_voc.arrow counts, but got values outside them.",
+            Assert.Throws<PartialResultException>(() => PartialResult.FromBytes(noHits, "s.part")).Message);
+        byte[] empty = Changed(zip =>
+        {
+            zip.GetEntry("tide_points.arrow")!.Delete();
+            zip.CreateEntry("tide_points.arrow");
+        });
+        Assert.Equal(
+            "s.part: Expected a partial result written by 'deval evaluate --partial', but got an unreadable file (tide_points.arrow: expected an Arrow IPC stream, but got no schema).",
+            Assert.Throws<PartialResultException>(() => PartialResult.FromBytes(empty, "s.part")).Message);
+    }
+
     private static PartialResult Partial(IEnumerable<Category> categories, ImageSample[] samples)
     {
         var evaluator = new DetectionEvaluator(categories);

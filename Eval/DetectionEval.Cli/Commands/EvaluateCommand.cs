@@ -219,7 +219,7 @@ public sealed class EvaluateCommand
 
     private readonly Option<string?> _partial = new("--partial")
     {
-        Description = "Match one image shard (--shard) and write its match records to FILE, for 'deval merge'; writes no report.",
+        Description = "Match one image shard (--shard) and write its match records to FILE, for 'deval merge'; writes no report. With --analysis, also what the error analysis reads.",
         HelpName = "FILE",
     };
 

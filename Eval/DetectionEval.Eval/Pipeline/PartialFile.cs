@@ -626,7 +626,8 @@ internal static class PartialFile
     private static IEnumerable<RecordBatch> ReadBatches(Stream stream, string entry, params (string Name, ArrowTypeId Type)[] columns)
     {
         using var reader = new ArrowStreamReader(stream, leaveOpen: true);
-        Schema schema = reader.Schema;
+        // An empty stream has no schema.
+        Schema schema = reader.Schema ?? throw new InvalidDataException($"{entry}: expected an Arrow IPC stream, but got no schema");
         string expected = string.Join(", ", columns.Select(c => $"{c.Name} {c.Type}"));
         string got = string.Join(", ", schema.FieldsList.Select(f => $"{f.Name} {f.DataType.TypeId}"));
         if (expected != got) throw new InvalidDataException($"{entry}: expected the columns {expected}, but got {got}");

@@ -179,7 +179,7 @@ public sealed class PartialResult
     /// <exception cref="PartialResultException">The stream does not hold a partial result this build reads.</exception>
     public static PartialResult ReadFrom(Stream stream, string source) => PartialFile.Read(stream, source);
 
-    /// <summary>Reads everything of a partial but its records (its header, images and ground truth).</summary>
+    /// <summary>Reads everything of a partial but its records (its header, images, ground truth and the analysis's records).</summary>
     /// <exception cref="PartialResultException">The stream does not hold a partial result this build reads.</exception>
     public static PartialResult ReadHeaderFrom(Stream stream, string source) => PartialFile.Read(stream, source, withRecords: false);
 
