@@ -56,7 +56,8 @@ internal static class ShardedEvaluation
     /// <param name="builder">The builder that spilled the detections.</param>
     /// <param name="groundTruth">The dataset the builder built: ground truth only.</param>
     /// <param name="options">Metrics, profile, maxDets, threads, engine, cancellation; its progress sink is told the detections of each shard matched.</param>
-    public static ShardedMatches Match(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options)
+    /// <param name="analysis">Also collects what the error analysis reads of the kept images (a worker of a distributed run); null for none.</param>
+    public static ShardedMatches Match(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, PartialAnalysisCollector? analysis = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(groundTruth);
@@ -76,8 +77,9 @@ internal static class ShardedEvaluation
             (int first, int count) = spill.ImagesOf(s);
             Dataset shard = DatasetBuilder.BuildShard(groundTruth, first, count, spill.ReadShard(s), categoryIndices);
             CocoMatches? cocoMatches = coco ? CocoMatchStage.Match(shard, perShard) : null;
-            VocMatches? vocMatches = voc ? VocMatchStage.Match(shard, perShard) : null;
+            VocMatches? vocMatches = voc ? VocMatchStage.Match(shard, perShard, analysis is null ? VocOverlapsKept.None : PartialAnalysisCollector.Overlaps) : null;
             StoreShard(shard, cocoMatches, vocMatches, store, image => spill.Keeps(first + image));
+            if (analysis is not null) analysis.Add(shard, image => first + image, vocMatches!, perShard.Parallelism, image => spill.Keeps(first + image));
             // A shard holds whole images, so its (image, class) units are the whole dataset's.
             if (coco) overMaxDets += DatasetSummary.DetectionsOverCap(shard, options.MaxDetections[^1]);
             options.Progress?.Advance(shard.Detections.Count);
