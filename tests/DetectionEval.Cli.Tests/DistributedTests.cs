@@ -7,7 +7,8 @@ namespace DetectionEval.Cli.Tests;
 
 /// <summary>
 /// A run split into image shards (<c>deval evaluate --shard I/N --partial FILE</c>) and merged
-/// (<c>deval merge</c>) prints and writes exactly what one run does; partials that do not make one run are
+/// (<c>deval merge</c>) prints and writes exactly what one run does, the error analysis too when the workers
+/// keep its records (<c>--analysis</c>); partials that do not make one run are
 /// refused with one line and exit 2; <c>--shard auto</c> reads the schedulers' environment.
 /// </summary>
 public sealed class DistributedTests : IDisposable
@@ -31,7 +32,7 @@ public sealed class DistributedTests : IDisposable
 
     [Theory]
     [MemberData(nameof(CasesAndProfiles))]
-    public void Every_reference_case_split_into_1_2_3_and_7_shards_merges_to_the_single_run_json_and_table_byte_for_byte(string caseName, string profile)
+    public void Every_reference_case_split_into_1_2_3_and_7_shards_merges_to_the_single_run_json_and_table_with_the_analysis_byte_for_byte(string caseName, string profile)
     {
         string gt = ReferenceData.Case(Path.Combine(caseName, "gt.json")), dt = ReferenceData.Case(Path.Combine(caseName, "dt.json"));
         AssertShardsMergeToTheSingleRun(gt, dt, profile.Split(' ', StringSplitOptions.RemoveEmptyEntries));
@@ -53,23 +54,41 @@ public sealed class DistributedTests : IDisposable
         AssertShardsMergeToTheSingleRun(withMasks, Path.Combine(folder, "dt.json"), ["--iou-type", "bbox,segm,keypoints"]);
     }
 
-    /// <summary>The run split into 1, 2, 3 and 7 shards and merged (the partials in any order) gives the single run's JSON and table byte for byte.</summary>
+    /// <summary>
+    /// The run split into 1, 2, 3 and 7 shards and merged (the partials in any order) gives the single run's JSON
+    /// and table byte for byte, with the error analysis wherever partials keep it.
+    /// </summary>
     private void AssertShardsMergeToTheSingleRun(string gt, string dt, string[] options)
     {
-        CommandRun json = Deval.Run(["evaluate", "--gt", gt, "--pred", dt, "--json", "-", "--score-threshold", "0.5", .. options]);
-        CommandRun table = Deval.Run(["evaluate", "--gt", gt, "--pred", dt, .. options]);
+        string[] analysis = AnalysisOf(options);
+        CommandRun json = Deval.Run(["evaluate", "--gt", gt, "--pred", dt, "--json", "-", "--score-threshold", "0.5", .. options, .. analysis]);
+        CommandRun table = Deval.Run(["evaluate", "--gt", gt, "--pred", dt, .. options, .. analysis]);
         Assert.Equal(0, json.ExitCode);
         Assert.Contains("\"groundTruthFingerprint\": \"sha256:", json.Output);
+        Assert.Equal(analysis.Length > 0, json.Output.Contains("\"confusionMatrix\": {", StringComparison.Ordinal));
         foreach (int n in new[] { 1, 2, 3, 7 })
         {
-            string[] partials = Split(gt, dt, n, options, out _);
-            CommandRun merged = Deval.Run(["merge", .. partials.Reverse(), "--json", "-", "--score-threshold", "0.5"]);
+            string[] partials = Split(gt, dt, n, [.. options, .. analysis], out _);
+            CommandRun merged = Deval.Run(["merge", .. partials.Reverse(), "--json", "-", "--score-threshold", "0.5", .. analysis]);
             Assert.Equal((0, ""), (merged.ExitCode, merged.Error));
             Assert.Equal(json.Output.Length, merged.Output.Length);
             Assert.Equal(json.Output, merged.Output);
-            CommandRun mergedTable = Deval.Run(["merge", .. partials]);
+            CommandRun mergedTable = Deval.Run(["merge", .. partials, .. analysis]);
             Assert.Equal((0, table.Output), (mergedTable.ExitCode, mergedTable.Output));
         }
+    }
+
+    /// <summary>
+    /// <c>--analysis</c> wherever partials keep the error analysis: with the VOC matches, which it reads, and
+    /// boxes among the iou types (a single run of masks alone analyses masks, which partials do not keep).
+    /// </summary>
+    private static string[] AnalysisOf(string[] options)
+    {
+        int iouType = Array.IndexOf(options, "--iou-type");
+        bool boxes = iouType < 0 || options[iouType + 1].Split(',').Contains("bbox");
+        int metric = Array.IndexOf(options, "--metric");
+        bool voc = metric < 0 || options[metric + 1] != "coco";
+        return boxes && voc ? ["--analysis"] : [];
     }
 
     [Theory]
@@ -97,6 +116,7 @@ public sealed class DistributedTests : IDisposable
         // c10_empty_dt has no detections at all; in 50 shards of c02_basic's 50 images, shard 3 holds an image
         // without detections; in 97 shards, 47 hold no image.
         // coco_val2014_100_segm's image of rank 80 has no detections, so shard 80/103 holds it alone; 3 of 103 shards hold no image.
+        // Each is merged without and with the analysis.
         foreach ((string caseName, int shards, string[] options) in new[]
         {
             ("cases/c10_empty_dt", 7, []), ("cases/c02_basic", 50, []), ("cases/c02_basic", 97, []),
@@ -104,11 +124,14 @@ public sealed class DistributedTests : IDisposable
         })
         {
             string gt = ReferenceData.Case(Path.Combine(caseName, "gt.json")), dt = ReferenceData.Case(Path.Combine(caseName, "dt.json"));
-            string[] partials = Split(gt, dt, shards, options, out string[] lines);
-            Assert.Contains(lines, line => line.Contains(" 0 detections matched", StringComparison.Ordinal));
-            string file = Path.Combine(_folder, "merged.json");
-            Assert.Equal(0, Deval.Run(["merge", .. partials, "--json", file]).ExitCode);
-            Assert.Equal(Deval.Run(["evaluate", "--gt", gt, "--pred", dt, "--json", "-", .. options]).Output, File.ReadAllText(file));
+            foreach (string[] analysis in new[] { Array.Empty<string>(), ["--analysis"] })
+            {
+                string[] partials = Split(gt, dt, shards, [.. options, .. analysis], out string[] lines);
+                Assert.Contains(lines, line => line.Contains(" 0 detections matched", StringComparison.Ordinal));
+                string file = Path.Combine(_folder, "merged.json");
+                Assert.Equal(0, Deval.Run(["merge", .. partials, "--json", file, .. analysis]).ExitCode);
+                Assert.Equal(Deval.Run(["evaluate", "--gt", gt, "--pred", dt, "--json", "-", .. options, .. analysis]).Output, File.ReadAllText(file));
+            }
         }
         string c02 = ReferenceData.Case("cases/c02_basic/gt.json");
         CommandRun last = Deval.Run("evaluate", "--gt", c02, "--pred", ReferenceData.Case("cases/c02_basic/dt.json"), "--shard", "96/97", "--partial", Path.Combine(_folder, "last"));
@@ -121,6 +144,10 @@ public sealed class DistributedTests : IDisposable
         string gt = ReferenceData.Case("cases/c06_ties_duplicates/gt.json"), dt = ReferenceData.Case("cases/c06_ties_duplicates/dt.json");
         CommandRun worker = Deval.Run("evaluate", "--gt", gt, "--pred", dt, "--shard", "1/3", "--partial", Path.Combine(_folder, "one.part"));
         Assert.Equal((0, $"shard 1/3: 27 images, 248 detections matched; wrote {Path.Combine(_folder, "one.part")}\n", ""), (worker.ExitCode, worker.Output, worker.Error));
+        CommandRun analysing = Deval.Run("evaluate", "--gt", gt, "--pred", dt, "--shard", "1/3", "--partial", Path.Combine(_folder, "two.part"), "--analysis");
+        Assert.Equal(
+            (0, $"shard 1/3: 27 images, 248 detections matched, with the error analysis's records; wrote {Path.Combine(_folder, "two.part")}\n", ""),
+            (analysing.ExitCode, analysing.Output, analysing.Error));
 
         string[] partials = Split(gt, dt, 3, [], out _);
         Assert.Equal(0, Deval.Run("evaluate", "--gt", gt, "--pred", dt, "--markdown", Path.Combine(_folder, "single.md"), "--csv", Path.Combine(_folder, "single.csv")).ExitCode);
@@ -140,12 +167,19 @@ public sealed class DistributedTests : IDisposable
         string[] accumulation = profile.StartsWith("--score-threshold", StringComparison.Ordinal) ? options : [];
         string[] workers = accumulation.Length == 0 ? options : [];
         string single = Path.Combine(_folder, "single"), merged = Path.Combine(_folder, "merged");
-        CommandRun one = Deval.Run(["evaluate", "--gt", gt, "--pred", dt, "--plots", Path.Combine(single, "plots"), "--report", Path.Combine(single, "report.html"), "--json", Path.Combine(single, "report.json"), .. options]);
-        string[] partials = Split(gt, dt, 3, workers, out _);
-        CommandRun merge = Deval.Run(["merge", .. partials.Reverse(), "--plots", Path.Combine(merged, "plots"), "--report", Path.Combine(merged, "report.html"), "--json", Path.Combine(merged, "report.json"), .. accumulation]);
+        string[] Outputs(string folder) =>
+        [
+            "--plots", Path.Combine(folder, "plots"), "--report", Path.Combine(folder, "report.html"), "--json", Path.Combine(folder, "report.json"),
+            "--analysis", "--confusion-csv", Path.Combine(folder, "confusion.csv"), "--worst", "7",
+        ];
+        CommandRun one = Deval.Run(["evaluate", "--gt", gt, "--pred", dt, .. Outputs(single), .. options]);
+        string[] partials = Split(gt, dt, 3, [.. workers, "--analysis"], out _);
+        CommandRun merge = Deval.Run(["merge", .. partials.Reverse(), .. Outputs(merged), .. accumulation]);
 
         Assert.Equal((0, one.Output, ""), (merge.ExitCode, merge.Output, merge.Error));
+        Assert.Contains("Images with the most errors", one.Output, StringComparison.Ordinal);
         Assert.Equal(File.ReadAllBytes(Path.Combine(single, "report.json")), File.ReadAllBytes(Path.Combine(merged, "report.json")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(single, "confusion.csv")), File.ReadAllBytes(Path.Combine(merged, "confusion.csv")));
         string[] charts = [.. Directory.GetFiles(Path.Combine(single, "plots")).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
         Assert.Contains("pr_all_classes.png", charts);
         Assert.Contains("confidence_all_classes.svg", charts);
@@ -164,15 +198,22 @@ public sealed class DistributedTests : IDisposable
     }
 
     [Fact]
-    public void Overlays_and_the_analysis_from_partials_are_refused_with_a_line_saying_to_run_them_on_one_machine()
+    public void Overlays_from_partials_and_the_analysis_from_partials_without_its_records_are_refused_with_a_line_saying_how_to_get_them()
     {
         string gt = ReferenceData.Case("cases/c02_basic/gt.json"), dt = ReferenceData.Case("cases/c02_basic/dt.json");
         string[] partials = Split(gt, dt, 2, [], out _);
         AssertRefused(["merge", .. partials, "--overlays", Path.Combine(_folder, "overlays")],
             "deval: error: --overlays: Expected a single run (deval evaluate --overlays on one machine, which holds every box), but got partials: they keep each detection's match outcomes, not its boxes.");
         AssertRefused(["merge", .. partials, "--analysis", "--json", Path.Combine(_folder, "out.json")],
-            "deval: error: --analysis: Expected a single run (deval evaluate --analysis on one machine, which holds every box), but got partials: they keep each detection's match outcomes, not its boxes.");
-        Assert.False(Directory.Exists(Path.Combine(_folder, "overlays")) || File.Exists(Path.Combine(_folder, "out.json")));
+            $"deval: error: {partials[0]}: Expected a partial that keeps the error analysis's records (deval evaluate --shard I/N --partial FILE --analysis), but got one without them.");
+        string withAnalysis = Worker(gt, dt, "0/2", "with-analysis.part", "--analysis");
+        AssertRefused(["merge", withAnalysis, partials[1], "--confusion-csv", Path.Combine(_folder, "confusion.csv")],
+            $"deval: error: {partials[1]}: Expected a partial that keeps the error analysis's records (deval evaluate --shard I/N --partial FILE --analysis), but got one without them.");
+        string segm = ReferenceData.Case("protocols/coco_val2014_100_segm/gt.json"), segmDt = ReferenceData.Case("protocols/coco_val2014_100_segm/dt.json");
+        string[] masks = Split(segm, segmDt, 2, ["--iou-type", "segm"], out _);
+        AssertRefused(["merge", .. masks, "--analysis", "--json", Path.Combine(_folder, "out.json")],
+            "deval: error: Expected the error analysis of boxes (a partial keeps what it reads of box matches), but got partials of --iou-type segm; run it with 'deval evaluate --analysis' on one machine.");
+        Assert.False(Directory.Exists(Path.Combine(_folder, "overlays")) || File.Exists(Path.Combine(_folder, "out.json")) || File.Exists(Path.Combine(_folder, "confusion.csv")));
     }
 
     [Fact]
@@ -267,6 +308,12 @@ public sealed class DistributedTests : IDisposable
         AssertRefused(["evaluate", "--gt", gt, "--pred", dt, "--shard", "3/3", "--partial", part], "deval: error: --shard: Expected I/N with 0 <= I < N (e.g. 0/8), or auto, but got '3/3'.");
         AssertRefused(["evaluate", "--gt", gt, "--pred", dt, "--shard", "0/2", "--partial", part, "--json", "x.json"],
             "deval: error: --partial: Expected no report options (deval merge writes the reports), but got --json.");
+        AssertRefused(["evaluate", "--gt", gt, "--pred", dt, "--shard", "0/2", "--partial", part, "--analysis", "--confusion-csv", "c.csv"],
+            "deval: error: --partial: Expected no report options (deval merge writes the reports), but got --confusion-csv.");
+        AssertRefused(["evaluate", "--gt", gt, "--pred", dt, "--shard", "0/2", "--partial", part, "--analysis", "--metric", "coco"],
+            "deval: error: --analysis: Expected the VOC matches (--metric voc or all), but got --metric coco.");
+        AssertRefused(["evaluate", "--gt", gt, "--pred", dt, "--shard", "0/2", "--partial", part, "--analysis", "--iou-type", "segm"],
+            "deval: error: --analysis: Expected bbox among --iou-type (a partial keeps the error analysis of box matches), but got --iou-type segm; run the analysis of masks with 'deval evaluate --analysis' on one machine.");
         AssertRefused(["evaluate", "--gt", gt, "--pred", dt, "--shard", "0/2", "--partial", gt], $"deval: error: {gt}: Expected an output file for --partial, but got one of the inputs.");
         Assert.False(File.Exists(part));
     }

@@ -172,6 +172,101 @@ public sealed class PartialResultTests
         }
     }
 
+    [Theory]
+    [InlineData("cases/c03_crowd", 3)]
+    [InlineData("cases/c06_ties_duplicates", 7)]
+    public void Shards_that_keep_the_analysis_travel_as_bytes_and_merge_to_the_single_runs_analysis(string caseName, int shards)
+    {
+        var request = new EvaluationRequest(new FileInputs(
+            new AnnotationInput(ReferenceData.Case(Path.Combine(caseName, "gt.json"))), [new AnnotationInput(ReferenceData.Case(Path.Combine(caseName, "dt.json")))], new LoadOptions()))
+        {
+            Analysis = new AnalysisRequest(WorstImages: 5),
+        };
+        EvaluationResult single = EvaluationPipeline.Run(request).Result;
+        PartialResult[] partials = [.. Enumerable.Range(0, shards).Select(i => EvaluationPipeline.RunShard(request, new ImageShard(i, shards)))];
+        byte[][] sent = [.. partials.Select(p => p.ToBytes())];
+        PartialResult[] received = [.. sent.Select(b => PartialResult.FromBytes(b))];
+
+        Assert.All(received, p => Assert.True(p.HasAnalysis));
+        Assert.Equal(sent, received.Select(p => p.ToBytes()));
+        EvaluationResult merged = EvaluationPipeline.Merge(received.Reverse(), new MergeOptions { Analysis = new AnalysisRequest(WorstImages: 5) });
+        Assert.NotNull(single.Analysis);
+        Assert.Equal(5, single.Analysis.WorstImages.Count);
+        Assert.Equal(Json(single), Json(merged));
+        Assert.Null(EvaluationPipeline.Merge(received).Analysis);
+    }
+
+    [Fact]
+    public void The_analysis_of_a_merge_is_refused_for_partials_without_its_records_and_for_other_tide_settings()
+    {
+        Dataset dataset = GoldenParityTests.LoadCase("cases/c02_basic");
+        PartialResult rank = Partial(dataset.Categories, [.. DetectionEvaluatorTests.ToSamples(dataset)]);
+        Assert.Equal(
+            "partial 1 (a partial of 50 images): Expected a partial that keeps the error analysis's records (deval evaluate --shard I/N --partial FILE --analysis), but got one without them.",
+            Assert.Throws<PartialResultException>(() => EvaluationPipeline.Merge([rank], new MergeOptions { Analysis = new AnalysisRequest() })).Message);
+
+        var request = new EvaluationRequest(new FileInputs(
+            new AnnotationInput(ReferenceData.Case("cases/c02_basic/gt.json")), [new AnnotationInput(ReferenceData.Case("cases/c02_basic/dt.json"))], new LoadOptions()))
+        {
+            Analysis = new AnalysisRequest(),
+        };
+        PartialResult shard = EvaluationPipeline.RunShard(request, new ImageShard(0, 1));
+        var otherTide = new AnalysisRequest { Tide = new Matching.Tide.TideSettings(ForegroundIou: 0.7) };
+        Assert.Equal(
+            "partial 1 (shard 0/1): Expected TIDE's settings (foreground IoU 0.7, background IoU 0.1, 100 detections per image), but got (foreground IoU 0.5, background IoU 0.1, 100 detections per image).",
+            Assert.Throws<PartialResultException>(() => EvaluationPipeline.Merge([shard], new MergeOptions { Analysis = otherTide })).Message);
+        Assert.StartsWith(
+            "Expected the error analysis of boxes (a partial keeps what it reads of box matches), but got the analysis of masks",
+            Assert.Throws<PartialResultException>(() => EvaluationPipeline.Merge([shard], new MergeOptions { Analysis = new AnalysisRequest { Overlap = IouType.Segm } })).Message,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_partial_whose_analysis_tables_are_missing_or_do_not_fit_is_refused_in_one_line()
+    {
+        string sample = Path.Combine(ReferenceData.RepositoryRoot, "samples", "coco-val2014-100");
+        var request = new EvaluationRequest(new FileInputs(
+            new AnnotationInput(Path.Combine(sample, "instances_val2014_100.json")), [new AnnotationInput(Path.Combine(sample, "fakebbox100_results.json"))], new LoadOptions()))
+        {
+            Analysis = new AnalysisRequest(),
+        };
+        byte[] bytes = EvaluationPipeline.RunShard(request, new ImageShard(0, 1)).ToBytes();
+        Assert.NotEmpty(PartialResult.FromBytes(bytes).Analysis!.Hits);
+        byte[] Changed(Action<System.IO.Compression.ZipArchive> change)
+        {
+            using var stream = new MemoryStream();
+            stream.Write(bytes);
+            using (var zip = new System.IO.Compression.ZipArchive(stream, System.IO.Compression.ZipArchiveMode.Update, leaveOpen: true)) change(zip);
+            return stream.ToArray();
+        }
+
+        byte[] missing = Changed(zip => zip.GetEntry("tide_errors.arrow")!.Delete());
+        Assert.Equal(
+            "s.part: Expected a partial result (a zip holding tide_errors.arrow), but got none.",
+            Assert.Throws<PartialResultException>(() => PartialResult.FromBytes(missing, "s.part")).Message);
+        // The hits of no record: the VOC table counts hits the hits table no longer has.
+        byte[] noHits = Changed(zip =>
+        {
+            zip.GetEntry("analysis_hits.arrow")!.Delete();
+            using Stream replaced = zip.CreateEntry("analysis_hits.arrow").Open();
+            var schema = new Apache.Arrow.Schema([new("ground_truth", Apache.Arrow.Types.Int32Type.Default, false), new("iou", Apache.Arrow.Types.DoubleType.Default, false)], null);
+            using var writer = new Apache.Arrow.Ipc.ArrowStreamWriter(replaced, schema, leaveOpen: true);
+            writer.WriteRecordBatch(new Apache.Arrow.RecordBatch(schema, [new Apache.Arrow.Int32Array.Builder().Build(), new Apache.Arrow.DoubleArray.Builder().Build()], 0));
+            writer.WriteEnd();
+        });
+        Assert.Equal(
+            "s.part: analysis_hits.arrow: Expected as many hits as analysis_voc.arrow counts, but got values outside them.",
+            Assert.Throws<PartialResultException>(() => PartialResult.FromBytes(noHits, "s.part")).Message);
+        byte[] empty = Changed(zip =>
+        {
+            zip.GetEntry("tide_points.arrow")!.Delete();
+            zip.CreateEntry("tide_points.arrow");
+        });
+        Assert.Equal(
+            "s.part: Expected a partial result written by 'deval evaluate --partial', but got an unreadable file (tide_points.arrow: expected an Arrow IPC stream, but got no schema).",
+            Assert.Throws<PartialResultException>(() => PartialResult.FromBytes(empty, "s.part")).Message);
+    }
+
     private static PartialResult Partial(IEnumerable<Category> categories, ImageSample[] samples)
     {
         var evaluator = new DetectionEvaluator(categories);

@@ -223,7 +223,7 @@ public sealed class EvaluateCommand
 
     private readonly Option<string?> _partial = new("--partial")
     {
-        Description = "Match one image shard (--shard) and write its match records to FILE, for 'deval merge'; writes no report.",
+        Description = "Match one image shard (--shard) and write its match records to FILE, for 'deval merge'; writes no report. With --analysis, also what the error analysis reads.",
         HelpName = "FILE",
     };
 
@@ -341,9 +341,16 @@ public sealed class EvaluateCommand
         string[] reports = [.. new (bool Asked, string Option)[]
         {
             (settings.JsonPath is not null, "--json"), (settings.Reports.AnyOutput, "--plots, --report, --markdown, --csv or --overlays"),
-            (settings.Analysis.Enabled, "--analysis"), (settings.RecordsPath is not null, "--records"), (settings.Reports.ScoreThreshold is not null, "--score-threshold"), (settings.LowMemory == false, "--low-memory false"),
+            (settings.Analysis.ConfusionCsvPath is not null, "--confusion-csv"), (settings.RecordsPath is not null, "--records"), (settings.Reports.ScoreThreshold is not null, "--score-threshold"), (settings.LowMemory == false, "--low-memory false"),
         }.Where(o => o.Asked).Select(o => o.Option)];
         if (reports.Length > 0) throw new UsageException($"--partial: Expected no report options (deval merge writes the reports), but got {string.Join(", ", reports)}.");
+        ReportPipeline.RequireVocForAnalysis(settings);
+        if (settings.Analysis.Enabled && !settings.IouTypes.Contains(IouType.Bbox))
+        {
+            // A single run of masks analyses masks; a partial keeps what the analysis reads of box matches only.
+            throw new UsageException("--analysis: Expected bbox among --iou-type (a partial keeps the error analysis of box matches), but got --iou-type "
+                + string.Join(',', settings.IouTypes.Select(IouTypeNames.Name)) + "; run the analysis of masks with 'deval evaluate --analysis' on one machine.");
+        }
         ImageShard shard = ShardChoice.Resolve(settings.Shard, settings.Shards, settings.Environment);
         OutputFiles.RefuseToOverwriteInputs(path, "--partial", [settings.GroundTruth, .. settings.AllPredictions]);
         if (Directory.Exists(path)) throw new UsageException($"{path}: Expected a file for --partial, but got a folder.");
@@ -354,7 +361,8 @@ public sealed class EvaluateCommand
         progress.Done();
         cancellation.ThrowIfCancellationRequested();
         timings.Time("write", () => OutputFiles.Write(path, "--partial", partial.WriteTo));
-        output.WriteLine($"shard {shard}: {Counting.Of(partial.ImageCount, "image")}, {Counting.Of(partial.Detections, "detection")} matched; wrote {path}");
+        string analysis = partial.HasAnalysis ? ", with the error analysis's records" : "";
+        output.WriteLine($"shard {shard}: {Counting.Of(partial.ImageCount, "image")}, {Counting.Of(partial.Detections, "detection")} matched{analysis}; wrote {path}");
         if (settings.Timings) timings.Print(error, "cpu");
         return ExitCodes.Success;
     }

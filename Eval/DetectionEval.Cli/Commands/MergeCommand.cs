@@ -23,7 +23,13 @@ public sealed record MergeSettings(IReadOnlyList<string> Partials, string? JsonP
     /// <summary>Where to write the HTML report; null for none.</summary>
     public string? HtmlPath { get; init; }
 
-    /// <summary>The options asked for that a merge cannot give (they need every detection's box), refused with a line saying how to get them.</summary>
+    /// <summary>The error analysis, from the partials' analysis records (workers run with <c>--analysis</c>).</summary>
+    public AnalysisSettings Analysis { get; init; } = AnalysisSettings.None;
+
+    /// <summary>How many of the images with the most errors the analysis lists.</summary>
+    public int Worst { get; init; } = ReportSettings.DefaultWorst;
+
+    /// <summary>The options asked for that a merge cannot give (they need every detection's box and image), refused with a line saying how to get them.</summary>
     public IReadOnlyList<string> SingleRunOptions { get; init; } = [];
 
     /// <summary>The command line as typed, for the HTML report.</summary>
@@ -60,10 +66,18 @@ public sealed class MergeCommand
 
     private readonly Option<string?> _report = new("--report") { Description = "Write the self-contained HTML report of 'deval evaluate --report'.", HelpName = "FILE.html" };
 
-    // Accepted so that the refusal can say how to get them: a partial keeps match outcomes, not boxes.
+    // Accepted so that the refusal can say how to get them: a partial keeps match outcomes, not boxes or images.
     private readonly Option<string?> _overlays = new("--overlays") { Description = "Not from partials: draw overlays with 'deval evaluate --overlays' on one machine.", HelpName = "DIR", Hidden = true };
 
-    private readonly Option<bool> _analysis = new("--analysis") { Description = "Not from partials: run the error analysis with 'deval evaluate --analysis' on one machine.", Hidden = true };
+    private readonly AnalysisOptions _analysis = new();
+
+    private readonly Option<int> _worst = new("--worst")
+    {
+        Description = "How many of the images with the most false positives + false negatives --analysis lists.",
+        DefaultValueFactory = _ => ReportSettings.DefaultWorst,
+        CustomParser = ReportOptions.ParseWorst,
+        HelpName = "N",
+    };
 
     /// <summary>Builds the verb; its action writes through <paramref name="output"/> and <paramref name="error"/>.</summary>
     public static Command Create(TextWriter output, TextWriter error) => new MergeCommand().Build(output, error);
@@ -72,14 +86,17 @@ public sealed class MergeCommand
     {
         var command = new Command("merge", "Merge the partial results of 'deval evaluate --shard I/N --partial FILE' into the reports of one run.")
         {
-            _partials, _json, _markdown, _csv, _plots, _report, _scoreThreshold, _threads, _overlays, _analysis,
+            _partials, _json, _markdown, _csv, _plots, _report, _scoreThreshold, _threads, _worst, _overlays,
         };
+        foreach (Option option in _analysis.All) command.Options.Add(option);
         command.SetAction((parse, cancellation) => Task.FromResult(DevalApp.Guard(error, () => Execute(
             new MergeSettings(parse.GetValue(_partials)!, parse.GetValue(_json), parse.GetValue(_markdown), parse.GetValue(_csv), parse.GetValue(_scoreThreshold), parse.GetValue(_threads))
             {
                 PlotsDirectory = parse.GetValue(_plots),
                 HtmlPath = parse.GetValue(_report),
-                SingleRunOptions = [.. new[] { (parse.GetValue(_overlays) is not null, "--overlays"), (parse.GetValue(_analysis), "--analysis") }.Where(o => o.Item1).Select(o => o.Item2)],
+                Analysis = _analysis.Read(parse),
+                Worst = parse.GetValue(_worst),
+                SingleRunOptions = parse.GetValue(_overlays) is not null ? ["--overlays"] : [],
                 CommandLine = ReportOptions.CommandLineOf(parse),
             },
             output,
@@ -98,12 +115,19 @@ public sealed class MergeCommand
                 $"{settings.SingleRunOptions[0]}: Expected a single run (deval evaluate {settings.SingleRunOptions[0]} on one machine, which holds every box), but got partials: they keep each detection's match outcomes, not its boxes.");
         }
         if (settings.ScoreThreshold is double t && !double.IsFinite(t)) throw new UsageException($"--score-threshold: Expected a finite number, but got {t}.");
-        foreach ((string? path, string option) in new[] { (settings.JsonPath, "--json"), (settings.MarkdownPath, "--markdown"), (settings.CsvPath, "--csv"), (settings.HtmlPath, "--report") })
+        foreach ((string? path, string option) in new[]
+        {
+            (settings.JsonPath, "--json"), (settings.MarkdownPath, "--markdown"), (settings.CsvPath, "--csv"), (settings.HtmlPath, "--report"), (settings.Analysis.ConfusionCsvPath, "--confusion-csv"),
+        })
         {
             OutputFiles.RefuseToOverwriteInputs(path, option, [.. settings.Partials]);
         }
         bool charts = settings.PlotsDirectory is not null || settings.HtmlPath is not null;
-        EvaluationRun run = EvaluationPipeline.MergeFilesIntoRun(settings.Partials, new MergeOptions(settings.ScoreThreshold, settings.Threads, Curves: charts), cancellation);
+        var merge = new MergeOptions(settings.ScoreThreshold, settings.Threads, Curves: charts)
+        {
+            Analysis = settings.Analysis.Enabled ? new AnalysisRequest(settings.Worst) : null,
+        };
+        EvaluationRun run = EvaluationPipeline.MergeFilesIntoRun(settings.Partials, merge, cancellation);
         EvaluationResult result = run.Result;
         // The merge checked that the partials read the same inputs; reports name them as the single run does.
         PartialResult first = ReadHeader(settings.Partials[0]);
@@ -114,10 +138,11 @@ public sealed class MergeCommand
         string[] parts = [.. first.PredictionPaths ?? [first.PredictionsLabel ?? ""]];
         var reports = new EvaluateSettings(first.GroundTruthPath ?? "", parts[0], run.Options.Metrics, run.Options.Voc, run.Options.MaxDetections, settings.JsonPath, settings.Threads)
         {
-            Reports = new ReportSettings(settings.PlotsDirectory, settings.HtmlPath, settings.MarkdownPath, settings.CsvPath, null, null, ReportSettings.DefaultWorst, settings.ScoreThreshold, settings.CommandLine),
+            Reports = new ReportSettings(settings.PlotsDirectory, settings.HtmlPath, settings.MarkdownPath, settings.CsvPath, null, null, settings.Worst, settings.ScoreThreshold, settings.CommandLine),
             MorePredictions = parts[1..],
             IouTypes = run.Options.IouTypes,
             KeypointSigmas = run.Options.KeypointSigmas,
+            Analysis = settings.Analysis,
         };
         PreparedOutputs prepared = ReportPipeline.Prepare(reports, run, header, error, DigestsOf(first));
         cancellation.ThrowIfCancellationRequested();

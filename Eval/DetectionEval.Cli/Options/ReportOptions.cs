@@ -113,7 +113,8 @@ public sealed class ReportOptions
             ? argument
             : "'" + argument.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
-    private static int ParseWorst(ArgumentResult result)
+    /// <summary>Parses <c>--worst N</c>: a whole number of 1 or more.</summary>
+    internal static int ParseWorst(ArgumentResult result)
     {
         if (result.Tokens.Count == 0) return ReportSettings.DefaultWorst;
         string text = result.Tokens[0].Value;

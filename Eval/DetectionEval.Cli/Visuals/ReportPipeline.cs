@@ -104,10 +104,7 @@ public static class ReportPipeline
         {
             throw new UsageException($"--analysis: Expected bbox or segm among --iou-type (it reads the box or mask matches), but got --iou-type {string.Join(',', settings.IouTypes.Select(ReportDocument.IouTypeName))}.");
         }
-        if (settings.Analysis.Enabled && !settings.Metrics.HasFlag(MetricSet.Voc))
-        {
-            throw new UsageException("--analysis: Expected the VOC matches (--metric voc or all), but got --metric coco.");
-        }
+        RequireVocForAnalysis(settings);
         if (r.OverlaysDirectory is not null)
         {
             if (r.ImagesDirectory is null) throw new UsageException("--overlays: Expected --images DIR naming the folder of the images, but got none.");
@@ -117,6 +114,16 @@ public static class ReportPipeline
         // Before the evaluation, which may take minutes, rather than when the first overlay is drawn.
         if (r.OverlaysDirectory is not null) OpenCvRequirement.Require("--overlays");
         if (r.PlotsDirectory is not null || r.HtmlPath is not null) NativeParts.RequireChartLibraries(r.PlotsDirectory is not null ? "--plots" : "--report");
+    }
+
+    /// <summary>Rule: the error analysis reads the VOC matches.</summary>
+    public static void RequireVocForAnalysis(EvaluateSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (settings.Analysis.Enabled && !settings.Metrics.HasFlag(MetricSet.Voc))
+        {
+            throw new UsageException("--analysis: Expected the VOC matches (--metric voc or all), but got --metric coco.");
+        }
     }
 
     /// <summary>A missing folder is created when the files are written; only a file standing in its way is an error.</summary>

@@ -140,17 +140,20 @@ public static class TideAnalysis
         /// <summary>Rule (TIDERun._eval_image): positives first, then the detections' points; classes are seen in that order.</summary>
         public void Add(TideImageRecord image)
         {
-            foreach (int k in image.GroundTruthClasses)
+            foreach (TideObject o in image.Objects)
             {
-                See(k);
-                _positives[k]++;
+                See(o.Class);
+                _positives[o.Class]++;
             }
             foreach (TidePoint point in image.Points)
             {
                 See(point.Class);
                 _points[point.Class].Add(point);
             }
-            foreach (int k in image.UnmatchedClasses) _unmatched[k]++;
+            foreach (TideObject o in image.Objects)
+            {
+                if (!o.Matched) _unmatched[o.Class]++;
+            }
             Errors.AddRange(image.Errors);
         }
 

@@ -6,9 +6,9 @@ using DetectionEval.Matching.Tide;
 namespace DetectionEval.Eval.Matches;
 
 // TIDE's match stage: every image matched by TIDE's rules (TideMatcher), all classes together, into the
-// records TIDE's quantification reads: the image's positives by class, its data points (non-ignored
-// detections within the cap, TP or not) in score order, its errors with what fixing each does, and the
-// classes of its unmatched objects. Images share no state, so they run in parallel with the same records.
+// records TIDE's quantification reads: the image's objects (its positives) with their classes and whether a
+// detection matched each, its data points (non-ignored detections within the cap, TP or not) in score order,
+// and its errors with what fixing each does. Images share no state, so they run in parallel with the same records.
 // Inputs per image, from the dataset: objects = ground truth without flags, ignore regions = the flagged
 // (crowd, difficult, ignore) ground truth, both in ascending annotation id (TIDE keeps file order; COCO files
 // list annotations by id); detections by score, descending, equal scores in input order, the first
@@ -28,13 +28,18 @@ internal readonly record struct TideError(TideErrorType Type, int Class, double 
 /// <summary>One data point of TIDE's AP: a non-ignored detection (kept within the cap) and whether it was a TP.</summary>
 internal readonly record struct TidePoint(int Class, double Score, bool True);
 
+/// <summary>One of TIDE's objects (ground truth without flags): its class, and whether a detection matched it.</summary>
+internal readonly record struct TideObject(int Class, bool Matched);
+
 /// <summary>What one image contributes to TIDE, in TIDE's push order.</summary>
-/// <param name="GroundTruthClasses">The class of each object (positives).</param>
+/// <param name="Objects">The objects (positives), in TIDE's order.</param>
 /// <param name="Points">The data points, in score order.</param>
 /// <param name="Errors">The errors: the detections' in score order, then the missed objects'.</param>
-/// <param name="UnmatchedClasses">The class of each object no detection matched.</param>
-internal sealed record TideImageRecord(
-    IReadOnlyList<int> GroundTruthClasses, IReadOnlyList<TidePoint> Points, IReadOnlyList<TideError> Errors, IReadOnlyList<int> UnmatchedClasses);
+internal sealed record TideImageRecord(IReadOnlyList<TideObject> Objects, IReadOnlyList<TidePoint> Points, IReadOnlyList<TideError> Errors)
+{
+    /// <summary>An image with no objects and no detections.</summary>
+    public static TideImageRecord Empty { get; } = new([], [], []);
+}
 
 /// <summary>TIDE's match records of a dataset: one per image, in image order.</summary>
 public sealed class TideMatches
@@ -111,14 +116,12 @@ internal static class TideMatchStage
         });
         if (detections.Count > settings.MaxDetectionsPerImage) detections.RemoveRange(settings.MaxDetectionsPerImage, detections.Count - settings.MaxDetectionsPerImage);
 
-        int[] groundTruthClasses = [.. objects.Select(o => o.Box.Class)];
         if (detections.Count == 0)
         {
             // TIDE: an image without detections has every object missed.
             return new TideImageRecord(
-                groundTruthClasses, [],
-                [.. objects.Select(o => new TideError(TideErrorType.Missed, o.Box.Class, 0, -1, TideMatcher.SizeOf(o.Box.Box.Area)))],
-                groundTruthClasses);
+                [.. objects.Select(o => new TideObject(o.Box.Class, Matched: false))], [],
+                [.. objects.Select(o => new TideError(TideErrorType.Missed, o.Box.Class, 0, -1, TideMatcher.SizeOf(o.Box.Box.Area)))]);
         }
 
         TideBox[] objectBoxes = [.. objects.Select(o => o.Box)];
@@ -135,7 +138,7 @@ internal static class TideMatchStage
         {
             TideMatcher.MatchImage(objectBoxes, regionBoxes, detectionBoxes, settings, verdicts, used);
         }
-        return Record(objectBoxes, detections, verdicts, used, groundTruthClasses);
+        return Record(objectBoxes, detections, verdicts, used);
     }
 
     /// <summary>
@@ -158,7 +161,7 @@ internal static class TideMatchStage
     }
 
     /// <summary>The image's data points and errors, with BestGTMatch deciding which errors a fix turns into TPs.</summary>
-    private static TideImageRecord Record(TideBox[] objects, List<Row> detections, TideVerdict[] verdicts, bool[] used, int[] groundTruthClasses)
+    private static TideImageRecord Record(TideBox[] objects, List<Row> detections, TideVerdict[] verdicts, bool[] used)
     {
         int m = objects.Length;
         var points = new List<TidePoint>();
@@ -197,14 +200,11 @@ internal static class TideMatchStage
             double area = verdict.Error is TideErrorType.Classification or TideErrorType.Localization ? objects[verdict.Object].Box.Area : detection.Box.Area;
             errors.Add(new TideError(verdict.Error, detection.Class, detections[d].Score, fixClass, TideMatcher.SizeOf(area)));
         }
-        var unmatchedClasses = new List<int>();
         for (int g = 0; g < m; g++)
         {
-            if (used[g]) continue;
-            unmatchedClasses.Add(objects[g].Class);
-            if (!usable[g]) errors.Add(new TideError(TideErrorType.Missed, objects[g].Class, 0, -1, TideMatcher.SizeOf(objects[g].Box.Area)));
+            if (!used[g] && !usable[g]) errors.Add(new TideError(TideErrorType.Missed, objects[g].Class, 0, -1, TideMatcher.SizeOf(objects[g].Box.Area)));
         }
-        return new TideImageRecord(groundTruthClasses, points, errors, unmatchedClasses);
+        return new TideImageRecord([.. objects.Select((o, g) => new TideObject(o.Class, used[g]))], points, errors);
     }
 
     private static bool PointsAtUnusedObject(TideVerdict verdict, bool[] used) =>

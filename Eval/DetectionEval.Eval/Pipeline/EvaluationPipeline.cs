@@ -67,7 +67,10 @@ public static class EvaluationPipeline
     /// detections only (spilled, as a low-memory run); a run with masks or keypoints reads them all into memory
     /// (as a single run does) and matches its shard's images.
     /// </summary>
-    /// <param name="request">File inputs and options; nothing kept beyond the numbers, no analysis.</param>
+    /// <param name="request">
+    /// File inputs and options; nothing kept beyond the numbers. With <see cref="EvaluationRequest.Analysis"/>
+    /// (boxes only), the partial also keeps what the error analysis reads of its images (<see cref="PartialResult.HasAnalysis"/>).
+    /// </param>
     /// <param name="shard">The shard to match.</param>
     /// <param name="observer">Told each stage's progress and timing, and what the user should know; null for none.</param>
     /// <param name="cancellation">Stops the run soon after it is cancelled.</param>
@@ -77,10 +80,15 @@ public static class EvaluationPipeline
     {
         ArgumentNullException.ThrowIfNull(request);
         shard.Validate();
-        // The spill holds boxes only: masks and keypoints are matched from memory.
+        // The analysis is checked as a run's would be; the shard collects its records image group by image group, so
+        // the low-memory checks leave it out. The spill holds boxes only: masks and keypoints are matched from memory.
+        AnalysisRequest? analysis = request.Analysis;
+        (request with { Memory = MemoryMode.InMemory }).Validate();
         bool spilled = request.Options.IouTypes is [IouType.Bbox];
-        request = request with { Memory = spilled ? MemoryMode.LowMemory : MemoryMode.InMemory };
+        request = request with { Memory = spilled ? MemoryMode.LowMemory : MemoryMode.InMemory, Analysis = null };
         request.Validate();
+        if (analysis is { Overlap: not IouType.Bbox }) throw new ArgumentException("A shard keeps box matches: its error analysis measures boxes.", nameof(request));
+        PartialAnalysisCollector? collector = analysis is null ? null : new PartialAnalysisCollector(analysis);
         if (request.Inputs is not FileInputs files) throw new ArgumentException("A shard reads its inputs from files.", nameof(request));
         observer ??= EvaluationObserver.None;
         EvaluationOptions options = request.Options with { Cancellation = cancellation, Progress = observer.Progress };
@@ -98,10 +106,10 @@ public static class EvaluationPipeline
             Dataset dataset = Timed(observer, EvaluationStage.Group, loaded.Builder.Build);
             bool[] held = loaded.Builder.ImagesOfShard(shard);
             PartialMatches matches = spilled
-                ? Timed(observer, EvaluationStage.MatchShards, () => SpilledShardMatches(loaded.Builder, dataset, options))
-                : MatchesOfImages(dataset, held, options, observer, new InputNames(files.GroundTruth.Path, files.PredictionsLabel));
+                ? Timed(observer, EvaluationStage.MatchShards, () => SpilledShardMatches(loaded.Builder, dataset, options, collector))
+                : MatchesOfImages(dataset, held, options, observer, new InputNames(files.GroundTruth.Path, files.PredictionsLabel), collector);
             InputDigest[] inputDigests = digests.GetAwaiter().GetResult();
-            return PartialOf(dataset, image => held[image], matches, options, new ShardSource(shard, files, inputDigests));
+            return PartialOf(dataset, image => held[image], matches, options, new ShardSource(shard, files, inputDigests, collector));
         }
         finally
         {
@@ -113,30 +121,41 @@ public static class EvaluationPipeline
     /// <summary>A partial's matches before they are renumbered: the box records, each mask or keypoint type's, and the detections matched.</summary>
     private sealed record PartialMatches(ClassMatchStore Boxes, IReadOnlyList<(IouType IouType, ClassMatchStore Store)> Shapes, long Detections, int DetectionsOverMaxDets);
 
-    /// <summary>The box matches of the shard a builder spilled (<see cref="ShardedEvaluation.Match"/>).</summary>
-    private static PartialMatches SpilledShardMatches(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options)
+    /// <summary>The box matches of the shard a builder spilled (<see cref="ShardedEvaluation.Match"/>); <paramref name="analysis"/>, when not null, collects what the error analysis reads.</summary>
+    private static PartialMatches SpilledShardMatches(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, PartialAnalysisCollector? analysis)
     {
-        ShardedMatches matches = ShardedEvaluation.Match(builder, groundTruth, options);
+        ShardedMatches matches = ShardedEvaluation.Match(builder, groundTruth, options, analysis: analysis);
         matches.Accumulated = true;
         return new PartialMatches(matches.Store, [], matches.Detections, matches.DetectionsOverMaxDets);
     }
 
-    /// <summary>The matches of the images of <paramref name="dataset"/> that <paramref name="held"/> accepts, under every iou type asked for.</summary>
-    private static PartialMatches MatchesOfImages(Dataset dataset, bool[] held, EvaluationOptions options, EvaluationObserver observer, InputNames names)
+    /// <summary>
+    /// The matches of the images of <paramref name="dataset"/> that <paramref name="held"/> accepts, under every iou type asked for;
+    /// <paramref name="analysis"/>, when not null, collects what the error analysis reads of them.
+    /// </summary>
+    private static PartialMatches MatchesOfImages(
+        Dataset dataset, bool[] held, EvaluationOptions options, EvaluationObserver observer, InputNames names, PartialAnalysisCollector? analysis = null)
     {
         // The checks of the single run, on every image, so that every shard refuses what it refuses.
         foreach (IouType iouType in options.IouTypes) ShapeChecks.Require(dataset, iouType, options, names.GroundTruth, names.Predictions);
         Dataset images = held.All(h => h) ? dataset : DatasetBuilder.OfImages(dataset, held);
-        return Timed(observer, EvaluationStage.MatchShards, () => MatchesOf(images, options));
+        // The held images keep their order: the i-th of them is the i-th held image of the dataset.
+        int[] indexOf = [.. Enumerable.Range(0, held.Length).Where(i => held[i])];
+        return Timed(observer, EvaluationStage.MatchShards, () => MatchesOf(images, options, analysis, image => indexOf[image]));
     }
 
-    /// <summary>Every unit of <paramref name="dataset"/> matched under each iou type of <paramref name="options"/>, the records stored by class.</summary>
-    private static PartialMatches MatchesOf(Dataset dataset, EvaluationOptions options)
+    /// <summary>
+    /// Every unit of <paramref name="dataset"/> matched under each iou type of <paramref name="options"/>, the records stored by class;
+    /// <paramref name="analysis"/>, when not null, collects what the error analysis reads (images named by <paramref name="indexOf"/>).
+    /// </summary>
+    private static PartialMatches MatchesOf(Dataset dataset, EvaluationOptions options, PartialAnalysisCollector? analysis, Func<int, int> indexOf)
     {
         bool coco = options.EvaluatesBoxes && options.Metrics.HasFlag(MetricSet.Coco), voc = options.EvaluatesBoxes && options.Metrics.HasFlag(MetricSet.Voc);
         int classes = dataset.Categories.Count;
         var boxes = new ClassMatchStore(classes, new CocoMatcher(options.MaxDetections[^1]).AreaRangeCount, coco, voc);
-        ShardedEvaluation.StoreShard(dataset, coco ? CocoMatchStage.Match(dataset, options) : null, voc ? VocMatchStage.Match(dataset, options) : null, boxes, _ => true);
+        VocMatches? vocMatches = voc ? VocMatchStage.Match(dataset, options, analysis is null ? VocOverlapsKept.None : PartialAnalysisCollector.Overlaps) : null;
+        ShardedEvaluation.StoreShard(dataset, coco ? CocoMatchStage.Match(dataset, options) : null, vocMatches, boxes, _ => true);
+        analysis?.Add(dataset, indexOf, vocMatches!, options.Parallelism, _ => true);
         var shapes = new List<(IouType, ClassMatchStore)>();
         foreach (IouType iouType in options.IouTypes.Where(t => t != IouType.Bbox))
         {
@@ -150,8 +169,11 @@ public static class EvaluationPipeline
         return new PartialMatches(boxes, shapes, dataset.Detections.Count, overMaxDets);
     }
 
-    /// <summary>Where a shard of a file run came from: the shard, the inputs and their digests (the ground truth's first).</summary>
-    private sealed record ShardSource(ImageShard Shard, FileInputs Files, InputDigest[] Digests);
+    /// <summary>
+    /// Where a shard of a file run came from: the shard, the inputs and their digests (the ground truth's first);
+    /// and what it collected for the error analysis, null for none.
+    /// </summary>
+    private sealed record ShardSource(ImageShard Shard, FileInputs Files, InputDigest[] Digests, PartialAnalysisCollector? Analysis);
 
     /// <summary>
     /// The partial of the images <paramref name="holds"/> accepts of <paramref name="dataset"/>, from their
@@ -159,7 +181,7 @@ public static class EvaluationPipeline
     /// </summary>
     private static PartialResult PartialOf(Dataset dataset, Func<int, bool> holds, PartialMatches matches, EvaluationOptions options, ShardSource? source)
     {
-        (RecordId[] images, PartialGroundTruth gt, int[] localOfRank) = PartialResult.CollectImages(dataset, holds);
+        (RecordId[] images, PartialGroundTruth gt, int[] localOfRank, int[] imageIndices) = PartialResult.CollectImages(dataset, holds);
         (int[] classes, StoredMatch[] records) = PartialResult.CollectRecords(matches.Boxes, localOfRank);
         PartialShapeMatches[] shapes = [.. matches.Shapes.Select(s =>
         {
@@ -181,6 +203,7 @@ public static class EvaluationPipeline
             PredictionPaths = [.. files.Predictions.Select(p => p.Path)],
             GroundTruthDigest = source.Digests[0],
             PredictionDigests = source.Digests[1..],
+            Analysis = source.Analysis?.Build(dataset, imageIndices),
         };
     }
 
@@ -419,7 +442,7 @@ public static class EvaluationPipeline
     /// The error analysis at the options' score threshold, else at the pooled best-F1 confidence (where the
     /// overlays are drawn too), else (no detections) at every confidence.
     /// </summary>
-    private static ErrorAnalysis Analyze(VocMatches voc, TideMatches tide, EvaluationResult result, AnalysisRequest analysis, EvaluationOptions options)
+    internal static ErrorAnalysis Analyze(VocMatches voc, TideMatches tide, EvaluationResult result, AnalysisRequest analysis, EvaluationOptions options)
     {
         double threshold = options.ScoreThreshold ?? result.OperatingPoints?.BestF1?.Confidence ?? double.NegativeInfinity;
         return ErrorAnalyzer.Analyze(voc, tide, new AnalysisOptions(threshold, analysis.WorstImages, options.Threads));

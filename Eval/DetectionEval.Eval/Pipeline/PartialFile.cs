@@ -7,14 +7,18 @@ using Apache.Arrow.Ipc;
 using Apache.Arrow.Types;
 using DetectionEval.Eval.Data;
 using DetectionEval.Eval.IO;
+using DetectionEval.Eval.Matches;
 using DetectionEval.Matching;
 using DetectionEval.Matching.Coco;
+using DetectionEval.Matching.Tide;
+using DetectionEval.Matching.Voc;
 
 namespace DetectionEval.Eval.Pipeline;
 
 // The stored layout of a partial result (docs/distributed.md has the column tables).
 //
-// A zip file (like numpy's .npz) of four entries and one per mask or keypoint iou type, each deflated at the fastest level:
+// A zip file (like numpy's .npz) of four entries, one more per mask or keypoint iou type and six more for
+// the error analysis, each deflated at the fastest level:
 //   header.json         format "deval-partial", formatVersion, tool version, ground-truth fingerprint,
 //                       settings (iou types and keypoint sigmas included; and their hash), shard {index, count}
 //                       or null, the run's inputs (paths, and sizes and SHA-256 of their content), categories,
@@ -27,6 +31,13 @@ namespace DetectionEval.Eval.Pipeline;
 //                       the box matches (empty without bbox)
 //   records_segm.arrow, records_keypoints.arrow
 //                       the same columns: the COCO matches on masks or keypoints (voc 255), when asked for
+// With the analysis (header "analysis" not null; PartialAnalysis.cs says what each holds):
+//   analysis_images.arrow  order (int32: the image's index in the ground-truth file), file_name (utf8, null for none), one row per image
+//   analysis_voc.arrow     image, class (int32), score (float64), position (int32), outcome (uint8), best, hits (int32)
+//   analysis_hits.arrow    ground_truth (int32: index among its image's ground truth), iou (float64)
+//   tide_objects.arrow     image, class (int32), matched (uint8)
+//   tide_points.arrow      image, class (int32), score (float64), tp (uint8)
+//   tide_errors.arrow      image (int32), type (uint8), class (int32), score (float64), fix_class (int32, -1: none), size (uint8)
 // Arrow IPC because the columns are the records' own fixed-width arrays, written and read without encoding;
 // the zip holds the tables together and its deflate makes them about as small as Parquet's encodings
 // (docs/distributed.md gives the measurement). Every field is checked on reading: a damaged or foreign file is
@@ -45,6 +56,7 @@ internal static class PartialFile
         WriteEntry(zip, "ground_truth.arrow", s => WriteGroundTruth(s, partial.GroundTruth));
         WriteEntry(zip, "records.arrow", s => WriteRecords(s, partial.RecordClasses, partial.Records));
         foreach (PartialShapeMatches shape in partial.ShapeMatches) WriteEntry(zip, RecordsEntry(shape.IouType), s => WriteRecords(s, shape.Classes, shape.Records));
+        if (partial.Analysis is { } analysis) WriteAnalysis(zip, analysis);
     }
 
     /// <summary>The entry of a mask or keypoint iou type's records: <c>records_segm.arrow</c>, <c>records_keypoints.arrow</c>.</summary>
@@ -65,6 +77,7 @@ internal static class PartialFile
                 : ([], [], header.Shapes);
             Check(source, "ground_truth.arrow", gt.Images.All(i => (uint)i < (uint)images.Length) && gt.Categories.All(k => (uint)k < (uint)header.Categories.Length),
                 "image and category indices within the images and categories");
+            PartialAnalysis? analysis = header.Tide is { } tide ? ReadAnalysis(zip, source, tide, images.Length, header.Categories.Length, gt) : null;
             var counts = new PartialCounts(
                 header.AreaRanges, header.Countable, header.Positives, header.Detections, header.DetectionsOfUnknownCategories, header.DetectionsOverMaxDets, header.SharedPredictions);
             Check(source, "header.json", header.PredictionPaths?.Length == header.PredictionDigests?.Length, "a content fingerprint per predictions part");
@@ -80,6 +93,7 @@ internal static class PartialFile
                 PredictionPaths = header.PredictionPaths,
                 GroundTruthDigest = header.GroundTruthDigest,
                 PredictionDigests = header.PredictionDigests,
+                Analysis = analysis,
             };
         }
         catch (Exception e) when (e is InvalidDataException or JsonException or InvalidOperationException or KeyNotFoundException or FormatException or ArgumentException or IOException or OverflowException)
@@ -150,7 +164,7 @@ internal static class PartialFile
     private sealed record Header(
         string ToolVersion, string Fingerprint, PartialSettings Settings, ImageShard? Shard, string? GroundTruthPath, string? PredictionsLabel,
         string[]? PredictionPaths, InputDigest? GroundTruthDigest, InputDigest[]? PredictionDigests, Category[] Categories, int AreaRanges, int[] Countable, int[] Positives, long Detections, int DetectionsOfUnknownCategories,
-        int DetectionsOverMaxDets, bool SharedPredictions, PartialShapeMatches[] Shapes);
+        int DetectionsOverMaxDets, bool SharedPredictions, PartialShapeMatches[] Shapes, TideSettings? Tide);
 
     private static void WriteHeader(Stream stream, PartialResult p)
     {
@@ -256,6 +270,18 @@ internal static class PartialFile
             json.WriteEndObject();
         }
         json.WriteEndArray();
+        if (p.Analysis is { } analysis)
+        {
+            json.WriteStartObject("analysis");
+            json.WriteNumber("tideForegroundIou", analysis.Tide.ForegroundIou);
+            json.WriteNumber("tideBackgroundIou", analysis.Tide.BackgroundIou);
+            json.WriteNumber("tideMaxDets", analysis.Tide.MaxDetectionsPerImage);
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteNull("analysis");
+        }
         json.WriteEndObject();
     }
 
@@ -329,7 +355,10 @@ internal static class PartialFile
             root.GetProperty("detectionsOfUnknownCategories").GetInt32(),
             root.GetProperty("detectionsOverMaxDets").GetInt32(),
             root.GetProperty("sharedPredictions").GetBoolean(),
-            ReadShapes(root.GetProperty("shapeMatches"), partialSettings));
+            ReadShapes(root.GetProperty("shapeMatches"), partialSettings),
+            root.GetProperty("analysis") is { ValueKind: JsonValueKind.Object } analysis
+                ? new TideSettings(analysis.GetProperty("tideForegroundIou").GetDouble(), analysis.GetProperty("tideBackgroundIou").GetDouble(), analysis.GetProperty("tideMaxDets").GetInt32())
+                : null);
     }
 
     private static IouType ParseIouType(string? name) =>
@@ -487,6 +516,165 @@ internal static class PartialFile
         return ([.. classes], [.. records]);
     }
 
+    // ---- the analysis's tables ----
+
+    private static void WriteAnalysis(ZipArchive zip, PartialAnalysis a)
+    {
+        WriteEntry(zip, "analysis_images.arrow", s =>
+        {
+            var names = new StringArray.Builder();
+            foreach (AnalysisImage image in a.Images)
+            {
+                if (image.FileName is { } name) names.Append(name);
+                else names.AppendNull();
+            }
+            var schema = new Schema([Column("order", Int32Type.Default), new Field("file_name", StringType.Default, true)], null);
+            WriteBatches(s, schema, [new RecordBatch(schema, [Int32s([.. a.Images.Select(i => i.Order)]), names.Build()], a.Images.Length)]);
+        });
+        WriteTable(zip, "analysis_voc.arrow", a.Voc.Length,
+            ("image", Int32s([.. a.Voc.Select(r => r.Image)])), ("class", Int32s([.. a.Voc.Select(r => r.Class)])),
+            ("score", Doubles([.. a.Voc.Select(r => r.Score)])), ("position", Int32s([.. a.Voc.Select(r => r.Position)])),
+            ("outcome", Bytes([.. a.Voc.Select(r => (byte)r.Outcome)])), ("best", Int32s([.. a.Voc.Select(r => r.Best)])),
+            ("hits", Int32s([.. a.Voc.Select(r => r.Hits)])));
+        WriteTable(zip, "analysis_hits.arrow", a.Hits.Length,
+            ("ground_truth", Int32s([.. a.Hits.Select(h => h.GroundTruth)])), ("iou", Doubles([.. a.Hits.Select(h => h.Iou)])));
+        WriteTable(zip, "tide_objects.arrow", a.Objects.Length,
+            ("image", Int32s([.. a.Objects.Select(o => o.Image)])), ("class", Int32s([.. a.Objects.Select(o => o.Object.Class)])),
+            ("matched", Bytes([.. a.Objects.Select(o => o.Object.Matched ? (byte)1 : (byte)0)])));
+        WriteTable(zip, "tide_points.arrow", a.Points.Length,
+            ("image", Int32s([.. a.Points.Select(p => p.Image)])), ("class", Int32s([.. a.Points.Select(p => p.Point.Class)])),
+            ("score", Doubles([.. a.Points.Select(p => p.Point.Score)])), ("tp", Bytes([.. a.Points.Select(p => p.Point.True ? (byte)1 : (byte)0)])));
+        WriteTable(zip, "tide_errors.arrow", a.Errors.Length,
+            ("image", Int32s([.. a.Errors.Select(e => e.Image)])), ("type", Bytes([.. a.Errors.Select(e => (byte)e.Error.Type)])),
+            ("class", Int32s([.. a.Errors.Select(e => e.Error.Class)])), ("score", Doubles([.. a.Errors.Select(e => e.Error.Score)])),
+            ("fix_class", Int32s([.. a.Errors.Select(e => e.Error.FixClass)])), ("size", Bytes([.. a.Errors.Select(e => (byte)e.Error.Size)])));
+    }
+
+    private static void WriteTable(ZipArchive zip, string name, int rows, params (string Name, IArrowArray Values)[] columns)
+    {
+        var schema = new Schema([.. columns.Select(c => Column(c.Name, c.Values.Data.DataType))], null);
+        WriteEntry(zip, name, s => WriteBatches(s, schema, [new RecordBatch(schema, [.. columns.Select(c => c.Values)], rows)]));
+    }
+
+    /// <summary>Reads the analysis's tables, checking every index against the partial's images, classes and ground truth.</summary>
+    private static PartialAnalysis ReadAnalysis(ZipArchive zip, string source, TideSettings tide, int imageCount, int classCount, PartialGroundTruth gt)
+    {
+        AnalysisImage[] images = ReadEntry(zip, "analysis_images.arrow", source, s =>
+        {
+            var rows = new List<AnalysisImage>();
+            foreach (RecordBatch b in ReadBatches(s, "analysis_images.arrow", ("order", ArrowTypeId.Int32), ("file_name", ArrowTypeId.String)))
+            {
+                ReadOnlySpan<int> order = Values<int>(b, 0);
+                var names = (StringArray)b.Column(1);
+            for (int i = 0; i < b.Length; i++) rows.Add(new AnalysisImage(order[i], names.IsNull(i) ? null : names.GetString(i)));
+            }
+            return rows.ToArray();
+        });
+        Check(source, "analysis_images.arrow", images.Length == imageCount && images.All(i => i.Order >= 0), "one row per image with its place in the ground truth");
+
+        var voc = new List<AnalysisVocRecord>();
+        ReadTable(zip, source, "analysis_voc.arrow", b =>
+        {
+            ReadOnlySpan<int> image = Values<int>(b, 0), k = Values<int>(b, 1), position = Values<int>(b, 3), best = Values<int>(b, 5), hits = Values<int>(b, 6);
+            ReadOnlySpan<double> score = Values<double>(b, 2);
+            ReadOnlySpan<byte> outcome = Values<byte>(b, 4);
+            for (int i = 0; i < b.Length; i++) voc.Add(new AnalysisVocRecord(image[i], k[i], score[i], position[i], (VocOutcome)outcome[i], best[i], hits[i]));
+        }, ("image", ArrowTypeId.Int32), ("class", ArrowTypeId.Int32), ("score", ArrowTypeId.Double), ("position", ArrowTypeId.Int32),
+            ("outcome", ArrowTypeId.UInt8), ("best", ArrowTypeId.Int32), ("hits", ArrowTypeId.Int32));
+        var hitRows = new List<AnalysisHit>();
+        ReadTable(zip, source, "analysis_hits.arrow", b =>
+        {
+            ReadOnlySpan<int> row = Values<int>(b, 0);
+            ReadOnlySpan<double> iou = Values<double>(b, 1);
+            for (int i = 0; i < b.Length; i++) hitRows.Add(new AnalysisHit(row[i], iou[i]));
+        }, ("ground_truth", ArrowTypeId.Int32), ("iou", ArrowTypeId.Double));
+        CheckVocAnalysis(source, voc, hitRows, imageCount, classCount, gt);
+
+        var objects = new List<TideObjectRow>();
+        ReadTable(zip, source, "tide_objects.arrow", b =>
+        {
+            ReadOnlySpan<int> image = Values<int>(b, 0), k = Values<int>(b, 1);
+            ReadOnlySpan<byte> matched = Values<byte>(b, 2);
+            for (int i = 0; i < b.Length; i++) objects.Add(new TideObjectRow(image[i], new TideObject(k[i], matched[i] != 0)));
+        }, ("image", ArrowTypeId.Int32), ("class", ArrowTypeId.Int32), ("matched", ArrowTypeId.UInt8));
+        var points = new List<TidePointRow>();
+        ReadTable(zip, source, "tide_points.arrow", b =>
+        {
+            ReadOnlySpan<int> image = Values<int>(b, 0), k = Values<int>(b, 1);
+            ReadOnlySpan<double> score = Values<double>(b, 2);
+            ReadOnlySpan<byte> tp = Values<byte>(b, 3);
+            for (int i = 0; i < b.Length; i++) points.Add(new TidePointRow(image[i], new TidePoint(k[i], score[i], tp[i] != 0)));
+        }, ("image", ArrowTypeId.Int32), ("class", ArrowTypeId.Int32), ("score", ArrowTypeId.Double), ("tp", ArrowTypeId.UInt8));
+        var errors = new List<TideErrorRow>();
+        ReadTable(zip, source, "tide_errors.arrow", b =>
+        {
+            ReadOnlySpan<int> image = Values<int>(b, 0), k = Values<int>(b, 2), fix = Values<int>(b, 4);
+            ReadOnlySpan<byte> type = Values<byte>(b, 1), size = Values<byte>(b, 5);
+            ReadOnlySpan<double> score = Values<double>(b, 3);
+            for (int i = 0; i < b.Length; i++) errors.Add(new TideErrorRow(image[i], new TideError((TideErrorType)type[i], k[i], score[i], fix[i], (ObjectSize)size[i])));
+        }, ("image", ArrowTypeId.Int32), ("type", ArrowTypeId.UInt8), ("class", ArrowTypeId.Int32), ("score", ArrowTypeId.Double), ("fix_class", ArrowTypeId.Int32), ("size", ArrowTypeId.UInt8));
+        bool Within(int image, int k) => (uint)image < (uint)imageCount && (uint)k < (uint)classCount;
+        Check(source, "tide_objects.arrow", objects.All(o => Within(o.Image, o.Object.Class)) && Grouped(objects.Select(o => o.Image)), "image and class indices within the images and categories, grouped by image");
+        Check(source, "tide_points.arrow", points.All(p => Within(p.Image, p.Point.Class)) && Grouped(points.Select(p => p.Image)), "image and class indices within the images and categories, grouped by image");
+        Check(source, "tide_errors.arrow",
+            errors.All(e => Within(e.Image, e.Error.Class) && Enum.IsDefined(e.Error.Type) && Enum.IsDefined(e.Error.Size) && e.Error.FixClass >= -1 && e.Error.FixClass < classCount)
+            && Grouped(errors.Select(e => e.Image)),
+            "image, class, type and size within the images, categories and TIDE's kinds, grouped by image");
+        return new PartialAnalysis(tide, images, [.. voc], [.. hitRows], [.. objects], [.. points], [.. errors]);
+    }
+
+    /// <summary>
+    /// The VOC analysis records must come unit by unit (image, then class, ascending), each record's best
+    /// ground truth within its unit, and its hits within its image's ground truth.
+    /// </summary>
+    private static void CheckVocAnalysis(string source, List<AnalysisVocRecord> voc, List<AnalysisHit> hits, int imageCount, int classCount, PartialGroundTruth gt)
+    {
+        var unitSize = new Dictionary<(int, int), int>();
+        int[] imageSize = new int[imageCount];
+        for (int row = 0; row < gt.Count; row++)
+        {
+            unitSize[(gt.Images[row], gt.Categories[row])] = unitSize.GetValueOrDefault((gt.Images[row], gt.Categories[row])) + 1;
+            imageSize[gt.Images[row]]++;
+        }
+        long next = 0;
+        (int Image, int Class) previous = (-1, -1);
+        foreach (AnalysisVocRecord r in voc)
+        {
+            bool valid = (uint)r.Image < (uint)imageCount && (uint)r.Class < (uint)classCount && Enum.IsDefined(r.Outcome) && r.Hits >= 0
+                && (r.Image, r.Class).CompareTo(previous) >= 0
+                && r.Best >= -1 && r.Best < unitSize.GetValueOrDefault((r.Image, r.Class)) && (r.Outcome != VocOutcome.TruePositive || r.Best >= 0);
+            Check(source, "analysis_voc.arrow", valid, "records unit by unit with indices within the images, categories and each unit's ground truth");
+            previous = (r.Image, r.Class);
+            for (long h = next; h < next + r.Hits && h < hits.Count; h++)
+            {
+                Check(source, "analysis_hits.arrow", (uint)hits[(int)h].GroundTruth < (uint)imageSize[r.Image], "ground truth indices within each image's ground truth");
+            }
+            next += r.Hits;
+        }
+        Check(source, "analysis_hits.arrow", next == hits.Count, "as many hits as analysis_voc.arrow counts");
+    }
+
+    private static bool Grouped(IEnumerable<int> images)
+    {
+        int previous = -1;
+        foreach (int image in images)
+        {
+            if (image < previous) return false;
+            previous = image;
+        }
+        return true;
+    }
+
+    /// <summary>Reads the batches of an entry, each while its stream is open.</summary>
+    private static void ReadTable(ZipArchive zip, string source, string name, Action<RecordBatch> read, params (string Name, ArrowTypeId Type)[] columns) =>
+        ReadEntry(zip, name, source, s =>
+        {
+            foreach (RecordBatch batch in ReadBatches(s, name, columns)) read(batch);
+            return true;
+        });
+
+    private static UInt8Array Bytes(byte[] values) => new(Buffer(values), ArrowBuffer.Empty, values.Length, 0, 0);
+
     private static Field Column(string name, IArrowType type) => new(name, type, nullable: false);
 
     private static ArrowBuffer Buffer(ReadOnlySpan<byte> bytes) => new(bytes.ToArray());
@@ -510,7 +698,8 @@ internal static class PartialFile
     private static IEnumerable<RecordBatch> ReadBatches(Stream stream, string entry, params (string Name, ArrowTypeId Type)[] columns)
     {
         using var reader = new ArrowStreamReader(stream, leaveOpen: true);
-        Schema schema = reader.Schema;
+        // An empty stream has no schema.
+        Schema schema = reader.Schema ?? throw new InvalidDataException($"{entry}: expected an Arrow IPC stream, but got no schema");
         string expected = string.Join(", ", columns.Select(c => $"{c.Name} {c.Type}"));
         string got = string.Join(", ", schema.FieldsList.Select(f => $"{f.Name} {f.DataType.TypeId}"));
         if (expected != got) throw new InvalidDataException($"{entry}: expected the columns {expected}, but got {got}");

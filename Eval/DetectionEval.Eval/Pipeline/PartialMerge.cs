@@ -1,3 +1,4 @@
+using DetectionEval.Eval.Analysis;
 using DetectionEval.Eval.Data;
 using DetectionEval.Matching;
 using DetectionEval.Matching.Coco;
@@ -13,7 +14,9 @@ namespace DetectionEval.Eval.Pipeline;
 // images and boxes (its fingerprint must be the one the shards name), every record's image is renumbered
 // by its rank among all images, a rank's input positions follow those of the partials before it, the
 // per-class ground-truth counts are added, and the low-memory run's accumulation (ShardedEvaluation)
-// turns the records into results: the numbers of one run over every image, bit for bit.
+// turns the records into results: the numbers of one run over every image, bit for bit. Asked for the error
+// analysis, the merge rebuilds it from the partials' analysis records (PartialAnalysis.cs), the single run's
+// analysis bit for bit.
 
 /// <summary>How a merge reports: the options that only accumulation reads.</summary>
 /// <param name="ScoreThreshold">The confidence at which to report precision and recall; null for none.</param>
@@ -22,7 +25,15 @@ namespace DetectionEval.Eval.Pipeline;
 /// Keep the VOC precision-recall curves and the confidence curves (charts and the HTML report draw them), as
 /// the in-memory run does; they take memory per detection.
 /// </param>
-public sealed record MergeOptions(double? ScoreThreshold = null, int? Threads = null, bool Curves = false);
+public sealed record MergeOptions(double? ScoreThreshold = null, int? Threads = null, bool Curves = false)
+{
+    /// <summary>
+    /// The error analysis, from the analysis records the partials keep (shards written with
+    /// <c>deval evaluate --shard I/N --partial FILE --analysis</c>, <see cref="PartialResult.HasAnalysis"/>); null for none.
+    /// It measures boxes; its TIDE settings must be the workers'.
+    /// </summary>
+    public AnalysisRequest? Analysis { get; init; }
+}
 
 internal static class PartialMerge
 {
@@ -41,8 +52,9 @@ internal static class PartialMerge
         string Name(int i) => names is not null ? names[i] : $"partial {i + 1} ({partials[i].Describe()})";
         CheckSameRun(partials, Name);
         if (partials[0].Shard is not null) CheckShardsComplete(partials, Name);
+        if (options.Analysis is { } asked) PartialAnalysisMerge.Check(partials, asked, Name);
 
-        (Dataset groundTruth, int[][] imageIndices) = RebuildGroundTruth(partials, Name);
+        (DatasetBuilder builder, Dataset groundTruth, int[][] imageIndices) = RebuildGroundTruth(partials, Name);
         if (partials[0].Shard is not null && GroundTruthFingerprint.Of(groundTruth) != partials[0].GroundTruthFingerprint)
         {
             throw new PartialResultException($"{Name(0)}: Expected shards whose images and boxes make the ground truth {partials[0].GroundTruthFingerprint}, but got {GroundTruthFingerprint.Of(groundTruth)}.");
@@ -87,6 +99,11 @@ internal static class PartialMerge
             IouTypes = settings.IouTypes,
         };
         for (int s = 0; s < shapeStores.Length; s++) result = WithShapeResult(result, partials[0].ShapeMatches[s].IouType, shapeStores[s], evaluation);
+        if (options.Analysis is { } analysis)
+        {
+            EvaluationResult evaluated = result;
+            result = result with { Analysis = PartialAnalysisMerge.Analyze(builder, partials, imageIndices, evaluated, analysis, evaluation) };
+        }
         return new EvaluationRun(result, groundTruth, null, LowMemory: true, null, evaluation);
     }
 
@@ -188,8 +205,11 @@ internal static class PartialMerge
         }
     }
 
-    /// <summary>The ground truth of every partial's images as one dataset; each partial's image indices in it. Refuses an image in two partials.</summary>
-    private static (Dataset GroundTruth, int[][] ImageIndices) RebuildGroundTruth(IReadOnlyList<PartialResult> partials, Func<int, string> name)
+    /// <summary>
+    /// The ground truth of every partial's images as one dataset (with the file names the analysis records
+    /// keep), its builder, and each partial's image indices in it. Refuses an image in two partials.
+    /// </summary>
+    private static (DatasetBuilder Builder, Dataset GroundTruth, int[][] ImageIndices) RebuildGroundTruth(IReadOnlyList<PartialResult> partials, Func<int, string> name)
     {
         var builder = new DatasetBuilder();
         int[] categoryIndices = new int[partials[0].Categories.Count];
@@ -204,7 +224,7 @@ internal static class PartialMerge
             for (int i = 0; i < partial.Images.Length; i++)
             {
                 RecordId id = partial.Images[i];
-                if (!builder.TryAddImage(new ImageInfo(id), out imageIndices[p][i]))
+                if (!builder.TryAddImage(new ImageInfo(id, partial.Analysis?.Images[i].FileName), out imageIndices[p][i]))
                 {
                     throw new PartialResultException(
                         $"{name(p)}: Expected images no other partial holds, but got image {id.Describe()}, also in {name(owner[id])}. Each image must be evaluated by one rank or shard only.");
@@ -217,6 +237,6 @@ internal static class PartialMerge
                 builder.AddGroundTruth(imageIndices[p][gt.Images[row]], categoryIndices[gt.Categories[row]], gt.Boxes[row], gt.Areas[row], gt.Flags[row], ++annotationId);
             }
         }
-        return (builder.Build(), imageIndices);
+        return (builder, builder.Build(), imageIndices);
     }
 }

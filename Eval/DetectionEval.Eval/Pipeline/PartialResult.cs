@@ -168,6 +168,15 @@ public sealed class PartialResult
     /// <summary>The COCO records of each mask or keypoint iou type asked for, in report order.</summary>
     internal IReadOnlyList<PartialShapeMatches> ShapeMatches { get; }
 
+    /// <summary>
+    /// Whether it keeps what the error analysis reads (a shard written with <c>--analysis</c>), so that a merge
+    /// with <see cref="MergeOptions.Analysis"/> gives the single run's analysis.
+    /// </summary>
+    public bool HasAnalysis => Analysis is not null;
+
+    /// <summary>What the error analysis reads of its images; null when not asked for.</summary>
+    internal PartialAnalysis? Analysis { get; init; }
+
     /// <summary>The partial written as bytes (the layout of docs/distributed.md).</summary>
     public byte[] ToBytes()
     {
@@ -192,7 +201,7 @@ public sealed class PartialResult
     /// <exception cref="PartialResultException">The stream does not hold a partial result this build reads.</exception>
     public static PartialResult ReadFrom(Stream stream, string source) => PartialFile.Read(stream, source);
 
-    /// <summary>Reads everything of a partial but its records (its header, images and ground truth).</summary>
+    /// <summary>Reads everything of a partial but its records (its header, images, ground truth and the analysis's records).</summary>
     /// <exception cref="PartialResultException">The stream does not hold a partial result this build reads.</exception>
     public static PartialResult ReadHeaderFrom(Stream stream, string source) => PartialFile.Read(stream, source, withRecords: false);
 
@@ -217,7 +226,8 @@ public sealed class PartialResult
     /// </summary>
     /// <param name="dataset">The dataset the records were matched in (ground truth at least); record image ranks are its ranks.</param>
     /// <param name="holds">Whether an image (by dataset index) belongs to the partial.</param>
-    internal static (RecordId[] Images, PartialGroundTruth GroundTruth, int[] LocalOfRank) CollectImages(Dataset dataset, Func<int, bool> holds)
+    /// <returns>The partial's image ids, its ground truth, each image rank's index among them, and its images' dataset indices (in the partial's order).</returns>
+    internal static (RecordId[] Images, PartialGroundTruth GroundTruth, int[] LocalOfRank, int[] ImageIndices) CollectImages(Dataset dataset, Func<int, bool> holds)
     {
         int imageCount = dataset.Images.Count;
         int[] imageOfRank = new int[imageCount];
@@ -225,6 +235,7 @@ public sealed class PartialResult
         int[] localOfImage = new int[imageCount];
         Array.Fill(localOfImage, -1);
         var ids = new List<RecordId>();
+        var indices = new List<int>();
         int[] localOfRank = new int[imageCount];
         for (int rank = 0; rank < imageCount; rank++)
         {
@@ -233,6 +244,7 @@ public sealed class PartialResult
             if (!holds(image)) continue;
             localOfImage[image] = localOfRank[rank] = ids.Count;
             ids.Add(dataset.Images[image].Id);
+            indices.Add(image);
         }
 
         GroundTruthTable gt = dataset.GroundTruth;
@@ -247,7 +259,7 @@ public sealed class PartialResult
             [.. rows.Select(r => gt.Boxes[r])],
             [.. rows.Select(r => gt.Areas[r])],
             [.. rows.Select(r => gt.Flags[r])]);
-        return ([.. ids], groundTruth, localOfRank);
+        return ([.. ids], groundTruth, localOfRank, [.. indices]);
     }
 
     /// <summary>The records <paramref name="store"/> kept (released on the way), their images renumbered by <paramref name="localOfRank"/>.</summary>

@@ -72,8 +72,10 @@ internal static class ShardedEvaluation
     /// <param name="options">Metrics, iou types, profile, maxDets, threads, engine, cancellation; its progress sink is told the detections of each shard matched.</param>
     /// <param name="groundTruthName">How a missing mask or keypoints of a ground truth names its file.</param>
     /// <param name="predictionsName">How a missing mask or keypoints of a detection names the predictions.</param>
+    /// <param name="analysis">Also collects what the error analysis reads of the kept images (a worker of a distributed run); null for none.</param>
     /// <exception cref="IO.AnnotationFormatException">A ground truth or detection lacks what an iou type measures (the in-memory run's message).</exception>
-    public static ShardedMatches Match(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, string groundTruthName = "ground truth", string predictionsName = "predictions")
+    public static ShardedMatches Match(
+        DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, string groundTruthName = "ground truth", string predictionsName = "predictions", PartialAnalysisCollector? analysis = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(groundTruth);
@@ -104,11 +106,12 @@ internal static class ShardedEvaluation
             Dataset shard = DatasetBuilder.BuildShard(groundTruth, first, count, spill.ReadShard(s), categoryIndices);
             foreach (IouType iouType in options.IouTypes) ShapeChecks.Require(shard, iouType, options, groundTruthName, predictionsName);
             CocoMatches? cocoMatches = coco ? CocoMatchStage.Match(shard, perShard) : null;
-            VocMatches? vocMatches = voc ? VocMatchStage.Match(shard, perShard) : null;
+            VocMatches? vocMatches = voc ? VocMatchStage.Match(shard, perShard, analysis is null ? VocOverlapsKept.None : PartialAnalysisCollector.Overlaps) : null;
             Func<int, bool> keeps = image => spill.Keeps(first + image);
             StoreShard(shard, cocoMatches, vocMatches, store, keeps);
             if (segmStore is not null) StoreShard(shard, CocoShapeMatchStage.Match(shard, perShard, IouType.Segm), null, segmStore, keeps);
             if (keypointStore is not null) StoreShard(shard, CocoShapeMatchStage.Match(shard, perShard, IouType.Keypoints), null, keypointStore, keeps);
+            if (analysis is not null) analysis.Add(shard, image => first + image, vocMatches!, perShard.Parallelism, keeps);
             // A shard holds whole images, so its (image, class) units are the whole dataset's.
             if (countOverMaxDets) overMaxDets += DatasetSummary.DetectionsOverCap(shard, options.MaxDetections[^1]);
             options.Progress?.Advance(shard.Detections.Count);
