@@ -87,6 +87,6 @@ public sealed partial class ReadmeExampleTests
     [GeneratedRegex(@"```sh\n(?<command>[^\n]+)\n```\n```text\n(?<output>.*?)```", RegexOptions.Singleline)]
     private static partial Regex CommandThenOutput();
 
-    [GeneratedRegex(@"^\$ deval (?<command>[^\n]+)\n(?<output>deval: [^\n]+)$", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^\$ deval (?<command>[^\n]+)\n(?<output>(?!\$ |```|\^)[^\n]+)$", RegexOptions.Multiline)]
     private static partial Regex PromptLines();
 }
