@@ -56,7 +56,8 @@ internal static class ShardedEvaluation
     /// <param name="builder">The builder that spilled the detections.</param>
     /// <param name="groundTruth">The dataset the builder built: ground truth only.</param>
     /// <param name="options">Metrics, profile, maxDets, threads, engine, cancellation; its progress sink is told the detections of each shard matched.</param>
-    public static ShardedMatches Match(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options)
+    /// <param name="keepUnits">Keep the ground truth that counts per unit too (<see cref="ClassMatchStore.Units"/>), as a partial does for the bootstrap.</param>
+    public static ShardedMatches Match(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, bool keepUnits = false)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(groundTruth);
@@ -65,7 +66,7 @@ internal static class ShardedEvaluation
         if (CocoParameters.IouThresholds.Count > StoredMatch.Thresholds) throw new InvalidOperationException("More COCO thresholds than a stored match holds.");
         bool coco = options.Metrics.HasFlag(MetricSet.Coco), voc = options.Metrics.HasFlag(MetricSet.Voc);
         int[] categoryIndices = builder.DatasetCategoryIndices();
-        var store = new ClassMatchStore(groundTruth.Categories.Count, new CocoMatcher(options.MaxDetections[^1]).AreaRangeCount, coco, voc);
+        var store = new ClassMatchStore(groundTruth.Categories.Count, new CocoMatcher(options.MaxDetections[^1]).AreaRangeCount, coco, voc, keepUnits);
         options.Progress?.Begin(WorkStage.MatchingShards, spill.Count);
         // The shards' own stages are steps of this one: the sink hears of whole shards only.
         EvaluationOptions perShard = options with { Progress = null };
@@ -93,12 +94,16 @@ internal static class ShardedEvaluation
     internal static void StoreShard(Dataset shard, CocoMatches? coco, VocMatches? voc, ClassMatchStore store, Func<int, bool> keeps)
     {
         ReadOnlySpan<EvaluationUnit> units = shard.Units;
+        Span<int> countable = stackalloc int[store.AreaRanges];
         for (int u = 0; u < units.Length; u++)
         {
             if (!keeps(units[u].Image)) continue;
             int k = units[u].Category;
-            for (int a = 0; coco is not null && a < store.AreaRanges; a++) store.Countable[k * store.AreaRanges + a] += coco.CountableGroundTruth(u, a);
-            if (voc is not null) store.Positives[k] += voc.Positives(u);
+            for (int a = 0; coco is not null && a < store.AreaRanges; a++) countable[a] = coco.CountableGroundTruth(u, a);
+            for (int a = 0; a < store.AreaRanges; a++) store.Countable[k * store.AreaRanges + a] += countable[a];
+            int positives = voc is null ? 0 : voc.Positives(u);
+            store.Positives[k] += positives;
+            store.Units?.Add(shard.ImageRank(units[u].Image), k, countable, positives);
             ReadOnlySpan<CocoMatchRecord> cocoRecords = coco is null ? [] : coco.RecordsOfUnit(u);
             ReadOnlySpan<VocMatchRecord> vocRecords = voc is null ? [] : voc.RecordsOfUnit(u);
             int imageRank = shard.ImageRank(units[u].Image);
