@@ -287,6 +287,79 @@ public sealed class GateCommandTests : IDisposable
         Assert.StartsWith("deval: gate FAILED: 3 of 141 checks failed: AP of class 47 \"cup\": baseline 0.5056, current 0.4814, drop 0.0242 > allowed 0.0200;", Assert.Single(measured.ErrorLines));
     }
 
+    [Theory]
+    [InlineData(1, 1, "bbox")]
+    [InlineData(2, 2, "bbox")]
+    [InlineData(3, 2, "bbox")]
+    [InlineData(3, 1, "segm")]
+    public void The_bootstrap_from_both_runs_shards_gives_the_single_runs_verdict_and_files_byte_for_byte(int currentShards, int baselineShards, string iouType)
+    {
+        bool masks = iouType == "segm";
+        string baseline = masks ? Report("segm.json", SegmPredictions, "--iou-type", "segm") : Deval.Sample("coco-val2014-100", "gate", "baseline.json");
+        string predictions = masks ? SegmRegressed : Deval.Sample("coco-val2014-100", "gate", "two_fewer_results.json");
+        string baselinePredictions = masks ? SegmPredictions : SamplePredictions;
+        string[] worker = masks ? ["--iou-type", "segm"] : [];
+        string[] rules = masks ? ["--per-class-max-drop", "segm.AP=0.02"] : ["--max-drop", "AP=0.005", "--per-class-max-drop", "0.02"];
+        string[] outputs(string name) => ["--json", Path_(name + ".json"), "--junit", Path_(name + ".xml"), "--markdown", Path_(name + ".md")];
+        CommandRun single = Deval.Run(["gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", predictions, "--baseline-pred", baselinePredictions,
+            "--bootstrap", "200", "--seed", "1", .. rules, .. outputs("single")]);
+
+        CommandRun merged = Deval.Run(["gate", "--baseline", baseline,
+            "--current-partials", .. Shards("cur", predictions, currentShards, worker), "--baseline-partials", .. Shards("base", baselinePredictions, baselineShards, worker),
+            "--bootstrap", "200", "--seed", "1", .. rules, .. outputs("merged")]);
+
+        Assert.Equal(0, single.ExitCode);
+        Assert.Contains("but not significantly", single.Output, StringComparison.Ordinal);
+        Assert.Equal((single.ExitCode, single.Output, single.Error), (merged.ExitCode, merged.Output, merged.Error));
+        foreach (string extension in new[] { ".json", ".xml", ".md" })
+        {
+            Assert.Equal(File.ReadAllBytes(Path_("single" + extension)), File.ReadAllBytes(Path_("merged" + extension)));
+        }
+    }
+
+    [Fact]
+    public void The_bootstrap_from_shards_needs_both_runs_shards_and_they_must_match_the_baseline()
+    {
+        string baseline = Deval.Sample("coco-val2014-100", "gate", "baseline.json"), predictions = WithoutDogs();
+        string[] current = Shards("cur", predictions, 2), ofBaseline = Shards("base", SamplePredictions, 2);
+        string[] rules = ["--max-drop", "AP=0.005", "--bootstrap", "100"];
+
+        CommandRun alone = Deval.Run(["gate", "--baseline", baseline, "--current-partials", .. current, .. rules]);
+        Assert.Equal((2, "deval: error: --bootstrap: Expected --baseline-partials with --current-partials (resampling needs both runs' match records), but got none."),
+            (alone.ExitCode, Assert.Single(alone.ErrorLines)));
+        CommandRun twice = Deval.Run(["gate", "--baseline", baseline, "--current", baseline, "--current-partials", .. current, "--baseline-partials", .. ofBaseline, .. rules]);
+        Assert.Equal((2, "deval: error: --current-partials: Expected the current run once, as --current-partials, --current or --gt with --pred, but got --current too."),
+            (twice.ExitCode, Assert.Single(twice.ErrorLines)));
+        CommandRun noCurrent = Deval.Run(["gate", "--baseline", baseline, "--gt", SampleGroundTruth, "--pred", predictions, "--baseline-partials", .. ofBaseline, .. rules]);
+        Assert.Equal((2, "deval: error: --baseline-partials: Expected --current-partials with it (the bootstrap pairs the shards of both runs), but got none."),
+            (noCurrent.ExitCode, Assert.Single(noCurrent.ErrorLines)));
+
+        // The baseline's shards must reproduce it; the current run's must be evaluated like it, on its ground truth.
+        AssertOneErrorLine(Deval.Run(["gate", "--baseline", baseline, "--current-partials", .. current, "--baseline-partials", .. current, .. rules]),
+            baseline, "$.coco.AP:", "Expected 0.4955");
+        AssertOneErrorLine(Deval.Run(["gate", "--baseline", baseline, "--current-partials", .. Shards("iou", predictions, 2, ["--iou", "0.75"]), "--baseline-partials", .. ofBaseline, .. rules]),
+            baseline, "$.voc:", "(IoU >= 0.75, continuous coordinates), but got another profile (IoU >= 0.50");
+        string otherGroundTruth = Path_("other-gt.json");
+        JsonNode gt = JsonNode.Parse(File.ReadAllText(SampleGroundTruth))!;
+        gt["annotations"]![0]!["bbox"]![0] = 1.5;
+        File.WriteAllText(otherGroundTruth, gt.ToJsonString());
+        AssertOneErrorLine(Deval.Run(["gate", "--baseline", baseline, "--current-partials", .. current,
+            "--baseline-partials", .. Shards("other", SamplePredictions, 2, groundTruth: otherGroundTruth), .. rules]),
+            baseline, "$.inputs.groundTruthFingerprint", "Expected the ground truth of ");
+    }
+
+    /// <summary>Evaluates <paramref name="predictions"/> as <paramref name="count"/> shards (deval evaluate --shard I/N --partial); returns the partials' paths.</summary>
+    private string[] Shards(string name, string predictions, int count, string[]? options = null, string? groundTruth = null)
+    {
+        string[] paths = [.. Enumerable.Range(0, count).Select(i => Path_($"{name}-{i}-of-{count}.part"))];
+        for (int i = 0; i < count; i++)
+        {
+            CommandRun worker = Deval.Run(["evaluate", "--gt", groundTruth ?? SampleGroundTruth, "--pred", predictions, "--shard", $"{i}/{count}", "--partial", paths[i], .. options ?? []]);
+            Assert.Equal(0, worker.ExitCode);
+        }
+        return paths;
+    }
+
     [Fact]
     public void The_bootstrap_needs_the_baseline_predictions_and_they_must_reproduce_the_baseline()
     {

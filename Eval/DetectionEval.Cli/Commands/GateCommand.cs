@@ -50,6 +50,12 @@ public sealed record GateSettings(
 {
     /// <summary>--low-memory: spill --pred to disk and evaluate it shard by shard (null: automatic for large predictions without --baseline-pred).</summary>
     public bool? LowMemory { get; init; }
+
+    /// <summary>--current-partials: the current run as the shards of deval evaluate --shard I/N --partial, merged by the gate; null for none.</summary>
+    public IReadOnlyList<string>? CurrentPartials { get; init; }
+
+    /// <summary>--baseline-partials: the baseline run's shards, for the bootstrap; they must reproduce the baseline report.</summary>
+    public IReadOnlyList<string>? BaselinePartials { get; init; }
 }
 
 /// <summary><c>deval gate</c>: fails (exit 1) when the current run regressed against the baseline beyond the rules.</summary>
@@ -87,6 +93,20 @@ public sealed class GateCommand
         HelpName = "PATH",
     };
 
+    private readonly Option<string[]> _currentPartials = new("--current-partials")
+    {
+        Description = "The current run as partial results (every shard of deval evaluate --shard I/N --partial), merged here. Or give --current, or --gt and --pred.",
+        HelpName = "PARTIAL",
+        AllowMultipleArgumentsPerToken = true,
+    };
+
+    private readonly Option<string[]> _baselinePartials = new("--baseline-partials")
+    {
+        Description = "The baseline run's partial results (every shard), which --bootstrap needs with --current-partials; merged, they must reproduce BASE.json exactly.",
+        HelpName = "PARTIAL",
+        AllowMultipleArgumentsPerToken = true,
+    };
+
     private readonly Option<double?> _iou = CommonOptions.Iou("VOC IoU threshold; must match the baseline's (default: the baseline's).");
 
     private readonly WordOption<VocIouRule> _iouRule = CommonOptions.IouRule("VOC overlap test, ge or gt; must match the baseline's (default: the baseline's).");
@@ -122,7 +142,7 @@ public sealed class GateCommand
     };
 
     private readonly Option<int?> _bootstrap = CommonOptions.Bootstrap(
-        "Resample images N times (paired) and fail a drop only when its whole interval lies beyond the allowance. Needs --gt, --pred and --baseline-pred.");
+        "Resample images N times (paired) and fail a drop only when its whole interval lies beyond the allowance. Needs --gt, --pred and --baseline-pred, or --current-partials and --baseline-partials.");
 
     private readonly Option<ulong?> _seed = CommonOptions.Seed();
 
@@ -156,7 +176,7 @@ public sealed class GateCommand
     {
         var command = new Command("gate", "Fail (exit 1) when the current run regressed against a baseline report beyond the given rules.")
         {
-            _baseline, _current, _groundTruth, _predictions, _baselinePredictions, _iou, _iouRule, _plusOne, _maxDets,
+            _baseline, _current, _groundTruth, _predictions, _baselinePredictions, _currentPartials, _baselinePartials, _iou, _iouRule, _plusOne, _maxDets,
             _metricSet, _min, _maxDrop, _relative, _perClassMaxDrop, _bootstrap, _seed, _confidence, _junit, _markdown, _json, _threads,
             _groundTruthFormat, _predictionFormat, _lowMemory,
         };
@@ -197,10 +217,13 @@ public sealed class GateCommand
             _inputs.Read(parse))
         {
             LowMemory = CommonOptions.ReadLowMemory(parse, _lowMemory),
+            CurrentPartials = parse.GetValue(_currentPartials) is { Length: > 0 } current ? current : null,
+            BaselinePartials = parse.GetValue(_baselinePartials) is { Length: > 0 } baseline ? baseline : null,
         };
         RequireConsistent(settings);
-        // A given report is not read again: options that say how annotation files are read have nothing to act on.
+        // A given report or partial is not read again: options that say how annotation files are read have nothing to act on.
         if (settings.Current is not null) _inputs.RequireNoneGiven(parse, [_groundTruthFormat, _predictionFormat], "--gt and --pred", "--current");
+        if (settings.CurrentPartials is not null) _inputs.RequireNoneGiven(parse, [_groundTruthFormat, _predictionFormat], "--gt and --pred", "--current-partials");
         return settings;
     }
 
@@ -211,6 +234,15 @@ public sealed class GateCommand
         if (s.Current is not null && evaluates)
         {
             throw new UsageException("--current: Expected either --current or --gt with --pred, but got both.");
+        }
+        if (s.CurrentPartials is not null)
+        {
+            RequireConsistentPartials(s, evaluates);
+            return;
+        }
+        if (s.BaselinePartials is not null)
+        {
+            throw new UsageException("--baseline-partials: Expected --current-partials with it (the bootstrap pairs the shards of both runs), but got none.");
         }
         if (s.Current is null && (s.GroundTruth is null || s.Predictions is null))
         {
@@ -242,6 +274,35 @@ public sealed class GateCommand
         {
             throw new UsageException($"--low-memory: Expected --gt and --pred without --baseline-pred (the paired run keeps every match for the bootstrap), but got {(s.Predictions is null ? "no --pred" : "--baseline-pred")}.");
         }
+        RequireRulesAndOutputs(s);
+    }
+
+    /// <summary>The usage rules of --current-partials (and --baseline-partials).</summary>
+    private static void RequireConsistentPartials(GateSettings s, bool evaluates)
+    {
+        if (s.Current is not null || evaluates || s.BaselinePredictions is not null)
+        {
+            string other = s.Current is not null ? "--current" : s.BaselinePredictions is not null && !evaluates ? "--baseline-pred" : "--gt and --pred";
+            throw new UsageException($"--current-partials: Expected the current run once, as --current-partials, --current or --gt with --pred, but got {other} too.");
+        }
+        if (s.Rules.IsEmpty)
+        {
+            throw new UsageException("Expected at least one rule (--min, --max-drop or --per-class-max-drop), but got none.");
+        }
+        if (s.Evaluation.Any)
+        {
+            throw new UsageException("Expected --iou, --voc-iou-rule, --voc-plus-one and --max-dets only with --gt and --pred (partials' settings are fixed), but got them with --current-partials.");
+        }
+        if (s.LowMemory == true) throw new UsageException("--low-memory: Expected --gt and --pred with it, but got --current-partials (the partials are matched already).");
+        if (s.Bootstrap is not null && s.BaselinePartials is null)
+        {
+            throw new UsageException("--bootstrap: Expected --baseline-partials with --current-partials (resampling needs both runs' match records), but got none.");
+        }
+        RequireRulesAndOutputs(s);
+    }
+
+    private static void RequireRulesAndOutputs(GateSettings s)
+    {
         if (s.Bootstrap is not null && s.Rules.Drops.Count == 0 && s.Rules.ClassDrops.Count == 0)
         {
             throw new UsageException("--bootstrap: Expected a drop rule to judge (--max-drop or --per-class-max-drop), but got only floors.");
@@ -249,7 +310,7 @@ public sealed class GateCommand
         foreach ((string? path, string option) in new[] { (s.JUnitPath, "--junit"), (s.MarkdownPath, "--markdown"), (s.JsonPath, "--json") })
         {
             if (path == "-") throw new UsageException($"{option}: Expected a file, but got '-' (stdout carries the verdict).");
-            string?[] inputs = [s.Baseline, s.Current, s.GroundTruth, s.Predictions, s.BaselinePredictions];
+            string?[] inputs = [s.Baseline, s.Current, s.GroundTruth, s.Predictions, s.BaselinePredictions, .. s.CurrentPartials ?? [], .. s.BaselinePartials ?? []];
             OutputFiles.RefuseToOverwriteInputs(path, option, [.. inputs.OfType<string>()]);
         }
     }
@@ -264,7 +325,9 @@ public sealed class GateCommand
 
         (EvaluationReport current, BootstrapResult? bootstrap) = settings.Current is { } currentPath
             ? (JsonReport.Read(currentPath), null)
-            : EvaluateCurrentRun(baseline, families, settings, error, cancellation);
+            : settings.CurrentPartials is { } partials
+                ? MergeCurrentRun(baseline, families, partials, settings, error, cancellation)
+                : EvaluateCurrentRun(baseline, families, settings, error, cancellation);
         // The evaluated run was checked before its report was written; a given report is checked here.
         if (settings.Current is not null) ReportCompatibility.Require(baseline, current, families);
 
@@ -324,6 +387,54 @@ public sealed class GateCommand
         if (settings.JsonPath is { } jsonPath) OutputFiles.Write(jsonPath, "--json", stream => JsonReport.Write(stream, header, result));
         return (current, bootstrap);
     }
+
+    /// <summary>
+    /// Merges the current run's partials (and the baseline's, which must reproduce the baseline, for the
+    /// bootstrap); writes --json; returns the current report and the bootstrap, if any: those of the single
+    /// run over the same inputs, bit for bit.
+    /// </summary>
+    private static (EvaluationReport Current, BootstrapResult? Bootstrap) MergeCurrentRun(
+        EvaluationReport baseline, MetricSet families, IReadOnlyList<string> partials, GateSettings settings, TextWriter error, CancellationToken cancellation)
+    {
+        using var progress = Progress.Start(error, "merging");
+        (EvaluationRun run, ReportHeader header) = MergedRun(partials, settings.Threads, cancellation);
+        EvaluationReport current = EvaluationReport.From(header.Predictions, header, run.Result);
+        ReportCompatibility.Require(baseline, current, families);
+        BootstrapResult? bootstrap = null;
+        if (settings.BaselinePartials is { } baselinePartials)
+        {
+            (EvaluationRun baselineRun, ReportHeader baselineHeader) = MergedRun(baselinePartials, settings.Threads, cancellation);
+            ReportCompatibility.RequireSameValues(baseline, EvaluationReport.From(baselineHeader.Predictions, baselineHeader, baselineRun.Result), families);
+            if (settings.Bootstrap is { } b)
+            {
+                IReadOnlyList<MetricKey> keys = settings.Rules.DropKeys(families, run.Result.Categories.Count, GateMetrics.SectionsOf(baseline));
+                progress.Stage("resampling");
+                bootstrap = RunBootstrap.Compare(ReadShards(baselinePartials), ReadShards(partials), keys, b, settings.Threads, cancellation, progress.Sink);
+            }
+        }
+        progress.Done();
+        cancellation.ThrowIfCancellationRequested();
+        if (settings.JsonPath is { } jsonPath) OutputFiles.Write(jsonPath, "--json", stream => JsonReport.Write(stream, header, run.Result));
+        return (current, bootstrap);
+    }
+
+    /// <summary>The merge of <paramref name="paths"/>, and the header its reports carry: the inputs the shards read, as the single run names them.</summary>
+    private static (EvaluationRun Run, ReportHeader Header) MergedRun(IReadOnlyList<string> paths, int? threads, CancellationToken cancellation)
+    {
+        EvaluationRun run = EvaluationPipeline.MergeFilesIntoRun(paths, new MergeOptions(Threads: threads), cancellation);
+        PartialResult first;
+        using (FileStream stream = File.OpenRead(paths[0])) first = PartialResult.ReadHeaderFrom(stream, paths[0]);
+        return (run, PairedRuns.Header(first.GroundTruthPath ?? "", first.PredictionsLabel ?? ""));
+    }
+
+    /// <summary>The partials at <paramref name="paths"/> with their records; each must be a shard of a file run (a rank's partial has no place in one ground-truth file).</summary>
+    private static PartialResult[] ReadShards(IReadOnlyList<string> paths) => [.. paths.Select(path =>
+    {
+        using FileStream stream = File.OpenRead(path);
+        PartialResult partial = PartialResult.ReadFrom(stream, path);
+        return partial.Shard is not null ? partial
+            : throw new PartialResultException($"{path}: Expected a shard of a file run (deval evaluate --shard I/N --partial), but got {Counting.Of(partial.ImageCount, "image")} of a training loop's rank.");
+    })];
 
     /// <summary>
     /// The baseline's evaluation settings for the families gated; a setting given on the command line

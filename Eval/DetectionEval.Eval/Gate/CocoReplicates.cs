@@ -42,21 +42,31 @@ internal sealed class CocoReplicates
 
     /// <summary>Prepares the slices that <paramref name="keys"/> read.</summary>
     public CocoReplicates(CocoMatches matches, EvaluationOptions options, IEnumerable<MetricKey> keys)
+        // Keypoint matches carry their own maxDets ([20]); boxes and masks use the options'.
+        : this(matches.AreaRanges, matches.MaxDetections ?? options.MaxDetections, RecordsOfEachClass(matches), CountableGroundTruth(matches), keys)
     {
-        _classes = matches.Dataset.Categories.Count;
+    }
+
+    /// <summary>Prepares the slices that <paramref name="keys"/> read from each class's records (in any order) and the ground truth that counts per unit.</summary>
+    /// <param name="areas">The area ranges of the records' outcome bits.</param>
+    /// <param name="maxDetections">The maxDets values the records were matched with.</param>
+    /// <param name="records">Per class: its records; <see cref="CocoMatchRecord.Image"/> indexes the weights.</param>
+    /// <param name="units">Per class: the image of each unit with countable ground truth, and its counts per area range ([unit * areas + area]).</param>
+    /// <param name="keys">The metrics to prepare.</param>
+    internal CocoReplicates(int areas, IReadOnlyList<int> maxDetections, CocoMatchRecord[][] records, (int[][] Images, int[][] Countable) units, IEnumerable<MetricKey> keys)
+    {
+        _classes = records.Length;
         _thresholds = CocoParameters.IouThresholds.Count;
-        _areas = matches.AreaRanges;
+        _areas = areas;
         _recallPoints = [.. CocoTables.RecallThresholds];
         // A slice computes only the thresholds its keys read (AP50 alone needs one of ten).
         var slices = keys.Select(k => k.Metric.CocoSlice())
             .GroupBy(s => (s.Area, s.MaxDets))
             .OrderBy(g => g.Key)
             .Select(g => (g.Key.Area, g.Key.MaxDets, Thresholds: g.Aggregate(0u, (bits, s) => bits | (s.Threshold is int t ? 1u << t : (1u << _thresholds) - 1))));
-        CocoMatchRecord[][] sorted = SortEachClassOnce(matches);
-        // Keypoint matches carry their own maxDets ([20]); boxes and masks use the options'.
-        IReadOnlyList<int> maxDetections = matches.MaxDetections ?? options.MaxDetections;
+        CocoMatchRecord[][] sorted = SortEachClassOnce(records);
         _slices = [.. slices.Select(s => BuildSlice(sorted, s.Area, maxDetections[s.MaxDets], s.MaxDets, s.Thresholds))];
-        (_unitImages, _unitCountable) = CountableGroundTruth(matches);
+        (_unitImages, _unitCountable) = units;
     }
 
     /// <summary>Scratch for one thread.</summary>
@@ -258,22 +268,32 @@ internal sealed class CocoReplicates
     /// Rule: the order of pycocotools' stable sort over images concatenated in ascending id, i.e. score
     /// descending, then image rank, then input position (as CocoAccumulation.Accumulate).
     /// </summary>
-    private static CocoMatchRecord[][] SortEachClassOnce(CocoMatches matches)
+    private static CocoMatchRecord[][] SortEachClassOnce(CocoMatchRecord[][] records)
     {
-        int classes = matches.Dataset.Categories.Count;
-        var sorted = new CocoMatchRecord[classes][];
-        for (int k = 0; k < classes; k++)
+        var sorted = new CocoMatchRecord[records.Length][];
+        for (int k = 0; k < records.Length; k++)
         {
-            var records = new List<CocoMatchRecord>();
-            foreach (int u in matches.Dataset.UnitsOfCategory(k))
-            {
-                foreach (CocoMatchRecord r in matches.RecordsOfUnit(u)) records.Add(r);
-            }
-            CocoMatchRecord[] array = [.. records];
+            CocoMatchRecord[] array = [.. records[k]];
             AccumulationOrder.Sort(array, r => r.Score, r => ((long)r.ImageRank << 32) | (uint)r.InputPosition);
             sorted[k] = array;
         }
         return sorted;
+    }
+
+    /// <summary>Each class's records, unit by unit.</summary>
+    private static CocoMatchRecord[][] RecordsOfEachClass(CocoMatches matches)
+    {
+        var records = new CocoMatchRecord[matches.Dataset.Categories.Count][];
+        for (int k = 0; k < records.Length; k++)
+        {
+            var own = new List<CocoMatchRecord>();
+            foreach (int u in matches.Dataset.UnitsOfCategory(k))
+            {
+                foreach (CocoMatchRecord r in matches.RecordsOfUnit(u)) own.Add(r);
+            }
+            records[k] = [.. own];
+        }
+        return records;
     }
 
     private Slice BuildSlice(CocoMatchRecord[][] sorted, int area, int maxDetections, int maxDetsIndex, uint thresholdBits)

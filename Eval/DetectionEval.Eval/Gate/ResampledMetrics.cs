@@ -40,9 +40,26 @@ public sealed class ResampledMetrics
             if (voc is null || voc.Dataset != dataset) throw new ArgumentException("VOC keys need the VOC matches of this dataset.", nameof(voc));
             _voc = new VocReplicates(voc);
         }
+        RequireClassKeys(keys, Categories);
+    }
+
+    /// <summary>Prepares the values of <paramref name="keys"/> from replicates made elsewhere (of a run's shards), each present where a key needs it.</summary>
+    internal ResampledMetrics(
+        IReadOnlyList<Category> categories, int imageCount, IReadOnlyList<MetricKey> keys,
+        CocoReplicates? coco, VocReplicates? voc, CocoReplicates? segm, CocoReplicates? keypoints)
+    {
+        Keys = keys;
+        Categories = categories;
+        ImageCount = imageCount;
+        (_coco, _voc, _segm, _keypoints) = (coco, voc, segm, keypoints);
+        RequireClassKeys(keys, categories);
+    }
+
+    private static void RequireClassKeys(IReadOnlyList<MetricKey> keys, IReadOnlyList<Category> categories)
+    {
         foreach (MetricKey key in keys)
         {
-            if (key.ClassIndex is int k && ((uint)k >= (uint)Categories.Count || !key.Metric.HasPerClassValue()))
+            if (key.ClassIndex is int k && ((uint)k >= (uint)categories.Count || !key.Metric.HasPerClassValue()))
             {
                 throw new ArgumentException($"{key.Metric.SummaryName()} has no value for class index {k}.", nameof(keys));
             }

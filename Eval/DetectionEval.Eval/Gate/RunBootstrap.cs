@@ -35,6 +35,28 @@ public static class RunBootstrap
         return PairedBootstrap.Run(baselineMetrics.GetAwaiter().GetResult(), currentMetrics, settings, threads: threads, cancellation: cancellation, progress: progress);
     }
 
+    /// <summary>
+    /// Runs the paired bootstrap of two runs given as partial results: every shard of a file run
+    /// (<see cref="EvaluationPipeline.RunShard"/>) of each, both over the same ground truth. The result is the
+    /// one <see cref="Compare(EvaluationRun, EvaluationRun, IReadOnlyList{MetricKey}, BootstrapSettings, int?, CancellationToken, IProgressSink?)"/>
+    /// gives for the single runs, bit for bit, however many shards each run was split into.
+    /// </summary>
+    /// <exception cref="ArgumentException">The partials are not every shard of a file run, or the two runs' ground truths differ.</exception>
+    public static BootstrapResult Compare(
+        IReadOnlyList<PartialResult> baseline, IReadOnlyList<PartialResult> current, IReadOnlyList<MetricKey> keys, BootstrapSettings settings, int? threads = null,
+        CancellationToken cancellation = default, IProgressSink? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(baseline);
+        ArgumentNullException.ThrowIfNull(current);
+        if (baseline.Concat(current).Select(p => p.GroundTruthFingerprint).Distinct().Count() != 1)
+        {
+            throw new ArgumentException("A paired bootstrap needs two runs over the same ground truth.", nameof(current));
+        }
+        Task<ResampledMetrics> baselineMetrics = threads == 1 ? Task.FromResult(ShardReplicates.Resampled(baseline, keys)) : Task.Run(() => ShardReplicates.Resampled(baseline, keys));
+        ResampledMetrics currentMetrics = ShardReplicates.Resampled(current, keys);
+        return PairedBootstrap.Run(baselineMetrics.GetAwaiter().GetResult(), currentMetrics, settings, threads: threads, cancellation: cancellation, progress: progress);
+    }
+
     /// <summary>The values of <paramref name="keys"/> of a run under any image weights.</summary>
     /// <exception cref="ArgumentException">The run did not keep its match records.</exception>
     public static ResampledMetrics Resampled(EvaluationRun run, IReadOnlyList<MetricKey> keys)

@@ -30,26 +30,22 @@ internal sealed class VocReplicates
 
     /// <summary>Sorts every class's records once.</summary>
     public VocReplicates(VocMatches matches)
+        : this(RecordsAndUnitsOfEachClass(matches))
     {
-        int classes = matches.Dataset.Categories.Count;
-        _tpImages = new int[classes][];
-        _fpEnd = new int[classes][];
-        _fpImages = new int[classes][];
-        _unitImages = new int[classes][];
-        _unitPositives = new int[classes][];
-        for (int k = 0; k < classes; k++)
+    }
+
+    /// <summary>Sorts every class's records (in any order) once; with each class's units of positives (image, npos).</summary>
+    /// <param name="classes">Per class: its records, whose <see cref="VocMatchRecord.Image"/> indexes the weights; and the image and positives of each unit with any.</param>
+    internal VocReplicates((VocMatchRecord[] Records, int[] UnitImages, int[] UnitPositives)[] classes)
+    {
+        _tpImages = new int[classes.Length][];
+        _fpEnd = new int[classes.Length][];
+        _fpImages = new int[classes.Length][];
+        _unitImages = new int[classes.Length][];
+        _unitPositives = new int[classes.Length][];
+        for (int k = 0; k < classes.Length; k++)
         {
-            var records = new List<VocMatchRecord>();
-            var unitImages = new List<int>();
-            var unitPositives = new List<int>();
-            foreach (int u in matches.Dataset.UnitsOfCategory(k))
-            {
-                foreach (VocMatchRecord r in matches.RecordsOfUnit(u)) records.Add(r);
-                if (matches.Positives(u) == 0) continue;
-                unitImages.Add(matches.Dataset.Units[u].Image);
-                unitPositives.Add(matches.Positives(u));
-            }
-            VocMatchRecord[] sorted = [.. records];
+            VocMatchRecord[] sorted = [.. classes[k].Records];
             // Rule: the class's detections in score order, equal scores in input order across images too.
             AccumulationOrder.Sort(sorted, r => r.Score, r => r.InputPosition);
             // Ignored detections change neither count, and nothing after the last true positive changes
@@ -70,10 +66,31 @@ internal sealed class VocReplicates
             _tpImages[k] = [.. tpImages];
             _fpEnd[k] = [.. fpEnd];
             _fpImages[k] = [.. fpImages];
-            _unitImages[k] = [.. unitImages];
-            _unitPositives[k] = [.. unitPositives];
+            _unitImages[k] = classes[k].UnitImages;
+            _unitPositives[k] = classes[k].UnitPositives;
         }
         MostTruePositives = _tpImages.Length == 0 ? 0 : _tpImages.Max(t => t.Length);
+    }
+
+    /// <summary>Each class's records, unit by unit, and its units of positives.</summary>
+    private static (VocMatchRecord[] Records, int[] UnitImages, int[] UnitPositives)[] RecordsAndUnitsOfEachClass(VocMatches matches)
+    {
+        var classes = new (VocMatchRecord[], int[], int[])[matches.Dataset.Categories.Count];
+        for (int k = 0; k < classes.Length; k++)
+        {
+            var records = new List<VocMatchRecord>();
+            var unitImages = new List<int>();
+            var unitPositives = new List<int>();
+            foreach (int u in matches.Dataset.UnitsOfCategory(k))
+            {
+                foreach (VocMatchRecord r in matches.RecordsOfUnit(u)) records.Add(r);
+                if (matches.Positives(u) == 0) continue;
+                unitImages.Add(matches.Dataset.Units[u].Image);
+                unitPositives.Add(matches.Positives(u));
+            }
+            classes[k] = ([.. records], [.. unitImages], [.. unitPositives]);
+        }
+        return classes;
     }
 
     /// <summary>The largest number of true positives of one class: the size of the event buffers.</summary>

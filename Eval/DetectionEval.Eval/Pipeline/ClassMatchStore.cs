@@ -97,8 +97,9 @@ internal sealed class ClassMatchStore
     private readonly List<StoredMatch[]>[] _chunks;
     private readonly int[] _counts;
 
-    public ClassMatchStore(int classes, int areaRanges, bool coco, bool voc)
+    public ClassMatchStore(int classes, int areaRanges, bool coco, bool voc, bool keepUnits = false)
     {
+        Units = keepUnits ? new UnitGroundTruth(areaRanges) : null;
         _chunks = new List<StoredMatch[]>[classes];
         for (int k = 0; k < classes; k++) _chunks[k] = [];
         _counts = new int[classes];
@@ -123,6 +124,9 @@ internal sealed class ClassMatchStore
     /// <summary>VOC npos per class.</summary>
     public int[] Positives { get; }
 
+    /// <summary>The counts of <see cref="Countable"/> and <see cref="Positives"/> per unit, when asked to keep them (a partial's, which a bootstrap resamples); else null.</summary>
+    public UnitGroundTruth? Units { get; }
+
     /// <summary>Stored matches of class <paramref name="k"/> (released ones included).</summary>
     public int CountOf(int k) => _counts[k];
 
@@ -146,5 +150,37 @@ internal sealed class ClassMatchStore
         }
         _chunks[k] = [];
         return all;
+    }
+}
+
+/// <summary>
+/// The ground truth that counts per unit (image and class) with any: COCO's per area range and VOC's npos.
+/// A bootstrap resamples images, so it weighs these counts image by image.
+/// </summary>
+internal sealed class UnitGroundTruth(int areaRanges)
+{
+    /// <summary>COCO's area ranges: the width of <see cref="Countable"/>'s rows.</summary>
+    public int AreaRanges { get; } = areaRanges;
+
+    /// <summary>Each unit's image rank (a partial: its image's index among the partial's images).</summary>
+    public List<int> Images { get; } = [];
+
+    /// <summary>Each unit's class.</summary>
+    public List<int> Classes { get; } = [];
+
+    /// <summary>COCO's ground truth that counts, per (unit, area range).</summary>
+    public List<int> Countable { get; } = [];
+
+    /// <summary>VOC's npos per unit.</summary>
+    public List<int> Positives { get; } = [];
+
+    /// <summary>Adds a unit's counts unless all are 0.</summary>
+    public void Add(int image, int k, ReadOnlySpan<int> countable, int positives)
+    {
+        if (positives == 0 && !countable.ContainsAnyExcept(0)) return;
+        Images.Add(image);
+        Classes.Add(k);
+        foreach (int c in countable) Countable.Add(c);
+        Positives.Add(positives);
     }
 }

@@ -124,7 +124,7 @@ public static class EvaluationPipeline
     /// <summary>The box matches of the shard a builder spilled (<see cref="ShardedEvaluation.Match"/>); <paramref name="analysis"/>, when not null, collects what the error analysis reads.</summary>
     private static PartialMatches SpilledShardMatches(DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, PartialAnalysisCollector? analysis)
     {
-        ShardedMatches matches = ShardedEvaluation.Match(builder, groundTruth, options, analysis: analysis);
+        ShardedMatches matches = ShardedEvaluation.Match(builder, groundTruth, options, keepUnits: true, analysis: analysis);
         matches.Accumulated = true;
         return new PartialMatches(matches.Store, [], matches.Detections, matches.DetectionsOverMaxDets);
     }
@@ -152,7 +152,7 @@ public static class EvaluationPipeline
     {
         bool coco = options.EvaluatesBoxes && options.Metrics.HasFlag(MetricSet.Coco), voc = options.EvaluatesBoxes && options.Metrics.HasFlag(MetricSet.Voc);
         int classes = dataset.Categories.Count;
-        var boxes = new ClassMatchStore(classes, new CocoMatcher(options.MaxDetections[^1]).AreaRangeCount, coco, voc);
+        var boxes = new ClassMatchStore(classes, new CocoMatcher(options.MaxDetections[^1]).AreaRangeCount, coco, voc, keepUnits: true);
         VocMatches? vocMatches = voc ? VocMatchStage.Match(dataset, options, analysis is null ? VocOverlapsKept.None : PartialAnalysisCollector.Overlaps) : null;
         ShardedEvaluation.StoreShard(dataset, coco ? CocoMatchStage.Match(dataset, options) : null, vocMatches, boxes, _ => true);
         analysis?.Add(dataset, indexOf, vocMatches!, options.Parallelism, _ => true);
@@ -160,7 +160,7 @@ public static class EvaluationPipeline
         foreach (IouType iouType in options.IouTypes.Where(t => t != IouType.Bbox))
         {
             CocoMatches matches = CocoShapeMatchStage.Match(dataset, options, iouType);
-            var store = new ClassMatchStore(classes, matches.AreaRanges, coco: true, voc: false);
+            var store = new ClassMatchStore(classes, matches.AreaRanges, coco: true, voc: false, keepUnits: true);
             ShardedEvaluation.StoreShard(dataset, matches, null, store, _ => true);
             shapes.Add((iouType, store));
         }
@@ -181,29 +181,30 @@ public static class EvaluationPipeline
     /// </summary>
     private static PartialResult PartialOf(Dataset dataset, Func<int, bool> holds, PartialMatches matches, EvaluationOptions options, ShardSource? source)
     {
-        (RecordId[] images, PartialGroundTruth gt, int[] localOfRank, int[] imageIndices) = PartialResult.CollectImages(dataset, holds);
+        (RecordId[] images, int[] indices, PartialGroundTruth gt, int[] localOfRank) = PartialResult.CollectImages(dataset, holds);
         (int[] classes, StoredMatch[] records) = PartialResult.CollectRecords(matches.Boxes, localOfRank);
         PartialShapeMatches[] shapes = [.. matches.Shapes.Select(s =>
         {
             (int[] shapeClasses, StoredMatch[] shapeRecords) = PartialResult.CollectRecords(s.Store, localOfRank);
-            return new PartialShapeMatches(s.IouType, s.Store.AreaRanges, s.Store.Countable, shapeClasses, shapeRecords);
+            return new PartialShapeMatches(s.IouType, s.Store.AreaRanges, s.Store.Countable, PartialResult.CollectUnits(s.Store, localOfRank), shapeClasses, shapeRecords);
         })];
         var counts = new PartialCounts(
-            matches.Boxes.AreaRanges, matches.Boxes.Countable, matches.Boxes.Positives, matches.Detections,
+            matches.Boxes.AreaRanges, matches.Boxes.Countable, matches.Boxes.Positives, PartialResult.CollectUnits(matches.Boxes, localOfRank), matches.Detections,
             dataset.DetectionsOfUnknownCategories, matches.DetectionsOverMaxDets, SharedPredictions: source is not null);
         var settings = PartialSettings.Of(options);
         string fingerprint = GroundTruthFingerprint.Of(dataset);
-        if (source is not { Files: var files }) return new PartialResult(settings, dataset.Categories, images, gt, counts, classes, records, shapes) { GroundTruthFingerprint = fingerprint };
+        if (source is not { Files: var files }) return new PartialResult(settings, dataset.Categories, images, gt, counts, classes, records, shapes) { GroundTruthFingerprint = fingerprint, ImageIndices = indices };
         return new PartialResult(settings, dataset.Categories, images, gt, counts, classes, records, shapes)
         {
             GroundTruthFingerprint = fingerprint,
+            ImageIndices = indices,
             Shard = source.Shard,
             GroundTruthPath = files.GroundTruth.Path,
             PredictionsLabel = files.PredictionsLabel,
             PredictionPaths = [.. files.Predictions.Select(p => p.Path)],
             GroundTruthDigest = source.Digests[0],
             PredictionDigests = source.Digests[1..],
-            Analysis = source.Analysis?.Build(dataset, imageIndices),
+            Analysis = source.Analysis?.Build(dataset, indices),
         };
     }
 

@@ -17,15 +17,20 @@ namespace DetectionEval.Eval.Pipeline;
 
 // The stored layout of a partial result (docs/distributed.md has the column tables).
 //
-// A zip file (like numpy's .npz) of four entries, one more per mask or keypoint iou type and six more for
-// the error analysis, each deflated at the fastest level:
+// A zip file (like numpy's .npz) of five entries, two more per mask or keypoint iou type and six more for the
+// error analysis, each deflated at the fastest level:
 //   header.json         format "deval-partial", formatVersion, tool version, ground-truth fingerprint,
 //                       settings (iou types and keypoint sigmas included; and their hash), shard {index, count}
 //                       or null, the run's inputs (paths, and sizes and SHA-256 of their content), categories,
 //                       per-class ground-truth counts, detection counts; shapeMatches: per mask or keypoint
 //                       iou type its area ranges, per-class ground-truth counts and number of records
-//   images.arrow        Arrow IPC stream: id (int64, null for a string id), id_text (utf8, null for an integer id)
+//   images.arrow        Arrow IPC stream: id (int64, null for a string id), id_text (utf8, null for an integer id),
+//                       index (int32: the image's place in the ground truth it was matched in; a shard's, the whole file's)
 //   ground_truth.arrow  Arrow IPC stream: image, category (int32 indices), x, y, width, height, area (float64), flags (uint8)
+//   units.arrow         Arrow IPC stream: image, class, positives, countable_0 ... (int32): per unit (image and class)
+//                       with any, the ground truth that counts (VOC's npos, COCO's per area range), for the bootstrap
+//   units_segm.arrow, units_keypoints.arrow
+//                       the same for masks and keypoints (positives 0), when asked for
 //   records.arrow       Arrow IPC stream: class, image, position (int32), score (float64), coco_rank (int32, -1:
 //                       none), coco_tp, coco_ignored (uint64 bits, bit 16·area range + threshold), voc (uint8, 255: none);
 //                       the box matches (empty without bbox)
@@ -52,8 +57,10 @@ internal static class PartialFile
     {
         using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
         WriteEntry(zip, "header.json", s => WriteHeader(s, partial));
-        WriteEntry(zip, "images.arrow", s => WriteImages(s, partial.Images));
+        WriteEntry(zip, "images.arrow", s => WriteImages(s, partial.Images, partial.ImageIndices));
         WriteEntry(zip, "ground_truth.arrow", s => WriteGroundTruth(s, partial.GroundTruth));
+        WriteEntry(zip, "units.arrow", s => WriteUnits(s, partial.Counts.Units, partial.Counts.AreaRanges));
+        foreach (PartialShapeMatches shape in partial.ShapeMatches) WriteEntry(zip, UnitsEntry(shape.IouType), s => WriteUnits(s, shape.Units, shape.AreaRanges));
         WriteEntry(zip, "records.arrow", s => WriteRecords(s, partial.RecordClasses, partial.Records));
         foreach (PartialShapeMatches shape in partial.ShapeMatches) WriteEntry(zip, RecordsEntry(shape.IouType), s => WriteRecords(s, shape.Classes, shape.Records));
         if (partial.Analysis is { } analysis) WriteAnalysis(zip, analysis);
@@ -62,6 +69,9 @@ internal static class PartialFile
     /// <summary>The entry of a mask or keypoint iou type's records: <c>records_segm.arrow</c>, <c>records_keypoints.arrow</c>.</summary>
     private static string RecordsEntry(IouType iouType) => $"records_{IouTypeNames.Name(iouType)}.arrow";
 
+    /// <summary>The entry of a mask or keypoint iou type's per-unit counts: <c>units_segm.arrow</c>, <c>units_keypoints.arrow</c>.</summary>
+    private static string UnitsEntry(IouType iouType) => $"units_{IouTypeNames.Name(iouType)}.arrow";
+
     /// <summary>Reads a partial; without <paramref name="withRecords"/>, everything but its records (<see cref="ReadRecords(Stream, string, PartialResult)"/> reads them).</summary>
     public static PartialResult Read(Stream stream, string source, bool withRecords = true)
     {
@@ -69,17 +79,20 @@ internal static class PartialFile
         {
             using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
             Header header = ReadEntry(zip, "header.json", source, s => ReadHeader(s, source));
-            RecordId[] images = ReadEntry(zip, "images.arrow", source, ReadImages);
+            (RecordId[] images, int[] imageIndices) = ReadEntry(zip, "images.arrow", source, ReadImages);
             PartialGroundTruth gt = ReadEntry(zip, "ground_truth.arrow", source, ReadGroundTruth);
             Check(source, "header.json", header.Shapes.All(s => s.Countable.Length == header.Categories.Length * s.AreaRanges), "a count of ground truth per class and area range");
+            Check(source, "images.arrow", imageIndices.All(i => i >= 0), "image indices of 0 or more");
+            PartialUnits units = ReadUnitsEntry(zip, "units.arrow", source, header.AreaRanges, header.Categories.Length, images.Length);
+            PartialShapeMatches[] shapesRead = [.. header.Shapes.Select(s => s with { Units = ReadUnitsEntry(zip, UnitsEntry(s.IouType), source, s.AreaRanges, header.Categories.Length, images.Length) })];
             (int[] classes, StoredMatch[] records, PartialShapeMatches[] shapes) = withRecords
-                ? ReadAllRecords(zip, source, header.Shapes, header.Categories.Length, images.Length)
-                : ([], [], header.Shapes);
+                ? ReadAllRecords(zip, source, shapesRead, header.Categories.Length, images.Length)
+                : ([], [], shapesRead);
             Check(source, "ground_truth.arrow", gt.Images.All(i => (uint)i < (uint)images.Length) && gt.Categories.All(k => (uint)k < (uint)header.Categories.Length),
                 "image and category indices within the images and categories");
             PartialAnalysis? analysis = header.Tide is { } tide ? ReadAnalysis(zip, source, tide, images.Length, header.Categories.Length, gt) : null;
             var counts = new PartialCounts(
-                header.AreaRanges, header.Countable, header.Positives, header.Detections, header.DetectionsOfUnknownCategories, header.DetectionsOverMaxDets, header.SharedPredictions);
+                header.AreaRanges, header.Countable, header.Positives, units, header.Detections, header.DetectionsOfUnknownCategories, header.DetectionsOverMaxDets, header.SharedPredictions);
             Check(source, "header.json", header.PredictionPaths?.Length == header.PredictionDigests?.Length, "a content fingerprint per predictions part");
             Check(source, "header.json", header.Countable.Length == header.Categories.Length * header.AreaRanges && header.Positives.Length == header.Categories.Length,
                 "a count of ground truth per class");
@@ -87,6 +100,7 @@ internal static class PartialFile
             {
                 ToolVersion = header.ToolVersion,
                 GroundTruthFingerprint = header.Fingerprint,
+                ImageIndices = imageIndices,
                 Shard = header.Shard,
                 GroundTruthPath = header.GroundTruthPath,
                 PredictionsLabel = header.PredictionsLabel,
@@ -371,6 +385,7 @@ internal static class PartialFile
             ParseIouType(e.GetProperty("iouType").GetString()),
             e.GetProperty("areaRanges").GetInt32(),
             [.. e.GetProperty("countable").EnumerateArray().Select(c => c.GetInt32())],
+            new PartialUnits([], [], [], []),
             [],
             []))];
         if (!read.Select(s => s.IouType).SequenceEqual(settings.IouTypes.Where(t => t != IouType.Bbox)) || read.Any(s => s.AreaRanges is < 1 or > CocoOutcome.MaxAreaRanges))
@@ -382,7 +397,7 @@ internal static class PartialFile
 
     // ---- Arrow tables ----
 
-    private static void WriteImages(Stream stream, RecordId[] images)
+    private static void WriteImages(Stream stream, RecordId[] images, int[] indices)
     {
         var numbers = new Int64Array.Builder();
         var texts = new StringArray.Builder();
@@ -399,20 +414,62 @@ internal static class PartialFile
                 texts.AppendNull();
             }
         }
-        var schema = new Schema([new Field("id", Int64Type.Default, true), new Field("id_text", StringType.Default, true)], null);
-        WriteBatches(stream, schema, [new RecordBatch(schema, [numbers.Build(), texts.Build()], images.Length)]);
+        var schema = new Schema([new Field("id", Int64Type.Default, true), new Field("id_text", StringType.Default, true), Column("index", Int32Type.Default)], null);
+        WriteBatches(stream, schema, [new RecordBatch(schema, [numbers.Build(), texts.Build(), Int32s(indices)], images.Length)]);
     }
 
-    private static RecordId[] ReadImages(Stream stream)
+    private static (RecordId[] Ids, int[] Indices) ReadImages(Stream stream)
     {
         var ids = new List<RecordId>();
-        foreach (RecordBatch batch in ReadBatches(stream, "images.arrow", ("id", ArrowTypeId.Int64), ("id_text", ArrowTypeId.String)))
+        var indices = new List<int>();
+        foreach (RecordBatch batch in ReadBatches(stream, "images.arrow", ("id", ArrowTypeId.Int64), ("id_text", ArrowTypeId.String), ("index", ArrowTypeId.Int32)))
         {
             var numbers = (Int64Array)batch.Column(0);
             var texts = (StringArray)batch.Column(1);
             for (int i = 0; i < batch.Length; i++) ids.Add(numbers.GetValue(i) is long n ? new RecordId(n) : new RecordId(texts.GetString(i) ?? throw new InvalidDataException("An image has neither an id nor an id_text.")));
+            indices.AddRange(Values<int>(batch, 2));
         }
-        return [.. ids];
+        return ([.. ids], [.. indices]);
+    }
+
+    private static void WriteUnits(Stream stream, PartialUnits units, int areaRanges)
+    {
+        var schema = new Schema([.. UnitColumns(areaRanges).Select(c => Column(c, Int32Type.Default))], null);
+        int n = units.Count;
+        IArrowArray[] columns = [Int32s(units.Images), Int32s(units.Classes), Int32s(units.Positives),
+            .. Enumerable.Range(0, areaRanges).Select(a => Int32s([.. Enumerable.Range(0, n).Select(u => units.Countable[u * areaRanges + a])]))];
+        WriteBatches(stream, schema, [new RecordBatch(schema, columns, n)]);
+    }
+
+    private static IEnumerable<string> UnitColumns(int areaRanges) =>
+        ["image", "class", "positives", .. Enumerable.Range(0, areaRanges).Select(a => $"countable_{a}")];
+
+    /// <summary>An entry of per-unit counts, checked against the categories and images.</summary>
+    private static PartialUnits ReadUnitsEntry(ZipArchive zip, string entry, string source, int areaRanges, int categories, int images)
+    {
+        PartialUnits units = ReadEntry(zip, entry, source, s => ReadUnits(s, entry, areaRanges));
+        Check(source, entry, units.Images.All(i => (uint)i < (uint)images) && units.Classes.All(k => (uint)k < (uint)categories) && units.Countable.All(c => c >= 0) && units.Positives.All(c => c >= 0),
+            "image and class indices within the images and categories, and counts of 0 or more");
+        return units;
+    }
+
+    private static PartialUnits ReadUnits(Stream stream, string entry, int areaRanges)
+    {
+        var images = new List<int>();
+        var classes = new List<int>();
+        var positives = new List<int>();
+        var countable = new List<int>();
+        foreach (RecordBatch b in ReadBatches(stream, entry, [.. UnitColumns(areaRanges).Select(c => (c, ArrowTypeId.Int32))]))
+        {
+            images.AddRange(Values<int>(b, 0));
+            classes.AddRange(Values<int>(b, 1));
+            positives.AddRange(Values<int>(b, 2));
+            for (int u = 0; u < b.Length; u++)
+            {
+                for (int a = 0; a < areaRanges; a++) countable.Add(Values<int>(b, 3 + a)[u]);
+            }
+        }
+        return new PartialUnits([.. images], [.. classes], [.. countable], [.. positives]);
     }
 
     private static void WriteGroundTruth(Stream stream, PartialGroundTruth gt)

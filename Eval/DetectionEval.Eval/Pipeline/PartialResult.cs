@@ -88,7 +88,7 @@ public sealed class PartialResultException(string message) : Exception(message);
 public sealed class PartialResult
 {
     /// <summary>The version of the stored layout this build writes and reads.</summary>
-    public const int CurrentFormatVersion = 3;
+    public const int CurrentFormatVersion = 4;
 
     internal PartialResult(
         PartialSettings settings,
@@ -154,6 +154,12 @@ public sealed class PartialResult
 
     /// <summary>The ids of the images covered, in ascending id order; records name them by index.</summary>
     internal RecordId[] Images { get; }
+
+    /// <summary>
+    /// Each image's index in the ground truth it was matched in, in the order of <see cref="Images"/>: for a shard,
+    /// its place in the whole ground-truth file, by which a bootstrap draws images as the single run does.
+    /// </summary>
+    internal int[] ImageIndices { get; init; } = [];
 
     internal PartialGroundTruth GroundTruth { get; }
 
@@ -226,8 +232,8 @@ public sealed class PartialResult
     /// </summary>
     /// <param name="dataset">The dataset the records were matched in (ground truth at least); record image ranks are its ranks.</param>
     /// <param name="holds">Whether an image (by dataset index) belongs to the partial.</param>
-    /// <returns>The partial's image ids, its ground truth, each image rank's index among them, and its images' dataset indices (in the partial's order).</returns>
-    internal static (RecordId[] Images, PartialGroundTruth GroundTruth, int[] LocalOfRank, int[] ImageIndices) CollectImages(Dataset dataset, Func<int, bool> holds)
+    /// <returns>The partial's image ids, their dataset indices (in the partial's order), its ground truth, and each image rank's index among them.</returns>
+    internal static (RecordId[] Images, int[] Indices, PartialGroundTruth GroundTruth, int[] LocalOfRank) CollectImages(Dataset dataset, Func<int, bool> holds)
     {
         int imageCount = dataset.Images.Count;
         int[] imageOfRank = new int[imageCount];
@@ -259,7 +265,7 @@ public sealed class PartialResult
             [.. rows.Select(r => gt.Boxes[r])],
             [.. rows.Select(r => gt.Areas[r])],
             [.. rows.Select(r => gt.Flags[r])]);
-        return ([.. ids], groundTruth, localOfRank, [.. indices]);
+        return ([.. ids], [.. indices], groundTruth, localOfRank);
     }
 
     /// <summary>The records <paramref name="store"/> kept (released on the way), their images renumbered by <paramref name="localOfRank"/>.</summary>
@@ -280,15 +286,33 @@ public sealed class PartialResult
         }
         return (classes, records);
     }
+
+    /// <summary>The per-unit counts <paramref name="store"/> kept, their images renumbered by <paramref name="localOfRank"/>.</summary>
+    internal static PartialUnits CollectUnits(ClassMatchStore store, int[] localOfRank)
+    {
+        UnitGroundTruth units = store.Units ?? throw new InvalidOperationException("The store kept no per-unit counts.");
+        return new PartialUnits([.. units.Images.Select(rank => localOfRank[rank])], [.. units.Classes], [.. units.Countable], [.. units.Positives]);
+    }
+}
+
+/// <summary>The ground truth that counts per unit (image and class) with any, which a bootstrap weighs image by image.</summary>
+/// <param name="Images">Each unit's image (index into the partial's images).</param>
+/// <param name="Classes">Each unit's class (index into the categories).</param>
+/// <param name="Countable">COCO's ground truth that counts, per (unit, area range).</param>
+/// <param name="Positives">VOC's npos per unit.</param>
+internal sealed record PartialUnits(int[] Images, int[] Classes, int[] Countable, int[] Positives)
+{
+    public int Count => Images.Length;
 }
 
 /// <summary>The COCO match records of one mask or keypoint iou type of a partial.</summary>
 /// <param name="IouType">Segm or keypoints.</param>
 /// <param name="AreaRanges">The iou type's area ranges (the width of <paramref name="Countable"/>'s rows): 4 for masks, 3 for keypoints.</param>
 /// <param name="Countable">The ground truth that counts, per (class, area range).</param>
+/// <param name="Units">The ground truth that counts, per unit.</param>
 /// <param name="Classes">Each record's class (index into the categories).</param>
 /// <param name="Records">The records (no VOC outcome); <see cref="StoredMatch.ImageRank"/> is an index into the partial's images.</param>
-internal sealed record PartialShapeMatches(IouType IouType, int AreaRanges, int[] Countable, int[] Classes, StoredMatch[] Records);
+internal sealed record PartialShapeMatches(IouType IouType, int AreaRanges, int[] Countable, PartialUnits Units, int[] Classes, StoredMatch[] Records);
 
 /// <summary>The ground truth of a partial's images, in the dataset's row order (image, then class, then input order).</summary>
 /// <param name="Images">Each row's image (index into the partial's images).</param>
@@ -305,6 +329,7 @@ internal sealed record PartialGroundTruth(int[] Images, int[] Categories, Box[] 
 /// <param name="AreaRanges">COCO's area ranges (the width of <paramref name="Countable"/>'s rows).</param>
 /// <param name="Countable">COCO's ground truth that counts, per (class, area range).</param>
 /// <param name="Positives">VOC's npos per class.</param>
+/// <param name="Units">The ground truth that counts, per unit.</param>
 /// <param name="Detections">Detections matched.</param>
 /// <param name="DetectionsOfUnknownCategories">Detections dropped for their category: of the whole predictions when every shard read them all (<paramref name="SharedPredictions"/>), else of this partial's.</param>
 /// <param name="DetectionsOverMaxDets">Detections COCO left out beyond the last maxDets value.</param>
@@ -313,4 +338,4 @@ internal sealed record PartialGroundTruth(int[] Images, int[] Categories, Box[] 
 /// file run); otherwise (a rank) positions number the partial's own detections and the merge offsets them.
 /// </param>
 internal sealed record PartialCounts(
-    int AreaRanges, int[] Countable, int[] Positives, long Detections, int DetectionsOfUnknownCategories, int DetectionsOverMaxDets, bool SharedPredictions);
+    int AreaRanges, int[] Countable, int[] Positives, PartialUnits Units, long Detections, int DetectionsOfUnknownCategories, int DetectionsOverMaxDets, bool SharedPredictions);

@@ -73,9 +73,10 @@ internal static class ShardedEvaluation
     /// <param name="groundTruthName">How a missing mask or keypoints of a ground truth names its file.</param>
     /// <param name="predictionsName">How a missing mask or keypoints of a detection names the predictions.</param>
     /// <param name="analysis">Also collects what the error analysis reads of the kept images (a worker of a distributed run); null for none.</param>
+    /// <param name="keepUnits">Keep the ground truth that counts per unit too (<see cref="ClassMatchStore.Units"/>), as a partial does for the bootstrap.</param>
     /// <exception cref="IO.AnnotationFormatException">A ground truth or detection lacks what an iou type measures (the in-memory run's message).</exception>
     public static ShardedMatches Match(
-        DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, string groundTruthName = "ground truth", string predictionsName = "predictions", PartialAnalysisCollector? analysis = null)
+        DatasetBuilder builder, Dataset groundTruth, EvaluationOptions options, string groundTruthName = "ground truth", string predictionsName = "predictions", PartialAnalysisCollector? analysis = null, bool keepUnits = false)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(groundTruth);
@@ -88,10 +89,10 @@ internal static class ShardedEvaluation
         bool segm = options.IouTypes.Contains(IouType.Segm), keypoints = options.IouTypes.Contains(IouType.Keypoints);
         int[] categoryIndices = builder.DatasetCategoryIndices();
         int classes = groundTruth.Categories.Count, areaRanges = new CocoMatcher(options.MaxDetections[^1]).AreaRangeCount;
-        var store = new ClassMatchStore(classes, areaRanges, coco, voc);
-        ClassMatchStore? segmStore = segm ? new ClassMatchStore(classes, areaRanges, coco: true, voc: false) : null;
+        var store = new ClassMatchStore(classes, areaRanges, coco, voc, keepUnits);
+        ClassMatchStore? segmStore = segm ? new ClassMatchStore(classes, areaRanges, coco: true, voc: false, keepUnits) : null;
         ClassMatchStore? keypointStore = keypoints
-            ? new ClassMatchStore(classes, new CocoMatcher(CocoParameters.KeypointMaxDetections[^1], CocoParameters.IouThresholds, CocoParameters.KeypointAreaRanges).AreaRangeCount, coco: true, voc: false)
+            ? new ClassMatchStore(classes, new CocoMatcher(CocoParameters.KeypointMaxDetections[^1], CocoParameters.IouThresholds, CocoParameters.KeypointAreaRanges).AreaRangeCount, coco: true, voc: false, keepUnits)
             : null;
         // The ground truth is checked once, first, as in memory; each shard's detections when it is read.
         foreach (IouType iouType in options.IouTypes) ShapeChecks.Require(groundTruth, iouType, options, groundTruthName, predictionsName);
@@ -132,12 +133,16 @@ internal static class ShardedEvaluation
     internal static void StoreShard(Dataset shard, CocoMatches? coco, VocMatches? voc, ClassMatchStore store, Func<int, bool> keeps)
     {
         ReadOnlySpan<EvaluationUnit> units = shard.Units;
+        Span<int> countable = stackalloc int[store.AreaRanges];
         for (int u = 0; u < units.Length; u++)
         {
             if (!keeps(units[u].Image)) continue;
             int k = units[u].Category;
-            for (int a = 0; coco is not null && a < store.AreaRanges; a++) store.Countable[k * store.AreaRanges + a] += coco.CountableGroundTruth(u, a);
-            if (voc is not null) store.Positives[k] += voc.Positives(u);
+            for (int a = 0; coco is not null && a < store.AreaRanges; a++) countable[a] = coco.CountableGroundTruth(u, a);
+            for (int a = 0; a < store.AreaRanges; a++) store.Countable[k * store.AreaRanges + a] += countable[a];
+            int positives = voc is null ? 0 : voc.Positives(u);
+            store.Positives[k] += positives;
+            store.Units?.Add(shard.ImageRank(units[u].Image), k, countable, positives);
             ReadOnlySpan<CocoMatchRecord> cocoRecords = coco is null ? [] : coco.RecordsOfUnit(u);
             ReadOnlySpan<VocMatchRecord> vocRecords = voc is null ? [] : voc.RecordsOfUnit(u);
             int imageRank = shard.ImageRank(units[u].Image);
