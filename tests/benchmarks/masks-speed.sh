@@ -88,12 +88,4 @@ $(stages "$masks" --iou-type segm)
 <!-- masks-speed:end -->"
 
 echo "$block"
-if [ -n "$DOC" ] && [ -f "$DOC" ] && grep -q '<!-- masks-speed:begin' "$DOC"; then
-  BLOCK="$block" python3 - "$DOC" <<'PY'
-import os, re, sys
-path = sys.argv[1]
-text = open(path, encoding="utf-8").read()
-text = re.sub(r"<!-- masks-speed:begin.*?<!-- masks-speed:end -->", lambda m: os.environ["BLOCK"], text, flags=re.S)
-open(path, "w", encoding="utf-8").write(text)
-PY
-fi
+if [ -n "$DOC" ] && [ -f "$DOC" ]; then BLOCK="$block" python3 tests/benchmarks/write-block.py masks-speed "$DOC"; fi

@@ -142,12 +142,4 @@ $stages
 <!-- tool-package:end -->"
 
 echo "$block"
-if [ -n "$DOC" ] && [ -f "$DOC" ] && grep -q '<!-- tool-package:begin' "$DOC"; then
-  BLOCK="$block" python3 - "$DOC" <<'PY'
-import os, re, sys
-path = sys.argv[1]
-text = open(path, encoding="utf-8").read()
-text = re.sub(r"<!-- tool-package:begin.*?<!-- tool-package:end -->", lambda m: os.environ["BLOCK"], text, flags=re.S)
-open(path, "w", encoding="utf-8").write(text)
-PY
-fi
+if [ -n "$DOC" ] && [ -f "$DOC" ]; then BLOCK="$block" python3 tests/benchmarks/write-block.py tool-package "$DOC"; fi

@@ -573,20 +573,8 @@ internal sealed class CocoResultsFastPath
                 i++;
                 break;
             }
-            if (seen != 0)
-            {
-                if (span[i] != (byte)',') return Step.GiveUp;
-                i = SkipWhitespace(span, i + 1);
-                if (i == span.Length) return incomplete;
-            }
-            if (span[i] != (byte)'"') return Step.GiveUp;
-            int keyEnd = span[(i + 1)..].IndexOf((byte)'"');
-            if (keyEnd < 0) return incomplete;
-            ReadOnlySpan<byte> key = span.Slice(i + 1, keyEnd);
-            i = SkipWhitespace(span, i + keyEnd + 2);
-            if (i == span.Length) return incomplete;
-            if (span[i] != (byte)':') return Step.GiveUp;
-            i = SkipWhitespace(span, i + 1);
+            Step keyStep = ReadKey(span, ref i, final, first: seen == 0, out ReadOnlySpan<byte> key);
+            if (keyStep != Step.Done) return keyStep;
             Step step;
             if (key.SequenceEqual("image_id"u8))
             {
@@ -648,24 +636,12 @@ internal sealed class CocoResultsFastPath
         long height = -1, width = -1;
         ReadOnlySpan<byte> counts = default;
         bool haveCounts = false;
-        for (int key = 0; key < 2; key++)
+        for (int k = 0; k < 2; k++)
         {
             i = SkipWhitespace(span, i);
             if (i == span.Length) return incomplete;
-            if (key == 1)
-            {
-                if (span[i] != (byte)',') return Step.GiveUp;
-                i = SkipWhitespace(span, i + 1);
-                if (i == span.Length) return incomplete;
-            }
-            if (span[i] != (byte)'"') return Step.GiveUp;
-            int keyEnd = span[(i + 1)..].IndexOf((byte)'"');
-            if (keyEnd < 0) return incomplete;
-            ReadOnlySpan<byte> name = span.Slice(i + 1, keyEnd);
-            i = SkipWhitespace(span, i + keyEnd + 2);
-            if (i == span.Length) return incomplete;
-            if (span[i] != (byte)':') return Step.GiveUp;
-            i = SkipWhitespace(span, i + 1);
+            Step keyStep = ReadKey(span, ref i, final, first: k == 0, out ReadOnlySpan<byte> name);
+            if (keyStep != Step.Done) return keyStep;
             Step step;
             if (name.SequenceEqual("size"u8) && height < 0) step = ReadSize(span, ref i, final, out height, out width);
             else if (name.SequenceEqual("counts"u8) && !haveCounts) (step, haveCounts) = (ReadCounts(span, ref i, final, out counts), true);
@@ -742,6 +718,31 @@ internal sealed class CocoResultsFastPath
             end = k - start;
         }
         i = start + end + 1;
+        return Step.Done;
+    }
+
+    /// <summary>
+    /// An object's next key, at <paramref name="i"/> (past whitespace): a comma first unless it is the
+    /// <paramref name="first"/>, then the quoted key (no escapes) and a colon; <paramref name="i"/> moves to the value.
+    /// </summary>
+    private static Step ReadKey(ReadOnlySpan<byte> span, scoped ref int i, bool final, bool first, out ReadOnlySpan<byte> key)
+    {
+        key = default;
+        Step incomplete = final ? Step.GiveUp : Step.NeedMore;
+        if (!first)
+        {
+            if (span[i] != (byte)',') return Step.GiveUp;
+            i = SkipWhitespace(span, i + 1);
+            if (i == span.Length) return incomplete;
+        }
+        if (span[i] != (byte)'"') return Step.GiveUp;
+        int keyEnd = span[(i + 1)..].IndexOf((byte)'"');
+        if (keyEnd < 0) return incomplete;
+        key = span.Slice(i + 1, keyEnd);
+        i = SkipWhitespace(span, i + keyEnd + 2);
+        if (i == span.Length) return incomplete;
+        if (span[i] != (byte)':') return Step.GiveUp;
+        i = SkipWhitespace(span, i + 1);
         return Step.Done;
     }
 
