@@ -151,11 +151,12 @@ internal static class TideMatchStage
         GroundTruthTable gt = dataset.GroundTruth;
         int n = detections.Count, m = objects.Count, r = regions.Count;
         double[] iou = new double[n * m], regionIou = new double[n * r];
+        var decoded = new DecodedCounts();
         for (int d = 0; d < n; d++)
         {
             RunLengthMask detection = CocoShapeMatchStage.DetectionMask(dataset, detections[d].DetectionRow);
-            for (int g = 0; g < m; g++) iou[d * m + g] = MaskRules.Iou(detection, gt.Shapes[objects[g].Row]!.Mask!, groundTruthIsCrowd: false);
-            for (int g = 0; g < r; g++) regionIou[d * r + g] = MaskRules.Iou(detection, gt.Shapes[regions[g].Row]!.Mask!, groundTruthIsCrowd: true);
+            for (int g = 0; g < m; g++) iou[d * m + g] = MaskRules.Iou(detection, gt.Shapes[objects[g].Row]!.Mask!, groundTruthIsCrowd: false, decoded);
+            for (int g = 0; g < r; g++) regionIou[d * r + g] = MaskRules.Iou(detection, gt.Shapes[regions[g].Row]!.Mask!, groundTruthIsCrowd: true, decoded);
         }
         return (iou, regionIou);
     }

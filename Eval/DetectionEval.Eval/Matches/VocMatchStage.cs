@@ -198,6 +198,9 @@ internal static class VocMatchStage
         public readonly VocMatchScratch Matcher = new();
         public VocDetectionOutcome[] Outcomes = new VocDetectionOutcome[128];
 
+        /// <summary>The mask path's detection runs, decoded once for all the unit's ground truth.</summary>
+        public readonly DecodedCounts DecodedDetection = new();
+
         /// <summary>Units this thread finished and has not yet told the progress sink.</summary>
         public int Finished;
     }
@@ -250,7 +253,7 @@ internal static class VocMatchStage
                     BestOverlap found = BestOverlap.None;
                     for (int g = 0; g < unit.GroundTruthCount; g++)
                     {
-                        double iou = MaskRules.Iou(detection, gt.Shapes[unit.GroundTruthStart + g]!.Mask!, groundTruthIsCrowd: false);
+                        double iou = MaskRules.Iou(detection, gt.Shapes[unit.GroundTruthStart + g]!.Mask!, groundTruthIsCrowd: false, scratch.DecodedDetection);
                         // Strictly greater keeps the first ground truth on ties.
                         if (iou > found.Iou) found = new BestOverlap(g, iou);
                     }
@@ -281,6 +284,7 @@ internal static class VocMatchStage
         Parallel.For(0, perImage.Length, options.Parallelism, image =>
         {
             var hits = new List<(int, int, double)>();
+            var decoded = new DecodedCounts();
             DetectionTable dt = dataset.Detections;
             GroundTruthTable gt = dataset.GroundTruth;
             (int first, int count) = dataset.UnitsOfImage(image).GetOffsetAndLength(units.Length);
@@ -297,7 +301,7 @@ internal static class VocMatchStage
                         {
                             double iou = mask is null
                                 ? IouRules.Voc(dt.Boxes[row], gt.Boxes[g], settings.PixelOffset)
-                                : MaskRules.Iou(mask, gt.Shapes[g]!.Mask!, groundTruthIsCrowd: false);
+                                : MaskRules.Iou(mask, gt.Shapes[g]!.Mask!, groundTruthIsCrowd: false, decoded);
                             if (settings.IsHit(iou)) hits.Add((row, g, iou));
                         }
                     }

@@ -53,26 +53,23 @@ public static class MaskRules
     /// ground truth the union is the detection's own area. 0 when the masks share no pixel (empty masks
     /// included); -1 when their sizes differ and their boxes overlap, as pycocotools returns.
     /// </summary>
-    public static double Iou(RunLengthMask detection, RunLengthMask groundTruth, bool groundTruthIsCrowd)
-    {
-        return Iou(detection, groundTruth, groundTruthIsCrowd, new DecodedCounts());
-    }
+    public static double Iou(RunLengthMask detection, RunLengthMask groundTruth, bool groundTruthIsCrowd) =>
+        Iou(detection, groundTruth, groundTruthIsCrowd, decoded: null);
 
     /// <summary>
     /// <see cref="Iou(RunLengthMask, RunLengthMask, bool)"/> for a loop over many pairs: a detection kept
     /// compressed is decoded once into <paramref name="decoded"/> (which keeps the last mask it decoded), and
-    /// only where the boxes overlap.
+    /// only where the boxes overlap; without one, into a new array each time.
     /// </summary>
-    public static double Iou(RunLengthMask detection, RunLengthMask groundTruth, bool groundTruthIsCrowd, DecodedCounts decoded)
+    public static double Iou(RunLengthMask detection, RunLengthMask groundTruth, bool groundTruthIsCrowd, DecodedCounts? decoded)
     {
-        ArgumentNullException.ThrowIfNull(decoded);
         ArgumentNullException.ThrowIfNull(detection);
         ArgumentNullException.ThrowIfNull(groundTruth);
         // rleIou computes the masks' box IoU first and only walks the runs where it is > 0; a shared
         // pixel implies overlapping boxes, so this only saves time, except for the size check below.
         if (IouRules.Coco(detection.BoundingBox, groundTruth.BoundingBox, groundTruthIsCrowd) <= 0) return 0;
         if (detection.Height != groundTruth.Height || detection.Width != groundTruth.Width) return -1;
-        long intersection = Intersection(decoded.Of(detection), groundTruth.Counts);
+        long intersection = Intersection(decoded is null ? detection.Counts : decoded.Of(detection), groundTruth.Counts);
         if (intersection == 0) return 0;
         // The pixels in either mask: both areas less the shared ones, the count rleIou's walk arrives at.
         long union = groundTruthIsCrowd ? detection.Area : detection.Area + groundTruth.Area - intersection;
