@@ -108,17 +108,11 @@ public static class MaskRules
         }
     }
 
-    /// <summary>Pixels set in both masks and in either, from one walk over the two run lists.</summary>
+    /// <summary>Pixels set in both masks and in either: the intersection's walk, and both masks' set pixels less it.</summary>
     public static (long Intersection, long Union) IntersectionAndUnion(ReadOnlySpan<uint> a, ReadOnlySpan<uint> b)
     {
-        long intersection = 0, union = 0;
-        var walk = new RunPairs(a, b);
-        while (walk.Next(out long step, out bool inA, out bool inB))
-        {
-            if (inA || inB) union += step;
-            if (inA && inB) intersection += step;
-        }
-        return (intersection, union);
+        long intersection = Intersection(a, b);
+        return (intersection, RunLengthMask.AreaOf(a) + RunLengthMask.AreaOf(b) - intersection);
     }
 
     /// <summary>The union of masks of one size (pycocotools' <c>merge</c> with intersect = 0).</summary>

@@ -191,7 +191,7 @@ public sealed class RunLengthMask
     }
 
     /// <summary>maskApi.c rleArea: the sum of the odd runs (the runs of 1s).</summary>
-    private static long AreaOf(ReadOnlySpan<uint> counts)
+    internal static long AreaOf(ReadOnlySpan<uint> counts)
     {
         long area = 0;
         for (int j = 1; j < counts.Length; j += 2) area += counts[j];
