@@ -3,20 +3,23 @@ using System.Runtime.InteropServices;
 namespace DetectionEval.Cli;
 
 /// <summary>
-/// What the native executable (Native AOT, built with <c>-p:NativeExecutable=true</c>) leaves out, and the one
-/// line that says so when an option needs it. The .NET tool has every part.
+/// What the native build (Native AOT, <c>-p:NativeExecutable=true</c>: the tool package of a platform packed
+/// that way, and the standalone executable) leaves out, and the one line that says so when an option needs it.
+/// The .NET build (every other package, and DetectionEval.Cli.Gpu) has every part.
 /// <list type="bullet">
 /// <item>The GPU engine: ILGPU compiles its kernels from .NET code at run time, which Native AOT cannot run.</item>
-/// <item>OpenCV (<c>--overlays</c>, image sizes read from <c>--images</c>): its native library is 100 MB and
-/// links GTK; the single file is meant for CI images that only score.</item>
-/// <item>SkiaSharp's native libraries (charts of <c>--plots</c> and <c>--report</c>): not linked into the
-/// executable; they work when the files the publish folder holds beside it stay there.</item>
+/// <item>Nothing else, but the native libraries are not linked into the executable: SkiaSharp's (charts of
+/// <c>--plots</c> and <c>--report</c>) and OpenCV's (<c>--overlays</c>) load from beside it, where the tool
+/// package and the publish folder put them.</item>
 /// </list>
 /// </summary>
 internal static class NativeParts
 {
-    /// <summary>How to get the build that has everything.</summary>
-    private const string DotnetTool = "use the .NET tool (dotnet tool install -g DetectionEval.Cli), which has it";
+    /// <summary>How to get the build that has the GPU engine.</summary>
+    private const string GpuBuild = "install the .NET build, which has it (dotnet tool install -g DetectionEval.Cli.Gpu)";
+
+    /// <summary>How to get the chart library beside the executable.</summary>
+    private const string ChartLibraries = "copy it from the folder deval was published to, or install deval as a tool (dotnet tool install -g DetectionEval.Cli), whose package has it";
 
     /// <summary>Whether this is the native executable.</summary>
     public static bool IsNativeExecutable =>
@@ -26,9 +29,9 @@ internal static class NativeParts
         false;
 #endif
 
-    /// <summary>The usage error for an option whose part this native executable does not include.</summary>
-    public static UsageException NotIncluded(string option, string part) =>
-        new($"{option}: this native deval does not include {part}: {DotnetTool}.");
+    /// <summary>The usage error for <c>--device gpu</c>: this native build has no GPU engine.</summary>
+    public static UsageException NoGpuEngine() =>
+        new($"--device gpu: this native deval does not include the GPU engine: {GpuBuild}.");
 
     /// <summary>
     /// In the native executable, stops <paramref name="option"/> (which draws charts) unless SkiaSharp's
@@ -43,7 +46,7 @@ internal static class NativeParts
             if (NativeLibrary.TryLoad(library, typeof(NativeParts).Assembly, DllImportSearchPath.AssemblyDirectory, out _)) continue;
             throw new UsageException(
                 $"{option}: Expected {library}, the chart library's native part, beside this native deval, but got none: "
-                + $"copy it from the folder deval was published to, or {DotnetTool}.");
+                + $"{ChartLibraries}.");
         }
     }
 }

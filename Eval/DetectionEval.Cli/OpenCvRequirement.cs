@@ -16,10 +16,9 @@ internal static class OpenCvRequirement
     internal static readonly AsyncLocal<Action?> LoadOverride = new();
 
     /// <summary>Loads OpenCV's native library, which <paramref name="option"/> needs.</summary>
-    /// <exception cref="UsageException">It cannot be loaded; the message names the option, the missing library and the package to install. The native executable has no OpenCV.</exception>
+    /// <exception cref="UsageException">It cannot be loaded; the message names the option, the missing library and the package to install.</exception>
     public static void Require(string option)
     {
-        if (NativeParts.IsNativeExecutable) throw NativeParts.NotIncluded(option, "OpenCV");
         try
         {
             (LoadOverride.Value ?? OpenCvRuntime.EnsureLoaded)();

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using OpenCvSharp;
 
 namespace DetectionEval.Plots;
@@ -62,6 +64,9 @@ public static class OpenCvRuntime
                 return init.InnerException is { } inner && FromLoadFailure(inner) is { } cause
                     ? new OpenCvUnavailableException(cause.MissingLibrary, init)
                     : new OpenCvUnavailableException(null, init);
+            // Native AOT keeps no type names: the cause says whose initializer it was.
+            case TypeInitializationException { TypeName: null, InnerException: { } loaderError } unnamed when FromLoadFailure(loaderError) is { } loadFailure:
+                return new OpenCvUnavailableException(loadFailure.MissingLibrary, unnamed);
             default:
                 return null;
         }
@@ -90,6 +95,7 @@ public static class OpenCvRuntime
     {
         try
         {
+            LoadBesideNativeExecutable();
             // Any call into the native library runs NativeMethods' static constructor, which loads it.
             _ = Cv2.GetVersionString();
             return null;
@@ -98,5 +104,20 @@ public static class OpenCvRuntime
         {
             return e;
         }
+    }
+
+    /// <summary>
+    /// Under Native AOT the library is looked up by name only, never beside the executable, where deval's
+    /// package puts it: load it from there by path first, and OpenCvSharp's lookup by name then finds it
+    /// loaded. A failure throws the loader's message, which names a missing dependency (libgtk-3.so.0).
+    /// </summary>
+    private static void LoadBesideNativeExecutable()
+    {
+        if (RuntimeFeature.IsDynamicCodeSupported) return;
+        string file = OperatingSystem.IsWindows() ? $"{NativeLibraryName}.dll"
+            : OperatingSystem.IsMacOS() ? $"lib{NativeLibraryName}.dylib"
+            : $"lib{NativeLibraryName}.so";
+        string beside = Path.Combine(AppContext.BaseDirectory, file);
+        if (File.Exists(beside)) NativeLibrary.Load(beside);
     }
 }

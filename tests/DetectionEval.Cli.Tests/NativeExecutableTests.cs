@@ -6,7 +6,8 @@ namespace DetectionEval.Cli.Tests;
 /// <summary>
 /// The native executable (Native AOT, built by tests/benchmarks/native-executable.sh into
 /// artifacts/native/RID/) against the .NET tool's code, run in-process: the same exit code, stdout, JSON report
-/// and records file, byte for byte, on the samples; the parts it leaves out refused in one line. Building it
+/// and records file, byte for byte, on the samples (overlays drawn with OpenCV beside it included); the tool
+/// package built with it installs it as deval; the GPU engine it leaves out refused in one line. Building it
 /// takes minutes, so these tests run where it was built and skip, saying how to build it, where it was not
 /// or where a source file changed since; DEVAL_NATIVE names an executable built elsewhere. `--filter Category!=Native` leaves them out.
 /// </summary>
@@ -92,24 +93,54 @@ public sealed class NativeExecutableTests : IDisposable
     }
 
     [SkippableFact]
-    public void The_native_executable_says_in_one_line_that_it_has_no_gpu_engine()
+    public void The_native_executable_says_in_one_line_that_it_has_no_gpu_engine_and_which_package_has()
     {
         string native = RequireExecutable();
         CommandRun run = RunNative(native, "evaluate", "--gt", CocoGt, "--pred", CocoDt, "--device", "gpu");
-        Assert.Equal((2, "", "deval: error: --device gpu: this native deval does not include the GPU engine: use the .NET tool (dotnet tool install -g DetectionEval.Cli), which has it.\n"),
+        Assert.Equal((2, "", "deval: error: --device gpu: this native deval does not include the GPU engine: install the .NET build, which has it (dotnet tool install -g DetectionEval.Cli.Gpu).\n"),
             (run.ExitCode, run.Output, run.Error));
     }
 
     [SkippableFact]
-    public void The_native_executable_says_in_one_line_that_it_has_no_opencv_for_overlays()
+    public void The_native_executable_draws_the_same_overlays_as_the_dotnet_tool_with_opencv_beside_it()
     {
         string native = RequireExecutable();
-        string images = ReferenceData.Case(Path.Combine("peer", "cartucho", "images"));
-        string overlays = Path.Combine(_folder, "overlays");
-        CommandRun run = RunNative(native, "evaluate", "--gt", CocoGt, "--pred", CocoDt, "--overlays", overlays, "--images", images);
-        Assert.Equal((2, "", "deval: error: --overlays: this native deval does not include OpenCV: use the .NET tool (dotnet tool install -g DetectionEval.Cli), which has it.\n"),
-            (run.ExitCode, run.Output, run.Error));
-        Assert.False(Directory.Exists(overlays));
+        string peer = ReferenceData.Case(Path.Combine("peer", "cartucho"));
+        AssertSameRunAndFiles(native,
+            ["evaluate", "--gt", Path.Combine(peer, "gt.json"), "--pred", Path.Combine(peer, "dt.json"), "--voc-plus-one",
+             "--score-threshold", "0.5", "--images", Path.Combine(peer, "images"), "--worst", "4"],
+            [("--overlays", "overlays"), ("--json", "report.json")]);
+    }
+
+    [SkippableFact]
+    public void The_tool_package_built_beside_it_installs_the_native_executable_as_deval()
+    {
+        string native = RequireExecutable();
+        string packages = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(native)!)!, "packages");
+        string? pointer = Directory.Exists(packages)
+            ? Directory.EnumerateFiles(packages, "DetectionEval.Cli.*.nupkg").Select(Path.GetFileNameWithoutExtension).FirstOrDefault(name => char.IsAsciiDigit(name![^1]) && char.IsAsciiDigit(name["DetectionEval.Cli.".Length]))
+            : null;
+        Skip.If(pointer is null, $"no tool packages in {packages}: run tests/benchmarks/native-executable.sh");
+        string version = pointer!["DetectionEval.Cli.".Length..];
+        string toolPath = Path.Combine(_folder, "tool-path");
+        var install = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in new[] { "tool", "install", "DetectionEval.Cli", "--version", version, "--tool-path", toolPath, "--add-source", packages, "--ignore-failed-sources" })
+            install.ArgumentList.Add(argument);
+        // A package cache of its own: the machine's cache may hold an older build of the same version.
+        install.Environment["NUGET_PACKAGES"] = Path.Combine(_folder, "nuget-packages");
+        using (Process process = Process.Start(install)!)
+        {
+            Task<string> error = process.StandardError.ReadToEndAsync();
+            string output = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            Assert.True(process.ExitCode == 0, $"dotnet tool install: {output}{error.Result}");
+        }
+        string installed = Path.Combine(toolPath, OperatingSystem.IsWindows() ? "deval.exe" : "deval");
+
+        AssertSameRunAndFiles(installed, ["evaluate", "--gt", CocoGt, "--pred", CocoDt, "--metric", "all"], [("--json", "report.json")]);
+        CommandRun timed = RunNative(installed, "evaluate", "--gt", CocoGt, "--pred", CocoDt, "--timings");
+        Assert.Contains("deval: time: JIT compiling       0.000 s (0 methods;", timed.Error, StringComparison.Ordinal);
+        Assert.Equal(File.ReadAllBytes(native), File.ReadAllBytes(installed));
     }
 
     [SkippableFact]
@@ -122,7 +153,7 @@ public sealed class NativeExecutableTests : IDisposable
         File.Copy(native, copy);
         string plots = Path.Combine(_folder, "plots");
         CommandRun run = RunNative(copy, "evaluate", "--gt", CocoGt, "--pred", CocoDt, "--plots", plots);
-        Assert.Equal((2, "", "deval: error: --plots: Expected libSkiaSharp, the chart library's native part, beside this native deval, but got none: copy it from the folder deval was published to, or use the .NET tool (dotnet tool install -g DetectionEval.Cli), which has it.\n"),
+        Assert.Equal((2, "", "deval: error: --plots: Expected libSkiaSharp, the chart library's native part, beside this native deval, but got none: copy it from the folder deval was published to, or install deval as a tool (dotnet tool install -g DetectionEval.Cli), whose package has it.\n"),
             (run.ExitCode, run.Output, run.Error));
         Assert.False(Directory.Exists(plots));
     }
@@ -143,11 +174,23 @@ public sealed class NativeExecutableTests : IDisposable
 
         Assert.Equal(expectedExit, fromTool.ExitCode);
         Assert.Equal((fromTool.ExitCode, fromTool.Output, fromTool.Error), (fromNative.ExitCode, fromNative.Output, fromNative.Error));
-        foreach ((_, string file) in outputs)
+        foreach ((_, string output) in outputs)
         {
-            byte[] expected = File.ReadAllBytes(Path.Combine(toolFolder, file));
-            Assert.True(expected.Length > 0, $"{file}: the .NET tool wrote nothing");
-            Assert.True(expected.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(nativeFolder, file))), $"{file} differs between the native executable and the .NET tool ({string.Join(' ', arguments)})");
+            string written = Path.Combine(toolFolder, output);
+            string[] files = Directory.Exists(written)
+                ? [.. Directory.EnumerateFiles(written, "*", SearchOption.AllDirectories).Select(path => Path.GetRelativePath(toolFolder, path)).Order(StringComparer.Ordinal)]
+                : [output];
+            Assert.NotEmpty(files);
+            if (Directory.Exists(written))
+            {
+                Assert.Equal(files, Directory.EnumerateFiles(Path.Combine(nativeFolder, output), "*", SearchOption.AllDirectories).Select(path => Path.GetRelativePath(nativeFolder, path)).Order(StringComparer.Ordinal));
+            }
+            foreach (string file in files)
+            {
+                byte[] expected = File.ReadAllBytes(Path.Combine(toolFolder, file));
+                Assert.True(expected.Length > 0, $"{file}: the .NET tool wrote nothing");
+                Assert.True(expected.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(nativeFolder, file))), $"{file} differs between the native executable and the .NET tool ({string.Join(' ', arguments)})");
+            }
         }
         Directory.Delete(nativeFolder, recursive: true);
         Directory.Delete(toolFolder, recursive: true);

@@ -202,7 +202,7 @@ public sealed class EvaluateCommand
     private readonly WordOption<ComputeDevice> _device = OptionWords.Choice(
         "--device",
         NativeParts.IsNativeExecutable
-            ? "Where IoU candidates are computed: auto or cpu, both the CPU here (this native executable has no GPU engine; gpu is refused: the .NET tool has it). [default: auto]"
+            ? "Where IoU candidates are computed: auto or cpu, both the CPU here (this native deval has no GPU engine; gpu is refused: DetectionEval.Cli.Gpu has it). [default: auto]"
             : "Where IoU candidates are computed: auto (the GPU when one is usable and the work pays off), cpu or gpu. [default: auto]",
         OptionWords.Devices);
 

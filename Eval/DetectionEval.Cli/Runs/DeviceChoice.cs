@@ -40,12 +40,12 @@ public static class DeviceChoice
     public static readonly TimeSpan GpuWorthwhileAbove = TimeSpan.FromSeconds(2);
 
     /// <summary>For <c>--device gpu</c>, the GPU engine; it fails with a usage error when none is usable. Null otherwise.</summary>
-    /// <exception cref="UsageException">No usable CUDA device, or the native executable, which has no GPU engine.</exception>
+    /// <exception cref="UsageException">No usable CUDA device, or the native build, which has no GPU engine.</exception>
     public static IOverlapEngine? OpenRequested(ComputeDevice device)
     {
         if (device != ComputeDevice.Gpu) return null;
 #if NATIVE_EXECUTABLE
-        throw NativeParts.NotIncluded("--device gpu", "the GPU engine");
+        throw NativeParts.NoGpuEngine();
 #else
         if (IlgpuOverlapEngine.TryCreateCuda(out IlgpuOverlapEngine? engine, out string reason)) return engine;
         throw new UsageException($"--device gpu: Expected a usable CUDA GPU, but got none: {reason}. Use --device cpu or auto.");
@@ -62,7 +62,7 @@ public static class DeviceChoice
         double seconds = EstimatedPairs(dataset, options) / (CpuPairsPerSecondPerCore * (options.Threads ?? Environment.ProcessorCount));
         if (seconds <= GpuWorthwhileAbove.TotalSeconds) return null;
 #if NATIVE_EXECUTABLE
-        // The native executable has no GPU engine: auto is the CPU.
+        // The native build has no GPU engine: auto is the CPU.
         return null;
 #else
         return IlgpuOverlapEngine.TryCreateCuda(out IlgpuOverlapEngine? engine, out _) ? engine : null;
