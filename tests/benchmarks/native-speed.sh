@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
-# The native executable against the installed .NET tool and Python's json.load, side by side:
-#   - the executable's size;
-#   - whole process `deval evaluate --metric all` and `--metric coco` of each build against `json.load` of the
-#     same two files, round by round (each round runs every command once, so a change in the machine's load
-#     falls on all of them alike; the ratios are taken per round, then their median), wall and CPU time
-#     (user + system: on a shared machine the wall time is noisy, the CPU time much less);
+# deval as users install it, against Python's json.load and against the .NET build, side by side:
+#   - DetectionEval.Cli installed from the packages Eval/DetectionEval.Cli/pack.sh makes (on linux-x64 the
+#     native build: Native AOT, no JIT) and DetectionEval.Cli.Gpu (the .NET build, ReadyToRun, with the GPU
+#     engine), each with `dotnet tool install --tool-path` from a local folder feed;
+#   - whole process `deval evaluate --metric all` and `--metric coco` of each against `json.load` of the same two
+#     files, round by round (each round runs every command once, so a change in the machine's load falls on all
+#     of them alike; the ratios are taken per round, then their median), wall and CPU time (user + system: on a
+#     shared machine the wall time is noisy, the CPU time much less);
 #   - start-up: `deval --version`, and the JIT time `--timings` prints.
 # Prints a Markdown block and rewrites its block in docs/benchmarks.md (between native-speed:begin and
 # native-speed:end).
 #
 #   tests/benchmarks/native-speed.sh                 # deval synth --images 5000 --classes 80 --seed 1, 7 rounds
 #   RUNS=15 IMAGES=500 tests/benchmarks/native-speed.sh
-#   NO_BUILD=1 tests/benchmarks/native-speed.sh      # reuse artifacts/native/linux-x64 and .bench/tool-package/tool
+#   NO_BUILD=1 tests/benchmarks/native-speed.sh      # reuse the packages in .bench/tool-package/feed
 #   DOC= tests/benchmarks/native-speed.sh            # print only
 #
-# Builds the native executable with tests/benchmarks/native-executable.sh and the tool as tool-package.sh
-# does (packs, then `dotnet tool install --tool-path`). Needs the .NET SDK, a C toolchain, python3 and GNU time.
+# Needs the .NET SDK, a C toolchain, python3 and GNU time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -23,27 +24,27 @@ IMAGES=${IMAGES:-5000}
 CLASSES=${CLASSES:-80}
 RUNS=${RUNS:-7}
 DOC=${DOC-docs/benchmarks.md}
-rid=linux-x64
-native=artifacts/native/$rid/deval
 work=.bench/native-speed
 feed=.bench/tool-package/feed
 tool=.bench/tool-package/tool
+gpu_tool=.bench/tool-package/tool-gpu
 mkdir -p "$work"
 
-if [ -z "${NO_BUILD:-}" ] || [ ! -x "$native" ]; then
-  tests/benchmarks/native-executable.sh "$rid"
+if [ -z "${NO_BUILD:-}" ] || [ ! -f "$feed/DetectionEval.Cli.Gpu.any.0.1.0.nupkg" ]; then
+  Eval/DetectionEval.Cli/pack.sh "$feed" >"$work/pack.log" 2>&1 || { cat "$work/pack.log" >&2; exit 1; }
 fi
-if [ -z "${NO_BUILD:-}" ] || [ ! -x "$tool/deval" ]; then
-  rm -rf "$feed" Eval/DetectionEval.Cli/bin/Release/net10.0/*/publish
-  dotnet pack Eval/DetectionEval.Cli -c Release -o "$feed" --nologo -v quiet >"$work/pack.log" 2>&1 \
-    || { cat "$work/pack.log" >&2; exit 1; }
-  version=$(ls "$feed" | sed -n 's/^DetectionEval\.Cli\.\([0-9][0-9.]*\)\.nupkg$/\1/p' | head -n 1)
-  rm -rf "$tool"
-  dotnet tool install DetectionEval.Cli --version "$version" --tool-path "$tool" --add-source "$feed" >/dev/null
-fi
+version=$(ls "$feed" | sed -n 's/^DetectionEval\.Cli\.\([0-9][0-9.]*\)\.nupkg$/\1/p' | head -n 1)
+# A package cache of their own: the machine's cache may hold an earlier build of the same version.
+rm -rf "$tool" "$gpu_tool" "$work/nuget-packages"
+NUGET_PACKAGES=$PWD/$work/nuget-packages dotnet tool install DetectionEval.Cli --version "$version" --tool-path "$tool" --add-source "$feed" >/dev/null
+NUGET_PACKAGES=$PWD/$work/nuget-packages dotnet tool install DetectionEval.Cli.Gpu --version "$version" --tool-path "$gpu_tool" --add-source "$feed" >/dev/null
+rid=$(ls "$tool/.store/detectioneval.cli/$version" | sed -n 's/^detectioneval\.cli\.//p' | head -n 1)
+installed=$tool/deval
+kind="the .NET build"
+[ -f "$tool/.store/detectioneval.cli/$version/detectioneval.cli.$rid/$version/tools/any/$rid/deval" ] && kind="the native build (Native AOT)"
 
 data="$work/synth-$IMAGES-$CLASSES"
-[ -f "$data/gt.json" ] || "$native" synth --images "$IMAGES" --classes "$CLASSES" --seed 1 --out "$data" >/dev/null
+[ -f "$data/gt.json" ] || "$installed" synth --images "$IMAGES" --classes "$CLASSES" --seed 1 --out "$data" >/dev/null
 GT=$data/gt.json PRED=$data/dt.json
 inputs_mb=$(( ($(stat -c %s "$GT") + $(stat -c %s "$PRED")) / 1000000 ))
 
@@ -60,21 +61,21 @@ run() {
 
 names=(
   "python3 json.load of both files"
-  ".NET tool: deval evaluate --metric all"
-  "native: deval evaluate --metric all"
-  ".NET tool: deval evaluate --metric coco"
-  "native: deval evaluate --metric coco"
-  ".NET tool: deval --version"
-  "native: deval --version"
+  "DetectionEval.Cli.Gpu: deval evaluate --metric all"
+  "DetectionEval.Cli: deval evaluate --metric all"
+  "DetectionEval.Cli.Gpu: deval evaluate --metric coco"
+  "DetectionEval.Cli: deval evaluate --metric coco"
+  "DetectionEval.Cli.Gpu: deval --version"
+  "DetectionEval.Cli: deval --version"
 )
 commands=(
   ""  # python3, run below with its program as one argument
-  "$tool/deval evaluate --gt $GT --pred $PRED --metric all --timings"
-  "$native evaluate --gt $GT --pred $PRED --metric all --timings"
-  "$tool/deval evaluate --gt $GT --pred $PRED --metric coco --timings"
-  "$native evaluate --gt $GT --pred $PRED --metric coco --timings"
-  "$tool/deval --version"
-  "$native --version"
+  "$gpu_tool/deval evaluate --gt $GT --pred $PRED --metric all --timings"
+  "$installed evaluate --gt $GT --pred $PRED --metric all --timings"
+  "$gpu_tool/deval evaluate --gt $GT --pred $PRED --metric coco --timings"
+  "$installed evaluate --gt $GT --pred $PRED --metric coco --timings"
+  "$gpu_tool/deval --version"
+  "$installed --version"
 )
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -a walls cpus peaks jits wall_ratios cpu_ratios
@@ -95,7 +96,7 @@ for _ in $(seq "$RUNS"); do
     wall_ratios[$i]+="$(awk -v a="${round_wall[$i]}" -v b="${round_wall[0]}" 'BEGIN { printf "%.3f", a / b }') "
     cpu_ratios[$i]+="$(awk -v a="${round_cpu[$i]}" -v b="${round_cpu[0]}" 'BEGIN { printf "%.3f", a / b }') "
   done
-  # native against the tool, in the same round
+  # DetectionEval.Cli against DetectionEval.Cli.Gpu, in the same round
   wall_ratios[5]+="$(awk -v a="${round_wall[2]}" -v b="${round_wall[1]}" 'BEGIN { printf "%.3f", a / b }') "
   wall_ratios[6]+="$(awk -v a="${round_wall[4]}" -v b="${round_wall[3]}" 'BEGIN { printf "%.3f", a / b }') "
   cpu_ratios[5]+="$(awk -v a="${round_cpu[2]}" -v b="${round_cpu[1]}" 'BEGIN { printf "%.3f", a / b }') "
@@ -114,7 +115,7 @@ for i in "${!names[@]}"; do
   if [ "$i" -ge 1 ] && [ "$i" -le 4 ]; then wr=$(ratio "${wall_ratios[$i]}"); cr=$(ratio "${cpu_ratios[$i]}"); jit=$(echo "${jits[$i]}" | median); fi
   table+=$'\n'"| \`${names[$i]}\` | $(echo "${walls[$i]}" | median) | $(echo "${cpus[$i]}" | median) | $wr | $cr | $jit | $((${peaks[$i]:-0} / 1024)) |"
 done
-versus="| native / .NET tool, same round | wall (median, range) | CPU (median, range) |"
+versus="| DetectionEval.Cli / DetectionEval.Cli.Gpu, same round | wall (median, range) | CPU (median, range) |"
 versus+=$'\n'"|---|---:|---:|"
 versus+=$'\n'"| \`evaluate --metric all\` | $(ratio "${wall_ratios[5]}") | $(ratio "${cpu_ratios[5]}") |"
 versus+=$'\n'"| \`evaluate --metric coco\` | $(ratio "${wall_ratios[6]}") | $(ratio "${cpu_ratios[6]}") |"
@@ -127,11 +128,13 @@ Measured $(date -u +%Y-%m-%d) on $(grep -m1 'model name' /proc/cpuinfo | cut -d:
 .NET $(dotnet --version), load average $load_before before the rounds and $load_after after.
 
 \`\`\`sh
-tests/benchmarks/native-executable.sh        # dotnet publish Eval/DetectionEval.Cli -c Release -r $rid -p:NativeExecutable=true
+Eval/DetectionEval.Cli/pack.sh $feed
+dotnet tool install DetectionEval.Cli --version $version --tool-path $tool --add-source $feed
+dotnet tool install DetectionEval.Cli.Gpu --version $version --tool-path $gpu_tool --add-source $feed
 \`\`\`
 
-The executable (\`$native\`): $(mb "$(stat -c %s "$native")"); SkiaSharp's libraries beside it, for charts only:
-$(mb "$(cat "$(dirname "$native")"/lib*.so | wc -c)"). The .NET tool: the installed \`$rid\` package (\`$tool\`).
+Installed here: the \`$rid\` package of DetectionEval.Cli, $kind: the executable $(mb "$(stat -c %s "$(readlink -f "$installed")")"),
+and of DetectionEval.Cli.Gpu, the .NET build (ReadyToRun).
 
 Dataset: \`deval synth --images $IMAGES --classes $CLASSES --seed 1\`, $inputs_mb MB of JSON. $RUNS rounds,
 ${nice_[*]:-normal priority}; each round runs the seven commands once. Ratios are per round, then the median
@@ -141,14 +144,14 @@ $table
 
 $versus
 
-One more run of each with \`--timings\`, .NET tool first:
+One more run of each with \`--timings\`, DetectionEval.Cli.Gpu first:
 
 \`\`\`text
-$(stages "$tool/deval")
+$(stages "$gpu_tool/deval")
 \`\`\`
 
 \`\`\`text
-$(stages "$native")
+$(stages "$installed")
 \`\`\`
 <!-- native-speed:end -->"
 

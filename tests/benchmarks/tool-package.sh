@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# deval as users install it: packs the tool packages, installs the one for this machine from a local folder
-# feed (`dotnet tool install --tool-path`), and measures
-#   - each package's size and the installed tool's size on disk;
-#   - the installed `deval evaluate --metric all` and `--metric coco` against Python's `json.load` of the same
+# deval as users install it: packs the tool packages (Eval/DetectionEval.Cli/pack.sh), installs the ones for
+# this machine, DetectionEval.Cli and DetectionEval.Cli.Gpu, from a local folder feed (`dotnet tool install
+# --tool-path`), and measures
+#   - each package's size and each installed tool's size on disk;
+#   - the installed DetectionEval.Cli's `deval evaluate --metric all` and `--metric coco` against Python's `json.load` of the same
 #     two files, whole process, round by round (each round runs every command once, so a change in the
 #     machine's load falls on all of them alike; the ratios are taken per round, then their median);
 #   - the JIT time `--timings` prints (code compiled at run time, on all threads).
@@ -28,19 +29,20 @@ feed=$work/feed
 tool=$work/tool
 mkdir -p "$work"
 
+gpu_tool=$work/tool-gpu
 if [ -z "${NO_PACK:-}" ]; then
-  # Pack copies each RID's publish folder whole, and publish leaves a file there that is newer than its
-  # source: start from empty folders, as a clean clone does.
-  rm -rf "$feed" Eval/DetectionEval.Cli/bin/Release/net10.0/*/publish
-  dotnet pack Eval/DetectionEval.Cli -c Release -o "$feed" --nologo -v quiet >"$work/pack.log" 2>&1 \
-    || { cat "$work/pack.log" >&2; exit 1; }
+  Eval/DetectionEval.Cli/pack.sh "$feed" >"$work/pack.log" 2>&1 || { cat "$work/pack.log" >&2; exit 1; }
 fi
 version=$(ls "$feed" | sed -n 's/^DetectionEval\.Cli\.\([0-9][0-9.]*\)\.nupkg$/\1/p' | head -n 1)
 [ -n "$version" ] || { echo "tool-package: no DetectionEval.Cli package in $feed" >&2; exit 2; }
-rm -rf "$tool"
-dotnet tool install DetectionEval.Cli --version "$version" --tool-path "$tool" --add-source "$feed" >/dev/null
+# A package cache of their own: the machine's cache may hold an earlier build of the same version.
+rm -rf "$tool" "$gpu_tool" "$work/nuget-packages"
+NUGET_PACKAGES=$PWD/$work/nuget-packages dotnet tool install DetectionEval.Cli --version "$version" --tool-path "$tool" --add-source "$feed" >/dev/null
+NUGET_PACKAGES=$PWD/$work/nuget-packages dotnet tool install DetectionEval.Cli.Gpu --version "$version" --tool-path "$gpu_tool" --add-source "$feed" >/dev/null
 deval=("$tool/deval")
 installed_rid=$(ls "$tool/.store/detectioneval.cli/$version" | sed -n 's/^detectioneval\.cli\.//p' | head -n 1)
+installed_kind="the .NET build (ReadyToRun)"
+[ -f "$tool/.store/detectioneval.cli/$version/detectioneval.cli.$installed_rid/$version/tools/any/$installed_rid/deval" ] && installed_kind="the native build (Native AOT)"
 
 mb() { awk -v b="$1" 'BEGIN { if (b < 1e6) printf "%.1f kB", b / 1e3; else printf "%.1f MB (%.1f MiB)", b / 1e6, b / 1048576 }'; }
 sizes="| package | size |"$'\n'"|---|---:|"
@@ -48,6 +50,7 @@ for p in "$feed"/*.nupkg; do
   sizes+=$'\n'"| \`$(basename "$p")\` | $(mb "$(stat -c %s "$p")") |"
 done
 installed_bytes=$(du -sb "$tool" | cut -f1)
+gpu_installed_bytes=$(du -sb "$gpu_tool" | cut -f1)
 
 if [ -z "${GT:-}" ] || [ -z "${PRED:-}" ]; then
   data="$work/synth-$IMAGES-$CLASSES"
@@ -118,16 +121,18 @@ done
 
 block="<!-- tool-package:begin (written by tests/benchmarks/tool-package.sh; edit the script, not this block) -->
 Measured $(date -u +%Y-%m-%d) on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores,
-.NET $(dotnet --version), load average before the rounds $(cut -d' ' -f1-3 /proc/loadavg). Installed here: the \`$installed_rid\` package.
+.NET $(dotnet --version), load average before the rounds $(cut -d' ' -f1-3 /proc/loadavg). Installed here: the \`$installed_rid\` package
+of DetectionEval.Cli, $installed_kind.
 
 \`\`\`sh
-dotnet pack Eval/DetectionEval.Cli -c Release -o $feed
+Eval/DetectionEval.Cli/pack.sh $feed
 dotnet tool install DetectionEval.Cli --version $version --tool-path $tool --add-source $feed
+dotnet tool install DetectionEval.Cli.Gpu --version $version --tool-path $gpu_tool --add-source $feed
 \`\`\`
 
 $sizes
 
-Installed tool (\`du -sb $tool\`): $(mb "$installed_bytes").
+Installed (\`du -sb\`): DetectionEval.Cli $(mb "$installed_bytes"), DetectionEval.Cli.Gpu $(mb "$gpu_installed_bytes").
 
 Dataset: $label, $inputs_mb MB of JSON. $RUNS rounds, ${nice_[*]:-normal priority}; each round runs the three
 commands once.
