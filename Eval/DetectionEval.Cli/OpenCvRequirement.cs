@@ -57,7 +57,9 @@ internal static class OpenCvRequirement
     private static string Remedy(string? missingLibrary, bool packageCarriesOpenCv, string platform) => missingLibrary switch
     {
         string extern_ when extern_.Contains("OpenCvSharpExtern", StringComparison.OrdinalIgnoreCase) => packageCarriesOpenCv
-            ? "reinstall deval, whose package includes it"
+            ? NativeParts.IsNativeExecutable
+                ? "copy it beside this deval from the folder deval was published to, or reinstall deval, whose package includes it"
+                : "reinstall deval, whose package includes it"
             : $"deval's package for {platform} does not include it (no OpenCvSharp runtime is published for it): put an OpenCvSharpExtern built for {platform} on the library path, or run this on linux-x64",
         "libdrm.so.2" => Install("libdrm2"),
         "libatomic.so.1" => Install("libatomic1"),

@@ -60,13 +60,11 @@ public static class OpenCvRuntime
                 return aggregate.Flatten().InnerExceptions.Select(FromLoadFailure).FirstOrDefault(e => e is not null);
             case DllNotFoundException notFound when notFound.Message.Contains(NativeLibraryName, StringComparison.Ordinal):
                 return new OpenCvUnavailableException(MissingLibraryIn(notFound.Message), notFound);
+            // Whose initializer it was: the cause says (Native AOT keeps no type names), or else the name.
+            case TypeInitializationException init when init.InnerException is { } inner && FromLoadFailure(inner) is { } cause:
+                return new OpenCvUnavailableException(cause.MissingLibrary, init);
             case TypeInitializationException init when init.TypeName?.StartsWith("OpenCvSharp", StringComparison.Ordinal) == true:
-                return init.InnerException is { } inner && FromLoadFailure(inner) is { } cause
-                    ? new OpenCvUnavailableException(cause.MissingLibrary, init)
-                    : new OpenCvUnavailableException(null, init);
-            // Native AOT keeps no type names: the cause says whose initializer it was.
-            case TypeInitializationException { TypeName: null, InnerException: { } loaderError } unnamed when FromLoadFailure(loaderError) is { } loadFailure:
-                return new OpenCvUnavailableException(loadFailure.MissingLibrary, unnamed);
+                return new OpenCvUnavailableException(null, init);
             default:
                 return null;
         }

@@ -158,6 +158,22 @@ public sealed class NativeExecutableTests : IDisposable
         Assert.False(Directory.Exists(plots));
     }
 
+    [SkippableFact]
+    public void The_native_executable_alone_says_that_overlays_need_opencv_beside_it()
+    {
+        string native = RequireExecutable();
+        string alone = Directory.CreateDirectory(Path.Combine(_folder, "alone")).FullName;
+        string copy = Path.Combine(alone, Path.GetFileName(native));
+        File.Copy(native, copy);
+        string peer = ReferenceData.Case(Path.Combine("peer", "cartucho"));
+        string overlays = Path.Combine(_folder, "overlays");
+        CommandRun run = RunNative(copy, "evaluate", "--gt", Path.Combine(peer, "gt.json"), "--pred", Path.Combine(peer, "dt.json"),
+            "--overlays", overlays, "--images", Path.Combine(peer, "images"));
+        Assert.Equal((2, "", "deval: error: --overlays needs OpenCV's native library, which could not be loaded (libOpenCvSharpExtern.so is missing): copy it beside this deval from the folder deval was published to, or reinstall deval, whose package includes it\n"),
+            (run.ExitCode, run.Output, run.Error));
+        Assert.False(Directory.Exists(overlays));
+    }
+
     /// <summary>
     /// Runs <paramref name="arguments"/> with the native executable and in-process, each writing the
     /// <paramref name="outputs"/> (option, file name) into a folder of its own, and asserts the same exit code,
