@@ -189,6 +189,21 @@ public sealed class DatasetBuilder
         _dtCategories.Add(category);
     }
 
+    /// <summary>
+    /// Makes room for <paramref name="count"/> more detections at once, so that a loader that knows how many it
+    /// will add grows each column once instead of doubling it (and copying it) as they come.
+    /// </summary>
+    internal void ReserveDetections(int count)
+    {
+        if (_spill is not null) return;
+        _dtBoxes.EnsureCapacity(_dtBoxes.Count + count);
+        _dtScores.EnsureCapacity(_dtScores.Count + count);
+        _dtImages.EnsureCapacity(_dtImages.Count + count);
+        _dtCategories.EnsureCapacity(_dtCategories.Count + count);
+        _dtShapes?.EnsureCapacity(_dtShapes.Count + count);
+        _dtAreas?.EnsureCapacity(_dtAreas.Count + count);
+    }
+
     /// <summary>Adds many detections at once (a loader's fast path); indices come from <see cref="TryGetImage(RecordId, out int)"/> and <see cref="TryGetCategory"/>.</summary>
     internal void AddDetections(List<int> images, List<int> categories, List<Box> boxes, List<double> scores)
     {

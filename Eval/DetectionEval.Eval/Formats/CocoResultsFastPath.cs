@@ -294,6 +294,7 @@ internal sealed class CocoResultsFastPath
             var resolved = new Resolved?[_segments.Length];
             Parallel.For(0, _segments.Length, k => resolved[k] = _segments[k].Resolve(builder, boxRule));
             if (resolved.Any(r => r is null)) return false;
+            builder.ReserveDetections(resolved.Sum(r => r!.Images.Count));
             foreach (Resolved? r in resolved)
             {
                 (List<int> images, List<int> categories, List<Box> boxes, List<double> scores, List<long> unknown, List<RunLengthMask?>? masks) = r!;
