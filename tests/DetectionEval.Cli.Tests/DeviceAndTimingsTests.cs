@@ -45,7 +45,7 @@ public sealed class DeviceAndTimingsTests
         CommandRun auto = Deval.Run("evaluate", "--gt", SampleGroundTruth, "--pred", SamplePredictions, "--device", "auto", "--timings");
         Assert.Equal(0, auto.ExitCode);
         Assert.Contains(" Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 0.505\n", auto.Output);
-        Assert.EndsWith("(IoU on cpu)", auto.ErrorLines[^2]);
+        Assert.EndsWith("(IoU on cpu)", auto.ErrorLines[^3]);
     }
 
     /// <summary>One image, one class: <paramref name="detections"/> detections and <paramref name="groundTruth"/> ground truths.</summary>
@@ -117,10 +117,11 @@ public sealed class DeviceAndTimingsTests
         Assert.Equal(0, timed.ExitCode);
         Assert.Equal(plain.Output, timed.Output);
         string[] stages = [.. timed.ErrorLines.Select(line => line.Split(':')[2].Trim().Split("  ")[0])];
-        Assert.Equal(["load", "group", "match COCO", "match VOC", "accumulate COCO", "accumulate VOC", "operating points", "draw reports", "write", "total", "JIT compiling"], stages);
+        Assert.Equal(["load", "group", "match COCO", "match VOC", "accumulate COCO", "accumulate VOC", "operating points", "draw reports", "write", "total", "JIT compiling", "GC pauses"], stages);
         Assert.All(timed.ErrorLines, line => Assert.Matches(@"^deval: time: .{16} +\d+\.\d{3} s", line));
-        Assert.EndsWith("(IoU on cpu)", timed.ErrorLines[^2]);
-        Assert.Matches(@"\(\d[\d,]* methods; all threads, since the process started\)$", timed.ErrorLines[^1]);
+        Assert.EndsWith("(IoU on cpu)", timed.ErrorLines[^3]);
+        Assert.Matches(@"\(\d[\d,]* methods; all threads, since the process started\)$", timed.ErrorLines[^2]);
+        Assert.Matches(@"\((\d[\d,]*) collections: (\d[\d,]*) of them gen1 or gen2, (\d[\d,]*) gen2\)$", timed.ErrorLines[^1]);
     }
 
     [Fact]

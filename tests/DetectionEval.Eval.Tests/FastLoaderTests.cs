@@ -200,6 +200,51 @@ public sealed class FastLoaderTests : IDisposable
         Assert.Equal("no such file", error.Found);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Numbers_of_every_shape_read_by_the_scanner_are_the_general_readers_doubles(int threads)
+    {
+        // Short decimals take the scanner's one-pass conversion; exponents, long significands, leading zeros after the
+        // point and numbers cut by a segment's end take the grammar and FastDecimal.Parse. Each must be double.Parse's value.
+        string gt = Path.Combine(_folder, "gt.json"), dt = Path.Combine(_folder, "dt.json");
+        File.WriteAllText(gt, "{\"images\": [{\"id\": 1}, {\"id\": 123456789012345678}, {\"id\": -7}], \"annotations\": [], \"categories\": [{\"id\": 1, \"name\": \"a\"}, {\"id\": 0, \"name\": \"b\"}]}");
+        var random = new Xoshiro256StarStar(20261203, 0);
+        string[] shapes =
+        [
+            "0", "-0", "1", "0.1", "0.3", "123.45", "-17.5", "4.35", "0.000001", "0.00000000000000000000001", "9007199254740993",
+            "9007199254740992", "12345678901234567890", "0.1234567890123456789", "1234567890123456789.5", "1e22", "1E+2", "-17.5e-3",
+            "99999999999999999999999", "0.99999999999999999999",
+        ];
+        string[] ids = ["1", "123456789012345678", "-7"];
+        var text = new System.Text.StringBuilder("[");
+        for (int i = 0; i < 4000; i++)
+        {
+            string Number(bool nonNegative)
+            {
+                string shape;
+                if (random.Chance(0.3)) shape = shapes[random.NextInt(shapes.Length)];
+                else
+                {
+                    long mantissa = (long)(random.NextUInt64() >> (1 + random.NextInt(63)));
+                    int decimals = random.NextInt(22);
+                    string digits = mantissa.ToString(CultureInfo.InvariantCulture).PadLeft(decimals + 1, '0');
+                    shape = decimals == 0 ? digits : digits[..^decimals] + "." + digits[^decimals..];
+                }
+                return nonNegative ? shape.TrimStart('-') : shape;
+            }
+            if (i > 0) text.Append(i % 7 == 0 ? ",\n" : ", ");
+            text.Append(CultureInfo.InvariantCulture, $"{{\"image_id\": {ids[random.NextInt(ids.Length)]}, \"category_id\": {random.NextInt(2)}, ");
+            text.Append(CultureInfo.InvariantCulture, $"\"bbox\": [{Number(false)}, {Number(false)},{Number(true)} , {Number(true)}], \"score\":{Number(false)}}}");
+        }
+        File.WriteAllText(dt, text.Append(']').ToString());
+        DatasetBuilder builder = GroundTruth(gt);
+        Assert.True(CocoResultsFastPath.TryRead(dt, builder, threads, splitAbove: 0));
+        Dataset scanned = builder.Build();
+        Assert.Equal(4000, scanned.Detections.Count);
+        AssertSameDetections(General(gt, dt), scanned);
+    }
+
     [Fact]
     public void Fast_decimal_parsing_gives_the_same_double_as_double_parse()
     {

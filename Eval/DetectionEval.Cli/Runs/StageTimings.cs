@@ -41,5 +41,6 @@ public sealed class StageTimings
         }
         error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DevalApp.ToolName}: time: {"total",-16} {_total.Elapsed.TotalSeconds,8:F3} s (IoU on {engine})"));
         error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DevalApp.ToolName}: time: {"JIT compiling",-16} {System.Runtime.JitInfo.GetCompilationTime().TotalSeconds,8:F3} s ({System.Runtime.JitInfo.GetCompiledMethodCount():N0} methods; all threads, since the process started)"));
+        error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DevalApp.ToolName}: time: {"GC pauses",-16} {GC.GetTotalPauseDuration().TotalSeconds,8:F3} s ({GC.CollectionCount(0):N0} collections: {GC.CollectionCount(1):N0} of them gen1 or gen2, {GC.CollectionCount(2):N0} gen2)"));
     }
 }

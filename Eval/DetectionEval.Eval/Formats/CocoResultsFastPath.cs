@@ -577,16 +577,17 @@ internal sealed class CocoResultsFastPath
             Step keyStep = ReadKey(span, ref i, final, first: seen == 0, out ReadOnlySpan<byte> key);
             if (keyStep != Step.Done) return keyStep;
             Step step;
-            if (key.SequenceEqual("image_id"u8))
+            // The key's length picks the one name it can be before the bytes are compared.
+            if (key.Length == 8 && key.SequenceEqual("image_id"u8))
             {
                 textStart = -1;
                 if (i < span.Length && span[i] == (byte)'"') step = ReadText(span, ref i, final, out textStart, out textLength);
                 else step = ReadInteger(span, ref i, final, out imageId);
                 seen |= 1;
             }
-            else if (key.SequenceEqual("category_id"u8)) { step = ReadInteger(span, ref i, final, out categoryId); seen |= 2; }
-            else if (key.SequenceEqual("bbox"u8)) { step = ReadBox(span, ref i, final, out x, out y, out w, out h); seen |= 4; }
-            else if (key.SequenceEqual("score"u8)) { step = ReadNumber(span, ref i, final, out score); seen |= 8; }
+            else if (key.Length == 11 && key.SequenceEqual("category_id"u8)) { step = ReadInteger(span, ref i, final, out categoryId); seen |= 2; }
+            else if (key.Length == 4 && key.SequenceEqual("bbox"u8)) { step = ReadBox(span, ref i, final, out x, out y, out w, out h); seen |= 4; }
+            else if (key.Length == 5 && key.SequenceEqual("score"u8)) { step = ReadNumber(span, ref i, final, out score); seen |= 8; }
             else if (key.SequenceEqual("segmentation"u8)) { step = ReadCompressedRle(span, ref i, final, out mask); seen |= 16; }
             else return Step.GiveUp;
             if (step != Step.Done) return step;
@@ -811,20 +812,66 @@ internal sealed class CocoResultsFastPath
 
     private static Step ReadInteger(ReadOnlySpan<byte> span, ref int i, bool final, out long value)
     {
+        // The common shape, plain digits followed by a delimiter, in one pass; "3.0" and the like, a number at the
+        // buffer's end or past 18 digits go through the grammar below.
+        value = 0;
+        int k = i;
+        bool negative = k < span.Length && span[k] == (byte)'-';
+        if (negative) k++;
+        int first = k;
+        if (k < span.Length && span[k] == (byte)'0') k++;
+        else while (k < span.Length && (uint)(span[k] - '0') <= 9) value = value * 10 + (span[k++] - '0');
+        if (k > first && k < span.Length && k - i <= 18 && span[k] is not ((byte)'.' or (byte)'e' or (byte)'E') && (uint)(span[k] - '0') > 9)
+        {
+            if (negative) value = -value;
+            i = k;
+            return Step.Done;
+        }
         value = 0;
         int start = i;
         Step step = ScanNumber(span, ref i, final, out bool integral);
         if (step != Step.Done) return step;
         // Only plain integers up to 18 digits; "3.0" and the like go to the general reader, which accepts them.
         if (!integral || i - start > 18) return Step.GiveUp;
-        bool negative = span[start] == (byte)'-';
-        for (int k = negative ? start + 1 : start; k < i; k++) value = value * 10 + (span[k] - '0');
+        negative = span[start] == (byte)'-';
+        for (k = negative ? start + 1 : start; k < i; k++) value = value * 10 + (span[k] - '0');
         if (negative) value = -value;
         return Step.Done;
     }
 
     private static Step ReadNumber(ReadOnlySpan<byte> span, ref int i, bool final, out double value)
     {
+        // The common shape, -?digits(.digits)? followed by a delimiter, scanned and converted in one pass
+        // (FastDecimal's rule); an exponent, a long significand or a number at the buffer's end go through the
+        // grammar below and FastDecimal.Parse.
+        int k = i;
+        bool negative = k < span.Length && span[k] == (byte)'-';
+        if (negative) k++;
+        ulong significand = 0;
+        int digits = 0, exponent = 0;
+        bool plain = k < span.Length;
+        if (plain && span[k] == (byte)'0') k++;
+        else if (plain && (uint)(span[k] - '1') <= 8)
+        {
+            for (; k < span.Length && (uint)(span[k] - '0') <= 9 && digits < 20; k++, digits++) significand = significand * 10 + (ulong)(span[k] - '0');
+        }
+        else plain = false;
+        if (plain && k < span.Length && span[k] == (byte)'.')
+        {
+            int fractionStart = ++k;
+            for (; k < span.Length && (uint)(span[k] - '0') <= 9 && digits < 20; k++, exponent--)
+            {
+                significand = significand * 10 + (ulong)(span[k] - '0');
+                if (significand != 0) digits++;
+            }
+            plain = k > fractionStart;
+        }
+        if (plain && k < span.Length && span[k] is not ((byte)'e' or (byte)'E') && (uint)(span[k] - '0') > 9
+            && FastDecimal.TryExact(significand, digits, exponent, negative, out value))
+        {
+            i = k;
+            return Step.Done;
+        }
         value = 0;
         int start = i;
         Step step = ScanNumber(span, ref i, final, out _);

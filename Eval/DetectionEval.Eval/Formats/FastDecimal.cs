@@ -59,10 +59,23 @@ internal static class FastDecimal
             }
             exponent += negativeExponent ? -explicitExponent : explicitExponent;
         }
-        if (digits > 19 || significand > MaxExactSignificand || exponent < -22 || exponent > 22) return Slow(number);
-        double value = significand;
+        return TryExact(significand, digits, exponent, negative, out double value) ? value : Slow(number);
+    }
+
+    /// <summary>
+    /// Clinger's fast path: the double of <c>significand * 10^exponent</c> (negated when <paramref name="negative"/>),
+    /// where <paramref name="digits"/> counts the significand's digits from its first non-zero one. False when the
+    /// one IEEE operation would not be exact (too many digits, a significand past 2^53, |exponent| past 22):
+    /// such a number goes to <c>double.Parse</c>.
+    /// </summary>
+    public static bool TryExact(ulong significand, int digits, int exponent, bool negative, out double value)
+    {
+        value = 0;
+        if (digits > 19 || significand > MaxExactSignificand || exponent < -22 || exponent > 22) return false;
+        value = significand;
         value = exponent < 0 ? value / PowersOfTen[-exponent] : value * PowersOfTen[exponent];
-        return negative ? -value : value;
+        if (negative) value = -value;
+        return true;
     }
 
     private static bool IsDigit(byte b) => (uint)(b - '0') <= 9;

@@ -58,6 +58,9 @@ public sealed class CocoMatches
     /// <summary>The records of unit <paramref name="unit"/>, in score order.</summary>
     public ReadOnlySpan<CocoMatchRecord> RecordsOfUnit(int unit) => _records.AsSpan(_recordStart[unit], _recordStart[unit + 1] - _recordStart[unit]);
 
+    /// <summary>Where the records of unit <paramref name="unit"/> start in <see cref="Records"/>.</summary>
+    internal int RecordStartOfUnit(int unit) => _recordStart[unit];
+
     /// <summary>Ground truths of unit <paramref name="unit"/> that are not ignored in area range <paramref name="areaRange"/>.</summary>
     public int CountableGroundTruth(int unit, int areaRange) => _countable[unit * AreaRanges + areaRange];
 

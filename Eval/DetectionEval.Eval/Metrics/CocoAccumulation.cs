@@ -115,29 +115,33 @@ internal static class CocoAccumulation
             total += matches.RecordsOfUnit(u).Length;
             runCount++;
         }
-        ulong[] primary = new ulong[total], secondary = new ulong[total];
+        var items = new RunMerge.Item[total];
         int[] runStarts = new int[runCount + 1];
-        var gathered = new (CocoOutcome Outcome, int Rank, int Weight)[total];
+        ReadOnlySpan<CocoMatchRecord> all = matches.Records;
         int next = 0, run = 0;
         foreach (int u in units)
         {
-            int weight = weights?[unitTable[u].Image] ?? 1;
-            if (weight == 0) continue;
+            if (weights is not null && weights[unitTable[u].Image] == 0) continue;
             runStarts[run++] = next;
-            foreach (CocoMatchRecord r in matches.RecordsOfUnit(u))
+            // Each item names its record in the match stage's array, read back once the order is known.
+            int first = matches.RecordStartOfUnit(u);
+            ReadOnlySpan<CocoMatchRecord> records = matches.RecordsOfUnit(u);
+            for (int i = 0; i < records.Length; i++)
             {
-                primary[next] = RunMerge.ScoreKey(r.Score);
-                secondary[next] = ((ulong)(uint)r.ImageRank << 32) | (uint)r.InputPosition;
-                gathered[next++] = (r.Outcome, r.RankInUnit, weight);
+                CocoMatchRecord r = records[i];
+                items[next++] = new RunMerge.Item(RunMerge.ScoreKey(r.Score), ((ulong)(uint)r.ImageRank << 32) | (uint)r.InputPosition, first + i);
             }
         }
         runStarts[runCount] = total;
-        int[] order = RunMerge.Merge(runStarts, primary, secondary, threads);
+        RunMerge.Item[] ordered = RunMerge.Merge(items, runStarts, threads);
         var outcomes = new CocoOutcome[total];
         int[] ranks = new int[total], weightColumn = new int[total];
         for (int i = 0; i < total; i++)
         {
-            (outcomes[i], ranks[i], weightColumn[i]) = gathered[order[i]];
+            ref readonly CocoMatchRecord r = ref all[ordered[i].Index];
+            outcomes[i] = r.Outcome;
+            ranks[i] = r.RankInUnit;
+            weightColumn[i] = weights?[r.Image] ?? 1;
         }
         return new ClassRecords(outcomes, ranks, weightColumn);
     }

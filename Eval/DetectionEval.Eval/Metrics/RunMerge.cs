@@ -53,36 +53,50 @@ internal static class RunMerge
         int n = primary.Length;
         var items = new Item[n];
         for (int i = 0; i < n; i++) items[i] = new Item(primary[i], secondary[i], i);
+        Item[] sorted = Merge(items, runStarts, threads);
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) order[i] = sorted[i].Index;
+        return order;
+    }
+
+    /// <summary>
+    /// The items in key order, where <paramref name="runStarts"/> (length runs + 1, last entry n) delimits runs of
+    /// <paramref name="items"/> already in key order: <paramref name="items"/> itself or a second buffer of its
+    /// length (the merge ping-pongs between the two). Each item's <see cref="Item.Index"/> names what it stands for.
+    /// </summary>
+    /// <param name="items">The items, run after run; reordered.</param>
+    /// <param name="runStarts">Where each run starts, and n at the end.</param>
+    /// <param name="threads">Threads a large merge may use; -1 for all cores.</param>
+    public static Item[] Merge(Item[] items, ReadOnlySpan<int> runStarts, int threads = 1)
+    {
+        int n = items.Length;
         int[] bounds = JoinShortRuns(items, runStarts);
         int runs = bounds.Length - 1;
         bool parallel = n >= ParallelAbove && threads != 1;
-        if (runs > 1)
+        if (runs <= 1) return items;
+        // Keys travel with the items, so every pass streams through memory instead of jumping through indices.
+        var other = new Item[n];
+        int[] nextBounds = new int[runs + 1];
+        var tasks = new List<(int Start, int Middle, int End)>();
+        while (runs > 1)
         {
-            // Keys travel with the items, so every pass streams through memory instead of jumping through indices.
-            var other = new Item[n];
-            int[] nextBounds = new int[runs + 1];
-            while (runs > 1)
+            int merged = 0;
+            tasks.Clear();
+            for (int r = 0; r < runs; r += 2)
             {
-                int merged = 0;
-                var tasks = new List<(int Start, int Middle, int End)>();
-                for (int r = 0; r < runs; r += 2)
-                {
-                    int start = bounds[r];
-                    int middle = bounds[r + 1];
-                    int end = r + 2 <= runs ? bounds[r + 2] : middle;
-                    tasks.Add((start, middle, end));
-                    nextBounds[merged++] = start;
-                }
-                nextBounds[merged] = n;
-                MergeLevel(items, other, tasks, parallel ? threads : 1);
-                (items, other) = (other, items);
-                (bounds, nextBounds) = (nextBounds, bounds);
-                runs = merged;
+                int start = bounds[r];
+                int middle = bounds[r + 1];
+                int end = r + 2 <= runs ? bounds[r + 2] : middle;
+                tasks.Add((start, middle, end));
+                nextBounds[merged++] = start;
             }
+            nextBounds[merged] = n;
+            MergeLevel(items, other, tasks, parallel ? threads : 1);
+            (items, other) = (other, items);
+            (bounds, nextBounds) = (nextBounds, bounds);
+            runs = merged;
         }
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) order[i] = items[i].Index;
-        return order;
+        return items;
     }
 
     /// <summary>
@@ -170,8 +184,10 @@ internal static class RunMerge
         }
     }
 
-    private readonly record struct Item(ulong Primary, ulong Secondary, int Index)
+    /// <summary>An item to order: its two keys, compared in turn, and the index of what it stands for.</summary>
+    public readonly record struct Item(ulong Primary, ulong Secondary, int Index)
     {
+        /// <summary>True when this item's keys come before <paramref name="other"/>'s.</summary>
         public bool IsBefore(in Item other) => Primary < other.Primary || (Primary == other.Primary && Secondary < other.Secondary);
     }
 

@@ -58,29 +58,30 @@ internal static class VocAccumulation
         }
         // Rule: the class's detections in score order, equal scores in input order across images too.
         // Each unit's records are in that order already, so the class's order is a merge of the units' runs.
-        var records = new VocMatchRecord[count];
-        ulong[] primary = new ulong[count], secondary = new ulong[count];
+        var items = new RunMerge.Item[count];
         var runStarts = new List<int>(units.Length + 1);
+        ReadOnlySpan<VocMatchRecord> all = matches.Records;
         int next = 0;
         foreach (int u in units)
         {
             if (weights is not null && weights[unitTable[u].Image] == 0) continue;
             runStarts.Add(next);
-            foreach (VocMatchRecord r in matches.RecordsOfUnit(u))
+            // Each item names its record in the match stage's array, read back once the order is known.
+            int first = unitTable[u].DetectionStart;
+            ReadOnlySpan<VocMatchRecord> records = matches.RecordsOfUnit(u);
+            for (int i = 0; i < records.Length; i++)
             {
-                primary[next] = RunMerge.ScoreKey(r.Score);
-                secondary[next] = (uint)r.InputPosition;
-                records[next++] = r;
+                items[next++] = new RunMerge.Item(RunMerge.ScoreKey(records[i].Score), (uint)records[i].InputPosition, first + i);
             }
         }
         runStarts.Add(count);
-        int[] order = RunMerge.Merge(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(runStarts), primary, secondary, threads);
+        RunMerge.Item[] ordered = RunMerge.Merge(items, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(runStarts), threads);
         double[] scores = new double[count];
         var outcomes = new VocOutcome[count];
         int[]? recordWeights = weights is null ? null : new int[count];
         for (int i = 0; i < count; i++)
         {
-            VocMatchRecord r = records[order[i]];
+            ref readonly VocMatchRecord r = ref all[ordered[i].Index];
             scores[i] = r.Score;
             outcomes[i] = r.Outcome;
             if (recordWeights is not null) recordWeights[i] = weights![r.Image];
