@@ -261,8 +261,8 @@ internal sealed class JsonStreamReader : IDisposable
     public bool ValueEquals(ReadOnlySpan<byte> utf8) =>
         _current.Escaped ? GetString() == Encoding.UTF8.GetString(utf8) : RawValue.SequenceEqual(utf8);
 
-    /// <summary>The current number as the exact double its text denotes (IEEE round-to-nearest).</summary>
-    public double GetDouble() => double.Parse(RawValue, NumberStyles.Float, CultureInfo.InvariantCulture);
+    /// <summary>The current number (a <see cref="JsonTokenType.Number"/> token) as the exact double its text denotes (IEEE round-to-nearest, as <c>double.Parse</c>).</summary>
+    public double GetDouble() => FastDecimal.Parse(RawValue);
 
     /// <summary>The current number as an integer, when it is one (<c>3</c> and <c>3.0</c> both are).</summary>
     public bool TryGetInt64(out long value)
