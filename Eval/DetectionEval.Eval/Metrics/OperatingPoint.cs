@@ -69,9 +69,9 @@ internal sealed record ClassSteps(ulong[] Keys, byte[] Steps, double? LastZero)
     /// <summary>The steps of a class's VOC curve; null when the curve counts weighted detections (its steps are not single detections).</summary>
     public static ClassSteps? FromCurve(PrecisionRecallCurve curve)
     {
-        IReadOnlyList<double> scores = curve.Scores, tp = curve.TruePositives, fp = curve.FalsePositives;
-        ulong[] keys = new ulong[scores.Count];
-        byte[] steps = new byte[scores.Count];
+        double[] scores = AsArray(curve.Scores), tp = AsArray(curve.TruePositives), fp = AsArray(curve.FalsePositives);
+        ulong[] keys = new ulong[scores.Length];
+        byte[] steps = new byte[scores.Length];
         double? lastZero = null;
         double previousTp = 0, previousFp = 0;
         for (int i = 0; i < keys.Length; i++)
@@ -85,6 +85,8 @@ internal sealed record ClassSteps(ulong[] Keys, byte[] Steps, double? LastZero)
         }
         return new ClassSteps(keys, steps, lastZero);
     }
+
+    private static double[] AsArray(IReadOnlyList<double> values) => values as double[] ?? [.. values];
 }
 
 /// <summary>Computes operating points from VOC curves.</summary>
@@ -98,10 +100,11 @@ public static class OperatingPointAnalysis
     /// <param name="scoreThreshold">An extra threshold to report, or null.</param>
     /// <param name="confidenceCurves">Keep the confidence curves (charts draw them); false leaves them empty and
     /// computes the same points with less work, for curves of unweighted detections.</param>
-    public static OperatingPoints Compute(VocResult voc, double? scoreThreshold, bool confidenceCurves = true)
+    /// <param name="parallelism">Threads the classes may use; null for all cores.</param>
+    public static OperatingPoints Compute(VocResult voc, double? scoreThreshold, bool confidenceCurves = true, ParallelOptions? parallelism = null)
     {
         ArgumentNullException.ThrowIfNull(voc);
-        return FromClassSteps(voc, scoreThreshold, confidenceCurves) ?? BySorting(voc, scoreThreshold);
+        return FromClassSteps(voc, scoreThreshold, confidenceCurves, parallelism ?? new ParallelOptions()) ?? BySorting(voc, scoreThreshold);
     }
 
     /// <summary>
@@ -161,22 +164,27 @@ public static class OperatingPointAnalysis
     /// pooled curve. Null for curves of weighted detections (a bootstrap's), whose steps are not single
     /// detections; those take <see cref="BySorting"/>.
     /// </summary>
-    private static OperatingPoints? FromClassSteps(VocResult voc, double? scoreThreshold, bool keepCurves)
+    private static OperatingPoints? FromClassSteps(VocResult voc, double? scoreThreshold, bool keepCurves, ParallelOptions parallelism)
     {
         int classes = voc.PerClass.Count;
         var perClass = new ClassOperatingPoints[classes];
-        var steps = new ClassSteps[classes];
+        var steps = new ClassSteps?[classes];
         double positives = 0;
-        for (int k = 0; k < classes; k++)
+        foreach (VocClassResult c in voc.PerClass)
         {
-            VocClassResult c = voc.PerClass[k];
             RequireCounts(c.Curve);
             positives += c.Positives;
-            if (ClassSteps.FromCurve(c.Curve) is not { } classSteps) return null;
+        }
+        // Each class on its own, in parallel; only the pooling below walks all classes at once.
+        Parallel.For(0, classes, parallelism, k =>
+        {
+            VocClassResult c = voc.PerClass[k];
+            if (ClassSteps.FromCurve(c.Curve) is not { } classSteps) return;
             steps[k] = classSteps;
             perClass[k] = ForClass(c, scoreThreshold, keepCurves);
-        }
-        return PooledFromClassSteps(steps, positives, scoreThreshold, perClass, keepCurves);
+        });
+        if (steps.Any(s => s is null)) return null;
+        return PooledFromClassSteps(steps!, positives, scoreThreshold, perClass, keepCurves);
     }
 
     /// <summary>The operating points of one class from its VOC curve; the confidence curve is left empty unless <paramref name="keepCurve"/>.</summary>
@@ -270,19 +278,24 @@ public static class OperatingPointAnalysis
     /// <summary>A min-heap of the classes by the key at each class's cursor: yields every (class, index) in ascending key order.</summary>
     private sealed class ClassHeap
     {
-        private readonly IReadOnlyList<ulong[]> _keys;
+        private readonly ulong[][] _keys;
+        // The heap's classes and, beside each, the key at its cursor, so that sifting compares one array.
         private readonly int[] _heap;
+        private readonly ulong[] _heapKeys;
         private readonly int[] _cursor;
         private int _count;
 
-        public ClassHeap(IReadOnlyList<ulong[]> keys)
+        public ClassHeap(ulong[][] keys)
         {
             _keys = keys;
-            _cursor = new int[keys.Count];
-            _heap = new int[keys.Count];
-            for (int k = 0; k < keys.Count; k++)
+            _cursor = new int[keys.Length];
+            _heap = new int[keys.Length];
+            _heapKeys = new ulong[keys.Length];
+            for (int k = 0; k < keys.Length; k++)
             {
-                if (keys[k].Length > 0) _heap[_count++] = k;
+                if (keys[k].Length == 0) continue;
+                _heapKeys[_count] = keys[k][0];
+                _heap[_count++] = k;
             }
             for (int i = _count / 2 - 1; i >= 0; i--) SiftDown(i);
         }
@@ -290,7 +303,7 @@ public static class OperatingPointAnalysis
         /// <summary>The smallest key not yet taken.</summary>
         public bool TryPeek(out ulong key)
         {
-            key = _count > 0 ? Key(_heap[0]) : 0;
+            key = _count > 0 ? _heapKeys[0] : 0;
             return _count > 0;
         }
 
@@ -304,22 +317,30 @@ public static class OperatingPointAnalysis
             }
             k = _heap[0];
             index = _cursor[k]++;
-            if (_cursor[k] == _keys[k].Length) _heap[0] = _heap[--_count];
+            if (_cursor[k] == _keys[k].Length)
+            {
+                _count--;
+                _heap[0] = _heap[_count];
+                _heapKeys[0] = _heapKeys[_count];
+            }
+            else
+            {
+                _heapKeys[0] = _keys[k][_cursor[k]];
+            }
             SiftDown(0);
             return true;
         }
-
-        private ulong Key(int k) => _keys[k][_cursor[k]];
 
         private void SiftDown(int i)
         {
             while (true)
             {
                 int smallest = i, left = 2 * i + 1, right = left + 1;
-                if (left < _count && Key(_heap[left]) < Key(_heap[smallest])) smallest = left;
-                if (right < _count && Key(_heap[right]) < Key(_heap[smallest])) smallest = right;
+                if (left < _count && _heapKeys[left] < _heapKeys[smallest]) smallest = left;
+                if (right < _count && _heapKeys[right] < _heapKeys[smallest]) smallest = right;
                 if (smallest == i) return;
                 (_heap[i], _heap[smallest]) = (_heap[smallest], _heap[i]);
+                (_heapKeys[i], _heapKeys[smallest]) = (_heapKeys[smallest], _heapKeys[i]);
                 i = smallest;
             }
         }

@@ -391,7 +391,7 @@ public static class EvaluationPipeline
             {
                 result = result with
                 {
-                    OperatingPoints = Timed(observer, EvaluationStage.OperatingPoints, () => OperatingPointAnalysis.Compute(vocResult, options.ScoreThreshold, options.ConfidenceCurves)),
+                    OperatingPoints = Timed(observer, EvaluationStage.OperatingPoints, () => OperatingPointAnalysis.Compute(vocResult, options.ScoreThreshold, options.ConfidenceCurves, options.Parallelism)),
                 };
             }
             if (request.Analysis is { Overlap: IouType.Segm } maskAnalysis)
@@ -400,7 +400,7 @@ public static class EvaluationPipeline
                 VocMatches maskMatches = Timed(observer, EvaluationStage.MatchVoc, () => VocMatchStage.MatchOn(dataset, options, VocOverlapsKept.CrossClassHits, IouType.Segm));
                 EvaluationResult masks = result with
                 {
-                    OperatingPoints = OperatingPointAnalysis.Compute(VocAccumulation.Accumulate(maskMatches, options), options.ScoreThreshold, options.ConfidenceCurves),
+                    OperatingPoints = OperatingPointAnalysis.Compute(VocAccumulation.Accumulate(maskMatches, options), options.ScoreThreshold, options.ConfidenceCurves, options.Parallelism),
                 };
                 result = result with { Analysis = Timed(observer, EvaluationStage.Analysis, () => Analyze(maskMatches, tideMatches!, masks, maskAnalysis, options) with { Overlap = IouType.Segm }) };
             }
@@ -415,7 +415,7 @@ public static class EvaluationPipeline
             double? reviewConfidence = result.OperatingPoints?.BestF1?.Confidence;
             if (reviewBoxes && vocMatches is not null)
             {
-                reviewConfidence = OperatingPointAnalysis.Compute(VocAccumulation.Accumulate(vocMatches, options), options.ScoreThreshold, confidenceCurves: false).BestF1?.Confidence;
+                reviewConfidence = OperatingPointAnalysis.Compute(VocAccumulation.Accumulate(vocMatches, options), options.ScoreThreshold, confidenceCurves: false, options.Parallelism).BestF1?.Confidence;
             }
             return new EvaluationRun(result, dataset, kept, LowMemory: false, read, options with { Engine = null, Cancellation = default, Progress = null })
             {

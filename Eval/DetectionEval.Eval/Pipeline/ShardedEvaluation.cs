@@ -242,7 +242,7 @@ internal static class ShardedEvaluation
         if (voc is not null && keepCurves)
         {
             // The in-memory run's operating points, from the same curves.
-            operatingPoints = OperatingPointAnalysis.Compute(voc, options.ScoreThreshold, options.ConfidenceCurves);
+            operatingPoints = OperatingPointAnalysis.Compute(voc, options.ScoreThreshold, options.ConfidenceCurves, options.Parallelism);
         }
         else if (voc is not null)
         {
