@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Unicode;
 using DetectionEval.Eval.Data;
@@ -548,9 +549,11 @@ internal sealed class CocoResultsFastPath
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int SkipWhitespace(ReadOnlySpan<byte> span, int p)
     {
-        while (p < span.Length && span[p] is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t') p++;
+        // Every byte above the space is no whitespace, so the common case takes one comparison.
+        while (p < span.Length && span[p] <= (byte)' ' && span[p] is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t') p++;
         return p;
     }
 
@@ -738,8 +741,10 @@ internal sealed class CocoResultsFastPath
             if (i == span.Length) return incomplete;
         }
         if (span[i] != (byte)'"') return Step.GiveUp;
-        int keyEnd = span[(i + 1)..].IndexOf((byte)'"');
-        if (keyEnd < 0) return incomplete;
+        // Keys are short: a plain loop finds the closing quote sooner than a vectorised search starts.
+        int keyEnd = 0;
+        while (i + 1 + keyEnd < span.Length && span[i + 1 + keyEnd] != (byte)'"') keyEnd++;
+        if (i + 1 + keyEnd == span.Length) return incomplete;
         key = span.Slice(i + 1, keyEnd);
         i = SkipWhitespace(span, i + keyEnd + 2);
         if (i == span.Length) return incomplete;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace DetectionEval.Eval.Formats;
 
@@ -68,6 +69,7 @@ internal static class FastDecimal
     /// one IEEE operation would not be exact (too many digits, a significand past 2^53, |exponent| past 22):
     /// such a number goes to <c>double.Parse</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryExact(ulong significand, int digits, int exponent, bool negative, out double value)
     {
         value = 0;
