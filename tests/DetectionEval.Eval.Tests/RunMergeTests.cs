@@ -16,7 +16,7 @@ public sealed class RunMergeTests
         var random = new Random(n + meanRun + threads);
         // Few distinct scores, so that equal first keys are common and the second key decides.
         ulong[] primary = [.. Enumerable.Range(0, n).Select(_ => RunMerge.ScoreKey(random.Next(50) / 50.0))];
-        ulong[] secondary = [.. Enumerable.Range(0, n).Select(i => (ulong)i)];
+        uint[] secondary = [.. Enumerable.Range(0, n).Select(i => (uint)i)];
         var runStarts = new List<int> { 0 };
         while (runStarts[^1] < n) runStarts.Add(Math.Min(n, runStarts[^1] + 1 + random.Next(2 * meanRun)));
         for (int r = 0; r + 1 < runStarts.Count; r++)
@@ -24,12 +24,39 @@ public sealed class RunMergeTests
             // Each run sorted by (primary, secondary), as a unit's records are; second keys unique overall.
             int start = runStarts[r], length = runStarts[r + 1] - start;
             var pairs = Enumerable.Range(start, length)
-                .Select(i => (Primary: primary[i], Secondary: ((ulong)(uint)random.Next(1 << 20) << 32) + (ulong)i))
+                .Select(i => (Primary: primary[i], Secondary: ((uint)random.Next(1 << 11) << 20) + (uint)i))
                 .OrderBy(p => p.Primary).ThenBy(p => p.Secondary).ToArray();
             for (int i = 0; i < length; i++) (primary[start + i], secondary[start + i]) = pairs[i];
         }
 
         int[] merged = RunMerge.Merge(runStarts.ToArray(), primary, secondary, threads);
+        int[] expected = [.. Enumerable.Range(0, n).OrderBy(i => primary[i]).ThenBy(i => secondary[i])];
+        Assert.Equal(expected, merged);
+    }
+
+    [Theory]
+    [InlineData(5_000, 3, 1)]
+    [InlineData(100_000, 40, 1)]
+    [InlineData(100_000, 40, 4)]
+    [InlineData(200_000, 30_000, 3)]
+    public void Items_of_equal_keys_keep_their_input_order_as_a_stable_sort_does(int n, int meanRun, int threads)
+    {
+        // Few distinct keys of both parts, so that whole keys repeat within runs and across them; each run in key
+        // order, equal keys in any input order (as COCO's records of one image tied on score).
+        var random = new Random(n + 7 * meanRun + threads);
+        ulong[] primary = [.. Enumerable.Range(0, n).Select(_ => RunMerge.ScoreKey(random.Next(20) / 20.0))];
+        uint[] secondary = [.. Enumerable.Range(0, n).Select(_ => (uint)random.Next(5))];
+        var runStarts = new List<int> { 0 };
+        while (runStarts[^1] < n) runStarts.Add(Math.Min(n, runStarts[^1] + 1 + random.Next(2 * meanRun)));
+        for (int r = 0; r + 1 < runStarts.Count; r++)
+        {
+            int start = runStarts[r], length = runStarts[r + 1] - start;
+            var keys = Enumerable.Range(start, length).Select(i => (primary[i], secondary[i])).OrderBy(k => k.Item1).ThenBy(k => k.Item2).ToArray();
+            for (int i = 0; i < length; i++) (primary[start + i], secondary[start + i]) = keys[i];
+        }
+
+        int[] merged = RunMerge.Merge(runStarts.ToArray(), primary, secondary, threads);
+        // LINQ's OrderBy is stable: equal keys stay in index order.
         int[] expected = [.. Enumerable.Range(0, n).OrderBy(i => primary[i]).ThenBy(i => secondary[i])];
         Assert.Equal(expected, merged);
     }

@@ -102,8 +102,8 @@ internal static class CocoAccumulation
     /// <summary>
     /// Rule: pycocotools concatenates each image's kept detections in ascending image id and stable-sorts
     /// them by score; ties therefore go by image id, then by input order within the image. Each unit's
-    /// records are already in that order, so the class's order is a merge of the units' runs on the key
-    /// (score descending, image rank, input position).
+    /// records are already in that order, so the class's order is a stable merge of the units' runs on the key
+    /// (score descending, image rank): records of equal key share a unit, whose run holds them by input position.
     /// </summary>
     private static ClassRecords GatherInAccumulationOrder(CocoMatches matches, ReadOnlySpan<int> units, int[]? weights, int threads)
     {
@@ -129,7 +129,9 @@ internal static class CocoAccumulation
             for (int i = 0; i < records.Length; i++)
             {
                 CocoMatchRecord r = records[i];
-                items[next++] = new RunMerge.Item(RunMerge.ScoreKey(r.Score), ((ulong)(uint)r.ImageRank << 32) | (uint)r.InputPosition, first + i);
+                // The image rank is the second key; equal scores within one image keep the unit's own order,
+                // which is by input position (the merge is stable).
+                items[next++] = new RunMerge.Item(RunMerge.ScoreKey(r.Score), (uint)r.ImageRank, first + i);
             }
         }
         runStarts[runCount] = total;

@@ -135,11 +135,12 @@ public static class OperatingPointAnalysis
         // Rule: pooling orders all detections by score; equal scores are one cut, so their order is irrelevant.
         // Each class's curve is in score order already, so the pooled order is a merge of the classes' runs
         // (the counts are whole numbers, so their running sums are exact in any order within a cut).
-        ulong[] scoreKeys = new ulong[total], inputOrder = new ulong[total];
+        ulong[] scoreKeys = new ulong[total];
+        uint[] inputOrder = new uint[total];
         for (int i = 0; i < total; i++)
         {
             scoreKeys[i] = RunMerge.ScoreKey(steps[i].Score);
-            inputOrder[i] = (ulong)i;
+            inputOrder[i] = (uint)i;
         }
         int[] order = RunMerge.Merge(classStarts, scoreKeys, inputOrder, threads: -1);
         double[] pooledScores = new double[total], pooledTp = new double[total], pooledFp = new double[total];

@@ -3,10 +3,11 @@ namespace DetectionEval.Eval.Metrics;
 // The accumulation order of one class, by merging the sorted runs the match stage leaves behind.
 //
 // Input: n items in runs (one run per (image, class) unit), each run already in the final order; a key per
-// item as two ulongs, compared lexicographically (Primary, then Secondary), unique across the class.
+// item as an ulong and a uint, compared lexicographically (Primary, then Secondary).
 // Method: bottom-up merge of adjacent runs, ping-ponging between two buffers: about n * log2(runs)
-// comparisons of plain integers, sequential memory access, no comparer delegate. The result is the sorted
-// order of the keys, which (keys being unique) is exactly what a stable sort by the references' rule gives.
+// comparisons of plain integers, sequential memory access, no comparer delegate, 16 bytes per item. Every
+// step is stable (equal keys keep their input order), so the result is what a stable sort by the keys gives:
+// a caller may leave to the runs an order the keys do not hold (COCO's ties within one image).
 // Keys: ScoreKey maps a score to an ulong that sorts descending scores first, with -0.0 equal to 0.0 as
 // numpy compares them.
 
@@ -41,14 +42,14 @@ internal static class RunMerge
     private const int ChunkSize = 1 << 14;
 
     /// <summary>
-    /// Returns the item indices [0, n) in key order, where <paramref name="runStarts"/> (length runs + 1,
-    /// last entry n) delimits runs already in key order.
+    /// Returns the item indices [0, n) in key order (equal keys in index order), where <paramref name="runStarts"/>
+    /// (length runs + 1, last entry n) delimits runs already in key order.
     /// </summary>
     /// <param name="runStarts">Where each run starts, and n at the end.</param>
     /// <param name="primary">First key of each item.</param>
     /// <param name="secondary">Second key of each item.</param>
     /// <param name="threads">Threads a large merge may use; -1 for all cores.</param>
-    public static int[] Merge(ReadOnlySpan<int> runStarts, ulong[] primary, ulong[] secondary, int threads = 1)
+    public static int[] Merge(ReadOnlySpan<int> runStarts, ulong[] primary, uint[] secondary, int threads = 1)
     {
         int n = primary.Length;
         var items = new Item[n];
@@ -133,8 +134,9 @@ internal static class RunMerge
         {
             int i = (lo + hi) >>> 1;
             int j = k - i;
-            // Too few from the left while its next item comes before the right's last taken one.
-            if (j > 0 && items[start + i].IsBefore(items[middle + j - 1])) lo = i + 1;
+            // Too few from the left while its next item would be merged before the right's last taken one
+            // (on equal keys the left goes first, as in MergeRanges).
+            if (j > 0 && !items[middle + j - 1].IsBefore(items[start + i])) lo = i + 1;
             else hi = i;
         }
         return lo;
@@ -185,7 +187,7 @@ internal static class RunMerge
     }
 
     /// <summary>An item to order: its two keys, compared in turn, and the index of what it stands for.</summary>
-    public readonly record struct Item(ulong Primary, ulong Secondary, int Index)
+    public readonly record struct Item(ulong Primary, uint Secondary, int Index)
     {
         /// <summary>True when this item's keys come before <paramref name="other"/>'s.</summary>
         public bool IsBefore(in Item other) => Primary < other.Primary || (Primary == other.Primary && Secondary < other.Secondary);
