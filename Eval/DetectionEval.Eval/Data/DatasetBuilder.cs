@@ -278,27 +278,46 @@ public sealed class DatasetBuilder
         int imageCount = _images.Count;
         int categoryCount = categories.Length;
 
-        int[] gtCategories = Remap(_gtCategories, categoryRemap);
-        int[] dtCategories = Remap(_dtCategories, categoryRemap);
-        int[] gtOrder = GroupByImageThenCategory(CollectionsMarshal.AsSpan(_gtImages), gtCategories, imageCount, categoryCount);
-        int[] dtOrder = GroupByImageThenCategory(CollectionsMarshal.AsSpan(_dtImages), dtCategories, imageCount, categoryCount);
+        // The ground truth and the detections are grouped, then each column gathered, side by side: every step
+        // reads the builder's lists and writes arrays of its own.
+        int[] gtCategories = [], dtCategories = [], gtOrder = [], dtOrder = [];
+        Parallel.Invoke(
+            () =>
+            {
+                gtCategories = Remap(_gtCategories, categoryRemap);
+                gtOrder = GroupByImageThenCategory(CollectionsMarshal.AsSpan(_gtImages), gtCategories, imageCount, categoryCount);
+            },
+            () =>
+            {
+                dtCategories = Remap(_dtCategories, categoryRemap);
+                dtOrder = GroupByImageThenCategory(CollectionsMarshal.AsSpan(_dtImages), dtCategories, imageCount, categoryCount);
+            });
 
-        var groundTruth = new GroundTruthTable(
-            Gather(_gtBoxes, gtOrder),
-            Gather(_gtAreas, gtOrder),
-            Gather(_gtFlags, gtOrder),
-            Gather(_gtIds, gtOrder),
-            Gather(_gtImages, gtOrder),
-            Gather(gtCategories, gtOrder),
-            _gtShapes is null ? null : Gather(_gtShapes, gtOrder));
+        GroundTruthTable groundTruth = null!;
+        Box[] dtBoxes = [];
+        double[] dtScores = [];
+        int[] dtImages = [], dtCategoryColumn = [];
+        Parallel.Invoke(
+            () => groundTruth = new GroundTruthTable(
+                Gather(_gtBoxes, gtOrder),
+                Gather(_gtAreas, gtOrder),
+                Gather(_gtFlags, gtOrder),
+                Gather(_gtIds, gtOrder),
+                Gather(_gtImages, gtOrder),
+                Gather(gtCategories, gtOrder),
+                _gtShapes is null ? null : Gather(_gtShapes, gtOrder)),
+            () => dtBoxes = Gather(_dtBoxes, dtOrder),
+            () => dtScores = Gather(_dtScores, dtOrder),
+            () => dtImages = Gather(_dtImages, dtOrder),
+            () => dtCategoryColumn = Gather(dtCategories, dtOrder));
         var detections = new DetectionTable(
-            Gather(_dtBoxes, dtOrder),
-            Gather(_dtScores, dtOrder),
+            dtBoxes,
+            dtScores,
             dtOrder,
-            Gather(_dtImages, dtOrder),
-            Gather(dtCategories, dtOrder),
+            dtImages,
+            dtCategoryColumn,
             _dtShapes is null ? null : Gather(_dtShapes, dtOrder),
-            _dtAreas is null ? null : AreasOrBoxAreas(Gather(_dtAreas, dtOrder), Gather(_dtBoxes, dtOrder)));
+            _dtAreas is null ? null : AreasOrBoxAreas(Gather(_dtAreas, dtOrder), dtBoxes));
 
         EvaluationUnit[] units = FindUnits(groundTruth, detections, categoryCount);
         return new Dataset(
