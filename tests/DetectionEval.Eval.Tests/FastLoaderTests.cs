@@ -203,6 +203,27 @@ public sealed class FastLoaderTests : IDisposable
     [Theory]
     [InlineData(1)]
     [InlineData(3)]
+    public void A_second_results_file_read_into_the_same_builder_follows_the_first_as_the_general_reader_reads_them(int threads)
+    {
+        // The first file's columns become the builder's (it has no detections yet); the second's are appended to them.
+        // Both hold detections of a category the ground truth lacks, dropped and counted.
+        (string gt, string dt) = Synth(150, 5);
+        string unknown = Path.Combine(_folder, "unknown.json");
+        File.WriteAllText(unknown, File.ReadAllText(dt).Replace("\"category_id\": 3,", "\"category_id\": 999,", StringComparison.Ordinal));
+        DatasetBuilder scanned = GroundTruth(gt);
+        Assert.True(CocoResultsFastPath.TryRead(unknown, scanned, threads, splitAbove: 0));
+        Assert.True(CocoResultsFastPath.TryRead(dt, scanned, threads, splitAbove: 0));
+        DatasetBuilder general = GroundTruth(gt);
+        using (FileStream stream = File.OpenRead(unknown)) CocoJson.ReadDetections(stream, unknown, general);
+        using (FileStream stream = File.OpenRead(dt)) CocoJson.ReadDetections(stream, dt, general);
+        Dataset expected = general.Build();
+        Assert.True(expected.DetectionsOfUnknownCategories > 0);
+        AssertSameDetections(expected, scanned.Build());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
     public void Numbers_of_every_shape_read_by_the_scanner_are_the_general_readers_doubles(int threads)
     {
         // Short decimals take the scanner's one-pass conversion; exponents, long significands, leading zeros after the

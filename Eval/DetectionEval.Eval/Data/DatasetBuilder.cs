@@ -24,10 +24,10 @@ public sealed class DatasetBuilder
     private readonly List<int> _gtImages = [];
     private readonly List<int> _gtCategories = [];
 
-    private readonly List<Box> _dtBoxes = [];
-    private readonly List<double> _dtScores = [];
-    private readonly List<int> _dtImages = [];
-    private readonly List<int> _dtCategories = [];
+    private List<Box> _dtBoxes = [];
+    private List<double> _dtScores = [];
+    private List<int> _dtImages = [];
+    private List<int> _dtCategories = [];
 
     // Shapes and detection areas are kept only once some row has one; rows before it are null (NaN for areas).
     private List<ObjectShape?>? _gtShapes;
@@ -202,6 +202,22 @@ public sealed class DatasetBuilder
         _dtCategories.EnsureCapacity(_dtCategories.Count + count);
         _dtShapes?.EnsureCapacity(_dtShapes.Count + count);
         _dtAreas?.EnsureCapacity(_dtAreas.Count + count);
+    }
+
+    /// <summary>True when the builder holds no detections and keeps them in memory, without shapes or areas: a loader may then hand its columns over (<see cref="AdoptDetections"/>).</summary>
+    internal bool CanAdoptDetections => _spill is null && _dtBoxes.Count == 0 && _dtShapes is null && _dtAreas is null;
+
+    /// <summary>
+    /// Takes a loader's columns as the builder's detections, without copying them (a loader's fast path, when
+    /// <see cref="CanAdoptDetections"/>), and makes room for <paramref name="capacity"/> detections in all; the
+    /// loader must not touch the lists afterwards. Indices come from <see cref="TryGetImage(RecordId, out int)"/> and <see cref="TryGetCategory"/>.
+    /// </summary>
+    internal void AdoptDetections(List<int> images, List<int> categories, List<Box> boxes, List<double> scores, int capacity)
+    {
+        if (!CanAdoptDetections) throw new InvalidOperationException("Only a builder without detections, shapes or a spill adopts a loader's columns.");
+        if (images.Count != categories.Count || images.Count != boxes.Count || images.Count != scores.Count) throw new ArgumentException("The columns differ in length.");
+        (_dtImages, _dtCategories, _dtBoxes, _dtScores) = (images, categories, boxes, scores);
+        ReserveDetections(capacity - images.Count);
     }
 
     /// <summary>Adds many detections at once (a loader's fast path); indices come from <see cref="TryGetImage(RecordId, out int)"/> and <see cref="TryGetCategory"/>.</summary>

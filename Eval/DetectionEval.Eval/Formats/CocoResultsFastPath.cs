@@ -73,24 +73,32 @@ internal sealed class CocoResultsFastPath
     /// shows how many bytes a detection takes (about 90 for boxes, several hundred with masks), which saves
     /// both their regrowth and memory zeroed for nothing.
     /// </summary>
-    private CocoResultsFastPath(long bytes)
+    /// <param name="bytes">The segment's bytes.</param>
+    /// <param name="boxBytes">The bytes whose detections the box and score columns make room for: the segment's, or the
+    /// whole file's for the first segment, whose columns a builder may adopt (<see cref="Scanned.TryCommit"/>).</param>
+    private CocoResultsFastPath(long bytes, long boxBytes)
         : this(1 << 12, drain: null, DrainEvery)
     {
         _segmentBytes = bytes;
+        _boxBytes = boxBytes;
     }
 
     /// <summary>The bytes of this reader's segment, to size its columns from the first chunk; 0 for a draining reader.</summary>
     private readonly long _segmentBytes;
 
+    /// <summary>The bytes the box and score columns are sized for (see the constructor).</summary>
+    private readonly long _boxBytes;
+
     /// <summary>Sizes the columns for the whole segment at the bytes per detection of the <paramref name="read"/> bytes so far.</summary>
     private void SizeColumns(long read)
     {
         if (_segmentBytes == 0 || _objects == 0 || read <= 0) return;
-        int expected = (int)Math.Min((_segmentBytes * (long)_objects / read) + (_segmentBytes * (long)_objects / read / 16) + 16, 1 << 26);
+        int Expected(long bytes) => (int)Math.Min((bytes * (long)_objects / read) + (bytes * (long)_objects / read / 16) + 16, 1 << 26);
+        int expected = Expected(_segmentBytes);
         _imageIds.EnsureCapacity(expected);
         _categoryIds.EnsureCapacity(expected);
-        _boxes.EnsureCapacity(expected);
-        _scores.EnsureCapacity(expected);
+        _boxes.EnsureCapacity(Math.Max(expected, Expected(_boxBytes)));
+        _scores.EnsureCapacity(Math.Max(expected, Expected(_boxBytes)));
         _masks?.EnsureCapacity(expected);
     }
 
@@ -153,7 +161,7 @@ internal sealed class CocoResultsFastPath
     {
         long[] cuts = CutSegments(source, maxThreads, splitAbove);
         var readers = new CocoResultsFastPath[cuts.Length - 1];
-        bool ok = ScanSegments(source, cuts, (_, bytes) => new CocoResultsFastPath(bytes), readers, cancellation, progress);
+        bool ok = ScanSegments(source, cuts, (k, bytes) => new CocoResultsFastPath(bytes, k == 0 ? source.Length : bytes), readers, cancellation, progress);
         return ok ? new Scanned(readers) : null;
     }
 
@@ -292,16 +300,31 @@ internal sealed class CocoResultsFastPath
             // every result needs one and areas are w * h; without, every result needs a segmentation, whose
             // pixel count is its area and whose box stands in for a missing bbox.
             bool boxRule = _segments[0]._firstHasBox ?? true;
+            // A builder without detections takes the first segment's columns as they are, sized for the whole file
+            // (SizeColumns), and the other segments' detections are appended to them: one copy fewer.
+            int scanned = _segments.Sum(segment => segment._boxes.Count);
+            bool adopt = builder.CanAdoptDetections && _segments.All(segment => segment._masks is null);
             var resolved = new Resolved?[_segments.Length];
-            Parallel.For(0, _segments.Length, k => resolved[k] = _segments[k].Resolve(builder, boxRule));
+            Parallel.For(0, _segments.Length, k => resolved[k] = _segments[k].Resolve(builder, boxRule, adopt && k == 0 ? scanned : 0));
             if (resolved.Any(r => r is null)) return false;
-            builder.ReserveDetections(resolved.Sum(r => r!.Images.Count));
-            foreach (Resolved? r in resolved)
+            int total = resolved.Sum(r => r!.Images.Count);
+            if (adopt)
             {
-                (List<int> images, List<int> categories, List<Box> boxes, List<double> scores, List<long> unknown, List<RunLengthMask?>? masks) = r!;
+                (List<int> images, List<int> categories, List<Box> boxes, List<double> scores, _, _) = resolved[0]!;
+                builder.AdoptDetections(images, categories, boxes, scores, total);
+            }
+            else
+            {
+                builder.ReserveDetections(total);
+            }
+            for (int k = 0; k < resolved.Length; k++)
+            {
+                (List<int> images, List<int> categories, List<Box> boxes, List<double> scores, List<long> unknown, List<RunLengthMask?>? masks) = resolved[k]!;
+                foreach (long id in unknown) builder.CountDetectionOfUnknownCategory(id);
+                // The first segment's columns are the builder's already.
+                if (adopt && k == 0) continue;
                 if (masks is null) builder.AddDetections(images, categories, boxes, scores);
                 else AddWithMasks(builder, images, categories, boxes, scores, masks, boxRule);
-                foreach (long id in unknown) builder.CountDetectionOfUnknownCategory(id);
             }
             return true;
         }
@@ -326,9 +349,13 @@ internal sealed class CocoResultsFastPath
     /// This segment's ids as indices, the area rule applied to its boxes; null when an image id is not in the
     /// ground truth or a detection lacks what the rule needs (the general reader reports either).
     /// </summary>
-    private Resolved? Resolve(DatasetBuilder builder, bool boxRule = true)
+    /// <param name="builder">Holds the ground truth.</param>
+    /// <param name="boxRule">The results' area rule: true when every result has a bbox.</param>
+    /// <param name="capacity">The room the image and category columns make, at least this segment's detections (a builder adopting them fills in the others').</param>
+    private Resolved? Resolve(DatasetBuilder builder, bool boxRule = true, int capacity = 0)
     {
         int n = _boxes.Count;
+        capacity = Math.Max(capacity, n);
         if (_withoutBox.Count > 0)
         {
             if (boxRule) return null;
@@ -336,8 +363,8 @@ internal sealed class CocoResultsFastPath
             foreach (int i in _withoutBox) _boxes[i] = _masks![i]!.BoundingBox;
         }
         if (!boxRule && (_masks is null || _masks.Contains(null))) return null;
-        var images = new List<int>(n);
-        var categories = new List<int>(n);
+        var images = new List<int>(capacity);
+        var categories = new List<int>(capacity);
         var unknown = new List<long>();
         // Detections come grouped by image and class, so the last lookup usually answers the next.
         long lastImageId = long.MinValue, lastCategoryId = long.MinValue;
