@@ -255,8 +255,15 @@ public sealed class FastLoaderTests : IDisposable
                 return nonNegative ? shape.TrimStart('-') : shape;
             }
             if (i > 0) text.Append(i % 7 == 0 ? ",\n" : ", ");
-            text.Append(CultureInfo.InvariantCulture, $"{{\"image_id\": {ids[random.NextInt(ids.Length)]}, \"category_id\": {random.NextInt(2)}, ");
-            text.Append(CultureInfo.InvariantCulture, $"\"bbox\": [{Number(false)}, {Number(false)},{Number(true)} , {Number(true)}], \"score\":{Number(false)}}}");
+            string image = ids[random.NextInt(ids.Length)], category = random.NextInt(2).ToString(CultureInfo.InvariantCulture);
+            string x = Number(false), y = Number(false), w = Number(true), h = Number(true), score = Number(false);
+            // Python's layout, the compact one (each read whole) and an irregular one (read key by key).
+            text.Append((i % 3) switch
+            {
+                0 => $"{{\"image_id\": {image}, \"category_id\": {category}, \"bbox\": [{x}, {y}, {w}, {h}], \"score\": {score}}}",
+                1 => $"{{\"image_id\":{image},\"category_id\":{category},\"bbox\":[{x},{y},{w},{h}],\"score\":{score}}}",
+                _ => $"{{\"image_id\": {image}, \"category_id\": {category}, \"bbox\": [{x}, {y},{w} , {h}], \"score\":{score}}}",
+            });
         }
         File.WriteAllText(dt, text.Append(']').ToString());
         DatasetBuilder builder = GroundTruth(gt);

@@ -587,6 +587,7 @@ internal sealed class CocoResultsFastPath
     /// <summary>One object with the known keys, each at most once; <paramref name="p"/> moves past it on success.</summary>
     private Step ReadDetection(ReadOnlySpan<byte> span, ref int p, bool final)
     {
+        if (TryReadCommonLayout(span, ref p)) return Step.Done;
         Step incomplete = final ? Step.GiveUp : Step.NeedMore;
         if (span[p] != (byte)'{') return Step.GiveUp;
         int i = p + 1;
@@ -634,7 +635,67 @@ internal sealed class CocoResultsFastPath
             if (_imageTexts is not null) return Step.GiveUp;
             _sawNumberId = true;
         }
-        bool hasBox = (seen & 4) != 0;
+        Keep(imageId, categoryId, new Box(x, y, w, h), score, hasBox: (seen & 4) != 0, mask);
+        p = i;
+        return Step.Done;
+    }
+
+    /// <summary>The keys and separators of the layout most writers use, in their order, with and without spaces.</summary>
+    private static ReadOnlySpan<byte> SpacedImageId => "{\"image_id\": "u8;
+    private static ReadOnlySpan<byte> SpacedCategoryId => ", \"category_id\": "u8;
+    private static ReadOnlySpan<byte> SpacedBox => ", \"bbox\": ["u8;
+    private static ReadOnlySpan<byte> SpacedScore => "], \"score\": "u8;
+    private static ReadOnlySpan<byte> CompactImageId => "{\"image_id\":"u8;
+    private static ReadOnlySpan<byte> CompactCategoryId => ",\"category_id\":"u8;
+    private static ReadOnlySpan<byte> CompactBox => ",\"bbox\":["u8;
+    private static ReadOnlySpan<byte> CompactScore => "],\"score\":"u8;
+
+    /// <summary>
+    /// A detection written exactly as <c>{"image_id": 1, "category_id": 2, "bbox": [x, y, w, h], "score": s}</c>
+    /// (Python's json.dump; or with no spaces at all), read by comparing its keys and separators whole instead of
+    /// key by key. False, with nothing kept, for anything else (another layout, a string id, a value
+    /// <see cref="ReadDetection"/> refuses, the buffer's end): <see cref="ReadDetection"/> then reads the object.
+    /// </summary>
+    private bool TryReadCommonLayout(ReadOnlySpan<byte> span, ref int p)
+    {
+        bool spaced = span[p..].StartsWith(SpacedImageId);
+        if (!spaced && !span[p..].StartsWith(CompactImageId)) return false;
+        int i = p + (spaced ? SpacedImageId.Length : CompactImageId.Length);
+        if (ReadInteger(span, ref i, final: false, out long imageId) != Step.Done) return false;
+        ReadOnlySpan<byte> categoryKey = spaced ? SpacedCategoryId : CompactCategoryId;
+        if (!span[i..].StartsWith(categoryKey)) return false;
+        i += categoryKey.Length;
+        if (ReadInteger(span, ref i, final: false, out long categoryId) != Step.Done) return false;
+        ReadOnlySpan<byte> boxKey = spaced ? SpacedBox : CompactBox;
+        if (!span[i..].StartsWith(boxKey)) return false;
+        i += boxKey.Length;
+        Span<double> box = stackalloc double[4];
+        for (int k = 0; k < 4; k++)
+        {
+            if (k > 0)
+            {
+                ReadOnlySpan<byte> comma = spaced ? ", "u8 : ","u8;
+                if (!span[i..].StartsWith(comma)) return false;
+                i += comma.Length;
+            }
+            if (ReadNumber(span, ref i, final: false, out box[k]) != Step.Done) return false;
+            if (!double.IsFinite(box[k]) || (k >= 2 && box[k] < 0)) return false;
+        }
+        ReadOnlySpan<byte> scoreKey = spaced ? SpacedScore : CompactScore;
+        if (!span[i..].StartsWith(scoreKey)) return false;
+        i += scoreKey.Length;
+        if (ReadNumber(span, ref i, final: false, out double score) != Step.Done || i >= span.Length || span[i] != (byte)'}') return false;
+        var kept = new Box(box[0], box[1], box[2], box[3]);
+        if (!double.IsFinite(score) || !BoxLayout.IsFinite(kept) || _imageTexts is not null) return false;
+        _sawNumberId = true;
+        Keep(imageId, categoryId, kept, score, hasBox: true, mask: null);
+        p = i + 1;
+        return true;
+    }
+
+    /// <summary>Adds one read detection to this reader's columns (a mask, or null, when any detection so far had one).</summary>
+    private void Keep(long imageId, long categoryId, Box box, double score, bool hasBox, RunLengthMask? mask)
+    {
         _firstHasBox ??= hasBox;
         if (!hasBox) _withoutBox.Add(_boxes.Count);
         if (mask is not null || _masks is not null)
@@ -648,10 +709,8 @@ internal sealed class CocoResultsFastPath
         }
         _imageIds.Add(imageId);
         _categoryIds.Add(categoryId);
-        _boxes.Add(new Box(x, y, w, h));
+        _boxes.Add(box);
         _scores.Add(score);
-        p = i;
-        return Step.Done;
     }
 
     /// <summary>
