@@ -679,7 +679,7 @@ internal sealed class CocoResultsFastPath
                 i += comma.Length;
             }
             if (ReadNumber(span, ref i, final: false, out box[k]) != Step.Done) return false;
-            if (!double.IsFinite(box[k]) || (k >= 2 && box[k] < 0)) return false;
+            if (!IsBoxValue(box[k], k)) return false;
         }
         ReadOnlySpan<byte> scoreKey = spaced ? SpacedScore : CompactScore;
         if (!span[i..].StartsWith(scoreKey)) return false;
@@ -876,6 +876,9 @@ internal sealed class CocoResultsFastPath
         return index;
     }
 
+    /// <summary>Rule: every bbox value is finite and the width and height (the values at 2 and 3) are not negative; the general reader reports any other.</summary>
+    private static bool IsBoxValue(double value, int index) => double.IsFinite(value) && (index < 2 || value >= 0);
+
     private static Step ReadBox(ReadOnlySpan<byte> span, ref int i, bool final, out double x, out double y, out double w, out double h)
     {
         x = y = w = h = 0;
@@ -889,7 +892,7 @@ internal sealed class CocoResultsFastPath
             i = SkipWhitespace(span, i);
             Step step = ReadNumber(span, ref i, final, out values[k]);
             if (step != Step.Done) return step;
-            if (!double.IsFinite(values[k]) || (k >= 2 && values[k] < 0)) return Step.GiveUp;
+            if (!IsBoxValue(values[k], k)) return Step.GiveUp;
             i = SkipWhitespace(span, i);
             if (i == span.Length) return incomplete;
             if (span[i] != (byte)(k < 3 ? ',' : ']')) return Step.GiveUp;
