@@ -97,8 +97,8 @@ internal sealed class CocoResultsFastPath
         int expected = Expected(_segmentBytes);
         _imageIds.EnsureCapacity(expected);
         _categoryIds.EnsureCapacity(expected);
-        _boxes.EnsureCapacity(Math.Max(expected, Expected(_boxBytes)));
-        _scores.EnsureCapacity(Math.Max(expected, Expected(_boxBytes)));
+        _boxes.EnsureCapacity(Expected(_boxBytes));
+        _scores.EnsureCapacity(Expected(_boxBytes));
         _masks?.EnsureCapacity(expected);
     }
 
@@ -608,17 +608,16 @@ internal sealed class CocoResultsFastPath
             Step keyStep = ReadKey(span, ref i, final, first: seen == 0, out ReadOnlySpan<byte> key);
             if (keyStep != Step.Done) return keyStep;
             Step step;
-            // The key's length picks the one name it can be before the bytes are compared.
-            if (key.Length == 8 && key.SequenceEqual("image_id"u8))
+            if (key.SequenceEqual("image_id"u8))
             {
                 textStart = -1;
                 if (i < span.Length && span[i] == (byte)'"') step = ReadText(span, ref i, final, out textStart, out textLength);
                 else step = ReadInteger(span, ref i, final, out imageId);
                 seen |= 1;
             }
-            else if (key.Length == 11 && key.SequenceEqual("category_id"u8)) { step = ReadInteger(span, ref i, final, out categoryId); seen |= 2; }
-            else if (key.Length == 4 && key.SequenceEqual("bbox"u8)) { step = ReadBox(span, ref i, final, out x, out y, out w, out h); seen |= 4; }
-            else if (key.Length == 5 && key.SequenceEqual("score"u8)) { step = ReadNumber(span, ref i, final, out score); seen |= 8; }
+            else if (key.SequenceEqual("category_id"u8)) { step = ReadInteger(span, ref i, final, out categoryId); seen |= 2; }
+            else if (key.SequenceEqual("bbox"u8)) { step = ReadBox(span, ref i, final, out x, out y, out w, out h); seen |= 4; }
+            else if (key.SequenceEqual("score"u8)) { step = ReadNumber(span, ref i, final, out score); seen |= 8; }
             else if (key.SequenceEqual("segmentation"u8)) { step = ReadCompressedRle(span, ref i, final, out mask); seen |= 16; }
             else return Step.GiveUp;
             if (step != Step.Done) return step;
@@ -938,29 +937,8 @@ internal sealed class CocoResultsFastPath
         // The common shape, -?digits(.digits)? followed by a delimiter, scanned and converted in one pass
         // (FastDecimal's rule); an exponent, a long significand or a number at the buffer's end go through the
         // grammar below and FastDecimal.Parse.
-        int k = i;
-        bool negative = k < span.Length && span[k] == (byte)'-';
-        if (negative) k++;
-        ulong significand = 0;
-        int digits = 0, exponent = 0;
-        bool plain = k < span.Length;
-        if (plain && span[k] == (byte)'0') k++;
-        else if (plain && (uint)(span[k] - '1') <= 8)
-        {
-            for (; k < span.Length && (uint)(span[k] - '0') <= 9 && digits < 20; k++, digits++) significand = significand * 10 + (ulong)(span[k] - '0');
-        }
-        else plain = false;
-        if (plain && k < span.Length && span[k] == (byte)'.')
-        {
-            int fractionStart = ++k;
-            for (; k < span.Length && (uint)(span[k] - '0') <= 9 && digits < 20; k++, exponent--)
-            {
-                significand = significand * 10 + (ulong)(span[k] - '0');
-                if (significand != 0) digits++;
-            }
-            plain = k > fractionStart;
-        }
-        if (plain && k < span.Length && span[k] is not ((byte)'e' or (byte)'E') && (uint)(span[k] - '0') > 9
+        int k = FastDecimal.ReadPlain(span, i, out ulong significand, out int digits, out int exponent, out bool negative);
+        if (k >= 0 && k < span.Length && span[k] is not ((byte)'e' or (byte)'E') && (uint)(span[k] - '0') > 9
             && FastDecimal.TryExact(significand, digits, exponent, negative, out value))
         {
             i = k;

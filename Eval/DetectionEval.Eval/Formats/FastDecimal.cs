@@ -27,25 +27,9 @@ internal static class FastDecimal
     /// <summary>The double nearest to the decimal in <paramref name="number"/>, a valid JSON number.</summary>
     public static double Parse(ReadOnlySpan<byte> number)
     {
-        int i = 0;
-        bool negative = number[0] == (byte)'-';
-        if (negative) i++;
-        ulong significand = 0;
-        int digits = 0, exponent = 0;
-        for (; i < number.Length && IsDigit(number[i]); i++)
-        {
-            significand = significand * 10 + (ulong)(number[i] - '0');
-            if (significand != 0) digits++;
-        }
-        if (i < number.Length && number[i] == (byte)'.')
-        {
-            for (i++; i < number.Length && IsDigit(number[i]); i++)
-            {
-                significand = significand * 10 + (ulong)(number[i] - '0');
-                if (significand != 0) digits++;
-                exponent--;
-            }
-        }
+        int i = ReadPlain(number, 0, out ulong significand, out int digits, out int exponent, out bool negative);
+        // More digits than the significand keeps: the exact conversion is not one operation.
+        if (i < 0 || (i < number.Length && IsDigit(number[i]))) return Slow(number);
         if (i < number.Length)
         {
             // An exponent part: e or E, an optional sign, digits.
@@ -61,6 +45,48 @@ internal static class FastDecimal
             exponent += negativeExponent ? -explicitExponent : explicitExponent;
         }
         return TryExact(significand, digits, exponent, negative, out double value) ? value : Slow(number);
+    }
+
+    /// <summary>
+    /// Reads the plain part of the JSON number at <paramref name="start"/>, <c>-?(0|[1-9][0-9]*)(.[0-9]+)?</c>: its
+    /// decimal significand (at most 20 digits, counted from the first non-zero one, as <see cref="TryExact"/>
+    /// takes them), the power of ten that scales it and its sign. Returns the index past what it read (where an
+    /// exponent, a delimiter or a 21st digit follows), or -1 where the bytes do not begin such a number or end
+    /// inside one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int ReadPlain(ReadOnlySpan<byte> span, int start, out ulong significand, out int digits, out int exponent, out bool negative)
+    {
+        significand = 0;
+        digits = 0;
+        exponent = 0;
+        int k = start;
+        negative = k < span.Length && span[k] == (byte)'-';
+        if (negative) k++;
+        if (k == span.Length) return -1;
+        if (span[k] == (byte)'0')
+        {
+            k++;
+        }
+        else if ((uint)(span[k] - '1') <= 8)
+        {
+            for (; k < span.Length && IsDigit(span[k]) && digits < 20; k++, digits++) significand = significand * 10 + (ulong)(span[k] - '0');
+        }
+        else
+        {
+            return -1;
+        }
+        if (k < span.Length && span[k] == (byte)'.')
+        {
+            int fractionStart = ++k;
+            for (; k < span.Length && IsDigit(span[k]) && digits < 20; k++, exponent--)
+            {
+                significand = significand * 10 + (ulong)(span[k] - '0');
+                if (significand != 0) digits++;
+            }
+            if (k == fractionStart) return -1;
+        }
+        return k;
     }
 
     /// <summary>

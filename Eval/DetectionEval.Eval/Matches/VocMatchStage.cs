@@ -58,6 +58,9 @@ public sealed class VocMatches
         return _records.AsSpan(u.DetectionStart, u.DetectionCount);
     }
 
+    /// <summary>Where the records of unit <paramref name="unit"/> start in <see cref="Records"/>.</summary>
+    internal int RecordStartOfUnit(int unit) => Dataset.Units[unit].DetectionStart;
+
     /// <summary>Non-difficult ground truths of unit <paramref name="unit"/>.</summary>
     public int Positives(int unit) => _positives[unit];
 

@@ -69,7 +69,7 @@ internal sealed record ClassSteps(ulong[] Keys, byte[] Steps, double? LastZero)
     /// <summary>The steps of a class's VOC curve; null when the curve counts weighted detections (its steps are not single detections).</summary>
     public static ClassSteps? FromCurve(PrecisionRecallCurve curve)
     {
-        double[] scores = AsArray(curve.Scores), tp = AsArray(curve.TruePositives), fp = AsArray(curve.FalsePositives);
+        double[] scores = OperatingPointAnalysis.AsArray(curve.Scores), tp = OperatingPointAnalysis.AsArray(curve.TruePositives), fp = OperatingPointAnalysis.AsArray(curve.FalsePositives);
         ulong[] keys = new ulong[scores.Length];
         byte[] steps = new byte[scores.Length];
         double? lastZero = null;
@@ -85,8 +85,6 @@ internal sealed record ClassSteps(ulong[] Keys, byte[] Steps, double? LastZero)
         }
         return new ClassSteps(keys, steps, lastZero);
     }
-
-    private static double[] AsArray(IReadOnlyList<double> values) => values as double[] ?? [.. values];
 }
 
 /// <summary>Computes operating points from VOC curves.</summary>
@@ -422,7 +420,7 @@ public static class OperatingPointAnalysis
         return start + scores.Length;
     }
 
-    private static double[] AsArray(IReadOnlyList<double> values) => values as double[] ?? [.. values];
+    internal static double[] AsArray(IReadOnlyList<double> values) => values as double[] ?? [.. values];
 
     private static void RequireCounts(PrecisionRecallCurve curve)
     {

@@ -67,7 +67,7 @@ internal static class VocAccumulation
             if (weights is not null && weights[unitTable[u].Image] == 0) continue;
             runStarts.Add(next);
             // Each item names its record in the match stage's array, read back once the order is known.
-            int first = unitTable[u].DetectionStart;
+            int first = matches.RecordStartOfUnit(u);
             ReadOnlySpan<VocMatchRecord> records = matches.RecordsOfUnit(u);
             for (int i = 0; i < records.Length; i++)
             {
